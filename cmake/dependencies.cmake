@@ -1,0 +1,22 @@
+# Every dependency comes from Debian's packages (scripts/setup.sh installs them).
+find_package(OpenMP REQUIRED)
+find_package(fmt REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)
+
+# OpenBLAS, OpenMP flavour: inside an OpenMP parallel region it runs single-threaded, so our
+# own parallel loops and BLAS never oversubscribe the cores. Linked by full path so the
+# pthread flavour (Debian's default alternative) is never picked up by accident.
+find_path(OPENBLAS_INCLUDE_DIR cblas.h
+  PATHS /usr/include/${CMAKE_LIBRARY_ARCHITECTURE}/openblas-openmp NO_DEFAULT_PATH REQUIRED)
+find_library(OPENBLAS_LIBRARY openblas
+  PATHS /usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/openblas-openmp NO_DEFAULT_PATH REQUIRED)
+add_library(retune_openblas INTERFACE)
+target_include_directories(retune_openblas SYSTEM INTERFACE ${OPENBLAS_INCLUDE_DIR})
+target_link_libraries(retune_openblas INTERFACE ${OPENBLAS_LIBRARY} OpenMP::OpenMP_CXX)
+
+if(RETUNE_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(RETUNE_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

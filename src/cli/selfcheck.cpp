@@ -1,0 +1,76 @@
+// `retune selfcheck [--threads N] [--verbose]`: runs every op spec (ops/check) on every
+// device this build has and prints one line per op. Exit 0 when all pass, 1 otherwise.
+#include <fmt/format.h>
+
+#include <map>
+
+#include "cli/commands.h"
+#include "core/threads.h"
+#include "core/version.h"
+#include "ops/check/op_check.h"
+#include "ops/check/specs.h"
+
+namespace retune::cli {
+
+namespace {
+
+struct SelfcheckOptions {
+  int threads = 0;  // 0: OpenMP's default
+  bool verbose = false;
+};
+SelfcheckOptions selfcheck_options;
+
+int run_selfcheck(const SelfcheckOptions& options) {
+  if (options.threads > 0) set_num_threads(options.threads);
+  fmt::print("retune {} selfcheck, {} threads\n", version(), num_threads());
+  struct OpTally {
+    int specs = 0;
+    int checks = 0;
+    int failed = 0;
+  };
+  std::map<std::string, OpTally> tallies;
+  std::vector<std::string> op_order;
+  for (Device device : ops::available_devices()) {
+    for (const ops::OpSpec& spec : ops::all_op_specs()) {
+      if (!tallies.contains(spec.op)) op_order.push_back(spec.op);
+      OpTally& tally = tallies[spec.op];
+      ++tally.specs;
+      for (const ops::CheckResult& result : ops::run_op_spec(spec, device, 1234)) {
+        ++tally.checks;
+        if (!result.passed) {
+          ++tally.failed;
+          fmt::print("FAIL {} [{}] {}: {} (max error {:.3g})\n", spec.name(),
+                     device_name(device), result.check, result.detail, result.max_abs_error);
+        } else if (options.verbose) {
+          fmt::print("ok   {} [{}] {}: max error {:.3g}\n", spec.name(), device_name(device),
+                     result.check, result.max_abs_error);
+        }
+      }
+    }
+  }
+  int failed = 0;
+  for (const std::string& op : op_order) {
+    const OpTally& tally = tallies[op];
+    fmt::print("{:<22} {:>3} cases {:>4} checks  {}\n", op, tally.specs, tally.checks,
+               tally.failed ? fmt::format("{} FAILED", tally.failed) : std::string("ok"));
+    failed += tally.failed;
+  }
+  fmt::print("selfcheck: {}\n", failed ? "FAILED" : "all ops ok");
+  return failed ? 1 : 0;
+}
+
+}  // namespace
+
+void add_selfcheck_command(CLI::App& app) {
+  CLI::App* command = app.add_subcommand(
+      "selfcheck", "check every op against its reference and finite differences");
+  command->add_option("--threads", selfcheck_options.threads, "threads to compute with");
+  command->add_flag("--verbose", selfcheck_options.verbose, "print every check");
+}
+
+int run_selected(CLI::App& app) {
+  if (app.got_subcommand("selfcheck")) return run_selfcheck(selfcheck_options);
+  return 0;
+}
+
+}  // namespace retune::cli

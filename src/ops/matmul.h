@@ -1,0 +1,40 @@
+// Matrix product, optionally batched, either operand transposed.
+//
+//   out = alpha * op(a) @ op(b) + beta * out      op(x) = x or x^T (per the trans flags)
+//
+// a:   [M, K] or [batch, M, K]   ([K, M] / [batch, K, M] when trans_a)
+// b:   [K, N] or [batch, K, N]   ([N, K] / [batch, N, K] when trans_b)
+// out: [M, N] or [batch, M, N]   (3-D when either operand is)
+// A 2-D operand is shared by every batch item. A linear layer y = x W^T is
+// matmul(x [B*T, C], W [OC, C], y [B*T, OC], {.trans_b = true}).
+// All f32. Each matrix needs unit stride along one of its last two dims (row slices and
+// transposed views are fine). Writes into `out` (caller-allocated; it may not alias a or b).
+#pragma once
+
+#include "core/tensor.h"
+
+namespace retune::ops {
+
+struct MatmulOptions {
+  bool trans_a = false;
+  bool trans_b = false;
+  float alpha = 1.0f;
+  float beta = 0.0f;  // 0: out is overwritten (its old contents are never read)
+};
+
+void matmul(const Tensor& a, const Tensor& b, const Tensor& out, MatmulOptions options = {});
+
+// Gradients of out = op(a) @ op(b) given dout = dL/dout. `da`/`db` may be undefined Tensors:
+// that gradient is skipped (a frozen weight costs nothing). With accumulate the gradient is
+// added to what da/db hold (parameter gradients accumulate over micro-batches); otherwise it
+// overwrites them. When b is shared (2-D) and a is batched, db sums over the batch.
+struct MatmulGrads {
+  Tensor da;
+  Tensor db;
+  bool accumulate_da = false;
+  bool accumulate_db = false;
+};
+void matmul_backward(const Tensor& dout, const Tensor& a, const Tensor& b,
+                     const MatmulGrads& grads, bool trans_a = false, bool trans_b = false);
+
+}  // namespace retune::ops
