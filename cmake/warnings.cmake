@@ -10,6 +10,6 @@ if(RETUNE_NATIVE)
 endif()
 if(RETUNE_SANITIZE)
   target_compile_options(retune_flags INTERFACE -fsanitize=address,undefined
-    -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+    -fno-sanitize-recover=undefined -fno-omit-frame-pointer -O1)
   target_link_options(retune_flags INTERFACE -fsanitize=address,undefined)
 endif()

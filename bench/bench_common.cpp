@@ -1,0 +1,42 @@
+#include "bench_common.h"
+
+#include <chrono>
+#include <vector>
+
+#include "core/rng.h"
+#include "ops/matmul.h"
+
+namespace retune::bench {
+
+Tensor random_tensor(const Shape& shape, float scale, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<float> values(static_cast<size_t>(shape.numel()));
+  for (float& v : values) v = static_cast<float>(rng.uniform(-scale, scale));
+  return Tensor::from_vector<float>(shape, DType::f32, values);
+}
+
+double sgemm_peak_gflops() {
+  static const double peak = [] {
+    constexpr int64_t n = 1024;
+    const Tensor a = random_tensor({n, n}), b = random_tensor({n, n}, 1.0f, 2);
+    const Tensor c = Tensor::empty({n, n}, DType::f32);
+    ops::matmul(a, b, c);  // warm-up
+    double best = 0;
+    for (int repeat = 0; repeat < 5; ++repeat) {
+      const auto start = std::chrono::steady_clock::now();
+      ops::matmul(a, b, c);
+      const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+      best = std::max(best, 2.0 * n * n * n / elapsed.count() / 1e9);
+    }
+    return best;
+  }();
+  return peak;
+}
+
+void set_flop_counters(benchmark::State& state, double flops_per_iteration) {
+  state.counters["GFLOP"] = benchmark::Counter(flops_per_iteration / 1e9,
+                                                 benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["sgemm_GFLOP_per_s"] = sgemm_peak_gflops();
+}
+
+}  // namespace retune::bench

@@ -1,0 +1,16 @@
+// retune_bench: Google Benchmark over the ops at the SmolLM2-135M shapes. Prints the sgemm
+// peak (1024^3) first; every benchmark line repeats it beside its own GFLOP/s.
+#include <fmt/format.h>
+
+#include "bench_common.h"
+#include "core/threads.h"
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  fmt::print("threads: {}, sgemm 1024^3: {:.1f} GFLOP/s\n", retune::num_threads(),
+             retune::bench::sgemm_peak_gflops());
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,136 @@
+#include "core/tensor.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <numeric>
+
+namespace retune {
+namespace {
+
+using testing::HasSubstr;
+
+Tensor iota(const Shape& shape) {
+  std::vector<float> values(static_cast<size_t>(shape.numel()));
+  std::iota(values.begin(), values.end(), 0.0f);
+  return Tensor::from_vector<float>(shape, DType::f32, values);
+}
+
+template <typename Fn>
+std::string error_of(Fn fn) {
+  try {
+    fn();
+  } catch (const Error& error) {
+    return error.what();
+  }
+  return "no error";
+}
+
+TEST(Shape, RankNumelAndText) {
+  const Shape shape{4, 256, 576};
+  EXPECT_EQ(shape.rank(), 3);
+  EXPECT_EQ(shape.numel(), 4 * 256 * 576);
+  EXPECT_EQ(shape.str(), "[4, 256, 576]");
+  EXPECT_EQ(Shape{}.numel(), 1);
+  EXPECT_THAT(error_of([] { Shape{1, 2, 3, 4, 5}; }), HasSubstr("at most 4 dimensions"));
+  EXPECT_THAT(error_of([] { Shape{2, -1}; }), HasSubstr(">= 0"));
+}
+
+TEST(Tensor, EmptyZerosAndDescribe) {
+  const Tensor t = Tensor::zeros({2, 3}, DType::bf16);
+  EXPECT_EQ(t.nbytes(), 12u);
+  EXPECT_TRUE(t.is_contiguous());
+  EXPECT_EQ(t.describe(), "bf16[2, 3] on cpu");
+  for (float v : t.to_f32_vector()) EXPECT_EQ(v, 0.0f);
+  EXPECT_FALSE(Tensor().defined());
+}
+
+TEST(Tensor, DataChecksElementType) {
+  const Tensor t = iota({2, 2});
+  EXPECT_EQ(t.data<float>()[3], 3.0f);
+  EXPECT_THAT(error_of([&] { t.data<int32_t>(); }), HasSubstr("wrong element type"));
+  const Tensor h = Tensor::zeros({2}, DType::f16);
+  EXPECT_NE(h.data<uint16_t>(), nullptr);
+}
+
+TEST(Tensor, TransposeSliceSelectViews) {
+  const Tensor t = iota({2, 3, 4});
+  const Tensor tr = t.transpose(1, 2);  // [2, 4, 3]
+  EXPECT_FALSE(tr.is_contiguous());
+  EXPECT_EQ(tr.shape(), (Shape{2, 4, 3}));
+  const std::vector<float> values = tr.to_f32_vector();
+  EXPECT_EQ(values[1], 4.0f);  // tr[0][0][1] = t[0][1][0]
+  EXPECT_EQ(values[3], 1.0f);  // tr[0][1][0] = t[0][0][1]
+
+  const Tensor s = t.slice(1, 1, 3);  // [2, 2, 4]
+  EXPECT_EQ(s.to_f32_vector()[0], 4.0f);
+  EXPECT_FALSE(s.is_contiguous());
+  const Tensor row = t.select(0, 1);  // [3, 4]
+  EXPECT_EQ(row.shape(), (Shape{3, 4}));
+  EXPECT_TRUE(row.is_contiguous());
+  EXPECT_EQ(row.to_f32_vector()[0], 12.0f);
+  // Views share storage: writing through one shows in the other.
+  row.mutable_data<float>()[0] = -1.0f;
+  EXPECT_EQ(t.data<float>()[12], -1.0f);
+}
+
+TEST(Tensor, CloneMakesStridedViewsContiguous) {
+  const Tensor t = iota({3, 5}).transpose(0, 1);
+  const Tensor c = t.contiguous();
+  EXPECT_TRUE(c.is_contiguous());
+  EXPECT_EQ(c.to_f32_vector(), t.to_f32_vector());
+  EXPECT_NE(c.storage(), t.storage());
+}
+
+TEST(Tensor, ReshapeChecks) {
+  const Tensor t = iota({2, 6});
+  EXPECT_EQ(t.reshape({3, 4}).shape(), (Shape{3, 4}));
+  EXPECT_THAT(error_of([&] { t.reshape({5}); }), HasSubstr("cannot reshape"));
+  EXPECT_THAT(error_of([&] { t.transpose(0, 1).reshape({12}); }), HasSubstr("non-contiguous"));
+  EXPECT_THAT(error_of([&] { t.slice(1, 4, 7); }), HasSubstr("outside dim 1"));
+}
+
+TEST(Tensor, DtypeConversions) {
+  const Tensor t = Tensor::from_vector<float>({3}, DType::f32, std::vector<float>{1.0f, -2.5f, 3.0f});
+  for (DType half : {DType::bf16, DType::f16}) {
+    const Tensor h = t.to(half);
+    EXPECT_EQ(h.dtype(), half);
+    EXPECT_EQ(h.to(DType::f32).to_f32_vector(), t.to_f32_vector());
+  }
+  const Tensor ints = Tensor::from_vector<int32_t>({2}, DType::i32, std::vector<int32_t>{7, -3});
+  EXPECT_EQ(ints.to(DType::i64).data<int64_t>()[1], -3);
+  EXPECT_THAT(error_of([&] { t.to(DType::i32); }), HasSubstr("not supported"));
+}
+
+TEST(Tensor, FillAndCopyFromStrided) {
+  Tensor t = Tensor::empty({2, 3}, DType::f32);
+  t.fill(2.0);
+  for (float v : t.to_f32_vector()) EXPECT_EQ(v, 2.0f);
+  Tensor dst = Tensor::empty({3, 2}, DType::f32);
+  dst.copy_from(iota({2, 3}).transpose(0, 1));
+  EXPECT_EQ(dst.to_f32_vector(), (std::vector<float>{0, 3, 1, 4, 2, 5}));
+  EXPECT_THAT(error_of([&] { dst.copy_from(iota({2, 3})); }), HasSubstr("does not match"));
+}
+
+TEST(Tensor, OnStorageChecksBounds) {
+  auto storage = Storage::allocate(64, Device::cpu());
+  const Tensor t = Tensor::on_storage(storage, 16, {4, 2}, DType::f32);
+  EXPECT_EQ(t.nbytes(), 32u);
+  EXPECT_THAT(error_of([&] { Tensor::on_storage(storage, 40, {8}, DType::f32); }),
+              HasSubstr("does not fit"));
+  EXPECT_THAT(error_of([&] { Tensor::on_storage(storage, 2, {1}, DType::f32); }),
+              HasSubstr("not a multiple"));
+}
+
+TEST(Tensor, DeviceTagAndUnbuiltBackends) {
+  const Tensor t = iota({2});
+  EXPECT_TRUE(t.device().is_cpu());
+  EXPECT_EQ(t.to(Device::cpu()).to_f32_vector(), t.to_f32_vector());
+  const Device gpu{DeviceKind::cuda, 0};
+  EXPECT_EQ(device_name(gpu), "cuda:0");
+  EXPECT_THAT(error_of([&] { t.to(gpu); }), HasSubstr("no backend"));
+  EXPECT_THAT(error_of([&] { Tensor::empty({2}, DType::f32, gpu); }), HasSubstr("no backend"));
+}
+
+}  // namespace
+}  // namespace retune
