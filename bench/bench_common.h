@@ -31,8 +31,8 @@ Tensor random_tensor(const Shape& shape, float scale = 1.0f, uint64_t seed = 1);
 double sgemm_peak_gflops();
 
 // Sets the counters GFLOP (flops per iteration, shown as a rate: GFLOP/s) and
-// sgemm_GFLOP_per_s (the peak
-// above), so every line shows what it achieved beside what the machine's sgemm does.
+// sgemm_GFLOP_per_s (the peak above), so every line shows what it achieved beside what the
+// machine's sgemm does.
 void set_flop_counters(benchmark::State& state, double flops_per_iteration);
 
 }  // namespace retune::bench
