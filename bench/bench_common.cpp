@@ -34,8 +34,8 @@ double sgemm_peak_gflops() {
 }
 
 void set_flop_counters(benchmark::State& state, double flops_per_iteration) {
-  state.counters["GFLOP"] = benchmark::Counter(flops_per_iteration / 1e9,
-                                                 benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GFLOP"] =
+      benchmark::Counter(flops_per_iteration / 1e9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["sgemm_GFLOP_per_s"] = sgemm_peak_gflops();
 }
 

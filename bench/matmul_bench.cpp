@@ -8,7 +8,8 @@ namespace {
 
 void BM_sgemm_1024(benchmark::State& state) {
   constexpr int64_t n = 1024;
-  const Tensor a = random_tensor({n, n}), b = random_tensor({n, n}), c = Tensor::empty({n, n}, DType::f32);
+  const Tensor a = random_tensor({n, n}), b = random_tensor({n, n}),
+               c = Tensor::empty({n, n}, DType::f32);
   for (auto _ : state) ops::matmul(a, b, c);
   set_flop_counters(state, 2.0 * n * n * n);
 }

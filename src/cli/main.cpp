@@ -1,7 +1,7 @@
 // retune's command line: parses the subcommand and hands over to its file in cli/.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 
 #include "cli/commands.h"

@@ -39,8 +39,8 @@ int run_selfcheck(const SelfcheckOptions& options) {
         ++tally.checks;
         if (!result.passed) {
           ++tally.failed;
-          fmt::print("FAIL {} [{}] {}: {} (max error {:.3g})\n", spec.name(),
-                     device_name(device), result.check, result.detail, result.max_abs_error);
+          fmt::print("FAIL {} [{}] {}: {} (max error {:.3g})\n", spec.name(), device_name(device),
+                     result.check, result.detail, result.max_abs_error);
         } else if (options.verbose) {
           fmt::print("ok   {} [{}] {}: max error {:.3g}\n", spec.name(), device_name(device),
                      result.check, result.max_abs_error);

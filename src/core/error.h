@@ -23,9 +23,9 @@ template <typename... Args>
 }
 
 // Checks a condition that callers must guarantee; the message says which and what was expected.
-#define RETUNE_CHECK(condition, ...)                   \
-  do {                                                 \
-    if (!(condition)) ::retune::fail(__VA_ARGS__);     \
+#define RETUNE_CHECK(condition, ...)               \
+  do {                                             \
+    if (!(condition)) ::retune::fail(__VA_ARGS__); \
   } while (false)
 
 }  // namespace retune

@@ -18,8 +18,8 @@ std::shared_ptr<void> allocate_host(size_t nbytes) {
 }
 }  // namespace
 
-Storage::Storage(std::byte* data, size_t nbytes, Device device, StorageOrigin origin,
-                 bool writable, std::shared_ptr<const void> keep_alive)
+Storage::Storage(std::byte* data, size_t nbytes, Device device, StorageOrigin origin, bool writable,
+                 std::shared_ptr<const void> keep_alive)
     : data_(data),
       nbytes_(nbytes),
       device_(device),

@@ -44,26 +44,37 @@ void for_each_offset(const Shape& shape, const std::array<int64_t, kMaxRank>& st
 
 double read_as_double(const std::byte* base, DType dtype, int64_t index) {
   switch (dtype) {
-    case DType::f32: return reinterpret_cast<const float*>(base)[index];
-    case DType::bf16: return bf16_to_f32(reinterpret_cast<const uint16_t*>(base)[index]);
-    case DType::f16: return f16_to_f32(reinterpret_cast<const uint16_t*>(base)[index]);
-    case DType::i32: return reinterpret_cast<const int32_t*>(base)[index];
-    case DType::i64: return static_cast<double>(reinterpret_cast<const int64_t*>(base)[index]);
+    case DType::f32:
+      return reinterpret_cast<const float*>(base)[index];
+    case DType::bf16:
+      return bf16_to_f32(reinterpret_cast<const uint16_t*>(base)[index]);
+    case DType::f16:
+      return f16_to_f32(reinterpret_cast<const uint16_t*>(base)[index]);
+    case DType::i32:
+      return reinterpret_cast<const int32_t*>(base)[index];
+    case DType::i64:
+      return static_cast<double>(reinterpret_cast<const int64_t*>(base)[index]);
   }
   return 0;
 }
 
 void write_from_double(std::byte* base, DType dtype, int64_t index, double value) {
   switch (dtype) {
-    case DType::f32: reinterpret_cast<float*>(base)[index] = static_cast<float>(value); break;
+    case DType::f32:
+      reinterpret_cast<float*>(base)[index] = static_cast<float>(value);
+      break;
     case DType::bf16:
       reinterpret_cast<uint16_t*>(base)[index] = f32_to_bf16(static_cast<float>(value));
       break;
     case DType::f16:
       reinterpret_cast<uint16_t*>(base)[index] = f32_to_f16(static_cast<float>(value));
       break;
-    case DType::i32: reinterpret_cast<int32_t*>(base)[index] = static_cast<int32_t>(value); break;
-    case DType::i64: reinterpret_cast<int64_t*>(base)[index] = static_cast<int64_t>(value); break;
+    case DType::i32:
+      reinterpret_cast<int32_t*>(base)[index] = static_cast<int32_t>(value);
+      break;
+    case DType::i64:
+      reinterpret_cast<int64_t*>(base)[index] = static_cast<int64_t>(value);
+      break;
   }
 }
 }  // namespace
@@ -97,8 +108,8 @@ Tensor Tensor::from_vector(const Shape& shape, DType dtype, std::span<const T> v
   return tensor;
 }
 
-Tensor Tensor::on_storage(std::shared_ptr<Storage> storage, size_t offset_bytes,
-                          const Shape& shape, DType dtype) {
+Tensor Tensor::on_storage(std::shared_ptr<Storage> storage, size_t offset_bytes, const Shape& shape,
+                          DType dtype) {
   const size_t element = dtype_size(dtype);
   const size_t nbytes = static_cast<size_t>(shape.numel()) * element;
   RETUNE_CHECK(offset_bytes % element == 0, "tensor offset {} is not a multiple of {} ({})",
@@ -186,12 +197,13 @@ Tensor Tensor::clone() const {
   return copy;
 }
 
-Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
+Tensor Tensor::contiguous() const {
+  return is_contiguous() ? *this : clone();
+}
 
 void Tensor::copy_from(const Tensor& source) {
   RETUNE_CHECK(source.shape_ == shape_ && source.dtype_ == dtype_,
-               "copy_from: source {} does not match destination {}", source.describe(),
-               describe());
+               "copy_from: source {} does not match destination {}", source.describe(), describe());
   RETUNE_CHECK(device().is_cpu() && source.device().is_cpu(),
                "copy_from between {} and {} needs a device backend", device_name(device()),
                device_name(source.device()));
@@ -217,8 +229,7 @@ void Tensor::copy_from(const Tensor& source) {
 Tensor Tensor::to(DType dtype) const {
   if (dtype == dtype_) return clone();
   RETUNE_CHECK(dtype_is_float(dtype) == dtype_is_float(dtype_),
-               "conversion from {} to {} is not supported", dtype_name(dtype_),
-               dtype_name(dtype));
+               "conversion from {} to {} is not supported", dtype_name(dtype_), dtype_name(dtype));
   RETUNE_CHECK(device().is_cpu(), "dtype conversion on {} needs a device backend",
                device_name(device()));
   const Tensor source = contiguous();
@@ -270,10 +281,10 @@ std::vector<float> Tensor::to_f32_vector() const {
   return values;
 }
 
-#define RETUNE_INSTANTIATE(T)                                                       \
-  template bool dtype_matches<T>(DType);                                            \
-  template Tensor Tensor::from_vector<T>(const Shape&, DType, std::span<const T>);  \
-  template const T* Tensor::data<T>() const;                                        \
+#define RETUNE_INSTANTIATE(T)                                                      \
+  template bool dtype_matches<T>(DType);                                           \
+  template Tensor Tensor::from_vector<T>(const Shape&, DType, std::span<const T>); \
+  template const T* Tensor::data<T>() const;                                       \
   template T* Tensor::mutable_data<T>() const;
 RETUNE_INSTANTIATE(float)
 RETUNE_INSTANTIATE(int32_t)

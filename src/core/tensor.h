@@ -69,12 +69,12 @@ class Tensor {
   Tensor transpose(int dim0, int dim1) const;
 
   // Copies.
-  Tensor clone() const;                    // contiguous copy, same dtype and device
-  Tensor contiguous() const;               // *this if already contiguous, else clone()
-  Tensor to(DType dtype) const;            // float <-> float or int <-> int conversion
-  Tensor to(Device device) const;          // same bytes on another device
-  void copy_from(const Tensor& source);    // same shape and dtype, any strides
-  void fill(double value);                 // every element (float or int dtypes)
+  Tensor clone() const;                  // contiguous copy, same dtype and device
+  Tensor contiguous() const;             // *this if already contiguous, else clone()
+  Tensor to(DType dtype) const;          // float <-> float or int <-> int conversion
+  Tensor to(Device device) const;        // same bytes on another device
+  void copy_from(const Tensor& source);  // same shape and dtype, any strides
+  void fill(double value);               // every element (float or int dtypes)
 
   // The elements as f32, in row-major order (any float dtype; a copy).
   std::vector<float> to_f32_vector() const;

@@ -100,16 +100,15 @@ Tensor batch_item(const Tensor& t, int64_t i) {
 
 }  // namespace
 
-void matmul_backward(const Tensor& dout, const Tensor& a, const Tensor& b,
-                     const MatmulGrads& grads, bool trans_a, bool trans_b) {
+void matmul_backward(const Tensor& dout, const Tensor& a, const Tensor& b, const MatmulGrads& grads,
+                     bool trans_a, bool trans_b) {
   const bool a_shared = a.rank() == 2 && b.rank() == 3;
   const bool b_shared = b.rank() == 2 && a.rank() == 3;
   if (b_shared && !trans_a && a.is_contiguous() && dout.is_contiguous()) {
     // The linear-layer case: the batch folds into the rows of a and dout.
-    matmul_backward_plain(fold_batch(dout), fold_batch(a), b,
-                          {fold_batch(grads.da), grads.db, grads.accumulate_da,
-                           grads.accumulate_db},
-                          false, trans_b);
+    matmul_backward_plain(
+        fold_batch(dout), fold_batch(a), b,
+        {fold_batch(grads.da), grads.db, grads.accumulate_da, grads.accumulate_db}, false, trans_b);
     return;
   }
   if (a_shared || b_shared) {

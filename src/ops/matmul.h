@@ -34,7 +34,7 @@ struct MatmulGrads {
   bool accumulate_da = false;
   bool accumulate_db = false;
 };
-void matmul_backward(const Tensor& dout, const Tensor& a, const Tensor& b,
-                     const MatmulGrads& grads, bool trans_a = false, bool trans_b = false);
+void matmul_backward(const Tensor& dout, const Tensor& a, const Tensor& b, const MatmulGrads& grads,
+                     bool trans_a = false, bool trans_b = false);
 
 }  // namespace retune::ops

@@ -91,7 +91,8 @@ TEST(Tensor, ReshapeChecks) {
 }
 
 TEST(Tensor, DtypeConversions) {
-  const Tensor t = Tensor::from_vector<float>({3}, DType::f32, std::vector<float>{1.0f, -2.5f, 3.0f});
+  const Tensor t =
+      Tensor::from_vector<float>({3}, DType::f32, std::vector<float>{1.0f, -2.5f, 3.0f});
   for (DType half : {DType::bf16, DType::f16}) {
     const Tensor h = t.to(half);
     EXPECT_EQ(h.dtype(), half);

@@ -37,15 +37,15 @@ TEST_P(OpSpecTest, MatchesReferenceAndFiniteDifferences) {
   ASSERT_FALSE(results.empty());
   for (const CheckResult& result : results) {
     EXPECT_TRUE(result.passed) << spec.name() << ": " << result.check << " max |error| "
-                               << result.max_abs_error << " exceeds atol "
-                               << result.tolerance.atol << " + rtol " << result.tolerance.rtol
-                               << " by x" << result.worst_excess << "; " << result.detail;
+                               << result.max_abs_error << " exceeds atol " << result.tolerance.atol
+                               << " + rtol " << result.tolerance.rtol << " by x"
+                               << result.worst_excess << "; " << result.detail;
   }
 }
 
 std::string case_name(const testing::TestParamInfo<SpecOnDevice>& info) {
-  std::string name = device_name(info.param.device) + "_" + std::to_string(info.param.index) +
-                     "_" + specs()[info.param.index].name();
+  std::string name = device_name(info.param.device) + "_" + std::to_string(info.param.index) + "_" +
+                     specs()[info.param.index].name();
   for (char& c : name) {
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   }

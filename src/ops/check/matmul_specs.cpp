@@ -29,24 +29,24 @@ OpSpec matmul_spec(MatmulCase c) {
 
   OpSpec spec;
   spec.op = "matmul";
-  spec.variant = fmt::format("a{} b{} M={} N={} K={}{}{}", a_shape.str(), b_shape.str(), c.M,
-                             c.N, c.K, c.trans_a ? " trans_a" : "", c.trans_b ? " trans_b" : "");
+  spec.variant = fmt::format("a{} b{} M={} N={} K={}{}{}", a_shape.str(), b_shape.str(), c.M, c.N,
+                             c.K, c.trans_a ? " trans_a" : "", c.trans_b ? " trans_b" : "");
   spec.inputs = {{"a", a_shape}, {"b", b_shape}};
   spec.loss_outputs = {"out"};
   spec.reference_forward = [=](const HostArrays& in) {
     HostArray out = host_zeros(out_shape);
-    reference::matmul<double>(in.at("a").values.data(), in.at("b").values.data(),
-                              out.values.data(), batch, c.M, c.N, c.K, c.trans_a, c.trans_b,
-                              a_stride, b_stride, 1.0, 0.0);
+    reference::matmul<double>(in.at("a").values.data(), in.at("b").values.data(), out.values.data(),
+                              batch, c.M, c.N, c.K, c.trans_a, c.trans_b, a_stride, b_stride, 1.0,
+                              0.0);
     return HostArrays{{"out", out}};
   };
   spec.reference_backward = [=](const HostArrays& in, const HostArrays&, const HostArrays& d) {
     HostArray da = host_zeros(a_shape);
     HostArray db = host_zeros(b_shape);
     reference::matmul_backward<double>(d.at("out").values.data(), in.at("a").values.data(),
-                                       in.at("b").values.data(), da.values.data(),
-                                       db.values.data(), batch, c.M, c.N, c.K, c.trans_a,
-                                       c.trans_b, a_stride, b_stride);
+                                       in.at("b").values.data(), da.values.data(), db.values.data(),
+                                       batch, c.M, c.N, c.K, c.trans_a, c.trans_b, a_stride,
+                                       b_stride);
     return HostArrays{{"da", da}, {"db", db}};
   };
   spec.forward = [=](const Tensors& in) {
@@ -84,8 +84,8 @@ std::vector<OpSpec> matmul_specs() {
       specs.push_back(matmul_spec({0, 3, 5, 2, 3, ta, tb}));  // shared a
     }
   }
-  specs.push_back(matmul_spec({0, 0, 1, 1, 1, false, false}));   // one element
-  specs.push_back(matmul_spec({0, 0, 1, 17, 9, false, true}));   // one token
+  specs.push_back(matmul_spec({0, 0, 1, 1, 1, false, false}));  // one element
+  specs.push_back(matmul_spec({0, 0, 1, 17, 9, false, true}));  // one token
   // Large and awkward: exercises OpenBLAS's blocked kernels and the threaded paths.
   specs.push_back(matmul_spec({0, 0, 67, 129, 257, false, true}));
   specs.push_back(matmul_spec({4, 0, 33, 65, 100, false, true}));

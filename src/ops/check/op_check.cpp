@@ -25,8 +25,8 @@ HostArrays draw_inputs(const OpSpec& spec, Rng& rng) {
       for (double& value : array.values) {
         value = arg.kind == ArgKind::real
                     ? rng.uniform(arg.lo, arg.hi)
-                    : static_cast<double>(rng.integer(static_cast<int64_t>(arg.lo),
-                                                      static_cast<int64_t>(arg.hi)));
+                    : static_cast<double>(
+                          rng.integer(static_cast<int64_t>(arg.lo), static_cast<int64_t>(arg.hi)));
       }
     }
     inputs[arg.name] = std::move(array);
@@ -61,8 +61,8 @@ CheckResult compare(const std::string& check, Tolerance tolerance, const std::ve
   for (size_t i = 0; i < want.size(); ++i) {
     const double error = std::fabs(got[i] - want[i]);
     const double allowed = tolerance.atol + tolerance.rtol * std::fabs(want[i]);
-    const double excess = std::isnan(error) ? std::numeric_limits<double>::infinity()
-                                            : error / allowed;
+    const double excess =
+        std::isnan(error) ? std::numeric_limits<double>::infinity() : error / allowed;
     if (!(excess <= result.worst_excess)) {
       result.worst_excess = excess;
       worst = i;
@@ -71,8 +71,8 @@ CheckResult compare(const std::string& check, Tolerance tolerance, const std::ve
   }
   result.passed = result.worst_excess <= 1.0;
   if (!want.empty()) {
-    result.detail = fmt::format("worst at [{}]: got {:.9g}, want {:.9g}", worst, got[worst],
-                                want[worst]);
+    result.detail =
+        fmt::format("worst at [{}]: got {:.9g}, want {:.9g}", worst, got[worst], want[worst]);
   }
   return result;
 }
@@ -94,8 +94,8 @@ double loss_of(const OpSpec& spec, const HostArrays& inputs, const HostArrays& d
   return loss;
 }
 
-void check_finite_differences(const OpSpec& spec, const HostArrays& inputs,
-                              const HostArrays& douts, const HostArrays& reference_grads,
+void check_finite_differences(const OpSpec& spec, const HostArrays& inputs, const HostArrays& douts,
+                              const HostArrays& reference_grads,
                               std::vector<CheckResult>& results) {
   const double h = spec.finite_difference_step;
   for (const ArgSpec& arg : spec.inputs) {
@@ -113,9 +113,8 @@ void check_finite_differences(const OpSpec& spec, const HostArrays& inputs,
       x[i] = saved;
       numeric[i] = (plus - minus) / (2 * h);
     }
-    results.push_back(compare("finite differences " + grad_name,
-                              spec.finite_difference_tolerance, numeric,
-                              reference_grads.at(grad_name).values));
+    results.push_back(compare("finite differences " + grad_name, spec.finite_difference_tolerance,
+                              numeric, reference_grads.at(grad_name).values));
   }
 }
 
@@ -180,6 +179,8 @@ std::vector<CheckResult> run_op_spec(const OpSpec& spec, Device device, uint64_t
   return results;
 }
 
-std::vector<Device> available_devices() { return {Device::cpu()}; }
+std::vector<Device> available_devices() {
+  return {Device::cpu()};
+}
 
 }  // namespace retune::ops

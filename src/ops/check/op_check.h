@@ -15,7 +15,7 @@ struct CheckResult {
   double max_abs_error = 0;  // largest |got - want|
   double worst_excess = 0;   // largest |got - want| / (atol + rtol * |want|); <= 1 passes
   bool passed = true;
-  std::string detail;        // where the worst element is and its values
+  std::string detail;  // where the worst element is and its values
 };
 
 // Every check of `spec` on `device`, with inputs drawn from `seed`. Never throws for a

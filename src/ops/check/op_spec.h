@@ -7,7 +7,7 @@
 //   backward  - every gradient of the op against the reference        (backward_tolerance)
 //   finite    - every reference gradient against central finite differences of the reference
 //               forward in double precision, for the loss L = sum_k <dout_k, out_k> over the
-//               loss_outputs with random upstream gradients dout_k     (finite_difference_tolerance)
+//               loss_outputs with random upstream gradients dout_k (finite_difference_tolerance)
 // An error passes when |got - want| <= atol + rtol * |want|; NaN never passes.
 // Outputs that are not in loss_outputs are saved state (e.g. a norm's rstd) that the backward
 // reads; they are compared in the forward check all the same.

@@ -16,8 +16,8 @@ void gemm_batched(int64_t batch, int64_t M, int64_t N, int64_t K, float alpha, G
                 out + i * out_batch_stride, static_cast<int>(ldo));
   };
   // A product under ~4 MFLOP does not keep several threads busy; spread the batch instead.
-  const bool parallel_batch = batch > 1 && 2 * M * N * K < (int64_t{1} << 22) &&
-                              out_batch_stride != 0;
+  const bool parallel_batch =
+      batch > 1 && 2 * M * N * K < (int64_t{1} << 22) && out_batch_stride != 0;
   if (parallel_batch) {
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < batch; ++i) one(i);

@@ -37,13 +37,15 @@ namespace retune::ops::reference {
 // operand (batch stride 0) receives the sum over the batch. da/db are overwritten; either
 // may be null.
 template <typename T>
-void matmul_backward(const T* dout, const T* a, const T* b, T* da, T* db, int64_t batch,
-                     int64_t M, int64_t N, int64_t K, bool trans_a, bool trans_b,
-                     int64_t a_batch_stride, int64_t b_batch_stride) {
+void matmul_backward(const T* dout, const T* a, const T* b, T* da, T* db, int64_t batch, int64_t M,
+                     int64_t N, int64_t K, bool trans_a, bool trans_b, int64_t a_batch_stride,
+                     int64_t b_batch_stride) {
   const int64_t a_count = a_batch_stride ? batch : 1;
   const int64_t b_count = b_batch_stride ? batch : 1;
-  if (da) for (int64_t i = 0; i < a_count * M * K; ++i) da[i] = 0;
-  if (db) for (int64_t i = 0; i < b_count * K * N; ++i) db[i] = 0;
+  if (da)
+    for (int64_t i = 0; i < a_count * M * K; ++i) da[i] = 0;
+  if (db)
+    for (int64_t i = 0; i < b_count * K * N; ++i) db[i] = 0;
   for (int64_t i = 0; i < batch; ++i) {
     const T* di = dout + i * M * N;
     for (int64_t m = 0; m < M; ++m) {
