@@ -22,7 +22,11 @@ SelfcheckOptions selfcheck_options;
 
 int run_selfcheck(const SelfcheckOptions& options) {
   if (options.threads > 0) set_num_threads(options.threads);
-  fmt::print("retune {} selfcheck, {} threads\n", version(), num_threads());
+  fmt::print("retune {} selfcheck, {} threads, {}\n", version(), num_threads(), blas_config());
+  if (!blas_uses_openmp()) {
+    fmt::print("FAIL the OpenBLAS loaded is not the OpenMP build: its threads will fight ours\n");
+    return 1;
+  }
   struct OpTally {
     int specs = 0;
     int checks = 0;

@@ -201,7 +201,7 @@ Tensor Tensor::contiguous() const {
   return is_contiguous() ? *this : clone();
 }
 
-void Tensor::copy_from(const Tensor& source) {
+void Tensor::copy_from(const Tensor& source) const {
   RETUNE_CHECK(source.shape_ == shape_ && source.dtype_ == dtype_,
                "copy_from: source {} does not match destination {}", source.describe(), describe());
   RETUNE_CHECK(device().is_cpu() && source.device().is_cpu(),
@@ -262,7 +262,7 @@ Tensor Tensor::to(Device device) const {
   return clone();
 }
 
-void Tensor::fill(double value) {
+void Tensor::fill(double value) const {
   RETUNE_CHECK(device().is_cpu(), "fill on {} needs a device backend", device_name(device()));
   RETUNE_CHECK(writable(), "fill of read-only tensor {}", describe());
   std::byte* base = storage_->data();

@@ -73,8 +73,9 @@ class Tensor {
   Tensor contiguous() const;             // *this if already contiguous, else clone()
   Tensor to(DType dtype) const;          // float <-> float or int <-> int conversion
   Tensor to(Device device) const;        // same bytes on another device
-  void copy_from(const Tensor& source);  // same shape and dtype, any strides
-  void fill(double value);               // every element (float or int dtypes)
+  // Writes through the view (like an op's output), hence const.
+  void copy_from(const Tensor& source) const;  // same shape and dtype, any strides
+  void fill(double value) const;               // every element (float or int dtypes)
 
   // The elements as f32, in row-major order (any float dtype; a copy).
   std::vector<float> to_f32_vector() const;

@@ -9,4 +9,11 @@ namespace retune {
 void set_num_threads(int n);
 int num_threads();
 
+// True when the OpenBLAS loaded at run time is the OpenMP build. The pthread build has the
+// same soname (libopenblas.so.0) and is Debian's default; it is only avoided through the
+// binary's RUNPATH, so a binary that loses it gets BLAS threads that spin against ours.
+bool blas_uses_openmp();
+// OpenBLAS's own description of its build ("OpenBLAS 0.3.21 DYNAMIC_ARCH ... Zen MAX_THREADS=64").
+const char* blas_config();
+
 }  // namespace retune

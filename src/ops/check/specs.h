@@ -9,6 +9,20 @@ namespace retune::ops {
 
 // One declaration per op.
 std::vector<OpSpec> matmul_specs();
+std::vector<OpSpec> rope_specs();
+std::vector<OpSpec> attention_specs();
+std::vector<OpSpec> embedding_specs();
+std::vector<OpSpec> rmsnorm_specs();
+std::vector<OpSpec> layernorm_specs();
+std::vector<OpSpec> silu_specs();
+std::vector<OpSpec> gelu_specs();
+std::vector<OpSpec> swiglu_specs();
+std::vector<OpSpec> softmax_specs();
+std::vector<OpSpec> dropout_specs();
+std::vector<OpSpec> cross_entropy_head_specs();
+std::vector<OpSpec> adamw_specs();
+std::vector<OpSpec> sgd_specs();
+std::vector<OpSpec> clip_grad_norm_specs();
 
 // Every spec above, in op order.
 std::vector<OpSpec> all_op_specs();

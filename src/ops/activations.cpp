@@ -1,0 +1,45 @@
+#include "ops/activations.h"
+
+#include "ops/arg_checks.h"
+#include "ops/cpu/activations.h"
+
+namespace retune::ops {
+
+namespace {
+
+// x is a defined f32 tensor and every other argument has its shape; returns the flat size.
+int64_t check_elementwise(const char* op, const Tensor& x, const Tensor& out, const char* out_arg,
+                          const Tensor* dout = nullptr) {
+  RETUNE_CHECK(x.defined(), "{}: x is undefined", op);
+  check_tensor(op, "x", x, DType::f32, x.shape(), x.device());
+  if (dout) check_tensor(op, "dout", *dout, DType::f32, x.shape(), x.device());
+  check_output(op, out_arg, out, DType::f32, x.shape(), x.device());
+  check_backend(op, x.device());
+  return x.numel();
+}
+
+}  // namespace
+
+void silu_forward(const Tensor& x, const Tensor& out) {
+  const int64_t n = check_elementwise("silu_forward", x, out, "out");
+  cpu::silu_forward(x.data<float>(), n, out.mutable_data<float>());
+}
+
+void silu_backward(const Tensor& x, const Tensor& dout, const Tensor& dx) {
+  const int64_t n = check_elementwise("silu_backward", x, dx, "dx", &dout);
+  cpu::silu_backward(x.data<float>(), dout.data<float>(), n, dx.mutable_data<float>());
+}
+
+void gelu_forward(const Tensor& x, const Tensor& out, GeluApproximation approximation) {
+  const int64_t n = check_elementwise("gelu_forward", x, out, "out");
+  cpu::gelu_forward(x.data<float>(), n, approximation, out.mutable_data<float>());
+}
+
+void gelu_backward(const Tensor& x, const Tensor& dout, const Tensor& dx,
+                   GeluApproximation approximation) {
+  const int64_t n = check_elementwise("gelu_backward", x, dx, "dx", &dout);
+  cpu::gelu_backward(x.data<float>(), dout.data<float>(), n, approximation,
+                     dx.mutable_data<float>());
+}
+
+}  // namespace retune::ops

@@ -1,0 +1,36 @@
+#include "ops/arg_checks.h"
+
+namespace retune::ops {
+
+void check_matrix(const char* op, const char* arg, const Tensor& t, const char* dims) {
+  RETUNE_CHECK(t.defined(), "{}: {} is undefined, expected a contiguous f32{}", op, arg, dims);
+  RETUNE_CHECK(t.dtype() == DType::f32 && t.rank() == 2 && t.is_contiguous(),
+               "{}: {} is {}, expected a contiguous f32{}", op, arg, t.describe(), dims);
+}
+
+void check_tensor(const char* op, const char* arg, const Tensor& t, DType dtype, const Shape& shape,
+                  Device device) {
+  RETUNE_CHECK(t.defined(), "{}: {} is undefined, expected a contiguous {}{} on {}", op, arg,
+               dtype_name(dtype), shape.str(), device_name(device));
+  RETUNE_CHECK(
+      t.dtype() == dtype && t.shape() == shape && t.device() == device && t.is_contiguous(),
+      "{}: {} is {}{}, expected a contiguous {}{} on {}", op, arg, t.describe(),
+      t.is_contiguous() ? "" : " (non-contiguous)", dtype_name(dtype), shape.str(),
+      device_name(device));
+}
+
+void check_output(const char* op, const char* arg, const Tensor& t, DType dtype, const Shape& shape,
+                  Device device) {
+  check_tensor(op, arg, t, dtype, shape, device);
+  RETUNE_CHECK(t.writable(), "{}: {} {} is read-only", op, arg, t.describe());
+}
+
+void check_backend(const char* op, Device device) {
+  RETUNE_CHECK(device.is_cpu(), "{}: no backend for {}", op, device_name(device));
+}
+
+float* optional_data(const Tensor& t) {
+  return t.defined() ? t.mutable_data<float>() : nullptr;
+}
+
+}  // namespace retune::ops

@@ -1,0 +1,27 @@
+// Argument handling shared by the ops' public APIs. Each check throws retune::Error whose message
+// names the op, the argument and what was expected, e.g.
+//   "rmsnorm_forward: weight is f32[5] on cpu, expected a contiguous f32[7] on cpu".
+#pragma once
+
+#include "core/tensor.h"
+
+namespace retune::ops {
+
+// `t` is defined, contiguous, f32 and 2-D; `dims` names the dims for the message ("[N, C]").
+void check_matrix(const char* op, const char* arg, const Tensor& t, const char* dims);
+
+// `t` is defined, contiguous, of `dtype` and `shape`, on `device`.
+void check_tensor(const char* op, const char* arg, const Tensor& t, DType dtype, const Shape& shape,
+                  Device device);
+
+// check_tensor, and `t` is writable (an output or a gradient).
+void check_output(const char* op, const char* arg, const Tensor& t, DType dtype, const Shape& shape,
+                  Device device);
+
+// The op's arguments are on `device`; throws unless a backend for it exists (the CPU today).
+void check_backend(const char* op, Device device);
+
+// The host data of an optional f32 gradient (already checked), or null when it is undefined.
+float* optional_data(const Tensor& t);
+
+}  // namespace retune::ops

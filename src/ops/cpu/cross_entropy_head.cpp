@@ -1,0 +1,255 @@
+#include "ops/cpu/cross_entropy_head.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "ops/cpu/gemm.h"
+#include "ops/cross_entropy_head.h"
+
+namespace retune::ops::cpu {
+
+namespace {
+
+// The labelled rows packed together: ignored rows take no part in any product.
+struct LabelledRows {
+  std::vector<int64_t> index;  // the row's position in the batch
+  std::vector<int32_t> label;
+  std::vector<float> x;  // [count, C]
+  int64_t count() const { return static_cast<int64_t>(index.size()); }
+};
+
+LabelledRows gather_labelled(const HeadProblem& p) {
+  LabelledRows rows;
+  for (int64_t n = 0; n < p.N; ++n) {
+    if (p.labels[n] == kIgnoreIndex) continue;
+    rows.index.push_back(n);
+    rows.label.push_back(p.labels[n]);
+    rows.x.insert(rows.x.end(), p.x + n * p.C, p.x + (n + 1) * p.C);
+  }
+  return rows;
+}
+
+// Writes the packed rows `values` [count, C] back to their places in `out` [N, C].
+void scatter_labelled(const LabelledRows& rows, const std::vector<float>& values, int64_t C,
+                      float* out) {
+  for (int64_t r = 0; r < rows.count(); ++r) {
+    std::copy_n(values.data() + r * C, C, out + rows.index[static_cast<size_t>(r)] * C);
+  }
+}
+
+// Weight rows [v0, v0 + count) as f32: the weight itself when f32, else converted into scratch.
+const float* weight_rows(const HeadProblem& p, int64_t v0, int64_t count,
+                         std::vector<float>& scratch) {
+  if (p.weight_dtype == DType::f32) return static_cast<const float*>(p.weight) + v0 * p.C;
+  scratch.resize(static_cast<size_t>(count * p.C));
+  const uint16_t* in = static_cast<const uint16_t*>(p.weight) + v0 * p.C;
+  const bool bf16 = p.weight_dtype == DType::bf16;
+  const auto row_size = static_cast<size_t>(p.C);
+#pragma omp parallel for schedule(static)
+  for (int64_t v = 0; v < count; ++v) {
+    if (bf16) {
+      convert_bf16_to_f32(in + v * p.C, scratch.data() + v * p.C, row_size);
+    } else {
+      convert_f16_to_f32(in + v * p.C, scratch.data() + v * p.C, row_size);
+    }
+  }
+  return scratch.data();
+}
+
+// Rows per block so that a block of `width` logits per row fits the scratch (at least one).
+int64_t row_block(int64_t rows, int64_t width) {
+  return std::clamp(kHeadScratchFloats / width, int64_t{1}, rows);
+}
+
+// OpenBLAS (0.3.21) cuts a depth K between its GEMM_Q and 2 * GEMM_Q in two differently in its
+// threaded and single-threaded drivers, so the rounding would depend on the thread count. Calls
+// of depth at most kGemmDepth are one block either way wherever GEMM_Q >= 256: the x86-64
+// targets from Core 2, Sandy Bridge, Haswell, Skylake-X and Zen on (Cooper Lake: 320), but not
+// AMD's Bulldozer family (168 to 192).
+constexpr int64_t kGemmDepth = 256;
+
+// out [M, N] (leading dim ldo) = op(a) [M, K] @ op(b) [K, N] + beta * out, in calls of depth
+// at most kGemmDepth: the same bits for any thread count.
+void gemm(int64_t M, int64_t N, int64_t K, GemmOperand a, GemmOperand b, float beta, float* out,
+          int64_t ldo) {
+  const int64_t blocks = (K + kGemmDepth - 1) / kGemmDepth;
+  for (int64_t i = 0; i < blocks; ++i) {
+    const int64_t k0 = K * i / blocks;
+    GemmOperand a_part = a;
+    GemmOperand b_part = b;
+    a_part.data += a.trans ? k0 * a.ld : k0;
+    b_part.data += b.trans ? k0 : k0 * b.ld;
+    gemm_batched(1, M, N, K * (i + 1) / blocks - k0, 1.0f, a_part, b_part, i == 0 ? beta : 1.0f,
+                 out, ldo, 0);
+  }
+}
+
+float row_max(const float* row, int64_t count) {
+  float result = -std::numeric_limits<float>::infinity();
+  for (int64_t j = 0; j < count; ++j) result = std::max(result, row[j]);
+  return result;
+}
+
+// row[j] = exp(row[j] - shift); returns their sum, accumulated in double.
+double exp_in_place(float* row, int64_t count, float shift) {
+  double sum = 0;
+  for (int64_t j = 0; j < count; ++j) {
+    row[j] = std::exp(row[j] - shift);
+    sum += row[j];
+  }
+  return sum;
+}
+
+void scale_row(float* row, int64_t count, float factor) {
+  for (int64_t j = 0; j < count; ++j) row[j] *= factor;
+}
+
+// The softmax gradient of one row's logits for classes [v0, v0 + count), given its lse:
+// (softmax - onehot(label)) * scale, in place.
+void softmax_grad(float* row, int64_t count, int64_t v0, float lse, int32_t label, float scale) {
+  exp_in_place(row, count, lse);
+  scale_row(row, count, scale);
+  if (label >= v0 && label < v0 + count) row[label - v0] -= scale;
+}
+
+}  // namespace
+
+float cross_entropy_head(const HeadProblem& p, float* lse) {
+  std::fill(lse, lse + p.N, 0.0f);
+  const LabelledRows rows = gather_labelled(p);
+  const int64_t n = rows.count();
+  if (n == 0) return 0.0f;
+  const int64_t chunk = std::min(p.chunk, p.V);
+  const int64_t block = row_block(n, chunk);
+  // Each row's running max and sum of exp(logit - max) over the chunks so far, and its
+  // label's logit.
+  std::vector<float> running_max(static_cast<size_t>(n), -std::numeric_limits<float>::infinity());
+  std::vector<double> running_sum(static_cast<size_t>(n), 0.0);
+  std::vector<float> target(static_cast<size_t>(n));
+  std::vector<float> logits(static_cast<size_t>(block * chunk));
+  std::vector<float> weight_scratch;
+  for (int64_t v0 = 0; v0 < p.V; v0 += chunk) {
+    const int64_t count = std::min(chunk, p.V - v0);
+    const float* w = weight_rows(p, v0, count, weight_scratch);
+    for (int64_t r0 = 0; r0 < n; r0 += block) {
+      const int64_t rc = std::min(block, n - r0);
+      gemm(rc, count, p.C, {rows.x.data() + r0 * p.C, p.C, 0, false}, {w, p.C, 0, true}, 0.0f,
+           logits.data(), count);
+#pragma omp parallel for schedule(static)
+      for (int64_t i = 0; i < rc; ++i) {
+        const auto r = static_cast<size_t>(r0 + i);
+        float* row = logits.data() + i * count;
+        const int32_t label = rows.label[r];
+        if (label >= v0 && label < v0 + count) target[r] = row[label - v0];
+        const float new_max = std::max(running_max[r], row_max(row, count));
+        running_sum[r] = running_sum[r] * std::exp(double{running_max[r]} - new_max) +
+                         exp_in_place(row, count, new_max);
+        running_max[r] = new_max;
+      }
+    }
+  }
+  double total = 0;
+  for (size_t r = 0; r < rows.index.size(); ++r) {
+    const double row_lse = running_max[r] + std::log(running_sum[r]);
+    lse[rows.index[r]] = static_cast<float>(row_lse);
+    total += row_lse - target[r];
+  }
+  return static_cast<float>(total / static_cast<double>(n));
+}
+
+void cross_entropy_head_backward(const HeadProblem& p, float dloss, const float* lse, float* dx,
+                                 float* dweight) {
+  std::fill(dx, dx + p.N * p.C, 0.0f);
+  const LabelledRows rows = gather_labelled(p);
+  const int64_t n = rows.count();
+  if (n == 0) return;
+  const float scale = dloss / static_cast<float>(n);
+  const int64_t chunk = std::min(p.chunk, p.V);
+  const int64_t block = row_block(n, chunk);
+  std::vector<float> dx_rows(static_cast<size_t>(n * p.C));
+  std::vector<float> dlogits(static_cast<size_t>(block * chunk));
+  std::vector<float> weight_scratch;
+  for (int64_t v0 = 0; v0 < p.V; v0 += chunk) {
+    const int64_t count = std::min(chunk, p.V - v0);
+    const float* w = weight_rows(p, v0, count, weight_scratch);
+    for (int64_t r0 = 0; r0 < n; r0 += block) {
+      const int64_t rc = std::min(block, n - r0);
+      const float* x_block = rows.x.data() + r0 * p.C;
+      gemm(rc, count, p.C, {x_block, p.C, 0, false}, {w, p.C, 0, true}, 0.0f, dlogits.data(),
+           count);
+#pragma omp parallel for schedule(static)
+      for (int64_t i = 0; i < rc; ++i) {
+        const auto r = static_cast<size_t>(r0 + i);
+        softmax_grad(dlogits.data() + i * count, count, v0, lse[rows.index[r]], rows.label[r],
+                     scale);
+      }
+      // dx_block += dlogits @ w;  dweight[v0:] += dlogits^T @ x_block.
+      gemm(rc, p.C, count, {dlogits.data(), count, 0, false}, {w, p.C, 0, false},
+           v0 == 0 ? 0.0f : 1.0f, dx_rows.data() + r0 * p.C, p.C);
+      if (dweight) {
+        gemm(count, p.C, rc, {dlogits.data(), count, 0, true}, {x_block, p.C, 0, false}, 1.0f,
+             dweight + v0 * p.C, p.C);
+      }
+    }
+  }
+  scatter_labelled(rows, dx_rows, p.C, dx);
+}
+
+float cross_entropy_head_forward_backward(const HeadProblem& p, float* lse, float* dx,
+                                          float* dweight) {
+  std::fill(lse, lse + p.N, 0.0f);
+  std::fill(dx, dx + p.N * p.C, 0.0f);
+  const LabelledRows rows = gather_labelled(p);
+  const int64_t n = rows.count();
+  if (n == 0) return 0.0f;
+  const float scale = 1.0f / static_cast<float>(n);
+  const int64_t chunk = std::min(p.chunk, p.V);
+  const int64_t block = row_block(n, p.V);  // a block holds its rows' logits for every class
+  std::vector<double> row_loss(static_cast<size_t>(n));
+  std::vector<float> dx_rows(static_cast<size_t>(n * p.C));
+  std::vector<float> logits(static_cast<size_t>(block * p.V));
+  std::vector<float> weight_scratch;
+  for (int64_t r0 = 0; r0 < n; r0 += block) {
+    const int64_t rc = std::min(block, n - r0);
+    const float* x_block = rows.x.data() + r0 * p.C;
+    for (int64_t v0 = 0; v0 < p.V; v0 += chunk) {
+      const int64_t count = std::min(chunk, p.V - v0);
+      const float* w = weight_rows(p, v0, count, weight_scratch);
+      gemm(rc, count, p.C, {x_block, p.C, 0, false}, {w, p.C, 0, true}, 0.0f, logits.data() + v0,
+           p.V);
+    }
+    // Logits become their gradient (softmax - onehot) / n in place.
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < rc; ++i) {
+      const auto r = static_cast<size_t>(r0 + i);
+      float* row = logits.data() + i * p.V;
+      const int32_t label = rows.label[r];
+      const float target = row[label];
+      const float shift = row_max(row, p.V);
+      const double sum = exp_in_place(row, p.V, shift);
+      const double row_lse = shift + std::log(sum);
+      lse[rows.index[r]] = static_cast<float>(row_lse);
+      row_loss[r] = row_lse - target;
+      scale_row(row, p.V, static_cast<float>(scale / sum));
+      row[label] -= scale;
+    }
+    for (int64_t v0 = 0; v0 < p.V; v0 += chunk) {
+      const int64_t count = std::min(chunk, p.V - v0);
+      const float* w = weight_rows(p, v0, count, weight_scratch);
+      gemm(rc, p.C, count, {logits.data() + v0, p.V, 0, false}, {w, p.C, 0, false},
+           v0 == 0 ? 0.0f : 1.0f, dx_rows.data() + r0 * p.C, p.C);
+      if (dweight) {
+        gemm(count, p.C, rc, {logits.data() + v0, p.V, 0, true}, {x_block, p.C, 0, false}, 1.0f,
+             dweight + v0 * p.C, p.C);
+      }
+    }
+  }
+  scatter_labelled(rows, dx_rows, p.C, dx);
+  double total = 0;
+  for (const double value : row_loss) total += value;
+  return static_cast<float>(total / static_cast<double>(n));
+}
+
+}  // namespace retune::ops::cpu

@@ -1,0 +1,100 @@
+#include "ops/cross_entropy_head.h"
+
+#include "ops/cpu/cross_entropy_head.h"
+
+namespace retune::ops {
+
+namespace {
+
+// Checks x, weight, labels and chunk for `op` and describes the problem for the kernel.
+cpu::HeadProblem check_problem(const char* op, const Tensor& x, const Tensor& weight,
+                               const Tensor& labels, int64_t chunk) {
+  RETUNE_CHECK(
+      x.defined() && x.dtype() == DType::f32 && x.rank() == 2 && x.is_contiguous() && x.size(1) > 0,
+      "{}: x is {}, expected a contiguous f32[N, C] with C >= 1", op,
+      x.defined() ? x.describe() : "undefined");
+  const int64_t N = x.size(0);
+  const int64_t C = x.size(1);
+  const Device device = x.device();
+  RETUNE_CHECK(weight.defined() && dtype_is_float(weight.dtype()) && weight.rank() == 2 &&
+                   weight.size(0) > 0 && weight.size(1) == C && weight.is_contiguous() &&
+                   weight.device() == device,
+               "{}: weight is {}, expected a contiguous f32, bf16 or f16 [V, {}] on {}", op,
+               weight.defined() ? weight.describe() : "undefined", C, device_name(device));
+  const int64_t V = weight.size(0);
+  RETUNE_CHECK(labels.defined() && labels.dtype() == DType::i32 && labels.shape() == Shape{N} &&
+                   labels.is_contiguous() && labels.device() == device,
+               "{}: labels is {}, expected a contiguous i32[{}] on {}", op,
+               labels.defined() ? labels.describe() : "undefined", N, device_name(device));
+  RETUNE_CHECK(chunk >= 1, "{}: chunk is {}, expected at least 1 weight row", op, chunk);
+  RETUNE_CHECK(device.is_cpu(), "{}: no backend for {}", op, device_name(device));
+  const int32_t* label = labels.data<int32_t>();
+  for (int64_t n = 0; n < N; ++n) {
+    RETUNE_CHECK(label[n] == kIgnoreIndex || (label[n] >= 0 && label[n] < V),
+                 "{}: labels[{}] is {}, expected a class in [0, {}) or {} (ignored)", op, n,
+                 label[n], V, kIgnoreIndex);
+  }
+  const void* weight_data = weight.dtype() == DType::f32
+                                ? static_cast<const void*>(weight.data<float>())
+                                : weight.data<uint16_t>();
+  return {x.data<float>(), weight_data, weight.dtype(), label, N, C, V, chunk};
+}
+
+// Checks an f32 output (or gradient) of `shape` on `device` and returns its data.
+float* checked_output(const char* op, const char* arg, const Tensor& t, const Shape& shape,
+                      Device device) {
+  RETUNE_CHECK(t.defined() && t.dtype() == DType::f32 && t.shape() == shape && t.is_contiguous() &&
+                   t.device() == device,
+               "{}: {} is {}, expected a contiguous f32{} on {}", op, arg,
+               t.defined() ? t.describe() : "undefined", shape.str(), device_name(device));
+  return t.mutable_data<float>();
+}
+
+}  // namespace
+
+void cross_entropy_head(const Tensor& x, const Tensor& weight, const Tensor& labels,
+                        const Tensor& loss, const Tensor& lse, int64_t chunk) {
+  const char* op = "cross_entropy_head";
+  const cpu::HeadProblem problem = check_problem(op, x, weight, labels, chunk);
+  float* loss_data = checked_output(op, "loss", loss, {1}, x.device());
+  float* lse_data = checked_output(op, "lse", lse, {problem.N}, x.device());
+  *loss_data = cpu::cross_entropy_head(problem, lse_data);
+}
+
+void cross_entropy_head_backward(const Tensor& dloss, const Tensor& x, const Tensor& weight,
+                                 const Tensor& labels, const Tensor& lse, const Tensor& dx,
+                                 const Tensor& dweight, int64_t chunk) {
+  const char* op = "cross_entropy_head_backward";
+  const cpu::HeadProblem problem = check_problem(op, x, weight, labels, chunk);
+  const Device device = x.device();
+  RETUNE_CHECK(dloss.defined() && dloss.dtype() == DType::f32 && dloss.shape() == Shape{1} &&
+                   dloss.device() == device,
+               "{}: dloss is {}, expected f32[1] on {}", op,
+               dloss.defined() ? dloss.describe() : "undefined", device_name(device));
+  RETUNE_CHECK(lse.defined() && lse.dtype() == DType::f32 && lse.shape() == Shape{problem.N} &&
+                   lse.is_contiguous() && lse.device() == device,
+               "{}: lse is {}, expected the forward's contiguous f32[{}] on {}", op,
+               lse.defined() ? lse.describe() : "undefined", problem.N, device_name(device));
+  float* dx_data = checked_output(op, "dx", dx, {problem.N, problem.C}, device);
+  float* dweight_data =
+      dweight.defined() ? checked_output(op, "dweight", dweight, weight.shape(), device) : nullptr;
+  cpu::cross_entropy_head_backward(problem, *dloss.data<float>(), lse.data<float>(), dx_data,
+                                   dweight_data);
+}
+
+void cross_entropy_head_forward_backward(const Tensor& x, const Tensor& weight,
+                                         const Tensor& labels, const Tensor& loss,
+                                         const Tensor& lse, const Tensor& dx, const Tensor& dweight,
+                                         int64_t chunk) {
+  const char* op = "cross_entropy_head_forward_backward";
+  const cpu::HeadProblem problem = check_problem(op, x, weight, labels, chunk);
+  const Device device = x.device();
+  float* loss_data = checked_output(op, "loss", loss, {1}, device);
+  float* lse_data = checked_output(op, "lse", lse, {problem.N}, device);
+  float* dx_data = checked_output(op, "dx", dx, {problem.N, problem.C}, device);
+  float* dweight_data =
+      dweight.defined() ? checked_output(op, "dweight", dweight, weight.shape(), device) : nullptr;
+  *loss_data = cpu::cross_entropy_head_forward_backward(problem, lse_data, dx_data, dweight_data);
+}
+
+}  // namespace retune::ops

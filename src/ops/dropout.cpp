@@ -1,0 +1,32 @@
+#include "ops/dropout.h"
+
+#include "ops/arg_checks.h"
+#include "ops/cpu/dropout.h"
+
+namespace retune::ops {
+
+namespace {
+
+void check_dropout(const char* op, const char* in_arg, const Tensor& in, const char* out_arg,
+                   const Tensor& out, float p) {
+  RETUNE_CHECK(p >= 0 && p <= 1, "{}: p is {}, expected a probability in [0, 1]", op, p);
+  RETUNE_CHECK(in.defined(), "{}: {} is undefined", op, in_arg);
+  check_tensor(op, in_arg, in, DType::f32, in.shape(), in.device());
+  check_output(op, out_arg, out, DType::f32, in.shape(), in.device());
+  check_backend(op, in.device());
+}
+
+}  // namespace
+
+void dropout_forward(const Tensor& x, const Tensor& out, float p, uint64_t seed, uint64_t offset) {
+  check_dropout("dropout_forward", "x", x, "out", out, p);
+  cpu::dropout(x.data<float>(), x.numel(), p, seed, offset, out.mutable_data<float>());
+}
+
+void dropout_backward(const Tensor& dout, const Tensor& dx, float p, uint64_t seed,
+                      uint64_t offset) {
+  check_dropout("dropout_backward", "dout", dout, "dx", dx, p);
+  cpu::dropout(dout.data<float>(), dout.numel(), p, seed, offset, dx.mutable_data<float>());
+}
+
+}  // namespace retune::ops

@@ -1,0 +1,43 @@
+#include "ops/rmsnorm.h"
+
+#include <cmath>
+
+#include "ops/arg_checks.h"
+#include "ops/cpu/rmsnorm.h"
+
+namespace retune::ops {
+
+void rmsnorm_forward(const Tensor& x, const Tensor& weight, const Tensor& out, const Tensor& rstd,
+                     float eps) {
+  const char* op = "rmsnorm_forward";
+  check_matrix(op, "x", x, "[N, C]");
+  const int64_t N = x.size(0);
+  const int64_t C = x.size(1);
+  RETUNE_CHECK(C >= 1, "{}: x is {}, expected at least one column", op, x.describe());
+  RETUNE_CHECK(std::isfinite(eps) && eps >= 0, "{}: eps is {}, expected a finite value >= 0", op,
+               eps);
+  check_tensor(op, "weight", weight, DType::f32, {C}, x.device());
+  check_output(op, "out", out, DType::f32, {N, C}, x.device());
+  check_output(op, "rstd", rstd, DType::f32, {N}, x.device());
+  check_backend(op, x.device());
+  cpu::rmsnorm_forward(x.data<float>(), weight.data<float>(), N, C, eps, out.mutable_data<float>(),
+                       rstd.mutable_data<float>());
+}
+
+void rmsnorm_backward(const Tensor& dout, const Tensor& x, const Tensor& weight, const Tensor& rstd,
+                      const Tensor& dx, const Tensor& dweight) {
+  const char* op = "rmsnorm_backward";
+  check_matrix(op, "x", x, "[N, C]");
+  const int64_t N = x.size(0);
+  const int64_t C = x.size(1);
+  check_tensor(op, "dout", dout, DType::f32, {N, C}, x.device());
+  check_tensor(op, "weight", weight, DType::f32, {C}, x.device());
+  check_tensor(op, "rstd", rstd, DType::f32, {N}, x.device());
+  if (dx.defined()) check_output(op, "dx", dx, DType::f32, {N, C}, x.device());
+  if (dweight.defined()) check_output(op, "dweight", dweight, DType::f32, {C}, x.device());
+  check_backend(op, x.device());
+  cpu::rmsnorm_backward(dout.data<float>(), x.data<float>(), weight.data<float>(),
+                        rstd.data<float>(), N, C, optional_data(dx), optional_data(dweight));
+}
+
+}  // namespace retune::ops

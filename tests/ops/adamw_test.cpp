@@ -1,0 +1,104 @@
+// What the adamw specs cannot show: rejected inputs, decoupled weight decay, and a run of steps
+// against a double-precision loop of the same formulas.
+#include "ops/adamw.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace retune::ops {
+namespace {
+
+using testing::HasSubstr;
+
+template <typename Fn>
+std::string error_of(Fn fn) {
+  try {
+    fn();
+  } catch (const Error& error) {
+    return error.what();
+  }
+  return "no error";
+}
+
+Tensor vector_tensor(const std::vector<float>& values) {
+  return Tensor::from_vector<float>({static_cast<int64_t>(values.size())}, DType::f32, values);
+}
+
+TEST(AdamW, RejectsBadInputsNamingThem) {
+  const Tensor p = Tensor::zeros({2, 3}, DType::f32);
+  const Tensor z = Tensor::zeros({2, 3}, DType::f32);
+  auto step_error = [&](const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v,
+                        int64_t step, AdamWOptions options) {
+    return error_of([&] { adamw_step(param, grad, m, v, step, options); });
+  };
+  EXPECT_EQ(step_error(p, z, Tensor::zeros({6}, DType::f32), z, 1, {}),
+            "adamw_step: m is f32[6] on cpu, expected a contiguous f32[2, 3] on cpu like param");
+  EXPECT_THAT(step_error(p, z.to(DType::bf16), z, z, 1, {}),
+              HasSubstr("adamw_step: grad is bf16[2, 3] on cpu, expected a contiguous f32[2, 3]"));
+  EXPECT_THAT(step_error(p, z, z, Tensor(), 1, {}), HasSubstr("v is undefined"));
+  EXPECT_THAT(step_error(p, z, z, Tensor::zeros({3, 2}, DType::f32).transpose(0, 1), 1, {}),
+              HasSubstr("adamw_step: v is f32[2, 3] on cpu, expected a contiguous"));
+  EXPECT_THAT(step_error(p.to(DType::f16), z, z, z, 1, {}),
+              HasSubstr("adamw_step: param is f16[2, 3] on cpu, expected a contiguous f32"));
+  EXPECT_THAT(step_error(p, z, z, z, 0, {}),
+              HasSubstr("adamw_step: step is 0, expected the 1-based step number"));
+  EXPECT_THAT(step_error(p, z, z, z, 1, {.beta1 = 1.0}),
+              HasSubstr("beta1 is 1, expected in [0, 1)"));
+  EXPECT_THAT(step_error(p, z, z, z, 1, {.beta2 = -0.5}), HasSubstr("beta2 is -0.5"));
+  EXPECT_THAT(step_error(p, z, z, z, 1, {.lr = -1}), HasSubstr("lr is -1, expected >= 0"));
+  EXPECT_THAT(step_error(p, z, z, z, 1, {.eps = NAN}), HasSubstr("eps is nan"));
+  EXPECT_THAT(step_error(p, z, z, z, 1, {.weight_decay = -0.1}),
+              HasSubstr("weight_decay is -0.1, expected >= 0"));
+}
+
+TEST(AdamW, WeightDecayIsDecoupled) {
+  // No gradient and no moments: only the decay p *= 1 - lr * weight_decay acts.
+  const Tensor param = vector_tensor({1.0f, -2.0f, 0.5f});
+  const Tensor zeros = Tensor::zeros({3}, DType::f32);
+  adamw_step(param, zeros, zeros.clone(), zeros.clone(), 3, {.lr = 0.1, .weight_decay = 0.5});
+  const std::vector<float> p = param.to_f32_vector();
+  EXPECT_FLOAT_EQ(p[0], 0.95f);
+  EXPECT_FLOAT_EQ(p[1], -1.9f);
+  EXPECT_FLOAT_EQ(p[2], 0.475f);
+}
+
+// f(p) = sum_i a_i (p_i - c_i)^2 / 2: ten steps of the op against the same formulas in double.
+TEST(AdamW, TenStepsOnAQuadraticMatchADoubleLoop) {
+  const std::vector<double> a = {1.0, 4.0, 0.25, 2.0, 10.0};
+  const std::vector<double> c = {0.5, -1.0, 2.0, 0.0, 0.1};
+  const std::vector<double> start = {0.0, 1.0, -1.0, 3.0, 0.2};
+  const AdamWOptions options{.lr = 0.05, .weight_decay = 0.1};
+  const size_t n = a.size();
+
+  const Tensor param = vector_tensor(std::vector<float>(start.begin(), start.end()));
+  const Tensor grad = Tensor::zeros({5}, DType::f32);
+  const Tensor m = Tensor::zeros({5}, DType::f32);
+  const Tensor v = Tensor::zeros({5}, DType::f32);
+  std::vector<double> p = start, md(n), vd(n);
+  for (int64_t t = 1; t <= 10; ++t) {
+    const float* pf = param.data<float>();
+    float* g = grad.mutable_data<float>();
+    for (size_t i = 0; i < n; ++i) g[i] = static_cast<float>(a[i] * (pf[i] - c[i]));
+    adamw_step(param, grad, m, v, t, options);
+
+    for (size_t i = 0; i < n; ++i) {
+      const double gd = a[i] * (p[i] - c[i]);
+      p[i] -= options.lr * options.weight_decay * p[i];
+      md[i] = options.beta1 * md[i] + (1 - options.beta1) * gd;
+      vd[i] = options.beta2 * vd[i] + (1 - options.beta2) * gd * gd;
+      const double m_hat = md[i] / (1 - std::pow(options.beta1, t));
+      const double v_hat = vd[i] / (1 - std::pow(options.beta2, t));
+      p[i] -= options.lr * m_hat / (std::sqrt(v_hat) + options.eps);
+    }
+  }
+  const std::vector<float> got = param.to_f32_vector();
+  for (size_t i = 0; i < n; ++i) {
+    EXPECT_NEAR(got[i], p[i], 1e-6) << i;
+    EXPECT_NE(got[i], start[i]) << i;
+  }
+}
+
+}  // namespace
+}  // namespace retune::ops
