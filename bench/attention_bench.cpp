@@ -17,12 +17,12 @@ double attention_flops(const ModelShape& s, int products) {
 
 struct AttentionTensors {
   const ModelShape& s;
-  Tensor q = random_tensor({s.batch, s.seq, s.heads, s.head_dim}, 1.0f, 1);
-  Tensor k = random_tensor({s.batch, s.seq, s.kv_heads, s.head_dim}, 1.0f, 2);
-  Tensor v = random_tensor({s.batch, s.seq, s.kv_heads, s.head_dim}, 1.0f, 3);
+  Tensor q = uniform_tensor({s.batch, s.seq, s.heads, s.head_dim}, 1);
+  Tensor k = uniform_tensor({s.batch, s.seq, s.kv_heads, s.head_dim}, 2);
+  Tensor v = uniform_tensor({s.batch, s.seq, s.kv_heads, s.head_dim}, 3);
   Tensor out = Tensor::empty(q.shape(), DType::f32);
   Tensor lse = Tensor::empty({s.batch, s.heads, s.seq}, DType::f32);
-  Tensor dout = random_tensor(q.shape(), 1.0f, 4);
+  Tensor dout = uniform_tensor(q.shape(), 4);
   ops::AttentionGrads grads{Tensor::empty(q.shape(), DType::f32),
                             Tensor::empty(k.shape(), DType::f32),
                             Tensor::empty(v.shape(), DType::f32)};

@@ -3,22 +3,15 @@
 #include <chrono>
 #include <vector>
 
-#include "core/rng.h"
+#include "core/random_tensor.h"
 #include "ops/matmul.h"
 
 namespace retune::bench {
 
-Tensor random_tensor(const Shape& shape, float scale, uint64_t seed) {
-  Rng rng(seed);
-  std::vector<float> values(static_cast<size_t>(shape.numel()));
-  for (float& v : values) v = static_cast<float>(rng.uniform(-scale, scale));
-  return Tensor::from_vector<float>(shape, DType::f32, values);
-}
-
 double sgemm_peak_gflops() {
   static const double peak = [] {
     constexpr int64_t n = 1024;
-    const Tensor a = random_tensor({n, n}), b = random_tensor({n, n}, 1.0f, 2);
+    const Tensor a = uniform_tensor({n, n}, 1), b = uniform_tensor({n, n}, 2);
     const Tensor c = Tensor::empty({n, n}, DType::f32);
     ops::matmul(a, b, c);  // warm-up
     double best = 0;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "core/random_tensor.h"
 #include "core/tensor.h"
 
 namespace retune::bench {
@@ -23,9 +24,6 @@ struct ModelShape {
   int64_t tokens() const { return batch * seq; }
 };
 inline constexpr ModelShape kSmolLM2;
-
-// An f32 tensor with values uniform in [-scale, scale).
-Tensor random_tensor(const Shape& shape, float scale = 1.0f, uint64_t seed = 1);
 
 // The GFLOP/s of a 1024x1024x1024 sgemm, measured once (first call) in this process.
 double sgemm_peak_gflops();

@@ -13,7 +13,7 @@ void BM_cross_entropy_head(benchmark::State& state) {
   const bool one_pass = state.range(0) == 1;
   const bool train_head = state.range(1) == 1;
   const int64_t N = kSmolLM2.tokens(), C = kSmolLM2.hidden, V = kSmolLM2.vocab;
-  const Tensor x = random_tensor({N, C}), w = random_tensor({V, C}, 0.05f, 2);
+  const Tensor x = uniform_tensor({N, C}, 1), w = uniform_tensor({V, C}, 2, -0.05, 0.05);
   std::vector<int32_t> label_values(static_cast<size_t>(N));
   Rng rng(3);
   for (int32_t& label : label_values) label = static_cast<int32_t>(rng.integer(0, V - 1));

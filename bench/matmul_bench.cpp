@@ -8,7 +8,7 @@ namespace {
 
 void BM_sgemm_1024(benchmark::State& state) {
   constexpr int64_t n = 1024;
-  const Tensor a = random_tensor({n, n}), b = random_tensor({n, n}),
+  const Tensor a = uniform_tensor({n, n}, 1), b = uniform_tensor({n, n}, 2),
                c = Tensor::empty({n, n}, DType::f32);
   for (auto _ : state) ops::matmul(a, b, c);
   set_flop_counters(state, 2.0 * n * n * n);
@@ -20,9 +20,9 @@ BENCHMARK(BM_sgemm_1024)->Unit(benchmark::kMillisecond)->UseRealTime();
 void BM_linear(benchmark::State& state) {
   const int64_t rows = kSmolLM2.tokens(), in = state.range(0), out = state.range(1);
   const int64_t mode = state.range(2);
-  const Tensor x = random_tensor({rows, in}), w = random_tensor({out, in}, 0.05f);
+  const Tensor x = uniform_tensor({rows, in}, 1), w = uniform_tensor({out, in}, 2, -0.05, 0.05);
   const Tensor y = Tensor::empty({rows, out}, DType::f32);
-  const Tensor dy = random_tensor({rows, out}), dx = Tensor::empty({rows, in}, DType::f32);
+  const Tensor dy = uniform_tensor({rows, out}, 3), dx = Tensor::empty({rows, in}, DType::f32);
   const Tensor dw = Tensor::zeros({out, in}, DType::f32);
   for (auto _ : state) {
     if (mode == 0) {

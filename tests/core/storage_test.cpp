@@ -8,20 +8,12 @@
 #include "core/arena.h"
 #include "core/mapped_file.h"
 #include "core/tensor.h"
+#include "support/error_of.h"
 
 namespace retune {
 namespace {
 
 using testing::HasSubstr;
-
-std::string error_message(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "no error";
-}
 
 TEST(Storage, OwnedIsAlignedAndWritable) {
   auto storage = Storage::allocate(100, Device::cpu());
@@ -38,7 +30,7 @@ TEST(Arena, CarvesAlignedRegionsAndResets) {
   EXPECT_EQ(reinterpret_cast<uintptr_t>(b->data()) % 64, 0u);
   EXPECT_EQ(b->data() - a->data(), 64);
   EXPECT_EQ(arena.used(), 164u);
-  EXPECT_THAT(error_message([&] { arena.carve(1000); }), HasSubstr("arena full"));
+  EXPECT_THAT(error_of([&] { arena.carve(1000); }), HasSubstr("arena full"));
   arena.reset();
   EXPECT_EQ(arena.used(), 0u);
   EXPECT_EQ(arena.high_water(), 164u);
@@ -76,8 +68,8 @@ TEST_F(MappedFileTest, RegionsAreZeroCopyReadOnlyTensors) {
   EXPECT_EQ(t.storage()->origin(), StorageOrigin::mapped);
   EXPECT_EQ(t.to_f32_vector(), (std::vector<float>{2.0f, 3.0f, 4.0f}));
   EXPECT_EQ(reinterpret_cast<const std::byte*>(t.data<float>()), file->data() + 4);
-  EXPECT_THAT(error_message([&] { t.mutable_data<float>(); }), HasSubstr("read-only"));
-  EXPECT_THAT(error_message([&] { file->region(8, 12); }), HasSubstr("outside the file"));
+  EXPECT_THAT(error_of([&] { t.mutable_data<float>(); }), HasSubstr("read-only"));
+  EXPECT_THAT(error_of([&] { file->region(8, 12); }), HasSubstr("outside the file"));
 }
 
 TEST_F(MappedFileTest, MappingLivesAsLongAsItsTensors) {
@@ -90,7 +82,7 @@ TEST_F(MappedFileTest, MappingLivesAsLongAsItsTensors) {
 }
 
 TEST(MappedFile, MissingFileNamesThePath) {
-  EXPECT_THAT(error_message([] { MappedFile::open("/nonexistent/retune/model.safetensors"); }),
+  EXPECT_THAT(error_of([] { MappedFile::open("/nonexistent/retune/model.safetensors"); }),
               HasSubstr("/nonexistent/retune/model.safetensors: cannot open"));
 }
 

@@ -5,6 +5,8 @@
 
 #include <numeric>
 
+#include "support/error_of.h"
+
 namespace retune {
 namespace {
 
@@ -14,16 +16,6 @@ Tensor iota(const Shape& shape) {
   std::vector<float> values(static_cast<size_t>(shape.numel()));
   std::iota(values.begin(), values.end(), 0.0f);
   return Tensor::from_vector<float>(shape, DType::f32, values);
-}
-
-template <typename Fn>
-std::string error_of(Fn fn) {
-  try {
-    fn();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "no error";
 }
 
 TEST(Shape, RankNumelAndText) {

@@ -5,20 +5,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/error_of.h"
+
 namespace retune::ops {
 namespace {
 
 using testing::HasSubstr;
-
-template <typename Fn>
-std::string error_of(Fn fn) {
-  try {
-    fn();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "no error";
-}
 
 Tensor values(std::vector<float> v) {
   return Tensor::from_vector<float>({static_cast<int64_t>(v.size())}, DType::f32, v);

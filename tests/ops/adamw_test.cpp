@@ -7,20 +7,12 @@
 
 #include <cmath>
 
+#include "support/error_of.h"
+
 namespace retune::ops {
 namespace {
 
 using testing::HasSubstr;
-
-template <typename Fn>
-std::string error_of(Fn fn) {
-  try {
-    fn();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "no error";
-}
 
 Tensor vector_tensor(const std::vector<float>& values) {
   return Tensor::from_vector<float>({static_cast<int64_t>(values.size())}, DType::f32, values);

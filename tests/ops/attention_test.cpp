@@ -8,30 +8,15 @@
 
 #include <cmath>
 
+#include "core/random_tensor.h"
 #include "core/rng.h"
 #include "core/threads.h"
+#include "support/error_of.h"
 
 namespace retune::ops {
 namespace {
 
 using testing::HasSubstr;
-
-template <typename Fn>
-std::string error_of(Fn fn) {
-  try {
-    fn();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "no error";
-}
-
-Tensor uniform(const Shape& shape, uint64_t seed) {
-  Rng rng(seed);
-  std::vector<float> values(static_cast<size_t>(shape.numel()));
-  for (float& value : values) value = static_cast<float>(rng.uniform(-1.0, 1.0));
-  return Tensor::from_vector<float>(shape, DType::f32, values);
-}
 
 Tensor doc_ids(const Shape& shape, const std::vector<int32_t>& values) {
   return Tensor::from_vector<int32_t>(shape, DType::i32, values);
@@ -45,8 +30,9 @@ struct Problem {
 
 // Random q, k, v and dout in [-1, 1), one document per row.
 Problem make_problem(int64_t B, int64_t T, int64_t Hq, int64_t Hkv, int64_t D, uint64_t seed) {
-  return {uniform({B, T, Hq, D}, seed), uniform({B, T, Hkv, D}, seed + 1),
-          uniform({B, T, Hkv, D}, seed + 2), Tensor(), uniform({B, T, Hq, D}, seed + 3)};
+  return {uniform_tensor({B, T, Hq, D}, seed), uniform_tensor({B, T, Hkv, D}, seed + 1),
+          uniform_tensor({B, T, Hkv, D}, seed + 2), Tensor(),
+          uniform_tensor({B, T, Hq, D}, seed + 3)};
 }
 
 // Runs the forward and backward of `p` with scale 1 / sqrt(D).
@@ -79,20 +65,20 @@ void expect_near(const Tensor& got, const Tensor& want, double tolerance, const 
 }
 
 TEST(Attention, RejectsBadArguments) {
-  const Tensor q = uniform({2, 5, 4, 8}, 1);
-  const Tensor k = uniform({2, 5, 2, 8}, 2);
+  const Tensor q = uniform_tensor({2, 5, 4, 8}, 1);
+  const Tensor k = uniform_tensor({2, 5, 2, 8}, 2);
   const Tensor out = Tensor::empty(q.shape(), DType::f32);
   const Tensor lse = Tensor::empty({2, 4, 5}, DType::f32);
-  const Tensor k3 = uniform({2, 5, 3, 8}, 3);
+  const Tensor k3 = uniform_tensor({2, 5, 3, 8}, 3);
   EXPECT_THAT(error_of([&] { attention(q, k3, k3, {}, 0.5f, out, lse); }),
               HasSubstr("attention: the 4 query heads of q must be a multiple of the 3 kv heads"));
   EXPECT_THAT(error_of([&] { attention(q.to(DType::bf16), k, k, {}, 0.5f, out, lse); }),
               HasSubstr("attention: q must be a contiguous f32[B, T, Hq, D] with D > 0, got "
                         "bf16[2, 5, 4, 8]"));
-  const Tensor k_short = uniform({2, 4, 2, 8}, 4);
+  const Tensor k_short = uniform_tensor({2, 4, 2, 8}, 4);
   EXPECT_THAT(error_of([&] { attention(q, k_short, k_short, {}, 0.5f, out, lse); }),
               HasSubstr("attention: k must be a contiguous f32[2, 5, 2, 8], got f32[2, 4, 2, 8]"));
-  const Tensor v_narrow = uniform({2, 5, 2, 7}, 5);
+  const Tensor v_narrow = uniform_tensor({2, 5, 2, 7}, 5);
   EXPECT_THAT(error_of([&] { attention(q, k, v_narrow, {}, 0.5f, out, lse); }),
               HasSubstr("attention: v must be a contiguous f32[2, 5, 2, 8], got f32[2, 5, 2, 7]"));
   const Tensor docs_i64 = Tensor::zeros({2, 5}, DType::i64);

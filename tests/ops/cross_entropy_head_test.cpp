@@ -7,32 +7,17 @@
 
 #include <cstring>
 
+#include "core/random_tensor.h"
 #include "core/rng.h"
 #include "core/threads.h"
 #include "ops/cpu/cross_entropy_head.h"
 #include "ops/reference/cross_entropy_head.h"
+#include "support/error_of.h"
 
 namespace retune::ops {
 namespace {
 
 using testing::HasSubstr;
-
-template <typename Fn>
-std::string error_of(Fn fn) {
-  try {
-    fn();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "no error";
-}
-
-Tensor random_tensor(const Shape& shape, uint64_t seed) {
-  Rng rng(seed);
-  std::vector<float> values(static_cast<size_t>(shape.numel()));
-  for (float& value : values) value = static_cast<float>(rng.uniform(-1.0, 1.0));
-  return Tensor::from_vector<float>(shape, DType::f32, values);
-}
 
 Tensor label_tensor(const std::vector<int32_t>& labels) {
   return Tensor::from_vector<int32_t>({static_cast<int64_t>(labels.size())}, DType::i32, labels);
@@ -55,7 +40,7 @@ struct Head {
 };
 
 Head random_head(int64_t N, int64_t C, int64_t V, uint64_t seed) {
-  return {random_tensor({N, C}, seed), random_tensor({V, C}, seed + 1), some_labels(N, V)};
+  return {uniform_tensor({N, C}, seed), uniform_tensor({V, C}, seed + 1), some_labels(N, V)};
 }
 
 struct Results {
@@ -122,7 +107,7 @@ TEST(CrossEntropyHead, RejectsBadInputsNamingThem) {
   EXPECT_THAT(forward(h.x.to(DType::bf16), h.weight, h.labels, loss, 7),
               HasSubstr("cross_entropy_head: x is bf16[5, 8] on cpu, expected a contiguous "
                         "f32[N, C]"));
-  EXPECT_THAT(forward(h.x, random_tensor({37, 9}, 2), h.labels, loss, 7),
+  EXPECT_THAT(forward(h.x, uniform_tensor({37, 9}, 2), h.labels, loss, 7),
               HasSubstr("weight is f32[37, 9] on cpu, expected a contiguous f32, bf16 or f16 "
                         "[V, 8]"));
   EXPECT_THAT(forward(h.x, h.weight.transpose(0, 1), h.labels, loss, 7),
@@ -181,7 +166,7 @@ TEST(CrossEntropyHead, UndefinedDweightSkipsIt) {
 TEST(CrossEntropyHead, FusedEqualsForwardThenBackward) {
   for (const int64_t chunk : {int64_t{7}, int64_t{64}, kCrossEntropyHeadChunk}) {
     const Head h = random_head(13, 24, 300, 7);
-    const Tensor start = random_tensor({300, 24}, 8);  // dweight accumulates onto this
+    const Tensor start = uniform_tensor({300, 24}, 8);  // dweight accumulates onto this
     const Results want = separate(h, chunk, start);
     const Results got = fused(h, chunk, start);
     expect_near(got.loss, want.loss, 1e-6, "loss");
@@ -203,10 +188,10 @@ TEST(CrossEntropyHead, SixteenBitWeightEqualsF32OnConvertedWeight) {
 }
 
 TEST(CrossEntropyHead, AllIgnoredGivesZeroLossAndGradients) {
-  const Tensor x = random_tensor({4, 8}, 13);
-  const Tensor weight = random_tensor({11, 8}, 14);
+  const Tensor x = uniform_tensor({4, 8}, 13);
+  const Tensor weight = uniform_tensor({11, 8}, 14);
   const Head h{x, weight, label_tensor({-100, -100, -100, -100})};
-  const Tensor start = random_tensor({11, 8}, 15);
+  const Tensor start = uniform_tensor({11, 8}, 15);
   for (const Results& r : {separate(h, 3, start), fused(h, 3, start)}) {
     EXPECT_EQ(r.loss.to_f32_vector()[0], 0.0f);  // PyTorch: NaN
     for (float value : r.lse.to_f32_vector()) EXPECT_EQ(value, 0.0f);

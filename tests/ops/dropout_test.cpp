@@ -9,21 +9,12 @@
 #include <cmath>
 
 #include "core/threads.h"
+#include "support/error_of.h"
 
 namespace retune::ops {
 namespace {
 
 using testing::HasSubstr;
-
-template <typename Fn>
-std::string error_of(Fn fn) {
-  try {
-    fn();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "no error";
-}
 
 // The mask of dropout(p, seed, offset) on n elements, read from the output of ones.
 std::vector<bool> mask(int64_t n, float p, uint64_t seed, uint64_t offset) {

@@ -5,30 +5,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "core/random_tensor.h"
 #include "core/rng.h"
 #include "core/threads.h"
+#include "support/error_of.h"
 
 namespace retune::ops {
 namespace {
 
 using testing::HasSubstr;
-
-template <typename Fn>
-std::string error_of(Fn fn) {
-  try {
-    fn();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "no error";
-}
-
-Tensor uniform(const Shape& shape, uint64_t seed) {
-  Rng rng(seed);
-  std::vector<float> values(static_cast<size_t>(shape.numel()));
-  for (float& value : values) value = static_cast<float>(rng.uniform(-1.0, 1.0));
-  return Tensor::from_vector<float>(shape, DType::f32, values);
-}
 
 Tensor id_tensor(std::vector<int32_t> ids) {
   return Tensor::from_vector<int32_t>({static_cast<int64_t>(ids.size())}, DType::i32, ids);
@@ -42,7 +27,7 @@ Tensor random_ids(int64_t N, int64_t V, uint64_t seed) {
 }
 
 TEST(Embedding, RejectsBadArgumentsNamingThem) {
-  const Tensor table = uniform({10, 4}, 1);
+  const Tensor table = uniform_tensor({10, 4}, 1);
   const Tensor out = Tensor::empty({3, 4}, DType::f32);
   auto forward = [&](const Tensor& ids, const Tensor& t, const Tensor& o) {
     return error_of([&] { embedding_forward(ids, t, o); });
@@ -62,7 +47,7 @@ TEST(Embedding, RejectsBadArgumentsNamingThem) {
               HasSubstr("embedding_forward: out is f32[3, 5] on cpu, expected a contiguous "
                         "f32[3, 4] on cpu"));
 
-  const Tensor dout = uniform({3, 4}, 2);
+  const Tensor dout = uniform_tensor({3, 4}, 2);
   const Tensor dtable = Tensor::zeros({10, 4}, DType::f32);
   auto backward = [&](const Tensor& ids, const Tensor& d, const Tensor& dt) {
     return error_of([&] { embedding_backward(ids, d, dt); });
@@ -79,7 +64,7 @@ TEST(Embedding, RejectsBadArgumentsNamingThem) {
 
 TEST(Embedding, DtableAccumulates) {
   const Tensor ids = id_tensor({3, 1, 3, 0, 3});  // id 3 repeats
-  const Tensor dout = uniform({5, 70}, 3);
+  const Tensor dout = uniform_tensor({5, 70}, 3);
   const Tensor once = Tensor::zeros({4, 70}, DType::f32);
   embedding_backward(ids, dout, once);
   const Tensor twice = Tensor::zeros({4, 70}, DType::f32);
@@ -95,14 +80,14 @@ TEST(Embedding, DtableAccumulates) {
 
 TEST(Embedding, UndefinedDtableIsSkipped) {
   EXPECT_EQ(error_of([] {
-              embedding_backward(id_tensor({0, 1}), uniform({2, 3}, 4), Tensor());
+              embedding_backward(id_tensor({0, 1}), uniform_tensor({2, 3}, 4), Tensor());
             }),
             "no error");
 }
 
 TEST(Embedding, SixteenBitTableEqualsF32OfTheConvertedTable) {
   const Tensor ids = random_ids(37, 50, 5);
-  const Tensor table = uniform({50, 33}, 6);
+  const Tensor table = uniform_tensor({50, 33}, 6);
   for (const DType dtype : {DType::bf16, DType::f16}) {
     const Tensor narrow = table.to(dtype);
     const Tensor got = Tensor::empty({37, 33}, DType::f32);
@@ -116,7 +101,7 @@ TEST(Embedding, SixteenBitTableEqualsF32OfTheConvertedTable) {
 TEST(Embedding, SameBitsForOneAndTwoThreads) {
   const int threads = num_threads();
   const Tensor ids = random_ids(301, 7, 7);  // many repeats of each id
-  const Tensor dout = uniform({301, 200}, 8);
+  const Tensor dout = uniform_tensor({301, 200}, 8);
   std::vector<std::vector<float>> results;
   for (int n : {1, 2}) {
     set_num_threads(n);

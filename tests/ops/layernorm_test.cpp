@@ -5,43 +5,28 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "core/random_tensor.h"
 #include "core/rng.h"
 #include "core/threads.h"
+#include "support/error_of.h"
 
 namespace retune::ops {
 namespace {
 
 using testing::HasSubstr;
 
-template <typename Fn>
-std::string error_of(Fn fn) {
-  try {
-    fn();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "no error";
-}
-
-Tensor uniform(const Shape& shape, uint64_t seed, double lo = -1.0, double hi = 1.0) {
-  Rng rng(seed);
-  std::vector<float> values(static_cast<size_t>(shape.numel()));
-  for (float& value : values) value = static_cast<float>(rng.uniform(lo, hi));
-  return Tensor::from_vector<float>(shape, DType::f32, values);
-}
-
 struct Norm {
   Tensor x, weight, bias, out, mean, rstd, dout;
 };
 
 Norm forward(int64_t N, int64_t C, uint64_t seed) {
-  Norm n{uniform({N, C}, seed),
-         uniform({C}, seed + 1, 0.5, 1.5),
-         uniform({C}, seed + 2, -0.5, 0.5),
+  Norm n{uniform_tensor({N, C}, seed),
+         uniform_tensor({C}, seed + 1, 0.5, 1.5),
+         uniform_tensor({C}, seed + 2, -0.5, 0.5),
          Tensor::empty({N, C}, DType::f32),
          Tensor::empty({N}, DType::f32),
          Tensor::empty({N}, DType::f32),
-         uniform({N, C}, seed + 3)};
+         uniform_tensor({N, C}, seed + 3)};
   layernorm_forward(n.x, n.weight, n.bias, n.out, n.mean, n.rstd, 1e-5f);
   return n;
 }
@@ -60,7 +45,7 @@ TEST(Layernorm, RejectsBadArgumentsNamingThem) {
   auto fwd = [&](const Tensor& x, const Tensor& bias, const Tensor& mean, float eps) {
     return error_of([&] { layernorm_forward(x, n.weight, bias, n.out, mean, n.rstd, eps); });
   };
-  EXPECT_EQ(fwd(n.x, uniform({3}, 2), n.mean, 1e-5f),
+  EXPECT_EQ(fwd(n.x, uniform_tensor({3}, 2), n.mean, 1e-5f),
             "layernorm_forward: bias is f32[3] on cpu, expected a contiguous f32[5] on cpu");
   EXPECT_THAT(fwd(n.x.to(DType::f16), n.bias, n.mean, 1e-5f),
               HasSubstr("layernorm_forward: x is f16[3, 5] on cpu, expected a contiguous "
@@ -96,8 +81,8 @@ TEST(Layernorm, RejectsBadArgumentsNamingThem) {
 
 TEST(Layernorm, ParameterGradientsAccumulateAndDxIsOverwritten) {
   const Norm n = forward(9, 70, 4);
-  const Grads once = backward(
-      n, {uniform({9, 70}, 5), Tensor::zeros({70}, DType::f32), Tensor::zeros({70}, DType::f32)});
+  const Grads once = backward(n, {uniform_tensor({9, 70}, 5), Tensor::zeros({70}, DType::f32),
+                                  Tensor::zeros({70}, DType::f32)});
   const std::vector<float> dx_once = once.dx.to_f32_vector();
   const Grads twice = backward(n, {once.dx, once.dweight.clone(), once.dbias.clone()});
   EXPECT_EQ(twice.dx.to_f32_vector(), dx_once);

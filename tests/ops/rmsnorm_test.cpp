@@ -7,38 +7,24 @@
 
 #include <cmath>
 
+#include "core/random_tensor.h"
 #include "core/rng.h"
 #include "core/threads.h"
+#include "support/error_of.h"
 
 namespace retune::ops {
 namespace {
 
 using testing::HasSubstr;
 
-template <typename Fn>
-std::string error_of(Fn fn) {
-  try {
-    fn();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "no error";
-}
-
-Tensor uniform(const Shape& shape, uint64_t seed, double lo = -1.0, double hi = 1.0) {
-  Rng rng(seed);
-  std::vector<float> values(static_cast<size_t>(shape.numel()));
-  for (float& value : values) value = static_cast<float>(rng.uniform(lo, hi));
-  return Tensor::from_vector<float>(shape, DType::f32, values);
-}
-
 struct Norm {
   Tensor x, weight, out, rstd, dout;
 };
 
 Norm forward(int64_t N, int64_t C, uint64_t seed) {
-  Norm n{uniform({N, C}, seed), uniform({C}, seed + 1, 0.5, 1.5), Tensor::empty({N, C}, DType::f32),
-         Tensor::empty({N}, DType::f32), uniform({N, C}, seed + 2)};
+  Norm n{uniform_tensor({N, C}, seed), uniform_tensor({C}, seed + 1, 0.5, 1.5),
+         Tensor::empty({N, C}, DType::f32), Tensor::empty({N}, DType::f32),
+         uniform_tensor({N, C}, seed + 2)};
   rmsnorm_forward(n.x, n.weight, n.out, n.rstd, 1e-6f);
   return n;
 }
@@ -49,7 +35,7 @@ TEST(Rmsnorm, RejectsBadArgumentsNamingThem) {
                  float eps) {
     return error_of([&] { rmsnorm_forward(x, weight, out, rstd, eps); });
   };
-  EXPECT_EQ(fwd(n.x, uniform({4}, 2), n.out, n.rstd, 1e-6f),
+  EXPECT_EQ(fwd(n.x, uniform_tensor({4}, 2), n.out, n.rstd, 1e-6f),
             "rmsnorm_forward: weight is f32[4] on cpu, expected a contiguous f32[5] on cpu");
   EXPECT_THAT(fwd(n.x.reshape({15}), n.weight, n.out, n.rstd, 1e-6f),
               HasSubstr("rmsnorm_forward: x is f32[15] on cpu, expected a contiguous f32[N, C]"));
@@ -74,7 +60,7 @@ TEST(Rmsnorm, RejectsBadArgumentsNamingThem) {
   };
   const Tensor dx = Tensor::empty({3, 5}, DType::f32);
   const Tensor dw = Tensor::zeros({5}, DType::f32);
-  EXPECT_THAT(bwd(uniform({5, 3}, 3), n.rstd, dx, dw),
+  EXPECT_THAT(bwd(uniform_tensor({5, 3}, 3), n.rstd, dx, dw),
               HasSubstr("rmsnorm_backward: dout is f32[5, 3] on cpu, expected a contiguous "
                         "f32[3, 5]"));
   EXPECT_THAT(bwd(n.dout, Tensor::empty({2}, DType::f32), dx, dw),
@@ -88,7 +74,7 @@ TEST(Rmsnorm, RejectsBadArgumentsNamingThem) {
 
 TEST(Rmsnorm, DweightAccumulatesAndDxIsOverwritten) {
   const Norm n = forward(9, 70, 4);
-  const Tensor dx = uniform({9, 70}, 5);  // garbage: overwritten
+  const Tensor dx = uniform_tensor({9, 70}, 5);  // garbage: overwritten
   const Tensor once = Tensor::zeros({70}, DType::f32);
   rmsnorm_backward(n.dout, n.x, n.weight, n.rstd, dx, once);
   const std::vector<float> dx_once = dx.to_f32_vector();

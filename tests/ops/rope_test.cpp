@@ -7,30 +7,15 @@
 
 #include <cmath>
 
+#include "core/random_tensor.h"
 #include "core/rng.h"
 #include "core/threads.h"
+#include "support/error_of.h"
 
 namespace retune::ops {
 namespace {
 
 using testing::HasSubstr;
-
-template <typename Fn>
-std::string error_of(Fn fn) {
-  try {
-    fn();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "no error";
-}
-
-Tensor uniform(const Shape& shape, uint64_t seed) {
-  Rng rng(seed);
-  std::vector<float> values(static_cast<size_t>(shape.numel()));
-  for (float& value : values) value = static_cast<float>(rng.uniform(-1.0, 1.0));
-  return Tensor::from_vector<float>(shape, DType::f32, values);
-}
 
 Tensor positions(int64_t B, int64_t T, uint64_t seed) {
   Rng rng(seed);
@@ -40,7 +25,7 @@ Tensor positions(int64_t B, int64_t T, uint64_t seed) {
 }
 
 TEST(Rope, RejectsBadArguments) {
-  const Tensor x = uniform({2, 3, 4, 8}, 1);
+  const Tensor x = uniform_tensor({2, 3, 4, 8}, 1);
   const Tensor pos = positions(2, 3, 2);
   const Tensor inv_freq = rope_inv_freq(10000, 8);
   const Tensor out = Tensor::empty(x.shape(), DType::f32);
@@ -61,7 +46,7 @@ TEST(Rope, RejectsBadArguments) {
   EXPECT_THAT(error_of([&] { rope_backward(x, pos, inv_freq, Tensor()); }),
               HasSubstr("rope_backward: dout, positions, inv_freq and dx must all be defined"));
   // An output one element past the input overlaps it without being it.
-  const Tensor both = uniform({2 * x.numel()}, 3);
+  const Tensor both = uniform_tensor({2 * x.numel()}, 3);
   const Tensor first = both.slice(0, 0, x.numel()).reshape(x.shape());
   const Tensor shifted = both.slice(0, 1, x.numel() + 1).reshape(x.shape());
   EXPECT_THAT(error_of([&] { rope(first, pos, inv_freq, shifted); }),
@@ -73,7 +58,7 @@ TEST(Rope, RejectsBadArguments) {
 }
 
 TEST(Rope, InPlaceEqualsOutOfPlace) {
-  const Tensor x = uniform({2, 5, 3, 10}, 4);
+  const Tensor x = uniform_tensor({2, 5, 3, 10}, 4);
   const Tensor pos = positions(2, 5, 5);
   const Tensor inv_freq = rope_inv_freq(10000, 6);  // partial: dims 6..9 pass through
   const Tensor out = Tensor::empty(x.shape(), DType::f32);
@@ -91,7 +76,7 @@ TEST(Rope, InPlaceEqualsOutOfPlace) {
 
 TEST(Rope, SameBitsForOneAndTwoThreads) {
   const int threads = num_threads();
-  const Tensor x = uniform({3, 17, 5, 16}, 6);
+  const Tensor x = uniform_tensor({3, 17, 5, 16}, 6);
   const Tensor pos = positions(3, 17, 7);
   const Tensor inv_freq = rope_inv_freq(500000, 16);
   std::vector<std::vector<float>> results;

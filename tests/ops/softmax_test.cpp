@@ -7,20 +7,12 @@
 
 #include <limits>
 
+#include "support/error_of.h"
+
 namespace retune::ops {
 namespace {
 
 using testing::HasSubstr;
-
-template <typename Fn>
-std::string error_of(Fn fn) {
-  try {
-    fn();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "no error";
-}
 
 TEST(Softmax, RejectsBadArgumentsNamingThem) {
   const Tensor x = Tensor::zeros({2, 5}, DType::f32);

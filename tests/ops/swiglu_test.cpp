@@ -4,42 +4,27 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "core/rng.h"
+#include "core/random_tensor.h"
+#include "support/error_of.h"
 
 namespace retune::ops {
 namespace {
 
 using testing::HasSubstr;
 
-template <typename Fn>
-std::string error_of(Fn fn) {
-  try {
-    fn();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "no error";
-}
-
-Tensor uniform(const Shape& shape, uint64_t seed) {
-  Rng rng(seed);
-  std::vector<float> values(static_cast<size_t>(shape.numel()));
-  for (float& value : values) value = static_cast<float>(rng.uniform(-3.0, 3.0));
-  return Tensor::from_vector<float>(shape, DType::f32, values);
-}
-
 TEST(Swiglu, RejectsBadArgumentsNamingThem) {
-  const Tensor gate = uniform({3, 8}, 1);
+  const Tensor gate = uniform_tensor({3, 8}, 1, -3.0, 3.0);
   const Tensor out = Tensor::empty({3, 8}, DType::f32);
   EXPECT_EQ(error_of([&] {
-              swiglu_forward(gate, uniform({3, 7}, 2), out);
+              swiglu_forward(gate, uniform_tensor({3, 7}, 2, -3.0, 3.0), out);
             }),
             "swiglu_forward: up is f32[3, 7] on cpu, expected a contiguous f32[3, 8] on cpu");
   EXPECT_THAT(error_of([&] { swiglu_forward(Tensor(), gate, out); }),
               HasSubstr("swiglu_forward: gate is undefined"));
   EXPECT_THAT(error_of([&] { swiglu_forward(gate, gate, Tensor::empty({24}, DType::f32)); }),
               HasSubstr("swiglu_forward: out is f32[24] on cpu, expected a contiguous f32[3, 8]"));
-  const Tensor halves = uniform({3, 16}, 3);  // gate and up side by side: strided views
+  const Tensor halves =
+      uniform_tensor({3, 16}, 3, -3.0, 3.0);  // gate and up side by side: strided views
   EXPECT_THAT(error_of([&] { swiglu_forward(halves.slice(1, 0, 8), halves.slice(1, 8, 16), out); }),
               HasSubstr("gate is f32[3, 8] on cpu (non-contiguous), expected a contiguous"));
   EXPECT_THAT(error_of([&] {
@@ -48,15 +33,15 @@ TEST(Swiglu, RejectsBadArgumentsNamingThem) {
               HasSubstr("swiglu_backward: dgate is bf16[3, 8] on cpu, expected a contiguous "
                         "f32[3, 8]"));
   EXPECT_THAT(error_of([&] {
-                swiglu_backward(gate, gate, uniform({8, 3}, 4), Tensor(), out);
+                swiglu_backward(gate, gate, uniform_tensor({8, 3}, 4, -3.0, 3.0), Tensor(), out);
               }),
               HasSubstr("swiglu_backward: dout is f32[8, 3] on cpu"));
 }
 
 TEST(Swiglu, UndefinedGradientsAreSkipped) {
-  const Tensor gate = uniform({5, 9}, 5);
-  const Tensor up = uniform({5, 9}, 6);
-  const Tensor dout = uniform({5, 9}, 7);
+  const Tensor gate = uniform_tensor({5, 9}, 5, -3.0, 3.0);
+  const Tensor up = uniform_tensor({5, 9}, 6, -3.0, 3.0);
+  const Tensor dout = uniform_tensor({5, 9}, 7, -3.0, 3.0);
   const Tensor dgate = Tensor::empty({5, 9}, DType::f32);
   const Tensor dup = Tensor::empty({5, 9}, DType::f32);
   swiglu_backward(gate, up, dout, dgate, dup);
