@@ -2,28 +2,15 @@
 
 #include <cmath>
 
+#include "ops/arg_checks.h"
 #include "ops/cpu/adamw.h"
 
 namespace retune::ops {
 
-namespace {
-
-// Checks that `arg` is a contiguous f32 tensor of param's shape on param's device.
-void check_like_param(const char* arg, const Tensor& t, const Tensor& param) {
-  RETUNE_CHECK(t.defined() && t.dtype() == DType::f32 && t.shape() == param.shape() &&
-                   t.is_contiguous() && t.device() == param.device(),
-               "adamw_step: {} is {}, expected a contiguous f32{} on {} like param", arg,
-               t.defined() ? t.describe() : "undefined", param.shape().str(),
-               device_name(param.device()));
-}
-
-}  // namespace
-
 void adamw_step(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v,
                 int64_t step, const AdamWOptions& o) {
-  RETUNE_CHECK(param.defined() && param.dtype() == DType::f32 && param.is_contiguous(),
-               "adamw_step: param is {}, expected a contiguous f32 tensor",
-               param.defined() ? param.describe() : "undefined");
+  RETUNE_CHECK(param.defined(), "adamw_step: param is undefined");
+  check_output("adamw_step", "param", param, DType::f32, param.shape(), param.device());
   RETUNE_CHECK(step >= 1, "adamw_step: step is {}, expected the 1-based step number", step);
   RETUNE_CHECK(o.lr >= 0 && std::isfinite(o.lr), "adamw_step: lr is {}, expected >= 0", o.lr);
   RETUNE_CHECK(o.beta1 >= 0 && o.beta1 < 1, "adamw_step: beta1 is {}, expected in [0, 1)", o.beta1);
@@ -31,11 +18,10 @@ void adamw_step(const Tensor& param, const Tensor& grad, const Tensor& m, const 
   RETUNE_CHECK(o.eps >= 0 && std::isfinite(o.eps), "adamw_step: eps is {}, expected >= 0", o.eps);
   RETUNE_CHECK(o.weight_decay >= 0 && std::isfinite(o.weight_decay),
                "adamw_step: weight_decay is {}, expected >= 0", o.weight_decay);
-  check_like_param("grad", grad, param);
-  check_like_param("m", m, param);
-  check_like_param("v", v, param);
-  RETUNE_CHECK(param.device().is_cpu(), "adamw_step: no backend for {}",
-               device_name(param.device()));
+  check_tensor("adamw_step", "grad", grad, DType::f32, param.shape(), param.device());
+  check_output("adamw_step", "m", m, DType::f32, param.shape(), param.device());
+  check_output("adamw_step", "v", v, DType::f32, param.shape(), param.device());
+  check_backend("adamw_step", param.device());
   const auto t = static_cast<double>(step);
   const cpu::AdamWScalars scalars{
       static_cast<float>(1 - o.lr * o.weight_decay),

@@ -1,5 +1,6 @@
 #include "ops/cross_entropy_head.h"
 
+#include "ops/arg_checks.h"
 #include "ops/cpu/cross_entropy_head.h"
 
 namespace retune::ops {
@@ -27,7 +28,7 @@ cpu::HeadProblem check_problem(const char* op, const Tensor& x, const Tensor& we
                "{}: labels is {}, expected a contiguous i32[{}] on {}", op,
                labels.defined() ? labels.describe() : "undefined", N, device_name(device));
   RETUNE_CHECK(chunk >= 1, "{}: chunk is {}, expected at least 1 weight row", op, chunk);
-  RETUNE_CHECK(device.is_cpu(), "{}: no backend for {}", op, device_name(device));
+  check_backend(op, device);
   const int32_t* label = labels.data<int32_t>();
   for (int64_t n = 0; n < N; ++n) {
     RETUNE_CHECK(label[n] == kIgnoreIndex || (label[n] >= 0 && label[n] < V),
@@ -40,13 +41,10 @@ cpu::HeadProblem check_problem(const char* op, const Tensor& x, const Tensor& we
   return {x.data<float>(), weight_data, weight.dtype(), label, N, C, V, chunk};
 }
 
-// Checks an f32 output (or gradient) of `shape` on `device` and returns its data.
-float* checked_output(const char* op, const char* arg, const Tensor& t, const Shape& shape,
-                      Device device) {
-  RETUNE_CHECK(t.defined() && t.dtype() == DType::f32 && t.shape() == shape && t.is_contiguous() &&
-                   t.device() == device,
-               "{}: {} is {}, expected a contiguous f32{} on {}", op, arg,
-               t.defined() ? t.describe() : "undefined", shape.str(), device_name(device));
+// Checks an f32 output (or gradient) and returns its data.
+float* output_data(const char* op, const char* arg, const Tensor& t, const Shape& shape,
+                   Device device) {
+  check_output(op, arg, t, DType::f32, shape, device);
   return t.mutable_data<float>();
 }
 
@@ -56,8 +54,8 @@ void cross_entropy_head(const Tensor& x, const Tensor& weight, const Tensor& lab
                         const Tensor& loss, const Tensor& lse, int64_t chunk) {
   const char* op = "cross_entropy_head";
   const cpu::HeadProblem problem = check_problem(op, x, weight, labels, chunk);
-  float* loss_data = checked_output(op, "loss", loss, {1}, x.device());
-  float* lse_data = checked_output(op, "lse", lse, {problem.N}, x.device());
+  float* loss_data = output_data(op, "loss", loss, {1}, x.device());
+  float* lse_data = output_data(op, "lse", lse, {problem.N}, x.device());
   *loss_data = cpu::cross_entropy_head(problem, lse_data);
 }
 
@@ -71,13 +69,10 @@ void cross_entropy_head_backward(const Tensor& dloss, const Tensor& x, const Ten
                    dloss.device() == device,
                "{}: dloss is {}, expected f32[1] on {}", op,
                dloss.defined() ? dloss.describe() : "undefined", device_name(device));
-  RETUNE_CHECK(lse.defined() && lse.dtype() == DType::f32 && lse.shape() == Shape{problem.N} &&
-                   lse.is_contiguous() && lse.device() == device,
-               "{}: lse is {}, expected the forward's contiguous f32[{}] on {}", op,
-               lse.defined() ? lse.describe() : "undefined", problem.N, device_name(device));
-  float* dx_data = checked_output(op, "dx", dx, {problem.N, problem.C}, device);
+  check_tensor(op, "lse", lse, DType::f32, {problem.N}, device);
+  float* dx_data = output_data(op, "dx", dx, {problem.N, problem.C}, device);
   float* dweight_data =
-      dweight.defined() ? checked_output(op, "dweight", dweight, weight.shape(), device) : nullptr;
+      dweight.defined() ? output_data(op, "dweight", dweight, weight.shape(), device) : nullptr;
   cpu::cross_entropy_head_backward(problem, *dloss.data<float>(), lse.data<float>(), dx_data,
                                    dweight_data);
 }
@@ -89,11 +84,11 @@ void cross_entropy_head_forward_backward(const Tensor& x, const Tensor& weight,
   const char* op = "cross_entropy_head_forward_backward";
   const cpu::HeadProblem problem = check_problem(op, x, weight, labels, chunk);
   const Device device = x.device();
-  float* loss_data = checked_output(op, "loss", loss, {1}, device);
-  float* lse_data = checked_output(op, "lse", lse, {problem.N}, device);
-  float* dx_data = checked_output(op, "dx", dx, {problem.N, problem.C}, device);
+  float* loss_data = output_data(op, "loss", loss, {1}, device);
+  float* lse_data = output_data(op, "lse", lse, {problem.N}, device);
+  float* dx_data = output_data(op, "dx", dx, {problem.N, problem.C}, device);
   float* dweight_data =
-      dweight.defined() ? checked_output(op, "dweight", dweight, weight.shape(), device) : nullptr;
+      dweight.defined() ? output_data(op, "dweight", dweight, weight.shape(), device) : nullptr;
   *loss_data = cpu::cross_entropy_head_forward_backward(problem, lse_data, dx_data, dweight_data);
 }
 

@@ -2,28 +2,15 @@
 
 #include <cmath>
 
+#include "ops/arg_checks.h"
 #include "ops/cpu/sgd.h"
 
 namespace retune::ops {
 
-namespace {
-
-// Checks that `arg` is a contiguous f32 tensor of param's shape on param's device.
-void check_like_param(const char* arg, const Tensor& t, const Tensor& param) {
-  RETUNE_CHECK(t.defined() && t.dtype() == DType::f32 && t.shape() == param.shape() &&
-                   t.is_contiguous() && t.device() == param.device(),
-               "sgd_step: {} is {}, expected a contiguous f32{} on {} like param", arg,
-               t.defined() ? t.describe() : "undefined", param.shape().str(),
-               device_name(param.device()));
-}
-
-}  // namespace
-
 void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer,
               bool first_step, const SgdOptions& o) {
-  RETUNE_CHECK(param.defined() && param.dtype() == DType::f32 && param.is_contiguous(),
-               "sgd_step: param is {}, expected a contiguous f32 tensor",
-               param.defined() ? param.describe() : "undefined");
+  RETUNE_CHECK(param.defined(), "sgd_step: param is undefined");
+  check_output("sgd_step", "param", param, DType::f32, param.shape(), param.device());
   RETUNE_CHECK(o.lr >= 0 && std::isfinite(o.lr), "sgd_step: lr is {}, expected >= 0", o.lr);
   RETUNE_CHECK(o.momentum >= 0 && std::isfinite(o.momentum),
                "sgd_step: momentum is {}, expected >= 0", o.momentum);
@@ -35,13 +22,14 @@ void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_bu
                "sgd_step: nesterov needs momentum > 0 and dampening 0, got momentum {} and "
                "dampening {}",
                o.momentum, o.dampening);
-  check_like_param("grad", grad, param);
+  check_tensor("sgd_step", "grad", grad, DType::f32, param.shape(), param.device());
   float* buffer = nullptr;
   if (o.momentum != 0) {
-    check_like_param("momentum_buffer", momentum_buffer, param);
+    check_output("sgd_step", "momentum_buffer", momentum_buffer, DType::f32, param.shape(),
+                 param.device());
     buffer = momentum_buffer.mutable_data<float>();
   }
-  RETUNE_CHECK(param.device().is_cpu(), "sgd_step: no backend for {}", device_name(param.device()));
+  check_backend("sgd_step", param.device());
   const cpu::SgdScalars scalars{static_cast<float>(o.lr),
                                 static_cast<float>(o.momentum),
                                 static_cast<float>(1 - o.dampening),
