@@ -232,19 +232,23 @@ TEST(CrossEntropyHead, RowBlocksMatchReference) {
   }
 }
 
-TEST(CrossEntropyHead, OneAndTwoThreadsGiveTheSameBits) {
+// Deterministic for a given thread count: a rerun gives the same bits. Across thread counts
+// OpenBLAS may split an sgemm's depth differently, so 1 and 2 threads agree to rounding only.
+TEST(CrossEntropyHead, SameThreadCountGivesTheSameBits) {
   const int threads = num_threads();
-  const Head h = random_head(64, 96, 3000, 19);
-  const Tensor start = Tensor::zeros({3000, 96}, DType::f32);
+  const Head h = random_head(64, 400, 3000, 19);  // depth 400: between OpenBLAS's Q and 2Q
+  const Tensor start = Tensor::zeros({3000, 400}, DType::f32);
+  set_num_threads(2);
+  const Results separate_first = separate(h, 1000, start);
+  const Results fused_first = fused(h, 1000, start);
+  expect_same_bits(separate(h, 1000, start), separate_first);
+  expect_same_bits(fused(h, 1000, start), fused_first);
   set_num_threads(1);
   const Results separate_one = separate(h, 1000, start);
-  const Results fused_one = fused(h, 1000, start);
-  set_num_threads(2);
-  const Results separate_two = separate(h, 1000, start);
-  const Results fused_two = fused(h, 1000, start);
   set_num_threads(threads);
-  expect_same_bits(separate_two, separate_one);
-  expect_same_bits(fused_two, fused_one);
+  EXPECT_NEAR(separate_one.loss.to_f32_vector()[0], separate_first.loss.to_f32_vector()[0], 1e-6);
+  expect_near(separate_one.dx, separate_first.dx, 1e-7, "dx");
+  expect_near(separate_one.dweight, separate_first.dweight, 1e-7, "dweight");
 }
 
 }  // namespace

@@ -63,27 +63,10 @@ int64_t row_block(int64_t rows, int64_t width) {
   return std::clamp(kHeadScratchFloats / width, int64_t{1}, rows);
 }
 
-// OpenBLAS (0.3.21) cuts a depth K between its GEMM_Q and 2 * GEMM_Q in two differently in its
-// threaded and single-threaded drivers, so the rounding would depend on the thread count. Calls
-// of depth at most kGemmDepth are one block either way wherever GEMM_Q >= 256: the x86-64
-// targets from Core 2, Sandy Bridge, Haswell, Skylake-X and Zen on (Cooper Lake: 320), but not
-// AMD's Bulldozer family (168 to 192).
-constexpr int64_t kGemmDepth = 256;
-
-// out [M, N] (leading dim ldo) = op(a) [M, K] @ op(b) [K, N] + beta * out, in calls of depth
-// at most kGemmDepth: the same bits for any thread count.
+// out [M, N] (leading dim ldo) = op(a) [M, K] @ op(b) [K, N] + beta * out.
 void gemm(int64_t M, int64_t N, int64_t K, GemmOperand a, GemmOperand b, float beta, float* out,
           int64_t ldo) {
-  const int64_t blocks = (K + kGemmDepth - 1) / kGemmDepth;
-  for (int64_t i = 0; i < blocks; ++i) {
-    const int64_t k0 = K * i / blocks;
-    GemmOperand a_part = a;
-    GemmOperand b_part = b;
-    a_part.data += a.trans ? k0 * a.ld : k0;
-    b_part.data += b.trans ? k0 : k0 * b.ld;
-    gemm_batched(1, M, N, K * (i + 1) / blocks - k0, 1.0f, a_part, b_part, i == 0 ? beta : 1.0f,
-                 out, ldo, 0);
-  }
+  gemm_batched(1, M, N, K, 1.0f, a, b, beta, out, ldo, 0);
 }
 
 float row_max(const float* row, int64_t count) {

@@ -1,10 +1,9 @@
 // The CPU kernels of ops/cross_entropy_head.h on raw pointers. The logits are made by sgemm one
 // vocabulary chunk and one block of labelled rows at a time into scratch of at most
 // kHeadScratchFloats floats (a block is at least one row); the softmax runs in parallel over
-// rows (static schedule) and each row is reduced by one thread in a fixed order. Every sgemm
-// (threaded by OpenBLAS) has a depth of at most 256, which OpenBLAS computes as one block for
-// any thread count on current x86-64 targets (see kGemmDepth): there the results have the same
-// bits for any thread count, and everywhere they are deterministic for a given one.
+// rows (static schedule) and each row is reduced by one thread in a fixed order, so the results
+// are deterministic for a given thread count. (Across thread counts they may differ in the last
+// bits: OpenBLAS 0.3.21 splits some sgemm depths differently in its threaded driver.)
 #pragma once
 
 #include <cstdint>
