@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <optional>
 
 #include "cli/commands.h"
 #include "core/threads.h"
@@ -15,13 +16,13 @@ namespace retune::cli {
 namespace {
 
 struct SelfcheckOptions {
-  int threads = 0;  // 0: OpenMP's default
+  std::optional<int> threads;  // unset: OpenMP's default (every core)
   bool verbose = false;
 };
 SelfcheckOptions selfcheck_options;
 
 int run_selfcheck(const SelfcheckOptions& options) {
-  if (options.threads > 0) set_num_threads(options.threads);
+  if (options.threads) set_num_threads(*options.threads);
   fmt::print("retune {} selfcheck, {} threads, {}\n", version(), num_threads(), blas_config());
   if (!blas_uses_openmp()) {
     fmt::print("FAIL the OpenBLAS loaded is not the OpenMP build: its threads will fight ours\n");
@@ -68,7 +69,8 @@ int run_selfcheck(const SelfcheckOptions& options) {
 void add_selfcheck_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand(
       "selfcheck", "check every op against its reference and finite differences");
-  command->add_option("--threads", selfcheck_options.threads, "threads to compute with");
+  command->add_option("--threads", selfcheck_options.threads,
+                      "threads to compute with (default: every core)");
   command->add_flag("--verbose", selfcheck_options.verbose, "print every check");
 }
 
