@@ -42,13 +42,12 @@ int run_selfcheck(const SelfcheckOptions& options) {
       ++tally.specs;
       for (const ops::CheckResult& result : ops::run_op_spec(spec, device, 1234)) {
         ++tally.checks;
-        if (!result.passed) {
-          ++tally.failed;
-          fmt::print("FAIL {} [{}] {}: {} (max error {:.3g})\n", spec.name(), device_name(device),
-                     result.check, result.detail, result.max_abs_error);
-        } else if (options.verbose) {
-          fmt::print("ok   {} [{}] {}: max error {:.3g}\n", spec.name(), device_name(device),
-                     result.check, result.max_abs_error);
+        if (!result.passed) ++tally.failed;
+        if (!result.passed || options.verbose) {
+          fmt::print("{} {} [{}] {}: max error {:.3g}, tolerance {:.0e} + {:.0e}|want|{}\n",
+                     result.passed ? "ok  " : "FAIL", spec.name(), device_name(device),
+                     result.check, result.max_abs_error, result.tolerance.atol,
+                     result.tolerance.rtol, result.passed ? "" : "; " + result.detail);
         }
       }
     }
