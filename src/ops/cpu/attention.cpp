@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ops/cpu/gemm.h"
+#include "ops/cpu/vector_exp.h"
 
 namespace retune::ops::cpu {
 
@@ -94,11 +95,9 @@ void tile_scores(const AttentionInputs& in, const Tile& tile, int64_t h, float* 
 // Query i always sees itself, so the row has a finite maximum.
 float softmax_row(float* row, int64_t n) {
   const float max = *std::max_element(row, row + n);
+  exp_shifted_in_place(row, n, max);
   float sum = 0.0f;
-  for (int64_t j = 0; j < n; ++j) {
-    row[j] = std::exp(row[j] - max);
-    sum += row[j];
-  }
+  for (int64_t j = 0; j < n; ++j) sum += row[j];
   const float inverse = 1.0f / sum;
   for (int64_t j = 0; j < n; ++j) row[j] *= inverse;
   return max + std::log(sum);
@@ -157,7 +156,7 @@ void tile_probabilities(const AttentionInputs& in, const Gradients& grads, const
   for (int64_t r = 0; r < tile.rows(); ++r) {
     const float lse = grads.lse[(tile.b * in.q_heads + h) * in.tokens + tile.begin + r];
     float* row = p + r * tile.keys();
-    for (int64_t j = 0; j < tile.keys(); ++j) row[j] = std::exp(row[j] - lse);
+    exp_shifted_in_place(row, tile.keys(), lse);
   }
 }
 

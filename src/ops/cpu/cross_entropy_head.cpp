@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "ops/cpu/gemm.h"
+#include "ops/cpu/vector_exp.h"
 #include "ops/cross_entropy_head.h"
 
 namespace retune::ops::cpu {
@@ -77,11 +78,9 @@ float row_max(const float* row, int64_t count) {
 
 // row[j] = exp(row[j] - shift); returns their sum, accumulated in double.
 double exp_in_place(float* row, int64_t count, float shift) {
+  exp_shifted_in_place(row, count, shift);
   double sum = 0;
-  for (int64_t j = 0; j < count; ++j) {
-    row[j] = std::exp(row[j] - shift);
-    sum += row[j];
-  }
+  for (int64_t j = 0; j < count; ++j) sum += row[j];
   return sum;
 }
 

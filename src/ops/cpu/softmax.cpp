@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "ops/cpu/vector_exp.h"
+
 namespace retune::ops::cpu {
 
 void softmax_forward(const float* x, int64_t N, int64_t C, float* y) {
@@ -14,11 +16,10 @@ void softmax_forward(const float* x, int64_t N, int64_t C, float* y) {
     float max = -std::numeric_limits<float>::infinity();
 #pragma omp simd reduction(max : max)
     for (int64_t c = 0; c < C; ++c) max = std::max(max, xn[c]);
+    std::copy_n(xn, C, yn);
+    exp_shifted_in_place(yn, C, max);
     float sum = 0;
-    for (int64_t c = 0; c < C; ++c) {
-      yn[c] = std::exp(xn[c] - max);
-      sum += yn[c];
-    }
+    for (int64_t c = 0; c < C; ++c) sum += yn[c];
     const float inv_sum = 1.0f / sum;
     for (int64_t c = 0; c < C; ++c) yn[c] *= inv_sum;
   }
