@@ -8,8 +8,10 @@
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  fmt::print("threads: {}, sgemm 1024^3: {:.1f} GFLOP/s\n", retune::num_threads(),
-             retune::bench::sgemm_peak_gflops());
+  const double sgemm = retune::bench::sgemm_peak_gflops();
+  fmt::print("threads: {}, sgemm 1024^3: {:.1f} GFLOP/s\n", retune::num_threads(), sgemm);
+  benchmark::AddCustomContext("blas", retune::blas_config());
+  benchmark::AddCustomContext("sgemm_1024_gflops", fmt::format("{:.1f}", sgemm));
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;
