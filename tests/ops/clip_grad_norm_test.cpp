@@ -12,15 +12,12 @@
 #include "core/rng.h"
 #include "core/threads.h"
 #include "support/error_of.h"
+#include "support/vector_tensor.h"
 
 namespace retune::ops {
 namespace {
 
 using testing::HasSubstr;
-
-Tensor vector_tensor(const std::vector<float>& values) {
-  return Tensor::from_vector<float>({static_cast<int64_t>(values.size())}, DType::f32, values);
-}
 
 TEST(ClipGradNorm, ClipsToMaxNormAndSkipsUndefined) {
   const std::vector<Tensor> grads = {vector_tensor({3.0f}), Tensor(), vector_tensor({0.0f, 4.0f})};

@@ -6,15 +6,12 @@
 #include <gtest/gtest.h>
 
 #include "support/error_of.h"
+#include "support/vector_tensor.h"
 
 namespace retune::ops {
 namespace {
 
 using testing::HasSubstr;
-
-Tensor vector_tensor(const std::vector<float>& values) {
-  return Tensor::from_vector<float>({static_cast<int64_t>(values.size())}, DType::f32, values);
-}
 
 TEST(Sgd, RejectsBadInputsNamingThem) {
   const Tensor p = Tensor::zeros({4}, DType::f32);
