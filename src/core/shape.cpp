@@ -15,7 +15,15 @@ Shape::Shape(std::initializer_list<int64_t> dims) {
 void Shape::append(int64_t size) {
   RETUNE_CHECK(rank_ < kMaxRank, "a shape has at most {} dimensions", kMaxRank);
   RETUNE_CHECK(size >= 0, "dimension sizes must be >= 0, got {}", size);
+  const int64_t count = numel();
+  RETUNE_CHECK(size == 0 || count <= kMaxNumel / size,
+               "shape {} with a dimension of {} more would exceed {} elements", str(), size,
+               kMaxNumel);
   dims_[static_cast<size_t>(rank_++)] = size;
+}
+
+void Shape::check_dim(int dim) const {
+  RETUNE_CHECK(dim >= 0 && dim < rank_, "dimension {} of a rank-{} shape {}", dim, rank_, str());
 }
 
 int64_t Shape::numel() const {

@@ -11,6 +11,7 @@ namespace {
 constexpr size_t kAlignment = 64;
 
 std::shared_ptr<void> allocate_host(size_t nbytes) {
+  RETUNE_CHECK(nbytes <= (size_t{1} << 62), "cannot allocate {} bytes", nbytes);
   const size_t rounded = (nbytes + kAlignment - 1) / kAlignment * kAlignment;
   void* memory = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
   if (memory == nullptr) fail("out of memory allocating {} bytes", nbytes);

@@ -133,9 +133,13 @@ std::string Tensor::describe() const {
   return fmt::format("{}{} on {}", dtype_name(dtype_), shape_.str(), device_name(device()));
 }
 
+void Tensor::require_defined(const char* what) const {
+  RETUNE_CHECK(defined(), "{} of an undefined tensor", what);
+}
+
 template <typename T>
 T* Tensor::host_pointer() const {
-  RETUNE_CHECK(defined(), "undefined tensor used");
+  require_defined("host access");
   RETUNE_CHECK(device().is_cpu(), "host access to a tensor on {}", device_name(device()));
   RETUNE_CHECK(dtype_matches<std::remove_const_t<T>>(dtype_),
                "tensor {} read with the wrong element type", describe());
@@ -154,6 +158,7 @@ T* Tensor::mutable_data() const {
 }
 
 Tensor Tensor::reshape(const Shape& shape) const {
+  require_defined("reshape");
   RETUNE_CHECK(is_contiguous(), "reshape of a non-contiguous tensor {}", describe());
   RETUNE_CHECK(shape.numel() == numel(), "cannot reshape {} to {}", describe(), shape.str());
   return Tensor(storage_, offset_, shape, dtype_);
@@ -192,22 +197,42 @@ Tensor Tensor::transpose(int dim0, int dim1) const {
 }
 
 Tensor Tensor::clone() const {
+  require_defined("clone");
   Tensor copy = empty(shape_, dtype_, device());
   copy.copy_from(*this);
   return copy;
 }
 
 Tensor Tensor::contiguous() const {
+  require_defined("contiguous");
   return is_contiguous() ? *this : clone();
 }
 
+bool Tensor::overlaps(const Tensor& other) const {
+  if (!defined() || !other.defined() || storage_ != other.storage_) return false;
+  if (numel() == 0 || other.numel() == 0) return false;
+  // The element ranges [first, last] each view can touch (strides are never negative).
+  auto last = [](const Tensor& t) {
+    int64_t at = t.offset_;
+    for (int d = 0; d < t.rank(); ++d) at += (t.size(d) - 1) * t.stride(d);
+    return at;
+  };
+  return offset_ <= last(other) && other.offset_ <= last(*this);
+}
+
 void Tensor::copy_from(const Tensor& source) const {
+  require_defined("copy_from");
+  source.require_defined("copy_from source");
   RETUNE_CHECK(source.shape_ == shape_ && source.dtype_ == dtype_,
                "copy_from: source {} does not match destination {}", source.describe(), describe());
   RETUNE_CHECK(device().is_cpu() && source.device().is_cpu(),
                "copy_from between {} and {} needs a device backend", device_name(device()),
                device_name(source.device()));
   RETUNE_CHECK(writable(), "copy_from into read-only tensor {}", describe());
+  if (overlaps(source)) {
+    copy_from(source.clone());  // an in-place permutation: read everything before writing
+    return;
+  }
   const size_t element = dtype_size(dtype_);
   if (is_contiguous() && source.is_contiguous()) {
     std::memcpy(storage_->data() + offset_ * element,
@@ -227,6 +252,7 @@ void Tensor::copy_from(const Tensor& source) const {
 }
 
 Tensor Tensor::to(DType dtype) const {
+  require_defined("to(dtype)");
   if (dtype == dtype_) return clone();
   RETUNE_CHECK(dtype_is_float(dtype) == dtype_is_float(dtype_),
                "conversion from {} to {} is not supported", dtype_name(dtype_), dtype_name(dtype));
@@ -257,12 +283,14 @@ Tensor Tensor::to(DType dtype) const {
 }
 
 Tensor Tensor::to(Device device) const {
+  require_defined("to(device)");
   RETUNE_CHECK(device.is_cpu() && this->device().is_cpu(), "no backend for {} -> {} copies",
                device_name(this->device()), device_name(device));
   return clone();
 }
 
 void Tensor::fill(double value) const {
+  require_defined("fill");
   RETUNE_CHECK(device().is_cpu(), "fill on {} needs a device backend", device_name(device()));
   RETUNE_CHECK(writable(), "fill of read-only tensor {}", describe());
   std::byte* base = storage_->data();
@@ -271,6 +299,7 @@ void Tensor::fill(double value) const {
 }
 
 std::vector<float> Tensor::to_f32_vector() const {
+  require_defined("to_f32_vector");
   RETUNE_CHECK(device().is_cpu(), "to_f32_vector of a tensor on {}", device_name(device()));
   std::vector<float> values;
   values.reserve(static_cast<size_t>(numel()));

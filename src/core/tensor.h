@@ -44,8 +44,11 @@ class Tensor {
   bool defined() const { return storage_ != nullptr; }
   const Shape& shape() const { return shape_; }
   int rank() const { return shape_.rank(); }
-  int64_t size(int dim) const { return shape_[dim]; }
-  int64_t stride(int dim) const { return strides_[static_cast<size_t>(dim)]; }
+  int64_t size(int dim) const { return shape_[dim]; }  // throws unless 0 <= dim < rank()
+  int64_t stride(int dim) const {
+    shape_.check_dim(dim);
+    return strides_[static_cast<size_t>(dim)];
+  }
   int64_t numel() const { return shape_.numel(); }
   size_t nbytes() const { return static_cast<size_t>(numel()) * dtype_size(dtype_); }
   DType dtype() const { return dtype_; }
@@ -53,6 +56,9 @@ class Tensor {
   const std::shared_ptr<Storage>& storage() const { return storage_; }
   bool is_contiguous() const;
   bool writable() const { return storage_ && storage_->writable(); }
+  // True when both views share storage and the element ranges they span intersect (a
+  // conservative test: interleaved views that touch no common element count as overlapping).
+  bool overlaps(const Tensor& other) const;
   // "f32[4, 256, 576] on cpu"
   std::string describe() const;
 
@@ -69,10 +75,10 @@ class Tensor {
   Tensor transpose(int dim0, int dim1) const;
 
   // Copies.
-  Tensor clone() const;                  // contiguous copy, same dtype and device
-  Tensor contiguous() const;             // *this if already contiguous, else clone()
-  Tensor to(DType dtype) const;          // float <-> float or int <-> int conversion
-  Tensor to(Device device) const;        // same bytes on another device
+  Tensor clone() const;            // contiguous copy, same dtype and device
+  Tensor contiguous() const;       // *this if already contiguous, else clone()
+  Tensor to(DType dtype) const;    // float <-> float or int <-> int conversion
+  Tensor to(Device device) const;  // same bytes on another device
   // Writes through the view (like an op's output), hence const.
   void copy_from(const Tensor& source) const;  // same shape and dtype, any strides
   void fill(double value) const;               // every element (float or int dtypes)
@@ -85,6 +91,8 @@ class Tensor {
   // Throws unless on the CPU and T can read dtype_; returns the first element's address.
   template <typename T>
   T* host_pointer() const;
+  // Throws, naming `what`, for an undefined tensor.
+  void require_defined(const char* what) const;
 
   std::shared_ptr<Storage> storage_;
   int64_t offset_ = 0;  // in elements of dtype_

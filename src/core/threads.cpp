@@ -13,13 +13,17 @@ void set_num_threads(int n) {
   openblas_set_num_threads(n);
 }
 
-int num_threads() { return omp_get_max_threads(); }
+int num_threads() {
+  return omp_get_max_threads();
+}
 
 bool blas_uses_openmp() {
   constexpr int kOpenblasOpenmp = 2;  // openblas_get_parallel(): 0 serial, 1 pthreads, 2 OpenMP
   return openblas_get_parallel() == kOpenblasOpenmp;
 }
 
-const char* blas_config() { return openblas_get_config(); }
+const char* blas_config() {
+  return openblas_get_config();
+}
 
 }  // namespace retune

@@ -25,6 +25,12 @@ void check_output(const char* op, const char* arg, const Tensor& t, DType dtype,
   RETUNE_CHECK(t.writable(), "{}: {} {} is read-only", op, arg, t.describe());
 }
 
+void check_disjoint(const char* op, const char* out_name, const Tensor& out, const char* in_name,
+                    const Tensor& in) {
+  RETUNE_CHECK(!out.overlaps(in), "{}: {} overlaps {}; they must not share memory", op, out_name,
+               in_name);
+}
+
 void check_backend(const char* op, Device device) {
   RETUNE_CHECK(device.is_cpu(), "{}: no backend for {}", op, device_name(device));
 }

@@ -18,6 +18,10 @@ void check_tensor(const char* op, const char* arg, const Tensor& t, DType dtype,
 void check_output(const char* op, const char* arg, const Tensor& t, DType dtype, const Shape& shape,
                   Device device);
 
+// `out`, which the op writes while it still reads `in`, shares no element with it.
+void check_disjoint(const char* op, const char* out_name, const Tensor& out, const char* in_name,
+                    const Tensor& in);
+
 // The op's arguments are on `device`; throws unless a backend for it exists (the CPU today).
 void check_backend(const char* op, Device device);
 

@@ -1,20 +1,11 @@
 #include "ops/attention.h"
 
+#include "ops/arg_checks.h"
 #include "ops/cpu/attention.h"
 
 namespace retune::ops {
 
 namespace {
-
-// Checks that `t`, argument `name` of `op`, is a contiguous f32 tensor of `shape` on `device`.
-void check_f32(const char* op, const char* name, const Tensor& t, const Shape& shape,
-               Device device) {
-  RETUNE_CHECK(t.defined(), "{}: {} is undefined", op, name);
-  RETUNE_CHECK(t.dtype() == DType::f32 && t.shape() == shape && t.is_contiguous(),
-               "{}: {} must be a contiguous f32{}, got {}", op, name, shape.str(), t.describe());
-  RETUNE_CHECK(t.device() == device, "{}: {} is on {}, q on {}", op, name, device_name(t.device()),
-               device_name(device));
-}
 
 // Checks q, k, v and doc_ids (and that the device has a backend); the kernel's view of them.
 cpu::AttentionInputs check_inputs(const char* op, const Tensor& q, const Tensor& k, const Tensor& v,
@@ -30,16 +21,10 @@ cpu::AttentionInputs check_inputs(const char* op, const Tensor& q, const Tensor&
   RETUNE_CHECK(Hkv > 0 && Hq % Hkv == 0,
                "{}: the {} query heads of q must be a multiple of the {} kv heads of k", op, Hq,
                Hkv);
-  check_f32(op, "k", k, {B, T, Hkv, D}, device);
-  check_f32(op, "v", v, {B, T, Hkv, D}, device);
-  if (doc_ids.defined()) {
-    RETUNE_CHECK(doc_ids.dtype() == DType::i32 && doc_ids.shape() == Shape({B, T}) &&
-                     doc_ids.is_contiguous() && doc_ids.device() == device,
-                 "{}: doc_ids must be undefined or a contiguous i32[{}, {}] (B, T of q) on {}, "
-                 "got {}",
-                 op, B, T, device_name(device), doc_ids.describe());
-  }
-  RETUNE_CHECK(device.is_cpu(), "{}: no backend for {}", op, device_name(device));
+  check_tensor(op, "k", k, DType::f32, {B, T, Hkv, D}, device);
+  check_tensor(op, "v", v, DType::f32, {B, T, Hkv, D}, device);
+  if (doc_ids.defined()) check_tensor(op, "doc_ids", doc_ids, DType::i32, {B, T}, device);
+  check_backend(op, device);
   return {.batch = B,
           .tokens = T,
           .q_heads = Hq,
@@ -52,10 +37,13 @@ cpu::AttentionInputs check_inputs(const char* op, const Tensor& q, const Tensor&
           .scale = scale};
 }
 
-// An optional gradient: checked when defined; its data or null.
-float* checked_gradient(const char* name, const Tensor& t, const Tensor& like) {
+// An output of `op` (out, lse, or a defined gradient): checked, and sharing no memory with
+// the tensors the op reads; its data, or null when it is undefined.
+float* checked_output(const char* op, const char* name, const Tensor& t, const Shape& shape,
+                      std::initializer_list<std::pair<const char*, const Tensor*>> reads) {
   if (!t.defined()) return nullptr;
-  check_f32("attention_backward", name, t, like.shape(), like.device());
+  check_output(op, name, t, DType::f32, shape, (*reads.begin()).second->device());
+  for (const auto& [read_name, read] : reads) check_disjoint(op, name, t, read_name, *read);
   return t.mutable_data<float>();
 }
 
@@ -63,10 +51,15 @@ float* checked_gradient(const char* name, const Tensor& t, const Tensor& like) {
 
 void attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& doc_ids,
                float scale, const Tensor& out, const Tensor& lse) {
-  const cpu::AttentionInputs in = check_inputs("attention", q, k, v, doc_ids, scale);
-  check_f32("attention", "out", out, q.shape(), q.device());
-  check_f32("attention", "lse", lse, {in.batch, in.q_heads, in.tokens}, q.device());
-  cpu::attention(in, out.mutable_data<float>(), lse.mutable_data<float>());
+  const char* op = "attention";
+  const cpu::AttentionInputs in = check_inputs(op, q, k, v, doc_ids, scale);
+  check_output(op, "out", out, DType::f32, q.shape(), q.device());  // required, unlike gradients
+  check_output(op, "lse", lse, DType::f32, {in.batch, in.q_heads, in.tokens}, q.device());
+  const auto reads = {std::pair{"q", &q}, std::pair{"k", &k}, std::pair{"v", &v}};
+  float* out_data = checked_output(op, "out", out, q.shape(), reads);
+  float* lse_data = checked_output(op, "lse", lse, {in.batch, in.q_heads, in.tokens}, reads);
+  check_disjoint(op, "lse", lse, "out", out);
+  cpu::attention(in, out_data, lse_data);
 }
 
 void attention_backward(const Tensor& dout, const Tensor& q, const Tensor& k, const Tensor& v,
@@ -74,12 +67,17 @@ void attention_backward(const Tensor& dout, const Tensor& q, const Tensor& k, co
                         const AttentionGrads& grads) {
   const char* op = "attention_backward";
   const cpu::AttentionInputs in = check_inputs(op, q, k, v, doc_ids, scale);
-  check_f32(op, "dout", dout, q.shape(), q.device());
-  check_f32(op, "out", out, q.shape(), q.device());
-  check_f32(op, "lse", lse, {in.batch, in.q_heads, in.tokens}, q.device());
-  float* dq = checked_gradient("dq", grads.dq, q);
-  float* dk = checked_gradient("dk", grads.dk, k);
-  float* dv = checked_gradient("dv", grads.dv, k);
+  check_tensor(op, "dout", dout, DType::f32, q.shape(), q.device());
+  check_tensor(op, "out", out, DType::f32, q.shape(), q.device());
+  check_tensor(op, "lse", lse, DType::f32, {in.batch, in.q_heads, in.tokens}, q.device());
+  const auto reads = {std::pair{"q", &q},       std::pair{"k", &k},     std::pair{"v", &v},
+                      std::pair{"dout", &dout}, std::pair{"out", &out}, std::pair{"lse", &lse}};
+  float* dq = checked_output(op, "dq", grads.dq, q.shape(), reads);
+  float* dk = checked_output(op, "dk", grads.dk, k.shape(), reads);
+  float* dv = checked_output(op, "dv", grads.dv, k.shape(), reads);
+  check_disjoint(op, "dq", grads.dq, "dk", grads.dk);
+  check_disjoint(op, "dq", grads.dq, "dv", grads.dv);
+  check_disjoint(op, "dk", grads.dk, "dv", grads.dv);
   cpu::attention_backward(in, dout.data<float>(), out.data<float>(), lse.data<float>(), dq, dk, dv);
 }
 

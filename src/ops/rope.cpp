@@ -9,14 +9,6 @@ namespace retune::ops {
 
 namespace {
 
-// Contiguous CPU f32 tensors a and b are the same elements or share none.
-bool same_or_disjoint(const Tensor& a, const Tensor& b) {
-  if (a.storage() != b.storage()) return true;
-  const float* pa = a.data<float>();
-  const float* pb = b.data<float>();
-  return pa == pb || pa + a.numel() <= pb || pb + b.numel() <= pa;
-}
-
 // Checks the arguments of `op` (rope or rope_backward), whose input is called `in_name` and
 // output `out_name`, and runs the kernel.
 void run_rope(const char* op, const char* in_name, const char* out_name, const Tensor& in,
@@ -31,8 +23,8 @@ void run_rope(const char* op, const char* in_name, const char* out_name, const T
                "{}: positions must be a contiguous i32[{}, {}] (B, T of {}), got {}", op, B, T,
                in_name, positions.describe());
   RETUNE_CHECK(inv_freq.dtype() == DType::f32 && inv_freq.rank() == 1 && inv_freq.size(0) >= 1 &&
-                   2 * inv_freq.size(0) <= D,
-               "{}: inv_freq must be f32[R/2] with 2 <= R <= D = {}, got {}", op, D,
+                   2 * inv_freq.size(0) <= D && inv_freq.is_contiguous(),
+               "{}: inv_freq must be a contiguous f32[R/2] with 2 <= R <= D = {}, got {}", op, D,
                inv_freq.describe());
   RETUNE_CHECK(out.dtype() == DType::f32 && out.shape() == in.shape() && out.is_contiguous(),
                "{}: {} must be a contiguous f32{} like {}, got {}", op, out_name, in.shape().str(),
@@ -41,7 +33,8 @@ void run_rope(const char* op, const char* in_name, const char* out_name, const T
                    inv_freq.device() == out.device(),
                "{}: tensors on different devices", op);
   RETUNE_CHECK(out.device().is_cpu(), "{}: no backend for {}", op, device_name(out.device()));
-  RETUNE_CHECK(same_or_disjoint(in, out), "{}: {} overlaps {} without being it", op, out_name,
+  const bool in_place = in.storage() == out.storage() && in.data<float>() == out.data<float>();
+  RETUNE_CHECK(in_place || !out.overlaps(in), "{}: {} overlaps {} without being it", op, out_name,
                in_name);
   if (in.numel() == 0) return;
   cpu::rope(in.data<float>(), positions.data<int32_t>(), inv_freq.data<float>(),

@@ -76,27 +76,35 @@ TEST(Attention, RejectsBadArguments) {
               HasSubstr("attention: q must be a contiguous f32[B, T, Hq, D] with D > 0, got "
                         "bf16[2, 5, 4, 8]"));
   const Tensor k_short = uniform_tensor({2, 4, 2, 8}, 4);
-  EXPECT_THAT(error_of([&] { attention(q, k_short, k_short, {}, 0.5f, out, lse); }),
-              HasSubstr("attention: k must be a contiguous f32[2, 5, 2, 8], got f32[2, 4, 2, 8]"));
+  EXPECT_THAT(
+      error_of([&] { attention(q, k_short, k_short, {}, 0.5f, out, lse); }),
+      HasSubstr("attention: k is f32[2, 4, 2, 8] on cpu, expected a contiguous f32[2, 5, 2, 8]"));
   const Tensor v_narrow = uniform_tensor({2, 5, 2, 7}, 5);
-  EXPECT_THAT(error_of([&] { attention(q, k, v_narrow, {}, 0.5f, out, lse); }),
-              HasSubstr("attention: v must be a contiguous f32[2, 5, 2, 8], got f32[2, 5, 2, 7]"));
+  EXPECT_THAT(
+      error_of([&] { attention(q, k, v_narrow, {}, 0.5f, out, lse); }),
+      HasSubstr("attention: v is f32[2, 5, 2, 7] on cpu, expected a contiguous f32[2, 5, 2, 8]"));
   const Tensor docs_i64 = Tensor::zeros({2, 5}, DType::i64);
   EXPECT_THAT(error_of([&] { attention(q, k, k, docs_i64, 0.5f, out, lse); }),
-              HasSubstr("attention: doc_ids must be undefined or a contiguous i32[2, 5] (B, T of "
-                        "q) on cpu, got i64[2, 5]"));
+              HasSubstr("attention: doc_ids is i64[2, 5] on cpu, expected a contiguous i32[2, 5]"));
   const Tensor docs_transposed = Tensor::zeros({5, 2}, DType::i32);
   EXPECT_THAT(error_of([&] { attention(q, k, k, docs_transposed, 0.5f, out, lse); }),
-              HasSubstr("got i32[5, 2]"));
+              HasSubstr("attention: doc_ids is i32[5, 2] on cpu, expected a contiguous i32[2, 5]"));
   const Tensor lse_transposed = Tensor::empty({2, 5, 4}, DType::f32);
-  EXPECT_THAT(error_of([&] { attention(q, k, k, {}, 0.5f, out, lse_transposed); }),
-              HasSubstr("attention: lse must be a contiguous f32[2, 4, 5], got f32[2, 5, 4]"));
+  EXPECT_THAT(
+      error_of([&] { attention(q, k, k, {}, 0.5f, out, lse_transposed); }),
+      HasSubstr("attention: lse is f32[2, 5, 4] on cpu, expected a contiguous f32[2, 4, 5]"));
   EXPECT_THAT(error_of([&] { attention(q, k, k, {}, 0.5f, Tensor(), lse); }),
               HasSubstr("attention: out is undefined"));
   const AttentionGrads dk_like_q{Tensor(), Tensor::empty(q.shape(), DType::f32), Tensor()};
   EXPECT_THAT(error_of([&] { attention_backward(out, q, k, k, out, lse, {}, 0.5f, dk_like_q); }),
-              HasSubstr("attention_backward: dk must be a contiguous f32[2, 5, 2, 8], got "
-                        "f32[2, 5, 4, 8]"));
+              HasSubstr("attention_backward: dk is f32[2, 5, 4, 8] on cpu, expected a contiguous "
+                        "f32[2, 5, 2, 8]"));
+  EXPECT_THAT(error_of([&] { attention(q, k, k, {}, 0.5f, q, lse); }),
+              HasSubstr("attention: out overlaps q; they must not share memory"));
+  const AttentionGrads dv_is_dk{Tensor(), Tensor::empty(k.shape(), DType::f32), Tensor()};
+  const AttentionGrads shared{Tensor(), dv_is_dk.dk, dv_is_dk.dk};
+  EXPECT_THAT(error_of([&] { attention_backward(out, q, k, k, out, lse, {}, 0.5f, shared); }),
+              HasSubstr("attention_backward: dk overlaps dv"));
 }
 
 TEST(Attention, OneDocumentEqualsNoDocuments) {

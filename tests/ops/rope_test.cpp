@@ -35,9 +35,14 @@ TEST(Rope, RejectsBadArguments) {
               HasSubstr("rope: positions must be a contiguous i32[2, 3] (B, T of x), got i64"));
   EXPECT_THAT(error_of([&] { rope(x, positions(3, 2, 2), inv_freq, out); }),
               HasSubstr("rope: positions must be a contiguous i32[2, 3]"));
+  // A strided view of frequencies would be read as if contiguous.
+  const Tensor table = Tensor::zeros({4, 2}, DType::f32);
+  EXPECT_THAT(error_of([&] { rope(x, pos, table.select(1, 0), out); }),
+              HasSubstr("rope: inv_freq must be a contiguous f32[R/2]"));
   // R = 10 > D = 8.
-  EXPECT_THAT(error_of([&] { rope(x, pos, rope_inv_freq(10000, 10), out); }),
-              HasSubstr("rope: inv_freq must be f32[R/2] with 2 <= R <= D = 8, got f32[5]"));
+  EXPECT_THAT(
+      error_of([&] { rope(x, pos, rope_inv_freq(10000, 10), out); }),
+      HasSubstr("rope: inv_freq must be a contiguous f32[R/2] with 2 <= R <= D = 8, got f32[5]"));
   EXPECT_THAT(
       error_of([&] {
         rope(x, pos, inv_freq, Tensor::empty({2, 3, 4, 7}, DType::f32));
