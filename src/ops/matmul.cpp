@@ -1,7 +1,9 @@
 #include "ops/matmul.h"
 
 #include <algorithm>
+#include <limits>
 
+#include "ops/arg_checks.h"
 #include "ops/cpu/gemm.h"
 
 namespace retune::ops {
@@ -10,19 +12,19 @@ namespace {
 
 // A 2-D or 3-D f32 tensor seen as a batch of stored matrices [rows, cols].
 struct MatrixBatch {
-  int64_t batch;  // 0 when the tensor is 2-D (shared by every batch item)
+  int64_t batch;  // -1 when the tensor is 2-D (shared by every batch item)
   int64_t rows;
   int64_t cols;
   cpu::GemmOperand operand;
 };
 
-MatrixBatch as_matrices(const Tensor& t, const char* what, bool trans) {
-  RETUNE_CHECK(t.defined(), "matmul: {} is undefined", what);
-  RETUNE_CHECK(t.dtype() == DType::f32, "matmul: {} must be f32, got {}", what, t.describe());
-  RETUNE_CHECK(t.rank() == 2 || t.rank() == 3, "matmul: {} must be 2-D or 3-D, got {}", what,
+MatrixBatch as_matrices(const char* op, const Tensor& t, const char* what, bool trans) {
+  RETUNE_CHECK(t.defined(), "{}: {} is undefined", op, what);
+  RETUNE_CHECK(t.dtype() == DType::f32, "{}: {} must be f32, got {}", op, what, t.describe());
+  RETUNE_CHECK(t.rank() == 2 || t.rank() == 3, "{}: {} must be 2-D or 3-D, got {}", op, what,
                t.describe());
   const int r = t.rank();
-  MatrixBatch m{r == 3 ? t.size(0) : 0, t.size(r - 2), t.size(r - 1), {}};
+  MatrixBatch m{r == 3 ? t.size(0) : -1, t.size(r - 2), t.size(r - 1), {}};
   // Stored row-major with a leading dimension, or a transposed view of such a matrix.
   const int64_t row_stride = t.stride(r - 2);
   const int64_t col_stride = t.stride(r - 1);
@@ -32,38 +34,55 @@ MatrixBatch as_matrices(const Tensor& t, const char* what, bool trans) {
   } else if (row_stride == 1 || m.rows <= 1) {
     m.operand = {data, std::max<int64_t>({col_stride, m.rows, 1}), 0, !trans};
   } else {
-    fail("matmul: {} {} has no unit stride in its last two dims; make it contiguous", what,
+    fail("{}: {} {} has no unit stride in its last two dims; make it contiguous", op, what,
          t.describe());
   }
+  constexpr int64_t kBlasMax = std::numeric_limits<int>::max();  // BLAS takes sizes as int
+  RETUNE_CHECK(m.rows <= kBlasMax && m.cols <= kBlasMax && m.operand.ld <= kBlasMax,
+               "{}: {} {} has a size or stride over {}, beyond BLAS", op, what, t.describe(),
+               kBlasMax);
   if (r == 3) m.operand.batch_stride = t.stride(0);
   return m;
+}
+
+// op(a) @ op(b), checked: the operands as matrices and the sizes of the product.
+struct Product {
+  MatrixBatch a;
+  MatrixBatch b;
+  int64_t batch;  // -1: both operands 2-D
+  int64_t M, N, K;
+  Shape out_shape() const { return batch >= 0 ? Shape{batch, M, N} : Shape{M, N}; }
+};
+
+Product plan_product(const char* op, const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
+  Product p{as_matrices(op, a, "a", trans_a), as_matrices(op, b, "b", trans_b), 0, 0, 0, 0};
+  p.M = trans_a ? p.a.cols : p.a.rows;
+  p.K = trans_a ? p.a.rows : p.a.cols;
+  p.N = trans_b ? p.b.rows : p.b.cols;
+  const int64_t Kb = trans_b ? p.b.cols : p.b.rows;
+  RETUNE_CHECK(p.K == Kb, "{}: inner sizes differ: a {} (trans {}) and b {} (trans {})", op,
+               a.describe(), trans_a, b.describe(), trans_b);
+  RETUNE_CHECK(p.a.batch < 0 || p.b.batch < 0 || p.a.batch == p.b.batch,
+               "{}: batch sizes differ: a {} and b {}", op, a.describe(), b.describe());
+  RETUNE_CHECK(a.device() == b.device(), "{}: a is on {}, b on {}", op, device_name(a.device()),
+               device_name(b.device()));
+  p.batch = std::max(p.a.batch, p.b.batch);
+  return p;
 }
 
 }  // namespace
 
 void matmul(const Tensor& a, const Tensor& b, const Tensor& out, MatmulOptions options) {
-  const MatrixBatch ma = as_matrices(a, "a", options.trans_a);
-  const MatrixBatch mb = as_matrices(b, "b", options.trans_b);
-  const int64_t M = options.trans_a ? ma.cols : ma.rows;
-  const int64_t K = options.trans_a ? ma.rows : ma.cols;
-  const int64_t Kb = options.trans_b ? mb.cols : mb.rows;
-  const int64_t N = options.trans_b ? mb.rows : mb.cols;
-  RETUNE_CHECK(K == Kb, "matmul: inner sizes differ: a {} (trans {}) and b {} (trans {})",
-               a.describe(), options.trans_a, b.describe(), options.trans_b);
-  RETUNE_CHECK(ma.batch == 0 || mb.batch == 0 || ma.batch == mb.batch,
-               "matmul: batch sizes differ: a {} and b {}", a.describe(), b.describe());
-  const int64_t batch = std::max(ma.batch, mb.batch);
-  const Shape want = batch ? Shape{batch, M, N} : Shape{M, N};
-  RETUNE_CHECK(out.shape() == want && out.dtype() == DType::f32,
-               "matmul: out is {}, expected f32{}", out.describe(), want.str());
-  RETUNE_CHECK(out.is_contiguous(), "matmul: out {} must be contiguous", out.describe());
-  RETUNE_CHECK(a.device() == out.device() && b.device() == out.device(),
-               "matmul: operands on different devices");
-  RETUNE_CHECK(out.device().is_cpu(), "matmul: no backend for {}", device_name(out.device()));
+  const char* op = "matmul";
+  const Product p = plan_product(op, a, b, options.trans_a, options.trans_b);
+  check_output(op, "out", out, DType::f32, p.out_shape(), a.device());
+  check_disjoint(op, "out", out, "a", a);
+  check_disjoint(op, "out", out, "b", b);
+  check_backend(op, a.device());
   if (out.numel() == 0) return;
-  cpu::gemm_batched(std::max<int64_t>(batch, 1), M, N, K, options.alpha, ma.operand, mb.operand,
-                    options.beta, out.mutable_data<float>(), std::max<int64_t>(N, 1),
-                    batch ? M * N : 0);
+  cpu::gemm_batched(std::max<int64_t>(p.batch, 1), p.M, p.N, p.K, options.alpha, p.a.operand,
+                    p.b.operand, options.beta, out.mutable_data<float>(), std::max<int64_t>(p.N, 1),
+                    p.batch >= 0 ? p.M * p.N : 0);
 }
 
 namespace {
@@ -102,6 +121,17 @@ Tensor batch_item(const Tensor& t, int64_t i) {
 
 void matmul_backward(const Tensor& dout, const Tensor& a, const Tensor& b, const MatmulGrads& grads,
                      bool trans_a, bool trans_b) {
+  const char* op = "matmul_backward";
+  const Product p = plan_product(op, a, b, trans_a, trans_b);
+  check_tensor(op, "dout", dout, DType::f32, p.out_shape(), a.device());
+  if (grads.da.defined()) check_output(op, "da", grads.da, DType::f32, a.shape(), a.device());
+  if (grads.db.defined()) check_output(op, "db", grads.db, DType::f32, b.shape(), a.device());
+  check_disjoint(op, "da", grads.da, "db", grads.db);
+  for (const auto& [name, grad] : {std::pair{"da", &grads.da}, std::pair{"db", &grads.db}}) {
+    check_disjoint(op, name, *grad, "a", a);
+    check_disjoint(op, name, *grad, "b", b);
+    check_disjoint(op, name, *grad, "dout", dout);
+  }
   const bool a_shared = a.rank() == 2 && b.rank() == 3;
   const bool b_shared = b.rank() == 2 && a.rank() == 3;
   if (b_shared && !trans_a && a.is_contiguous() && dout.is_contiguous()) {
@@ -112,8 +142,11 @@ void matmul_backward(const Tensor& dout, const Tensor& a, const Tensor& b, const
     return;
   }
   if (a_shared || b_shared) {
-    // The shared operand's gradient is the sum over the batch items.
+    // The shared operand's gradient is the sum over the batch items (0 for an empty batch).
     const int64_t batch = a_shared ? b.size(0) : a.size(0);
+    const Tensor& shared_grad = a_shared ? grads.da : grads.db;
+    const bool accumulate_shared = a_shared ? grads.accumulate_da : grads.accumulate_db;
+    if (batch == 0 && shared_grad.defined() && !accumulate_shared) shared_grad.fill(0.0);
     for (int64_t i = 0; i < batch; ++i) {
       const MatmulGrads item{batch_item(grads.da, i), batch_item(grads.db, i),
                              grads.accumulate_da || (a_shared && i > 0),

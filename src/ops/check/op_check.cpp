@@ -61,8 +61,10 @@ CheckResult compare(const std::string& check, Tolerance tolerance, const std::ve
   for (size_t i = 0; i < want.size(); ++i) {
     const double error = std::fabs(got[i] - want[i]);
     const double allowed = tolerance.atol + tolerance.rtol * std::fabs(want[i]);
-    const double excess =
-        std::isnan(error) ? std::numeric_limits<double>::infinity() : error / allowed;
+    // An exact match passes even with atol = 0 and want = 0 (0 / 0 would be NaN).
+    const double excess = std::isnan(error) ? std::numeric_limits<double>::infinity()
+                          : error == 0      ? 0.0
+                                            : error / allowed;
     if (!(excess <= result.worst_excess)) {
       result.worst_excess = excess;
       worst = i;
