@@ -5,7 +5,6 @@
 // (splitmix64) for initialisation and test data.
 #pragma once
 
-#include <cmath>
 #include <cstdint>
 
 namespace retune {
@@ -40,12 +39,6 @@ class Rng {
   // Uniform integer in [lo, hi].
   int64_t integer(int64_t lo, int64_t hi) {
     return lo + static_cast<int64_t>(next_u64() % static_cast<uint64_t>(hi - lo + 1));
-  }
-  // Standard normal (Box-Muller).
-  double normal() {
-    const double u1 = 1.0 - uniform();  // (0, 1]
-    const double u2 = uniform();
-    return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
   }
 
  private:

@@ -9,7 +9,9 @@
 //   out[i]       = x[i] cos(angle) - x[i + R/2] sin(angle)
 //   out[i + R/2] = x[i + R/2] cos(angle) + x[i] sin(angle)
 // All tensors contiguous. `out` is caller-allocated and may be x itself (in place); otherwise
-// it may not overlap x. Rope scaling (e.g. Llama 3's) changes inv_freq only.
+// it may not overlap x. Rope scaling of the Llama 3, linear and
+// NTK kinds changes inv_freq only; YaRN and LongRoPE also scale cos/sin (an attention factor),
+// which this op does not do yet.
 #pragma once
 
 #include <cstdint>

@@ -59,13 +59,6 @@ int64_t kv_offset(const AttentionInputs& in, int64_t b, int64_t t, int64_t h) {
   return ((b * in.tokens + t) * in.kv_heads + h) * in.head_dim;
 }
 
-// out [M, N] (leading dim ldo) = alpha * op(a) @ op(b) + beta * out, on the calling thread
-// when called inside a parallel region.
-void gemm(int64_t M, int64_t N, int64_t K, float alpha, GemmOperand a, GemmOperand b, float beta,
-          float* out, int64_t ldo) {
-  gemm_batched(1, M, N, K, alpha, a, b, beta, out, ldo, 0);
-}
-
 // Sets to -inf the scores [rows, keys] of the tile's keys its queries may not see: later
 // tokens and other documents.
 void mask_scores(const AttentionInputs& in, const Tile& tile, float* scores) {

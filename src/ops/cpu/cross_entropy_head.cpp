@@ -64,12 +64,6 @@ int64_t row_block(int64_t rows, int64_t width) {
   return std::clamp(kHeadScratchFloats / width, int64_t{1}, rows);
 }
 
-// out [M, N] (leading dim ldo) = op(a) [M, K] @ op(b) [K, N] + beta * out.
-void gemm(int64_t M, int64_t N, int64_t K, GemmOperand a, GemmOperand b, float beta, float* out,
-          int64_t ldo) {
-  gemm_batched(1, M, N, K, 1.0f, a, b, beta, out, ldo, 0);
-}
-
 float row_max(const float* row, int64_t count) {
   float result = -std::numeric_limits<float>::infinity();
   for (int64_t j = 0; j < count; ++j) result = std::max(result, row[j]);
@@ -117,7 +111,7 @@ float cross_entropy_head(const HeadProblem& p, float* lse) {
     const float* w = weight_rows(p, v0, count, weight_scratch);
     for (int64_t r0 = 0; r0 < n; r0 += block) {
       const int64_t rc = std::min(block, n - r0);
-      gemm(rc, count, p.C, {rows.x.data() + r0 * p.C, p.C, 0, false}, {w, p.C, 0, true}, 0.0f,
+      gemm(rc, count, p.C, 1.0f, {rows.x.data() + r0 * p.C, p.C, 0, false}, {w, p.C, 0, true}, 0.0f,
            logits.data(), count);
 #pragma omp parallel for schedule(static)
       for (int64_t i = 0; i < rc; ++i) {
@@ -159,7 +153,7 @@ void cross_entropy_head_backward(const HeadProblem& p, float dloss, const float*
     for (int64_t r0 = 0; r0 < n; r0 += block) {
       const int64_t rc = std::min(block, n - r0);
       const float* x_block = rows.x.data() + r0 * p.C;
-      gemm(rc, count, p.C, {x_block, p.C, 0, false}, {w, p.C, 0, true}, 0.0f, dlogits.data(),
+      gemm(rc, count, p.C, 1.0f, {x_block, p.C, 0, false}, {w, p.C, 0, true}, 0.0f, dlogits.data(),
            count);
 #pragma omp parallel for schedule(static)
       for (int64_t i = 0; i < rc; ++i) {
@@ -168,10 +162,10 @@ void cross_entropy_head_backward(const HeadProblem& p, float dloss, const float*
                      scale);
       }
       // dx_block += dlogits @ w;  dweight[v0:] += dlogits^T @ x_block.
-      gemm(rc, p.C, count, {dlogits.data(), count, 0, false}, {w, p.C, 0, false},
+      gemm(rc, p.C, count, 1.0f, {dlogits.data(), count, 0, false}, {w, p.C, 0, false},
            v0 == 0 ? 0.0f : 1.0f, dx_rows.data() + r0 * p.C, p.C);
       if (dweight) {
-        gemm(count, p.C, rc, {dlogits.data(), count, 0, true}, {x_block, p.C, 0, false}, 1.0f,
+        gemm(count, p.C, rc, 1.0f, {dlogits.data(), count, 0, true}, {x_block, p.C, 0, false}, 1.0f,
              dweight + v0 * p.C, p.C);
       }
     }
@@ -199,8 +193,8 @@ float cross_entropy_head_forward_backward(const HeadProblem& p, float* lse, floa
     for (int64_t v0 = 0; v0 < p.V; v0 += chunk) {
       const int64_t count = std::min(chunk, p.V - v0);
       const float* w = weight_rows(p, v0, count, weight_scratch);
-      gemm(rc, count, p.C, {x_block, p.C, 0, false}, {w, p.C, 0, true}, 0.0f, logits.data() + v0,
-           p.V);
+      gemm(rc, count, p.C, 1.0f, {x_block, p.C, 0, false}, {w, p.C, 0, true}, 0.0f,
+           logits.data() + v0, p.V);
     }
     // Logits become their gradient (softmax - onehot) / n in place.
 #pragma omp parallel for schedule(static)
@@ -220,11 +214,11 @@ float cross_entropy_head_forward_backward(const HeadProblem& p, float* lse, floa
     for (int64_t v0 = 0; v0 < p.V; v0 += chunk) {
       const int64_t count = std::min(chunk, p.V - v0);
       const float* w = weight_rows(p, v0, count, weight_scratch);
-      gemm(rc, p.C, count, {logits.data() + v0, p.V, 0, false}, {w, p.C, 0, false},
+      gemm(rc, p.C, count, 1.0f, {logits.data() + v0, p.V, 0, false}, {w, p.C, 0, false},
            v0 == 0 ? 0.0f : 1.0f, dx_rows.data() + r0 * p.C, p.C);
       if (dweight) {
-        gemm(count, p.C, rc, {logits.data() + v0, p.V, 0, true}, {x_block, p.C, 0, false}, 1.0f,
-             dweight + v0 * p.C, p.C);
+        gemm(count, p.C, rc, 1.0f, {logits.data() + v0, p.V, 0, true}, {x_block, p.C, 0, false},
+             1.0f, dweight + v0 * p.C, p.C);
       }
     }
   }

@@ -21,4 +21,11 @@ struct GemmOperand {
 void gemm_batched(int64_t batch, int64_t M, int64_t N, int64_t K, float alpha, GemmOperand a,
                   GemmOperand b, float beta, float* out, int64_t ldo, int64_t out_batch_stride);
 
+// One product: out = alpha * op(a) @ op(b) + beta * out, [M, N] with leading dim ldo. Inside an
+// OpenMP parallel region it runs on the calling thread.
+inline void gemm(int64_t M, int64_t N, int64_t K, float alpha, GemmOperand a, GemmOperand b,
+                 float beta, float* out, int64_t ldo) {
+  gemm_batched(1, M, N, K, alpha, a, b, beta, out, ldo, 0);
+}
+
 }  // namespace retune::ops::cpu

@@ -29,10 +29,6 @@ void matmul(const T* a, const T* b, T* out, int64_t batch, int64_t M, int64_t N,
   }
 }
 
-}  // namespace retune::ops::reference
-
-namespace retune::ops::reference {
-
 // Gradients of out = op(a) @ op(b) (alpha 1, beta 0) given dout [batch, M, N]. A shared
 // operand (batch stride 0) receives the sum over the batch. da/db are overwritten; either
 // may be null.
