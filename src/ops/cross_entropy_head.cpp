@@ -48,6 +48,16 @@ float* output_data(const char* op, const char* arg, const Tensor& t, const Shape
   return t.mutable_data<float>();
 }
 
+// An optional gradient: null when undefined, else checked (it may not share memory with x or
+// weight, which the kernel reads while writing it) and its data.
+float* gradient_data(const char* op, const char* arg, const Tensor& t, const Shape& shape,
+                     const Tensor& x, const Tensor& weight) {
+  if (!t.defined()) return nullptr;
+  check_disjoint(op, arg, t, "x", x);
+  check_disjoint(op, arg, t, "weight", weight);
+  return output_data(op, arg, t, shape, x.device());
+}
+
 }  // namespace
 
 void cross_entropy_head(const Tensor& x, const Tensor& weight, const Tensor& labels,
@@ -70,9 +80,9 @@ void cross_entropy_head_backward(const Tensor& dloss, const Tensor& x, const Ten
                "{}: dloss is {}, expected f32[1] on {}", op,
                dloss.defined() ? dloss.describe() : "undefined", device_name(device));
   check_tensor(op, "lse", lse, DType::f32, {problem.N}, device);
-  float* dx_data = output_data(op, "dx", dx, {problem.N, problem.C}, device);
-  float* dweight_data =
-      dweight.defined() ? output_data(op, "dweight", dweight, weight.shape(), device) : nullptr;
+  float* dx_data = gradient_data(op, "dx", dx, {problem.N, problem.C}, x, weight);
+  float* dweight_data = gradient_data(op, "dweight", dweight, weight.shape(), x, weight);
+  check_disjoint(op, "dx", dx, "dweight", dweight);
   cpu::cross_entropy_head_backward(problem, *dloss.data<float>(), lse.data<float>(), dx_data,
                                    dweight_data);
 }
@@ -86,9 +96,9 @@ void cross_entropy_head_forward_backward(const Tensor& x, const Tensor& weight,
   const Device device = x.device();
   float* loss_data = output_data(op, "loss", loss, {1}, device);
   float* lse_data = output_data(op, "lse", lse, {problem.N}, device);
-  float* dx_data = output_data(op, "dx", dx, {problem.N, problem.C}, device);
-  float* dweight_data =
-      dweight.defined() ? output_data(op, "dweight", dweight, weight.shape(), device) : nullptr;
+  float* dx_data = gradient_data(op, "dx", dx, {problem.N, problem.C}, x, weight);
+  float* dweight_data = gradient_data(op, "dweight", dweight, weight.shape(), x, weight);
+  check_disjoint(op, "dx", dx, "dweight", dweight);
   *loss_data = cpu::cross_entropy_head_forward_backward(problem, lse_data, dx_data, dweight_data);
 }
 

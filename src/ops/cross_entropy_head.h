@@ -37,16 +37,18 @@ void cross_entropy_head(const Tensor& x, const Tensor& weight, const Tensor& lab
                         int64_t chunk = kCrossEntropyHeadChunk);
 
 // Gradients given dloss f32 [1] (dL/dloss) and the forward's lse. dx f32 [N, C] is overwritten;
-// dweight f32 [V, C] is added to (parameter gradients accumulate over micro-batches), or is
-// undefined (a frozen head: its product is skipped).
+// dweight f32 [V, C] is added to (parameter gradients accumulate over micro-batches). Either may
+// be undefined, which skips its product: dweight for a frozen head, dx when only the head
+// trains. Neither may share memory with x or weight.
 void cross_entropy_head_backward(const Tensor& dloss, const Tensor& x, const Tensor& weight,
                                  const Tensor& labels, const Tensor& lse, const Tensor& dx,
                                  const Tensor& dweight, int64_t chunk = kCrossEntropyHeadChunk);
 
 // The forward and the backward with dloss = 1 in one pass over the logits (training, where the
 // loss is the objective): each row block's logits for the whole vocabulary are made once, in a
-// bounded scratch buffer, instead of twice. Writes loss, lse and dx; adds to dweight (which may
-// be undefined). Equal to cross_entropy_head then cross_entropy_head_backward up to rounding.
+// bounded scratch buffer, instead of twice. Writes loss, lse and dx; adds to dweight (dx and
+// dweight may be undefined, as for the backward). Equal to cross_entropy_head then
+// cross_entropy_head_backward up to rounding.
 void cross_entropy_head_forward_backward(const Tensor& x, const Tensor& weight,
                                          const Tensor& labels, const Tensor& loss,
                                          const Tensor& lse, const Tensor& dx, const Tensor& dweight,

@@ -163,6 +163,23 @@ TEST(CrossEntropyHead, UndefinedDweightSkipsIt) {
   expect_near(fused_without.dx, with.dx, 1e-6, "fused dx");
 }
 
+TEST(CrossEntropyHead, UndefinedDxSkipsIt) {
+  // Only the head trains: dweight without dx, from both the backward and the fused pass.
+  const Head h = random_head(9, 12, 50, 21);
+  const Tensor zeros = Tensor::zeros({50, 12}, DType::f32);
+  const Results with = separate(h, 7, zeros);
+  const Tensor one = Tensor::from_vector<float>({1}, DType::f32, std::vector<float>{1.0f});
+  const Tensor dweight = zeros.clone();
+  cross_entropy_head_backward(one, h.x, h.weight, h.labels, with.lse, Tensor(), dweight, 7);
+  expect_near(dweight, with.dweight, 1e-6, "dweight");
+  const Tensor fused_dweight = zeros.clone();
+  const Tensor loss = Tensor::empty({1}, DType::f32), lse = Tensor::empty({9}, DType::f32);
+  cross_entropy_head_forward_backward(h.x, h.weight, h.labels, loss, lse, Tensor(), fused_dweight,
+                                      7);
+  expect_near(fused_dweight, with.dweight, 1e-6, "fused dweight");
+  expect_near(loss, with.loss, 1e-6, "loss");
+}
+
 TEST(CrossEntropyHead, FusedEqualsForwardThenBackward) {
   for (const int64_t chunk : {int64_t{7}, int64_t{64}, kCrossEntropyHeadChunk}) {
     const Head h = random_head(13, 24, 300, 7);

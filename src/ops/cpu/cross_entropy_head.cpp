@@ -137,14 +137,14 @@ float cross_entropy_head(const HeadProblem& p, float* lse) {
 
 void cross_entropy_head_backward(const HeadProblem& p, float dloss, const float* lse, float* dx,
                                  float* dweight) {
-  std::fill(dx, dx + p.N * p.C, 0.0f);
+  if (dx) std::fill(dx, dx + p.N * p.C, 0.0f);
   const LabelledRows rows = gather_labelled(p);
   const int64_t n = rows.count();
-  if (n == 0) return;
+  if (n == 0 || (!dx && !dweight)) return;
   const float scale = dloss / static_cast<float>(n);
   const int64_t chunk = std::min(p.chunk, p.V);
   const int64_t block = row_block(n, chunk);
-  std::vector<float> dx_rows(static_cast<size_t>(n * p.C));
+  std::vector<float> dx_rows(dx ? static_cast<size_t>(n * p.C) : 0);
   std::vector<float> dlogits(static_cast<size_t>(block * chunk));
   std::vector<float> weight_scratch;
   for (int64_t v0 = 0; v0 < p.V; v0 += chunk) {
@@ -162,21 +162,23 @@ void cross_entropy_head_backward(const HeadProblem& p, float dloss, const float*
                      scale);
       }
       // dx_block += dlogits @ w;  dweight[v0:] += dlogits^T @ x_block.
-      gemm(rc, p.C, count, 1.0f, {dlogits.data(), count, 0, false}, {w, p.C, 0, false},
-           v0 == 0 ? 0.0f : 1.0f, dx_rows.data() + r0 * p.C, p.C);
+      if (dx) {
+        gemm(rc, p.C, count, 1.0f, {dlogits.data(), count, 0, false}, {w, p.C, 0, false},
+             v0 == 0 ? 0.0f : 1.0f, dx_rows.data() + r0 * p.C, p.C);
+      }
       if (dweight) {
         gemm(count, p.C, rc, 1.0f, {dlogits.data(), count, 0, true}, {x_block, p.C, 0, false}, 1.0f,
              dweight + v0 * p.C, p.C);
       }
     }
   }
-  scatter_labelled(rows, dx_rows, p.C, dx);
+  if (dx) scatter_labelled(rows, dx_rows, p.C, dx);
 }
 
 float cross_entropy_head_forward_backward(const HeadProblem& p, float* lse, float* dx,
                                           float* dweight) {
   std::fill(lse, lse + p.N, 0.0f);
-  std::fill(dx, dx + p.N * p.C, 0.0f);
+  if (dx) std::fill(dx, dx + p.N * p.C, 0.0f);
   const LabelledRows rows = gather_labelled(p);
   const int64_t n = rows.count();
   if (n == 0) return 0.0f;
@@ -184,7 +186,7 @@ float cross_entropy_head_forward_backward(const HeadProblem& p, float* lse, floa
   const int64_t chunk = std::min(p.chunk, p.V);
   const int64_t block = row_block(n, p.V);  // a block holds its rows' logits for every class
   std::vector<double> row_loss(static_cast<size_t>(n));
-  std::vector<float> dx_rows(static_cast<size_t>(n * p.C));
+  std::vector<float> dx_rows(dx ? static_cast<size_t>(n * p.C) : 0);
   std::vector<float> logits(static_cast<size_t>(block * p.V));
   std::vector<float> weight_scratch;
   for (int64_t r0 = 0; r0 < n; r0 += block) {
@@ -214,15 +216,17 @@ float cross_entropy_head_forward_backward(const HeadProblem& p, float* lse, floa
     for (int64_t v0 = 0; v0 < p.V; v0 += chunk) {
       const int64_t count = std::min(chunk, p.V - v0);
       const float* w = weight_rows(p, v0, count, weight_scratch);
-      gemm(rc, p.C, count, 1.0f, {logits.data() + v0, p.V, 0, false}, {w, p.C, 0, false},
-           v0 == 0 ? 0.0f : 1.0f, dx_rows.data() + r0 * p.C, p.C);
+      if (dx) {
+        gemm(rc, p.C, count, 1.0f, {logits.data() + v0, p.V, 0, false}, {w, p.C, 0, false},
+             v0 == 0 ? 0.0f : 1.0f, dx_rows.data() + r0 * p.C, p.C);
+      }
       if (dweight) {
         gemm(count, p.C, rc, 1.0f, {logits.data() + v0, p.V, 0, true}, {x_block, p.C, 0, false},
              1.0f, dweight + v0 * p.C, p.C);
       }
     }
   }
-  scatter_labelled(rows, dx_rows, p.C, dx);
+  if (dx) scatter_labelled(rows, dx_rows, p.C, dx);
   double total = 0;
   for (const double value : row_loss) total += value;
   return static_cast<float>(total / static_cast<double>(n));
