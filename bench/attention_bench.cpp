@@ -31,7 +31,7 @@ struct AttentionTensors {
 
 void BM_attention_forward(benchmark::State& state) {
   AttentionTensors t{kSmolLM2};
-  for (auto _ : state) ops::attention(t.q, t.k, t.v, Tensor(), t.scale, t.out, t.lse);
+  for (auto _ : state) ops::attention_forward(t.q, t.k, t.v, Tensor(), t.scale, t.out, t.lse);
   set_flop_counters(state, attention_flops(kSmolLM2, 2));
 }
 BENCHMARK(BM_attention_forward)->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -39,7 +39,7 @@ BENCHMARK(BM_attention_forward)->Unit(benchmark::kMillisecond)->UseRealTime();
 void BM_attention_forward_backward(benchmark::State& state) {
   AttentionTensors t{kSmolLM2};
   for (auto _ : state) {
-    ops::attention(t.q, t.k, t.v, Tensor(), t.scale, t.out, t.lse);
+    ops::attention_forward(t.q, t.k, t.v, Tensor(), t.scale, t.out, t.lse);
     ops::attention_backward(t.dout, t.q, t.k, t.v, t.out, t.lse, Tensor(), t.scale, t.grads);
   }
   set_flop_counters(state, attention_flops(kSmolLM2, 2 + 5));

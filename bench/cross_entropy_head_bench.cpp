@@ -27,7 +27,7 @@ void BM_cross_entropy_head(benchmark::State& state) {
     if (one_pass) {
       ops::cross_entropy_head_forward_backward(x, w, labels, loss, lse, dx, dw);
     } else {
-      ops::cross_entropy_head(x, w, labels, loss, lse);
+      ops::cross_entropy_head_forward(x, w, labels, loss, lse);
       ops::cross_entropy_head_backward(dloss, x, w, labels, lse, dx, dw);
     }
   }

@@ -10,7 +10,7 @@ void BM_sgemm_1024(benchmark::State& state) {
   constexpr int64_t n = 1024;
   const Tensor a = uniform_tensor({n, n}, 1), b = uniform_tensor({n, n}, 2),
                c = Tensor::empty({n, n}, DType::f32);
-  for (auto _ : state) ops::matmul(a, b, c);
+  for (auto _ : state) ops::matmul_forward(a, b, c);
   set_flop_counters(state, 2.0 * n * n * n);
 }
 BENCHMARK(BM_sgemm_1024)->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -26,7 +26,7 @@ void BM_linear(benchmark::State& state) {
   const Tensor dw = Tensor::zeros({out, in}, DType::f32);
   for (auto _ : state) {
     if (mode == 0) {
-      ops::matmul(x, w, y, {.trans_b = true});
+      ops::matmul_forward(x, w, y, {.trans_b = true});
     } else {
       ops::matmul_backward(dy, x, w, {dx, mode == 2 ? dw : Tensor(), false, true}, false, true);
     }

@@ -49,9 +49,9 @@ float* checked_output(const char* op, const char* name, const Tensor& t, const S
 
 }  // namespace
 
-void attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& doc_ids,
-               float scale, const Tensor& out, const Tensor& lse) {
-  const char* op = "attention";
+void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& doc_ids,
+                       float scale, const Tensor& out, const Tensor& lse) {
+  const char* op = "attention_forward";
   const cpu::AttentionInputs in = check_inputs(op, q, k, v, doc_ids, scale);
   check_output(op, "out", out, DType::f32, q.shape(), q.device());  // required, unlike gradients
   check_output(op, "lse", lse, DType::f32, {in.batch, in.q_heads, in.tokens}, q.device());
@@ -59,7 +59,7 @@ void attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& 
   float* out_data = checked_output(op, "out", out, q.shape(), reads);
   float* lse_data = checked_output(op, "lse", lse, {in.batch, in.q_heads, in.tokens}, reads);
   check_disjoint(op, "lse", lse, "out", out);
-  cpu::attention(in, out_data, lse_data);
+  cpu::attention_forward(in, out_data, lse_data);
 }
 
 void attention_backward(const Tensor& dout, const Tensor& q, const Tensor& k, const Tensor& v,

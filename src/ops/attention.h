@@ -18,8 +18,8 @@
 
 namespace retune::ops {
 
-void attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& doc_ids,
-               float scale, const Tensor& out, const Tensor& lse);
+void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& doc_ids,
+                       float scale, const Tensor& out, const Tensor& lse);
 
 // Gradients of attention given dout = dL/dout [B, T, Hq, D] and the forward's out and lse.
 // dq [B, T, Hq, D], dk and dv [B, T, Hkv, D] are overwritten (activation gradients); any may

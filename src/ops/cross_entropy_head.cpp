@@ -60,13 +60,13 @@ float* gradient_data(const char* op, const char* arg, const Tensor& t, const Sha
 
 }  // namespace
 
-void cross_entropy_head(const Tensor& x, const Tensor& weight, const Tensor& labels,
-                        const Tensor& loss, const Tensor& lse, int64_t chunk) {
-  const char* op = "cross_entropy_head";
+void cross_entropy_head_forward(const Tensor& x, const Tensor& weight, const Tensor& labels,
+                                const Tensor& loss, const Tensor& lse, int64_t chunk) {
+  const char* op = "cross_entropy_head_forward";
   const cpu::HeadProblem problem = check_problem(op, x, weight, labels, chunk);
   float* loss_data = output_data(op, "loss", loss, {1}, x.device());
   float* lse_data = output_data(op, "lse", lse, {problem.N}, x.device());
-  *loss_data = cpu::cross_entropy_head(problem, lse_data);
+  *loss_data = cpu::cross_entropy_head_forward(problem, lse_data);
 }
 
 void cross_entropy_head_backward(const Tensor& dloss, const Tensor& x, const Tensor& weight,

@@ -32,9 +32,9 @@ inline constexpr int32_t kIgnoreIndex = -100;            // a label that takes n
 inline constexpr int64_t kCrossEntropyHeadChunk = 4096;  // weight rows (classes) per chunk
 
 // Writes loss and lse.
-void cross_entropy_head(const Tensor& x, const Tensor& weight, const Tensor& labels,
-                        const Tensor& loss, const Tensor& lse,
-                        int64_t chunk = kCrossEntropyHeadChunk);
+void cross_entropy_head_forward(const Tensor& x, const Tensor& weight, const Tensor& labels,
+                                const Tensor& loss, const Tensor& lse,
+                                int64_t chunk = kCrossEntropyHeadChunk);
 
 // Gradients given dloss f32 [1] (dL/dloss) and the forward's lse. dx f32 [N, C] is overwritten;
 // dweight f32 [V, C] is added to (parameter gradients accumulate over micro-batches). Either may

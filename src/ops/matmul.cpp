@@ -72,8 +72,8 @@ Product plan_product(const char* op, const Tensor& a, const Tensor& b, bool tran
 
 }  // namespace
 
-void matmul(const Tensor& a, const Tensor& b, const Tensor& out, MatmulOptions options) {
-  const char* op = "matmul";
+void matmul_forward(const Tensor& a, const Tensor& b, const Tensor& out, MatmulOptions options) {
+  const char* op = "matmul_forward";
   const Product p = plan_product(op, a, b, options.trans_a, options.trans_b);
   check_output(op, "out", out, DType::f32, p.out_shape(), a.device());
   check_disjoint(op, "out", out, "a", a);
@@ -94,17 +94,17 @@ void matmul_backward_plain(const Tensor& dout, const Tensor& a, const Tensor& b,
   if (grads.da.defined()) {
     const float beta = grads.accumulate_da ? 1.0f : 0.0f;
     if (!trans_a) {
-      matmul(dout, b, grads.da, {false, !trans_b, 1.0f, beta});
+      matmul_forward(dout, b, grads.da, {false, !trans_b, 1.0f, beta});
     } else {
-      matmul(b, dout, grads.da, {trans_b, true, 1.0f, beta});
+      matmul_forward(b, dout, grads.da, {trans_b, true, 1.0f, beta});
     }
   }
   if (grads.db.defined()) {
     const float beta = grads.accumulate_db ? 1.0f : 0.0f;
     if (!trans_b) {
-      matmul(a, dout, grads.db, {!trans_a, false, 1.0f, beta});
+      matmul_forward(a, dout, grads.db, {!trans_a, false, 1.0f, beta});
     } else {
-      matmul(dout, a, grads.db, {true, trans_a, 1.0f, beta});
+      matmul_forward(dout, a, grads.db, {true, trans_a, 1.0f, beta});
     }
   }
 }

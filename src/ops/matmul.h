@@ -6,7 +6,7 @@
 // b:   [K, N] or [batch, K, N]   ([N, K] / [batch, N, K] when trans_b)
 // out: [M, N] or [batch, M, N]   (3-D when either operand is)
 // A 2-D operand is shared by every batch item. A linear layer y = x W^T is
-// matmul(x [B*T, C], W [OC, C], y [B*T, OC], {.trans_b = true}).
+// matmul_forward(x [B*T, C], W [OC, C], y [B*T, OC], {.trans_b = true}).
 // All f32. Each matrix needs unit stride along one of its last two dims (row slices and
 // transposed views are fine). Writes into `out` (caller-allocated; it may not alias a or b).
 #pragma once
@@ -22,7 +22,8 @@ struct MatmulOptions {
   float beta = 0.0f;  // 0: out is overwritten (its old contents are never read)
 };
 
-void matmul(const Tensor& a, const Tensor& b, const Tensor& out, MatmulOptions options = {});
+void matmul_forward(const Tensor& a, const Tensor& b, const Tensor& out,
+                    MatmulOptions options = {});
 
 // Gradients of out = op(a) @ op(b) given dout = dL/dout. `da`/`db` may be undefined Tensors:
 // that gradient is skipped (a frozen weight costs nothing). With accumulate the gradient is

@@ -37,14 +37,15 @@ void run_rope(const char* op, const char* in_name, const char* out_name, const T
   RETUNE_CHECK(in_place || !out.overlaps(in), "{}: {} overlaps {} without being it", op, out_name,
                in_name);
   if (in.numel() == 0) return;
-  cpu::rope(in.data<float>(), positions.data<int32_t>(), inv_freq.data<float>(),
-            out.mutable_data<float>(), B * T, H, D, 2 * inv_freq.size(0), inverse);
+  cpu::rope_forward(in.data<float>(), positions.data<int32_t>(), inv_freq.data<float>(),
+                    out.mutable_data<float>(), B * T, H, D, 2 * inv_freq.size(0), inverse);
 }
 
 }  // namespace
 
-void rope(const Tensor& x, const Tensor& positions, const Tensor& inv_freq, const Tensor& out) {
-  run_rope("rope", "x", "out", x, positions, inv_freq, out, false);
+void rope_forward(const Tensor& x, const Tensor& positions, const Tensor& inv_freq,
+                  const Tensor& out) {
+  run_rope("rope_forward", "x", "out", x, positions, inv_freq, out, false);
 }
 
 void rope_backward(const Tensor& dout, const Tensor& positions, const Tensor& inv_freq,

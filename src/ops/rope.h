@@ -20,7 +20,8 @@
 
 namespace retune::ops {
 
-void rope(const Tensor& x, const Tensor& positions, const Tensor& inv_freq, const Tensor& out);
+void rope_forward(const Tensor& x, const Tensor& positions, const Tensor& inv_freq,
+                  const Tensor& out);
 
 // Gradient of rope given dout = dL/dout [B, T, H, D]: the rotation by -angle. dx [B, T, H, D]
 // is overwritten; it may be dout itself (in place), otherwise it may not overlap dout.

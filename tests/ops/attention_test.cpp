@@ -40,7 +40,7 @@ void compute(Problem& p) {
   const float scale = 1.0f / std::sqrt(static_cast<float>(p.q.size(3)));
   p.out = Tensor::empty(p.q.shape(), DType::f32);
   p.lse = Tensor::empty({p.q.size(0), p.q.size(2), p.q.size(1)}, DType::f32);
-  attention(p.q, p.k, p.v, p.doc_ids, scale, p.out, p.lse);
+  attention_forward(p.q, p.k, p.v, p.doc_ids, scale, p.out, p.lse);
   p.dq = Tensor::empty(p.q.shape(), DType::f32);
   p.dk = Tensor::empty(p.k.shape(), DType::f32);
   p.dv = Tensor::empty(p.v.shape(), DType::f32);
@@ -70,37 +70,44 @@ TEST(Attention, RejectsBadArguments) {
   const Tensor out = Tensor::empty(q.shape(), DType::f32);
   const Tensor lse = Tensor::empty({2, 4, 5}, DType::f32);
   const Tensor k3 = uniform_tensor({2, 5, 3, 8}, 3);
-  EXPECT_THAT(error_of([&] { attention(q, k3, k3, {}, 0.5f, out, lse); }),
-              HasSubstr("attention: the 4 query heads of q must be a multiple of the 3 kv heads"));
-  EXPECT_THAT(error_of([&] { attention(q.to(DType::bf16), k, k, {}, 0.5f, out, lse); }),
-              HasSubstr("attention: q must be a contiguous f32[B, T, Hq, D] with D > 0, got "
-                        "bf16[2, 5, 4, 8]"));
+  EXPECT_THAT(
+      error_of([&] { attention_forward(q, k3, k3, {}, 0.5f, out, lse); }),
+      HasSubstr("attention_forward: the 4 query heads of q must be a multiple of the 3 kv heads"));
+  EXPECT_THAT(
+      error_of([&] { attention_forward(q.to(DType::bf16), k, k, {}, 0.5f, out, lse); }),
+      HasSubstr("attention_forward: q must be a contiguous f32[B, T, Hq, D] with D > 0, got "
+                "bf16[2, 5, 4, 8]"));
   const Tensor k_short = uniform_tensor({2, 4, 2, 8}, 4);
   EXPECT_THAT(
-      error_of([&] { attention(q, k_short, k_short, {}, 0.5f, out, lse); }),
-      HasSubstr("attention: k is f32[2, 4, 2, 8] on cpu, expected a contiguous f32[2, 5, 2, 8]"));
+      error_of([&] { attention_forward(q, k_short, k_short, {}, 0.5f, out, lse); }),
+      HasSubstr(
+          "attention_forward: k is f32[2, 4, 2, 8] on cpu, expected a contiguous f32[2, 5, 2, 8]"));
   const Tensor v_narrow = uniform_tensor({2, 5, 2, 7}, 5);
   EXPECT_THAT(
-      error_of([&] { attention(q, k, v_narrow, {}, 0.5f, out, lse); }),
-      HasSubstr("attention: v is f32[2, 5, 2, 7] on cpu, expected a contiguous f32[2, 5, 2, 8]"));
+      error_of([&] { attention_forward(q, k, v_narrow, {}, 0.5f, out, lse); }),
+      HasSubstr(
+          "attention_forward: v is f32[2, 5, 2, 7] on cpu, expected a contiguous f32[2, 5, 2, 8]"));
   const Tensor docs_i64 = Tensor::zeros({2, 5}, DType::i64);
-  EXPECT_THAT(error_of([&] { attention(q, k, k, docs_i64, 0.5f, out, lse); }),
-              HasSubstr("attention: doc_ids is i64[2, 5] on cpu, expected a contiguous i32[2, 5]"));
+  EXPECT_THAT(
+      error_of([&] { attention_forward(q, k, k, docs_i64, 0.5f, out, lse); }),
+      HasSubstr("attention_forward: doc_ids is i64[2, 5] on cpu, expected a contiguous i32[2, 5]"));
   const Tensor docs_transposed = Tensor::zeros({5, 2}, DType::i32);
-  EXPECT_THAT(error_of([&] { attention(q, k, k, docs_transposed, 0.5f, out, lse); }),
-              HasSubstr("attention: doc_ids is i32[5, 2] on cpu, expected a contiguous i32[2, 5]"));
+  EXPECT_THAT(
+      error_of([&] { attention_forward(q, k, k, docs_transposed, 0.5f, out, lse); }),
+      HasSubstr("attention_forward: doc_ids is i32[5, 2] on cpu, expected a contiguous i32[2, 5]"));
   const Tensor lse_transposed = Tensor::empty({2, 5, 4}, DType::f32);
   EXPECT_THAT(
-      error_of([&] { attention(q, k, k, {}, 0.5f, out, lse_transposed); }),
-      HasSubstr("attention: lse is f32[2, 5, 4] on cpu, expected a contiguous f32[2, 4, 5]"));
-  EXPECT_THAT(error_of([&] { attention(q, k, k, {}, 0.5f, Tensor(), lse); }),
-              HasSubstr("attention: out is undefined"));
+      error_of([&] { attention_forward(q, k, k, {}, 0.5f, out, lse_transposed); }),
+      HasSubstr(
+          "attention_forward: lse is f32[2, 5, 4] on cpu, expected a contiguous f32[2, 4, 5]"));
+  EXPECT_THAT(error_of([&] { attention_forward(q, k, k, {}, 0.5f, Tensor(), lse); }),
+              HasSubstr("attention_forward: out is undefined"));
   const AttentionGrads dk_like_q{Tensor(), Tensor::empty(q.shape(), DType::f32), Tensor()};
   EXPECT_THAT(error_of([&] { attention_backward(out, q, k, k, out, lse, {}, 0.5f, dk_like_q); }),
               HasSubstr("attention_backward: dk is f32[2, 5, 4, 8] on cpu, expected a contiguous "
                         "f32[2, 5, 2, 8]"));
-  EXPECT_THAT(error_of([&] { attention(q, k, k, {}, 0.5f, q, lse); }),
-              HasSubstr("attention: out overlaps q; they must not share memory"));
+  EXPECT_THAT(error_of([&] { attention_forward(q, k, k, {}, 0.5f, q, lse); }),
+              HasSubstr("attention_forward: out overlaps q; they must not share memory"));
   const AttentionGrads dv_is_dk{Tensor(), Tensor::empty(k.shape(), DType::f32), Tensor()};
   const AttentionGrads shared{Tensor(), dv_is_dk.dk, dv_is_dk.dk};
   EXPECT_THAT(error_of([&] { attention_backward(out, q, k, k, out, lse, {}, 0.5f, shared); }),

@@ -52,7 +52,7 @@ Results separate(const Head& h, int64_t chunk, const Tensor& dweight_start) {
   Results r{Tensor::empty({1}, DType::f32), Tensor::empty({h.x.size(0)}, DType::f32),
             Tensor::empty(h.x.shape(), DType::f32),
             dweight_start.defined() ? dweight_start.clone() : Tensor()};
-  cross_entropy_head(h.x, h.weight, h.labels, r.loss, r.lse, chunk);
+  cross_entropy_head_forward(h.x, h.weight, h.labels, r.loss, r.lse, chunk);
   const Tensor one = Tensor::from_vector<float>({1}, DType::f32, std::vector<float>{1.0f});
   cross_entropy_head_backward(one, h.x, h.weight, h.labels, r.lse, r.dx, r.dweight, chunk);
   return r;
@@ -94,10 +94,11 @@ TEST(CrossEntropyHead, RejectsBadInputsNamingThem) {
   const Tensor lse = Tensor::empty({5}, DType::f32);
   auto forward = [&](const Tensor& x, const Tensor& weight, const Tensor& labels,
                      const Tensor& loss_out, int64_t chunk) {
-    return error_of([&] { cross_entropy_head(x, weight, labels, loss_out, lse, chunk); });
+    return error_of([&] { cross_entropy_head_forward(x, weight, labels, loss_out, lse, chunk); });
   };
-  EXPECT_EQ(forward(h.x, h.weight, label_tensor({0, 1, 37, 2, 3}), loss, 7),
-            "cross_entropy_head: labels[2] is 37, expected a class in [0, 37) or -100 (ignored)");
+  EXPECT_EQ(
+      forward(h.x, h.weight, label_tensor({0, 1, 37, 2, 3}), loss, 7),
+      "cross_entropy_head_forward: labels[2] is 37, expected a class in [0, 37) or -100 (ignored)");
   EXPECT_THAT(forward(h.x, h.weight, label_tensor({-1, 1, 2, 2, 3}), loss, 7),
               HasSubstr("labels[0] is -1, expected a class in [0, 37)"));
   EXPECT_THAT(forward(h.x, h.weight, label_tensor({0, 1, 2}), loss, 7),
@@ -105,15 +106,16 @@ TEST(CrossEntropyHead, RejectsBadInputsNamingThem) {
   EXPECT_THAT(forward(h.x, h.weight, h.labels.to(DType::i64), loss, 7),
               HasSubstr("labels is i64[5] on cpu, expected a contiguous i32[5]"));
   EXPECT_THAT(forward(h.x.to(DType::bf16), h.weight, h.labels, loss, 7),
-              HasSubstr("cross_entropy_head: x is bf16[5, 8] on cpu, expected a contiguous "
+              HasSubstr("cross_entropy_head_forward: x is bf16[5, 8] on cpu, expected a contiguous "
                         "f32[N, C]"));
   EXPECT_THAT(forward(h.x, uniform_tensor({37, 9}, 2), h.labels, loss, 7),
               HasSubstr("weight is f32[37, 9] on cpu, expected a contiguous f32, bf16 or f16 "
                         "[V, 8]"));
   EXPECT_THAT(forward(h.x, h.weight.transpose(0, 1), h.labels, loss, 7),
               HasSubstr("weight is f32[8, 37] on cpu, expected"));
-  EXPECT_THAT(forward(h.x, h.weight, h.labels, Tensor::empty({2}, DType::f32), 7),
-              HasSubstr("cross_entropy_head: loss is f32[2] on cpu, expected a contiguous f32[1]"));
+  EXPECT_THAT(
+      forward(h.x, h.weight, h.labels, Tensor::empty({2}, DType::f32), 7),
+      HasSubstr("cross_entropy_head_forward: loss is f32[2] on cpu, expected a contiguous f32[1]"));
   EXPECT_THAT(forward(h.x, h.weight, h.labels, loss, 0),
               HasSubstr("chunk is 0, expected at least 1"));
 
@@ -232,8 +234,8 @@ TEST(CrossEntropyHead, RowBlocksMatchReference) {
   std::vector<double> dx(static_cast<size_t>(N * C));
   std::vector<double> dw(static_cast<size_t>(V * C));
   const int32_t* labels = h.labels.data<int32_t>();
-  const double loss =
-      reference::cross_entropy_head<double>(x.data(), w.data(), labels, N, C, V, lse.data());
+  const double loss = reference::cross_entropy_head_forward<double>(x.data(), w.data(), labels, N,
+                                                                    C, V, lse.data());
   reference::cross_entropy_head_backward<double>(1.0, x.data(), w.data(), labels, lse.data(), N, C,
                                                  V, dx.data(), dw.data());
   auto as_tensor = [](const std::vector<double>& values, const Shape& shape) {

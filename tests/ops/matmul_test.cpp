@@ -23,7 +23,7 @@ Tensor product(const Tensor& a, const Tensor& b, MatmulOptions options = {}) {
   const int64_t M = options.trans_a ? a.size(1) : a.size(0);
   const int64_t N = options.trans_b ? b.size(0) : b.size(1);
   const Tensor out = Tensor::zeros({M, N}, DType::f32);
-  matmul(a, b, out, options);
+  matmul_forward(a, b, out, options);
   return out;
 }
 
@@ -32,7 +32,7 @@ TEST(Matmul, AlphaScalesAndBetaAddsTheOldOutput) {
   const Tensor plain = product(a, b);
   const Tensor out = uniform_tensor({3, 5}, 3);
   const std::vector<float> before = out.to_f32_vector();
-  matmul(a, b, out, {.alpha = 2.0f, .beta = 0.5f});
+  matmul_forward(a, b, out, {.alpha = 2.0f, .beta = 0.5f});
   const std::vector<float> got = out.to_f32_vector(), ab = plain.to_f32_vector();
   for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], 2 * ab[i] + 0.5f * before[i], 1e-5);
 }
@@ -78,21 +78,23 @@ TEST(Matmul, EmptyBatchGivesAZeroSharedGradient) {
 TEST(Matmul, RejectsBadArgumentsNamingThem) {
   const Tensor a = uniform_tensor({3, 4}, 14), b = uniform_tensor({4, 5}, 15);
   const Tensor out = Tensor::empty({3, 5}, DType::f32);
-  EXPECT_THAT(error_of([&] { matmul(a, a, out); }), HasSubstr("matmul: inner sizes differ"));
-  EXPECT_THAT(error_of([&] {
-                matmul(a, b, Tensor::empty({5, 3}, DType::f32));
-              }),
-              HasSubstr("matmul: out is f32[5, 3] on cpu, expected a contiguous f32[3, 5]"));
-  EXPECT_THAT(error_of([&] { matmul(a.to(DType::bf16), b, out); }),
-              HasSubstr("matmul: a must be f32, got bf16[3, 4]"));
+  EXPECT_THAT(error_of([&] { matmul_forward(a, a, out); }),
+              HasSubstr("matmul_forward: inner sizes differ"));
+  EXPECT_THAT(
+      error_of([&] {
+        matmul_forward(a, b, Tensor::empty({5, 3}, DType::f32));
+      }),
+      HasSubstr("matmul_forward: out is f32[5, 3] on cpu, expected a contiguous f32[3, 5]"));
+  EXPECT_THAT(error_of([&] { matmul_forward(a.to(DType::bf16), b, out); }),
+              HasSubstr("matmul_forward: a must be f32, got bf16[3, 4]"));
   const Tensor square = uniform_tensor({4, 4}, 16);
-  EXPECT_THAT(error_of([&] { matmul(square, square, square); }),
-              HasSubstr("matmul: out overlaps a"));
+  EXPECT_THAT(error_of([&] { matmul_forward(square, square, square); }),
+              HasSubstr("matmul_forward: out overlaps a"));
   EXPECT_THAT(error_of([&] {
-                matmul(uniform_tensor({2, 3, 4}, 17), uniform_tensor({3, 4, 5}, 18),
-                       Tensor::empty({2, 3, 5}, DType::f32));
+                matmul_forward(uniform_tensor({2, 3, 4}, 17), uniform_tensor({3, 4, 5}, 18),
+                               Tensor::empty({2, 3, 5}, DType::f32));
               }),
-              HasSubstr("matmul: batch sizes differ"));
+              HasSubstr("matmul_forward: batch sizes differ"));
   // The backward checks dout against the forward's output shape.
   const Tensor dout_2d = uniform_tensor({3, 5}, 19);
   EXPECT_THAT(

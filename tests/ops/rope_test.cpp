@@ -29,33 +29,37 @@ TEST(Rope, RejectsBadArguments) {
   const Tensor pos = positions(2, 3, 2);
   const Tensor inv_freq = rope_inv_freq(10000, 8);
   const Tensor out = Tensor::empty(x.shape(), DType::f32);
-  EXPECT_THAT(error_of([&] { rope(x.to(DType::bf16), pos, inv_freq, out); }),
-              HasSubstr("rope: x must be a contiguous f32[B, T, H, D], got bf16[2, 3, 4, 8]"));
-  EXPECT_THAT(error_of([&] { rope(x, pos.to(DType::i64), inv_freq, out); }),
-              HasSubstr("rope: positions must be a contiguous i32[2, 3] (B, T of x), got i64"));
-  EXPECT_THAT(error_of([&] { rope(x, positions(3, 2, 2), inv_freq, out); }),
-              HasSubstr("rope: positions must be a contiguous i32[2, 3]"));
+  EXPECT_THAT(
+      error_of([&] { rope_forward(x.to(DType::bf16), pos, inv_freq, out); }),
+      HasSubstr("rope_forward: x must be a contiguous f32[B, T, H, D], got bf16[2, 3, 4, 8]"));
+  EXPECT_THAT(
+      error_of([&] { rope_forward(x, pos.to(DType::i64), inv_freq, out); }),
+      HasSubstr("rope_forward: positions must be a contiguous i32[2, 3] (B, T of x), got i64"));
+  EXPECT_THAT(error_of([&] { rope_forward(x, positions(3, 2, 2), inv_freq, out); }),
+              HasSubstr("rope_forward: positions must be a contiguous i32[2, 3]"));
   // A strided view of frequencies would be read as if contiguous.
   const Tensor table = Tensor::zeros({4, 2}, DType::f32);
-  EXPECT_THAT(error_of([&] { rope(x, pos, table.select(1, 0), out); }),
-              HasSubstr("rope: inv_freq must be a contiguous f32[R/2]"));
+  EXPECT_THAT(error_of([&] { rope_forward(x, pos, table.select(1, 0), out); }),
+              HasSubstr("rope_forward: inv_freq must be a contiguous f32[R/2]"));
   // R = 10 > D = 8.
   EXPECT_THAT(
-      error_of([&] { rope(x, pos, rope_inv_freq(10000, 10), out); }),
-      HasSubstr("rope: inv_freq must be a contiguous f32[R/2] with 2 <= R <= D = 8, got f32[5]"));
+      error_of([&] { rope_forward(x, pos, rope_inv_freq(10000, 10), out); }),
+      HasSubstr(
+          "rope_forward: inv_freq must be a contiguous f32[R/2] with 2 <= R <= D = 8, got f32[5]"));
   EXPECT_THAT(
       error_of([&] {
-        rope(x, pos, inv_freq, Tensor::empty({2, 3, 4, 7}, DType::f32));
+        rope_forward(x, pos, inv_freq, Tensor::empty({2, 3, 4, 7}, DType::f32));
       }),
-      HasSubstr("rope: out must be a contiguous f32[2, 3, 4, 8] like x, got f32[2, 3, 4, 7]"));
+      HasSubstr(
+          "rope_forward: out must be a contiguous f32[2, 3, 4, 8] like x, got f32[2, 3, 4, 7]"));
   EXPECT_THAT(error_of([&] { rope_backward(x, pos, inv_freq, Tensor()); }),
               HasSubstr("rope_backward: dout, positions, inv_freq and dx must all be defined"));
   // An output one element past the input overlaps it without being it.
   const Tensor both = uniform_tensor({2 * x.numel()}, 3);
   const Tensor first = both.slice(0, 0, x.numel()).reshape(x.shape());
   const Tensor shifted = both.slice(0, 1, x.numel() + 1).reshape(x.shape());
-  EXPECT_THAT(error_of([&] { rope(first, pos, inv_freq, shifted); }),
-              HasSubstr("rope: out overlaps x without being it"));
+  EXPECT_THAT(error_of([&] { rope_forward(first, pos, inv_freq, shifted); }),
+              HasSubstr("rope_forward: out overlaps x without being it"));
   EXPECT_THAT(error_of([&] { rope_inv_freq(10000, 7); }),
               HasSubstr("rope_inv_freq: rotary_dims must be even and positive, got 7"));
   EXPECT_THAT(error_of([&] { rope_inv_freq(0, 8); }),
@@ -67,9 +71,9 @@ TEST(Rope, InPlaceEqualsOutOfPlace) {
   const Tensor pos = positions(2, 5, 5);
   const Tensor inv_freq = rope_inv_freq(10000, 6);  // partial: dims 6..9 pass through
   const Tensor out = Tensor::empty(x.shape(), DType::f32);
-  rope(x, pos, inv_freq, out);
+  rope_forward(x, pos, inv_freq, out);
   const Tensor in_place = x.clone();
-  rope(in_place, pos, inv_freq, in_place);
+  rope_forward(in_place, pos, inv_freq, in_place);
   EXPECT_EQ(in_place.to_f32_vector(), out.to_f32_vector());
 
   const Tensor dx = Tensor::empty(x.shape(), DType::f32);
@@ -88,7 +92,7 @@ TEST(Rope, SameBitsForOneAndTwoThreads) {
   for (int n : {1, 2}) {
     set_num_threads(n);
     const Tensor out = Tensor::empty(x.shape(), DType::f32);
-    rope(x, pos, inv_freq, out);
+    rope_forward(x, pos, inv_freq, out);
     results.push_back(out.to_f32_vector());
   }
   set_num_threads(threads);

@@ -58,9 +58,9 @@ OpSpec attention_spec(const AttentionCase& c) {
     const std::vector<int32_t> doc_ids = doc_ids_of(in);
     HostArray out = host_zeros(q_shape);
     HostArray lse = host_zeros(lse_shape);
-    reference::attention<double>(in.at("q").values.data(), in.at("k").values.data(),
-                                 in.at("v").values.data(), docs ? doc_ids.data() : nullptr, scale,
-                                 out.values.data(), lse.values.data(), sizes);
+    reference::attention_forward<double>(in.at("q").values.data(), in.at("k").values.data(),
+                                         in.at("v").values.data(), docs ? doc_ids.data() : nullptr,
+                                         scale, out.values.data(), lse.values.data(), sizes);
     return HostArrays{{"out", out}, {"lse", lse}};
   };
   spec.reference_backward = [=](const HostArrays& in, const HostArrays&, const HostArrays& d) {
@@ -79,7 +79,7 @@ OpSpec attention_spec(const AttentionCase& c) {
     const Tensor& q = in.at("q");
     Tensor out = Tensor::empty(q_shape, DType::f32, q.device());
     Tensor lse = Tensor::empty(lse_shape, DType::f32, q.device());
-    attention(q, in.at("k"), in.at("v"), doc_ids_tensor(in), scale, out, lse);
+    attention_forward(q, in.at("k"), in.at("v"), doc_ids_tensor(in), scale, out, lse);
     return Tensors{{"out", out}, {"lse", lse}};
   };
   spec.backward = [=](const Tensors& in, const Tensors& out, const Tensors& d) {

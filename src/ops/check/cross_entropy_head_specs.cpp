@@ -29,7 +29,7 @@ OpSpec cross_entropy_head_spec(const std::string& what, HeadCase c) {
   spec.reference_forward = [=](const HostArrays& in) {
     HostArray loss = host_zeros({1});
     HostArray lse = host_zeros({c.N});
-    loss.values[0] = reference::cross_entropy_head<double>(
+    loss.values[0] = reference::cross_entropy_head_forward<double>(
         in.at("x").values.data(), in.at("weight").values.data(),
         host_labels(in.at("labels")).data(), c.N, c.C, c.V, lse.values.data());
     return HostArrays{{"loss", loss}, {"lse", lse}};
@@ -47,7 +47,7 @@ OpSpec cross_entropy_head_spec(const std::string& what, HeadCase c) {
     const Device device = in.at("x").device();
     Tensor loss = Tensor::empty({1}, DType::f32, device);
     Tensor lse = Tensor::empty({c.N}, DType::f32, device);
-    cross_entropy_head(in.at("x"), in.at("weight"), in.at("labels"), loss, lse, c.chunk);
+    cross_entropy_head_forward(in.at("x"), in.at("weight"), in.at("labels"), loss, lse, c.chunk);
     return Tensors{{"loss", loss}, {"lse", lse}};
   };
   spec.backward = [=](const Tensors& in, const Tensors& out, const Tensors& d) {

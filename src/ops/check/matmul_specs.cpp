@@ -35,9 +35,9 @@ OpSpec matmul_spec(MatmulCase c) {
   spec.loss_outputs = {"out"};
   spec.reference_forward = [=](const HostArrays& in) {
     HostArray out = host_zeros(out_shape);
-    reference::matmul<double>(in.at("a").values.data(), in.at("b").values.data(), out.values.data(),
-                              batch, c.M, c.N, c.K, c.trans_a, c.trans_b, a_stride, b_stride, 1.0,
-                              0.0);
+    reference::matmul_forward<double>(in.at("a").values.data(), in.at("b").values.data(),
+                                      out.values.data(), batch, c.M, c.N, c.K, c.trans_a, c.trans_b,
+                                      a_stride, b_stride, 1.0, 0.0);
     return HostArrays{{"out", out}};
   };
   spec.reference_backward = [=](const HostArrays& in, const HostArrays&, const HostArrays& d) {
@@ -52,7 +52,7 @@ OpSpec matmul_spec(MatmulCase c) {
   spec.forward = [=](const Tensors& in) {
     const Tensor& a = in.at("a");
     Tensor out = Tensor::empty(out_shape, DType::f32, a.device());
-    matmul(a, in.at("b"), out, {c.trans_a, c.trans_b});
+    matmul_forward(a, in.at("b"), out, {c.trans_a, c.trans_b});
     return Tensors{{"out", out}};
   };
   spec.backward = [=](const Tensors& in, const Tensors&, const Tensors& d) {

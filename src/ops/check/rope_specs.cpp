@@ -39,8 +39,8 @@ OpSpec rope_spec(const RopeCase& c) {
     const std::vector<double>& pos = in.at("positions").values;
     const std::vector<int32_t> positions_i32(pos.begin(), pos.end());
     HostArray out = host_zeros(x_shape);
-    reference::rope<double>(x.data(), positions_i32.data(), in.at("inv_freq").values.data(),
-                            out.values.data(), c.B * c.T, c.H, c.D, c.R, inverse);
+    reference::rope_forward<double>(x.data(), positions_i32.data(), in.at("inv_freq").values.data(),
+                                    out.values.data(), c.B * c.T, c.H, c.D, c.R, inverse);
     return out;
   };
   spec.reference_forward = [=](const HostArrays& in) {
@@ -52,7 +52,7 @@ OpSpec rope_spec(const RopeCase& c) {
   spec.forward = [=](const Tensors& in) {
     const Tensor& x = in.at("x");
     Tensor out = Tensor::empty(x_shape, DType::f32, x.device());
-    rope(x, in.at("positions"), in.at("inv_freq"), out);
+    rope_forward(x, in.at("positions"), in.at("inv_freq"), out);
     return Tensors{{"out", out}};
   };
   spec.backward = [=](const Tensors& in, const Tensors&, const Tensors& d) {

@@ -114,7 +114,7 @@ void forward_tile(const AttentionInputs& in, const Tile& tile, int64_t h, float*
 
 }  // namespace
 
-void attention(const AttentionInputs& in, float* out, float* lse) {
+void attention_forward(const AttentionInputs& in, float* out, float* lse) {
   const std::vector<Tile> tiles = make_tiles(in);
   const int64_t per_row = tiles_per_row(in);
   const int64_t items = in.batch * in.q_heads * per_row;  // (b, h, tile), tile fastest

@@ -21,7 +21,7 @@ struct AttentionInputs {
 };
 
 // out [B, T, Hq, D] and lse [B, Hq, T], overwritten. Parallel over (b, query head, tile).
-void attention(const AttentionInputs& in, float* out, float* lse);
+void attention_forward(const AttentionInputs& in, float* out, float* lse);
 
 // dq [B, T, Hq, D], dk and dv [B, T, Hkv, D], overwritten; a null one is skipped. Parallel over
 // (b, kv head): the query heads of a group and their tiles run in order on one thread, which

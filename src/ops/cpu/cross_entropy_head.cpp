@@ -92,7 +92,7 @@ void softmax_grad(float* row, int64_t count, int64_t v0, float lse, int32_t labe
 
 }  // namespace
 
-float cross_entropy_head(const HeadProblem& p, float* lse) {
+float cross_entropy_head_forward(const HeadProblem& p, float* lse) {
   std::fill(lse, lse + p.N, 0.0f);
   const LabelledRows rows = gather_labelled(p);
   const int64_t n = rows.count();

@@ -28,7 +28,7 @@ struct HeadProblem {
 };
 
 // Writes lse [N] (0 at ignored rows) and returns the mean loss over labelled rows (0 if none).
-float cross_entropy_head(const HeadProblem& problem, float* lse);
+float cross_entropy_head_forward(const HeadProblem& problem, float* lse);
 
 // Overwrites dx [N, C] and adds to dweight [V, C] (skipped when null), given the upstream
 // dloss and the forward's lse [N].

@@ -23,8 +23,9 @@ void rotate_head(const float* x, const float* cos, const float* sin, float* out,
 
 }  // namespace
 
-void rope(const float* x, const int32_t* positions, const float* inv_freq, float* out,
-          int64_t tokens, int64_t heads, int64_t head_dim, int64_t rotary_dims, bool inverse) {
+void rope_forward(const float* x, const int32_t* positions, const float* inv_freq, float* out,
+                  int64_t tokens, int64_t heads, int64_t head_dim, int64_t rotary_dims,
+                  bool inverse) {
   const int64_t half = rotary_dims / 2;
   const float sign = inverse ? -1.0f : 1.0f;
 #pragma omp parallel

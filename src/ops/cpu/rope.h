@@ -9,7 +9,8 @@ namespace retune::ops::cpu {
 // out[n, h] = x[n, h] with dims [0, R) rotated by angle[n, i] = float(positions[n]) *
 // inv_freq[i] (by -angle when inverse: the backward) and dims [R, D) copied, for the
 // tokens n < N of H heads of D dims. x and out are contiguous [N, H, D]; out may equal x.
-void rope(const float* x, const int32_t* positions, const float* inv_freq, float* out,
-          int64_t tokens, int64_t heads, int64_t head_dim, int64_t rotary_dims, bool inverse);
+void rope_forward(const float* x, const int32_t* positions, const float* inv_freq, float* out,
+                  int64_t tokens, int64_t heads, int64_t head_dim, int64_t rotary_dims,
+                  bool inverse);
 
 }  // namespace retune::ops::cpu

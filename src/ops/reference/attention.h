@@ -52,8 +52,8 @@ T attention_probabilities(const T* q, const T* k, const int32_t* doc_ids, T scal
 
 // out and lse (overwritten).
 template <typename T>
-void attention(const T* q, const T* k, const T* v, const int32_t* doc_ids, T scale, T* out, T* lse,
-               const AttentionSizes& s) {
+void attention_forward(const T* q, const T* k, const T* v, const int32_t* doc_ids, T scale, T* out,
+                       T* lse, const AttentionSizes& s) {
   std::vector<T> p;
   for (int64_t b = 0; b < s.batch; ++b) {
     for (int64_t h = 0; h < s.q_heads; ++h) {

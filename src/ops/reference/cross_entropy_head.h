@@ -25,8 +25,8 @@ std::vector<T> head_logits(const T* x, const T* weight, int64_t n, int64_t C, in
 
 // Writes lse (0 at ignored rows); returns the mean loss over labelled rows (0 when none).
 template <typename T>
-T cross_entropy_head(const T* x, const T* weight, const int32_t* labels, int64_t N, int64_t C,
-                     int64_t V, T* lse) {
+T cross_entropy_head_forward(const T* x, const T* weight, const int32_t* labels, int64_t N,
+                             int64_t C, int64_t V, T* lse) {
   T total = 0;
   int64_t labelled = 0;
   for (int64_t n = 0; n < N; ++n) {

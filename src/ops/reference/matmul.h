@@ -8,9 +8,9 @@ namespace retune::ops::reference {
 
 // out_i = alpha * op(a_i) @ op(b_i) + beta * out_i; op(a_i) is [M, K], op(b_i) is [K, N].
 template <typename T>
-void matmul(const T* a, const T* b, T* out, int64_t batch, int64_t M, int64_t N, int64_t K,
-            bool trans_a, bool trans_b, int64_t a_batch_stride, int64_t b_batch_stride, T alpha,
-            T beta) {
+void matmul_forward(const T* a, const T* b, T* out, int64_t batch, int64_t M, int64_t N, int64_t K,
+                    bool trans_a, bool trans_b, int64_t a_batch_stride, int64_t b_batch_stride,
+                    T alpha, T beta) {
   for (int64_t i = 0; i < batch; ++i) {
     const T* ai = a + i * a_batch_stride;
     const T* bi = b + i * b_batch_stride;

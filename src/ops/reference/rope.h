@@ -11,8 +11,8 @@ namespace retune::ops::reference {
 // float(inv_freq[i]) (the product rounded to f32, as HF and the op compute it; cos and sin in
 // T), or by -angle when inverse (the gradient: the transposed rotation). Dims [R, D) are copied.
 template <typename T>
-void rope(const T* x, const int32_t* positions, const T* inv_freq, T* out, int64_t tokens,
-          int64_t heads, int64_t head_dim, int64_t rotary_dims, bool inverse) {
+void rope_forward(const T* x, const int32_t* positions, const T* inv_freq, T* out, int64_t tokens,
+                  int64_t heads, int64_t head_dim, int64_t rotary_dims, bool inverse) {
   const int64_t half = rotary_dims / 2;
   for (int64_t n = 0; n < tokens; ++n) {
     for (int64_t h = 0; h < heads; ++h) {
