@@ -2,6 +2,7 @@
 find_package(OpenMP REQUIRED)
 find_package(fmt REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)
 
 # OpenBLAS, OpenMP flavour: inside an OpenMP parallel region it runs single-threaded, so our
 # own parallel loops and BLAS never oversubscribe the cores. Linked by full path so the
