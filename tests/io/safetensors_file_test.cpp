@@ -9,6 +9,7 @@
 #include <string>
 
 #include "support/error_of.h"
+#include "support/files.h"
 #include "support/temp_dir.h"
 
 namespace retune {
@@ -36,7 +37,7 @@ class SafetensorsFileTest : public testing::Test {
  protected:
   std::filesystem::path write(const std::string& bytes) {
     const auto path = dir_ / "file.safetensors";
-    std::ofstream(path, std::ios::binary) << bytes;
+    write_file(path, bytes);
     return path;
   }
   // The message of opening a file holding a header (and data).

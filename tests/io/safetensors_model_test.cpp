@@ -9,32 +9,13 @@
 
 #include "io/safetensors_writer.h"
 #include "support/error_of.h"
+#include "support/files.h"
 #include "support/temp_dir.h"
 
 namespace retune {
 namespace {
 
 using testing::HasSubstr;
-
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void write_text(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary) << text;
-}
-
-std::vector<std::string> folder_listing(const std::filesystem::path& folder) {
-  std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(folder)) {
-    names.push_back(entry.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 Tensor filled(const Shape& shape, float value) {
   Tensor t = Tensor::empty(shape, DType::f32);
@@ -59,7 +40,7 @@ TEST(SafetensorsSharded, RoundTripsLikeSavePretrained) {
             (std::vector<std::string>{
                 "model-00001-of-00003.safetensors", "model-00002-of-00003.safetensors",
                 "model-00003-of-00003.safetensors", "model.safetensors.index.json"}));
-  EXPECT_EQ(read_text(dir / "model.safetensors.index.json"),
+  EXPECT_EQ(read_file(dir / "model.safetensors.index.json"),
             "{\n"
             "  \"metadata\": {\n"
             "    \"total_size\": 96\n"
@@ -110,7 +91,7 @@ class SafetensorsModelIndexTest : public testing::Test {
     index_ = (dir_ / "model.safetensors.index.json").string();
   }
   std::string open_with_weight_map(const std::string& weight_map) {
-    write_text(index_, R"({"metadata":{},"weight_map":)" + weight_map + "}");
+    write_file(index_, R"({"metadata":{},"weight_map":)" + weight_map + "}");
     return error_of([&] { SafetensorsModel::open(dir_.path()); });
   }
 
@@ -144,17 +125,17 @@ TEST_F(SafetensorsModelIndexTest, RefusesShardNamesOutsideTheFolder) {
 TEST_F(SafetensorsModelIndexTest, RefusesMalformedIndexes) {
   EXPECT_EQ(open_with_weight_map(R"({"a":1})"),
             index_ + ": weight_map entry 'a' is not a string: 1");
-  write_text(index_, R"({"metadata":{}})");
+  write_file(index_, R"({"metadata":{}})");
   EXPECT_EQ(error_of([&] { SafetensorsModel::open(dir_.path()); }),
             index_ + ": no \"weight_map\" object");
-  write_text(index_, "{");
+  write_file(index_, "{");
   EXPECT_THAT(error_of([&] { SafetensorsModel::open(dir_.path()); }),
               HasSubstr(index_ + ": not valid JSON"));
 }
 
 TEST(SafetensorsModel, ShardErrorsNameTheShard) {
   TempDir dir;
-  write_text(dir / "model.safetensors", "abc");
+  write_file(dir / "model.safetensors", "abc");
   EXPECT_EQ(error_of([&] { SafetensorsModel::open(dir.path()); }),
             (dir / "model.safetensors").string() +
                 ": file of 3 bytes is too short for a safetensors header length (8 bytes)");
@@ -162,15 +143,15 @@ TEST(SafetensorsModel, ShardErrorsNameTheShard) {
 
 TEST(SafetensorsModel, RefusesPyTorchPickles) {
   TempDir dir;
-  write_text(dir / "config.json", "{}");
-  write_text(dir / "pytorch_model.bin", "pickle");
+  write_file(dir / "config.json", "{}");
+  write_file(dir / "pytorch_model.bin", "pickle");
   EXPECT_EQ(error_of([&] { SafetensorsModel::open(dir.path()); }),
             (dir / "pytorch_model.bin").string() +
                 ": a PyTorch pickle file; retune never unpickles PyTorch files (they can run "
                 "code): convert the model to safetensors (for example with transformers' "
                 "save_pretrained(..., safe_serialization=True))");
   std::filesystem::remove(dir / "pytorch_model.bin");
-  write_text(dir / "adapter.pt", "pickle");
+  write_file(dir / "adapter.pt", "pickle");
   EXPECT_THAT(error_of([&] { SafetensorsModel::open(dir.path()); }),
               HasSubstr("adapter.pt: a PyTorch pickle file"));
 }

@@ -12,28 +12,13 @@
 #include "io/atomic_file.h"
 #include "io/safetensors_file.h"
 #include "support/error_of.h"
+#include "support/files.h"
 #include "support/temp_dir.h"
 
 namespace retune {
 namespace {
 
 using testing::HasSubstr;
-
-std::string read_bytes(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::vector<std::string> folder_listing(const std::filesystem::path& folder) {
-  std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(folder)) {
-    names.push_back(entry.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 // The raw bytes of a tensor, row-major (a clone starts at the beginning of its own storage).
 std::string tensor_bytes(const Tensor& tensor) {
@@ -48,7 +33,7 @@ TEST(SafetensorsWriter, WritesTheByteLayoutOfThePythonLibrary) {
   std::string expected = {56, 0, 0, 0, 0, 0, 0, 0};
   expected += R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}  )";
   expected += {0, 0, '\x80', '\x3f', 0, 0, 0, '\x40'};
-  EXPECT_EQ(read_bytes(dir / "a.safetensors"), expected);
+  EXPECT_EQ(read_file(dir / "a.safetensors"), expected);
 }
 
 TEST(SafetensorsWriter, OrdersLikeThePythonLibraryWidestDtypeFirstThenName) {
@@ -65,7 +50,7 @@ TEST(SafetensorsWriter, OrdersLikeThePythonLibraryWidestDtypeFirstThenName) {
                              R"("c":{"dtype":"F32","shape":[],"data_offsets":[8,12]},)"
                              R"("aa":{"dtype":"F16","shape":[1],"data_offsets":[12,14]},)"
                              R"("b":{"dtype":"F16","shape":[1],"data_offsets":[14,16]}})";
-  const std::string bytes = read_bytes(dir / "m.safetensors");
+  const std::string bytes = read_file(dir / "m.safetensors");
   ASSERT_EQ(bytes.size() % 8, 0u);
   EXPECT_EQ(bytes.substr(8, header.size()), header);
   const auto file = SafetensorsFile::open(dir / "m.safetensors");
@@ -150,12 +135,12 @@ TEST(SafetensorsWriter, AnInterruptedWriteLeavesNothingBehind) {
 
   // A failed write keeps the file already there.
   write_safetensors(path, {{"a", good}});
-  const std::string before = read_bytes(path);
+  const std::string before = read_file(path);
   EXPECT_THAT(error_of([&] {
                 write_safetensors(path, {{"b", Tensor()}});
               }),
               HasSubstr("undefined"));
-  EXPECT_EQ(read_bytes(path), before);
+  EXPECT_EQ(read_file(path), before);
   EXPECT_EQ(folder_listing(dir.path()), (std::vector<std::string>{"model.safetensors"}));
 }
 
@@ -173,7 +158,7 @@ TEST(SafetensorsAtomicFile, AppearsOnlyOnCommit) {
   file.write(std::as_bytes(std::span(text)));
   file.commit();
   EXPECT_EQ(folder_listing(dir.path()), (std::vector<std::string>{"a.txt"}));
-  EXPECT_EQ(read_bytes(dir / "a.txt"), text);
+  EXPECT_EQ(read_file(dir / "a.txt"), text);
 }
 
 TEST(SafetensorsWriter, NamesAFolderItCannotWriteInto) {
