@@ -3,6 +3,8 @@ find_package(OpenMP REQUIRED)
 find_package(fmt REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 
 # OpenBLAS, OpenMP flavour: inside an OpenMP parallel region it runs single-threaded, so our
 # own parallel loops and BLAS never oversubscribe the cores. Linked by full path so the

@@ -1,0 +1,143 @@
+#include "model/llama_model.h"
+
+#include <cmath>
+#include <utility>
+
+#include "core/error.h"
+#include "model/rope_frequencies.h"
+#include "ops/attention.h"
+#include "ops/embedding.h"
+#include "ops/matmul.h"
+#include "ops/rmsnorm.h"
+#include "ops/rope.h"
+#include "ops/swiglu.h"
+
+namespace retune::model {
+namespace {
+
+// out[n, :] += bias for every row of out [N, O]; bias f32 [O].
+void add_bias(const Tensor& out, const Tensor& bias) {
+  const int64_t rows = out.size(0);
+  const int64_t width = out.size(1);
+  float* y = out.mutable_data<float>();
+  const float* b = bias.data<float>();
+  for (int64_t n = 0; n < rows; ++n) {
+    for (int64_t o = 0; o < width; ++o) y[n * width + o] += b[o];
+  }
+}
+
+// x [N, C] W^T (+ bias) -> new f32 [N, O]; weight [O, C], bias [O] or undefined.
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  Tensor out = Tensor::empty({x.size(0), weight.size(0)}, DType::f32);
+  ops::matmul_forward(x, weight, out, {.trans_b = true});
+  if (bias.defined()) add_bias(out, bias);
+  return out;
+}
+
+// RMSNorm of x [N, C] with weight [C] -> new f32 [N, C].
+Tensor rmsnorm(const Tensor& x, const Tensor& weight, double eps) {
+  Tensor out = Tensor::empty(x.shape(), DType::f32);
+  const Tensor rstd = Tensor::empty({x.size(0)}, DType::f32);
+  ops::rmsnorm_forward(x, weight, out, rstd, static_cast<float>(eps));
+  return out;
+}
+
+// Positions 0..T-1 in every row: i32 [B, T].
+Tensor default_positions(int64_t batch, int64_t time) {
+  Tensor positions = Tensor::empty({batch, time}, DType::i32);
+  auto* p = positions.mutable_data<int32_t>();
+  for (int64_t b = 0; b < batch; ++b) {
+    for (int64_t t = 0; t < time; ++t) p[b * time + t] = static_cast<int32_t>(t);
+  }
+  return positions;
+}
+
+}  // namespace
+
+LlamaModel LlamaModel::load(const std::filesystem::path& folder) {
+  ModelConfig config = load_model_config(folder);
+  LlamaWeights weights = load_llama_weights(folder, config);
+  return LlamaModel(std::move(config), std::move(weights));
+}
+
+LlamaModel::LlamaModel(ModelConfig config, LlamaWeights weights)
+    : config_(std::move(config)),
+      weights_(std::move(weights)),
+      rope_inv_freq_(rope_frequencies(config_)) {
+  RETUNE_CHECK(static_cast<int64_t>(weights_.layers.size()) == config_.num_hidden_layers,
+               "LlamaModel: {} layers of weights for a config of {}", weights_.layers.size(),
+               config_.num_hidden_layers);
+}
+
+Tensor LlamaModel::forward_hidden(const Tensor& input_ids, const Tensor& positions) const {
+  RETUNE_CHECK(input_ids.rank() == 2 && input_ids.dtype() == DType::i32,
+               "LlamaModel::forward: input_ids must be i32 [B, T], got {}", input_ids.describe());
+  const int64_t batch = input_ids.size(0);
+  const int64_t time = input_ids.size(1);
+  RETUNE_CHECK(!positions.defined() ||
+                   (positions.dtype() == DType::i32 && positions.shape() == input_ids.shape()),
+               "LlamaModel::forward: positions must be i32 {}, got {}", input_ids.shape().str(),
+               positions.describe());
+  const Tensor position_ids =
+      positions.defined() ? positions.contiguous() : default_positions(batch, time);
+
+  const int64_t n = batch * time;
+  const int64_t c = config_.hidden_size;
+  const int64_t d = config_.head_dim;
+  const int64_t q_heads = config_.num_attention_heads;
+  const int64_t kv_heads = config_.num_key_value_heads;
+  const double eps = config_.rms_norm_eps;
+  const auto scale = static_cast<float>(std::pow(static_cast<double>(d), -0.5));
+
+  const Tensor x = Tensor::empty({n, c}, DType::f32);  // the residual stream
+  ops::embedding_forward(input_ids.contiguous().reshape({n}), weights_.embed_tokens, x);
+  const Tensor attended = Tensor::empty({n, q_heads * d}, DType::f32);
+  const Tensor lse = Tensor::empty({batch, q_heads, time}, DType::f32);
+  const Tensor activated = Tensor::empty({n, config_.intermediate_size}, DType::f32);
+  // x += y W^T, the residual add done by the matmul.
+  const auto add_projection = [&x](const Tensor& y, const Tensor& weight, const Tensor& bias) {
+    ops::matmul_forward(y, weight, x, {.trans_b = true, .beta = 1.0f});
+    if (bias.defined()) add_bias(x, bias);
+  };
+
+  for (const LlamaLayerWeights& layer : weights_.layers) {
+    const Tensor h = rmsnorm(x, layer.input_norm, eps);
+    Tensor q = linear(h, layer.q_proj, layer.q_bias);
+    Tensor k = linear(h, layer.k_proj, layer.k_bias);
+    const Tensor v = linear(h, layer.v_proj, layer.v_bias);
+    if (config_.qk_norm) {
+      q = rmsnorm(q.reshape({n * q_heads, d}), layer.q_norm, eps);
+      k = rmsnorm(k.reshape({n * kv_heads, d}), layer.k_norm, eps);
+    }
+    const Tensor q4 = q.reshape({batch, time, q_heads, d});
+    const Tensor k4 = k.reshape({batch, time, kv_heads, d});
+    ops::rope_forward(q4, position_ids, rope_inv_freq_, q4);
+    ops::rope_forward(k4, position_ids, rope_inv_freq_, k4);
+    ops::attention_forward(q4, k4, v.reshape({batch, time, kv_heads, d}), Tensor(), scale,
+                           attended.reshape({batch, time, q_heads, d}), lse);
+    add_projection(attended, layer.o_proj, layer.o_bias);
+
+    const Tensor g = rmsnorm(x, layer.post_attention_norm, eps);
+    ops::swiglu_forward(linear(g, layer.gate_proj, Tensor()), linear(g, layer.up_proj, Tensor()),
+                        activated);
+    add_projection(activated, layer.down_proj, Tensor());
+  }
+  return rmsnorm(x, weights_.norm, eps).reshape({batch, time, c});
+}
+
+Tensor LlamaModel::logits(const Tensor& hidden) const {
+  RETUNE_CHECK(
+      hidden.rank() == 3 && hidden.dtype() == DType::f32 && hidden.size(2) == config_.hidden_size,
+      "LlamaModel::logits: hidden must be f32 [B, T, {}], got {}", config_.hidden_size,
+      hidden.describe());
+  const int64_t batch = hidden.size(0);
+  const int64_t time = hidden.size(1);
+  const Tensor flat = hidden.contiguous().reshape({batch * time, config_.hidden_size});
+  return linear(flat, weights_.lm_head, Tensor()).reshape({batch, time, config_.vocab_size});
+}
+
+Tensor LlamaModel::forward(const Tensor& input_ids, const Tensor& positions) const {
+  return logits(forward_hidden(input_ids, positions));
+}
+
+}  // namespace retune::model

@@ -1,0 +1,52 @@
+// LlamaWeights: the parameters of a Llama-family model (LlamaForCausalLM, Qwen2ForCausalLM,
+// Qwen3ForCausalLM), found by their Hugging Face names and checked against the shapes the
+// config implies.
+//
+// Ownership: the embedding table is a zero-copy view of the mmapped file in the file's dtype
+// (f32, bf16 or f16; the embedding op reads all three). Every other weight feeds a kernel that
+// needs f32 (matmul, RMSNorm, bias adds): an f32 file's weights are mmapped views too, while a
+// bf16/f16 file's are converted once at load into owned f32 copies (so a bf16 model takes its
+// f32 size in memory for now). The tensors keep the file mapping alive on their own.
+#pragma once
+
+#include <filesystem>
+#include <vector>
+
+#include "core/tensor.h"
+#include "model/model_config.h"
+
+namespace retune::model {
+
+// Shapes: C hidden, F intermediate, Hq / Hkv heads, D head dim, V vocab.
+struct LlamaLayerWeights {
+  Tensor input_norm;           // [C]        model.layers.{i}.input_layernorm.weight
+  Tensor q_proj;               // [Hq*D, C]  model.layers.{i}.self_attn.q_proj.weight
+  Tensor k_proj;               // [Hkv*D, C]
+  Tensor v_proj;               // [Hkv*D, C]
+  Tensor o_proj;               // [C, Hq*D]
+  Tensor q_bias;               // [Hq*D]     q_proj.bias, undefined unless config.qkv_bias
+  Tensor k_bias;               // [Hkv*D]
+  Tensor v_bias;               // [Hkv*D]
+  Tensor o_bias;               // [C]        o_proj.bias, undefined unless config.o_bias
+  Tensor q_norm;               // [D]        self_attn.q_norm.weight, undefined unless qk_norm
+  Tensor k_norm;               // [D]
+  Tensor post_attention_norm;  // [C]        post_attention_layernorm.weight
+  Tensor gate_proj;            // [F, C]     mlp.gate_proj.weight
+  Tensor up_proj;              // [F, C]
+  Tensor down_proj;            // [C, F]
+};
+
+struct LlamaWeights {
+  Tensor embed_tokens;  // [V, C], the file's dtype   model.embed_tokens.weight
+  std::vector<LlamaLayerWeights> layers;
+  Tensor norm;     // [C]     model.norm.weight
+  Tensor lm_head;  // [V, C]  lm_head.weight, or the embedding table (as f32) when tied
+};
+
+// Opens the safetensors weights in `folder` (one file or sharded) and takes every tensor the
+// config calls for. A missing tensor, one of another shape or a non-float dtype throws
+// retune::Error naming the folder, the tensor and the expected shape. Tensors the config does
+// not call for are ignored.
+LlamaWeights load_llama_weights(const std::filesystem::path& folder, const ModelConfig& config);
+
+}  // namespace retune::model
