@@ -1,14 +1,26 @@
-// Subcommands: each file in cli/ registers one with the CLI11 app and runs it when chosen.
+// Subcommands: each file in cli/ registers one with the CLI11 app and returns a Command that
+// runs it once the command line is parsed. The runner reads the options the parse filled in;
+// it throws retune::Error for bad input (main prints it in one line and exits 1).
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <functional>
 
 namespace retune::cli {
 
-// `retune selfcheck`: runs every op's checks once and reports them (selfcheck.cpp).
-void add_selfcheck_command(CLI::App& app);
+// A registered subcommand: its CLI11 app and what runs it; run returns the exit code.
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
 
-// Runs the chosen subcommand; returns the process exit code.
-int run_selected(CLI::App& app);
+// `retune selfcheck`: runs every op's checks once and reports them (selfcheck.cpp).
+Command add_selfcheck_command(CLI::App& app);
+
+// `retune inspect`: describes a model folder (inspect.cpp).
+Command add_inspect_command(CLI::App& app);
+
+// `retune tokenize`: prints the token ids of a text (tokenize.cpp).
+Command add_tokenize_command(CLI::App& app);
 
 }  // namespace retune::cli

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <vector>
 
 #include "cli/commands.h"
 #include "core/error.h"
@@ -12,18 +13,20 @@ int main(int argc, char** argv) {
   CLI::App app{"retune: fine-tune transformer language models without forgetting"};
   app.set_version_flag("--version", fmt::format("retune {}", retune::version()));
   app.require_subcommand(0, 1);
-  retune::cli::add_selfcheck_command(app);
+  const std::vector<retune::cli::Command> commands = {
+      retune::cli::add_selfcheck_command(app),
+      retune::cli::add_inspect_command(app),
+      retune::cli::add_tokenize_command(app),
+  };
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
     return app.exit(error);
   }
-  if (app.get_subcommands().empty()) {
-    std::fputs(app.help().c_str(), stdout);
-    return 0;
-  }
   try {
-    return retune::cli::run_selected(app);
+    for (const retune::cli::Command& command : commands) {
+      if (command.app->parsed()) return command.run();
+    }
   } catch (const retune::Error& error) {
     fmt::print(stderr, "retune: error: {}\n", error.what());
     return 1;
@@ -31,4 +34,7 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "retune: internal error: {}\n", error.what());
     return 2;
   }
+  // No subcommand: say what there is.
+  std::fputs(app.help().c_str(), stdout);
+  return 0;
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <memory>
 #include <optional>
 
 #include "cli/commands.h"
@@ -19,7 +20,6 @@ struct SelfcheckOptions {
   std::optional<int> threads;  // unset: OpenMP's default (every core)
   bool verbose = false;
 };
-SelfcheckOptions selfcheck_options;
 
 int run_selfcheck(const SelfcheckOptions& options) {
   if (options.threads) set_num_threads(*options.threads);
@@ -65,17 +65,14 @@ int run_selfcheck(const SelfcheckOptions& options) {
 
 }  // namespace
 
-void add_selfcheck_command(CLI::App& app) {
+Command add_selfcheck_command(CLI::App& app) {
+  auto options = std::make_shared<SelfcheckOptions>();
   CLI::App* command = app.add_subcommand(
       "selfcheck", "check every op against its reference and finite differences");
-  command->add_option("--threads", selfcheck_options.threads,
+  command->add_option("--threads", options->threads,
                       "threads to compute with (default: every core)");
-  command->add_flag("--verbose", selfcheck_options.verbose, "print every check");
-}
-
-int run_selected(CLI::App& app) {
-  if (app.got_subcommand("selfcheck")) return run_selfcheck(selfcheck_options);
-  return 0;
+  command->add_flag("--verbose", options->verbose, "print every check");
+  return {command, [options] { return run_selfcheck(*options); }};
 }
 
 }  // namespace retune::cli

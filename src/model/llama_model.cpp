@@ -56,6 +56,10 @@ Tensor default_positions(int64_t batch, int64_t time) {
 
 LlamaModel LlamaModel::load(const std::filesystem::path& folder) {
   ModelConfig config = load_model_config(folder);
+  if (config.architecture == Architecture::gpt2) {
+    fail("{}: GPT2LMHeadModel is not of the Llama family (load it as a Gpt2Model)",
+         folder.string());
+  }
   LlamaWeights weights = load_llama_weights(folder, config);
   return LlamaModel(std::move(config), std::move(weights));
 }

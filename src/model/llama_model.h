@@ -23,7 +23,7 @@ namespace retune::model {
 class LlamaModel {
  public:
   // Reads `folder`/config.json and the safetensors weights; throws retune::Error naming the
-  // file, field or tensor that is missing or wrong.
+  // file, field or tensor that is missing or wrong (and refuses a GPT-2 config).
   static LlamaModel load(const std::filesystem::path& folder);
   LlamaModel(ModelConfig config, LlamaWeights weights);
 

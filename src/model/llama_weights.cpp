@@ -3,48 +3,9 @@
 #include <string>
 #include <utility>
 
-#include "core/error.h"
-#include "io/safetensors_model.h"
+#include "model/weight_reader.h"
 
 namespace retune::model {
-namespace {
-
-class WeightReader {
- public:
-  explicit WeightReader(const std::filesystem::path& folder)
-      : folder_(folder), file_(SafetensorsModel::open(folder)) {}
-
-  // The tensor as stored (a view of the mapping), checked for presence, dtype and shape.
-  Tensor stored(const std::string& name, const Shape& shape) const {
-    if (!file_.has(name)) {
-      fail("{}: missing tensor \"{}\" (expected {} from config.json)", folder_.string(), name,
-           shape.str());
-    }
-    const Tensor tensor = file_.tensor(name);
-    if (!(tensor.shape() == shape)) {
-      fail("{}: tensor \"{}\" has shape {}, expected {} from config.json", folder_.string(), name,
-           tensor.shape().str(), shape.str());
-    }
-    if (!dtype_is_float(tensor.dtype())) {
-      fail("{}: tensor \"{}\" is {}, expected a float dtype (f32, bf16 or f16)", folder_.string(),
-           name, dtype_name(tensor.dtype()));
-    }
-    return tensor;
-  }
-  // The tensor as f32: the mapped view itself for an f32 file, an owned converted copy else.
-  Tensor f32(const std::string& name, const Shape& shape) const {
-    return as_f32(stored(name, shape));
-  }
-  static Tensor as_f32(const Tensor& tensor) {
-    return tensor.dtype() == DType::f32 ? tensor : tensor.to(DType::f32);
-  }
-
- private:
-  std::filesystem::path folder_;
-  SafetensorsModel file_;
-};
-
-}  // namespace
 
 LlamaWeights load_llama_weights(const std::filesystem::path& folder, const ModelConfig& config) {
   const WeightReader reader(folder);

@@ -13,7 +13,7 @@ namespace {
 using nlohmann::json;
 
 constexpr Architecture kArchitectures[] = {Architecture::llama, Architecture::qwen2,
-                                           Architecture::qwen3};
+                                           Architecture::qwen3, Architecture::gpt2};
 
 // Reads the fields of one JSON object; `prefix` ("" or "rope_parameters.") names nested
 // fields in errors.
@@ -180,11 +180,52 @@ void parse_llama_family(const Fields& top, const std::string& source, ModelConfi
       result.qkv_bias = result.o_bias = top.boolean("attention_bias", false);
       result.qk_norm = true;
       break;
+    case Architecture::gpt2:
+      fail("{}: GPT2LMHeadModel is not of the Llama family", source);
   }
   result.rope = parse_rope(top, source);
   if (result.rotary_dims() < 2) {
     fail("{}: head_dim {} with partial_rotary_factor {} leaves no rotary dims", source,
          result.head_dim, result.rope.partial_rotary_factor);
+  }
+}
+
+// The fields of a GPT2LMHeadModel config, in GPT2Config's names.
+void parse_gpt2(const Fields& top, const std::string& source, ModelConfig& result) {
+  result.hidden_size = top.positive_int("n_embd");
+  result.intermediate_size = top.positive_int("n_inner", 4 * result.hidden_size);
+  result.num_hidden_layers = top.positive_int("n_layer");
+  result.num_attention_heads = top.positive_int("n_head");
+  result.num_key_value_heads = result.num_attention_heads;
+  if (result.hidden_size % result.num_attention_heads != 0) {
+    fail("{}: n_embd ({}) must be a multiple of n_head ({})", source, result.hidden_size,
+         result.num_attention_heads);
+  }
+  result.head_dim = result.hidden_size / result.num_attention_heads;
+  result.max_position_embeddings = top.positive_int("n_positions");
+  result.vocab_size = top.positive_int("vocab_size");
+  result.layer_norm_eps = top.number("layer_norm_epsilon", result.layer_norm_eps);
+  if (!(result.layer_norm_eps >= 0)) {
+    top.bad("layer_norm_epsilon", "non-negative", json(result.layer_norm_eps));
+  }
+  result.tie_word_embeddings = top.boolean("tie_word_embeddings", true);
+  result.qkv_bias = result.o_bias = true;
+
+  const std::string activation = top.string("activation_function", "gelu_new");
+  if (activation != "gelu_new" && activation != "gelu_pytorch_tanh") {
+    fail(
+        "{}: unsupported activation_function \"{}\" for GPT2LMHeadModel (supported: gelu_new, "
+        "gelu_pytorch_tanh)",
+        source, activation);
+  }
+  if (!top.boolean("scale_attn_weights", true)) {
+    fail("{}: scale_attn_weights false is not supported yet", source);
+  }
+  if (top.boolean("scale_attn_by_inverse_layer_idx", false)) {
+    fail("{}: scale_attn_by_inverse_layer_idx true is not supported yet", source);
+  }
+  if (top.boolean("add_cross_attention", false)) {
+    fail("{}: add_cross_attention true is not supported", source);
   }
 }
 
@@ -198,6 +239,8 @@ std::string architecture_name(Architecture architecture) {
       return "Qwen2ForCausalLM";
     case Architecture::qwen3:
       return "Qwen3ForCausalLM";
+    case Architecture::gpt2:
+      return "GPT2LMHeadModel";
   }
   fail("unknown architecture {}", static_cast<int>(architecture));
 }
@@ -213,7 +256,11 @@ ModelConfig parse_model_config(const nlohmann::json& config, const std::string& 
   const Fields top(config, source);
   ModelConfig result;
   result.architecture = parse_architecture(top, source);
-  parse_llama_family(top, source, result);  // every supported architecture is of this family
+  if (result.architecture == Architecture::gpt2) {
+    parse_gpt2(top, source, result);
+  } else {
+    parse_llama_family(top, source, result);
+  }
   return result;
 }
 

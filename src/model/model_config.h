@@ -2,8 +2,14 @@
 // config.json.
 //
 // Supported architectures: LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM (the Llama
-// family: RMSNorm, rotary embeddings, grouped-query attention, SwiGLU MLP). Another family
-// (GPT-2) adds an Architecture value and its own parse branch in model_config.cpp.
+// family: RMSNorm, rotary embeddings, grouped-query attention, SwiGLU MLP) and GPT2LMHeadModel
+// (LayerNorm, learned positions, multi-head attention, tanh-GELU MLP, biases everywhere).
+//
+// A GPT-2 config's own names map onto the shared fields: n_embd -> hidden_size, n_inner (null:
+// 4 * n_embd) -> intermediate_size, n_layer, n_head (also num_key_value_heads; head_dim is
+// n_embd / n_head), n_positions -> max_position_embeddings, layer_norm_epsilon ->
+// layer_norm_eps; tie_word_embeddings defaults to true. activation_function must be gelu_new or
+// gelu_pytorch_tanh (both the tanh GELU); rope and rms_norm_eps do not apply.
 //
 // RoPE settings are read in both styles transformers writes: 5.x puts them in
 // `rope_parameters: {rope_theta, rope_type, ...}`, 4.x writes a top-level `rope_theta` and
@@ -18,9 +24,9 @@
 
 namespace retune::model {
 
-enum class Architecture { llama, qwen2, qwen3 };
+enum class Architecture { llama, qwen2, qwen3, gpt2 };
 
-// "LlamaForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM".
+// "LlamaForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "GPT2LMHeadModel".
 std::string architecture_name(Architecture architecture);
 
 enum class RopeType { default_, llama3 };
@@ -47,13 +53,15 @@ struct ModelConfig {
   int64_t head_dim = 0;             // D (default C / Hq)
   int64_t vocab_size = 0;           // V
   double rms_norm_eps = 1e-6;
-  bool tie_word_embeddings = false;  // lm_head reuses model.embed_tokens.weight
-  bool qkv_bias = false;             // q/k/v projections have biases (Qwen2 always)
-  bool o_bias = false;               // the output projection has a bias (Llama attention_bias)
-  bool qk_norm = false;              // RMSNorm over head_dim on each q and k head (Qwen3)
+  double layer_norm_eps = 1e-5;         // GPT-2 only (layer_norm_epsilon)
+  int64_t max_position_embeddings = 0;  // GPT-2 only: rows of the learned position table
+  bool tie_word_embeddings = false;     // lm_head reuses the token embedding table
+  bool qkv_bias = false;                // q/k/v have biases (Qwen2, GPT-2 always)
+  bool o_bias = false;                  // o_proj has a bias (attention_bias; GPT-2 always)
+  bool qk_norm = false;                 // RMSNorm over head_dim on each q and k head (Qwen3)
   RopeConfig rope;
 
-  // The rotated dims per head (R): head_dim * partial_rotary_factor, even.
+  // The rotated dims per head (R): head_dim * partial_rotary_factor, even (Llama family).
   int64_t rotary_dims() const;
 };
 

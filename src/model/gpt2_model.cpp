@@ -1,0 +1,152 @@
+#include "model/gpt2_model.h"
+
+#include <cmath>
+#include <utility>
+
+#include "core/error.h"
+#include "ops/activations.h"
+#include "ops/attention.h"
+#include "ops/embedding.h"
+#include "ops/layernorm.h"
+#include "ops/matmul.h"
+
+namespace retune::model {
+namespace {
+
+// out[n, :] += bias for every row of out [N, O]; bias f32 [O].
+void add_bias(const Tensor& out, const Tensor& bias) {
+  const int64_t rows = out.size(0);
+  const int64_t width = out.size(1);
+  float* y = out.mutable_data<float>();
+  const float* b = bias.data<float>();
+  for (int64_t n = 0; n < rows; ++n) {
+    for (int64_t o = 0; o < width; ++o) y[n * width + o] += b[o];
+  }
+}
+
+// Conv1D: x [N, in] W + b -> new f32 [N, out]; W [in, out], b [out].
+Tensor conv1d(const Tensor& x, const Conv1DWeights& projection) {
+  Tensor out = Tensor::empty({x.size(0), projection.weight.size(1)}, DType::f32);
+  ops::matmul_forward(x, projection.weight, out);
+  add_bias(out, projection.bias);
+  return out;
+}
+
+// LayerNorm of x [N, C] -> new f32 [N, C].
+Tensor layernorm(const Tensor& x, const LayerNormWeights& norm, double eps) {
+  Tensor out = Tensor::empty(x.shape(), DType::f32);
+  const Tensor mean = Tensor::empty({x.size(0)}, DType::f32);
+  const Tensor rstd = Tensor::empty({x.size(0)}, DType::f32);
+  ops::layernorm_forward(x, norm.weight, norm.bias, out, mean, rstd, static_cast<float>(eps));
+  return out;
+}
+
+// Positions 0..T-1 in every row: i32 [B, T].
+Tensor default_positions(int64_t batch, int64_t time) {
+  Tensor positions = Tensor::empty({batch, time}, DType::i32);
+  auto* p = positions.mutable_data<int32_t>();
+  for (int64_t b = 0; b < batch; ++b) {
+    for (int64_t t = 0; t < time; ++t) p[b * time + t] = static_cast<int32_t>(t);
+  }
+  return positions;
+}
+
+}  // namespace
+
+Gpt2Model Gpt2Model::load(const std::filesystem::path& folder) {
+  ModelConfig config = load_model_config(folder);
+  if (config.architecture != Architecture::gpt2) {
+    fail("{}: {} is not a GPT-2 model (expected GPT2LMHeadModel)", folder.string(),
+         architecture_name(config.architecture));
+  }
+  Gpt2Weights weights = load_gpt2_weights(folder, config);
+  return Gpt2Model(std::move(config), std::move(weights));
+}
+
+Gpt2Model::Gpt2Model(ModelConfig config, Gpt2Weights weights)
+    : config_(std::move(config)), weights_(std::move(weights)) {
+  RETUNE_CHECK(static_cast<int64_t>(weights_.layers.size()) == config_.num_hidden_layers,
+               "Gpt2Model: {} layers of weights for a config of {}", weights_.layers.size(),
+               config_.num_hidden_layers);
+}
+
+Tensor Gpt2Model::forward_hidden(const Tensor& input_ids, const Tensor& positions) const {
+  RETUNE_CHECK(input_ids.rank() == 2 && input_ids.dtype() == DType::i32,
+               "Gpt2Model::forward: input_ids must be i32 [B, T], got {}", input_ids.describe());
+  const int64_t batch = input_ids.size(0);
+  const int64_t time = input_ids.size(1);
+  RETUNE_CHECK(!positions.defined() ||
+                   (positions.dtype() == DType::i32 && positions.shape() == input_ids.shape()),
+               "Gpt2Model::forward: positions must be i32 {}, got {}", input_ids.shape().str(),
+               positions.describe());
+  const int64_t n = batch * time;
+  const Tensor position_ids = positions.defined() ? positions.contiguous().reshape({n})
+                                                  : default_positions(batch, time).reshape({n});
+  const int32_t* p = position_ids.data<int32_t>();
+  for (int64_t i = 0; i < n; ++i) {
+    RETUNE_CHECK(p[i] >= 0 && p[i] < config_.max_position_embeddings,
+                 "Gpt2Model::forward: position {} (batch row {}, token {}) is outside [0, {}), "
+                 "the learned positions (n_positions)",
+                 p[i], i / time, i % time, config_.max_position_embeddings);
+  }
+
+  const int64_t c = config_.hidden_size;
+  const int64_t heads = config_.num_attention_heads;
+  const int64_t d = config_.head_dim;
+  const double eps = config_.layer_norm_eps;
+  const auto scale = static_cast<float>(std::pow(static_cast<double>(d), -0.5));
+
+  const Tensor x = Tensor::empty({n, c}, DType::f32);  // the residual stream
+  ops::embedding_forward(input_ids.contiguous().reshape({n}), weights_.wte, x);
+  const Tensor position_rows = Tensor::empty({n, c}, DType::f32);
+  ops::embedding_forward(position_ids, weights_.wpe, position_rows);
+  {
+    float* xs = x.mutable_data<float>();
+    const float* ps = position_rows.data<float>();
+    for (int64_t i = 0; i < n * c; ++i) xs[i] += ps[i];
+  }
+
+  const Tensor attended = Tensor::empty({n, c}, DType::f32);
+  const Tensor lse = Tensor::empty({batch, heads, time}, DType::f32);
+  const Tensor activated = Tensor::empty({n, config_.intermediate_size}, DType::f32);
+  // x += y W + b, the residual add done by the matmul.
+  const auto add_projection = [&x](const Tensor& y, const Conv1DWeights& projection) {
+    ops::matmul_forward(y, projection.weight, x, {.beta = 1.0f});
+    add_bias(x, projection.bias);
+  };
+  // Columns [part*C, (part+1)*C) of qkv [N, 3C] as a contiguous [B, T, H, D].
+  const auto head_view = [&](const Tensor& qkv, int64_t part) {
+    return qkv.slice(1, part * c, (part + 1) * c).contiguous().reshape({batch, time, heads, d});
+  };
+
+  for (const Gpt2LayerWeights& layer : weights_.layers) {
+    const Tensor qkv = conv1d(layernorm(x, layer.ln_1, eps), layer.c_attn);
+    ops::attention_forward(head_view(qkv, 0), head_view(qkv, 1), head_view(qkv, 2), Tensor(), scale,
+                           attended.reshape({batch, time, heads, d}), lse);
+    add_projection(attended, layer.attn_c_proj);
+
+    ops::gelu_forward(conv1d(layernorm(x, layer.ln_2, eps), layer.c_fc), activated,
+                      ops::GeluApproximation::tanh);
+    add_projection(activated, layer.mlp_c_proj);
+  }
+  return layernorm(x, weights_.ln_f, eps).reshape({batch, time, c});
+}
+
+Tensor Gpt2Model::logits(const Tensor& hidden) const {
+  RETUNE_CHECK(
+      hidden.rank() == 3 && hidden.dtype() == DType::f32 && hidden.size(2) == config_.hidden_size,
+      "Gpt2Model::logits: hidden must be f32 [B, T, {}], got {}", config_.hidden_size,
+      hidden.describe());
+  const int64_t batch = hidden.size(0);
+  const int64_t time = hidden.size(1);
+  const Tensor flat = hidden.contiguous().reshape({batch * time, config_.hidden_size});
+  const Tensor out = Tensor::empty({batch * time, config_.vocab_size}, DType::f32);
+  ops::matmul_forward(flat, weights_.lm_head, out, {.trans_b = true});
+  return out.reshape({batch, time, config_.vocab_size});
+}
+
+Tensor Gpt2Model::forward(const Tensor& input_ids, const Tensor& positions) const {
+  return logits(forward_hidden(input_ids, positions));
+}
+
+}  // namespace retune::model

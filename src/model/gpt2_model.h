@@ -1,0 +1,45 @@
+// Gpt2Model: inference forward of GPT2LMHeadModel as Hugging Face transformers computes it, on
+// the CPU in f32.
+//
+// The residual stream x [N, C] (N = B*T) starts as wte[input_ids] + wpe[positions]. Each block:
+//   h = layernorm_1(x);  q | k | v = h Wattn + battn   (Conv1D, Wattn [C, 3C])
+//   a = causal multi-head attention(q, k, v), scale 1/sqrt(D);  x += a Wproj + bproj
+//   h = layernorm_2(x);  x += gelu_tanh(h Wfc + bfc) Wmlp + bmlp
+// then ln_f gives the hidden states and the head gives logits = hidden Whead^T (Whead = wte
+// when tied). The model owns its weights (see gpt2_weights.h for which are mmapped views and
+// which f32 copies); forward calls allocate their own activations and never change the model.
+#pragma once
+
+#include <filesystem>
+
+#include "core/tensor.h"
+#include "model/gpt2_weights.h"
+#include "model/model_config.h"
+
+namespace retune::model {
+
+class Gpt2Model {
+ public:
+  // Reads `folder`/config.json and the safetensors weights; throws retune::Error naming the
+  // file, field or tensor that is missing or wrong (and refuses a non-GPT-2 config).
+  static Gpt2Model load(const std::filesystem::path& folder);
+  Gpt2Model(ModelConfig config, Gpt2Weights weights);
+
+  const ModelConfig& config() const { return config_; }
+  const Gpt2Weights& weights() const { return weights_; }
+
+  // input_ids: i32 [B, T], each in [0, V). positions: i32 [B, T], each in [0, P) with P =
+  // max_position_embeddings, or undefined for 0..T-1 in every row (then T <= P). Returns the
+  // hidden states after ln_f, f32 [B, T, C] (new storage).
+  Tensor forward_hidden(const Tensor& input_ids, const Tensor& positions = Tensor()) const;
+  // hidden: f32 [B, T, C] -> logits f32 [B, T, V] (new storage).
+  Tensor logits(const Tensor& hidden) const;
+  // logits(forward_hidden(input_ids, positions)).
+  Tensor forward(const Tensor& input_ids, const Tensor& positions = Tensor()) const;
+
+ private:
+  ModelConfig config_;
+  Gpt2Weights weights_;
+};
+
+}  // namespace retune::model
