@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "model/forward_steps.h"
 #include "ops/activations.h"
 #include "ops/attention.h"
 #include "ops/embedding.h"
@@ -12,17 +13,6 @@
 
 namespace retune::model {
 namespace {
-
-// out[n, :] += bias for every row of out [N, O]; bias f32 [O].
-void add_bias(const Tensor& out, const Tensor& bias) {
-  const int64_t rows = out.size(0);
-  const int64_t width = out.size(1);
-  float* y = out.mutable_data<float>();
-  const float* b = bias.data<float>();
-  for (int64_t n = 0; n < rows; ++n) {
-    for (int64_t o = 0; o < width; ++o) y[n * width + o] += b[o];
-  }
-}
 
 // Conv1D: x [N, in] W + b -> new f32 [N, out]; W [in, out], b [out].
 Tensor conv1d(const Tensor& x, const Conv1DWeights& projection) {
@@ -39,16 +29,6 @@ Tensor layernorm(const Tensor& x, const LayerNormWeights& norm, double eps) {
   const Tensor rstd = Tensor::empty({x.size(0)}, DType::f32);
   ops::layernorm_forward(x, norm.weight, norm.bias, out, mean, rstd, static_cast<float>(eps));
   return out;
-}
-
-// Positions 0..T-1 in every row: i32 [B, T].
-Tensor default_positions(int64_t batch, int64_t time) {
-  Tensor positions = Tensor::empty({batch, time}, DType::i32);
-  auto* p = positions.mutable_data<int32_t>();
-  for (int64_t b = 0; b < batch; ++b) {
-    for (int64_t t = 0; t < time; ++t) p[b * time + t] = static_cast<int32_t>(t);
-  }
-  return positions;
 }
 
 }  // namespace
@@ -71,17 +51,11 @@ Gpt2Model::Gpt2Model(ModelConfig config, Gpt2Weights weights)
 }
 
 Tensor Gpt2Model::forward_hidden(const Tensor& input_ids, const Tensor& positions) const {
-  RETUNE_CHECK(input_ids.rank() == 2 && input_ids.dtype() == DType::i32,
-               "Gpt2Model::forward: input_ids must be i32 [B, T], got {}", input_ids.describe());
+  const Tensor checked = checked_positions("Gpt2Model", input_ids, positions);
   const int64_t batch = input_ids.size(0);
   const int64_t time = input_ids.size(1);
-  RETUNE_CHECK(!positions.defined() ||
-                   (positions.dtype() == DType::i32 && positions.shape() == input_ids.shape()),
-               "Gpt2Model::forward: positions must be i32 {}, got {}", input_ids.shape().str(),
-               positions.describe());
   const int64_t n = batch * time;
-  const Tensor position_ids = positions.defined() ? positions.contiguous().reshape({n})
-                                                  : default_positions(batch, time).reshape({n});
+  const Tensor position_ids = checked.reshape({n});
   const int32_t* p = position_ids.data<int32_t>();
   for (int64_t i = 0; i < n; ++i) {
     RETUNE_CHECK(p[i] >= 0 && p[i] < config_.max_position_embeddings,
@@ -133,16 +107,7 @@ Tensor Gpt2Model::forward_hidden(const Tensor& input_ids, const Tensor& position
 }
 
 Tensor Gpt2Model::logits(const Tensor& hidden) const {
-  RETUNE_CHECK(
-      hidden.rank() == 3 && hidden.dtype() == DType::f32 && hidden.size(2) == config_.hidden_size,
-      "Gpt2Model::logits: hidden must be f32 [B, T, {}], got {}", config_.hidden_size,
-      hidden.describe());
-  const int64_t batch = hidden.size(0);
-  const int64_t time = hidden.size(1);
-  const Tensor flat = hidden.contiguous().reshape({batch * time, config_.hidden_size});
-  const Tensor out = Tensor::empty({batch * time, config_.vocab_size}, DType::f32);
-  ops::matmul_forward(flat, weights_.lm_head, out, {.trans_b = true});
-  return out.reshape({batch, time, config_.vocab_size});
+  return head_logits("Gpt2Model", hidden, weights_.lm_head);
 }
 
 Tensor Gpt2Model::forward(const Tensor& input_ids, const Tensor& positions) const {

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "model/forward_steps.h"
 #include "model/rope_frequencies.h"
 #include "ops/attention.h"
 #include "ops/embedding.h"
@@ -14,17 +15,6 @@
 
 namespace retune::model {
 namespace {
-
-// out[n, :] += bias for every row of out [N, O]; bias f32 [O].
-void add_bias(const Tensor& out, const Tensor& bias) {
-  const int64_t rows = out.size(0);
-  const int64_t width = out.size(1);
-  float* y = out.mutable_data<float>();
-  const float* b = bias.data<float>();
-  for (int64_t n = 0; n < rows; ++n) {
-    for (int64_t o = 0; o < width; ++o) y[n * width + o] += b[o];
-  }
-}
 
 // x [N, C] W^T (+ bias) -> new f32 [N, O]; weight [O, C], bias [O] or undefined.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
@@ -40,16 +30,6 @@ Tensor rmsnorm(const Tensor& x, const Tensor& weight, double eps) {
   const Tensor rstd = Tensor::empty({x.size(0)}, DType::f32);
   ops::rmsnorm_forward(x, weight, out, rstd, static_cast<float>(eps));
   return out;
-}
-
-// Positions 0..T-1 in every row: i32 [B, T].
-Tensor default_positions(int64_t batch, int64_t time) {
-  Tensor positions = Tensor::empty({batch, time}, DType::i32);
-  auto* p = positions.mutable_data<int32_t>();
-  for (int64_t b = 0; b < batch; ++b) {
-    for (int64_t t = 0; t < time; ++t) p[b * time + t] = static_cast<int32_t>(t);
-  }
-  return positions;
 }
 
 }  // namespace
@@ -74,16 +54,9 @@ LlamaModel::LlamaModel(ModelConfig config, LlamaWeights weights)
 }
 
 Tensor LlamaModel::forward_hidden(const Tensor& input_ids, const Tensor& positions) const {
-  RETUNE_CHECK(input_ids.rank() == 2 && input_ids.dtype() == DType::i32,
-               "LlamaModel::forward: input_ids must be i32 [B, T], got {}", input_ids.describe());
+  const Tensor position_ids = checked_positions("LlamaModel", input_ids, positions);
   const int64_t batch = input_ids.size(0);
   const int64_t time = input_ids.size(1);
-  RETUNE_CHECK(!positions.defined() ||
-                   (positions.dtype() == DType::i32 && positions.shape() == input_ids.shape()),
-               "LlamaModel::forward: positions must be i32 {}, got {}", input_ids.shape().str(),
-               positions.describe());
-  const Tensor position_ids =
-      positions.defined() ? positions.contiguous() : default_positions(batch, time);
 
   const int64_t n = batch * time;
   const int64_t c = config_.hidden_size;
@@ -130,14 +103,7 @@ Tensor LlamaModel::forward_hidden(const Tensor& input_ids, const Tensor& positio
 }
 
 Tensor LlamaModel::logits(const Tensor& hidden) const {
-  RETUNE_CHECK(
-      hidden.rank() == 3 && hidden.dtype() == DType::f32 && hidden.size(2) == config_.hidden_size,
-      "LlamaModel::logits: hidden must be f32 [B, T, {}], got {}", config_.hidden_size,
-      hidden.describe());
-  const int64_t batch = hidden.size(0);
-  const int64_t time = hidden.size(1);
-  const Tensor flat = hidden.contiguous().reshape({batch * time, config_.hidden_size});
-  return linear(flat, weights_.lm_head, Tensor()).reshape({batch, time, config_.vocab_size});
+  return head_logits("LlamaModel", hidden, weights_.lm_head);
 }
 
 Tensor LlamaModel::forward(const Tensor& input_ids, const Tensor& positions) const {

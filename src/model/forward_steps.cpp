@@ -1,0 +1,49 @@
+#include "model/forward_steps.h"
+
+#include "core/error.h"
+#include "ops/matmul.h"
+
+namespace retune::model {
+
+void add_bias(const Tensor& out, const Tensor& bias) {
+  const int64_t rows = out.size(0);
+  const int64_t width = out.size(1);
+  float* y = out.mutable_data<float>();
+  const float* b = bias.data<float>();
+  for (int64_t n = 0; n < rows; ++n) {
+    for (int64_t o = 0; o < width; ++o) y[n * width + o] += b[o];
+  }
+}
+
+Tensor checked_positions(const char* model, const Tensor& input_ids, const Tensor& positions) {
+  RETUNE_CHECK(input_ids.rank() == 2 && input_ids.dtype() == DType::i32,
+               "{}::forward: input_ids must be i32 [B, T], got {}", model, input_ids.describe());
+  RETUNE_CHECK(!positions.defined() ||
+                   (positions.dtype() == DType::i32 && positions.shape() == input_ids.shape()),
+               "{}::forward: positions must be i32 {}, got {}", model, input_ids.shape().str(),
+               positions.describe());
+  if (positions.defined()) return positions.contiguous();
+  const int64_t batch = input_ids.size(0);
+  const int64_t time = input_ids.size(1);
+  Tensor defaults = Tensor::empty({batch, time}, DType::i32);
+  auto* p = defaults.mutable_data<int32_t>();
+  for (int64_t b = 0; b < batch; ++b) {
+    for (int64_t t = 0; t < time; ++t) p[b * time + t] = static_cast<int32_t>(t);
+  }
+  return defaults;
+}
+
+Tensor head_logits(const char* model, const Tensor& hidden, const Tensor& lm_head) {
+  const int64_t channels = lm_head.size(1);
+  RETUNE_CHECK(hidden.rank() == 3 && hidden.dtype() == DType::f32 && hidden.size(2) == channels,
+               "{}::logits: hidden must be f32 [B, T, {}], got {}", model, channels,
+               hidden.describe());
+  const int64_t batch = hidden.size(0);
+  const int64_t time = hidden.size(1);
+  const Tensor flat = hidden.contiguous().reshape({batch * time, channels});
+  const Tensor out = Tensor::empty({batch * time, lm_head.size(0)}, DType::f32);
+  ops::matmul_forward(flat, lm_head, out, {.trans_b = true});
+  return out.reshape({batch, time, lm_head.size(0)});
+}
+
+}  // namespace retune::model
