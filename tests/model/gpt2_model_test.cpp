@@ -16,6 +16,7 @@
 #include "model/llama_model.h"
 #include "support/error_of.h"
 #include "support/files.h"
+#include "support/model_parity.h"
 #include "support/temp_dir.h"
 
 namespace retune::model {
@@ -25,47 +26,16 @@ using nlohmann::json;
 using testing::HasSubstr;
 
 std::filesystem::path fixture() {
-  return std::filesystem::path(RETUNE_FIXTURES_DIR) / "hf" / "models" / "gpt2";
+  return hf_model_fixture("gpt2");
 }
 
 json fixture_config() {
   return json::parse(read_file(fixture() / "config.json"));
 }
 
-// The largest |a - b| over row `row` of two tensors of the same shape [B, ...].
-float max_row_error(const Tensor& actual, const Tensor& expected, int64_t row) {
-  EXPECT_EQ(actual.shape(), expected.shape());
-  const std::vector<float> a = actual.select(0, row).to_f32_vector();
-  const std::vector<float> b = expected.select(0, row).to_f32_vector();
-  float worst = 0;
-  for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(a[i] - b[i]));
-  return worst;
-}
-
-NamedTensors fixture_tensors() {
-  const auto file = SafetensorsModel::open(fixture());
-  NamedTensors tensors;
-  for (const std::string& tensor : file.names()) tensors.emplace_back(tensor, file.tensor(tensor));
-  return tensors;
-}
-
 // Logits and final hidden states against transformers' (eager attention, f32) for both rows.
 TEST(Gpt2Model, MatchesTransformers) {
-  const auto model = Gpt2Model::load(fixture());
-  const auto reference = SafetensorsFile::open(fixture() / "reference.safetensors");
-  const Tensor input_ids = reference.tensor("input_ids").to(DType::i32);
-  const Tensor hidden = model.forward_hidden(input_ids);
-  const Tensor logits = model.logits(hidden);
-  for (int64_t row = 0; row < 2; ++row) {
-    const float logit_error = max_row_error(logits, reference.tensor("logits"), row);
-    const float hidden_error = max_row_error(hidden, reference.tensor("hidden_states_last"), row);
-    const std::string suffix = "_row" + std::to_string(row);
-    RecordProperty("max_logit_error" + suffix, std::to_string(logit_error));
-    RecordProperty("max_hidden_error" + suffix, std::to_string(hidden_error));
-    EXPECT_LT(logit_error, 1e-4f) << "row " << row;
-    EXPECT_LT(hidden_error, 1e-4f) << "row " << row;
-  }
-  EXPECT_EQ(model.forward(input_ids).to_f32_vector(), logits.to_f32_vector());
+  expect_matches_transformers(Gpt2Model::load(fixture()), fixture());
 }
 
 TEST(Gpt2Model, ParsesConfig) {
@@ -109,7 +79,7 @@ void write_model(const TempDir& dir, const NamedTensors& tensors) {
 }
 
 TEST(Gpt2Model, MissingTensorNamesItAndItsShape) {
-  NamedTensors tensors = fixture_tensors();
+  NamedTensors tensors = folder_tensors(fixture());
   std::erase_if(tensors,
                 [](const auto& named) { return named.first == "transformer.h.1.mlp.c_fc.weight"; });
   TempDir dir;
@@ -121,7 +91,7 @@ TEST(Gpt2Model, MissingTensorNamesItAndItsShape) {
 }
 
 TEST(Gpt2Model, WrongShapeNamesTensorAndBothShapes) {
-  NamedTensors tensors = fixture_tensors();
+  NamedTensors tensors = folder_tensors(fixture());
   for (auto& [name, tensor] : tensors) {
     // A Linear-style [out, in] weight where GPT-2's Conv1D stores [in, out].
     if (name == "transformer.h.0.attn.c_attn.weight") tensor = Tensor::zeros({192, 64}, DType::f32);
@@ -135,7 +105,7 @@ TEST(Gpt2Model, WrongShapeNamesTensorAndBothShapes) {
 
 // The bare GPT2Model's names lack the "transformer." prefix; they load to the same model.
 TEST(Gpt2Model, ReadsNamesWithoutTransformerPrefix) {
-  NamedTensors tensors = fixture_tensors();
+  NamedTensors tensors = folder_tensors(fixture());
   const std::string prefix = "transformer.";
   for (auto& named : tensors) named.first = named.first.substr(prefix.size());
   TempDir dir;

@@ -13,6 +13,7 @@
 #include "io/safetensors_model.h"
 #include "io/safetensors_writer.h"
 #include "support/error_of.h"
+#include "support/model_parity.h"
 #include "support/temp_dir.h"
 
 namespace retune::model {
@@ -21,38 +22,14 @@ namespace {
 using testing::HasSubstr;
 
 std::filesystem::path fixture(const std::string& name) {
-  return std::filesystem::path(RETUNE_FIXTURES_DIR) / "hf" / "models" / name;
-}
-
-// The largest |a - b| over row `row` of two tensors of the same shape [B, ...].
-float max_row_error(const Tensor& actual, const Tensor& expected, int64_t row) {
-  EXPECT_EQ(actual.shape(), expected.shape());
-  const std::vector<float> a = actual.select(0, row).to_f32_vector();
-  const std::vector<float> b = expected.select(0, row).to_f32_vector();
-  float worst = 0;
-  for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(a[i] - b[i]));
-  return worst;
+  return hf_model_fixture(name);
 }
 
 class LlamaModelFixture : public testing::TestWithParam<std::string> {};
 
 // Logits and final hidden states against transformers' (eager attention, f32) for both rows.
 TEST_P(LlamaModelFixture, MatchesTransformers) {
-  const auto model = LlamaModel::load(fixture(GetParam()));
-  const auto reference = SafetensorsFile::open(fixture(GetParam()) / "reference.safetensors");
-  const Tensor input_ids = reference.tensor("input_ids").to(DType::i32);
-  const Tensor hidden = model.forward_hidden(input_ids);
-  const Tensor logits = model.logits(hidden);
-  for (int64_t row = 0; row < 2; ++row) {
-    const float logit_error = max_row_error(logits, reference.tensor("logits"), row);
-    const float hidden_error = max_row_error(hidden, reference.tensor("hidden_states_last"), row);
-    const std::string suffix = "_row" + std::to_string(row);
-    RecordProperty("max_logit_error" + suffix, std::to_string(logit_error));
-    RecordProperty("max_hidden_error" + suffix, std::to_string(hidden_error));
-    EXPECT_LT(logit_error, 1e-4f) << "row " << row;
-    EXPECT_LT(hidden_error, 1e-4f) << "row " << row;
-  }
-  EXPECT_EQ(model.forward(input_ids).to_f32_vector(), logits.to_f32_vector());
+  expect_matches_transformers(LlamaModel::load(fixture(GetParam())), fixture(GetParam()));
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, LlamaModelFixture,
@@ -80,17 +57,10 @@ void write_model(const TempDir& dir, const std::string& name, const NamedTensors
   write_safetensors(dir / "model.safetensors", tensors);
 }
 
-NamedTensors fixture_tensors(const std::string& name) {
-  const auto file = SafetensorsModel::open(fixture(name));
-  NamedTensors tensors;
-  for (const std::string& tensor : file.names()) tensors.emplace_back(tensor, file.tensor(tensor));
-  return tensors;
-}
-
 // f16 weights: the embedding reads them directly, the rest is converted at load. The
 // reference is the f32 model's, so the tolerance covers f16 rounding of the weights.
 TEST(LlamaModel, LoadsHalfPrecisionWeights) {
-  NamedTensors tensors = fixture_tensors("llama_tied");
+  NamedTensors tensors = folder_tensors(fixture("llama_tied"));
   for (auto& named : tensors) named.second = named.second.to(DType::f16);
   TempDir dir;
   write_model(dir, "llama_tied", tensors);
@@ -105,7 +75,7 @@ TEST(LlamaModel, LoadsHalfPrecisionWeights) {
 }
 
 TEST(LlamaModel, MissingTensorNamesItAndItsShape) {
-  NamedTensors tensors = fixture_tensors("qwen2");
+  NamedTensors tensors = folder_tensors(fixture("qwen2"));
   std::erase_if(tensors, [](const auto& named) {
     return named.first == "model.layers.1.self_attn.k_proj.bias";
   });
@@ -118,7 +88,7 @@ TEST(LlamaModel, MissingTensorNamesItAndItsShape) {
 }
 
 TEST(LlamaModel, UntiedModelNeedsItsHead) {
-  NamedTensors tensors = fixture_tensors("qwen3");
+  NamedTensors tensors = folder_tensors(fixture("qwen3"));
   std::erase_if(tensors, [](const auto& named) { return named.first == "lm_head.weight"; });
   TempDir dir;
   write_model(dir, "qwen3", tensors);
@@ -127,7 +97,7 @@ TEST(LlamaModel, UntiedModelNeedsItsHead) {
 }
 
 TEST(LlamaModel, WrongShapeNamesTensorAndBothShapes) {
-  NamedTensors tensors = fixture_tensors("llama_gqa_untied");
+  NamedTensors tensors = folder_tensors(fixture("llama_gqa_untied"));
   for (auto& [name, tensor] : tensors) {
     if (name == "model.layers.0.self_attn.k_proj.weight")
       tensor = Tensor::zeros({16, 64}, DType::f32);
