@@ -1,11 +1,20 @@
 #include "ops/arg_checks.h"
 
+#include <cmath>
+
 namespace retune::ops {
 
 void check_matrix(const char* op, const char* arg, const Tensor& t, const char* dims) {
   RETUNE_CHECK(t.defined(), "{}: {} is undefined, expected a contiguous f32{}", op, arg, dims);
   RETUNE_CHECK(t.dtype() == DType::f32 && t.rank() == 2 && t.is_contiguous(),
                "{}: {} is {}, expected a contiguous f32{}", op, arg, t.describe(), dims);
+}
+
+void check_norm_input(const char* op, const Tensor& x, float eps) {
+  check_matrix(op, "x", x, "[N, C]");
+  RETUNE_CHECK(x.size(1) >= 1, "{}: x is {}, expected at least one column", op, x.describe());
+  RETUNE_CHECK(std::isfinite(eps) && eps >= 0, "{}: eps is {}, expected a finite value >= 0", op,
+               eps);
 }
 
 void check_tensor(const char* op, const char* arg, const Tensor& t, DType dtype, const Shape& shape,

@@ -10,6 +10,10 @@ namespace retune::ops {
 // `t` is defined, contiguous, f32 and 2-D; `dims` names the dims for the message ("[N, C]").
 void check_matrix(const char* op, const char* arg, const Tensor& t, const char* dims);
 
+// The input of a normalisation over the last dim: x is a contiguous f32 [N, C] with C >= 1, and
+// eps is finite and >= 0.
+void check_norm_input(const char* op, const Tensor& x, float eps);
+
 // `t` is defined, contiguous, of `dtype` and `shape`, on `device`.
 void check_tensor(const char* op, const char* arg, const Tensor& t, DType dtype, const Shape& shape,
                   Device device);

@@ -1,7 +1,5 @@
 #include "ops/layernorm.h"
 
-#include <cmath>
-
 #include "ops/arg_checks.h"
 #include "ops/cpu/layernorm.h"
 
@@ -10,12 +8,9 @@ namespace retune::ops {
 void layernorm_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& out,
                        const Tensor& mean, const Tensor& rstd, float eps) {
   const char* op = "layernorm_forward";
-  check_matrix(op, "x", x, "[N, C]");
+  check_norm_input(op, x, eps);
   const int64_t N = x.size(0);
   const int64_t C = x.size(1);
-  RETUNE_CHECK(C >= 1, "{}: x is {}, expected at least one column", op, x.describe());
-  RETUNE_CHECK(std::isfinite(eps) && eps >= 0, "{}: eps is {}, expected a finite value >= 0", op,
-               eps);
   check_tensor(op, "weight", weight, DType::f32, {C}, x.device());
   check_tensor(op, "bias", bias, DType::f32, {C}, x.device());
   check_output(op, "out", out, DType::f32, {N, C}, x.device());

@@ -9,6 +9,8 @@
 #include "core/mapped_file.h"
 #include "core/tensor.h"
 #include "support/error_of.h"
+#include "support/files.h"
+#include "support/temp_dir.h"
 
 namespace retune {
 namespace {
@@ -51,14 +53,11 @@ TEST(Arena, CarvedStorageOutlivesTheArena) {
 class MappedFileTest : public testing::Test {
  protected:
   void SetUp() override {
-    path_ = std::filesystem::temp_directory_path() /
-            ("retune_mapped_" + std::to_string(::getpid()) + ".bin");
-    std::ofstream out(path_, std::ios::binary);
     const float values[] = {1.0f, 2.0f, 3.0f, 4.0f};
-    out.write(reinterpret_cast<const char*>(values), sizeof(values));
+    write_file(path_, std::string(reinterpret_cast<const char*>(values), sizeof(values)));
   }
-  void TearDown() override { std::filesystem::remove(path_); }
-  std::filesystem::path path_;
+  TempDir dir_;
+  std::filesystem::path path_ = dir_ / "mapped.bin";
 };
 
 TEST_F(MappedFileTest, RegionsAreZeroCopyReadOnlyTensors) {
