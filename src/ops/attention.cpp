@@ -8,8 +8,9 @@ namespace retune::ops {
 namespace {
 
 // Checks q, k, v and doc_ids (and that the device has a backend); the kernel's view of them.
+// k and v have the rows of q, or for a cache (past >= 0) rows of which past + T are read.
 cpu::AttentionInputs check_inputs(const char* op, const Tensor& q, const Tensor& k, const Tensor& v,
-                                  const Tensor& doc_ids, float scale) {
+                                  const Tensor& doc_ids, float scale, int64_t past = -1) {
   RETUNE_CHECK(q.defined(), "{}: q is undefined", op);
   RETUNE_CHECK(q.dtype() == DType::f32 && q.rank() == 4 && q.is_contiguous() && q.size(3) > 0,
                "{}: q must be a contiguous f32[B, T, Hq, D] with D > 0, got {}", op, q.describe());
@@ -21,8 +22,13 @@ cpu::AttentionInputs check_inputs(const char* op, const Tensor& q, const Tensor&
   RETUNE_CHECK(Hkv > 0 && Hq % Hkv == 0,
                "{}: the {} query heads of q must be a multiple of the {} kv heads of k", op, Hq,
                Hkv);
-  check_tensor(op, "k", k, DType::f32, {B, T, Hkv, D}, device);
-  check_tensor(op, "v", v, DType::f32, {B, T, Hkv, D}, device);
+  // The rows of k and v: T, or a cache's capacity with room for past + T.
+  const bool cached = past >= 0;
+  const int64_t S = cached ? k.size(1) : T;
+  RETUNE_CHECK(!cached || past + T <= S,
+               "{}: {} cached and {} new tokens do not fit a cache of {} rows", op, past, T, S);
+  check_tensor(op, "k", k, DType::f32, {B, S, Hkv, D}, device);
+  check_tensor(op, "v", v, DType::f32, {B, S, Hkv, D}, device);
   if (doc_ids.defined()) check_tensor(op, "doc_ids", doc_ids, DType::i32, {B, T}, device);
   check_backend(op, device);
   return {.batch = B,
@@ -34,7 +40,9 @@ cpu::AttentionInputs check_inputs(const char* op, const Tensor& q, const Tensor&
           .k = k.data<float>(),
           .v = v.data<float>(),
           .doc_ids = doc_ids.defined() ? doc_ids.data<int32_t>() : nullptr,
-          .scale = scale};
+          .scale = scale,
+          .kv_tokens = S,
+          .past = cached ? past : 0};
 }
 
 // An output of `op` (out, lse, or a defined gradient): checked, and sharing no memory with
@@ -60,6 +68,17 @@ void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const 
   float* lse_data = checked_output(op, "lse", lse, {in.batch, in.q_heads, in.tokens}, reads);
   check_disjoint(op, "lse", lse, "out", out);
   cpu::attention_forward(in, out_data, lse_data);
+}
+
+void attention_cached_forward(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
+                              int64_t past, float scale, const Tensor& out) {
+  const char* op = "attention_cached_forward";
+  RETUNE_CHECK(past >= 0, "{}: past must be >= 0, got {}", op, past);
+  const cpu::AttentionInputs in = check_inputs(op, q, k_cache, v_cache, Tensor(), scale, past);
+  check_output(op, "out", out, DType::f32, q.shape(), q.device());  // required
+  const auto reads = {std::pair{"q", &q}, std::pair{"k_cache", &k_cache},
+                      std::pair{"v_cache", &v_cache}};
+  cpu::attention_forward(in, checked_output(op, "out", out, q.shape(), reads), nullptr);
 }
 
 void attention_backward(const Tensor& dout, const Tensor& q, const Tensor& k, const Tensor& v,

@@ -21,6 +21,17 @@ namespace retune::ops {
 void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& doc_ids,
                        float scale, const Tensor& out, const Tensor& lse);
 
+// Attention of T new tokens against a key/value cache, for generation (no backward):
+// q:       [B, T, Hq, D] f32, the new tokens' queries, at positions past .. past + T - 1
+// k_cache, v_cache: [B, S, Hkv, D] f32 with S >= past + T, whose rows [0, past + T) hold the
+//          keys and values of every token so far (the new tokens' at rows past ..); later rows
+//          are not read
+// out:     [B, T, Hq, D] f32 = softmax(scale q k^T) v, query i seeing the keys 0 .. past + i
+// All contiguous; out is caller-allocated and may not alias the inputs. With past = 0 and S = T
+// this is attention_forward without documents.
+void attention_cached_forward(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
+                              int64_t past, float scale, const Tensor& out);
+
 // Gradients of attention given dout = dL/dout [B, T, Hq, D] and the forward's out and lse.
 // dq [B, T, Hq, D], dk and dv [B, T, Hkv, D] are overwritten (activation gradients); any may
 // be undefined, which skips it. They may not alias the other arguments.

@@ -159,6 +159,40 @@ TEST(Attention, UndefinedGradientsAreSkipped) {
   EXPECT_EQ(dv.to_f32_vector(), p.dv.to_f32_vector());
 }
 
+TEST(AttentionCached, RejectsBadArguments) {
+  const Tensor q = uniform_tensor({1, 3, 4, 8}, 1);
+  const Tensor cache = uniform_tensor({1, 10, 2, 8}, 2);
+  const Tensor out = Tensor::empty(q.shape(), DType::f32);
+  EXPECT_THAT(error_of([&] { attention_cached_forward(q, cache, cache, 8, 0.5f, out); }),
+              HasSubstr("attention_cached_forward: 8 cached and 3 new tokens do not fit a cache "
+                        "of 10 rows"));
+  EXPECT_THAT(error_of([&] { attention_cached_forward(q, cache, cache, -1, 0.5f, out); }),
+              HasSubstr("attention_cached_forward: past must be >= 0, got -1"));
+  EXPECT_THAT(error_of([&] { attention_cached_forward(q, cache, cache, 0, 0.5f, Tensor()); }),
+              HasSubstr("attention_cached_forward: out is undefined"));
+  EXPECT_THAT(error_of([&] { attention_cached_forward(q, cache, q, 0, 0.5f, out); }),
+              HasSubstr("attention_cached_forward: v is f32[1, 3, 4, 8] on cpu, expected a "
+                        "contiguous f32[1, 10, 2, 8]"));
+}
+
+// Decoding one token at a time against a cache gives each row of the full causal attention.
+TEST(AttentionCached, TokenByTokenEqualsFullAttention) {
+  const int64_t B = 2, T = 75, Hq = 4, Hkv = 2, D = 8;
+  Problem full = make_problem(B, T, Hq, Hkv, D, 50);
+  compute(full);
+  const Tensor k_cache = Tensor::zeros({B, T + 5, Hkv, D}, DType::f32);
+  const Tensor v_cache = Tensor::zeros({B, T + 5, Hkv, D}, DType::f32);
+  k_cache.slice(1, 0, T).copy_from(full.k);
+  v_cache.slice(1, 0, T).copy_from(full.v);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(D));
+  for (int64_t t = 0; t < T; ++t) {
+    const Tensor q = full.q.slice(1, t, t + 1).contiguous();
+    const Tensor out = Tensor::empty(q.shape(), DType::f32);
+    attention_cached_forward(q, k_cache, v_cache, t, scale, out);
+    expect_near(out, full.out.slice(1, t, t + 1), 1e-6, "out");
+  }
+}
+
 // Every output element is computed by one thread in a fixed order, and OpenBLAS runs
 // single-threaded inside the kernels' parallel regions: the thread count cannot change a bit.
 TEST(Attention, SameBitsForOneAndTwoThreads) {

@@ -104,6 +104,37 @@ OpSpec attention_spec(const AttentionCase& c) {
   return spec;
 }
 
+// attention_cached_forward: T new tokens after `past` cached ones in a cache of S rows.
+OpSpec cached_attention_spec(int64_t B, int64_t T, int64_t Hq, int64_t Hkv, int64_t D,
+                             int64_t past, int64_t S) {
+  const Shape q_shape{B, T, Hq, D};
+  const reference::AttentionSizes sizes{B, T, Hq, Hkv, D};
+  const float scale = 1.0f / std::sqrt(static_cast<float>(D));
+  OpSpec spec;
+  spec.op = "attention_cached";
+  spec.variant = fmt::format("B={} T={} Hq={} Hkv={} D={} past={} S={}", B, T, Hq, Hkv, D, past, S);
+  // The cache rows after past + T are random too: a kernel that read them would be off.
+  spec.inputs = {{"q", q_shape, ArgKind::real, -1, 1, false},
+                 {"k_cache", {B, S, Hkv, D}, ArgKind::real, -1, 1, false},
+                 {"v_cache", {B, S, Hkv, D}, ArgKind::real, -1, 1, false}};
+  spec.loss_outputs = {"out"};
+  spec.reference_forward = [=](const HostArrays& in) {
+    HostArray out = host_zeros(q_shape);
+    reference::attention_cached_forward<double>(in.at("q").values.data(),
+                                                in.at("k_cache").values.data(),
+                                                in.at("v_cache").values.data(), scale, past, S,
+                                                out.values.data(), sizes);
+    return HostArrays{{"out", out}};
+  };
+  spec.forward = [=](const Tensors& in) {
+    Tensor out = Tensor::empty(q_shape, DType::f32, in.at("q").device());
+    attention_cached_forward(in.at("q"), in.at("k_cache"), in.at("v_cache"), past, scale, out);
+    return Tensors{{"out", out}};
+  };
+  spec.forward_tolerance = {1e-6, 1e-6};  // as attention_forward's
+  return spec;
+}
+
 }  // namespace
 
 std::vector<OpSpec> attention_specs() {
@@ -123,6 +154,11 @@ std::vector<OpSpec> attention_specs() {
   specs.push_back(attention_spec({1, 129, 2, 2, 8, {}, false}));
   // Large: many tiles and heads in parallel.
   specs.push_back(attention_spec({2, 150, 6, 2, 32, packed_documents(2, 150, {70, 3, 41}), false}));
+  // A KV cache: one decoded token, a prefill into an empty cache, a chunk after a long past
+  // (more than a tile of keys), each with unread rows at the end of the cache.
+  specs.push_back(cached_attention_spec(2, 1, 4, 2, 8, 5, 9));
+  specs.push_back(cached_attention_spec(1, 6, 3, 1, 4, 0, 8));
+  specs.push_back(cached_attention_spec(2, 70, 4, 2, 16, 90, 170));
   return specs;
 }
 

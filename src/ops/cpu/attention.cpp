@@ -15,14 +15,15 @@ namespace {
 
 constexpr int64_t kTileRows = 64;
 
-// Query rows [begin, end) of batch row b, which see at most the keys [key_begin, end).
+// Query rows [begin, end) of batch row b, which see at most the keys [key_begin, key_end).
 struct Tile {
   int64_t b;
   int64_t begin;
   int64_t end;
   int64_t key_begin;  // the earliest first token of the documents of the tile's queries
+  int64_t key_end;    // past + end: the last query's own key, plus one
   int64_t rows() const { return end - begin; }
-  int64_t keys() const { return end - key_begin; }
+  int64_t keys() const { return key_end - key_begin; }
 };
 
 // Query tiles per batch row.
@@ -44,19 +45,19 @@ std::vector<Tile> make_tiles(const AttentionInputs& in) {
     }
     for (int64_t begin = 0; begin < in.tokens; begin += kTileRows) {
       const int64_t end = std::min(begin + kTileRows, in.tokens);
-      tiles.push_back(
-          {b, begin, end, *std::min_element(first.begin() + begin, first.begin() + end)});
+      tiles.push_back({b, begin, end, *std::min_element(first.begin() + begin, first.begin() + end),
+                       in.past + end});
     }
   }
   return tiles;
 }
 
-// Offsets of row t of head h of batch row b in [B, T, Hq, D] and [B, T, Hkv, D] tensors.
+// Offsets of row t of head h of batch row b in [B, T, Hq, D] and [B, S, Hkv, D] tensors.
 int64_t q_offset(const AttentionInputs& in, int64_t b, int64_t t, int64_t h) {
   return ((b * in.tokens + t) * in.q_heads + h) * in.head_dim;
 }
 int64_t kv_offset(const AttentionInputs& in, int64_t b, int64_t t, int64_t h) {
-  return ((b * in.tokens + t) * in.kv_heads + h) * in.head_dim;
+  return ((b * in.kv_tokens + t) * in.kv_heads + h) * in.head_dim;
 }
 
 // Sets to -inf the scores [rows, keys] of the tile's keys its queries may not see: later
@@ -65,8 +66,8 @@ void mask_scores(const AttentionInputs& in, const Tile& tile, float* scores) {
   const int32_t* docs = in.doc_ids ? in.doc_ids + tile.b * in.tokens : nullptr;
   for (int64_t i = tile.begin; i < tile.end; ++i) {
     float* row = scores + (i - tile.begin) * tile.keys();
-    for (int64_t j = tile.key_begin; j < tile.end; ++j) {
-      if (j > i || (docs && docs[j] != docs[i])) {
+    for (int64_t j = tile.key_begin; j < tile.key_end; ++j) {
+      if (j > in.past + i || (docs && docs[j] != docs[i])) {
         row[j - tile.key_begin] = -std::numeric_limits<float>::infinity();
       }
     }
@@ -101,8 +102,8 @@ void forward_tile(const AttentionInputs& in, const Tile& tile, int64_t h, float*
                   float* lse) {
   tile_scores(in, tile, h, scores);
   for (int64_t r = 0; r < tile.rows(); ++r) {
-    lse[(tile.b * in.q_heads + h) * in.tokens + tile.begin + r] =
-        softmax_row(scores + r * tile.keys(), tile.keys());
+    const float row_lse = softmax_row(scores + r * tile.keys(), tile.keys());
+    if (lse) lse[(tile.b * in.q_heads + h) * in.tokens + tile.begin + r] = row_lse;
   }
   const int64_t g = h / (in.q_heads / in.kv_heads);
   const GemmOperand p{scores, tile.keys(), 0, false};
@@ -120,7 +121,8 @@ void attention_forward(const AttentionInputs& in, float* out, float* lse) {
   const int64_t items = in.batch * in.q_heads * per_row;  // (b, h, tile), tile fastest
 #pragma omp parallel
   {
-    std::vector<float> scores(static_cast<size_t>(std::min(kTileRows, in.tokens) * in.tokens));
+    std::vector<float> scores(
+        static_cast<size_t>(std::min(kTileRows, in.tokens) * (in.past + in.tokens)));
 #pragma omp for schedule(static)
     for (int64_t item = 0; item < items; ++item) {
       const int64_t b = item / (in.q_heads * per_row);

@@ -9,8 +9,10 @@
 
 namespace retune::ops::cpu {
 
-// q [B, T, Hq, D], k and v [B, T, Hkv, D], doc_ids [B, T] (null: one document per row), all
-// contiguous; query head h reads kv head h / (Hq / Hkv).
+// q [B, T, Hq, D], k and v [B, S, Hkv, D], doc_ids [B, T] (null: one document per row), all
+// contiguous; query head h reads kv head h / (Hq / Hkv). Query i sits at position past + i and
+// sees the keys 0..past + i (S >= past + T; the rows after that are not read). The training
+// forward has past = 0 and S = T; a KV cache has past > 0 and no doc_ids.
 struct AttentionInputs {
   int64_t batch, tokens, q_heads, kv_heads, head_dim;
   const float* q;
@@ -18,13 +20,16 @@ struct AttentionInputs {
   const float* v;
   const int32_t* doc_ids;
   float scale;
+  int64_t kv_tokens;  // S, the rows of k and v per batch row
+  int64_t past;
 };
 
-// out [B, T, Hq, D] and lse [B, Hq, T], overwritten. Parallel over (b, query head, tile).
+// out [B, T, Hq, D] and lse [B, Hq, T] (null: not wanted), overwritten. Parallel over
+// (b, query head, tile).
 void attention_forward(const AttentionInputs& in, float* out, float* lse);
 
 // dq [B, T, Hq, D], dk and dv [B, T, Hkv, D], overwritten; a null one is skipped. Parallel over
-// (b, kv head): the query heads of a group and their tiles run in order on one thread, which
+// (b, kv head), for past = 0 and S = T only: the query heads of a group and their tiles run in order on one thread, which
 // alone accumulates that kv head's dk and dv.
 void attention_backward(const AttentionInputs& in, const float* dout, const float* out,
                         const float* lse, float* dq, float* dk, float* dv);

@@ -1,6 +1,7 @@
 // Plain-loop reference of ops/attention.h, in any floating type (double for the checks).
 // q, out, dq [B, T, Hq, D]; k, v, dk, dv [B, T, Hkv, D]; lse [B, Hq, T]; doc_ids [B, T] or null
-// (one document per row); all contiguous. Query head h reads kv head h / (Hq / Hkv).
+// (one document per row); all contiguous. Query head h reads kv head h / (Hq / Hkv). The cached
+// forward's k and v have S rows per batch row instead of T.
 #pragma once
 
 #include <algorithm>
@@ -65,6 +66,39 @@ void attention_forward(const T* q, const T* k, const T* v, const int32_t* doc_id
           T sum = 0;
           for (int64_t j = 0; j < s.tokens; ++j) sum += p[j] * v[s.at(s.kv_heads, b, j, g) + d];
           out[s.at(s.q_heads, b, i, h) + d] = sum;
+        }
+      }
+    }
+  }
+}
+
+// attention_cached_forward: q and out [B, T, Hq, D] at positions past .. past + T - 1; k and v
+// [B, S, Hkv, D], of which query i reads the rows 0 .. past + i.
+template <typename T>
+void attention_cached_forward(const T* q, const T* k, const T* v, T scale, int64_t past,
+                              int64_t kv_tokens, T* out, const AttentionSizes& s) {
+  const AttentionSizes cache{s.batch, kv_tokens, s.q_heads, s.kv_heads, s.head_dim};
+  std::vector<T> p(static_cast<size_t>(kv_tokens));
+  for (int64_t b = 0; b < s.batch; ++b) {
+    for (int64_t h = 0; h < s.q_heads; ++h) {
+      const int64_t g = h / (s.q_heads / s.kv_heads);
+      for (int64_t i = 0; i < s.tokens; ++i) {
+        const int64_t keys = past + i + 1;
+        T max = -std::numeric_limits<T>::infinity();
+        for (int64_t j = 0; j < keys; ++j) {
+          T dot = 0;
+          for (int64_t d = 0; d < s.head_dim; ++d) {
+            dot += q[s.at(s.q_heads, b, i, h) + d] * k[cache.at(s.kv_heads, b, j, g) + d];
+          }
+          p[j] = scale * dot;
+          max = std::max(max, p[j]);
+        }
+        T sum = 0;
+        for (int64_t j = 0; j < keys; ++j) sum += p[j] = std::exp(p[j] - max);
+        for (int64_t d = 0; d < s.head_dim; ++d) {
+          T weighted = 0;
+          for (int64_t j = 0; j < keys; ++j) weighted += p[j] * v[cache.at(s.kv_heads, b, j, g) + d];
+          out[s.at(s.q_heads, b, i, h) + d] = weighted / sum;
         }
       }
     }
