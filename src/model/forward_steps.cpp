@@ -1,6 +1,7 @@
 #include "model/forward_steps.h"
 
 #include "core/error.h"
+#include "ops/attention.h"
 #include "ops/matmul.h"
 
 namespace retune::model {
@@ -15,7 +16,8 @@ void add_bias(const Tensor& out, const Tensor& bias) {
   }
 }
 
-Tensor checked_positions(const char* model, const Tensor& input_ids, const Tensor& positions) {
+Tensor checked_positions(const char* model, const Tensor& input_ids, const Tensor& positions,
+                         int64_t past) {
   RETUNE_CHECK(input_ids.rank() == 2 && input_ids.dtype() == DType::i32,
                "{}::forward: input_ids must be i32 [B, T], got {}", model, input_ids.describe());
   RETUNE_CHECK(!positions.defined() ||
@@ -28,9 +30,21 @@ Tensor checked_positions(const char* model, const Tensor& input_ids, const Tenso
   Tensor defaults = Tensor::empty({batch, time}, DType::i32);
   auto* p = defaults.mutable_data<int32_t>();
   for (int64_t b = 0; b < batch; ++b) {
-    for (int64_t t = 0; t < time; ++t) p[b * time + t] = static_cast<int32_t>(t);
+    for (int64_t t = 0; t < time; ++t) p[b * time + t] = static_cast<int32_t>(past + t);
   }
   return defaults;
+}
+
+void attend(const Tensor& q, const Tensor& k, const Tensor& v, int64_t layer, float scale,
+            KvCache* cache, const Tensor& out) {
+  if (!cache) {
+    const Tensor lse = Tensor::empty({q.size(0), q.size(2), q.size(1)}, DType::f32);
+    ops::attention_forward(q, k, v, Tensor(), scale, out, lse);
+    return;
+  }
+  cache->store(layer, k, v);
+  ops::attention_cached_forward(q, cache->keys(layer), cache->values(layer), cache->length(),
+                                scale, out);
 }
 
 Tensor head_logits(const char* model, const Tensor& hidden, const Tensor& lm_head) {

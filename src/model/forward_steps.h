@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "core/tensor.h"
+#include "model/kv_cache.h"
 
 namespace retune::model {
 
@@ -11,9 +12,15 @@ namespace retune::model {
 void add_bias(const Tensor& out, const Tensor& bias);
 
 // The positions of a forward: `positions` (i32 [B, T], contiguous copy) when defined, else
-// 0..T-1 in every row. Checks input_ids is i32 [B, T] and positions matches it; `model` names
-// the caller in the errors ("LlamaModel").
-Tensor checked_positions(const char* model, const Tensor& input_ids, const Tensor& positions);
+// past .. past + T - 1 in every row. Checks input_ids is i32 [B, T] and positions matches it;
+// `model` names the caller in the errors ("LlamaModel").
+Tensor checked_positions(const char* model, const Tensor& input_ids, const Tensor& positions,
+                         int64_t past);
+
+// Causal attention of q [B, T, Hq, D] over k, v [B, T, Hkv, D] into out [B, T, Hq, D]; with a
+// cache, k and v are first stored into `layer`'s rows and q attends to every cached token.
+void attend(const Tensor& q, const Tensor& k, const Tensor& v, int64_t layer, float scale,
+            KvCache* cache, const Tensor& out);
 
 // The output head: hidden f32 [B, T, C] x lm_head [V, C]^T -> new f32 [B, T, V].
 Tensor head_logits(const char* model, const Tensor& hidden, const Tensor& lm_head);

@@ -6,7 +6,6 @@
 #include "core/error.h"
 #include "model/forward_steps.h"
 #include "ops/activations.h"
-#include "ops/attention.h"
 #include "ops/embedding.h"
 #include "ops/layernorm.h"
 #include "ops/matmul.h"
@@ -50,10 +49,13 @@ Gpt2Model::Gpt2Model(ModelConfig config, Gpt2Weights weights)
                config_.num_hidden_layers);
 }
 
-Tensor Gpt2Model::forward_hidden(const Tensor& input_ids, const Tensor& positions) const {
-  const Tensor checked = checked_positions("Gpt2Model", input_ids, positions);
+Tensor Gpt2Model::forward_hidden(const Tensor& input_ids, const Tensor& positions,
+                                 KvCache* cache) const {
+  const Tensor checked =
+      checked_positions("Gpt2Model", input_ids, positions, cache ? cache->length() : 0);
   const int64_t batch = input_ids.size(0);
   const int64_t time = input_ids.size(1);
+  if (cache) cache->check_room("Gpt2Model::forward", batch, time);
   const int64_t n = batch * time;
   const Tensor position_ids = checked.reshape({n});
   const int32_t* p = position_ids.data<int32_t>();
@@ -81,7 +83,6 @@ Tensor Gpt2Model::forward_hidden(const Tensor& input_ids, const Tensor& position
   }
 
   const Tensor attended = Tensor::empty({n, c}, DType::f32);
-  const Tensor lse = Tensor::empty({batch, heads, time}, DType::f32);
   const Tensor activated = Tensor::empty({n, config_.intermediate_size}, DType::f32);
   // x += y W + b, the residual add done by the matmul.
   const auto add_projection = [&x](const Tensor& y, const Conv1DWeights& projection) {
@@ -93,25 +94,23 @@ Tensor Gpt2Model::forward_hidden(const Tensor& input_ids, const Tensor& position
     return qkv.slice(1, part * c, (part + 1) * c).contiguous().reshape({batch, time, heads, d});
   };
 
-  for (const Gpt2LayerWeights& layer : weights_.layers) {
+  for (size_t l = 0; l < weights_.layers.size(); ++l) {
+    const Gpt2LayerWeights& layer = weights_.layers[l];
     const Tensor qkv = conv1d(layernorm(x, layer.ln_1, eps), layer.c_attn);
-    ops::attention_forward(head_view(qkv, 0), head_view(qkv, 1), head_view(qkv, 2), Tensor(), scale,
-                           attended.reshape({batch, time, heads, d}), lse);
+    attend(head_view(qkv, 0), head_view(qkv, 1), head_view(qkv, 2), static_cast<int64_t>(l), scale,
+           cache, attended.reshape({batch, time, heads, d}));
     add_projection(attended, layer.attn_c_proj);
 
     ops::gelu_forward(conv1d(layernorm(x, layer.ln_2, eps), layer.c_fc), activated,
                       ops::GeluApproximation::tanh);
     add_projection(activated, layer.mlp_c_proj);
   }
+  if (cache) cache->advance(time);
   return layernorm(x, weights_.ln_f, eps).reshape({batch, time, c});
 }
 
 Tensor Gpt2Model::logits(const Tensor& hidden) const {
   return head_logits("Gpt2Model", hidden, weights_.lm_head);
-}
-
-Tensor Gpt2Model::forward(const Tensor& input_ids, const Tensor& positions) const {
-  return logits(forward_hidden(input_ids, positions));
 }
 
 }  // namespace retune::model

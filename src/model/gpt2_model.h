@@ -13,29 +13,27 @@
 #include <filesystem>
 
 #include "core/tensor.h"
+#include "model/causal_lm.h"
 #include "model/gpt2_weights.h"
 #include "model/model_config.h"
 
 namespace retune::model {
 
-class Gpt2Model {
+class Gpt2Model final : public CausalLm {
  public:
   // Reads `folder`/config.json and the safetensors weights; throws retune::Error naming the
   // file, field or tensor that is missing or wrong (and refuses a non-GPT-2 config).
   static Gpt2Model load(const std::filesystem::path& folder);
   Gpt2Model(ModelConfig config, Gpt2Weights weights);
 
-  const ModelConfig& config() const { return config_; }
+  const ModelConfig& config() const override { return config_; }
   const Gpt2Weights& weights() const { return weights_; }
 
-  // input_ids: i32 [B, T], each in [0, V). positions: i32 [B, T], each in [0, P) with P =
-  // max_position_embeddings, or undefined for 0..T-1 in every row (then T <= P). Returns the
-  // hidden states after ln_f, f32 [B, T, C] (new storage).
-  Tensor forward_hidden(const Tensor& input_ids, const Tensor& positions = Tensor()) const;
-  // hidden: f32 [B, T, C] -> logits f32 [B, T, V] (new storage).
-  Tensor logits(const Tensor& hidden) const;
-  // logits(forward_hidden(input_ids, positions)).
-  Tensor forward(const Tensor& input_ids, const Tensor& positions = Tensor()) const;
+  // As CausalLm's; every position must be in [0, P), P = max_position_embeddings (the learned
+  // position table). The hidden states are ln_f's output.
+  Tensor forward_hidden(const Tensor& input_ids, const Tensor& positions = Tensor(),
+                        KvCache* cache = nullptr) const override;
+  Tensor logits(const Tensor& hidden) const override;
 
  private:
   ModelConfig config_;

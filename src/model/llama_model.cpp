@@ -6,7 +6,6 @@
 #include "core/error.h"
 #include "model/forward_steps.h"
 #include "model/rope_frequencies.h"
-#include "ops/attention.h"
 #include "ops/embedding.h"
 #include "ops/matmul.h"
 #include "ops/rmsnorm.h"
@@ -53,10 +52,13 @@ LlamaModel::LlamaModel(ModelConfig config, LlamaWeights weights)
                config_.num_hidden_layers);
 }
 
-Tensor LlamaModel::forward_hidden(const Tensor& input_ids, const Tensor& positions) const {
-  const Tensor position_ids = checked_positions("LlamaModel", input_ids, positions);
+Tensor LlamaModel::forward_hidden(const Tensor& input_ids, const Tensor& positions,
+                                  KvCache* cache) const {
+  const int64_t past = cache ? cache->length() : 0;
+  const Tensor position_ids = checked_positions("LlamaModel", input_ids, positions, past);
   const int64_t batch = input_ids.size(0);
   const int64_t time = input_ids.size(1);
+  if (cache) cache->check_room("LlamaModel::forward", batch, time);
 
   const int64_t n = batch * time;
   const int64_t c = config_.hidden_size;
@@ -69,7 +71,6 @@ Tensor LlamaModel::forward_hidden(const Tensor& input_ids, const Tensor& positio
   const Tensor x = Tensor::empty({n, c}, DType::f32);  // the residual stream
   ops::embedding_forward(input_ids.contiguous().reshape({n}), weights_.embed_tokens, x);
   const Tensor attended = Tensor::empty({n, q_heads * d}, DType::f32);
-  const Tensor lse = Tensor::empty({batch, q_heads, time}, DType::f32);
   const Tensor activated = Tensor::empty({n, config_.intermediate_size}, DType::f32);
   // x += y W^T, the residual add done by the matmul.
   const auto add_projection = [&x](const Tensor& y, const Tensor& weight, const Tensor& bias) {
@@ -77,7 +78,8 @@ Tensor LlamaModel::forward_hidden(const Tensor& input_ids, const Tensor& positio
     if (bias.defined()) add_bias(x, bias);
   };
 
-  for (const LlamaLayerWeights& layer : weights_.layers) {
+  for (size_t l = 0; l < weights_.layers.size(); ++l) {
+    const LlamaLayerWeights& layer = weights_.layers[l];
     const Tensor h = rmsnorm(x, layer.input_norm, eps);
     Tensor q = linear(h, layer.q_proj, layer.q_bias);
     Tensor k = linear(h, layer.k_proj, layer.k_bias);
@@ -88,10 +90,11 @@ Tensor LlamaModel::forward_hidden(const Tensor& input_ids, const Tensor& positio
     }
     const Tensor q4 = q.reshape({batch, time, q_heads, d});
     const Tensor k4 = k.reshape({batch, time, kv_heads, d});
+    const Tensor v4 = v.reshape({batch, time, kv_heads, d});
     ops::rope_forward(q4, position_ids, rope_inv_freq_, q4);
     ops::rope_forward(k4, position_ids, rope_inv_freq_, k4);
-    ops::attention_forward(q4, k4, v.reshape({batch, time, kv_heads, d}), Tensor(), scale,
-                           attended.reshape({batch, time, q_heads, d}), lse);
+    attend(q4, k4, v4, static_cast<int64_t>(l), scale, cache,
+           attended.reshape({batch, time, q_heads, d}));
     add_projection(attended, layer.o_proj, layer.o_bias);
 
     const Tensor g = rmsnorm(x, layer.post_attention_norm, eps);
@@ -99,15 +102,12 @@ Tensor LlamaModel::forward_hidden(const Tensor& input_ids, const Tensor& positio
                         activated);
     add_projection(activated, layer.down_proj, Tensor());
   }
+  if (cache) cache->advance(time);
   return rmsnorm(x, weights_.norm, eps).reshape({batch, time, c});
 }
 
 Tensor LlamaModel::logits(const Tensor& hidden) const {
   return head_logits("LlamaModel", hidden, weights_.lm_head);
-}
-
-Tensor LlamaModel::forward(const Tensor& input_ids, const Tensor& positions) const {
-  return logits(forward_hidden(input_ids, positions));
 }
 
 }  // namespace retune::model

@@ -15,30 +15,28 @@
 #include <filesystem>
 
 #include "core/tensor.h"
+#include "model/causal_lm.h"
 #include "model/llama_weights.h"
 #include "model/model_config.h"
 
 namespace retune::model {
 
-class LlamaModel {
+class LlamaModel final : public CausalLm {
  public:
   // Reads `folder`/config.json and the safetensors weights; throws retune::Error naming the
   // file, field or tensor that is missing or wrong (and refuses a GPT-2 config).
   static LlamaModel load(const std::filesystem::path& folder);
   LlamaModel(ModelConfig config, LlamaWeights weights);
 
-  const ModelConfig& config() const { return config_; }
+  const ModelConfig& config() const override { return config_; }
   const LlamaWeights& weights() const { return weights_; }
   // f32 [R/2], the rotary frequencies (rope scaling applied).
   const Tensor& rope_inv_freq() const { return rope_inv_freq_; }
 
-  // input_ids: i32 [B, T], each in [0, V). positions: i32 [B, T], or undefined for 0..T-1 in
-  // every row. Returns the hidden states after the final norm, f32 [B, T, C] (new storage).
-  Tensor forward_hidden(const Tensor& input_ids, const Tensor& positions = Tensor()) const;
-  // hidden: f32 [B, T, C] -> logits f32 [B, T, V] (new storage).
-  Tensor logits(const Tensor& hidden) const;
-  // logits(forward_hidden(input_ids, positions)).
-  Tensor forward(const Tensor& input_ids, const Tensor& positions = Tensor()) const;
+  // As CausalLm's.
+  Tensor forward_hidden(const Tensor& input_ids, const Tensor& positions = Tensor(),
+                        KvCache* cache = nullptr) const override;
+  Tensor logits(const Tensor& hidden) const override;
 
  private:
   ModelConfig config_;
