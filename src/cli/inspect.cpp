@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -14,6 +13,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "io/file_contents.h"
 #include "io/safetensors_model.h"
 #include "model/model_config.h"
 
@@ -48,16 +48,6 @@ std::string rope_type_name(model::RopeType type) {
   fail("unknown rope type {}", static_cast<int>(type));
 }
 
-Json read_json(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("{}: cannot open", path.string());
-  try {
-    return Json::parse(in);
-  } catch (const Json::exception& error) {
-    fail("{}: invalid JSON: {}", path.string(), error.what());
-  }
-}
-
 // Whether a tokenizer.json component, or one nested in it (a Sequence), has this type.
 bool has_component(const Json& node, const std::string& type) {
   if (node.is_object()) {
@@ -78,7 +68,7 @@ bool has_component(const Json& node, const std::string& type) {
 std::string tokenizer_kind(const std::filesystem::path& folder) {
   const std::filesystem::path path = folder / "tokenizer.json";
   if (!std::filesystem::exists(path)) return "none";
-  const Json tokenizer = read_json(path);
+  const Json tokenizer = read_json_file(path);
   const Json model = tokenizer.value("model", Json::object());
   const std::string type =
       model.is_object() ? model.value("type", std::string("unknown")) : std::string("unknown");
@@ -96,7 +86,7 @@ bool has_chat_template(const std::filesystem::path& folder) {
   if (std::filesystem::exists(folder / "chat_template.jinja")) return true;
   const std::filesystem::path path = folder / "tokenizer_config.json";
   if (!std::filesystem::exists(path)) return false;
-  const Json config = read_json(path);
+  const Json config = read_json_file(path);
   const auto found = config.find("chat_template");
   return found != config.end() && !found->is_null();
 }

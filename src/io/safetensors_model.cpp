@@ -1,11 +1,10 @@
 #include "io/safetensors_model.h"
 
 #include <algorithm>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "core/error.h"
+#include "io/file_contents.h"
 
 namespace retune {
 
@@ -38,18 +37,6 @@ bool is_pytorch_file(const std::filesystem::path& file) {
   fail("{}: no {} or {} in the folder", folder.string(), kSingleFile, kIndexFile);
 }
 
-Json read_index(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  RETUNE_CHECK(in.good(), "{}: cannot open", path.string());
-  std::stringstream text;
-  text << in.rdbuf();
-  try {
-    return Json::parse(text.str());
-  } catch (const Json::exception& error) {
-    fail("{}: not valid JSON: {}", path.string(), error.what());
-  }
-}
-
 // A shard name must stay inside the folder: a plain file name.
 bool is_plain_file_name(const std::string& name) {
   return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos &&
@@ -70,7 +57,7 @@ SafetensorsModel SafetensorsModel::open(const std::filesystem::path& folder) {
     for (const std::string& name : model.shards_[0].names()) model.shard_of_.emplace(name, 0);
   } else {
     const std::string where = index_path.string();
-    const Json index = read_index(index_path);
+    const Json index = read_json_file(index_path);
     RETUNE_CHECK(index.is_object(), "{}: not a JSON object", where);
     if (index.contains("metadata")) {
       RETUNE_CHECK(index["metadata"].is_object(), "{}: \"metadata\" is not a JSON object", where);

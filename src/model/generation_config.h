@@ -40,9 +40,9 @@ struct GenerationConfig {
 };
 
 // Parses a generation_config.json document; `source` (the file's path) starts every error
-// message. A field of the wrong type, a max_new_tokens or max_length below 1, a token id outside
-// int32, or, when do_sample is true, a sampling field out of range (validate_sampling_options)
-// throws retune::Error naming the field.
+// message. A field of the wrong type, a max_new_tokens or max_length below 1, a top_k below 0, a
+// token id outside int32 or, when do_sample is true, a sampling field out of range
+// (validate_sampling_options) throws retune::Error naming the field.
 GenerationConfig parse_generation_config(const nlohmann::json& config, const std::string& source);
 
 // Reads and parses `folder`/generation_config.json; the defaults when the file does not exist.

@@ -1,11 +1,11 @@
 #include "model/model_config.h"
 
-#include <fstream>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include "core/error.h"
+#include "io/file_contents.h"
 
 namespace retune::model {
 namespace {
@@ -266,15 +266,7 @@ ModelConfig parse_model_config(const nlohmann::json& config, const std::string& 
 
 ModelConfig load_model_config(const std::filesystem::path& folder) {
   const std::filesystem::path path = folder / "config.json";
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("{}: cannot open (a model folder needs a config.json)", path.string());
-  json config;
-  try {
-    config = json::parse(in);
-  } catch (const json::parse_error& error) {
-    fail("{}: invalid JSON: {}", path.string(), error.what());
-  }
-  return parse_model_config(config, path.string());
+  return parse_model_config(read_json_file(path), path.string());
 }
 
 }  // namespace retune::model

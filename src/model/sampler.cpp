@@ -101,7 +101,8 @@ Sampler::Sampler(const SamplingOptions& options) : options_(options), rng_(optio
 
 int32_t Sampler::next(std::span<const float> logits) {
   RETUNE_CHECK(!logits.empty(), "sampler: the logits are empty");
-  const auto nan = std::find_if(logits.begin(), logits.end(), [](float x) { return std::isnan(x); });
+  const auto nan =
+      std::find_if(logits.begin(), logits.end(), [](float x) { return std::isnan(x); });
   if (nan != logits.end()) fail("sampler: logit {} is NaN", nan - logits.begin());
   if (!options_.do_sample) {
     return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());

@@ -130,7 +130,7 @@ TEST_F(SafetensorsModelIndexTest, RefusesMalformedIndexes) {
             index_ + ": no \"weight_map\" object");
   write_file(index_, "{");
   EXPECT_THAT(error_of([&] { SafetensorsModel::open(dir_.path()); }),
-              HasSubstr(index_ + ": not valid JSON"));
+              HasSubstr(index_ + ": invalid JSON"));
 }
 
 TEST(SafetensorsModel, ShardErrorsNameTheShard) {
