@@ -1,30 +1,17 @@
 #include "tokenizer/chat_template.h"
 
 #include <algorithm>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <utility>
 
 #include "core/error.h"
+#include "io/file_contents.h"
 #include "tokenizer/utf8.h"
 
 namespace retune {
 namespace {
 
 constexpr std::string_view kChoose = "choose one with --chat-template chatml|llama3";
-
-// Qwen2.5's ChatML template opens with this system message when the conversation has none.
-constexpr std::string_view kQwenDefaultSystem =
-    "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.";
-
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("{}: cannot open the file", path.string());
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
 
 // Whether Python's str.isspace holds for cp (what Jinja's trim strips).
 bool is_python_space(char32_t cp) {
@@ -69,17 +56,12 @@ std::optional<std::pair<std::string, std::string>> folder_template(
     const std::filesystem::path& folder) {
   std::filesystem::path jinja_path = folder / "chat_template.jinja";
   if (std::filesystem::exists(jinja_path)) {
-    return std::pair(read_text(jinja_path), jinja_path.string());
+    return std::pair(read_text_file(jinja_path), jinja_path.string());
   }
   std::filesystem::path config_path = folder / "tokenizer_config.json";
   if (!std::filesystem::exists(config_path)) return std::nullopt;
   std::string file = config_path.string();
-  nlohmann::json config;
-  try {
-    config = nlohmann::json::parse(read_text(config_path));
-  } catch (const nlohmann::json::exception& error) {
-    fail("{}: malformed JSON: {}", file, error.what());
-  }
+  const nlohmann::json config = read_json_file(config_path);
   auto it = config.find("chat_template");
   if (it == config.end() || it->is_null()) return std::nullopt;
   try {
@@ -87,6 +69,53 @@ std::optional<std::pair<std::string, std::string>> folder_template(
   } catch (const nlohmann::json::exception& error) {
     fail("{}: unexpected chat_template: {}", file, error.what());
   }
+}
+
+// The string literals in a Jinja template's expressions and statements ({{ }} and {% %}, not
+// the text between them), with the escapes \n, \t, \r, \', \" and \\ undone.
+std::vector<std::string> jinja_string_literals(std::string_view jinja) {
+  constexpr std::string_view kEscapes = "ntr'\"\\";
+  constexpr std::string_view kEscaped = "\n\t\r'\"\\";
+  std::vector<std::string> literals;
+  bool in_tag = false;
+  for (size_t pos = 0; pos < jinja.size(); ++pos) {
+    std::string_view two = jinja.substr(pos, 2);
+    if (!in_tag) {
+      in_tag = two == "{{" || two == "{%";
+      if (in_tag) ++pos;
+    } else if (two == "}}" || two == "%}") {
+      in_tag = false;
+      ++pos;
+    } else if (jinja[pos] == '\'' || jinja[pos] == '"') {
+      char quote = jinja[pos];
+      std::string& literal = literals.emplace_back();
+      for (++pos; pos < jinja.size() && jinja[pos] != quote; ++pos) {
+        if (jinja[pos] == '\\' && pos + 1 < jinja.size()) {
+          size_t escape = kEscapes.find(jinja[++pos]);
+          if (escape != std::string_view::npos) {
+            literal += kEscaped[escape];
+            continue;
+          }
+          literal += '\\';  // an unknown escape keeps its backslash, as in Python
+        }
+        literal += jinja[pos];
+      }
+    }
+  }
+  return literals;
+}
+
+// ChatML's default system message in a template: see recognise_chat_template.
+std::optional<std::string> chatml_default_system(std::string_view jinja) {
+  constexpr std::string_view kOpen = "<|im_start|>system\n";
+  for (const std::string& literal : jinja_string_literals(jinja)) {
+    size_t open = literal.find(kOpen);
+    if (open == std::string::npos) continue;
+    size_t begin = open + kOpen.size();
+    size_t end = literal.find("<|im_end|>", begin);
+    if (end != std::string::npos) return literal.substr(begin, end - begin);
+  }
+  return std::nullopt;
 }
 
 std::string render_llama3(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
@@ -104,22 +133,24 @@ std::string render_llama3(const std::vector<ChatMessage>& messages, bool add_gen
   return out;
 }
 
-std::string render_chatml(const std::vector<ChatMessage>& messages, bool add_generation_prompt) {
+std::string render_chatml(const std::vector<ChatMessage>& messages,
+                          const std::optional<std::string>& default_system,
+                          bool add_generation_prompt) {
   if (messages.empty()) fail("a ChatML conversation needs at least one message");
-  std::string out = "<|im_start|>system\n";
-  out += messages[0].role == "system" ? std::string_view(messages[0].content) : kQwenDefaultSystem;
-  out += "<|im_end|>\n";
+  std::string out;
+  if (default_system && messages[0].role != "system") {
+    out += "<|im_start|>system\n" + *default_system + "<|im_end|>\n";
+  }
   for (size_t i = 0; i < messages.size(); ++i) {
     const ChatMessage& message = messages[i];
-    if (message.role == "user" || message.role == "assistant" ||
-        (message.role == "system" && i > 0)) {
+    if (message.role == "system" || message.role == "user" || message.role == "assistant") {
       out += "<|im_start|>" + message.role + "\n" + message.content + "<|im_end|>\n";
     } else if (message.role == "tool") {
       // Consecutive tool results share one user turn.
       if (i == 0 || messages[i - 1].role != "tool") out += "<|im_start|>user";
       out += "\n<tool_response>\n" + message.content + "\n</tool_response>";
       if (i + 1 == messages.size() || messages[i + 1].role != "tool") out += "<|im_end|>\n";
-    } else if (message.role != "system") {
+    } else {
       fail("ChatML has no role {:?} (system, user, assistant, tool)", message.role);
     }
   }
@@ -129,19 +160,20 @@ std::string render_chatml(const std::vector<ChatMessage>& messages, bool add_gen
 
 }  // namespace
 
-std::optional<ChatTemplateKind> recognise_chat_template(std::string_view jinja) {
+std::optional<ChatTemplate> recognise_chat_template(std::string_view jinja) {
   auto uses = [&](std::string_view token) { return jinja.find(token) != std::string_view::npos; };
   bool chatml = uses("<|im_start|>") && uses("<|im_end|>");
   bool llama3 = uses("<|start_header_id|>") && uses("<|eot_id|>");
   if (chatml == llama3) return std::nullopt;
-  return chatml ? ChatTemplateKind::chatml : ChatTemplateKind::llama3;
+  if (llama3) return ChatTemplate{ChatTemplateKind::llama3, std::nullopt};
+  return ChatTemplate{ChatTemplateKind::chatml, chatml_default_system(jinja)};
 }
 
-ChatTemplateKind chat_template_kind(const std::filesystem::path& tokenizer_folder,
-                                    std::optional<std::string_view> flag) {
+ChatTemplate chat_template(const std::filesystem::path& tokenizer_folder,
+                           std::optional<std::string_view> flag) {
   if (flag) {
-    if (*flag == "chatml") return ChatTemplateKind::chatml;
-    if (*flag == "llama3") return ChatTemplateKind::llama3;
+    if (*flag == "chatml") return {ChatTemplateKind::chatml, std::nullopt};
+    if (*flag == "llama3") return {ChatTemplateKind::llama3, std::nullopt};
     fail("--chat-template {:?} is not a chat template; the choices are: chatml, llama3", *flag);
   }
   auto found = folder_template(tokenizer_folder);
@@ -151,17 +183,17 @@ ChatTemplateKind chat_template_kind(const std::filesystem::path& tokenizer_folde
         "tokenizer_config.json); {}",
         tokenizer_folder.string(), kChoose);
   }
-  auto kind = recognise_chat_template(found->first);
-  if (!kind)
+  auto recognised = recognise_chat_template(found->first);
+  if (!recognised)
     fail("{}: the chat template is neither ChatML nor Llama 3; {}", found->second, kChoose);
-  return *kind;
+  return *recognised;
 }
 
-std::string render_chat(ChatTemplateKind kind, const std::vector<ChatMessage>& messages,
+std::string render_chat(const ChatTemplate& format, const std::vector<ChatMessage>& messages,
                         bool add_generation_prompt, std::string_view bos_token) {
-  switch (kind) {
+  switch (format.kind) {
     case ChatTemplateKind::chatml:
-      return render_chatml(messages, add_generation_prompt);
+      return render_chatml(messages, format.default_system, add_generation_prompt);
     case ChatTemplateKind::llama3:
       return render_llama3(messages, add_generation_prompt, bos_token);
   }

@@ -1,5 +1,6 @@
 #include "tokenizer/decoder.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -114,6 +115,13 @@ void Decoder::parse(const nlohmann::json& node, const std::string& file, std::ve
   } else {
     fail("{}: unsupported decoder type \"{}\"", file, type);
   }
+}
+
+bool Decoder::is_fallback_byte(const std::string& token) const {
+  const bool has_byte_fallback = std::any_of(steps_.begin(), steps_.end(), [](const Step& step) {
+    return step.kind == Kind::byte_fallback;
+  });
+  return has_byte_fallback && byte_token(token).has_value();
 }
 
 std::string Decoder::decode(std::vector<std::string> tokens) const {

@@ -17,6 +17,10 @@ class Decoder {
 
   std::string decode(std::vector<std::string> tokens) const;
 
+  // True for a "<0xXX>" token when a ByteFallback step decodes it: its text depends on the byte
+  // tokens next to it (a run that is not valid UTF-8 becomes one U+FFFD per byte).
+  bool is_fallback_byte(const std::string& token) const;
+
  private:
   enum class Kind { byte_level, replace, byte_fallback, fuse, strip };
   struct Step {

@@ -1,26 +1,13 @@
 #include "tokenizer/tokenizer.h"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "core/error.h"
+#include "io/file_contents.h"
 #include "tokenizer/utf8.h"
 
 namespace retune {
 namespace {
-
-nlohmann::json read_json(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("{}: cannot open the file", path.string());
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  try {
-    return nlohmann::json::parse(bytes.str());
-  } catch (const nlohmann::json::exception& error) {
-    fail("{}: malformed JSON: {}", path.string(), error.what());
-  }
-}
 
 // tokenizer_config.json names a token as a string, as {"content": ...}, or null.
 std::optional<std::string> config_token(const nlohmann::json& config, const char* key) {
@@ -45,7 +32,7 @@ Tokenizer::Tokenizer(tokenizer::AddedTokens added, tokenizer::Normalizer normali
 Tokenizer Tokenizer::load(const std::filesystem::path& folder) {
   std::filesystem::path path = folder / "tokenizer.json";
   std::string file = path.string();
-  nlohmann::json json = read_json(path);
+  nlohmann::json json = read_json_file(path);
   std::optional<Tokenizer> loaded;
   try {
     auto normalizer =
@@ -66,7 +53,7 @@ Tokenizer Tokenizer::load(const std::filesystem::path& folder) {
   std::filesystem::path config_path = folder / "tokenizer_config.json";
   if (std::filesystem::exists(config_path)) {
     std::string config_file = config_path.string();
-    nlohmann::json config = read_json(config_path);
+    nlohmann::json config = read_json_file(config_path);
     try {
       auto resolve = [&](const char* key) -> std::optional<int32_t> {
         auto token = config_token(config, key);
@@ -106,6 +93,11 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special_t
     for (const std::string& word : words_) model_.encode_word(word, ids);
   }
   return add_special_tokens ? post_processor_.apply(ids) : ids;
+}
+
+bool Tokenizer::is_fallback_byte(int32_t id) const {
+  const std::string* token = added_.find(id) ? nullptr : model_.id_to_token(id);
+  return token && decoder_.is_fallback_byte(*token);
 }
 
 std::string Tokenizer::decode(const std::vector<int32_t>& ids, bool skip_special_tokens) const {

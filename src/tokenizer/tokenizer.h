@@ -43,6 +43,10 @@ class Tokenizer {
   // Error for an id the tokenizer does not have.
   std::string decode(const std::vector<int32_t>& ids, bool skip_special_tokens) const;
 
+  // True for a byte token ("<0x41>") that the decoder's ByteFallback joins with its neighbours:
+  // the text of a sequence ending in one may still change when more byte tokens follow.
+  bool is_fallback_byte(int32_t id) const;
+
   // The id of a token (added or in the vocabulary), if there is one.
   std::optional<int32_t> token_to_id(std::string_view token) const;
   // tokenizer_config.json's bos_token / eos_token, when set.

@@ -21,28 +21,37 @@ std::filesystem::path fixture(const std::string& name) {
   return std::filesystem::path(RETUNE_FIXTURES_DIR) / "hf" / "tokenizers" / name;
 }
 
-class TokenizerFixture : public testing::TestWithParam<std::string> {};
-
-TEST_P(TokenizerFixture, MatchesEveryReferenceCase) {
-  Tokenizer tokenizer = Tokenizer::load(fixture(GetParam()));
-  auto reference = nlohmann::json::parse(read_file(fixture(GetParam()) / "reference.json"));
+// Every case of a reference file made by make_hf_fixtures.py: ids with and without special
+// tokens, decoding with and without them, and rendered chats encoded as apply_chat_template.
+void expect_matches_reference(const std::filesystem::path& folder, const std::string& file) {
+  Tokenizer tokenizer = Tokenizer::load(folder);
+  auto reference = nlohmann::json::parse(read_file(folder / file));
   ASSERT_FALSE(reference.at("cases").empty());
   for (const auto& test_case : reference.at("cases")) {
     auto text = test_case.at("text").get<std::string>();
     SCOPED_TRACE("text: " + text);
     auto ids = test_case.at("ids").get<std::vector<int32_t>>();
     EXPECT_EQ(tokenizer.encode(text, false), ids);
-    EXPECT_EQ(tokenizer.encode(text, true),
-              test_case.at("ids_with_special").get<std::vector<int32_t>>());
+    auto ids_with_special = test_case.at("ids_with_special").get<std::vector<int32_t>>();
+    EXPECT_EQ(tokenizer.encode(text, true), ids_with_special);
     EXPECT_EQ(tokenizer.decode(ids, false), test_case.at("decoded").get<std::string>());
     EXPECT_EQ(tokenizer.decode(ids, true), test_case.at("decoded_skip_special").get<std::string>());
+    if (test_case.contains("decoded_with_special")) {
+      EXPECT_EQ(tokenizer.decode(ids_with_special, false),
+                test_case.at("decoded_with_special").get<std::string>());
+    }
   }
-  // Rendered chat templates (Llama 3, Qwen2) encoded as apply_chat_template does.
   for (const auto& chat : reference.value("chat", nlohmann::json::array())) {
     auto rendered = chat.at("rendered").get<std::string>();
     SCOPED_TRACE("chat: " + rendered);
     EXPECT_EQ(tokenizer.encode(rendered, false), chat.at("ids").get<std::vector<int32_t>>());
   }
+}
+
+class TokenizerFixture : public testing::TestWithParam<std::string> {};
+
+TEST_P(TokenizerFixture, MatchesEveryReferenceCase) {
+  expect_matches_reference(fixture(GetParam()), "reference.json");
 }
 
 INSTANTIATE_TEST_SUITE_P(TokenizerHf, TokenizerFixture,
@@ -51,6 +60,18 @@ INSTANTIATE_TEST_SUITE_P(TokenizerHf, TokenizerFixture,
                          [](const testing::TestParamInfo<std::string>& name) {
                            return name.param;
                          });
+
+// The 320-token tokenizers of the fixture models (tools/fixtures: --model-tokenizers-only).
+class ModelTokenizerFixture : public testing::TestWithParam<std::string> {};
+
+TEST_P(ModelTokenizerFixture, MatchesEveryReferenceCase) {
+  expect_matches_reference(std::filesystem::path(RETUNE_FIXTURES_DIR) / "hf" / "models" / GetParam(),
+                           "tokenizer_reference.json");
+}
+
+INSTANTIATE_TEST_SUITE_P(TokenizerHf, ModelTokenizerFixture,
+                         testing::Values("llama_gqa_untied", "llama_tied", "llama_bf16", "qwen2",
+                                         "qwen3", "gpt2"));
 
 TEST(Tokenizer, ReadsBosAndEosFromTheConfig) {
   Tokenizer tokenizer = Tokenizer::load(fixture("sentencepiece_bpe"));
@@ -68,7 +89,7 @@ TEST(Tokenizer, RefusesAMissingFile) {
 TEST(Tokenizer, RefusesMalformedJson) {
   TempDir dir;
   write_file(dir / "tokenizer.json", "{\"model\": ");
-  EXPECT_NE(error_of([&] { Tokenizer::load(dir.path()); }).find("tokenizer.json: malformed JSON"),
+  EXPECT_NE(error_of([&] { Tokenizer::load(dir.path()); }).find("tokenizer.json: invalid JSON"),
             std::string::npos);
 }
 
