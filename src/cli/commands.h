@@ -23,4 +23,10 @@ Command add_inspect_command(CLI::App& app);
 // `retune tokenize`: prints the token ids of a text (tokenize.cpp).
 Command add_tokenize_command(CLI::App& app);
 
+// `retune forward`: writes a model's logits for one sequence (forward.cpp).
+Command add_forward_command(CLI::App& app);
+
+// `retune generate`: continues a prompt, streaming text (generate.cpp).
+Command add_generate_command(CLI::App& app);
+
 }  // namespace retune::cli

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "cli/commands.h"
+#include "cli/threads_option.h"
 #include "core/threads.h"
 #include "core/version.h"
 #include "ops/check/op_check.h"
@@ -22,7 +23,7 @@ struct SelfcheckOptions {
 };
 
 int run_selfcheck(const SelfcheckOptions& options) {
-  if (options.threads) set_num_threads(*options.threads);
+  use_threads(options.threads);
   fmt::print("retune {} selfcheck, {} threads, {}\n", version(), num_threads(), blas_config());
   if (!blas_uses_openmp()) {
     fmt::print("FAIL the OpenBLAS loaded is not the OpenMP build: its threads will fight ours\n");
@@ -69,8 +70,7 @@ Command add_selfcheck_command(CLI::App& app) {
   auto options = std::make_shared<SelfcheckOptions>();
   CLI::App* command = app.add_subcommand(
       "selfcheck", "check every op against its reference and finite differences");
-  command->add_option("--threads", options->threads,
-                      "threads to compute with (default: every core)");
+  add_threads_option(command, options->threads);
   command->add_flag("--verbose", options->verbose, "print every check");
   return {command, [options] { return run_selfcheck(*options); }};
 }

@@ -4,18 +4,13 @@
 // post-processor's special tokens are added unless --no-special.
 #include <fmt/format.h>
 
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
 #include "cli/commands.h"
-#include "core/error.h"
+#include "io/file_contents.h"
 #include "tokenizer/tokenizer.h"
 
 namespace retune::cli {
@@ -28,16 +23,6 @@ struct TokenizeOptions {
   std::optional<std::string> file;
   bool no_special = false;
 };
-
-// The whole file's bytes; throws an Error naming the file when it cannot be read.
-std::string read_text_file(const std::filesystem::path& path) {
-  if (std::filesystem::is_directory(path)) fail("{}: is a folder, not a text file", path.string());
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("{}: cannot open: {}", path.string(), std::strerror(errno));
-  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  if (in.bad()) fail("{}: cannot read", path.string());
-  return text;
-}
 
 int run_tokenize(const TokenizeOptions& options) {
   const std::string text = options.file ? read_text_file(*options.file) : options.text;

@@ -43,8 +43,8 @@ void attend(const Tensor& q, const Tensor& k, const Tensor& v, int64_t layer, fl
     return;
   }
   cache->store(layer, k, v);
-  ops::attention_cached_forward(q, cache->keys(layer), cache->values(layer), cache->length(),
-                                scale, out);
+  ops::attention_cached_forward(q, cache->keys(layer), cache->values(layer), cache->length(), scale,
+                                out);
 }
 
 Tensor head_logits(const char* model, const Tensor& hidden, const Tensor& lm_head) {

@@ -56,8 +56,7 @@ GenerationResult generate(const CausalLm& model, const std::vector<int32_t>& pro
     const Tensor hidden = model.forward_hidden(input, Tensor(), &cache);
     const int64_t last = hidden.size(1) - 1;
     const Tensor logits = model.logits(hidden.slice(1, last, last + 1));
-    const int32_t token =
-        sampler.next({logits.data<float>(), static_cast<size_t>(logits.numel())});
+    const int32_t token = sampler.next({logits.data<float>(), static_cast<size_t>(logits.numel())});
     result.ids.push_back(token);
     (result.ids.size() == 1 ? result.prefill_seconds : result.decode_seconds) +=
         seconds_since(start);

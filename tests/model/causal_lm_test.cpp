@@ -35,8 +35,8 @@ TEST_P(CausalLmFixture, CachedDecodingEqualsTheFullForward) {
   const Tensor full = model->forward(ids);
   KvCache cache(model->config(), 2, time + 3);
   const int64_t prompt = 5;
-  const Tensor prefill = model->logits(model->forward_hidden(ids.slice(1, 0, prompt).contiguous(),
-                                                              Tensor(), &cache));
+  const Tensor prefill =
+      model->logits(model->forward_hidden(ids.slice(1, 0, prompt).contiguous(), Tensor(), &cache));
   EXPECT_EQ(cache.length(), prompt);
   std::vector<Tensor> steps = {prefill};
   for (int64_t t = prompt; t < time; ++t) {
@@ -82,8 +82,9 @@ TEST(CausalLm, Gpt2CachedPositionsStopAtTheTable) {
   const std::unique_ptr<CausalLm> model = load_causal_lm(hf_model_fixture("gpt2"));
   KvCache cache(model->config(), 1, 200);
   model->forward_hidden(Tensor::zeros({1, 128}, DType::i32), Tensor(), &cache);
-  EXPECT_THAT(error_of([&] { model->forward_hidden(Tensor::zeros({1, 1}, DType::i32), Tensor(),
-                                                   &cache); }),
+  EXPECT_THAT(error_of([&] {
+                model->forward_hidden(Tensor::zeros({1, 1}, DType::i32), Tensor(), &cache);
+              }),
               HasSubstr("position 128 (batch row 0, token 0) is outside [0, 128)"));
 }
 

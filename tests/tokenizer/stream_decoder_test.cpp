@@ -54,7 +54,8 @@ TEST_P(StreamDecoderFixture, PiecesAddUpToTheDecodedText) {
     const std::vector<std::string> pieces = stream(decoder, ids);
     EXPECT_EQ(joined(pieces), whole);
     if (whole.find("\xEF\xBF\xBD") != std::string::npos) continue;
-    for (const std::string& piece : pieces) EXPECT_EQ(piece.find("\xEF\xBF\xBD"), std::string::npos);
+    for (const std::string& piece : pieces)
+      EXPECT_EQ(piece.find("\xEF\xBF\xBD"), std::string::npos);
   }
 }
 

@@ -65,8 +65,9 @@ INSTANTIATE_TEST_SUITE_P(TokenizerHf, TokenizerFixture,
 class ModelTokenizerFixture : public testing::TestWithParam<std::string> {};
 
 TEST_P(ModelTokenizerFixture, MatchesEveryReferenceCase) {
-  expect_matches_reference(std::filesystem::path(RETUNE_FIXTURES_DIR) / "hf" / "models" / GetParam(),
-                           "tokenizer_reference.json");
+  expect_matches_reference(
+      std::filesystem::path(RETUNE_FIXTURES_DIR) / "hf" / "models" / GetParam(),
+      "tokenizer_reference.json");
 }
 
 INSTANTIATE_TEST_SUITE_P(TokenizerHf, ModelTokenizerFixture,

@@ -105,8 +105,8 @@ OpSpec attention_spec(const AttentionCase& c) {
 }
 
 // attention_cached_forward: T new tokens after `past` cached ones in a cache of S rows.
-OpSpec cached_attention_spec(int64_t B, int64_t T, int64_t Hq, int64_t Hkv, int64_t D,
-                             int64_t past, int64_t S) {
+OpSpec cached_attention_spec(int64_t B, int64_t T, int64_t Hq, int64_t Hkv, int64_t D, int64_t past,
+                             int64_t S) {
   const Shape q_shape{B, T, Hq, D};
   const reference::AttentionSizes sizes{B, T, Hq, Hkv, D};
   const float scale = 1.0f / std::sqrt(static_cast<float>(D));
@@ -120,10 +120,9 @@ OpSpec cached_attention_spec(int64_t B, int64_t T, int64_t Hq, int64_t Hkv, int6
   spec.loss_outputs = {"out"};
   spec.reference_forward = [=](const HostArrays& in) {
     HostArray out = host_zeros(q_shape);
-    reference::attention_cached_forward<double>(in.at("q").values.data(),
-                                                in.at("k_cache").values.data(),
-                                                in.at("v_cache").values.data(), scale, past, S,
-                                                out.values.data(), sizes);
+    reference::attention_cached_forward<double>(
+        in.at("q").values.data(), in.at("k_cache").values.data(), in.at("v_cache").values.data(),
+        scale, past, S, out.values.data(), sizes);
     return HostArrays{{"out", out}};
   };
   spec.forward = [=](const Tensors& in) {

@@ -29,8 +29,8 @@ struct AttentionInputs {
 void attention_forward(const AttentionInputs& in, float* out, float* lse);
 
 // dq [B, T, Hq, D], dk and dv [B, T, Hkv, D], overwritten; a null one is skipped. Parallel over
-// (b, kv head), for past = 0 and S = T only: the query heads of a group and their tiles run in order on one thread, which
-// alone accumulates that kv head's dk and dv.
+// (b, kv head), for past = 0 and S = T only: the query heads of a group and their tiles run in
+// order on one thread, which alone accumulates that kv head's dk and dv.
 void attention_backward(const AttentionInputs& in, const float* dout, const float* out,
                         const float* lse, float* dq, float* dk, float* dv);
 

@@ -97,7 +97,8 @@ void attention_cached_forward(const T* q, const T* k, const T* v, T scale, int64
         for (int64_t j = 0; j < keys; ++j) sum += p[j] = std::exp(p[j] - max);
         for (int64_t d = 0; d < s.head_dim; ++d) {
           T weighted = 0;
-          for (int64_t j = 0; j < keys; ++j) weighted += p[j] * v[cache.at(s.kv_heads, b, j, g) + d];
+          for (int64_t j = 0; j < keys; ++j)
+            weighted += p[j] * v[cache.at(s.kv_heads, b, j, g) + d];
           out[s.at(s.q_heads, b, i, h) + d] = weighted / sum;
         }
       }
