@@ -99,7 +99,8 @@ GenerationConfig parse_generation_config(const nlohmann::json& config, const std
 }
 
 GenerationConfig load_generation_config(const std::filesystem::path& folder) {
-  const std::filesystem::path path = folder / "generation_config.json";
+  std::filesystem::path path = folder / "generation_config.json";
+  if (!std::filesystem::exists(path)) path = folder / "config.json";
   if (!std::filesystem::exists(path)) return {};
   return parse_generation_config(read_json_file(path), path.string());
 }

@@ -6,8 +6,10 @@
 // GenerationConfig._get_default_generation_params(): do_sample false, temperature 1, top_k 50,
 // top_p 1, max_length 20 (prompt included); min_p stays unset (off). These are the values 4.x's
 // constructor used, so both versions decode alike; note that top_k 50 applies whenever
-// do_sample is true and the file names no top_k. A folder without the file gets these defaults
-// and no token ids (transformers then takes them from config.json).
+// do_sample is true and the file names no top_k. A folder without the file reads the same fields
+// from its config.json instead, as transformers' GenerationConfig.from_model_config does (the
+// token ids, and the sampling fields that 4.x-era configs still carry); a folder with neither
+// file gets the defaults and no token ids.
 //
 // Only the fields below are read; the rest are ignored, including ones that change what
 // transformers generates, such as repetition_penalty (Qwen2.5-Instruct sets 1.05).
@@ -45,7 +47,7 @@ struct GenerationConfig {
 // (validate_sampling_options) throws retune::Error naming the field.
 GenerationConfig parse_generation_config(const nlohmann::json& config, const std::string& source);
 
-// Reads and parses `folder`/generation_config.json; the defaults when the file does not exist.
+// Reads and parses `folder`/generation_config.json, else `folder`/config.json, else the defaults.
 GenerationConfig load_generation_config(const std::filesystem::path& folder);
 
 // The sampler's options for `config` (seed 0).

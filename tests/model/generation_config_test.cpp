@@ -39,6 +39,19 @@ void expect_default_sampling(const GenerationConfig& config) {
   EXPECT_EQ(config.max_length, 20);
 }
 
+// Without generation_config.json the token ids come from config.json, as transformers'
+// GenerationConfig.from_model_config takes them.
+TEST(GenerationConfig, FallsBackToConfigJson) {
+  const TempDir dir;
+  write_file(dir / "config.json",
+             R"({"architectures": ["GPT2LMHeadModel"], "bos_token_id": 50256, "eos_token_id": 50256,
+                 "n_embd": 768})");
+  const GenerationConfig config = load_generation_config(dir.path());
+  expect_default_sampling(config);
+  EXPECT_EQ(config.eos_token_ids, std::vector<int32_t>{50256});
+  EXPECT_EQ(config.bos_token_id, 50256);
+}
+
 TEST(GenerationConfig, DefaultsWithoutTheFile) {
   const TempDir dir;
   const GenerationConfig config = load_generation_config(dir.path());
