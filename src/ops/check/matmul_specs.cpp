@@ -82,6 +82,10 @@ std::vector<OpSpec> matmul_specs() {
       specs.push_back(matmul_spec({2, 2, 4, 3, 5, ta, tb}));  // batched
       specs.push_back(matmul_spec({3, 0, 2, 5, 3, ta, tb}));  // shared b (a linear layer)
       specs.push_back(matmul_spec({0, 3, 5, 2, 3, ta, tb}));  // shared a
+      // A row or a column: matrix-vector products (sgemv), forward and backward.
+      specs.push_back(matmul_spec({0, 0, 1, 6, 4, ta, tb}));
+      specs.push_back(matmul_spec({0, 0, 6, 1, 4, ta, tb}));
+      specs.push_back(matmul_spec({3, 0, 1, 5, 3, ta, tb}));
     }
   }
   specs.push_back(matmul_spec({0, 0, 1, 1, 1, false, false}));  // one element
