@@ -90,7 +90,7 @@ void cross_entropy_head_backward(const Tensor& dloss, const Tensor& x, const Ten
 void cross_entropy_head_forward_backward(const Tensor& x, const Tensor& weight,
                                          const Tensor& labels, const Tensor& loss,
                                          const Tensor& lse, const Tensor& dx, const Tensor& dweight,
-                                         int64_t chunk) {
+                                         float dloss, int64_t chunk) {
   const char* op = "cross_entropy_head_forward_backward";
   const cpu::HeadProblem problem = check_problem(op, x, weight, labels, chunk);
   const Device device = x.device();
@@ -99,7 +99,8 @@ void cross_entropy_head_forward_backward(const Tensor& x, const Tensor& weight,
   float* dx_data = gradient_data(op, "dx", dx, {problem.N, problem.C}, x, weight);
   float* dweight_data = gradient_data(op, "dweight", dweight, weight.shape(), x, weight);
   check_disjoint(op, "dx", dx, "dweight", dweight);
-  *loss_data = cpu::cross_entropy_head_forward_backward(problem, lse_data, dx_data, dweight_data);
+  *loss_data =
+      cpu::cross_entropy_head_forward_backward(problem, dloss, lse_data, dx_data, dweight_data);
 }
 
 }  // namespace retune::ops

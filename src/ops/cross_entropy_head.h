@@ -44,14 +44,16 @@ void cross_entropy_head_backward(const Tensor& dloss, const Tensor& x, const Ten
                                  const Tensor& labels, const Tensor& lse, const Tensor& dx,
                                  const Tensor& dweight, int64_t chunk = kCrossEntropyHeadChunk);
 
-// The forward and the backward with dloss = 1 in one pass over the logits (training, where the
-// loss is the objective): each row block's logits for the whole vocabulary are made once, in a
-// bounded scratch buffer, instead of twice. Writes loss, lse and dx; adds to dweight (dx and
-// dweight may be undefined, as for the backward). Equal to cross_entropy_head then
-// cross_entropy_head_backward up to rounding.
+// The forward and the backward for a given dloss in one pass over the logits (training, where
+// the loss is the objective; dloss scales a micro-batch's share of a larger batch's mean): each
+// row block's logits for the whole vocabulary are made once, in a bounded scratch buffer,
+// instead of twice. Writes loss, lse and dx; adds to dweight (dx and dweight may be undefined,
+// as for the backward). Equal to cross_entropy_head then cross_entropy_head_backward up to
+// rounding.
 void cross_entropy_head_forward_backward(const Tensor& x, const Tensor& weight,
                                          const Tensor& labels, const Tensor& loss,
                                          const Tensor& lse, const Tensor& dx, const Tensor& dweight,
+                                         float dloss = 1.0f,
                                          int64_t chunk = kCrossEntropyHeadChunk);
 
 }  // namespace retune::ops

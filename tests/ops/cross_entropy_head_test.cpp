@@ -48,22 +48,22 @@ struct Results {
 };
 
 // dweight starts from `dweight_start` (a copy) or is undefined when that is.
-Results separate(const Head& h, int64_t chunk, const Tensor& dweight_start) {
+Results separate(const Head& h, int64_t chunk, const Tensor& dweight_start, float dloss = 1.0f) {
   Results r{Tensor::empty({1}, DType::f32), Tensor::empty({h.x.size(0)}, DType::f32),
             Tensor::empty(h.x.shape(), DType::f32),
             dweight_start.defined() ? dweight_start.clone() : Tensor()};
   cross_entropy_head_forward(h.x, h.weight, h.labels, r.loss, r.lse, chunk);
-  const Tensor one = Tensor::from_vector<float>({1}, DType::f32, std::vector<float>{1.0f});
-  cross_entropy_head_backward(one, h.x, h.weight, h.labels, r.lse, r.dx, r.dweight, chunk);
+  const Tensor dloss_tensor = Tensor::from_vector<float>({1}, DType::f32, std::vector{dloss});
+  cross_entropy_head_backward(dloss_tensor, h.x, h.weight, h.labels, r.lse, r.dx, r.dweight, chunk);
   return r;
 }
 
-Results fused(const Head& h, int64_t chunk, const Tensor& dweight_start) {
+Results fused(const Head& h, int64_t chunk, const Tensor& dweight_start, float dloss = 1.0f) {
   Results r{Tensor::empty({1}, DType::f32), Tensor::empty({h.x.size(0)}, DType::f32),
             Tensor::empty(h.x.shape(), DType::f32),
             dweight_start.defined() ? dweight_start.clone() : Tensor()};
   cross_entropy_head_forward_backward(h.x, h.weight, h.labels, r.loss, r.lse, r.dx, r.dweight,
-                                      chunk);
+                                      dloss, chunk);
   return r;
 }
 
@@ -177,7 +177,7 @@ TEST(CrossEntropyHead, UndefinedDxSkipsIt) {
   const Tensor fused_dweight = zeros.clone();
   const Tensor loss = Tensor::empty({1}, DType::f32), lse = Tensor::empty({9}, DType::f32);
   cross_entropy_head_forward_backward(h.x, h.weight, h.labels, loss, lse, Tensor(), fused_dweight,
-                                      7);
+                                      1.0f, 7);
   expect_near(fused_dweight, with.dweight, 1e-6, "fused dweight");
   expect_near(loss, with.loss, 1e-6, "loss");
 }
@@ -186,8 +186,9 @@ TEST(CrossEntropyHead, FusedEqualsForwardThenBackward) {
   for (const int64_t chunk : {int64_t{7}, int64_t{64}, kCrossEntropyHeadChunk}) {
     const Head h = random_head(13, 24, 300, 7);
     const Tensor start = uniform_tensor({300, 24}, 8);  // dweight accumulates onto this
-    const Results want = separate(h, chunk, start);
-    const Results got = fused(h, chunk, start);
+    const float dloss = chunk == 64 ? 0.25f : 1.0f;     // a micro-batch's share of the mean
+    const Results want = separate(h, chunk, start, dloss);
+    const Results got = fused(h, chunk, start, dloss);
     expect_near(got.loss, want.loss, 1e-6, "loss");
     expect_near(got.lse, want.lse, 1e-6, "lse");
     expect_near(got.dx, want.dx, 1e-6, "dx");

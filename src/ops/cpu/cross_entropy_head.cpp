@@ -175,14 +175,14 @@ void cross_entropy_head_backward(const HeadProblem& p, float dloss, const float*
   if (dx) scatter_labelled(rows, dx_rows, p.C, dx);
 }
 
-float cross_entropy_head_forward_backward(const HeadProblem& p, float* lse, float* dx,
+float cross_entropy_head_forward_backward(const HeadProblem& p, float dloss, float* lse, float* dx,
                                           float* dweight) {
   std::fill(lse, lse + p.N, 0.0f);
   if (dx) std::fill(dx, dx + p.N * p.C, 0.0f);
   const LabelledRows rows = gather_labelled(p);
   const int64_t n = rows.count();
   if (n == 0) return 0.0f;
-  const float scale = 1.0f / static_cast<float>(n);
+  const float scale = dloss / static_cast<float>(n);
   const int64_t chunk = std::min(p.chunk, p.V);
   const int64_t block = row_block(n, p.V);  // a block holds its rows' logits for every class
   std::vector<double> row_loss(static_cast<size_t>(n));

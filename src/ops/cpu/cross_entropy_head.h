@@ -35,9 +35,9 @@ float cross_entropy_head_forward(const HeadProblem& problem, float* lse);
 void cross_entropy_head_backward(const HeadProblem& problem, float dloss, const float* lse,
                                  float* dx, float* dweight);
 
-// Both with dloss = 1, each logit made once: writes lse and dx, adds to dweight (skipped when
+// Both for a given dloss, each logit made once: writes lse and dx, adds to dweight (skipped when
 // null), returns the loss.
-float cross_entropy_head_forward_backward(const HeadProblem& problem, float* lse, float* dx,
-                                          float* dweight);
+float cross_entropy_head_forward_backward(const HeadProblem& problem, float dloss, float* lse,
+                                          float* dx, float* dweight);
 
 }  // namespace retune::ops::cpu
