@@ -110,4 +110,18 @@ Tensor LlamaModel::logits(const Tensor& hidden) const {
   return head_logits("LlamaModel", hidden, weights_.lm_head);
 }
 
+void LlamaModel::set_adapter(int64_t layer, LlamaLinear linear,
+                             std::shared_ptr<LinearAdapter> adapter) {
+  RETUNE_CHECK(layer >= 0 && layer < config_.num_hidden_layers,
+               "LlamaModel::set_adapter: layer {} is outside [0, {})", layer,
+               config_.num_hidden_layers);
+  adapters_.resize(static_cast<size_t>(config_.num_hidden_layers));
+  adapters_[static_cast<size_t>(layer)][static_cast<size_t>(linear)] = std::move(adapter);
+}
+
+LinearAdapter* LlamaModel::adapter(int64_t layer, LlamaLinear linear) const {
+  const auto at = static_cast<size_t>(layer);
+  return at < adapters_.size() ? adapters_[at][static_cast<size_t>(linear)].get() : nullptr;
+}
+
 }  // namespace retune::model

@@ -12,10 +12,15 @@
 // copies); forward calls allocate their own activations and never change the model.
 #pragma once
 
+#include <array>
 #include <filesystem>
+#include <memory>
+#include <vector>
 
 #include "core/tensor.h"
 #include "model/causal_lm.h"
+#include "model/linear_adapter.h"
+#include "model/llama_linear.h"
 #include "model/llama_weights.h"
 #include "model/model_config.h"
 
@@ -30,6 +35,13 @@ class LlamaModel final : public CausalLm {
 
   const ModelConfig& config() const override { return config_; }
   const LlamaWeights& weights() const { return weights_; }
+  // For a trainer that makes weights trainable (replacing them by owned f32 copies).
+  LlamaWeights& mutable_weights() { return weights_; }
+
+  // The adapter on a linear layer (null: none), applied by every forward; shared with the
+  // trainer that trains it.
+  void set_adapter(int64_t layer, LlamaLinear linear, std::shared_ptr<LinearAdapter> adapter);
+  LinearAdapter* adapter(int64_t layer, LlamaLinear linear) const;
   // f32 [R/2], the rotary frequencies (rope scaling applied).
   const Tensor& rope_inv_freq() const { return rope_inv_freq_; }
 
@@ -42,6 +54,7 @@ class LlamaModel final : public CausalLm {
   ModelConfig config_;
   LlamaWeights weights_;
   Tensor rope_inv_freq_;
+  std::vector<std::array<std::shared_ptr<LinearAdapter>, kLlamaLinears.size()>> adapters_;
 };
 
 }  // namespace retune::model

@@ -1,0 +1,34 @@
+// LinearAdapter: a trainable change attached to one frozen linear layer of a model (LoRA, DoRA,
+// and relatives, implemented under adapters/). The model computes the base product and hands it
+// to the adapter before adding the bias:
+//
+//   x: [N, I] f32, the linear's input;  z: [N, O] f32 = x W^T, the base product (no bias)
+//   LoRA:  z <- z + s * (dropout(x) A^T) B^T
+//   DoRA:  z <- (m / n) * (z + s * (dropout(x) A^T) B^T)    n = ||W + s B A|| per row, detached
+//
+// The model's inference forward calls apply(); its training forward calls forward() and, after
+// the loss, backward() once for that forward, in the reverse order of the layers. An adapter
+// keeps what its backward needs from the last forward() (one micro-batch at a time).
+#pragma once
+
+#include "core/tensor.h"
+
+namespace retune::model {
+
+class LinearAdapter {
+ public:
+  virtual ~LinearAdapter() = default;
+
+  // Inference: z <- adapted z, in place; no dropout, nothing kept.
+  virtual void apply(const Tensor& x, const Tensor& z) const = 0;
+  // Training: as apply() with dropout active; keeps what backward() needs.
+  virtual void forward(const Tensor& x, const Tensor& z) = 0;
+  // Given dz = dL/d(adapted z) [N, O] for the last forward(): adds to the adapter's parameter
+  // gradients, writes its own path's gradient of x into dx [N, I] (overwriting it; skipped when
+  // dx is undefined), and returns the gradient of the base product x W^T (dz itself for LoRA,
+  // (m / n) * dz for DoRA; it may share dz's memory). The model then adds the base path's
+  // gradient, returned dz times W, into dx.
+  virtual Tensor backward(const Tensor& dz, const Tensor& dx) = 0;
+};
+
+}  // namespace retune::model

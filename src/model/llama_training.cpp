@@ -1,0 +1,229 @@
+#include "model/llama_training.h"
+
+#include <cmath>
+#include <utility>
+#include <vector>
+
+#include "core/error.h"
+#include "model/forward_steps.h"
+#include "model/trainable_linear.h"
+#include "ops/attention.h"
+#include "ops/cross_entropy_head.h"
+#include "ops/embedding.h"
+#include "ops/rmsnorm.h"
+#include "ops/rope.h"
+#include "ops/swiglu.h"
+
+namespace retune::model {
+namespace {
+
+// What a layer's backward reads, kept by its forward. Shapes: N = B*T tokens, C hidden, F the
+// MLP width, Hq / Hkv heads of D dims.
+struct LayerActivations {
+  Tensor x;          // [N, C]   the layer's input (the residual stream)
+  Tensor rstd_in;    // [N]      input_layernorm's
+  Tensor h;          // [N, C]   input_layernorm's output: q/k/v's input
+  Tensor q_raw;      // [N*Hq, D] q before q_norm (Qwen3), else undefined
+  Tensor k_raw;      // [N*Hkv, D]
+  Tensor rstd_q;     // [N*Hq]
+  Tensor rstd_k;     // [N*Hkv]
+  Tensor q;          // [B, T, Hq, D] rotated
+  Tensor k;          // [B, T, Hkv, D] rotated
+  Tensor v;          // [B, T, Hkv, D]
+  Tensor attended;   // [N, Hq*D] attention's output: o_proj's input
+  Tensor lse;        // [B, Hq, T]
+  Tensor x_mid;      // [N, C]   after the attention's residual add
+  Tensor rstd_post;  // [N]
+  Tensor g;          // [N, C]   post_attention_layernorm's output: gate/up's input
+  Tensor gate;       // [N, F]
+  Tensor up;         // [N, F]
+  Tensor activated;  // [N, F]   swiglu's output: down_proj's input
+};
+
+// A new f32 tensor of `shape`.
+Tensor empty(const Shape& shape) {
+  return Tensor::empty(shape, DType::f32);
+}
+
+// to += from, elementwise; f32, same shape, contiguous.
+void add_into(const Tensor& to, const Tensor& from) {
+  float* out = to.mutable_data<float>();
+  const float* in = from.data<float>();
+  for (int64_t i = 0; i < to.numel(); ++i) out[i] += in[i];
+}
+
+// x += y, then returns x (the residual add of a block).
+const Tensor& add_residual(const Tensor& x, const Tensor& y) {
+  add_into(x, y);
+  return x;
+}
+
+// RMSNorm of x [R, W] with weight [W]: the output and rstd [R], new tensors.
+std::pair<Tensor, Tensor> rmsnorm(const Tensor& x, const Tensor& weight, double eps) {
+  Tensor out = empty(x.shape());
+  Tensor rstd = empty({x.size(0)});
+  ops::rmsnorm_forward(x, weight, out, rstd, static_cast<float>(eps));
+  return {std::move(out), std::move(rstd)};
+}
+
+// dx += the gradient of RMSNorm's input for dout (dweight += its weight's, when defined).
+void rmsnorm_backward_add(const Tensor& dout, const Tensor& x, const Tensor& weight,
+                          const Tensor& rstd, const Tensor& dx, const Tensor& dweight) {
+  const Tensor through = empty(x.shape());
+  ops::rmsnorm_backward(dout, x, weight, rstd, through, dweight);
+  add_into(dx, through);
+}
+
+}  // namespace
+
+LlamaTraining::LlamaTraining(const LlamaModel& model, LlamaWeights grads)
+    : model_(model), grads_(std::move(grads)) {
+  const ModelConfig& config = model.config();
+  RETUNE_CHECK(static_cast<int64_t>(grads_.layers.size()) == config.num_hidden_layers,
+               "LlamaTraining: gradients for {} layers, the model has {}", grads_.layers.size(),
+               config.num_hidden_layers);
+  // The lowest layer with a trained weight or adapter; the embedding counts as layer -1.
+  lowest_trained_layer_ = config.num_hidden_layers;
+  if (grads_.embed_tokens.defined()) lowest_trained_layer_ = -1;
+  for (int64_t l = config.num_hidden_layers - 1; l >= 0 && lowest_trained_layer_ >= 0; --l) {
+    const LlamaLayerWeights& layer = grads_.layers[static_cast<size_t>(l)];
+    bool trained = layer.input_norm.defined() || layer.post_attention_norm.defined() ||
+                   layer.q_norm.defined() || layer.k_norm.defined();
+    for (const LlamaLinear linear : kLlamaLinears) {
+      trained = trained || llama_linear_weight(layer, linear).defined() ||
+                llama_linear_bias(layer, linear).defined() || model.adapter(l, linear);
+    }
+    if (trained) lowest_trained_layer_ = l;
+  }
+}
+
+float LlamaTraining::step(const TokenBatch& batch, float dloss) {
+  const ModelConfig& config = model_.config();
+  const LlamaWeights& weights = model_.weights();
+  const Tensor positions = checked_positions("LlamaTraining", batch.input_ids, batch.positions, 0);
+  const int64_t B = batch.input_ids.size(0);
+  const int64_t T = batch.input_ids.size(1);
+  RETUNE_CHECK(batch.labels.dtype() == DType::i32 && batch.labels.shape() == (Shape{B, T}),
+               "LlamaTraining: labels must be i32 [{}, {}], got {}", B, T, batch.labels.describe());
+  const int64_t N = B * T;
+  const int64_t C = config.hidden_size;
+  const int64_t D = config.head_dim;
+  const int64_t Hq = config.num_attention_heads;
+  const int64_t Hkv = config.num_key_value_heads;
+  const double eps = config.rms_norm_eps;
+  const auto scale = static_cast<float>(std::pow(static_cast<double>(D), -0.5));
+  const Tensor doc_ids = batch.doc_ids.defined() ? batch.doc_ids.contiguous() : Tensor();
+  const auto layers = static_cast<size_t>(config.num_hidden_layers);
+
+  // The linear `linear` of layer l with its weights, adapter and wanted gradients.
+  const auto linear_of = [&](size_t l, LlamaLinear linear) {
+    return TrainableLinear{.weight = llama_linear_weight(weights.layers[l], linear),
+                           .bias = llama_linear_bias(weights.layers[l], linear),
+                           .adapter = model_.adapter(static_cast<int64_t>(l), linear),
+                           .weight_grad = llama_linear_weight(grads_.layers[l], linear),
+                           .bias_grad = llama_linear_bias(grads_.layers[l], linear)};
+  };
+
+  // Forward, keeping each layer's activations.
+  std::vector<LayerActivations> saved(layers);
+  Tensor x = empty({N, C});
+  ops::embedding_forward(batch.input_ids.contiguous().reshape({N}), weights.embed_tokens, x);
+  for (size_t l = 0; l < layers; ++l) {
+    const LlamaLayerWeights& w = weights.layers[l];
+    LayerActivations& a = saved[l];
+    a.x = x.clone();
+    std::tie(a.h, a.rstd_in) = rmsnorm(x, w.input_norm, eps);
+    Tensor q = linear_of(l, LlamaLinear::q_proj).forward(a.h);
+    Tensor k = linear_of(l, LlamaLinear::k_proj).forward(a.h);
+    a.v = linear_of(l, LlamaLinear::v_proj).forward(a.h).reshape({B, T, Hkv, D});
+    if (config.qk_norm) {
+      a.q_raw = q.reshape({N * Hq, D});
+      a.k_raw = k.reshape({N * Hkv, D});
+      std::tie(q, a.rstd_q) = rmsnorm(a.q_raw, w.q_norm, eps);
+      std::tie(k, a.rstd_k) = rmsnorm(a.k_raw, w.k_norm, eps);
+    }
+    a.q = q.reshape({B, T, Hq, D});
+    a.k = k.reshape({B, T, Hkv, D});
+    ops::rope_forward(a.q, positions, model_.rope_inv_freq(), a.q);
+    ops::rope_forward(a.k, positions, model_.rope_inv_freq(), a.k);
+    a.attended = empty({N, Hq * D});
+    a.lse = empty({B, Hq, T});
+    ops::attention_forward(a.q, a.k, a.v, doc_ids, scale, a.attended.reshape({B, T, Hq, D}), a.lse);
+    add_residual(x, linear_of(l, LlamaLinear::o_proj).forward(a.attended));
+    a.x_mid = x.clone();
+    std::tie(a.g, a.rstd_post) = rmsnorm(x, w.post_attention_norm, eps);
+    a.gate = linear_of(l, LlamaLinear::gate_proj).forward(a.g);
+    a.up = linear_of(l, LlamaLinear::up_proj).forward(a.g);
+    a.activated = empty(a.gate.shape());
+    ops::swiglu_forward(a.gate, a.up, a.activated);
+    add_residual(x, linear_of(l, LlamaLinear::down_proj).forward(a.activated));
+  }
+  const auto [final_hidden, rstd_final] = rmsnorm(x, weights.norm, eps);
+
+  // The head and the loss, with the gradient of the final hidden states.
+  const bool need_dx = lowest_trained_layer_ < config.num_hidden_layers || grads_.norm.defined();
+  Tensor dx = need_dx ? empty({N, C}) : Tensor();
+  const Tensor loss = empty({1});
+  const Tensor dhidden = need_dx ? empty({N, C}) : Tensor();
+  ops::cross_entropy_head_forward_backward(final_hidden, weights.lm_head,
+                                           batch.labels.contiguous().reshape({N}), loss, empty({N}),
+                                           dhidden, grads_.lm_head, dloss);
+  if (!need_dx) return *loss.data<float>();
+  ops::rmsnorm_backward(dhidden, x, weights.norm, rstd_final, dx, grads_.norm);
+
+  // Backward, layer by layer in reverse, down to the lowest layer that trains. dx is the
+  // gradient of the residual stream.
+  const auto lowest = static_cast<size_t>(std::max<int64_t>(lowest_trained_layer_, 0));
+  for (size_t l = layers; l-- > lowest;) {
+    const LlamaLayerWeights& w = weights.layers[l];
+    const LlamaLayerWeights& gw = grads_.layers[l];
+    const LayerActivations& a = saved[l];
+    const bool below = l > lowest || lowest_trained_layer_ < 0;  // dx of the input is needed
+
+    // MLP: x = x_mid + down(swiglu(gate(g), up(g))), g = rmsnorm(x_mid).
+    const Tensor dactivated = empty(a.activated.shape());
+    linear_of(l, LlamaLinear::down_proj).backward(a.activated, dx, dactivated, false);
+    const Tensor dgate = empty(a.gate.shape());
+    const Tensor dup = empty(a.up.shape());
+    ops::swiglu_backward(a.gate, a.up, dactivated, dgate, dup);
+    const Tensor dg = empty({N, C});
+    linear_of(l, LlamaLinear::gate_proj).backward(a.g, dgate, dg, false);
+    linear_of(l, LlamaLinear::up_proj).backward(a.g, dup, dg, true);
+    rmsnorm_backward_add(dg, a.x_mid, w.post_attention_norm, a.rstd_post, dx,
+                         gw.post_attention_norm);
+
+    // Attention: x_mid = x + o(attention(rope(q(h)), rope(k(h)), v(h))), h = rmsnorm(x).
+    const Tensor dattended = empty(a.attended.shape());
+    linear_of(l, LlamaLinear::o_proj).backward(a.attended, dx, dattended, false);
+    const Tensor dq = empty(a.q.shape());
+    const Tensor dk = empty(a.k.shape());
+    const Tensor dv = empty(a.v.shape());
+    ops::attention_backward(dattended.reshape({B, T, Hq, D}), a.q, a.k, a.v,
+                            a.attended.reshape({B, T, Hq, D}), a.lse, doc_ids, scale, {dq, dk, dv});
+    ops::rope_backward(dq, positions, model_.rope_inv_freq(), dq);
+    ops::rope_backward(dk, positions, model_.rope_inv_freq(), dk);
+    Tensor dq_raw = dq.reshape({N, Hq * D});
+    Tensor dk_raw = dk.reshape({N, Hkv * D});
+    if (config.qk_norm) {
+      dq_raw = empty({N, Hq * D});
+      dk_raw = empty({N, Hkv * D});
+      ops::rmsnorm_backward(dq.reshape({N * Hq, D}), a.q_raw, w.q_norm, a.rstd_q,
+                            dq_raw.reshape({N * Hq, D}), gw.q_norm);
+      ops::rmsnorm_backward(dk.reshape({N * Hkv, D}), a.k_raw, w.k_norm, a.rstd_k,
+                            dk_raw.reshape({N * Hkv, D}), gw.k_norm);
+    }
+    const Tensor dh = empty({N, C});
+    linear_of(l, LlamaLinear::q_proj).backward(a.h, dq_raw, dh, false);
+    linear_of(l, LlamaLinear::k_proj).backward(a.h, dk_raw, dh, true);
+    linear_of(l, LlamaLinear::v_proj).backward(a.h, dv.reshape({N, Hkv * D}), dh, true);
+    if (below || gw.input_norm.defined()) {
+      rmsnorm_backward_add(dh, a.x, w.input_norm, a.rstd_in, dx, gw.input_norm);
+    }
+  }
+  if (lowest_trained_layer_ < 0) {
+    ops::embedding_backward(batch.input_ids.contiguous().reshape({N}), dx, grads_.embed_tokens);
+  }
+  return *loss.data<float>();
+}
+
+}  // namespace retune::model

@@ -1,0 +1,45 @@
+// LlamaTraining: the training step of a Llama-family model (LlamaForCausalLM, Qwen2, Qwen3) on
+// one micro-batch — the forward that keeps what the backward reads, the fused output head and
+// cross-entropy, and the backward by hand, layer by layer in reverse (model/llama_model.h has
+// the layer's equations). Every gradient nobody trains is skipped: frozen weights get no weight
+// gradient, and the input gradient stops at the lowest layer anything below still needs.
+//
+// What trains is given by `grads`, a LlamaWeights whose defined tensors are f32 gradients of
+// the same shapes as the weights they belong to (undefined: frozen), and by the adapters
+// attached to the model (LlamaModel::set_adapter). The weights that train must be owned f32
+// tensors in the model (LlamaModel::mutable_weights) that the optimizer updates in place; with
+// tied embeddings, lm_head's gradient must be embed_tokens' gradient tensor itself.
+#pragma once
+
+#include "core/tensor.h"
+#include "model/llama_model.h"
+
+namespace retune::model {
+
+// A micro-batch of B rows of T tokens.
+struct TokenBatch {
+  Tensor input_ids;  // i32 [B, T]
+  Tensor labels;     // i32 [B, T]: the id each position must predict, or -100 (not scored)
+  Tensor doc_ids;    // i32 [B, T]: packed documents never attend to each other; undefined: one
+  Tensor positions;  // i32 [B, T]; undefined: 0 .. T-1 in every row
+};
+
+class LlamaTraining {
+ public:
+  // `model` must outlive this; `grads` as described above (gradients accumulate into them).
+  LlamaTraining(const LlamaModel& model, LlamaWeights grads);
+
+  // Forward and backward of one micro-batch: returns its mean loss over the scored tokens and
+  // adds dloss times the gradient of that mean to every trained gradient (dloss: this
+  // micro-batch's share when several make one step's mean, e.g. its scored tokens / all).
+  float step(const TokenBatch& batch, float dloss = 1.0f);
+
+  const LlamaWeights& grads() const { return grads_; }
+
+ private:
+  const LlamaModel& model_;
+  LlamaWeights grads_;
+  int64_t lowest_trained_layer_;  // no input gradient is needed below this layer
+};
+
+}  // namespace retune::model

@@ -1,0 +1,58 @@
+#include "model/trainable_linear.h"
+
+#include "model/forward_steps.h"
+#include "ops/matmul.h"
+
+namespace retune::model {
+namespace {
+
+// to += from, elementwise; both f32 of the same shape, contiguous.
+void add_into(const Tensor& to, const Tensor& from) {
+  float* out = to.mutable_data<float>();
+  const float* in = from.data<float>();
+  for (int64_t i = 0; i < to.numel(); ++i) out[i] += in[i];
+}
+
+// bias_grad[o] += sum over rows n of dy[n, o]; dy f32 [N, O] contiguous.
+void add_column_sums(const Tensor& dy, const Tensor& bias_grad) {
+  const int64_t rows = dy.size(0);
+  const int64_t width = dy.size(1);
+  const float* g = dy.data<float>();
+  float* out = bias_grad.mutable_data<float>();
+  for (int64_t n = 0; n < rows; ++n) {
+    for (int64_t o = 0; o < width; ++o) out[o] += g[n * width + o];
+  }
+}
+
+}  // namespace
+
+Tensor TrainableLinear::forward(const Tensor& x) const {
+  Tensor y = Tensor::empty({x.size(0), out_features()}, DType::f32);
+  ops::matmul_forward(x, weight, y, {.trans_b = !conv1d});
+  if (adapter) adapter->forward(x, y);
+  if (bias.defined()) add_bias(y, bias);
+  return y;
+}
+
+void TrainableLinear::backward(const Tensor& x, const Tensor& dy, const Tensor& dx,
+                               bool accumulate_dx) const {
+  if (bias_grad.defined()) add_column_sums(dy, bias_grad);
+  Tensor dz = dy;  // the gradient of the base product x op(W)
+  bool add_to_dx = accumulate_dx;
+  if (adapter) {
+    if (dx.defined() && accumulate_dx) {
+      const Tensor adapter_dx = Tensor::empty(dx.shape(), DType::f32);
+      dz = adapter->backward(dy, adapter_dx);
+      add_into(dx, adapter_dx);
+    } else {
+      dz = adapter->backward(dy, dx);
+    }
+    add_to_dx = true;
+  }
+  ops::matmul_backward(
+      dz, x, weight,
+      {.da = dx, .db = weight_grad, .accumulate_da = add_to_dx, .accumulate_db = true}, false,
+      !conv1d);
+}
+
+}  // namespace retune::model

@@ -1,0 +1,34 @@
+// One linear layer of a model in training: the frozen or trainable weight, its bias, the
+// adapter attached to it and the gradients that are wanted. Shared by the architectures'
+// training graphs.
+//
+//   forward:  y = x op(W) + adapter + b      x: [N, I], y: [N, O]
+//             op(W) = W^T for nn.Linear weights stored [O, I], W for GPT-2's Conv1D [I, O]
+//   backward: given dy [N, O]: dx [N, I] (written or added to), and, when they are defined,
+//             weight_grad += the weight's gradient, bias_grad += sum over rows of dy, and the
+//             adapter's own parameter gradients.
+#pragma once
+
+#include "core/tensor.h"
+#include "model/linear_adapter.h"
+
+namespace retune::model {
+
+struct TrainableLinear {
+  Tensor weight;                     // [O, I], or [I, O] when conv1d; any float dtype
+  Tensor bias;                       // [O] f32, or undefined
+  LinearAdapter* adapter = nullptr;  // not owned; null: none
+  Tensor weight_grad;                // f32, the weight's shape; undefined: frozen
+  Tensor bias_grad;                  // f32 [O]; undefined: frozen (or no bias)
+  bool conv1d = false;
+
+  int64_t out_features() const { return weight.size(conv1d ? 1 : 0); }
+
+  // y for the input x; the adapter keeps what its backward needs.
+  Tensor forward(const Tensor& x) const;
+  // The gradients for dy after forward(x). dx is overwritten, or added to when accumulate_dx;
+  // an undefined dx skips the input's gradient.
+  void backward(const Tensor& x, const Tensor& dy, const Tensor& dx, bool accumulate_dx) const;
+};
+
+}  // namespace retune::model
