@@ -43,7 +43,9 @@ Gpt2Model Gpt2Model::load(const std::filesystem::path& folder) {
 }
 
 Gpt2Model::Gpt2Model(ModelConfig config, Gpt2Weights weights)
-    : config_(std::move(config)), weights_(std::move(weights)) {
+    : config_(std::move(config)),
+      weights_(std::move(weights)),
+      adapters_(config_.num_hidden_layers, kGpt2Linears.size()) {
   RETUNE_CHECK(static_cast<int64_t>(weights_.layers.size()) == config_.num_hidden_layers,
                "Gpt2Model: {} layers of weights for a config of {}", weights_.layers.size(),
                config_.num_hidden_layers);
@@ -111,6 +113,15 @@ Tensor Gpt2Model::forward_hidden(const Tensor& input_ids, const Tensor& position
 
 Tensor Gpt2Model::logits(const Tensor& hidden) const {
   return head_logits("Gpt2Model", hidden, weights_.lm_head);
+}
+
+void Gpt2Model::set_adapter(int64_t layer, Gpt2Linear linear,
+                            std::shared_ptr<LinearAdapter> adapter) {
+  adapters_.set("Gpt2Model", layer, static_cast<size_t>(linear), std::move(adapter));
+}
+
+LinearAdapter* Gpt2Model::adapter(int64_t layer, Gpt2Linear linear) const {
+  return adapters_.get(layer, static_cast<size_t>(linear));
 }
 
 }  // namespace retune::model

@@ -11,10 +11,14 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 
 #include "core/tensor.h"
+#include "model/adapter_table.h"
 #include "model/causal_lm.h"
+#include "model/gpt2_linear.h"
 #include "model/gpt2_weights.h"
+#include "model/linear_adapter.h"
 #include "model/model_config.h"
 
 namespace retune::model {
@@ -28,6 +32,13 @@ class Gpt2Model final : public CausalLm {
 
   const ModelConfig& config() const override { return config_; }
   const Gpt2Weights& weights() const { return weights_; }
+  // For a trainer that makes weights trainable (replacing them by owned f32 copies).
+  Gpt2Weights& mutable_weights() { return weights_; }
+
+  // The adapter on a projection (null: none), applied by every forward; shared with the
+  // trainer that trains it.
+  void set_adapter(int64_t layer, Gpt2Linear linear, std::shared_ptr<LinearAdapter> adapter);
+  LinearAdapter* adapter(int64_t layer, Gpt2Linear linear) const;
 
   // As CausalLm's; every position must be in [0, P), P = max_position_embeddings (the learned
   // position table). The hidden states are ln_f's output.
@@ -38,6 +49,7 @@ class Gpt2Model final : public CausalLm {
  private:
   ModelConfig config_;
   Gpt2Weights weights_;
+  AdapterTable adapters_;
 };
 
 }  // namespace retune::model

@@ -46,7 +46,8 @@ LlamaModel LlamaModel::load(const std::filesystem::path& folder) {
 LlamaModel::LlamaModel(ModelConfig config, LlamaWeights weights)
     : config_(std::move(config)),
       weights_(std::move(weights)),
-      rope_inv_freq_(rope_frequencies(config_)) {
+      rope_inv_freq_(rope_frequencies(config_)),
+      adapters_(config_.num_hidden_layers, kLlamaLinears.size()) {
   RETUNE_CHECK(static_cast<int64_t>(weights_.layers.size()) == config_.num_hidden_layers,
                "LlamaModel: {} layers of weights for a config of {}", weights_.layers.size(),
                config_.num_hidden_layers);
@@ -112,16 +113,11 @@ Tensor LlamaModel::logits(const Tensor& hidden) const {
 
 void LlamaModel::set_adapter(int64_t layer, LlamaLinear linear,
                              std::shared_ptr<LinearAdapter> adapter) {
-  RETUNE_CHECK(layer >= 0 && layer < config_.num_hidden_layers,
-               "LlamaModel::set_adapter: layer {} is outside [0, {})", layer,
-               config_.num_hidden_layers);
-  adapters_.resize(static_cast<size_t>(config_.num_hidden_layers));
-  adapters_[static_cast<size_t>(layer)][static_cast<size_t>(linear)] = std::move(adapter);
+  adapters_.set("LlamaModel", layer, static_cast<size_t>(linear), std::move(adapter));
 }
 
 LinearAdapter* LlamaModel::adapter(int64_t layer, LlamaLinear linear) const {
-  const auto at = static_cast<size_t>(layer);
-  return at < adapters_.size() ? adapters_[at][static_cast<size_t>(linear)].get() : nullptr;
+  return adapters_.get(layer, static_cast<size_t>(linear));
 }
 
 }  // namespace retune::model

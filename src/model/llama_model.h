@@ -12,12 +12,11 @@
 // copies); forward calls allocate their own activations and never change the model.
 #pragma once
 
-#include <array>
 #include <filesystem>
 #include <memory>
-#include <vector>
 
 #include "core/tensor.h"
+#include "model/adapter_table.h"
 #include "model/causal_lm.h"
 #include "model/linear_adapter.h"
 #include "model/llama_linear.h"
@@ -54,7 +53,7 @@ class LlamaModel final : public CausalLm {
   ModelConfig config_;
   LlamaWeights weights_;
   Tensor rope_inv_freq_;
-  std::vector<std::array<std::shared_ptr<LinearAdapter>, kLlamaLinears.size()>> adapters_;
+  AdapterTable adapters_;
 };
 
 }  // namespace retune::model

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "model/forward_steps.h"
 #include "model/trainable_linear.h"
+#include "model/training_steps.h"
 #include "ops/attention.h"
 #include "ops/cross_entropy_head.h"
 #include "ops/embedding.h"
@@ -45,13 +46,6 @@ Tensor empty(const Shape& shape) {
   return Tensor::empty(shape, DType::f32);
 }
 
-// to += from, elementwise; f32, same shape, contiguous.
-void add_into(const Tensor& to, const Tensor& from) {
-  float* out = to.mutable_data<float>();
-  const float* in = from.data<float>();
-  for (int64_t i = 0; i < to.numel(); ++i) out[i] += in[i];
-}
-
 // x += y, then returns x (the residual add of a block).
 const Tensor& add_residual(const Tensor& x, const Tensor& y) {
   add_into(x, y);
@@ -82,19 +76,17 @@ LlamaTraining::LlamaTraining(const LlamaModel& model, LlamaWeights grads)
   RETUNE_CHECK(static_cast<int64_t>(grads_.layers.size()) == config.num_hidden_layers,
                "LlamaTraining: gradients for {} layers, the model has {}", grads_.layers.size(),
                config.num_hidden_layers);
-  // The lowest layer with a trained weight or adapter; the embedding counts as layer -1.
-  lowest_trained_layer_ = config.num_hidden_layers;
-  if (grads_.embed_tokens.defined()) lowest_trained_layer_ = -1;
-  for (int64_t l = config.num_hidden_layers - 1; l >= 0 && lowest_trained_layer_ >= 0; --l) {
-    const LlamaLayerWeights& layer = grads_.layers[static_cast<size_t>(l)];
-    bool trained = layer.input_norm.defined() || layer.post_attention_norm.defined() ||
-                   layer.q_norm.defined() || layer.k_norm.defined();
-    for (const LlamaLinear linear : kLlamaLinears) {
-      trained = trained || llama_linear_weight(layer, linear).defined() ||
-                llama_linear_bias(layer, linear).defined() || model.adapter(l, linear);
-    }
-    if (trained) lowest_trained_layer_ = l;
-  }
+  lowest_trained_layer_ =
+      lowest_trained_layer(config.num_hidden_layers, grads_.embed_tokens.defined(), [&](int64_t l) {
+        const LlamaLayerWeights& layer = grads_.layers[static_cast<size_t>(l)];
+        bool trained = layer.input_norm.defined() || layer.post_attention_norm.defined() ||
+                       layer.q_norm.defined() || layer.k_norm.defined();
+        for (const LlamaLinear linear : kLlamaLinears) {
+          trained = trained || llama_linear_weight(layer, linear).defined() ||
+                    llama_linear_bias(layer, linear).defined() || model.adapter(l, linear);
+        }
+        return trained;
+      });
 }
 
 float LlamaTraining::step(const TokenBatch& batch, float dloss) {
@@ -212,13 +204,11 @@ float LlamaTraining::step(const TokenBatch& batch, float dloss) {
       ops::rmsnorm_backward(dk.reshape({N * Hkv, D}), a.k_raw, w.k_norm, a.rstd_k,
                             dk_raw.reshape({N * Hkv, D}), gw.k_norm);
     }
-    const Tensor dh = empty({N, C});
+    const Tensor dh = below || gw.input_norm.defined() ? empty({N, C}) : Tensor();
     linear_of(l, LlamaLinear::q_proj).backward(a.h, dq_raw, dh, false);
     linear_of(l, LlamaLinear::k_proj).backward(a.h, dk_raw, dh, true);
     linear_of(l, LlamaLinear::v_proj).backward(a.h, dv.reshape({N, Hkv * D}), dh, true);
-    if (below || gw.input_norm.defined()) {
-      rmsnorm_backward_add(dh, a.x, w.input_norm, a.rstd_in, dx, gw.input_norm);
-    }
+    if (dh.defined()) rmsnorm_backward_add(dh, a.x, w.input_norm, a.rstd_in, dx, gw.input_norm);
   }
   if (lowest_trained_layer_ < 0) {
     ops::embedding_backward(batch.input_ids.contiguous().reshape({N}), dx, grads_.embed_tokens);

@@ -13,16 +13,9 @@
 
 #include "core/tensor.h"
 #include "model/llama_model.h"
+#include "model/token_batch.h"
 
 namespace retune::model {
-
-// A micro-batch of B rows of T tokens.
-struct TokenBatch {
-  Tensor input_ids;  // i32 [B, T]
-  Tensor labels;     // i32 [B, T]: the id each position must predict, or -100 (not scored)
-  Tensor doc_ids;    // i32 [B, T]: packed documents never attend to each other; undefined: one
-  Tensor positions;  // i32 [B, T]; undefined: 0 .. T-1 in every row
-};
 
 class LlamaTraining {
  public:

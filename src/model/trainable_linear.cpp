@@ -1,31 +1,10 @@
 #include "model/trainable_linear.h"
 
 #include "model/forward_steps.h"
+#include "model/training_steps.h"
 #include "ops/matmul.h"
 
 namespace retune::model {
-namespace {
-
-// to += from, elementwise; both f32 of the same shape, contiguous.
-void add_into(const Tensor& to, const Tensor& from) {
-  float* out = to.mutable_data<float>();
-  const float* in = from.data<float>();
-  for (int64_t i = 0; i < to.numel(); ++i) out[i] += in[i];
-}
-
-// bias_grad[o] += sum over rows n of dy[n, o]; dy f32 [N, O] contiguous.
-void add_column_sums(const Tensor& dy, const Tensor& bias_grad) {
-  const int64_t rows = dy.size(0);
-  const int64_t width = dy.size(1);
-  const float* g = dy.data<float>();
-  float* out = bias_grad.mutable_data<float>();
-  for (int64_t n = 0; n < rows; ++n) {
-    for (int64_t o = 0; o < width; ++o) out[o] += g[n * width + o];
-  }
-}
-
-}  // namespace
-
 Tensor TrainableLinear::forward(const Tensor& x) const {
   Tensor y = Tensor::empty({x.size(0), out_features()}, DType::f32);
   ops::matmul_forward(x, weight, y, {.trans_b = !conv1d});

@@ -1,0 +1,202 @@
+#include "model/gpt2_training.h"
+
+#include <cmath>
+#include <utility>
+#include <vector>
+
+#include "core/error.h"
+#include "model/forward_steps.h"
+#include "model/trainable_linear.h"
+#include "model/training_steps.h"
+#include "ops/activations.h"
+#include "ops/attention.h"
+#include "ops/cross_entropy_head.h"
+#include "ops/embedding.h"
+#include "ops/layernorm.h"
+
+namespace retune::model {
+namespace {
+
+// What a block's backward reads, kept by its forward. Shapes: N = B*T tokens, C hidden, F the
+// MLP width, H heads of D dims.
+struct BlockActivations {
+  Tensor x;          // [N, C] the block's input (the residual stream)
+  Tensor mean_1;     // [N]
+  Tensor rstd_1;     // [N]
+  Tensor h;          // [N, C] ln_1's output: c_attn's input
+  Tensor q, k, v;    // [B, T, H, D]
+  Tensor attended;   // [N, C] attention's output: attn.c_proj's input
+  Tensor lse;        // [B, H, T]
+  Tensor x_mid;      // [N, C] after the attention's residual add
+  Tensor mean_2;     // [N]
+  Tensor rstd_2;     // [N]
+  Tensor g;          // [N, C] ln_2's output: c_fc's input
+  Tensor fc;         // [N, F] c_fc's output
+  Tensor activated;  // [N, F] gelu's output: mlp.c_proj's input
+};
+
+Tensor empty(const Shape& shape) {
+  return Tensor::empty(shape, DType::f32);
+}
+
+struct Normalized {
+  Tensor out, mean, rstd;
+};
+
+Normalized layernorm(const Tensor& x, const LayerNormWeights& norm, double eps) {
+  Normalized n{empty(x.shape()), empty({x.size(0)}), empty({x.size(0)})};
+  ops::layernorm_forward(x, norm.weight, norm.bias, n.out, n.mean, n.rstd, static_cast<float>(eps));
+  return n;
+}
+
+// dx += the gradient of LayerNorm's input for dout; the weight's and bias's gradients are
+// added to when defined.
+void layernorm_backward_add(const Tensor& dout, const Tensor& x, const LayerNormWeights& norm,
+                            const Tensor& mean, const Tensor& rstd, const LayerNormWeights& grads,
+                            const Tensor& dx) {
+  const Tensor through = empty(x.shape());
+  ops::layernorm_backward(dout, x, norm.weight, mean, rstd, through, grads.weight, grads.bias);
+  add_into(dx, through);
+}
+
+}  // namespace
+
+Gpt2Training::Gpt2Training(const Gpt2Model& model, Gpt2Weights grads)
+    : model_(model), grads_(std::move(grads)) {
+  const ModelConfig& config = model.config();
+  RETUNE_CHECK(static_cast<int64_t>(grads_.layers.size()) == config.num_hidden_layers,
+               "Gpt2Training: gradients for {} layers, the model has {}", grads_.layers.size(),
+               config.num_hidden_layers);
+  lowest_trained_layer_ = lowest_trained_layer(
+      config.num_hidden_layers, grads_.wte.defined() || grads_.wpe.defined(), [&](int64_t l) {
+        const Gpt2LayerWeights& layer = grads_.layers[static_cast<size_t>(l)];
+        bool trained = layer.ln_1.weight.defined() || layer.ln_1.bias.defined() ||
+                       layer.ln_2.weight.defined() || layer.ln_2.bias.defined();
+        for (const Gpt2Linear linear : kGpt2Linears) {
+          const Conv1DWeights& projection = gpt2_linear(layer, linear);
+          trained = trained || projection.weight.defined() || projection.bias.defined() ||
+                    model.adapter(l, linear);
+        }
+        return trained;
+      });
+}
+
+float Gpt2Training::step(const TokenBatch& batch, float dloss) {
+  const ModelConfig& config = model_.config();
+  const Gpt2Weights& weights = model_.weights();
+  const Tensor positions = checked_positions("Gpt2Training", batch.input_ids, batch.positions, 0);
+  const int64_t B = batch.input_ids.size(0);
+  const int64_t T = batch.input_ids.size(1);
+  RETUNE_CHECK(batch.labels.dtype() == DType::i32 && batch.labels.shape() == (Shape{B, T}),
+               "Gpt2Training: labels must be i32 [{}, {}], got {}", B, T, batch.labels.describe());
+  const int64_t N = B * T;
+  const int64_t C = config.hidden_size;
+  const int64_t H = config.num_attention_heads;
+  const int64_t D = config.head_dim;
+  const double eps = config.layer_norm_eps;
+  const auto scale = static_cast<float>(std::pow(static_cast<double>(D), -0.5));
+  const Tensor doc_ids = batch.doc_ids.defined() ? batch.doc_ids.contiguous() : Tensor();
+  const Tensor ids = batch.input_ids.contiguous().reshape({N});
+  const Tensor position_ids = positions.reshape({N});
+  const auto layers = static_cast<size_t>(config.num_hidden_layers);
+
+  const auto linear_of = [&](size_t l, Gpt2Linear linear) {
+    const Conv1DWeights& w = gpt2_linear(weights.layers[l], linear);
+    const Conv1DWeights& g = gpt2_linear(grads_.layers[l], linear);
+    return TrainableLinear{.weight = w.weight,
+                           .bias = w.bias,
+                           .adapter = model_.adapter(static_cast<int64_t>(l), linear),
+                           .weight_grad = g.weight,
+                           .bias_grad = g.bias,
+                           .conv1d = true};
+  };
+  // Columns [part*C, (part+1)*C) of qkv [N, 3C] as a contiguous [B, T, H, D].
+  const auto head_view = [&](const Tensor& qkv, int64_t part) {
+    return qkv.slice(1, part * C, (part + 1) * C).contiguous().reshape({B, T, H, D});
+  };
+
+  // Forward, keeping each block's activations.
+  std::vector<BlockActivations> saved(layers);
+  Tensor x = empty({N, C});
+  ops::embedding_forward(ids, weights.wte, x);
+  {
+    const Tensor position_rows = empty({N, C});
+    ops::embedding_forward(position_ids, weights.wpe, position_rows);
+    add_into(x, position_rows);
+  }
+  for (size_t l = 0; l < layers; ++l) {
+    const Gpt2LayerWeights& w = weights.layers[l];
+    BlockActivations& a = saved[l];
+    a.x = x.clone();
+    Normalized n1 = layernorm(x, w.ln_1, eps);
+    a.h = n1.out, a.mean_1 = n1.mean, a.rstd_1 = n1.rstd;
+    const Tensor qkv = linear_of(l, Gpt2Linear::c_attn).forward(a.h);
+    a.q = head_view(qkv, 0), a.k = head_view(qkv, 1), a.v = head_view(qkv, 2);
+    a.attended = empty({N, C});
+    a.lse = empty({B, H, T});
+    ops::attention_forward(a.q, a.k, a.v, doc_ids, scale, a.attended.reshape({B, T, H, D}), a.lse);
+    add_into(x, linear_of(l, Gpt2Linear::attn_c_proj).forward(a.attended));
+    a.x_mid = x.clone();
+    Normalized n2 = layernorm(x, w.ln_2, eps);
+    a.g = n2.out, a.mean_2 = n2.mean, a.rstd_2 = n2.rstd;
+    a.fc = linear_of(l, Gpt2Linear::c_fc).forward(a.g);
+    a.activated = empty(a.fc.shape());
+    ops::gelu_forward(a.fc, a.activated, ops::GeluApproximation::tanh);
+    add_into(x, linear_of(l, Gpt2Linear::mlp_c_proj).forward(a.activated));
+  }
+  const Normalized final_norm = layernorm(x, weights.ln_f, eps);
+
+  // The head and the loss, with the gradient of the final hidden states.
+  const bool need_dx = lowest_trained_layer_ < config.num_hidden_layers ||
+                       grads_.ln_f.weight.defined() || grads_.ln_f.bias.defined();
+  const Tensor loss = empty({1});
+  const Tensor dhidden = need_dx ? empty({N, C}) : Tensor();
+  ops::cross_entropy_head_forward_backward(final_norm.out, weights.lm_head,
+                                           batch.labels.contiguous().reshape({N}), loss, empty({N}),
+                                           dhidden, grads_.lm_head, dloss);
+  if (!need_dx) return *loss.data<float>();
+  const Tensor dx = Tensor::zeros({N, C}, DType::f32);  // the residual stream's gradient
+  layernorm_backward_add(dhidden, x, weights.ln_f, final_norm.mean, final_norm.rstd, grads_.ln_f,
+                         dx);
+
+  const auto lowest = static_cast<size_t>(std::max<int64_t>(lowest_trained_layer_, 0));
+  for (size_t l = layers; l-- > lowest;) {
+    const Gpt2LayerWeights& w = weights.layers[l];
+    const Gpt2LayerWeights& gw = grads_.layers[l];
+    const BlockActivations& a = saved[l];
+    const bool below = l > lowest || lowest_trained_layer_ < 0;  // dx of the input is needed
+
+    // MLP: x = x_mid + c_proj(gelu(c_fc(g))), g = ln_2(x_mid).
+    const Tensor dactivated = empty(a.activated.shape());
+    linear_of(l, Gpt2Linear::mlp_c_proj).backward(a.activated, dx, dactivated, false);
+    const Tensor dfc = empty(a.fc.shape());
+    ops::gelu_backward(a.fc, dactivated, dfc, ops::GeluApproximation::tanh);
+    const Tensor dg = empty({N, C});
+    linear_of(l, Gpt2Linear::c_fc).backward(a.g, dfc, dg, false);
+    layernorm_backward_add(dg, a.x_mid, w.ln_2, a.mean_2, a.rstd_2, gw.ln_2, dx);
+
+    // Attention: x_mid = x + c_proj(attention(q, k, v)), q | k | v = c_attn(ln_1(x)).
+    const Tensor dattended = empty(a.attended.shape());
+    linear_of(l, Gpt2Linear::attn_c_proj).backward(a.attended, dx, dattended, false);
+    const Tensor dq = empty(a.q.shape());
+    const Tensor dk = empty(a.k.shape());
+    const Tensor dv = empty(a.v.shape());
+    ops::attention_backward(dattended.reshape({B, T, H, D}), a.q, a.k, a.v,
+                            a.attended.reshape({B, T, H, D}), a.lse, doc_ids, scale, {dq, dk, dv});
+    const Tensor dqkv = empty({N, 3 * C});
+    dqkv.slice(1, 0, C).copy_from(dq.reshape({N, C}));
+    dqkv.slice(1, C, 2 * C).copy_from(dk.reshape({N, C}));
+    dqkv.slice(1, 2 * C, 3 * C).copy_from(dv.reshape({N, C}));
+    const bool input_norm_trains = gw.ln_1.weight.defined() || gw.ln_1.bias.defined();
+    const Tensor dh = below || input_norm_trains ? empty({N, C}) : Tensor();
+    linear_of(l, Gpt2Linear::c_attn).backward(a.h, dqkv, dh, false);
+    if (dh.defined()) layernorm_backward_add(dh, a.x, w.ln_1, a.mean_1, a.rstd_1, gw.ln_1, dx);
+  }
+  if (lowest_trained_layer_ < 0) {
+    ops::embedding_backward(ids, dx, grads_.wte);
+    ops::embedding_backward(position_ids, dx, grads_.wpe);
+  }
+  return *loss.data<float>();
+}
+
+}  // namespace retune::model

@@ -1,0 +1,34 @@
+// Gpt2Training: the training step of GPT2LMHeadModel on one micro-batch — the forward that
+// keeps what the backward reads, the fused output head and cross-entropy, and the backward by
+// hand, block by block in reverse (model/gpt2_model.h has the block's equations). As for
+// LlamaTraining (model/llama_training.h): `grads` is a Gpt2Weights whose defined tensors are the
+// f32 gradients of the weights that train (undefined: frozen; with tied embeddings lm_head's
+// gradient is wte's gradient tensor itself), adapters come from the model
+// (Gpt2Model::set_adapter), trained weights are owned f32 tensors in the model, and every
+// gradient nobody trains is skipped.
+#pragma once
+
+#include "core/tensor.h"
+#include "model/gpt2_model.h"
+#include "model/token_batch.h"
+
+namespace retune::model {
+
+class Gpt2Training {
+ public:
+  // `model` must outlive this; gradients accumulate into `grads`.
+  Gpt2Training(const Gpt2Model& model, Gpt2Weights grads);
+
+  // Forward and backward of one micro-batch: returns its mean loss over the scored tokens and
+  // adds dloss times the gradient of that mean to every trained gradient.
+  float step(const TokenBatch& batch, float dloss = 1.0f);
+
+  const Gpt2Weights& grads() const { return grads_; }
+
+ private:
+  const Gpt2Model& model_;
+  Gpt2Weights grads_;
+  int64_t lowest_trained_layer_;  // no input gradient is needed below this layer
+};
+
+}  // namespace retune::model

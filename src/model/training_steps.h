@@ -1,0 +1,27 @@
+// Small steps shared by the architectures' training graphs (model/*_training.cpp,
+// model/trainable_linear.cpp).
+#pragma once
+
+#include "core/tensor.h"
+
+namespace retune::model {
+
+// to += from, elementwise; both f32 of the same shape, contiguous.
+void add_into(const Tensor& to, const Tensor& from);
+
+// bias_grad[o] += sum over rows n of dy[n, o]; dy f32 [N, O] contiguous, bias_grad f32 [O].
+void add_column_sums(const Tensor& dy, const Tensor& bias_grad);
+
+// The lowest layer whose backward anything trained needs: the lowest layer l for which
+// `layer_trains(l)` holds, -1 when the embedding trains (`embedding_trains`), `layers` when
+// nothing below the head does.
+template <typename LayerTrains>
+int64_t lowest_trained_layer(int64_t layers, bool embedding_trains, LayerTrains layer_trains) {
+  if (embedding_trains) return -1;
+  for (int64_t l = 0; l < layers; ++l) {
+    if (layer_trains(l)) return l;
+  }
+  return layers;
+}
+
+}  // namespace retune::model
