@@ -4,7 +4,9 @@
 //
 //   x: [N, I] f32, the linear's input;  z: [N, O] f32 = x W^T, the base product (no bias)
 //   LoRA:  z <- z + s * (dropout(x) A^T) B^T
-//   DoRA:  z <- (m / n) * (z + s * (dropout(x) A^T) B^T)    n = ||W + s B A|| per row, detached
+//   DoRA:  z <- (m / n) * (z + s * (x A^T) B^T)    n = ||W + s B A|| per row, detached
+//          (with dropout in training, PEFT recomputes the base term on the dropped input: see
+//          adapters/lora_linear.h)
 //
 // The model's inference forward calls apply(); its training forward calls forward() and, after
 // the loss, backward() once for that forward, in the reverse order of the layers. An adapter
@@ -26,8 +28,9 @@ class LinearAdapter {
   // Given dz = dL/d(adapted z) [N, O] for the last forward(): adds to the adapter's parameter
   // gradients, writes its own path's gradient of x into dx [N, I] (overwriting it; skipped when
   // dx is undefined), and returns the gradient of the base product x W^T (dz itself for LoRA,
-  // (m / n) * dz for DoRA; it may share dz's memory). The model then adds the base path's
-  // gradient, returned dz times W, into dx.
+  // (m / n) * dz for DoRA without dropout; it may share dz's memory). The model then adds the
+  // base path's gradient, returned dz times W, into dx. The model keeps x unchanged from
+  // forward() until backward() (an adapter may keep a view of it).
   virtual Tensor backward(const Tensor& dz, const Tensor& dx) = 0;
 };
 

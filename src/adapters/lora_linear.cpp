@@ -1,0 +1,268 @@
+#include "adapters/lora_linear.h"
+
+#include <cmath>
+#include <numbers>
+#include <string>
+#include <utility>
+
+#include "core/rng.h"
+#include "ops/arg_checks.h"
+#include "ops/dropout.h"
+#include "ops/matmul.h"
+
+namespace retune::adapters {
+
+namespace {
+
+constexpr const char* kA = "lora_A.weight";
+constexpr const char* kB = "lora_B.weight";
+constexpr const char* kMagnitude = "lora_magnitude_vector";
+
+// ||w_o + delta_o|| for each row o of w [O, I] (f32, any strides) and delta [O, I] (contiguous).
+std::vector<float> row_norms(const Tensor& w, const Tensor& delta) {
+  const int64_t rows = w.size(0), cols = w.size(1);
+  const int64_t row_stride = w.stride(0), col_stride = w.stride(1);
+  const float* wp = w.data<float>();
+  const float* dp = delta.data<float>();
+  std::vector<float> norms(static_cast<size_t>(rows));
+#pragma omp parallel for schedule(static)
+  for (int64_t o = 0; o < rows; ++o) {
+    double sum = 0.0;
+    for (int64_t i = 0; i < cols; ++i) {
+      const double v = wp[o * row_stride + i * col_stride] + dp[o * cols + i];
+      sum += v * v;
+    }
+    norms[static_cast<size_t>(o)] = static_cast<float>(std::sqrt(sum));
+  }
+  return norms;
+}
+
+// A [r, I] as PEFT's reset_lora_parameters draws it, from Rng(seed) in row-major order.
+Tensor initial_a(int64_t r, int64_t in, LoraInit init, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<float> values(static_cast<size_t>(r * in));
+  if (init == LoraInit::kaiming_uniform) {
+    // kaiming_uniform_(a = sqrt(5)): gain sqrt(2 / (1 + a^2)) times sqrt(3 / fan_in).
+    const double bound = 1.0 / std::sqrt(static_cast<double>(in));
+    for (float& v : values) v = static_cast<float>(rng.uniform(-bound, bound));
+  } else {
+    // normal_(std = 1 / r), by Box-Muller.
+    const double std = 1.0 / static_cast<double>(r);
+    for (float& v : values) {
+      const double radius = std::sqrt(-2.0 * std::log(1.0 - rng.uniform()));
+      v = static_cast<float>(std * radius * std::cos(2.0 * std::numbers::pi * rng.uniform()));
+    }
+  }
+  return Tensor::from_vector<float>({r, in}, DType::f32, values);
+}
+
+// x [N, I] and z [N, O] as model/linear_adapter.h passes them.
+void check_activations(const char* op, const Tensor& x, const Tensor& z, int64_t in, int64_t out) {
+  ops::check_matrix(op, "x", x, fmt::format("[N, {}]", in).c_str());
+  ops::check_tensor(op, "x", x, DType::f32, {x.size(0), in}, Device::cpu());
+  ops::check_output(op, "z", z, DType::f32, {x.size(0), out}, Device::cpu());
+  ops::check_disjoint(op, "z", z, "x", x);
+}
+
+}  // namespace
+
+LoraLinear::LoraLinear(Tensor weight, const LoraOptions& options)
+    : weight_(std::move(weight)), options_(options) {
+  const char* op = "LoraLinear";
+  RETUNE_CHECK(weight_.defined(), "{}: the weight is undefined, expected [O, I]", op);
+  RETUNE_CHECK(weight_.rank() == 2 && dtype_is_float(weight_.dtype()) && weight_.device().is_cpu(),
+               "{}: the weight is {}, expected a float [O, I] on cpu", op, weight_.describe());
+  RETUNE_CHECK(weight_.stride(0) == 1 || weight_.stride(1) == 1,
+               "{}: the weight {} has no unit stride in either dim", op, weight_.describe());
+  RETUNE_CHECK(options.r >= 1, "{}: r is {}, expected >= 1", op, options.r);
+  RETUNE_CHECK(std::isfinite(options.alpha), "{}: alpha is {}, expected a finite value", op,
+               options.alpha);
+  RETUNE_CHECK(options.dropout >= 0 && options.dropout <= 1,
+               "{}: dropout is {}, expected a probability in [0, 1]", op, options.dropout);
+  out_ = weight_.size(0);
+  in_ = weight_.size(1);
+  const auto r = static_cast<float>(options.r);
+  scaling_ = options.use_rslora ? options.alpha / std::sqrt(r) : options.alpha / r;
+  a_ = initial_a(options.r, in_, options.init, options.init_seed);
+  b_ = Tensor::zeros({out_, options.r}, DType::f32);
+  a_grad_ = Tensor::zeros(a_.shape(), DType::f32);
+  b_grad_ = Tensor::zeros(b_.shape(), DType::f32);
+  if (options.use_dora) {
+    // PEFT's DoraLinearLayer.update_layer: m = ||W + s B A||, which is ||W|| while B = 0.
+    const std::vector<float> norms = row_norms(weight_f32(), scaled_product());
+    m_ = Tensor::from_vector<float>({out_}, DType::f32, norms);
+    m_grad_ = Tensor::zeros({out_}, DType::f32);
+  }
+}
+
+Tensor LoraLinear::weight_f32() const {
+  return weight_.dtype() == DType::f32 ? weight_ : weight_.to(DType::f32);
+}
+
+Tensor LoraLinear::scaled_product() const {
+  const Tensor product = Tensor::empty({out_, in_}, DType::f32);
+  ops::matmul_forward(b_, a_, product, {.alpha = scaling_});
+  return product;
+}
+
+Tensor LoraLinear::dropped(const Tensor& x, uint64_t offset) const {
+  const Tensor u = Tensor::empty(x.shape(), DType::f32);
+  ops::dropout_forward(x, u, options_.dropout, options_.dropout_seed, offset);
+  return u;
+}
+
+void LoraLinear::apply(const Tensor& x, const Tensor& z) const {
+  run("LoraLinear::apply", x, z, nullptr);
+}
+
+void LoraLinear::forward(const Tensor& x, const Tensor& z) {
+  Saved saved{.dropout_offset = next_dropout_offset_};
+  run("LoraLinear::forward", x, z, &saved);
+  next_dropout_offset_ += static_cast<uint64_t>(x.numel());
+  saved_ = std::move(saved);
+}
+
+void LoraLinear::run(const char* op, const Tensor& x, const Tensor& z, Saved* saved) const {
+  check_activations(op, x, z, in_, out_);
+  const int64_t N = x.size(0);
+  const bool drop = saved != nullptr && options_.dropout > 0;
+  const Tensor u = drop ? dropped(x, saved->dropout_offset) : x;
+  const Tensor xa = Tensor::empty({N, options_.r}, DType::f32);
+  ops::matmul_forward(u, a_, xa, {.trans_b = true});
+  if (saved) {
+    saved->x = x;
+    saved->xa = xa;
+  }
+  if (!options_.use_dora) {
+    ops::matmul_forward(xa, b_, z, {.trans_b = true, .alpha = scaling_, .beta = 1.0f});
+    return;
+  }
+  const Tensor w = weight_f32();
+  std::vector<float> norm = row_norms(w, scaled_product());
+  const float* m = m_.data<float>();
+  std::vector<float> scale(norm.size());
+  for (size_t o = 0; o < norm.size(); ++o) scale[o] = m[o] / norm[o];
+  // base: z, or with dropout d(x) W^T;  term = base + s (d(x) A^T) B^T.
+  Tensor base = z;
+  if (drop) {
+    base = Tensor::empty(z.shape(), DType::f32);
+    ops::matmul_forward(u, w, base, {.trans_b = true});
+  }
+  const Tensor term = base.clone();
+  ops::matmul_forward(xa, b_, term, {.trans_b = true, .alpha = scaling_, .beta = 1.0f});
+  float* zp = z.mutable_data<float>();
+  const float* bp = base.data<float>();
+  const float* tp = term.data<float>();
+  for (int64_t n = 0; n < N; ++n) {
+    for (int64_t o = 0; o < out_; ++o) {
+      const int64_t at = n * out_ + o;
+      const float scaled = scale[static_cast<size_t>(o)] * tp[at];
+      zp[at] = drop ? zp[at] + (scaled - bp[at]) : scaled;
+    }
+  }
+  if (saved) {
+    saved->term = term;
+    saved->scale = std::move(scale);
+    saved->norm = std::move(norm);
+  }
+}
+
+Tensor LoraLinear::backward(const Tensor& dz, const Tensor& dx) {
+  const char* op = "LoraLinear::backward";
+  RETUNE_CHECK(saved_.x.defined(), "{}: no forward() to differentiate", op);
+  const int64_t N = saved_.x.size(0);
+  ops::check_tensor(op, "dz", dz, DType::f32, {N, out_}, Device::cpu());
+  if (dx.defined()) {
+    ops::check_output(op, "dx", dx, DType::f32, {N, in_}, Device::cpu());
+    ops::check_disjoint(op, "dx", dx, "dz", dz);
+  }
+  const Saved saved = std::exchange(saved_, Saved{});
+  const bool drop = options_.dropout > 0;
+  // g: the gradient of (d(x) A^T) B^T divided by s; c * dz for DoRA.
+  Tensor g = dz;
+  if (options_.use_dora) {
+    g = Tensor::empty(dz.shape(), DType::f32);
+    const float* dzp = dz.data<float>();
+    const float* tp = saved.term.data<float>();
+    float* gp = g.mutable_data<float>();
+    std::vector<double> dm(saved.norm.size());  // dL/dm = sum over rows of dz * term / n
+    for (int64_t n = 0; n < N; ++n) {
+      for (size_t o = 0; o < dm.size(); ++o) {
+        const int64_t at = n * out_ + static_cast<int64_t>(o);
+        gp[at] = saved.scale[o] * dzp[at];
+        dm[o] += static_cast<double>(dzp[at]) * tp[at];
+      }
+    }
+    float* m_grad = m_grad_.mutable_data<float>();
+    for (size_t o = 0; o < dm.size(); ++o) m_grad[o] += static_cast<float>(dm[o] / saved.norm[o]);
+  }
+  ops::matmul_forward(g, saved.xa, b_grad_, {.trans_a = true, .alpha = scaling_, .beta = 1.0f});
+  const Tensor dxa = Tensor::empty({N, options_.r}, DType::f32);
+  ops::matmul_forward(g, b_, dxa, {.alpha = scaling_});
+  const Tensor u = drop ? dropped(saved.x, saved.dropout_offset) : saved.x;
+  ops::matmul_forward(dxa, u, a_grad_, {.trans_a = true, .beta = 1.0f});
+  if (dx.defined()) {
+    // du = dL/d(d(x)), then through the dropout; u is ours to overwrite when dropping.
+    const Tensor du = drop ? u : dx;
+    ops::matmul_forward(dxa, a_, du);
+    if (drop && options_.use_dora) {
+      // The (c - 1) * (d(x) W^T) path: du += (c * dz - dz) W.
+      float* gp = g.mutable_data<float>();
+      const float* dzp = dz.data<float>();
+      for (int64_t i = 0; i < g.numel(); ++i) gp[i] -= dzp[i];
+      ops::matmul_forward(g, weight_f32(), du, {.beta = 1.0f});
+    }
+    if (drop) {
+      ops::dropout_backward(du, dx, options_.dropout, options_.dropout_seed, saved.dropout_offset);
+    }
+  }
+  return options_.use_dora && !drop ? g : dz;
+}
+
+std::vector<AdapterParameter> LoraLinear::parameters() const {
+  std::vector<AdapterParameter> params{{kA, a_, a_grad_}, {kB, b_, b_grad_}};
+  if (options_.use_dora) params.push_back({kMagnitude, m_, m_grad_});
+  return params;
+}
+
+void LoraLinear::set_parameter(std::string_view name, const Tensor& value) {
+  for (const AdapterParameter& param : parameters()) {
+    if (param.name != name) continue;
+    RETUNE_CHECK(
+        value.defined() && dtype_is_float(value.dtype()) && value.shape() == param.value.shape(),
+        "LoraLinear: {} is {}, expected a float tensor {}", name,
+        value.defined() ? value.describe() : "undefined", param.value.shape().str());
+    param.value.copy_from(value.dtype() == DType::f32 ? value : value.to(DType::f32));
+    return;
+  }
+  std::string names;
+  for (const AdapterParameter& param : parameters())
+    names += (names.empty() ? "" : ", ") + param.name;
+  fail("LoraLinear: no parameter named \"{}\"; expected one of {}", name, names);
+}
+
+void LoraLinear::zero_grad() {
+  for (const AdapterParameter& param : parameters()) param.grad.fill(0.0);
+}
+
+Tensor LoraLinear::merged_delta() const {
+  const Tensor delta = scaled_product();
+  if (!options_.use_dora) return delta;
+  // PEFT's DoraLinearVariant.merge_safe: W' = (m / ||W + ΔW_lora||) * (W + ΔW_lora).
+  const Tensor w = weight_f32();
+  const std::vector<float> norm = row_norms(w, delta);
+  const float* m = m_.data<float>();
+  const float* wp = w.data<float>();
+  float* dp = delta.mutable_data<float>();
+  for (int64_t o = 0; o < out_; ++o) {
+    const float scale = m[o] / norm[static_cast<size_t>(o)];
+    for (int64_t i = 0; i < in_; ++i) {
+      const float wv = wp[o * w.stride(0) + i * w.stride(1)];
+      float& d = dp[o * in_ + i];
+      d = scale * (wv + d) - wv;
+    }
+  }
+  return delta;
+}
+
+}  // namespace retune::adapters

@@ -1,0 +1,108 @@
+// LoraLinear: LoRA, rsLoRA and DoRA on one frozen linear layer, computed as PEFT's lora.Linear
+// computes them (huggingface/peft src/peft/tuners/lora/layer.py Linear.forward,
+// variants.py DoraLinearVariant.forward, dora.py DoraLinearLayer.forward / get_weight_norm).
+//
+//   W: [O, I] the frozen weight in nn.Linear layout, f32, bf16 or f16, with unit stride along
+//      one dim; for GPT-2's Conv1D weights (stored [I, O]) pass weight.transpose(0, 1). The
+//      adapter keeps this view (sharing its storage) and reads W only for DoRA.
+//   x: [N, I], z: [N, O] = x W^T, f32 contiguous (see model/linear_adapter.h).
+//   Parameters, owned f32, named as PEFT saves them (A and B keep this orientation for Conv1D):
+//     "lora_A.weight" A [r, I], "lora_B.weight" B [O, r], DoRA "lora_magnitude_vector" m [O].
+//   s = alpha / r, or alpha / sqrt(r) with use_rslora;  d(x) = dropout(x), in forward() only.
+//
+//   LoRA:  z <- z + s (d(x) A^T) B^T
+//   DoRA:  n = ||W + s B A|| per output row (over the input dim), recomputed at every call and
+//          treated as a constant in backward (DoRA paper §4.3; PEFT detaches it);  c = m / n.
+//          apply(), or dropout p = 0:   z <- c * (z + s (x A^T) B^T)
+//          forward() with p > 0:        z <- z + (c - 1) * (d(x) W^T) + c * s (d(x) A^T) B^T
+//          The latter is PEFT's: with an active dropout, DoraLinearVariant passes the dropped
+//          input to DoraLinearLayer, which recomputes its base term from it, so the dropped
+//          input also feeds (c - 1) W. It costs one more product with W in forward() and in
+//          backward(), and backward() returns dz itself as the base product's gradient (the
+//          (c - 1) W path goes into dx); with p = 0 it returns c * dz.
+//
+// Initialisation (PEFT's reset_lora_parameters): B = 0 and A either Kaiming-uniform with
+// a = sqrt(5), i.e. U(-1/sqrt(I), 1/sqrt(I)), or "gaussian" N(0, std = 1/r); for DoRA
+// m = ||W + s B A|| = ||W|| per row, so the layer starts as the identity. The draws come from
+// core/rng.h seeded with init_seed, not from torch's generator: to start from PEFT's tensors,
+// load them with set_parameter().
+//
+// Dropout uses ops/dropout.h with dropout_seed; the k-th forward() draws its mask at an offset
+// equal to the sum of numel(x) over the forward() calls before it.
+//
+// Memory: from forward() to backward() the adapter keeps a view of x (its contents must stay
+// unchanged until backward()), d(x) A^T [N, r], and for DoRA c, n [O] and the scaled term
+// [N, O]; backward() releases them.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "adapters/adapter_parameter.h"
+#include "model/linear_adapter.h"
+
+namespace retune::adapters {
+
+enum class LoraInit { kaiming_uniform, gaussian };
+
+struct LoraOptions {
+  int64_t r = 8;
+  float alpha = 8.0f;
+  float dropout = 0.0f;  // p in [0, 1]
+  bool use_rslora = false;
+  bool use_dora = false;
+  LoraInit init = LoraInit::kaiming_uniform;
+  uint64_t init_seed = 0;
+  uint64_t dropout_seed = 0;
+};
+
+class LoraLinear final : public model::LinearAdapter {
+ public:
+  // Throws retune::Error for a bad weight or options.
+  LoraLinear(Tensor weight, const LoraOptions& options);
+
+  void apply(const Tensor& x, const Tensor& z) const override;
+  void forward(const Tensor& x, const Tensor& z) override;
+  Tensor backward(const Tensor& dz, const Tensor& dx) override;
+
+  // lora_A.weight, lora_B.weight and, for DoRA, lora_magnitude_vector, with their gradients.
+  std::vector<AdapterParameter> parameters() const;
+  // Copies `value` (any float dtype, the parameter's shape) into the parameter `name`.
+  void set_parameter(std::string_view name, const Tensor& value);
+  void zero_grad();
+
+  // ΔW [O, I] f32 such that W + ΔW is the merged weight (PEFT's merge): s B A for LoRA,
+  // c * (W + s B A) - W for DoRA. For Conv1D, ΔW^T is the change of the stored [I, O] weight.
+  Tensor merged_delta() const;
+
+  float scaling() const { return scaling_; }
+
+ private:
+  // What backward() needs from the last forward().
+  struct Saved {
+    Tensor x;                  // [N, I], the caller's
+    Tensor xa;                 // d(x) A^T [N, r]
+    Tensor term;               // DoRA: what c scales, (z or d(x) W^T) + s (d(x) A^T) B^T [N, O]
+    std::vector<float> scale;  // DoRA: c [O]
+    std::vector<float> norm;   // DoRA: n [O]
+    uint64_t dropout_offset = 0;
+  };
+
+  // apply() (saved == nullptr: no dropout, nothing kept) and forward().
+  void run(const char* op, const Tensor& x, const Tensor& z, Saved* saved) const;
+  Tensor dropped(const Tensor& x, uint64_t offset) const;  // d(x), a new tensor
+  Tensor weight_f32() const;                               // W as f32, a view or a copy
+  Tensor scaled_product() const;                           // s B A [O, I]
+
+  Tensor weight_;
+  LoraOptions options_;
+  int64_t in_ = 0, out_ = 0;
+  float scaling_ = 0.0f;
+  Tensor a_, b_, m_;
+  Tensor a_grad_, b_grad_, m_grad_;
+  Saved saved_;
+  uint64_t next_dropout_offset_ = 0;
+};
+
+}  // namespace retune::adapters
