@@ -4,9 +4,11 @@
 
 #include <filesystem>
 #include <memory>
+#include <vector>
 
 #include "core/tensor.h"
 #include "model/kv_cache.h"
+#include "model/linear_site.h"
 #include "model/model_config.h"
 
 namespace retune::model {
@@ -25,6 +27,10 @@ class CausalLm {
                                 KvCache* cache = nullptr) const = 0;
   // hidden: f32 [B, T, C] -> logits f32 [B, T, V] (new storage).
   virtual Tensor logits(const Tensor& hidden) const = 0;
+
+  // Every linear layer of the decoder layers (not the output head), layer by layer in the
+  // order of the model.
+  virtual std::vector<LinearSite> linear_sites() = 0;
 
   // logits(forward_hidden(input_ids, positions)), without a cache.
   Tensor forward(const Tensor& input_ids, const Tensor& positions = Tensor()) const {

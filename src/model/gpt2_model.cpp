@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "model/forward_steps.h"
+#include "model/training_steps.h"
 #include "ops/activations.h"
 #include "ops/embedding.h"
 #include "ops/layernorm.h"
@@ -13,10 +14,11 @@
 namespace retune::model {
 namespace {
 
-// Conv1D: x [N, in] W + b -> new f32 [N, out]; W [in, out], b [out].
-Tensor conv1d(const Tensor& x, const Conv1DWeights& projection) {
+// Conv1D: x [N, in] W (adapted) + b -> new f32 [N, out]; W [in, out], b [out], adapter or null.
+Tensor conv1d(const Tensor& x, const Conv1DWeights& projection, const LinearAdapter* adapter) {
   Tensor out = Tensor::empty({x.size(0), projection.weight.size(1)}, DType::f32);
   ops::matmul_forward(x, projection.weight, out);
+  if (adapter) adapter->apply(x, out);
   add_bias(out, projection.bias);
   return out;
 }
@@ -78,19 +80,10 @@ Tensor Gpt2Model::forward_hidden(const Tensor& input_ids, const Tensor& position
   ops::embedding_forward(input_ids.contiguous().reshape({n}), weights_.wte, x);
   const Tensor position_rows = Tensor::empty({n, c}, DType::f32);
   ops::embedding_forward(position_ids, weights_.wpe, position_rows);
-  {
-    float* xs = x.mutable_data<float>();
-    const float* ps = position_rows.data<float>();
-    for (int64_t i = 0; i < n * c; ++i) xs[i] += ps[i];
-  }
+  add_into(x, position_rows);
 
   const Tensor attended = Tensor::empty({n, c}, DType::f32);
   const Tensor activated = Tensor::empty({n, config_.intermediate_size}, DType::f32);
-  // x += y W + b, the residual add done by the matmul.
-  const auto add_projection = [&x](const Tensor& y, const Conv1DWeights& projection) {
-    ops::matmul_forward(y, projection.weight, x, {.beta = 1.0f});
-    add_bias(x, projection.bias);
-  };
   // Columns [part*C, (part+1)*C) of qkv [N, 3C] as a contiguous [B, T, H, D].
   const auto head_view = [&](const Tensor& qkv, int64_t part) {
     return qkv.slice(1, part * c, (part + 1) * c).contiguous().reshape({batch, time, heads, d});
@@ -98,14 +91,29 @@ Tensor Gpt2Model::forward_hidden(const Tensor& input_ids, const Tensor& position
 
   for (size_t l = 0; l < weights_.layers.size(); ++l) {
     const Gpt2LayerWeights& layer = weights_.layers[l];
-    const Tensor qkv = conv1d(layernorm(x, layer.ln_1, eps), layer.c_attn);
+    // The projection's output for y, adapted.
+    const auto project = [&](const Tensor& y, Gpt2Linear projection) {
+      return conv1d(y, gpt2_linear(layer, projection),
+                    adapter(static_cast<int64_t>(l), projection));
+    };
+    // x += y W + b: the residual add done by the matmul, unless an adapter needs y W.
+    const auto add_projection = [&](const Tensor& y, Gpt2Linear projection) {
+      if (adapter(static_cast<int64_t>(l), projection)) {
+        add_into(x, project(y, projection));
+        return;
+      }
+      const Conv1DWeights& weights = gpt2_linear(layer, projection);
+      ops::matmul_forward(y, weights.weight, x, {.beta = 1.0f});
+      add_bias(x, weights.bias);
+    };
+    const Tensor qkv = project(layernorm(x, layer.ln_1, eps), Gpt2Linear::c_attn);
     attend(head_view(qkv, 0), head_view(qkv, 1), head_view(qkv, 2), static_cast<int64_t>(l), scale,
            cache, attended.reshape({batch, time, heads, d}));
-    add_projection(attended, layer.attn_c_proj);
+    add_projection(attended, Gpt2Linear::attn_c_proj);
 
-    ops::gelu_forward(conv1d(layernorm(x, layer.ln_2, eps), layer.c_fc), activated,
+    ops::gelu_forward(project(layernorm(x, layer.ln_2, eps), Gpt2Linear::c_fc), activated,
                       ops::GeluApproximation::tanh);
-    add_projection(activated, layer.mlp_c_proj);
+    add_projection(activated, Gpt2Linear::mlp_c_proj);
   }
   if (cache) cache->advance(time);
   return layernorm(x, weights_.ln_f, eps).reshape({batch, time, c});
@@ -113,6 +121,24 @@ Tensor Gpt2Model::forward_hidden(const Tensor& input_ids, const Tensor& position
 
 Tensor Gpt2Model::logits(const Tensor& hidden) const {
   return head_logits("Gpt2Model", hidden, weights_.lm_head);
+}
+
+std::vector<LinearSite> Gpt2Model::linear_sites() {
+  std::vector<LinearSite> sites;
+  for (int64_t l = 0; l < config_.num_hidden_layers; ++l) {
+    for (const Gpt2Linear linear : kGpt2Linears) {
+      sites.push_back(
+          {.name =
+               "transformer.h." + std::to_string(l) + "." + std::string(gpt2_linear_path(linear)),
+           .layer = l,
+           .weight = gpt2_linear(weights_.layers[static_cast<size_t>(l)], linear).weight,
+           .conv1d = true,
+           .attach = [this, l, linear](std::shared_ptr<LinearAdapter> adapter) {
+             set_adapter(l, linear, std::move(adapter));
+           }});
+    }
+  }
+  return sites;
 }
 
 void Gpt2Model::set_adapter(int64_t layer, Gpt2Linear linear,

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "model/forward_steps.h"
 #include "model/rope_frequencies.h"
+#include "model/training_steps.h"
 #include "ops/embedding.h"
 #include "ops/matmul.h"
 #include "ops/rmsnorm.h"
@@ -15,10 +16,13 @@
 namespace retune::model {
 namespace {
 
-// x [N, C] W^T (+ bias) -> new f32 [N, O]; weight [O, C], bias [O] or undefined.
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+// x [N, C] W^T (adapted, + bias) -> new f32 [N, O]; weight [O, C], bias [O] or undefined,
+// adapter or null.
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias,
+              const LinearAdapter* adapter) {
   Tensor out = Tensor::empty({x.size(0), weight.size(0)}, DType::f32);
   ops::matmul_forward(x, weight, out, {.trans_b = true});
+  if (adapter) adapter->apply(x, out);
   if (bias.defined()) add_bias(out, bias);
   return out;
 }
@@ -73,18 +77,26 @@ Tensor LlamaModel::forward_hidden(const Tensor& input_ids, const Tensor& positio
   ops::embedding_forward(input_ids.contiguous().reshape({n}), weights_.embed_tokens, x);
   const Tensor attended = Tensor::empty({n, q_heads * d}, DType::f32);
   const Tensor activated = Tensor::empty({n, config_.intermediate_size}, DType::f32);
-  // x += y W^T, the residual add done by the matmul.
-  const auto add_projection = [&x](const Tensor& y, const Tensor& weight, const Tensor& bias) {
-    ops::matmul_forward(y, weight, x, {.trans_b = true, .beta = 1.0f});
-    if (bias.defined()) add_bias(x, bias);
-  };
-
   for (size_t l = 0; l < weights_.layers.size(); ++l) {
     const LlamaLayerWeights& layer = weights_.layers[l];
+    const auto adapter_of = [&](LlamaLinear linear) {
+      return adapter(static_cast<int64_t>(l), linear);
+    };
+    // x += y W^T (+ bias): the residual add done by the matmul, unless an adapter needs y W^T.
+    const auto add_projection = [&](const Tensor& y, LlamaLinear projection) {
+      const Tensor& weight = llama_linear_weight(layer, projection);
+      const Tensor& bias = llama_linear_bias(layer, projection);
+      if (const LinearAdapter* adapted = adapter_of(projection)) {
+        add_into(x, linear(y, weight, bias, adapted));
+        return;
+      }
+      ops::matmul_forward(y, weight, x, {.trans_b = true, .beta = 1.0f});
+      if (bias.defined()) add_bias(x, bias);
+    };
     const Tensor h = rmsnorm(x, layer.input_norm, eps);
-    Tensor q = linear(h, layer.q_proj, layer.q_bias);
-    Tensor k = linear(h, layer.k_proj, layer.k_bias);
-    const Tensor v = linear(h, layer.v_proj, layer.v_bias);
+    Tensor q = linear(h, layer.q_proj, layer.q_bias, adapter_of(LlamaLinear::q_proj));
+    Tensor k = linear(h, layer.k_proj, layer.k_bias, adapter_of(LlamaLinear::k_proj));
+    const Tensor v = linear(h, layer.v_proj, layer.v_bias, adapter_of(LlamaLinear::v_proj));
     if (config_.qk_norm) {
       q = rmsnorm(q.reshape({n * q_heads, d}), layer.q_norm, eps);
       k = rmsnorm(k.reshape({n * kv_heads, d}), layer.k_norm, eps);
@@ -96,12 +108,13 @@ Tensor LlamaModel::forward_hidden(const Tensor& input_ids, const Tensor& positio
     ops::rope_forward(k4, position_ids, rope_inv_freq_, k4);
     attend(q4, k4, v4, static_cast<int64_t>(l), scale, cache,
            attended.reshape({batch, time, q_heads, d}));
-    add_projection(attended, layer.o_proj, layer.o_bias);
+    add_projection(attended, LlamaLinear::o_proj);
 
     const Tensor g = rmsnorm(x, layer.post_attention_norm, eps);
-    ops::swiglu_forward(linear(g, layer.gate_proj, Tensor()), linear(g, layer.up_proj, Tensor()),
+    ops::swiglu_forward(linear(g, layer.gate_proj, Tensor(), adapter_of(LlamaLinear::gate_proj)),
+                        linear(g, layer.up_proj, Tensor(), adapter_of(LlamaLinear::up_proj)),
                         activated);
-    add_projection(activated, layer.down_proj, Tensor());
+    add_projection(activated, LlamaLinear::down_proj);
   }
   if (cache) cache->advance(time);
   return rmsnorm(x, weights_.norm, eps).reshape({batch, time, c});
@@ -109,6 +122,23 @@ Tensor LlamaModel::forward_hidden(const Tensor& input_ids, const Tensor& positio
 
 Tensor LlamaModel::logits(const Tensor& hidden) const {
   return head_logits("LlamaModel", hidden, weights_.lm_head);
+}
+
+std::vector<LinearSite> LlamaModel::linear_sites() {
+  std::vector<LinearSite> sites;
+  for (int64_t l = 0; l < config_.num_hidden_layers; ++l) {
+    for (const LlamaLinear linear : kLlamaLinears) {
+      sites.push_back(
+          {.name =
+               "model.layers." + std::to_string(l) + "." + std::string(llama_linear_path(linear)),
+           .layer = l,
+           .weight = llama_linear_weight(weights_.layers[static_cast<size_t>(l)], linear),
+           .attach = [this, l, linear](std::shared_ptr<LinearAdapter> adapter) {
+             set_adapter(l, linear, std::move(adapter));
+           }});
+    }
+  }
+  return sites;
 }
 
 void LlamaModel::set_adapter(int64_t layer, LlamaLinear linear,

@@ -1,0 +1,30 @@
+// LinearSite: one linear layer of a model as code outside the architecture sees it — its
+// Hugging Face module name, its weight, and where to attach an adapter. Adapters (adapters/)
+// choose their targets from a model's sites (CausalLm::linear_sites) without knowing the
+// architecture.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/tensor.h"
+#include "model/linear_adapter.h"
+
+namespace retune::model {
+
+struct LinearSite {
+  std::string
+      name;  // the module's path: "model.layers.0.self_attn.q_proj", "transformer.h.0.attn.c_attn"
+  int64_t layer = 0;  // the decoder layer it belongs to
+  Tensor weight;      // as stored in the model: [O, I], or GPT-2's Conv1D [I, O] (conv1d)
+  bool conv1d = false;
+  // Attaches the adapter to this linear (null: removes it).
+  std::function<void(std::shared_ptr<LinearAdapter>)> attach;
+
+  int64_t in_features() const { return weight.size(conv1d ? 0 : 1); }
+  int64_t out_features() const { return weight.size(conv1d ? 1 : 0); }
+};
+
+}  // namespace retune::model
