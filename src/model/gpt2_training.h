@@ -11,17 +11,18 @@
 #include "core/tensor.h"
 #include "model/gpt2_model.h"
 #include "model/token_batch.h"
+#include "model/training_step.h"
 
 namespace retune::model {
 
-class Gpt2Training {
+class Gpt2Training final : public TrainingStep {
  public:
   // `model` must outlive this; gradients accumulate into `grads`.
   Gpt2Training(const Gpt2Model& model, Gpt2Weights grads);
 
   // Forward and backward of one micro-batch: returns its mean loss over the scored tokens and
   // adds dloss times the gradient of that mean to every trained gradient.
-  float step(const TokenBatch& batch, float dloss = 1.0f);
+  float step(const TokenBatch& batch, float dloss = 1.0f) override;
 
   const Gpt2Weights& grads() const { return grads_; }
 

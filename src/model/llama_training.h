@@ -14,10 +14,11 @@
 #include "core/tensor.h"
 #include "model/llama_model.h"
 #include "model/token_batch.h"
+#include "model/training_step.h"
 
 namespace retune::model {
 
-class LlamaTraining {
+class LlamaTraining final : public TrainingStep {
  public:
   // `model` must outlive this; `grads` as described above (gradients accumulate into them).
   LlamaTraining(const LlamaModel& model, LlamaWeights grads);
@@ -25,7 +26,7 @@ class LlamaTraining {
   // Forward and backward of one micro-batch: returns its mean loss over the scored tokens and
   // adds dloss times the gradient of that mean to every trained gradient (dloss: this
   // micro-batch's share when several make one step's mean, e.g. its scored tokens / all).
-  float step(const TokenBatch& batch, float dloss = 1.0f);
+  float step(const TokenBatch& batch, float dloss = 1.0f) override;
 
   const LlamaWeights& grads() const { return grads_; }
 

@@ -7,37 +7,26 @@
 
 #include <string>
 
-#include "model/gpt2_named_weights.h"
 #include "support/training_checks.h"
 
 namespace retune::model {
 namespace {
 
-struct Gpt2Arch {
-  using Model = Gpt2Model;
-  using Weights = Gpt2Weights;
-  using Training = Gpt2Training;
-  static auto named(Weights& weights, const ModelConfig& config) {
-    return gpt2_named_weights(weights, config);
-  }
-  static Tensor& embedding(Weights& weights) { return weights.wte; }
-};
-
 TEST(Gpt2Training, LossIsTheForwardsCrossEntropy) {
-  expect_loss_is_the_forwards_cross_entropy<Gpt2Arch>("gpt2");
+  expect_loss_is_the_forwards_cross_entropy<Gpt2Model>("gpt2");
 }
 
 TEST(Gpt2Training, GradientsMatchCentralDifferences) {
-  expect_gradients_match_central_differences<Gpt2Arch>("gpt2", fixture_batch("gpt2"));
+  expect_gradients_match_central_differences<Gpt2Model>("gpt2", fixture_batch("gpt2"));
 }
 
 TEST(Gpt2Training, PackedGradientsMatchCentralDifferences) {
-  expect_gradients_match_central_differences<Gpt2Arch>("gpt2", packed_fixture_batch("gpt2"));
+  expect_gradients_match_central_differences<Gpt2Model>("gpt2", packed_fixture_batch("gpt2"));
 }
 
 // The last block's attention projection and the final LayerNorm.
 TEST(Gpt2Training, PartialTrainingGivesTheSameGradients) {
-  expect_partial_training_gives_the_same_gradients<Gpt2Arch>("gpt2", [](const std::string& name) {
+  expect_partial_training_gives_the_same_gradients<Gpt2Model>("gpt2", [](const std::string& name) {
     return name.starts_with("transformer.h.1.attn.c_proj.") ||
            name.starts_with("transformer.ln_f.");
   });

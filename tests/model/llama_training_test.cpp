@@ -8,40 +8,29 @@
 
 #include <string>
 
-#include "model/llama_named_weights.h"
 #include "support/training_checks.h"
 
 namespace retune::model {
 namespace {
 
-struct LlamaArch {
-  using Model = LlamaModel;
-  using Weights = LlamaWeights;
-  using Training = LlamaTraining;
-  static auto named(Weights& weights, const ModelConfig& config) {
-    return llama_named_weights(weights, config);
-  }
-  static Tensor& embedding(Weights& weights) { return weights.embed_tokens; }
-};
-
 class LlamaTrainingFixture : public testing::TestWithParam<std::string> {};
 
 TEST_P(LlamaTrainingFixture, LossIsTheForwardsCrossEntropy) {
-  expect_loss_is_the_forwards_cross_entropy<LlamaArch>(GetParam());
+  expect_loss_is_the_forwards_cross_entropy<LlamaModel>(GetParam());
 }
 
 TEST_P(LlamaTrainingFixture, GradientsMatchCentralDifferences) {
-  expect_gradients_match_central_differences<LlamaArch>(GetParam(), fixture_batch(GetParam()));
+  expect_gradients_match_central_differences<LlamaModel>(GetParam(), fixture_batch(GetParam()));
 }
 
 TEST_P(LlamaTrainingFixture, PackedGradientsMatchCentralDifferences) {
-  expect_gradients_match_central_differences<LlamaArch>(GetParam(),
-                                                        packed_fixture_batch(GetParam()));
+  expect_gradients_match_central_differences<LlamaModel>(GetParam(),
+                                                         packed_fixture_batch(GetParam()));
 }
 
 // The last layer's MLP and the final norm.
 TEST_P(LlamaTrainingFixture, PartialTrainingGivesTheSameGradients) {
-  expect_partial_training_gives_the_same_gradients<LlamaArch>(
+  expect_partial_training_gives_the_same_gradients<LlamaModel>(
       GetParam(), [](const std::string& name) {
         return name.starts_with("model.layers.1.mlp.") || name == "model.norm.weight";
       });

@@ -1,0 +1,84 @@
+#include "model/trainable_weights.h"
+
+#include "core/error.h"
+#include "model/gpt2_named_weights.h"
+#include "model/gpt2_training.h"
+#include "model/llama_named_weights.h"
+#include "model/llama_training.h"
+
+namespace retune::model {
+namespace {
+
+// The architecture's model type, weights and names.
+template <typename Model>
+struct Arch;
+
+template <>
+struct Arch<LlamaModel> {
+  using Training = LlamaTraining;
+  static auto named(LlamaWeights& weights, const ModelConfig& config) {
+    return llama_named_weights(weights, config);
+  }
+  static Tensor& embedding(LlamaWeights& weights) { return weights.embed_tokens; }
+};
+
+template <>
+struct Arch<Gpt2Model> {
+  using Training = Gpt2Training;
+  static auto named(Gpt2Weights& weights, const ModelConfig& config) {
+    return gpt2_named_weights(weights, config);
+  }
+  static Tensor& embedding(Gpt2Weights& weights) { return weights.wte; }
+};
+
+template <typename Model>
+TrainingSetup setup(Model& model, const std::function<bool(const std::string&)>& trains) {
+  auto& weights = model.mutable_weights();
+  auto grads = weights;  // the same structure; every tensor is replaced below
+  const auto named = Arch<Model>::named(weights, model.config());
+  const auto named_grads = Arch<Model>::named(grads, model.config());
+  TrainingSetup result;
+  for (size_t i = 0; i < named.size(); ++i) {
+    const auto& [name, weight] = named[i];
+    Tensor& grad = *named_grads[i].second;
+    if (!trains(name)) {
+      grad = Tensor();
+      continue;
+    }
+    *weight = weight->to(DType::f32).clone();  // owned: the optimizer writes it
+    grad = Tensor::zeros(weight->shape(), DType::f32);
+    result.weights.push_back({name, *weight, grad});
+  }
+  if (model.config().tie_word_embeddings) {
+    weights.lm_head = Arch<Model>::embedding(weights);
+    grads.lm_head = Arch<Model>::embedding(grads);
+  }
+  result.step = std::make_unique<typename Arch<Model>::Training>(model, grads);
+  return result;
+}
+
+template <typename Model>
+std::vector<std::string> names(Model& model) {
+  std::vector<std::string> result;
+  for (const auto& [name, weight] : Arch<Model>::named(model.mutable_weights(), model.config())) {
+    result.push_back(name);
+  }
+  return result;
+}
+
+}  // namespace
+
+TrainingSetup make_training_step(CausalLm& model,
+                                 const std::function<bool(const std::string&)>& trains) {
+  if (auto* llama = dynamic_cast<LlamaModel*>(&model)) return setup(*llama, trains);
+  if (auto* gpt2 = dynamic_cast<Gpt2Model*>(&model)) return setup(*gpt2, trains);
+  fail("make_training_step: unsupported model class");
+}
+
+std::vector<std::string> weight_names(CausalLm& model) {
+  if (auto* llama = dynamic_cast<LlamaModel*>(&model)) return names(*llama);
+  if (auto* gpt2 = dynamic_cast<Gpt2Model*>(&model)) return names(*gpt2);
+  fail("weight_names: unsupported model class");
+}
+
+}  // namespace retune::model

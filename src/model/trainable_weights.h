@@ -1,0 +1,40 @@
+// Making a model's base weights trainable: the weights a predicate names become owned f32
+// copies in the model, each with a zeroed f32 gradient, and the architecture's TrainingStep is
+// built over them (adapters attached to the model train too).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+#include "model/causal_lm.h"
+#include "model/training_step.h"
+
+namespace retune::model {
+
+// A base weight that trains: its Hugging Face name, its value (owned f32, in the model) and its
+// gradient (f32, the same shape).
+struct TrainedWeight {
+  std::string name;
+  Tensor value;
+  Tensor grad;
+};
+
+struct TrainingSetup {
+  std::unique_ptr<TrainingStep> step;  // refers to the model, which must outlive it
+  std::vector<TrainedWeight> weights;  // in the model's order
+};
+
+// `trains(name)` decides for every weight name of the model ("model.layers.0.mlp.up_proj.weight",
+// "transformer.h.0.ln_1.bias", ...; a tied head has no name of its own and trains with the
+// embedding table). With nothing trained and no adapter attached, training would change nothing:
+// that is the caller's check.
+TrainingSetup make_training_step(CausalLm& model,
+                                 const std::function<bool(const std::string&)>& trains);
+
+// Every weight name of the model, in its order (what `trains` is asked about).
+std::vector<std::string> weight_names(CausalLm& model);
+
+}  // namespace retune::model
