@@ -1,0 +1,71 @@
+// Trainer: the step loop of `retune train` — micro-batches and gradient accumulation, gradient
+// clipping, the learning-rate schedule and the optimizer step, with hooks for logging,
+// evaluation and checkpoints.
+//
+// One optimizer step takes `grad_accum` micro-batches from the stream. Its loss is the mean over
+// every scored token of those micro-batches (transformers' Trainer since 4.46: the sum of token
+// losses over the step divided by their count), so micro-batch i of the step runs with
+// dloss = its scored tokens / the step's. The gradient norm is clipped to max_grad_norm (<= 0:
+// only measured); a step whose loss or gradient norm is not finite is not applied (its
+// gradients are dropped) and counted. The learning rate of step s (0-based) is
+// learning_rate(schedule, s).
+//
+// Nothing depends on the thread count but the sums inside the kernels, so the same config and
+// thread count give the same numbers, and a run resumed from a checkpoint (the optimizer's and
+// the stream's state, and `first_step`) continues bitwise as if it had never stopped.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+
+#include "data/batch_stream.h"
+#include "model/training_step.h"
+#include "train/lr_schedule.h"
+#include "train/optimizer.h"
+
+namespace retune::train {
+
+struct TrainerOptions {
+  int64_t steps = 0;              // optimizer steps in all
+  int64_t grad_accum = 1;         // micro-batches per optimizer step
+  double max_grad_norm = 1.0;     // <= 0: no clipping
+  LrSchedule schedule;            // its total_steps is `steps`
+  int64_t max_skipped_steps = 0;  // non-finite steps tolerated (skipped) before training stops
+};
+
+// What one optimizer step did.
+struct StepReport {
+  int64_t step = 0;           // 1-based: the steps done after this one
+  double loss = 0;            // the step's mean loss over its scored tokens
+  double lr = 0;              // the learning rate it ran with
+  double grad_norm = 0;       // before clipping
+  int64_t tokens = 0;         // input tokens of its micro-batches (B * T each)
+  int64_t target_tokens = 0;  // scored tokens
+  double seconds = 0;         // wall time of the step
+  bool skipped = false;       // not applied: the loss or the gradient norm was not finite
+};
+
+class Trainer {
+ public:
+  // All three must outlive the trainer. `data` hands out micro-batches of [B, T].
+  Trainer(model::TrainingStep& step, Optimizer& optimizer, BatchStream& data,
+          const TrainerOptions& options);
+
+  // Runs the steps after `first_step` (the steps a resumed run has done) up to options.steps,
+  // calling after_step after each one; after_step returns false to stop early (a forgetting
+  // budget, a signal). Throws retune::Error when more than max_skipped_steps steps were not
+  // finite, naming the last one.
+  void run(int64_t first_step, const std::function<bool(const StepReport&)>& after_step);
+
+ private:
+  StepReport one_step(int64_t step);
+
+  model::TrainingStep& step_;
+  Optimizer& optimizer_;
+  BatchStream& data_;
+  TrainerOptions options_;
+  int64_t skipped_ = 0;
+};
+
+}  // namespace retune::train

@@ -1,0 +1,154 @@
+// The step loop on a fixture model: training lowers the loss, gradient accumulation over
+// micro-batches equals one larger batch, a resumed run continues bitwise, and non-finite steps
+// stop training with the step number.
+#include "train/trainer.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "core/rng.h"
+#include "model/llama_model.h"
+#include "model/trainable_weights.h"
+#include "support/error_of.h"
+#include "support/model_parity.h"
+
+namespace retune::train {
+namespace {
+
+using testing::HasSubstr;
+
+// 12 examples of 5..11 random ids of the 320-token vocabulary, every token trained.
+std::vector<TokenizedExample> examples() {
+  Rng rng(7);
+  std::vector<TokenizedExample> result;
+  for (int i = 0; i < 12; ++i) {
+    TokenizedExample example;
+    const int64_t length = rng.integer(5, 11);
+    for (int64_t t = 0; t < length; ++t) {
+      example.ids.push_back(static_cast<int32_t>(rng.integer(3, 319)));
+      example.trained.push_back(true);
+    }
+    result.push_back(example);
+  }
+  return result;
+}
+
+// A model whose MLP weights train, with its optimizer and data (from `start`).
+struct TrainingRun {
+  model::LlamaModel model = model::LlamaModel::load(hf_model_fixture("llama_tied"));
+  model::TrainingSetup setup;
+  std::unique_ptr<Optimizer> optimizer;
+  std::unique_ptr<BatchStream> data;
+  std::vector<StepReport> reports;
+
+  TrainingRun(int64_t batch_size, DataPosition start = {}) {
+    setup = model::make_training_step(
+        model, [](const std::string& name) { return name.find(".mlp.") != std::string::npos; });
+    std::vector<Parameter> parameters;
+    for (const model::TrainedWeight& w : setup.weights) {
+      parameters.push_back({w.name, w.value, w.grad, hf_decays(w.name)});
+    }
+    optimizer = std::make_unique<Optimizer>(
+        parameters, OptimizerOptions{.kind = OptimizerKind::adamw, .weight_decay = 0.01});
+    data = std::make_unique<BatchStream>(
+        examples(),
+        BatchOptions{.batch_size = batch_size,
+                     .sequences = {.length = 16, .packing = true, .pad_id = 0},
+                     .shuffle = true,
+                     .seed = 3},
+        start);
+  }
+
+  void train(int64_t steps, int64_t grad_accum, int64_t first_step = 0) {
+    TrainerOptions options{.steps = steps, .grad_accum = grad_accum, .max_grad_norm = 1.0};
+    options.schedule = {
+        .kind = LrScheduleKind::cosine, .peak_lr = 1e-2, .total_steps = steps, .warmup_steps = 1};
+    Trainer(*setup.step, *optimizer, *data, options).run(first_step, [&](const StepReport& r) {
+      reports.push_back(r);
+      return true;
+    });
+  }
+
+  std::vector<float> weights() const {
+    std::vector<float> all;
+    for (const model::TrainedWeight& w : setup.weights) {
+      const std::vector<float> values = w.value.to_f32_vector();
+      all.insert(all.end(), values.begin(), values.end());
+    }
+    return all;
+  }
+};
+
+TEST(Trainer, LowersTheLoss) {
+  TrainingRun run(2);
+  run.train(12, 1);
+  ASSERT_EQ(run.reports.size(), 12u);
+  EXPECT_EQ(run.reports.front().step, 1);
+  EXPECT_EQ(run.reports.front().lr, 0.0);  // warmup: step 0 runs at lr 0 (HF's convention)
+  EXPECT_EQ(run.reports.front().tokens, 32);
+  // The data repeats every few steps; by the end the model has learnt some of it.
+  EXPECT_LT(run.reports.back().loss, run.reports[1].loss - 0.5);
+}
+
+// Two micro-batches of one row make the same step as one batch of the same two rows.
+TEST(Trainer, AccumulationEqualsOneLargerBatch) {
+  TrainingRun accumulated(1);
+  accumulated.train(3, 2);
+  TrainingRun whole(2);
+  whole.train(3, 1);
+  ASSERT_EQ(accumulated.reports.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_NEAR(accumulated.reports[i].loss, whole.reports[i].loss, 1e-5);
+    EXPECT_EQ(accumulated.reports[i].target_tokens, whole.reports[i].target_tokens);
+  }
+  const std::vector<float> a = accumulated.weights();
+  const std::vector<float> b = whole.weights();
+  for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], 1e-5) << i;
+}
+
+// Steps 3..6 from the state after step 2 equal the same steps of an uninterrupted run.
+TEST(Trainer, ResumedRunContinuesBitwise) {
+  TrainingRun straight(2);
+  straight.train(6, 1);
+
+  TrainingRun part(2);
+  TrainerOptions options{.steps = 6};
+  options.schedule = {
+      .kind = LrScheduleKind::cosine, .peak_lr = 1e-2, .total_steps = 6, .warmup_steps = 1};
+  Trainer(*part.setup.step, *part.optimizer, *part.data, options).run(0, [&](const StepReport& r) {
+    return r.step < 2;
+  });
+  const OptimizerState state = part.optimizer->export_state();
+  std::vector<std::pair<std::string, Tensor>> saved_weights;
+  for (const model::TrainedWeight& w : part.setup.weights) {
+    saved_weights.emplace_back(w.name, w.value.clone());
+  }
+  const DataPosition position = part.data->position();
+
+  TrainingRun resumed(2, position);
+  for (size_t i = 0; i < saved_weights.size(); ++i) {
+    resumed.setup.weights[i].value.copy_from(saved_weights[i].second);
+  }
+  OptimizerState copy = state;
+  for (auto& [name, tensor] : copy.tensors) tensor = tensor.clone();
+  resumed.optimizer->import_state(copy);
+  resumed.train(6, 1, 2);
+  EXPECT_EQ(resumed.weights(), straight.weights());
+  ASSERT_EQ(resumed.reports.size(), 4u);
+  EXPECT_EQ(resumed.reports.back().loss, straight.reports.back().loss);
+}
+
+TEST(Trainer, StopsAtANonFiniteLoss) {
+  TrainingRun run(2);
+  run.setup.weights.front().value.fill(std::numeric_limits<double>::quiet_NaN());
+  EXPECT_THAT(error_of([&] { run.train(3, 1); }),
+              HasSubstr("training stopped at step 1: 1 steps had a non-finite loss"));
+}
+
+}  // namespace
+}  // namespace retune::train
