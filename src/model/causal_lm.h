@@ -27,6 +27,9 @@ class CausalLm {
                                 KvCache* cache = nullptr) const = 0;
   // hidden: f32 [B, T, C] -> logits f32 [B, T, V] (new storage).
   virtual Tensor logits(const Tensor& hidden) const = 0;
+  // The output head's weight [V, C] (the embedding table when tied), for the fused head and
+  // loss (ops/cross_entropy_head.h).
+  virtual const Tensor& output_head() const = 0;
 
   // Every linear layer of the decoder layers (not the output head), layer by layer in the
   // order of the model.

@@ -48,6 +48,7 @@ class LlamaModel final : public CausalLm {
   Tensor forward_hidden(const Tensor& input_ids, const Tensor& positions = Tensor(),
                         KvCache* cache = nullptr) const override;
   Tensor logits(const Tensor& hidden) const override;
+  const Tensor& output_head() const override { return weights_.lm_head; }
   std::vector<LinearSite> linear_sites() override;
 
  private:

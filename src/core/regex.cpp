@@ -1,11 +1,11 @@
-#include "tokenizer/regex.h"
+#include "core/regex.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
 #include "core/error.h"
 
-namespace retune::tokenizer {
+namespace retune {
 
 struct Regex::Compiled {
   pcre2_code* code = nullptr;
@@ -67,4 +67,13 @@ void Regex::split_isolated(std::string_view text, std::vector<std::string_view>&
   if (gap_start < text.size()) out.push_back(text.substr(gap_start));
 }
 
-}  // namespace retune::tokenizer
+bool Regex::full_match(std::string_view text) {
+  const int rc = pcre2_match(
+      compiled_->code, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), 0,
+      PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_NO_UTF_CHECK, compiled_->match_data, nullptr);
+  if (rc == PCRE2_ERROR_NOMATCH) return false;
+  if (rc < 0) fail("regex match failed with PCRE2 error {}", rc);
+  return true;
+}
+
+}  // namespace retune

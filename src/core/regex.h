@@ -1,5 +1,6 @@
 // Regex: one compiled PCRE2 pattern (8-bit, UTF + Unicode properties, JIT where available),
-// used by the Split and ByteLevel pre-tokenizers. Owns the compiled code; not thread-safe
+// used by the Split and ByteLevel pre-tokenizers and by PEFT's module-name patterns
+// (adapters/lora_targets.h). Owns the compiled code; not thread-safe
 // (it keeps one match-data block between calls).
 #pragma once
 
@@ -9,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace retune::tokenizer {
+namespace retune {
 
 class Regex {
  public:
@@ -25,9 +26,12 @@ class Regex {
   // point into text. The text must be valid UTF-8.
   void split_isolated(std::string_view text, std::vector<std::string_view>& out);
 
+  // Whether the pattern matches the whole text (Python's re.fullmatch). Valid UTF-8 only.
+  bool full_match(std::string_view text);
+
  private:
   struct Compiled;
   std::unique_ptr<Compiled> compiled_;
 };
 
-}  // namespace retune::tokenizer
+}  // namespace retune

@@ -1,0 +1,320 @@
+#include "adapters/lora_config.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <string_view>
+
+#include "adapters/lora_targets.h"
+#include "core/error.h"
+#include "io/file_contents.h"
+#include "core/regex.h"
+
+namespace retune::adapters {
+namespace {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+
+// PEFT fields that change what a LoRA computes or trains in ways retune does not implement:
+// each must be null, false or empty.
+constexpr const char* kUnsupportedFields[] = {"alora_invocation_tokens",
+                                              "arrow_config",
+                                              "kasa_config",
+                                              "layer_replication",
+                                              "lora_bias",
+                                              "monteclora_config",
+                                              "target_parameters",
+                                              "trainable_token_indices",
+                                              "use_bdlora",
+                                              "use_qalora",
+                                              "velora_config"};
+
+// ASCII lowercase, as PEFT's str.lower() comparisons see the values it compares.
+std::string lowercase(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+// The fields of the document, with errors that name the file and the field.
+class Fields {
+ public:
+  Fields(const ordered_json& document, const std::string& source)
+      : document_(document), source_(source) {
+    if (!document.is_object()) fail("{}: expected a JSON object, got {}", source, document.dump());
+  }
+
+  // The field, or nullptr when it is absent or null.
+  const ordered_json* find(const char* key) const {
+    const auto it = document_.find(key);
+    return it == document_.end() || it->is_null() ? nullptr : &*it;
+  }
+  [[noreturn]] void bad(const char* key, std::string_view expected,
+                        const ordered_json& value) const {
+    fail("{}: field \"{}\" must be {}, got {}", source_, key, expected, value.dump());
+  }
+  const std::string& source() const { return source_; }
+
+  int64_t positive_int(const char* key, int64_t fallback) const {
+    const ordered_json* value = find(key);
+    if (value == nullptr) return fallback;
+    if (!value->is_number_integer() || value->get<int64_t>() <= 0) {
+      bad(key, "a positive integer", *value);
+    }
+    return value->get<int64_t>();
+  }
+  double number(const char* key, double fallback) const {
+    const ordered_json* value = find(key);
+    if (value == nullptr) return fallback;
+    if (!value->is_number()) bad(key, "a number", *value);
+    return value->get<double>();
+  }
+  bool boolean(const char* key, bool fallback) const {
+    const ordered_json* value = find(key);
+    if (value == nullptr) return fallback;
+    if (!value->is_boolean()) bad(key, "true or false", *value);
+    return value->get<bool>();
+  }
+  // A string or a list of strings (empty when absent).
+  std::vector<std::string> strings(const char* key) const {
+    const ordered_json* value = find(key);
+    if (value == nullptr) return {};
+    if (value->is_string()) return {value->get<std::string>()};
+    if (!value->is_array() ||
+        !std::all_of(value->begin(), value->end(), [](const auto& v) { return v.is_string(); })) {
+      bad(key, "a string or a list of strings", *value);
+    }
+    return value->get<std::vector<std::string>>();
+  }
+
+  // A list of names or a regex string; `all_linear` accepts "all-linear" in any case.
+  ModuleSelector modules(const char* key, bool all_linear) const {
+    ModuleSelector selector;
+    const ordered_json* value = find(key);
+    if (value == nullptr) return selector;
+    if (value->is_string()) {
+      selector.regex = value->get<std::string>();
+      if (all_linear && lowercase(selector.regex) == "all-linear") {
+        selector.form = ModuleSelector::Form::all_linear;
+        selector.regex.clear();
+      } else {
+        selector.form = ModuleSelector::Form::regex;
+        compile(key, selector.regex);
+      }
+      return selector;
+    }
+    selector.form = ModuleSelector::Form::names;
+    selector.names = strings(key);
+    if (std::any_of(selector.names.begin(), selector.names.end(),
+                    [](const std::string& name) { return name.empty(); })) {
+      bad(key, "a list of non-empty module names or a regex string", *value);
+    }
+    return selector;
+  }
+
+  // {name: number} in the file's order; `positive` asks for positive integers.
+  template <typename Value>
+  std::vector<std::pair<std::string, Value>> pattern(const char* key, bool positive) const {
+    std::vector<std::pair<std::string, Value>> entries;
+    const ordered_json* value = find(key);
+    if (value == nullptr) return entries;
+    const char* expected = positive ? "an object of positive integers" : "an object of numbers";
+    if (!value->is_object()) bad(key, expected, *value);
+    for (const auto& [name, entry] : value->items()) {
+      const bool ok = positive ? entry.is_number_integer() && entry.template get<int64_t>() > 0
+                               : entry.is_number();
+      if (!ok) bad(key, expected, *value);
+      compile(key, pattern_key_regex(name));
+      entries.emplace_back(name, entry.template get<Value>());
+    }
+    return entries;
+  }
+
+  // Rejects an invalid regex, naming the field.
+  void compile(const char* key, const std::string& pattern) const {
+    Regex(pattern, false, fmt::format("{}: field \"{}\"", source_, key));
+  }
+
+ private:
+  const ordered_json& document_;
+  const std::string& source_;
+};
+
+LoraInit parse_init(const Fields& fields) {
+  const char* key = "init_lora_weights";
+  const ordered_json* value = fields.find(key);
+  if (value == nullptr || (value->is_boolean() && value->get<bool>())) {
+    return LoraInit::kaiming_uniform;
+  }
+  if (value->is_string() && lowercase(value->get<std::string>()) == "gaussian") {
+    return LoraInit::gaussian;
+  }
+  fields.bad(key, "true or \"gaussian\" (the initialisations retune supports)", *value);
+}
+
+std::vector<int64_t> parse_layers(const Fields& fields) {
+  const char* key = "layers_to_transform";
+  const ordered_json* value = fields.find(key);
+  if (value == nullptr) return {};
+  const auto is_index = [](const ordered_json& v) {
+    return v.is_number_integer() && v.get<int64_t>() >= 0;
+  };
+  if (is_index(*value)) return {value->get<int64_t>()};
+  if (!value->is_array() || !std::all_of(value->begin(), value->end(), is_index)) {
+    fields.bad(key, "a layer index or a list of layer indices", *value);
+  }
+  return value->get<std::vector<int64_t>>();
+}
+
+// Checks the fields retune accepts only with PEFT's default.
+void check_defaults(const Fields& fields) {
+  const ordered_json* peft_type = fields.find("peft_type");
+  if (peft_type == nullptr) fail("{}: missing field \"peft_type\" (\"LORA\")", fields.source());
+  if (*peft_type != "LORA") fields.bad("peft_type", "\"LORA\"", *peft_type);
+  const auto check = [&](const char* key, const auto& accepted, std::string_view expected) {
+    const ordered_json* value = fields.find(key);
+    if (value != nullptr && !accepted(*value)) fields.bad(key, expected, *value);
+  };
+  check(
+      "task_type", [](const ordered_json& v) { return v == "CAUSAL_LM"; },
+      "\"CAUSAL_LM\" or null (retune adapts causal LMs)");
+  check(
+      "bias", [](const ordered_json& v) { return v == "none"; },
+      "\"none\" (retune does not train biases)");
+  const auto unset = [](const ordered_json& v) {
+    return v == false || (v.is_structured() && v.empty());
+  };
+  check("modules_to_save", unset,
+        "null or empty (retune does not train or save whole modules beside an adapter)");
+  for (const char* key : kUnsupportedFields) {
+    check(key, unset, "null, false or empty (retune does not support it)");
+  }
+}
+
+// A list of strings, a string or null.
+json selector_json(const ModuleSelector& selector) {
+  switch (selector.form) {
+    case ModuleSelector::Form::names:
+      return selector.names;
+    case ModuleSelector::Form::regex:
+      return selector.regex;
+    case ModuleSelector::Form::all_linear:
+      return "all-linear";
+    case ModuleSelector::Form::none:
+      break;
+  }
+  return nullptr;
+}
+
+// An integral value as an int, as Python writes lora_alpha = 8.
+json number_json(double value) {
+  if (value == std::floor(value) && std::abs(value) < 0x1p53) return static_cast<int64_t>(value);
+  return value;
+}
+
+}  // namespace
+
+LoraConfig parse_lora_config(const ordered_json& document, const std::string& source) {
+  const Fields fields(document, source);
+  check_defaults(fields);
+  LoraConfig config;
+  config.r = fields.positive_int("r", config.r);
+  config.lora_alpha = fields.number("lora_alpha", config.lora_alpha);
+  config.lora_dropout = fields.number("lora_dropout", config.lora_dropout);
+  if (!(config.lora_dropout >= 0 && config.lora_dropout <= 1)) {
+    fields.bad("lora_dropout", "in [0, 1]", *fields.find("lora_dropout"));
+  }
+  config.use_rslora = fields.boolean("use_rslora", config.use_rslora);
+  config.use_dora = fields.boolean("use_dora", config.use_dora);
+  config.init_lora_weights = parse_init(fields);
+  config.fan_in_fan_out = fields.boolean("fan_in_fan_out", config.fan_in_fan_out);
+  config.target_modules = fields.modules("target_modules", true);
+  config.exclude_modules = fields.modules("exclude_modules", false);
+  config.layers_to_transform = parse_layers(fields);
+  config.layers_pattern = fields.strings("layers_pattern");
+  config.rank_pattern = fields.pattern<int64_t>("rank_pattern", true);
+  config.alpha_pattern = fields.pattern<double>("alpha_pattern", false);
+  // PEFT's LoraConfig.__post_init__ rules.
+  if (config.target_modules.form == ModuleSelector::Form::regex ||
+      config.target_modules.form == ModuleSelector::Form::all_linear) {
+    if (!config.layers_to_transform.empty() || !config.layers_pattern.empty()) {
+      fail(
+          "{}: layers_to_transform and layers_pattern need target_modules to be a list of names, "
+          "not the string {}",
+          source, document.at("target_modules").dump());
+    }
+  }
+  if (!config.layers_pattern.empty() && config.layers_to_transform.empty()) {
+    fail("{}: layers_pattern needs layers_to_transform", source);
+  }
+  return config;
+}
+
+LoraConfig read_lora_config(const std::filesystem::path& file) {
+  const std::string text = read_text_file(file);
+  ordered_json document;
+  try {
+    document = ordered_json::parse(text);
+  } catch (const ordered_json::exception& error) {
+    fail("{}: invalid JSON: {}", file.string(), error.what());
+  }
+  return parse_lora_config(document, file.string());
+}
+
+json peft_adapter_config(const LoraConfig& config, const std::string& base_model_name_or_path) {
+  json rank_pattern = json::object(), alpha_pattern = json::object();
+  for (const auto& [key, r] : config.rank_pattern) rank_pattern[key] = r;
+  for (const auto& [key, alpha] : config.alpha_pattern) alpha_pattern[key] = number_json(alpha);
+  json layers_pattern = nullptr;
+  if (config.layers_pattern.size() == 1) layers_pattern = config.layers_pattern[0];
+  if (config.layers_pattern.size() > 1) layers_pattern = config.layers_pattern;
+  json init = true;
+  if (config.init_lora_weights == LoraInit::gaussian) init = "gaussian";
+  return {
+      {"alora_invocation_tokens", nullptr},
+      {"alpha_pattern", alpha_pattern},
+      {"arrow_config", nullptr},
+      {"auto_mapping", nullptr},
+      {"base_model_name_or_path", base_model_name_or_path},
+      {"bias", "none"},
+      {"corda_config", nullptr},
+      {"ensure_weight_tying", false},
+      {"eva_config", nullptr},
+      {"exclude_modules", selector_json(config.exclude_modules)},
+      {"fan_in_fan_out", config.fan_in_fan_out},
+      {"inference_mode", true},
+      {"init_lora_weights", init},
+      {"kasa_config", nullptr},
+      {"layer_replication", nullptr},
+      {"layers_pattern", layers_pattern},
+      {"layers_to_transform",
+       config.layers_to_transform.empty() ? json(nullptr) : json(config.layers_to_transform)},
+      {"loftq_config", json::object()},
+      {"lora_alpha", number_json(config.lora_alpha)},
+      {"lora_bias", false},
+      {"lora_dropout", config.lora_dropout},
+      {"lora_ga_config", nullptr},
+      {"megatron_config", nullptr},
+      {"megatron_core", "megatron.core"},
+      {"modules_to_save", nullptr},
+      {"monteclora_config", nullptr},
+      {"peft_type", "LORA"},
+      {"peft_version", "0.21.2"},
+      {"qalora_group_size", 16},
+      {"r", config.r},
+      {"rank_pattern", rank_pattern},
+      {"revision", nullptr},
+      {"target_modules", selector_json(config.target_modules)},
+      {"target_parameters", nullptr},
+      {"task_type", "CAUSAL_LM"},
+      {"trainable_token_indices", nullptr},
+      {"use_bdlora", nullptr},
+      {"use_dora", config.use_dora},
+      {"use_qalora", false},
+      {"use_rslora", config.use_rslora},
+      {"velora_config", nullptr},
+  };
+}
+
+}  // namespace retune::adapters

@@ -1,0 +1,70 @@
+// LoraConfig: the PEFT LoraConfig fields retune supports, with PEFT's defaults, read from and
+// written as PEFT 0.21's adapter_config.json (huggingface/peft src/peft/tuners/lora/config.py
+// LoraConfig, src/peft/config.py PeftConfig.save_pretrained).
+//
+// Which modules the fields select, and with which rank and alpha, is adapters/lora_targets.h.
+// Fields retune does not support are refused when they are set to anything but PEFT's default
+// (bias other than "none", a non-empty modules_to_save, lora_bias, init_lora_weights other than
+// true / "gaussian", ...); every other field PEFT writes is ignored on reading and written back
+// with PEFT's default.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "adapters/lora_linear.h"
+
+namespace retune::adapters {
+
+// A target_modules or exclude_modules value in one of PEFT's forms.
+struct ModuleSelector {
+  enum class Form {
+    none,        // null: nothing (target_modules: PEFT's per-architecture default, not supported)
+    names,       // a list: each entry is a full module name or a dot-suffix of one ("q_proj")
+    regex,       // a string: a regex the whole module name must match (re.fullmatch)
+    all_linear,  // "all-linear" (any case; target_modules only): every linear but the head
+  };
+  Form form = Form::none;
+  std::vector<std::string> names;  // Form::names
+  std::string regex;               // Form::regex
+};
+
+struct LoraConfig {
+  int64_t r = 8;
+  double lora_alpha = 8;
+  double lora_dropout = 0;  // in [0, 1]
+  bool use_rslora = false;  // scaling alpha / sqrt(r) instead of alpha / r
+  bool use_dora = false;
+  LoraInit init_lora_weights = LoraInit::kaiming_uniform;  // JSON true / "gaussian"
+  // PEFT overrides it per module (true for GPT-2's Conv1D, false for nn.Linear) and writes back
+  // what it ended with; retune knows each site's layout, so it is only carried to the file.
+  bool fan_in_fan_out = false;
+  ModuleSelector target_modules;
+  ModuleSelector exclude_modules;            // names or regex
+  std::vector<int64_t> layers_to_transform;  // JSON int or list; empty: every layer
+  std::vector<std::string> layers_pattern;   // JSON string or list; empty: PEFT's default
+  std::vector<std::pair<std::string, int64_t>> rank_pattern;  // in the file's order
+  std::vector<std::pair<std::string, double>> alpha_pattern;  // in the file's order
+};
+
+// Parses an adapter_config.json document (ordered, so that the patterns keep the file's order,
+// as Python's json.load does); `source` (the file) starts every error message, which names the
+// field and what was expected. peft_type must be "LORA" and task_type "CAUSAL_LM" or null;
+// unknown fields are ignored. Regexes (target_modules, exclude_modules, the patterns' keys) are
+// compiled here, so an invalid one is an error naming its field.
+LoraConfig parse_lora_config(const nlohmann::ordered_json& document, const std::string& source);
+
+// Reads and parses `file` (an adapter_config.json).
+LoraConfig read_lora_config(const std::filesystem::path& file);
+
+// adapter_config.json as PEFT 0.21.2's save_pretrained writes it: all its 41 fields (unsupported
+// ones with PEFT's defaults), inference_mode true, peft_version "0.21.2". Keys are sorted (the
+// json type's order, as json.dumps(sort_keys=True)); dump(2) gives PEFT's layout.
+nlohmann::json peft_adapter_config(const LoraConfig& config,
+                                   const std::string& base_model_name_or_path);
+
+}  // namespace retune::adapters

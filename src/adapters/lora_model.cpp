@@ -1,0 +1,192 @@
+#include "adapters/lora_model.h"
+
+#include <algorithm>
+#include <map>
+#include <span>
+#include <utility>
+
+#include "adapters/lora_targets.h"
+#include "core/error.h"
+#include "core/rng.h"
+#include "io/atomic_file.h"
+#include "io/atomic_folder.h"
+#include "io/safetensors_file.h"
+
+namespace retune::adapters {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kPrefix = "base_model.model.";
+constexpr const char* kConfigFile = "adapter_config.json";
+constexpr const char* kWeightsFile = "adapter_model.safetensors";
+
+// The LoRAs `config` puts on `sites`, not yet attached, and the config as PEFT saves it.
+LoraModel make_lora(const std::vector<model::LinearSite>& sites, const LoraConfig& config,
+                    uint64_t seed) {
+  LoraConfig resolved = config;
+  resolved.target_modules = {.form = ModuleSelector::Form::names};
+  std::vector<LoraModule> modules;
+  Rng seeds(seed);
+  for (const LoraTarget& target : resolve_lora_targets(config, sites)) {
+    const model::LinearSite& site = target.site;
+    const LoraOptions options{.r = target.r,
+                              .alpha = static_cast<float>(target.alpha),
+                              .dropout = static_cast<float>(config.lora_dropout),
+                              .use_rslora = config.use_rslora,
+                              .use_dora = config.use_dora,
+                              .init = config.init_lora_weights,
+                              .init_seed = seeds.next_u64(),
+                              .dropout_seed = seeds.next_u64()};
+    modules.push_back(
+        {site, std::make_shared<LoraLinear>(site.conv1d ? site.weight.transpose(0, 1) : site.weight,
+                                            options)});
+    resolved.target_modules.names.push_back(site.name);
+    resolved.fan_in_fan_out = site.conv1d;  // PEFT's per-module override, as it writes it
+  }
+  return LoraModel(std::move(resolved), std::move(modules));
+}
+
+void attach(const LoraModel& lora) {
+  for (const LoraModule& module : lora.modules()) module.site.attach(module.lora);
+}
+
+// Why `key` is not one of the adapter's tensors, for the message naming the file.
+std::string unexpected_tensor(const std::string& key, const LoraConfig& config,
+                              const std::vector<model::LinearSite>& sites) {
+  static constexpr const char* kSuffixes[] = {".lora_A.weight", ".lora_B.weight",
+                                              ".lora_magnitude_vector"};
+  const auto suffix = std::find_if(std::begin(kSuffixes), std::end(kSuffixes),
+                                   [&](const char* s) { return key.ends_with(s); });
+  if (!key.starts_with(kPrefix) || suffix == std::end(kSuffixes)) {
+    return fmt::format(
+        "tensor \"{}\" is not a LoRA tensor retune reads (expected "
+        "{}<module>.lora_A.weight, .lora_B.weight or .lora_magnitude_vector)",
+        key, kPrefix);
+  }
+  const std::string module =
+      key.substr(std::string_view(kPrefix).size(),
+                 key.size() - std::string_view(kPrefix).size() - std::string_view(*suffix).size());
+  if (std::none_of(sites.begin(), sites.end(),
+                   [&](const model::LinearSite& site) { return site.name == module; })) {
+    return fmt::format(
+        "tensor \"{}\": the model has no linear module \"{}\" (an adapter for "
+        "another architecture or size?)",
+        key, module);
+  }
+  const std::vector<std::string>& targets = config.target_modules.names;
+  if (std::find(targets.begin(), targets.end(), module) == targets.end()) {
+    return fmt::format("tensor \"{}\": module \"{}\" is not one adapter_config.json targets", key,
+                       module);
+  }
+  return fmt::format("tensor \"{}\" is DoRA's, but adapter_config.json has use_dora false", key);
+}
+
+}  // namespace
+
+std::vector<AdapterParameter> LoraModel::parameters() const {
+  std::vector<AdapterParameter> parameters;
+  for (const LoraModule& module : modules_) {
+    for (AdapterParameter& parameter : module.lora->parameters()) {
+      parameter.name = kPrefix + module.site.name + "." + parameter.name;
+      parameters.push_back(std::move(parameter));
+    }
+  }
+  return parameters;
+}
+
+void LoraModel::zero_grad() {
+  for (const LoraModule& module : modules_) module.lora->zero_grad();
+}
+
+NamedTensors LoraModel::merged_weights() const {
+  NamedTensors merged;
+  for (const LoraModule& module : modules_) {
+    const Tensor delta = module.lora->merged_delta();  // [O, I]
+    const std::vector<float> change =
+        (module.site.conv1d ? delta.transpose(0, 1) : delta).to_f32_vector();
+    Tensor weight = module.site.weight.to(DType::f32).clone();
+    float* w = weight.mutable_data<float>();
+    for (size_t i = 0; i < change.size(); ++i) w[i] += change[i];
+    merged.emplace_back(module.site.name + ".weight", std::move(weight));
+  }
+  return merged;
+}
+
+LoraModel attach_lora(model::CausalLm& model, const LoraConfig& config, uint64_t seed) {
+  LoraModel lora = make_lora(model.linear_sites(), config, seed);
+  attach(lora);
+  return lora;
+}
+
+void save_lora(const LoraModel& lora, const fs::path& folder,
+               const std::string& base_model_name_or_path) {
+  if (fs::is_directory(folder)) {
+    for (const fs::directory_entry& entry : fs::directory_iterator(folder)) {
+      const std::string name = entry.path().filename().string();
+      if (name != kConfigFile && name != kWeightsFile) {
+        fail(
+            "{}: holds {}, which saving an adapter there would delete; choose an adapter "
+            "folder or a new one",
+            folder.string(), name);
+      }
+    }
+  }
+  AtomicFolder out(folder);
+  NamedTensors tensors;
+  for (const AdapterParameter& parameter : lora.parameters()) {
+    tensors.emplace_back(parameter.name, parameter.value);
+  }
+  write_safetensors(out / kWeightsFile, tensors, {{"format", "pt"}});
+  const std::string config =
+      peft_adapter_config(lora.config(), base_model_name_or_path).dump(2, ' ', true);
+  AtomicFile file(out / kConfigFile);
+  file.write(std::as_bytes(std::span(config)));
+  file.commit();
+  out.commit();
+}
+
+LoraModel load_lora(model::CausalLm& model, const fs::path& folder) {
+  const fs::path config_path = folder / kConfigFile;
+  const fs::path weights_path = folder / kWeightsFile;
+  if (!fs::exists(weights_path) && fs::exists(folder / "adapter_model.bin")) {
+    fail(
+        "{}: a PyTorch pickle file; retune reads adapters as safetensors (save them with "
+        "safe_serialization=True)",
+        (folder / "adapter_model.bin").string());
+  }
+  const LoraConfig config = read_lora_config(config_path);
+  const std::vector<model::LinearSite> sites = model.linear_sites();
+  LoraModel lora = [&] {
+    try {
+      return make_lora(sites, config, 0);
+    } catch (const Error& error) {
+      fail("{}: {}", config_path.string(), error.what());
+    }
+  }();
+  const SafetensorsFile file = SafetensorsFile::open(weights_path);
+  std::map<std::string, Tensor> expected;  // PEFT key -> the adapter's f32 value
+  for (const AdapterParameter& parameter : lora.parameters()) {
+    expected.emplace(parameter.name, parameter.value);
+  }
+  for (const std::string& key : file.names()) {
+    const auto it = expected.find(key);
+    if (it == expected.end()) {
+      fail("{}: {}", weights_path.string(), unexpected_tensor(key, lora.config(), sites));
+    }
+    const Tensor value = file.tensor(key);
+    RETUNE_CHECK(dtype_is_float(value.dtype()), "{}: tensor \"{}\" has dtype {}, expected a float",
+                 weights_path.string(), key, dtype_name(value.dtype()));
+    RETUNE_CHECK(value.shape() == it->second.shape(), "{}: tensor \"{}\" has shape {}, expected {}",
+                 weights_path.string(), key, value.shape().str(), it->second.shape().str());
+    it->second.copy_from(value.to(DType::f32));
+  }
+  for (const auto& [key, value] : expected) {
+    RETUNE_CHECK(file.has(key), "{}: missing tensor \"{}\" (expected {})", weights_path.string(),
+                 key, value.shape().str());
+  }
+  attach(lora);
+  return lora;
+}
+
+}  // namespace retune::adapters

@@ -1,0 +1,78 @@
+// LoraModel: the LoRA modules one LoraConfig attaches to a model, by module name, and the PEFT
+// adapter folders that save and load them (adapter_config.json + adapter_model.safetensors, as
+// PEFT 0.21's save_pretrained writes them and PeftModel.from_pretrained reads them).
+//
+// Tensor keys (PEFT utils/save_and_load.py get_peft_model_state_dict, adapter name removed):
+//   base_model.model.<module>.lora_A.weight         [r, in]   (Conv1D too: nn.Linear's layout)
+//   base_model.model.<module>.lora_B.weight         [out, r]
+//   base_model.model.<module>.lora_magnitude_vector [out]     (DoRA; no ".weight")
+// with <module> the Hugging Face module name ("model.layers.0.self_attn.q_proj"). Saved f32,
+// header metadata {"format": "pt"}; loaded from any float dtype.
+//
+// Ownership: the model and the LoraModel share each LoraLinear (the model runs it, the
+// LoraModel names, trains and saves it) and the base weights (LoraModule::site.weight views
+// them). Attaching replaces whatever adapter a module had.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "adapters/adapter_parameter.h"
+#include "adapters/lora_config.h"
+#include "adapters/lora_linear.h"
+#include "io/safetensors_writer.h"
+#include "model/causal_lm.h"
+
+namespace retune::adapters {
+
+struct LoraModule {
+  model::LinearSite site;  // name "model.layers.0.self_attn.q_proj", weight as stored, ...
+  std::shared_ptr<LoraLinear> lora;
+};
+
+class LoraModel {
+ public:
+  LoraModel(LoraConfig config, std::vector<LoraModule> modules)
+      : config_(std::move(config)), modules_(std::move(modules)) {}
+
+  // The config as PEFT saves it after attaching: target_modules the full names of the adapted
+  // modules, fan_in_fan_out true when they are Conv1D.
+  const LoraConfig& config() const { return config_; }
+  // In the model's order.
+  const std::vector<LoraModule>& modules() const { return modules_; }
+
+  // Every trainable tensor and its gradient (views), named by its PEFT key, module by module.
+  std::vector<AdapterParameter> parameters() const;
+  void zero_grad();
+
+  // What PEFT's merge_and_unload gives: "<module>.weight" = W + ΔW for every module, f32 in the
+  // model's stored layout (Conv1D [in, out]), new storage.
+  NamedTensors merged_weights() const;
+
+ private:
+  LoraConfig config_;
+  std::vector<LoraModule> modules_;
+};
+
+// Attaches a new LoRA, initialised as `config` says, to every module `config` selects
+// (adapters/lora_targets.h, which lists the errors). Each module's init and dropout seeds are
+// the next two draws of Rng(seed), module by module in the model's order.
+LoraModel attach_lora(model::CausalLm& model, const LoraConfig& config, uint64_t seed);
+
+// Writes `folder` atomically (io/atomic_folder.h): an existing adapter folder is replaced whole,
+// a folder holding anything else is refused. base_model_name_or_path goes into the config.
+void save_lora(const LoraModel& lora, const std::filesystem::path& folder,
+               const std::string& base_model_name_or_path);
+
+// Reads `folder`'s adapter_config.json and adapter_model.safetensors and attaches the adapter to
+// `model` (only when both are valid: an error leaves the model as it was). Throws an Error naming
+// the file and field or tensor: a module the config targets that the model lacks, a tensor for a
+// module the model lacks or the config does not target, a tensor that is not a LoRA tensor, one of
+// the wrong shape or dtype, a missing one.
+LoraModel load_lora(model::CausalLm& model, const std::filesystem::path& folder);
+
+}  // namespace retune::adapters

@@ -1,0 +1,34 @@
+#include "eval/loss_evaluation.h"
+
+#include "data/batch_stream.h"
+#include "ops/cross_entropy_head.h"
+
+namespace retune::eval {
+
+LossEvaluation evaluate_loss(const model::CausalLm& model,
+                             const std::vector<TokenizedExample>& examples, int64_t seq_len,
+                             int64_t batch_size, int32_t pad_id) {
+  BatchStream stream(examples,
+                     {.batch_size = batch_size,
+                      .sequences = {.length = seq_len, .packing = false, .pad_id = pad_id},
+                      .shuffle = false});
+  double loss_sum = 0;
+  LossEvaluation result;
+  while (stream.position().epoch == 0) {
+    const Batch batch = stream.next();
+    if (batch.target_tokens == 0) continue;
+    // One document per row: no document mask is needed (padding only follows the example).
+    const Tensor hidden = model.forward_hidden(batch.input_ids, batch.positions);
+    const int64_t rows = hidden.size(0) * hidden.size(1);
+    const Tensor loss = Tensor::empty({1}, DType::f32);
+    ops::cross_entropy_head_forward(hidden.reshape({rows, hidden.size(2)}), model.output_head(),
+                                    batch.labels.reshape({rows}), loss,
+                                    Tensor::empty({rows}, DType::f32));
+    loss_sum += static_cast<double>(*loss.data<float>()) * static_cast<double>(batch.target_tokens);
+    result.tokens += batch.target_tokens;
+  }
+  result.loss = result.tokens ? loss_sum / static_cast<double>(result.tokens) : 0;
+  return result;
+}
+
+}  // namespace retune::eval

@@ -1,0 +1,23 @@
+// Writing a Hugging Face model folder that transformers loads: the base folder's files other
+// than its weights (config.json, generation_config.json, tokenizer files, chat template, ...)
+// copied as they are, and the given weights as safetensors shards named and indexed as
+// save_pretrained names them (io/safetensors_writer.h). The folder is written atomically
+// (io/atomic_folder.h): an existing folder of the name is replaced whole.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+
+#include "io/safetensors_writer.h"
+
+namespace retune {
+
+// transformers' default max_shard_size ("5GB").
+inline constexpr uint64_t kDefaultMaxShardBytes = 5'000'000'000;
+
+// Weights not copied: *.safetensors, the safetensors index, and PyTorch pickles (*.bin, *.pt).
+void write_model_folder(const std::filesystem::path& base_folder, const NamedTensors& weights,
+                        const std::filesystem::path& out_folder,
+                        uint64_t max_shard_bytes = kDefaultMaxShardBytes);
+
+}  // namespace retune

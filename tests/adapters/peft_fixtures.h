@@ -1,0 +1,76 @@
+// The PEFT 0.21.2 fixtures (tests/fixtures/peft, made by tools/fixtures/make_peft_fixtures.py;
+// tools/fixtures/README.md describes them) as the adapter tests read them.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+#include "io/file_contents.h"
+#include "io/safetensors_file.h"
+#include "model/causal_lm.h"
+#include "model/token_batch.h"
+#include "support/model_parity.h"
+
+namespace retune::adapters {
+
+// tests/fixtures/peft/<name>.
+inline std::filesystem::path peft_fixture(const std::string& name) {
+  return std::filesystem::path(RETUNE_FIXTURES_DIR) / "peft" / name;
+}
+
+inline const nlohmann::json& peft_metadata() {
+  static const nlohmann::json metadata = read_json_file(peft_fixture("metadata.json"));
+  return metadata;
+}
+
+// "llama_gqa_untied/lora", ...: the cases that trained (every model and method).
+inline std::vector<std::string> peft_training_cases() {
+  std::vector<std::string> cases;
+  for (const char* model : {"llama_gqa_untied", "qwen2", "qwen3", "gpt2"}) {
+    for (const char* method : {"lora", "rslora", "dora"}) {
+      cases.push_back(std::string(model) + "/" + method);
+    }
+  }
+  return cases;
+}
+
+// The training cases and "llama_gqa_untied/lora_patterns".
+inline std::vector<std::string> peft_cases() {
+  std::vector<std::string> cases = peft_training_cases();
+  cases.push_back("llama_gqa_untied/lora_patterns");
+  return cases;
+}
+
+// The base model a case adapts, freshly loaded.
+inline std::unique_ptr<model::CausalLm> peft_base_model(const std::string& name) {
+  return model::load_causal_lm(
+      hf_model_fixture(peft_metadata()["cases"][name]["model"].get<std::string>()));
+}
+
+// A case's batch with retune's labels: the fixture's labels are transformers' (the loss shifts
+// them), so position t predicts labels[t + 1]; the last position is unscored.
+inline model::TokenBatch peft_batch(const std::string& name) {
+  const SafetensorsFile file = SafetensorsFile::open(peft_fixture(name) / "batch.safetensors");
+  const Tensor ids = file.tensor("input_ids").to(DType::i32).contiguous();
+  const Tensor hf_labels = file.tensor("labels").to(DType::i32).contiguous();
+  Tensor labels = Tensor::empty(hf_labels.shape(), DType::i32);
+  const int32_t* in = hf_labels.data<int32_t>();
+  int32_t* out = labels.mutable_data<int32_t>();
+  const int64_t T = labels.size(1);
+  for (int64_t i = 0; i < labels.numel(); ++i) out[i] = i % T == T - 1 ? -100 : in[i + 1];
+  return {ids, labels, Tensor(), Tensor()};
+}
+
+// "test_name_safe" for a case name ("llama_gqa_untied/lora" -> "llama_gqa_untied_lora").
+inline std::string case_test_name(std::string name) {
+  for (char& c : name) {
+    if (c == '/') c = '_';
+  }
+  return name;
+}
+
+}  // namespace retune::adapters
