@@ -58,10 +58,10 @@ TrainingSetup setup(Model& model, const std::function<bool(const std::string&)>&
 }
 
 template <typename Model>
-std::vector<std::string> names(Model& model) {
-  std::vector<std::string> result;
+std::vector<std::pair<std::string, Tensor>> named(Model& model) {
+  std::vector<std::pair<std::string, Tensor>> result;
   for (const auto& [name, weight] : Arch<Model>::named(model.mutable_weights(), model.config())) {
-    result.push_back(name);
+    result.emplace_back(name, *weight);
   }
   return result;
 }
@@ -75,10 +75,10 @@ TrainingSetup make_training_step(CausalLm& model,
   fail("make_training_step: unsupported model class");
 }
 
-std::vector<std::string> weight_names(CausalLm& model) {
-  if (auto* llama = dynamic_cast<LlamaModel*>(&model)) return names(*llama);
-  if (auto* gpt2 = dynamic_cast<Gpt2Model*>(&model)) return names(*gpt2);
-  fail("weight_names: unsupported model class");
+std::vector<std::pair<std::string, Tensor>> named_weights(CausalLm& model) {
+  if (auto* llama = dynamic_cast<LlamaModel*>(&model)) return named(*llama);
+  if (auto* gpt2 = dynamic_cast<Gpt2Model*>(&model)) return named(*gpt2);
+  fail("named_weights: unsupported model class");
 }
 
 }  // namespace retune::model

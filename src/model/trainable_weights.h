@@ -34,7 +34,8 @@ struct TrainingSetup {
 TrainingSetup make_training_step(CausalLm& model,
                                  const std::function<bool(const std::string&)>& trains);
 
-// Every weight name of the model, in its order (what `trains` is asked about).
-std::vector<std::string> weight_names(CausalLm& model);
+// Every weight of the model by name, in its order (the names `trains` is asked about; the
+// tensors as the model holds them now: mmapped views, or owned f32 copies where they train).
+std::vector<std::pair<std::string, Tensor>> named_weights(CausalLm& model);
 
 }  // namespace retune::model

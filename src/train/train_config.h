@@ -1,0 +1,117 @@
+// TrainConfig: everything `retune train CONFIG.yaml [--set key=value ...]` reads, with the
+// defaults a run gets for every key the file leaves out. The YAML mirrors the struct: a key
+// per field, nested maps for the groups ("lora.r", "training.lr", "schedule.kind" ...); see
+// examples/ for commented configs. Every key can be set from the command line with
+// --set group.key=value (a YAML value: 8, 2e-4, true, [q_proj, v_proj], "all-linear"; quote a
+// string YAML would read otherwise, such as a regex starting with "[" or "*").
+//
+// Where the YAML differs from the struct: training.optimizer is OptimizerOptions::kind and
+// training.{weight_decay, beta1, beta2, eps, momentum, dampening, nesterov} its other fields;
+// schedule.decay_shape is "cosine", "linear" or "1-sqrt" (HF's decay_type); schedule.peak_lr and
+// schedule.total_steps are not keys (training.lr and the run's step count give them).
+// lora.target_modules is PEFT's: a list of module names, "all-linear" (any case; stored as the
+// list {"all-linear"}) or any other string, a regex (stored in target_regex, the list cleared).
+// lora.layers_to_transform is an integer or a list. A null value (`key: ~`, or nothing after
+// the colon) unsets an optional key (tokenizer, data.chat_template, threads,
+// schedule.rewarm_at, schedule.rewarm_steps) and is an error for any other.
+//
+// Paths (model, tokenizer, output, data.train, data.eval) written in the file are relative to
+// the file's folder, so that a checked-in config works from any current directory; paths given
+// with --set are relative to the current directory. model and tokenizer are local folders (a
+// hub id is not downloaded).
+//
+// Errors (retune::Error) name where and what: "<file>:<line>: training.batch_size must be an
+// integer >= 1, got \"four\"", "<file>:<line>: unknown key \"training.learning_rate\"; did you
+// mean training.lr?", "--set lora.rank: unknown key; did you mean lora.r?", "--set:
+// lora.dropout must be a number in [0, 1), got \"1\"", "<file>: missing required key
+// \"data.train\"", "<file>:<line>:<column>: invalid YAML: <parser's message>". Only ranges a
+// key has on its own are checked here; the schedule as a whole is validated by
+// validate_lr_schedule once the step count is known.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "train/lr_schedule.h"
+#include "train/optimizer.h"
+
+namespace retune::train {
+
+enum class TrainMethod {
+  lora,    // LoRA (lora.use_dora for DoRA, lora.use_rslora for rsLoRA)
+  full,    // every weight
+  bitfit,  // the biases only
+  norm,    // the normalisation weights (and biases) only
+};
+
+struct LoraSettings {
+  int64_t r = 8;
+  double alpha = 8;
+  double dropout = 0;
+  bool use_rslora = false;
+  bool use_dora = false;
+  // Module names ("q_proj", matched as the last parts of a module's path), a regex string
+  // matched against the whole path, or "all-linear". PEFT's default for Llama: q_proj, v_proj.
+  std::vector<std::string> target_modules = {"q_proj", "v_proj"};
+  std::optional<std::string> target_regex;   // set instead of target_modules for a string
+  std::vector<std::string> exclude_modules;  // names (a list; PEFT's regex string is refused)
+  std::vector<int64_t> layers_to_transform;  // empty: every layer
+  std::map<std::string, int64_t> rank_pattern;
+  std::map<std::string, double> alpha_pattern;
+  std::string init = "kaiming";  // or "gaussian" (PEFT's init_lora_weights)
+};
+
+struct DataSettings {
+  std::vector<std::filesystem::path> train;  // JSONL or .txt files (required)
+  std::vector<std::filesystem::path> eval;   // held-out files; empty: no evaluation
+  std::string format = "auto";               // auto | text | prompt_completion | alpaca | chat
+  int64_t seq_len = 512;
+  bool packing = true;
+  bool train_on_all = false;                 // false: loss on completions / assistant turns only
+  std::optional<std::string> chat_template;  // chatml | llama3; default: the tokenizer's
+  bool shuffle = true;
+};
+
+struct TrainingSettings {
+  int64_t batch_size = 4;  // rows per micro-batch
+  int64_t grad_accum = 1;  // micro-batches per optimizer step
+  int64_t steps = 0;       // optimizer steps; 0: `epochs` decide
+  double epochs = 1;       // passes over the training rows when steps is 0
+  double lr = 2e-4;
+  OptimizerOptions optimizer;  // kind (adamw | sgd), weight_decay, betas, eps, momentum
+  double max_grad_norm = 1.0;
+  uint64_t seed = 0;
+  int64_t max_skipped_steps = 0;  // non-finite steps skipped before stopping
+};
+
+struct TrainConfig {
+  std::filesystem::path model;                     // the base model folder (required)
+  std::optional<std::filesystem::path> tokenizer;  // default: the model folder
+  std::filesystem::path output;                    // the output folder (required)
+  TrainMethod method = TrainMethod::lora;
+  LoraSettings lora;
+  DataSettings data;
+  TrainingSettings training;
+  LrSchedule schedule;  // kind, warmup_steps, min_lr_ratio, ...; peak_lr and total_steps come
+                        // from training.lr and the step count
+  int64_t log_every = 1;
+  int64_t eval_every = 0;  // 0: evaluate at the start and the end only
+  int64_t save_every = 0;  // 0: a checkpoint at the end only
+  std::optional<int> threads;
+  bool force = false;  // start even when the memory estimate exceeds the machine's
+};
+
+// Reads the YAML file, then applies each "key=value" override in order. An unknown key is an
+// error naming the file (or --set) and suggesting the nearest known key; a value of the wrong
+// type or range names the key and what was expected; a missing required key names it.
+TrainConfig load_train_config(const std::filesystem::path& file,
+                              const std::vector<std::string>& overrides);
+
+// Every key the config knows, dotted ("lora.r"), for help texts and suggestions.
+std::vector<std::string> train_config_keys();
+
+}  // namespace retune::train

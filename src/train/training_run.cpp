@@ -1,0 +1,339 @@
+#include "train/training_run.h"
+
+#include <fmt/format.h>
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "adapters/lora_model.h"
+#include "core/error.h"
+#include "core/threads.h"
+#include "data/batch_stream.h"
+#include "data/dataset_file.h"
+#include "data/pad_token.h"
+#include "data/tokenized_example.h"
+#include "eval/loss_evaluation.h"
+#include "io/atomic_file.h"
+#include "io/model_folder_writer.h"
+#include "io/safetensors_model.h"
+#include "model/trainable_weights.h"
+#include "tokenizer/chat_template.h"
+#include "tokenizer/tokenizer.h"
+#include "train/checkpoint.h"
+
+namespace retune::train {
+namespace {
+
+using nlohmann::json;
+
+// The LoRA settings of the config as PEFT's LoraConfig.
+adapters::LoraConfig lora_config(const LoraSettings& settings) {
+  adapters::LoraConfig config;
+  config.r = settings.r;
+  config.lora_alpha = settings.alpha;
+  config.lora_dropout = settings.dropout;
+  config.use_rslora = settings.use_rslora;
+  config.use_dora = settings.use_dora;
+  config.init_lora_weights = settings.init == "gaussian" ? adapters::LoraInit::gaussian
+                                                         : adapters::LoraInit::kaiming_uniform;
+  using Form = adapters::ModuleSelector::Form;
+  if (settings.target_regex) {
+    config.target_modules = {.form = Form::regex, .regex = *settings.target_regex};
+  } else if (settings.target_modules == std::vector<std::string>{"all-linear"}) {
+    config.target_modules = {.form = Form::all_linear};
+  } else {
+    config.target_modules = {.form = Form::names, .names = settings.target_modules};
+  }
+  if (!settings.exclude_modules.empty()) {
+    config.exclude_modules = {.form = Form::names, .names = settings.exclude_modules};
+  }
+  config.layers_to_transform = settings.layers_to_transform;
+  config.rank_pattern.assign(settings.rank_pattern.begin(), settings.rank_pattern.end());
+  config.alpha_pattern.assign(settings.alpha_pattern.begin(), settings.alpha_pattern.end());
+  return config;
+}
+
+// Whether a base weight trains under a method other than LoRA: bitfit the biases, norm the
+// RMSNorm / LayerNorm weights (and LayerNorm biases: "ln_1.bias").
+bool method_trains(TrainMethod method, const std::string& name) {
+  switch (method) {
+    case TrainMethod::full:
+      return true;
+    case TrainMethod::bitfit:
+      return name.ends_with(".bias");
+    case TrainMethod::norm:
+      return name.find("norm") != std::string::npos || name.find("ln_") != std::string::npos;
+    case TrainMethod::lora:
+      return false;
+  }
+  return false;
+}
+
+std::string method_name(const TrainConfig& config) {
+  switch (config.method) {
+    case TrainMethod::lora:
+      return config.lora.use_dora ? "dora" : "lora";
+    case TrainMethod::full:
+      return "full";
+    case TrainMethod::bitfit:
+      return "bitfit";
+    case TrainMethod::norm:
+      return "norm";
+  }
+  return "";
+}
+
+// The examples of every file, in order.
+std::vector<Example> read_all(const std::vector<std::filesystem::path>& files, DataFormat format) {
+  std::vector<Example> all;
+  for (const std::filesystem::path& file : files) {
+    std::vector<Example> examples = read_examples(file, format);
+    all.insert(all.end(), std::make_move_iterator(examples.begin()),
+               std::make_move_iterator(examples.end()));
+  }
+  return all;
+}
+
+int64_t peak_rss_bytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<int64_t>(usage.ru_maxrss) * 1024;
+}
+
+// Appends JSON lines to metrics.jsonl, flushing each.
+class MetricsLog {
+ public:
+  MetricsLog(const std::filesystem::path& path, bool append)
+      : out_(path, append ? std::ios::app : std::ios::trunc) {
+    if (!out_) fail("{}: cannot open for writing", path.string());
+  }
+  void write(const json& line) {
+    out_ << line.dump() << '\n';
+    out_.flush();
+  }
+
+ private:
+  std::ofstream out_;
+};
+
+void write_json(const std::filesystem::path& path, const json& value) {
+  const std::string text = value.dump(2) + "\n";
+  AtomicFile file(path);
+  file.write(std::as_bytes(std::span(text)));
+  file.commit();
+}
+
+}  // namespace
+
+TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvents& events) {
+  const auto note = [&](const std::string& line) {
+    if (events.note) events.note(line);
+  };
+  if (config.threads) set_num_threads(*config.threads);
+
+  // The model, the tokenizer and the data, all read and checked before anything is written.
+  std::unique_ptr<model::CausalLm> model = model::load_causal_lm(config.model);
+  const std::filesystem::path tokenizer_folder = config.tokenizer.value_or(config.model);
+  Tokenizer tokenizer = Tokenizer::load(tokenizer_folder);
+  const DataFormat format = parse_data_format(config.data.format);
+  const std::vector<Example> train_examples = read_all(config.data.train, format);
+  const std::vector<Example> eval_examples = read_all(config.data.eval, format);
+  TokenizeOptions tokenize{.train_on_all = config.data.train_on_all};
+  if (has_conversations(train_examples) || has_conversations(eval_examples)) {
+    tokenize.chat = chat_template(tokenizer_folder,
+                                  config.data.chat_template
+                                      ? std::optional<std::string_view>(*config.data.chat_template)
+                                      : std::nullopt);
+  }
+  std::vector<TokenizedExample> train_tokens =
+      tokenize_examples(train_examples, tokenizer, tokenize);
+  const std::vector<TokenizedExample> eval_tokens =
+      tokenize_examples(eval_examples, tokenizer, tokenize);
+  const int64_t seq_len = config.data.seq_len;
+  const DataSummary data = summarize(train_tokens, seq_len);
+  RETUNE_CHECK(data.target_tokens > 0,
+               "the training data has no token to learn from (every example's trained part is "
+               "empty or cut off at data.seq_len {})",
+               seq_len);
+  note(
+      fmt::format("data: {} training examples, {} tokens ({} to learn from); {} truncated to {} "
+                  "tokens ({} tokens dropped); {} evaluation examples",
+                  data.examples, data.tokens, data.target_tokens, data.truncated_examples, seq_len,
+                  data.dropped_tokens, eval_tokens.size()));
+  const int32_t pad_id = pad_token_id(tokenizer_folder, tokenizer);
+
+  // What trains.
+  std::optional<adapters::LoraModel> lora;
+  if (config.method == TrainMethod::lora) {
+    lora = adapters::attach_lora(*model, lora_config(config.lora), config.training.seed);
+  }
+  const model::TrainingSetup setup = model::make_training_step(
+      *model, [&](const std::string& name) { return method_trains(config.method, name); });
+  std::vector<Parameter> parameters;
+  for (const model::TrainedWeight& weight : setup.weights) {
+    parameters.push_back({weight.name, weight.value, weight.grad, hf_decays(weight.name)});
+  }
+  if (lora) {
+    for (const adapters::AdapterParameter& p : lora->parameters()) {
+      parameters.push_back({p.name, p.value, p.grad, true});
+    }
+  }
+  RETUNE_CHECK(!parameters.empty(), "method {} trains nothing in {} (it has no such weights)",
+               method_name(config), config.model.string());
+  TrainSummary summary{.truncated_examples = data.truncated_examples};
+  for (const Parameter& p : parameters) summary.trainable_parameters += p.value.numel();
+  for (const auto& [name, weight] : model::named_weights(*model)) {
+    summary.total_parameters += weight.numel();
+  }
+  if (lora) summary.total_parameters += summary.trainable_parameters;
+  note(fmt::format("method {}: {} trainable parameters of {} ({:.2f}%)", method_name(config),
+                   summary.trainable_parameters, summary.total_parameters,
+                   100.0 * static_cast<double>(summary.trainable_parameters) /
+                       static_cast<double>(summary.total_parameters)));
+  OptimizerOptions optimizer_options = config.training.optimizer;
+  Optimizer optimizer(parameters, optimizer_options);
+
+  // Where to start: the latest checkpoint when resuming.
+  std::optional<Checkpoint> checkpoint;
+  if (resume) {
+    if (const auto latest = latest_checkpoint(config.output)) {
+      checkpoint = read_checkpoint(*latest);
+      note(fmt::format("resuming from {} (step {})", latest->string(), checkpoint->step));
+    } else {
+      note(fmt::format("no checkpoint in {}: starting from the beginning", config.output.string()));
+    }
+  }
+  const BatchOptions batch_options{
+      .batch_size = config.training.batch_size,
+      .sequences = {.length = seq_len, .packing = config.data.packing, .pad_id = pad_id},
+      .shuffle = config.data.shuffle,
+      .seed = config.training.seed};
+  BatchStream stream(std::move(train_tokens), batch_options,
+                     checkpoint ? checkpoint->data : DataPosition{});
+  if (checkpoint) {
+    std::map<std::string, Tensor> saved(checkpoint->trainable.begin(), checkpoint->trainable.end());
+    for (const Parameter& p : parameters) {
+      const auto found = saved.find(p.name);
+      RETUNE_CHECK(found != saved.end() && found->second.shape() == p.value.shape(),
+                   "the checkpoint has no tensor {} of shape {}: it was made by another config",
+                   p.name, p.value.shape().str());
+      p.value.copy_from(found->second);
+    }
+    RETUNE_CHECK(saved.size() == parameters.size(),
+                 "the checkpoint has {} trained tensors, this config trains {}: it was made by "
+                 "another config",
+                 saved.size(), parameters.size());
+    optimizer.import_state(checkpoint->optimizer);
+  }
+
+  TrainerOptions options{.steps = config.training.steps,
+                         .grad_accum = config.training.grad_accum,
+                         .max_grad_norm = config.training.max_grad_norm,
+                         .schedule = config.schedule,
+                         .max_skipped_steps = config.training.max_skipped_steps};
+  if (options.steps == 0) {
+    const double rows = config.training.epochs * static_cast<double>(stream.rows_in_epoch());
+    const auto per_step = static_cast<double>(config.training.batch_size * options.grad_accum);
+    options.steps = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(rows / per_step)));
+  }
+  options.schedule.peak_lr = config.training.lr;
+  options.schedule.total_steps = options.steps;
+  Trainer trainer(*setup.step, optimizer, stream, options);
+
+  // The run: evaluations, metrics, checkpoints.
+  std::filesystem::create_directories(config.output);
+  MetricsLog metrics(config.output / "metrics.jsonl", checkpoint.has_value());
+  const auto evaluate = [&](int64_t step) -> std::optional<double> {
+    if (eval_tokens.empty()) return std::nullopt;
+    const eval::LossEvaluation result =
+        eval::evaluate_loss(*model, eval_tokens, seq_len, config.training.batch_size, pad_id);
+    metrics.write({{"step", step},
+                   {"eval_loss", result.loss},
+                   {"eval_perplexity", result.perplexity()},
+                   {"eval_tokens", result.tokens}});
+    note(fmt::format("step {}: eval loss {:.4f} (perplexity {:.2f}, {} tokens)", step, result.loss,
+                     result.perplexity(), result.tokens));
+    return result.loss;
+  };
+  const auto save = [&](int64_t step) {
+    Checkpoint state{.step = step, .data = stream.position()};
+    for (const Parameter& p : parameters) state.trainable.emplace_back(p.name, p.value);
+    state.optimizer = optimizer.export_state();
+    note(fmt::format("step {}: checkpoint {}", step,
+                     write_checkpoint(config.output, state).string()));
+  };
+  const int64_t first_step = checkpoint ? checkpoint->step : 0;
+  if (first_step == 0) summary.first_eval_loss = evaluate(0);
+  summary.last_eval_loss = summary.first_eval_loss;
+  int64_t last_step = first_step;
+  int64_t tokens = 0;
+  const auto start = std::chrono::steady_clock::now();
+  trainer.run(first_step, [&](const StepReport& report) {
+    last_step = report.step;
+    tokens += report.tokens;
+    if (events.step) events.step(report, options.steps);
+    if (report.step % std::max<int64_t>(config.log_every, 1) == 0 || report.step == options.steps) {
+      metrics.write({{"step", report.step},
+                     {"loss", report.loss},
+                     {"lr", report.lr},
+                     {"grad_norm", report.grad_norm},
+                     {"tokens_per_second", static_cast<double>(report.tokens) / report.seconds},
+                     {"epoch", stream.position().epoch},
+                     {"skipped", report.skipped}});
+    }
+    if (config.eval_every > 0 && report.step % config.eval_every == 0 &&
+        report.step != options.steps) {
+      summary.last_eval_loss = evaluate(report.step);
+    }
+    if (config.save_every > 0 && report.step % config.save_every == 0 &&
+        report.step != options.steps) {
+      save(report.step);
+    }
+    return true;
+  });
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  summary.tokens_per_second =
+      summary.seconds > 0 ? static_cast<double>(tokens) / summary.seconds : 0;
+  summary.steps = last_step;
+  if (last_step > first_step || !checkpoint) {
+    summary.last_eval_loss = evaluate(last_step);
+    save(last_step);
+  }
+
+  // The output: the adapter, or the model in the base's dtypes.
+  if (lora) {
+    summary.output = config.output / "adapter";
+    adapters::save_lora(*lora, summary.output, config.model.string());
+  } else {
+    summary.output = config.output / "model";
+    const SafetensorsModel base = SafetensorsModel::open(config.model);
+    NamedTensors weights;
+    for (auto& [name, weight] : model::named_weights(*model)) {
+      const DType dtype = base.has(name) ? base.info(name).dtype : weight.dtype();
+      weights.emplace_back(name, weight.dtype() == dtype ? weight : weight.to(dtype));
+    }
+    write_model_folder(config.model, weights, summary.output);
+  }
+  summary.peak_rss_bytes = peak_rss_bytes();
+  json summary_json = {{"steps", summary.steps},
+                       {"method", method_name(config)},
+                       {"trainable_parameters", summary.trainable_parameters},
+                       {"total_parameters", summary.total_parameters},
+                       {"seconds", summary.seconds},
+                       {"tokens_per_second", summary.tokens_per_second},
+                       {"peak_rss_bytes", summary.peak_rss_bytes},
+                       {"truncated_examples", summary.truncated_examples},
+                       {"output", summary.output.string()}};
+  if (summary.first_eval_loss) summary_json["first_eval_loss"] = *summary.first_eval_loss;
+  if (summary.last_eval_loss) summary_json["last_eval_loss"] = *summary.last_eval_loss;
+  write_json(config.output / "summary.json", summary_json);
+  return summary;
+}
+
+}  // namespace retune::train

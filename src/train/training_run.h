@@ -1,0 +1,53 @@
+// A whole `retune train` run as a library call: the model, the data, the method, the step loop,
+// evaluation, checkpoints, metrics and the final output, from a TrainConfig.
+//
+// The output folder (config.output) holds, when the run ends:
+//   adapter/            LoRA / DoRA: a PEFT adapter folder (adapter_config.json,
+//                       adapter_model.safetensors) that PeftModel.from_pretrained loads
+//   model/              full, bitfit, norm: a Hugging Face model folder (the base folder's
+//                       config and tokenizer files, the weights in the base's dtypes)
+//   checkpoint-<step>/  every save_every steps and at the end (train/checkpoint.h)
+//   metrics.jsonl       one JSON object per logged step ({"step", "loss", "lr", "grad_norm",
+//                       "tokens_per_second", "epoch"}) and per evaluation ({"step",
+//                       "eval_loss", "eval_perplexity", "eval_tokens"})
+//   summary.json        what the run did (see TrainSummary)
+// With resume, the run continues from the latest checkpoint in the output folder: the trained
+// tensors, the optimizer, the data position and the step, so that on the CPU with the same
+// thread count the result is bitwise the one an uninterrupted run gives.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "train/train_config.h"
+#include "train/trainer.h"
+
+namespace retune::train {
+
+struct TrainSummary {
+  int64_t steps = 0;                 // optimizer steps done in all (a resumed run included)
+  int64_t trainable_parameters = 0;  // elements
+  int64_t total_parameters = 0;      // the base model's elements, plus the adapters'
+  double seconds = 0;                // this process's training time
+  double tokens_per_second = 0;      // input tokens of this process's steps / seconds
+  int64_t peak_rss_bytes = 0;
+  int64_t truncated_examples = 0;         // training examples longer than data.seq_len
+  std::optional<double> first_eval_loss;  // before the first step (the base model)
+  std::optional<double> last_eval_loss;
+  std::filesystem::path output;  // the adapter/ or model/ folder
+};
+
+// What the run tells its caller as it goes (the CLI's progress display and log lines).
+struct RunEvents {
+  std::function<void(const std::string& line)> note;  // set-up facts, evaluations, checkpoints
+  std::function<void(const StepReport& report, int64_t total_steps)> step;
+};
+
+// Runs the config; throws retune::Error for bad input (naming the file, line, key or tensor)
+// before any output is written, and for a failure during training after the last checkpoint.
+TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvents& events);
+
+}  // namespace retune::train
