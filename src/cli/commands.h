@@ -29,4 +29,7 @@ Command add_forward_command(CLI::App& app);
 // `retune generate`: continues a prompt, streaming text (generate.cpp).
 Command add_generate_command(CLI::App& app);
 
+// `retune export`: merges an adapter into its base model (export.cpp).
+Command add_export_command(CLI::App& app);
+
 }  // namespace retune::cli

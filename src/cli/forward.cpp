@@ -68,7 +68,7 @@ int run_forward(const ForwardOptions& options) {
     ids = Tokenizer::load(options.source.tokenizer_folder()).encode(text, !options.no_special);
     RETUNE_CHECK(!ids.empty(), "the text has no tokens");
   }
-  const std::unique_ptr<model::CausalLm> model = model::load_causal_lm(options.source.model);
+  const std::unique_ptr<model::CausalLm> model = load_model(options.source);
   const int64_t vocab = model->config().vocab_size;
   for (const int32_t id : ids) {
     RETUNE_CHECK(id < vocab, "token id {} is outside the vocabulary of {} (ids 0..{})", id,

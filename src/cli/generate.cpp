@@ -138,7 +138,7 @@ int run_generate(const GenerateOptions& options) {
         stop_ids(config, tokenizer, chat ? std::optional(chat->kind) : std::nullopt);
   }
 
-  const std::unique_ptr<model::CausalLm> model = model::load_causal_lm(options.source.model);
+  const std::unique_ptr<model::CausalLm> model = load_model(options.source);
   StreamDecoder decoder(tokenizer, true, options.stop);
   const auto print = [](const std::string& text) {
     std::fputs(text.c_str(), stdout);

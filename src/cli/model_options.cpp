@@ -1,5 +1,7 @@
 #include "cli/model_options.h"
 
+#include "adapters/lora_model.h"
+
 namespace retune::cli {
 
 void add_model_options(CLI::App* command, ModelSource& source) {
@@ -8,6 +10,16 @@ void add_model_options(CLI::App* command, ModelSource& source) {
       ->add_option("--tokenizer", source.tokenizer,
                    "a tokenizer folder (default: the model folder's)")
       ->type_name("DIR");
+  command
+      ->add_option("--adapter", source.adapter,
+                   "a PEFT LoRA/DoRA adapter folder, applied on the fly")
+      ->type_name("DIR");
+}
+
+std::unique_ptr<model::CausalLm> load_model(const ModelSource& source) {
+  std::unique_ptr<model::CausalLm> model = model::load_causal_lm(source.model);
+  if (source.adapter) adapters::load_lora(*model, *source.adapter);
+  return model;
 }
 
 }  // namespace retune::cli

@@ -1,22 +1,29 @@
-// The --model and --tokenizer options of the commands that run a model.
+// The --model, --tokenizer and --adapter options of the commands that run a model.
 #pragma once
 
 #include <CLI/CLI.hpp>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
+
+#include "model/causal_lm.h"
 
 namespace retune::cli {
 
 struct ModelSource {
   std::string model;                     // --model DIR (required)
   std::optional<std::string> tokenizer;  // --tokenizer DIR
+  std::optional<std::string> adapter;    // --adapter DIR: a PEFT LoRA/DoRA adapter folder
 
   // The folder of the tokenizer to use: --tokenizer's when given, else the model folder.
   std::filesystem::path tokenizer_folder() const { return tokenizer.value_or(model); }
 };
 
-// Adds --model and --tokenizer to `command`, filling `source`.
+// Adds --model, --tokenizer and --adapter to `command`, filling `source`.
 void add_model_options(CLI::App* command, ModelSource& source);
+
+// The model of `source`, with its adapter applied on the fly (unmerged) when one is given.
+std::unique_ptr<model::CausalLm> load_model(const ModelSource& source);
 
 }  // namespace retune::cli

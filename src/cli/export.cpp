@@ -1,0 +1,66 @@
+// `retune export --model DIR --adapter DIR --out DIR`: merges a PEFT LoRA/DoRA adapter into
+// its base model and writes a Hugging Face model folder that transformers loads without PEFT
+// (what PEFT's merge_and_unload followed by save_pretrained gives): the base folder's config and
+// tokenizer files, and every weight in the base's dtype with the adapted ones merged.
+#include <fmt/format.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "adapters/lora_model.h"
+#include "cli/commands.h"
+#include "cli/threads_option.h"
+#include "io/model_folder_writer.h"
+#include "model/causal_lm.h"
+#include "model/trainable_weights.h"
+
+namespace retune::cli {
+
+namespace {
+
+struct ExportOptions {
+  std::string model;
+  std::string adapter;
+  std::string out;
+  std::optional<int> threads;
+};
+
+int run_export(const ExportOptions& options) {
+  use_threads(options.threads);
+  const std::unique_ptr<model::CausalLm> model = model::load_causal_lm(options.model);
+  const adapters::LoraModel lora = adapters::load_lora(*model, options.adapter);
+  NamedTensors merged = lora.merged_weights();
+  std::map<std::string, Tensor> by_name(merged.begin(), merged.end());
+  NamedTensors weights;
+  for (const auto& [name, weight] : model::named_weights(*model)) {
+    const auto found = by_name.find(name);
+    weights.emplace_back(name, found == by_name.end() ? weight : found->second.to(weight.dtype()));
+  }
+  write_model_folder(options.model, weights, options.out);
+  fmt::print("{}: {} merged into {} weights of {}\n", options.out, options.adapter, merged.size(),
+             options.model);
+  return 0;
+}
+
+}  // namespace
+
+Command add_export_command(CLI::App& app) {
+  auto options = std::make_shared<ExportOptions>();
+  CLI::App* command = app.add_subcommand(
+      "export", "merge an adapter into its base model and write a Hugging Face model folder");
+  command->add_option("--model", options->model, "the base model folder")
+      ->type_name("DIR")
+      ->required();
+  command->add_option("--adapter", options->adapter, "a PEFT LoRA/DoRA adapter folder")
+      ->type_name("DIR")
+      ->required();
+  command->add_option("--out", options->out, "the model folder to write (replaced whole)")
+      ->type_name("DIR")
+      ->required();
+  add_threads_option(command, options->threads);
+  return {command, [options] { return run_export(*options); }};
+}
+
+}  // namespace retune::cli
