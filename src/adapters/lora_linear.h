@@ -78,6 +78,11 @@ class LoraLinear final : public model::LinearAdapter {
 
   float scaling() const { return scaling_; }
 
+  // Where the next forward()'s dropout mask starts; a resumed run restores it to draw the masks
+  // an uninterrupted run would.
+  uint64_t dropout_offset() const { return next_dropout_offset_; }
+  void set_dropout_offset(uint64_t offset) { next_dropout_offset_ = offset; }
+
  private:
   // What backward() needs from the last forward().
   struct Saved {

@@ -99,6 +99,19 @@ void LoraModel::zero_grad() {
   for (const LoraModule& module : modules_) module.lora->zero_grad();
 }
 
+std::vector<uint64_t> LoraModel::dropout_offsets() const {
+  std::vector<uint64_t> offsets;
+  for (const LoraModule& module : modules_) offsets.push_back(module.lora->dropout_offset());
+  return offsets;
+}
+
+void LoraModel::set_dropout_offsets(const std::vector<uint64_t>& offsets) {
+  RETUNE_CHECK(offsets.size() == modules_.size(),
+               "{} dropout offsets for {} LoRA modules: the checkpoint was made by another config",
+               offsets.size(), modules_.size());
+  for (size_t i = 0; i < offsets.size(); ++i) modules_[i].lora->set_dropout_offset(offsets[i]);
+}
+
 NamedTensors LoraModel::merged_weights() const {
   NamedTensors merged;
   for (const LoraModule& module : modules_) {

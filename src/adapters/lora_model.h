@@ -48,6 +48,10 @@ class LoraModel {
   // Every trainable tensor and its gradient (views), named by its PEFT key, module by module.
   std::vector<AdapterParameter> parameters() const;
   void zero_grad();
+  // Every module's next dropout offset (LoraLinear::dropout_offset), in module order, to save
+  // with a checkpoint and restore on resume.
+  std::vector<uint64_t> dropout_offsets() const;
+  void set_dropout_offsets(const std::vector<uint64_t>& offsets);
 
   // What PEFT's merge_and_unload gives: "<module>.weight" = W + ΔW for every module, f32 in the
   // model's stored layout (Conv1D [in, out]), new storage.

@@ -29,6 +29,9 @@ Command add_forward_command(CLI::App& app);
 // `retune generate`: continues a prompt, streaming text (generate.cpp).
 Command add_generate_command(CLI::App& app);
 
+// `retune train`: fine-tunes a model from a YAML config (train.cpp).
+Command add_train_command(CLI::App& app);
+
 // `retune export`: merges an adapter into its base model (export.cpp).
 Command add_export_command(CLI::App& app);
 

@@ -16,7 +16,8 @@ int main(int argc, char** argv) {
   const std::vector<retune::cli::Command> commands = {
       retune::cli::add_selfcheck_command(app), retune::cli::add_inspect_command(app),
       retune::cli::add_tokenize_command(app),  retune::cli::add_forward_command(app),
-      retune::cli::add_generate_command(app),  retune::cli::add_export_command(app),
+      retune::cli::add_generate_command(app),  retune::cli::add_train_command(app),
+      retune::cli::add_export_command(app),
   };
   try {
     app.parse(argc, argv);

@@ -230,6 +230,9 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
                  "another config",
                  saved.size(), parameters.size());
     optimizer.import_state(checkpoint->optimizer);
+    if (lora && checkpoint->run.contains("dropout_offsets")) {
+      lora->set_dropout_offsets(checkpoint->run.at("dropout_offsets").get<std::vector<uint64_t>>());
+    }
   }
 
   TrainerOptions options{.steps = config.training.steps,
@@ -265,6 +268,7 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
     Checkpoint state{.step = step, .data = stream.position()};
     for (const Parameter& p : parameters) state.trainable.emplace_back(p.name, p.value);
     state.optimizer = optimizer.export_state();
+    if (lora) state.run["dropout_offsets"] = lora->dropout_offsets();
     note(fmt::format("step {}: checkpoint {}", step,
                      write_checkpoint(config.output, state).string()));
   };

@@ -79,16 +79,18 @@ INSTANTIATE_TEST_SUITE_P(Methods, TrainingRunMethods,
                                          TrainMethod::norm));
 
 // Stopped by an error after step 5 (its last checkpoint: step 4), then resumed: the adapter is
-// the uninterrupted run's, bit for bit.
+// the uninterrupted run's, bit for bit (LoRA dropout masks included).
 TEST(TrainingRun, ResumedRunEndsBitwiseLikeAnUninterruptedOne) {
   TempDir straight_dir;
   TrainConfig straight = config_for(straight_dir, TrainMethod::lora);
   straight.save_every = 4;
+  straight.lora.dropout = 0.1;
   run_training(straight, false, {});
 
   TempDir dir;
   TrainConfig config = config_for(dir, TrainMethod::lora);
   config.save_every = 4;
+  config.lora.dropout = 0.1;
   const RunEvents interrupt{.step = [](const StepReport& report, int64_t) {
     if (report.step == 5) fail("interrupted");
   }};

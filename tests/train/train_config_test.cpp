@@ -1,0 +1,421 @@
+// TrainConfig from YAML: every key round-trips, the defaults, --set overrides, relative paths,
+// each error message, and the example configs in examples/.
+#include "train/train_config.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "support/error_of.h"
+#include "support/files.h"
+#include "support/temp_dir.h"
+
+namespace retune::train {
+namespace {
+
+namespace fs = std::filesystem;
+
+using Entries = std::vector<std::pair<std::string, std::string>>;  // dotted key, YAML value
+
+// The YAML file that sets each dotted key, groups nested as maps; entries of a group adjacent.
+std::string nested_yaml(const Entries& entries) {
+  std::string yaml;
+  std::vector<std::string> open;  // the groups the previous entry was in
+  for (const auto& [key, value] : entries) {
+    std::vector<std::string> parts;
+    for (size_t start = 0, dot = 0; dot != std::string::npos; start = dot + 1) {
+      dot = key.find('.', start);
+      parts.push_back(key.substr(start, dot - start));
+    }
+    size_t same = 0;
+    while (same < open.size() && same + 1 < parts.size() && open[same] == parts[same]) ++same;
+    open.resize(same);
+    while (open.size() + 1 < parts.size()) {
+      yaml += std::string(2 * open.size(), ' ') + parts[open.size()] + ":\n";
+      open.push_back(parts[open.size()]);
+    }
+    yaml += std::string(2 * open.size(), ' ') + parts.back() + ": " + value + "\n";
+  }
+  return yaml;
+}
+
+// Every key, each to a value other than its default.
+const Entries kEveryKey = {
+    {"model", "models/base"},
+    {"tokenizer", "/abs/tokenizer"},
+    {"output", "out"},
+    {"method", "bitfit"},
+    {"log_every", "5"},
+    {"eval_every", "50"},
+    {"save_every", "100"},
+    {"threads", "3"},
+    {"force", "true"},
+    {"lora.r", "16"},
+    {"lora.alpha", "32"},
+    {"lora.dropout", "0.05"},
+    {"lora.use_rslora", "true"},
+    {"lora.use_dora", "yes"},
+    {"lora.target_modules", "[q_proj, k_proj]"},
+    {"lora.exclude_modules", "[lm_head]"},
+    {"lora.layers_to_transform", "[0, 2]"},
+    {"lora.rank_pattern", "{o_proj: 4, \"model.layers.1.v_proj\": 2}"},
+    {"lora.alpha_pattern", "{o_proj: 2.5}"},
+    {"lora.init", "gaussian"},
+    {"data.train", "[a.jsonl, sub/b.txt]"},
+    {"data.eval", "held.jsonl"},
+    {"data.format", "chat"},
+    {"data.seq_len", "1024"},
+    {"data.packing", "false"},
+    {"data.train_on_all", "true"},
+    {"data.chat_template", "llama3"},
+    {"data.shuffle", "false"},
+    {"training.batch_size", "8"},
+    {"training.grad_accum", "2"},
+    {"training.steps", "300"},
+    {"training.epochs", "2.5"},
+    {"training.lr", "1e-4"},
+    {"training.optimizer", "sgd"},
+    {"training.weight_decay", "0.01"},
+    {"training.beta1", "0.8"},
+    {"training.beta2", "0.95"},
+    {"training.eps", "1.0e-6"},
+    {"training.momentum", "0.9"},
+    {"training.dampening", "0.1"},
+    {"training.nesterov", "true"},
+    {"training.max_grad_norm", "0"},
+    {"training.seed", "1234"},
+    {"training.max_skipped_steps", "3"},
+    {"schedule.kind", "warmup_stable_decay"},
+    {"schedule.warmup_steps", "30"},
+    {"schedule.min_lr_ratio", "0.1"},
+    {"schedule.decay_steps", "60"},
+    {"schedule.decay_shape", "1-sqrt"},
+    {"schedule.rewarm_at", "200"},
+    {"schedule.rewarm_steps", "4"},
+    {"schedule.rewarm_peak_ratio", "0.5"},
+    {"schedule.infinite.warmup_end", "0.1"},
+    {"schedule.infinite.cooldown_end", "0.2"},
+    {"schedule.infinite.constant_end", "0.9"},
+    {"schedule.infinite.constant_lr_ratio", "0.25"},
+    {"schedule.infinite.cooldown", "inverse_sqrt"},
+    {"schedule.infinite.timescale", "5"},
+    {"schedule.infinite.task_start", "7"},
+};
+
+// The required keys only, on lines 1 to 4.
+constexpr std::string_view kRequired = "model: m\noutput: o\ndata:\n  train: t.jsonl\n";
+
+class TrainConfigTest : public ::testing::Test {
+ protected:
+  // Writes `yaml` to config.yaml in the temporary folder and loads it.
+  TrainConfig load(std::string_view yaml, const std::vector<std::string>& overrides = {}) {
+    write_file(file_, std::string(yaml));
+    return load_train_config(file_, overrides);
+  }
+  std::string error(std::string_view yaml, const std::vector<std::string>& overrides = {}) {
+    return error_of([&] { load(yaml, overrides); });
+  }
+
+  TempDir dir_;
+  fs::path file_ = dir_ / "config.yaml";
+};
+
+TEST_F(TrainConfigTest, KeysAreTheEntriesOfEveryKey) {
+  std::vector<std::string> keys;
+  for (const auto& entry : kEveryKey) keys.push_back(entry.first);
+  EXPECT_EQ(train_config_keys(), keys);
+}
+
+TEST_F(TrainConfigTest, EveryKeyRoundTrips) {
+  const TrainConfig c = load(nested_yaml(kEveryKey));
+  const fs::path d = dir_.path();
+  EXPECT_EQ(c.model, d / "models/base");
+  EXPECT_EQ(c.tokenizer, fs::path("/abs/tokenizer"));
+  EXPECT_EQ(c.output, d / "out");
+  EXPECT_EQ(c.method, TrainMethod::bitfit);
+  EXPECT_EQ(c.log_every, 5);
+  EXPECT_EQ(c.eval_every, 50);
+  EXPECT_EQ(c.save_every, 100);
+  EXPECT_EQ(c.threads, 3);
+  EXPECT_TRUE(c.force);
+
+  EXPECT_EQ(c.lora.r, 16);
+  EXPECT_EQ(c.lora.alpha, 32);
+  EXPECT_EQ(c.lora.dropout, 0.05);
+  EXPECT_TRUE(c.lora.use_rslora);
+  EXPECT_TRUE(c.lora.use_dora);
+  EXPECT_EQ(c.lora.target_modules, (std::vector<std::string>{"q_proj", "k_proj"}));
+  EXPECT_EQ(c.lora.target_regex, std::nullopt);
+  EXPECT_EQ(c.lora.exclude_modules, std::vector<std::string>{"lm_head"});
+  EXPECT_EQ(c.lora.layers_to_transform, (std::vector<int64_t>{0, 2}));
+  EXPECT_EQ(c.lora.rank_pattern,
+            (std::map<std::string, int64_t>{{"o_proj", 4}, {"model.layers.1.v_proj", 2}}));
+  EXPECT_EQ(c.lora.alpha_pattern, (std::map<std::string, double>{{"o_proj", 2.5}}));
+  EXPECT_EQ(c.lora.init, "gaussian");
+
+  EXPECT_EQ(c.data.train, (std::vector<fs::path>{d / "a.jsonl", d / "sub/b.txt"}));
+  EXPECT_EQ(c.data.eval, std::vector<fs::path>{d / "held.jsonl"});
+  EXPECT_EQ(c.data.format, "chat");
+  EXPECT_EQ(c.data.seq_len, 1024);
+  EXPECT_FALSE(c.data.packing);
+  EXPECT_TRUE(c.data.train_on_all);
+  EXPECT_EQ(c.data.chat_template, "llama3");
+  EXPECT_FALSE(c.data.shuffle);
+
+  EXPECT_EQ(c.training.batch_size, 8);
+  EXPECT_EQ(c.training.grad_accum, 2);
+  EXPECT_EQ(c.training.steps, 300);
+  EXPECT_EQ(c.training.epochs, 2.5);
+  EXPECT_EQ(c.training.lr, 1e-4);
+  EXPECT_EQ(c.training.optimizer.kind, OptimizerKind::sgd);
+  EXPECT_EQ(c.training.optimizer.weight_decay, 0.01);
+  EXPECT_EQ(c.training.optimizer.beta1, 0.8);
+  EXPECT_EQ(c.training.optimizer.beta2, 0.95);
+  EXPECT_EQ(c.training.optimizer.eps, 1e-6);
+  EXPECT_EQ(c.training.optimizer.momentum, 0.9);
+  EXPECT_EQ(c.training.optimizer.dampening, 0.1);
+  EXPECT_TRUE(c.training.optimizer.nesterov);
+  EXPECT_EQ(c.training.max_grad_norm, 0);
+  EXPECT_EQ(c.training.seed, 1234u);
+  EXPECT_EQ(c.training.max_skipped_steps, 3);
+
+  EXPECT_EQ(c.schedule.kind, LrScheduleKind::warmup_stable_decay);
+  EXPECT_EQ(c.schedule.warmup_steps, 30);
+  EXPECT_EQ(c.schedule.min_lr_ratio, 0.1);
+  EXPECT_EQ(c.schedule.decay_steps, 60);
+  EXPECT_EQ(c.schedule.decay_shape, DecayShape::one_minus_sqrt);
+  EXPECT_EQ(c.schedule.rewarm_at, 200);
+  EXPECT_EQ(c.schedule.rewarm_steps, 4);
+  EXPECT_EQ(c.schedule.rewarm_peak_ratio, 0.5);
+  EXPECT_EQ(c.schedule.infinite.warmup_end, 0.1);
+  EXPECT_EQ(c.schedule.infinite.cooldown_end, 0.2);
+  EXPECT_EQ(c.schedule.infinite.constant_end, 0.9);
+  EXPECT_EQ(c.schedule.infinite.constant_lr_ratio, 0.25);
+  EXPECT_EQ(c.schedule.infinite.cooldown, CooldownShape::inverse_sqrt);
+  EXPECT_EQ(c.schedule.infinite.timescale, 5);
+  EXPECT_EQ(c.schedule.infinite.task_start, 7);
+}
+
+TEST_F(TrainConfigTest, KeysLeftOutKeepTheirDefaults) {
+  const TrainConfig c = load(kRequired);
+  EXPECT_EQ(c.tokenizer, std::nullopt);
+  EXPECT_EQ(c.method, TrainMethod::lora);
+  EXPECT_EQ(c.log_every, 1);
+  EXPECT_EQ(c.eval_every, 0);
+  EXPECT_EQ(c.save_every, 0);
+  EXPECT_EQ(c.threads, std::nullopt);
+  EXPECT_FALSE(c.force);
+  EXPECT_EQ(c.lora.r, 8);
+  EXPECT_EQ(c.lora.alpha, 8);
+  EXPECT_EQ(c.lora.dropout, 0);
+  EXPECT_EQ(c.lora.target_modules, (std::vector<std::string>{"q_proj", "v_proj"}));
+  EXPECT_EQ(c.lora.target_regex, std::nullopt);
+  EXPECT_TRUE(c.lora.layers_to_transform.empty());
+  EXPECT_EQ(c.lora.init, "kaiming");
+  EXPECT_TRUE(c.data.eval.empty());
+  EXPECT_EQ(c.data.format, "auto");
+  EXPECT_EQ(c.data.seq_len, 512);
+  EXPECT_TRUE(c.data.packing);
+  EXPECT_FALSE(c.data.train_on_all);
+  EXPECT_EQ(c.data.chat_template, std::nullopt);
+  EXPECT_TRUE(c.data.shuffle);
+  EXPECT_EQ(c.training.batch_size, 4);
+  EXPECT_EQ(c.training.grad_accum, 1);
+  EXPECT_EQ(c.training.steps, 0);
+  EXPECT_EQ(c.training.epochs, 1);
+  EXPECT_EQ(c.training.lr, 2e-4);
+  EXPECT_EQ(c.training.optimizer.kind, OptimizerKind::adamw);
+  EXPECT_EQ(c.training.optimizer.beta2, 0.999);
+  EXPECT_EQ(c.training.max_grad_norm, 1.0);
+  EXPECT_EQ(c.training.seed, 0u);
+  EXPECT_EQ(c.schedule.kind, LrScheduleKind::linear);
+  EXPECT_EQ(c.schedule.warmup_steps, 0);
+  EXPECT_EQ(c.schedule.rewarm_at, std::nullopt);
+  EXPECT_EQ(c.schedule.infinite.constant_end, 0.80);
+}
+
+TEST_F(TrainConfigTest, SetOverridesApplyInOrderAfterTheFile) {
+  const TrainConfig c = load(std::string(kRequired) + "lora:\n  r: 4\nthreads: 2\n",
+                             {"lora.r=32", "training.lr=5e-5", "lora.r=64", "data.train=[x, y]",
+                              "threads=~", "data.chat_template=chatml", "lora={alpha: 16}",
+                              "schedule.infinite.cooldown=linear", "force=true"});
+  EXPECT_EQ(c.lora.r, 64);
+  EXPECT_EQ(c.lora.alpha, 16);
+  EXPECT_EQ(c.training.lr, 5e-5);
+  EXPECT_EQ(c.data.train, (std::vector<fs::path>{"x", "y"}));  // relative to the current dir
+  EXPECT_EQ(c.threads, std::nullopt);
+  EXPECT_EQ(c.data.chat_template, "chatml");
+  EXPECT_EQ(c.schedule.infinite.cooldown, CooldownShape::linear);
+  EXPECT_TRUE(c.force);
+}
+
+TEST_F(TrainConfigTest, TargetModulesTakesAListAllLinearOrARegex) {
+  const auto targets = [&](const std::string& value) {
+    const LoraSettings lora = load(kRequired, {"lora.target_modules=" + value}).lora;
+    return std::make_pair(lora.target_modules, lora.target_regex);
+  };
+  using Targets = std::pair<std::vector<std::string>, std::optional<std::string>>;
+  EXPECT_EQ(targets("[q_proj, o_proj]"), (Targets{{"q_proj", "o_proj"}, std::nullopt}));
+  EXPECT_EQ(targets("all-linear"), (Targets{{"all-linear"}, std::nullopt}));
+  EXPECT_EQ(targets("ALL-LINEAR"), (Targets{{"all-linear"}, std::nullopt}));
+  EXPECT_EQ(targets(R"(.*\.(q|v)_proj)"), (Targets{{}, R"(.*\.(q|v)_proj)"}));
+  EXPECT_EQ(targets(R"("[qv]_proj")"), (Targets{{}, "[qv]_proj"}));
+  // A later list replaces an earlier regex.
+  const LoraSettings lora =
+      load(kRequired, {"lora.target_modules=model\\..*", "lora.target_modules=[v_proj]"}).lora;
+  EXPECT_EQ(lora.target_modules, std::vector<std::string>{"v_proj"});
+  EXPECT_EQ(lora.target_regex, std::nullopt);
+  // layers_to_transform takes one integer too, as PEFT does.
+  EXPECT_EQ(load(kRequired, {"lora.layers_to_transform=3"}).lora.layers_to_transform,
+            std::vector<int64_t>{3});
+}
+
+TEST_F(TrainConfigTest, PathsInTheFileAreRelativeToItsFolder) {
+  fs::create_directories(dir_ / "configs");
+  const fs::path config = dir_ / "configs" / "run.yaml";
+  write_file(config,
+             "model: ../models/base\ntokenizer: tok\noutput: ./runs/one\n"
+             "data:\n  train: /data/train.jsonl\n  eval: [../eval/a.jsonl]\n");
+  TrainConfig c = load_train_config(config, {});
+  EXPECT_EQ(c.model, dir_ / "models/base");
+  EXPECT_EQ(c.tokenizer, dir_ / "configs/tok");
+  EXPECT_EQ(c.output, dir_ / "configs/runs/one");
+  EXPECT_EQ(c.data.train, std::vector<fs::path>{"/data/train.jsonl"});
+  EXPECT_EQ(c.data.eval, std::vector<fs::path>{dir_ / "eval/a.jsonl"});
+
+  c = load_train_config(config, {"model=local/model", "output=/abs/out"});
+  EXPECT_EQ(c.model, fs::path("local/model"));
+  EXPECT_EQ(c.output, fs::path("/abs/out"));
+}
+
+TEST_F(TrainConfigTest, UnknownKeysNameTheNearestKnownOne) {
+  const std::string f = file_.string();
+  EXPECT_EQ(error(std::string(kRequired) + "training:\n  learning_rate: 1.0e-4\n"),
+            f + ":6: unknown key \"training.learning_rate\"; did you mean training.lr?");
+  EXPECT_EQ(error(std::string(kRequired) + "lora:\n  lora_alpha: 16\n"),
+            f + ":6: unknown key \"lora.lora_alpha\"; did you mean lora.alpha?");
+  EXPECT_EQ(error(std::string(kRequired) + "training:\n  warmup_steps: 10\n"),
+            f + ":6: unknown key \"training.warmup_steps\"; did you mean schedule.warmup_steps?");
+  EXPECT_EQ(error(std::string(kRequired) + "data:\n  seq_length: 64\n"),
+            f + ":6: unknown key \"data.seq_length\"; did you mean data.seq_len?");
+  EXPECT_EQ(error("shedule:\n  kind: cosine\n" + std::string(kRequired)),
+            f + ":1: unknown key \"shedule\"; did you mean schedule?");
+  EXPECT_EQ(error(std::string(kRequired) + "frobnicate: 1\n"),
+            f + ":5: unknown key \"frobnicate\"");
+
+  EXPECT_EQ(error(kRequired, {"lora.rank=4"}),
+            "--set lora.rank: unknown key; did you mean lora.r?");
+  EXPECT_EQ(error(kRequired, {"training.batchsize=4"}),
+            "--set training.batchsize: unknown key; did you mean training.batch_size?");
+  EXPECT_EQ(error(kRequired, {"lora={rank: 4}"}),
+            "--set lora.rank: unknown key; did you mean lora.r?");
+}
+
+TEST_F(TrainConfigTest, WrongTypesAndRangesNameTheKeyAndWhatItWants) {
+  const std::string f = file_.string();
+  const auto at_line_5 = [&](const std::string& yaml) {
+    return error(std::string(kRequired) + yaml);
+  };
+  EXPECT_EQ(at_line_5("training: {batch_size: four}\n"),
+            f + ":5: training.batch_size must be an integer >= 1, got \"four\"");
+  EXPECT_EQ(at_line_5("training: {batch_size: 0}\n"),
+            f + ":5: training.batch_size must be an integer >= 1, got \"0\"");
+  EXPECT_EQ(at_line_5("training: {grad_accum: 2.5}\n"),
+            f + ":5: training.grad_accum must be an integer >= 1, got \"2.5\"");
+  EXPECT_EQ(at_line_5("training: {steps: -1}\n"),
+            f + ":5: training.steps must be an integer >= 0, got \"-1\"");
+  EXPECT_EQ(at_line_5("training: {epochs: 0}\n"),
+            f + ":5: training.epochs must be a number > 0, got \"0\"");
+  EXPECT_EQ(at_line_5("training: {lr: [1]}\n"),
+            f + ":5: training.lr must be a number > 0, got a list");
+  EXPECT_EQ(at_line_5("training: {beta2: 1}\n"),
+            f + ":5: training.beta2 must be a number in [0, 1), got \"1\"");
+  EXPECT_EQ(at_line_5("lora: {r: 0}\n"), f + ":5: lora.r must be an integer >= 1, got \"0\"");
+  EXPECT_EQ(at_line_5("lora: {alpha: 0}\n"), f + ":5: lora.alpha must be a number > 0, got \"0\"");
+  EXPECT_EQ(at_line_5("lora: {dropout: 1}\n"),
+            f + ":5: lora.dropout must be a number in [0, 1), got \"1\"");
+  EXPECT_EQ(at_line_5("lora: {rank_pattern: {o_proj: 0}}\n"),
+            f + ":5: lora.rank_pattern.o_proj must be an integer >= 1, got \"0\"");
+  EXPECT_EQ(at_line_5("lora: {target_modules: []}\n"),
+            f + ":5: lora.target_modules must be \"all-linear\", a regex or a non-empty list of "
+                "module names, got a list");
+  EXPECT_EQ(at_line_5("lora: {exclude_modules: lm_head}\n"),
+            f + ":5: lora.exclude_modules must be a list of module names, got \"lm_head\"");
+  EXPECT_EQ(at_line_5("lora: 16\n"), f + ":5: lora must be a map, got \"16\"");
+  EXPECT_EQ(at_line_5("data: {seq_len: 1}\n"),
+            f + ":5: data.seq_len must be an integer >= 2, got \"1\"");
+  EXPECT_EQ(at_line_5("data: {packing: maybe}\n"),
+            f + ":5: data.packing must be true or false, got \"maybe\"");
+  EXPECT_EQ(at_line_5("threads: 0\n"), f + ":5: threads must be an integer >= 1, got \"0\"");
+  EXPECT_EQ(at_line_5("log_every: -1\n"), f + ":5: log_every must be an integer >= 0, got \"-1\"");
+  EXPECT_EQ(at_line_5("schedule: {min_lr_ratio: 1.5}\n"),
+            f + ":5: schedule.min_lr_ratio must be a number in [0, 1], got \"1.5\"");
+  EXPECT_EQ(at_line_5("training:\n  lr:\n"), f + ":6: training.lr must be a number > 0, got null");
+  EXPECT_EQ(error("model: m\noutput: o\ndata:\n  train:\n    - a.jsonl\n    - [b.jsonl]\n"),
+            f + ":6: data.train must be a path, got a list");
+  EXPECT_EQ(error(kRequired, {"training.lr=-1"}),
+            "--set: training.lr must be a number > 0, got \"-1\"");
+}
+
+TEST_F(TrainConfigTest, BadChoicesListTheChoices) {
+  const std::string f = file_.string();
+  EXPECT_EQ(error(std::string(kRequired) + "method: qlora\n"),
+            f + ":5: method must be one of lora, full, bitfit, norm, got \"qlora\"");
+  EXPECT_EQ(error(kRequired, {"schedule.kind=cosine_with_restarts"}),
+            "--set: schedule.kind must be one of constant, linear, cosine, warmup_stable_decay, "
+            "infinite, got \"cosine_with_restarts\"");
+  EXPECT_EQ(error(kRequired, {"data.format=csv"}),
+            "--set: data.format must be one of auto, text, prompt_completion, alpaca, chat, got "
+            "\"csv\"");
+}
+
+TEST_F(TrainConfigTest, MissingRequiredKeysAreNamed) {
+  const std::string f = file_.string();
+  EXPECT_EQ(error("output: o\ndata: {train: t.jsonl}\n"), f + ": missing required key \"model\"");
+  EXPECT_EQ(error("model: m\ndata: {train: t.jsonl}\n"), f + ": missing required key \"output\"");
+  EXPECT_EQ(error("model: m\noutput: o\n"), f + ": missing required key \"data.train\"");
+  EXPECT_EQ(error(""), f + ": missing required key \"model\"");
+  // --set may give them.
+  EXPECT_EQ(load("model: m\noutput: o\n", {"data.train=t.jsonl"}).data.train,
+            std::vector<fs::path>{"t.jsonl"});
+}
+
+TEST_F(TrainConfigTest, MalformedInputIsAnErrorWithItsPlace) {
+  const std::string f = file_.string();
+  EXPECT_EQ(error("model: m\ndata: [a, b\n"),
+            f + ":3:1: invalid YAML: end of sequence flow not found");
+  EXPECT_EQ(error("model: m\n  output: o\n"), f + ":2:9: invalid YAML: illegal map value");
+  EXPECT_EQ(error("- model\n"), f + ": expected a map of keys, got a list");
+  EXPECT_EQ(error(kRequired, {"lora.r"}), "--set \"lora.r\": expected key=value");
+  EXPECT_EQ(error(kRequired, {"lora.target_modules=[q_proj"}),
+            "--set lora.target_modules: invalid YAML value: end of sequence flow not found");
+  const fs::path missing = dir_ / "missing.yaml";
+  EXPECT_TRUE(error_of([&] {
+                load_train_config(missing, {});
+              }).starts_with(missing.string() + ": cannot open"));
+}
+
+TEST_F(TrainConfigTest, ExampleConfigsParse) {
+  const fs::path examples = fs::path(RETUNE_FIXTURES_DIR) / "../../examples";
+
+  const TrainConfig lora = load_train_config(examples / "lora-chat.yaml", {});
+  EXPECT_EQ(lora.method, TrainMethod::lora);
+  EXPECT_EQ(lora.lora.r, 16);
+  EXPECT_EQ(lora.lora.target_modules, std::vector<std::string>{"all-linear"});
+  EXPECT_EQ(lora.data.format, "chat");
+  ASSERT_EQ(lora.data.train.size(), 1u);
+  EXPECT_TRUE(fs::is_regular_file(lora.data.train[0]));
+  EXPECT_TRUE(fs::is_regular_file(lora.model / "config.json"));
+
+  const TrainConfig full = load_train_config(examples / "full-text.yaml", {});
+  EXPECT_EQ(full.method, TrainMethod::full);
+  EXPECT_EQ(full.schedule.kind, LrScheduleKind::warmup_stable_decay);
+  ASSERT_EQ(full.data.train.size(), 1u);
+  EXPECT_TRUE(fs::is_regular_file(full.data.train[0]));
+  EXPECT_TRUE(fs::is_regular_file(full.model / "config.json"));
+}
+
+}  // namespace
+}  // namespace retune::train
