@@ -1,0 +1,142 @@
+// retune_train_bench: the training step of BENCHMARKS.md on a random model of the SmolLM2-135M
+// shape — LoRA r16 alpha 32 on q,k,v,o,gate,up,down (or --full), AdamW on what trains, a batch
+// of B x T random tokens every token scored — timed step by step (forward, backward and the
+// optimizer step), as ../shared/peers/torch_lora_cpu.py times PyTorch's.
+//   retune_train_bench [--threads N] [--batch 4] [--seq 256] [--steps 4] [--full]
+// Prints a readable line and one JSON object: tokens/s (median of the timed steps after one
+// warm-up step), the achieved GFLOP/s counting 4N FLOPs per token for LoRA and 6N for full
+// fine-tuning (N = the base parameters, BENCHMARKS.md's convention), that as a fraction of the
+// sgemm 1024^3 rate measured in the same run, and the peak RSS.
+#include <fmt/format.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "adapters/lora_model.h"
+#include "bench_common.h"
+#include "core/rng.h"
+#include "core/threads.h"
+#include "inference/random_llama.h"
+#include "model/causal_lm.h"
+#include "model/trainable_weights.h"
+#include "train/optimizer.h"
+
+namespace retune::bench {
+namespace {
+
+struct Options {
+  std::optional<int> threads;
+  int64_t batch = 4;
+  int64_t seq = 256;
+  int64_t steps = 4;
+  bool full = false;
+};
+
+// B x T random ids, labels the next id (the last position unscored).
+model::TokenBatch random_batch(int64_t batch, int64_t seq, int64_t vocab) {
+  Rng rng(1);
+  std::vector<int32_t> ids(static_cast<size_t>(batch * seq));
+  for (int32_t& id : ids) id = static_cast<int32_t>(rng.integer(0, vocab - 1));
+  std::vector<int32_t> labels(ids.size(), -100);
+  for (int64_t i = 0; i + 1 < static_cast<int64_t>(ids.size()); ++i) {
+    if ((i + 1) % seq != 0) labels[static_cast<size_t>(i)] = ids[static_cast<size_t>(i + 1)];
+  }
+  return {Tensor::from_vector<int32_t>({batch, seq}, DType::i32, ids),
+          Tensor::from_vector<int32_t>({batch, seq}, DType::i32, labels), Tensor(), Tensor()};
+}
+
+int run(const Options& options) {
+  if (options.threads) set_num_threads(*options.threads);
+  const std::filesystem::path folder =
+      std::filesystem::temp_directory_path() / fmt::format("retune-train-bench-{}", ::getpid());
+  std::filesystem::create_directories(folder);
+  const int64_t parameters = write_random_llama(folder, DType::f32);
+  const std::unique_ptr<model::CausalLm> lm = model::load_causal_lm(folder);
+
+  std::optional<adapters::LoraModel> lora;
+  if (!options.full) {
+    adapters::LoraConfig config;
+    config.r = 16;
+    config.lora_alpha = 32;
+    config.target_modules = {.form = adapters::ModuleSelector::Form::all_linear};
+    lora = adapters::attach_lora(*lm, config, 0);
+  }
+  const model::TrainingSetup setup =
+      model::make_training_step(*lm, [&](const std::string&) { return options.full; });
+  std::vector<train::Parameter> trained;
+  for (const model::TrainedWeight& w : setup.weights) {
+    trained.push_back({w.name, w.value, w.grad, train::hf_decays(w.name)});
+  }
+  if (lora) {
+    for (const adapters::AdapterParameter& p : lora->parameters()) {
+      trained.push_back({p.name, p.value, p.grad, true});
+    }
+  }
+  train::Optimizer optimizer(trained, {.kind = train::OptimizerKind::adamw});
+  const model::TokenBatch batch = random_batch(options.batch, options.seq, lm->config().vocab_size);
+
+  std::vector<double> seconds;
+  for (int64_t step = 0; step <= options.steps; ++step) {  // step 0 warms up
+    const auto start = std::chrono::steady_clock::now();
+    setup.step->step(batch);
+    optimizer.step(1e-4);
+    optimizer.zero_grad();
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (step > 0) seconds.push_back(elapsed);
+  }
+  std::filesystem::remove_all(folder);
+  std::ranges::sort(seconds);
+  const double median = seconds[seconds.size() / 2];
+  const auto tokens = static_cast<double>(options.batch * options.seq);
+  const double tokens_per_second = tokens / median;
+  const double flops_per_token = (options.full ? 6.0 : 4.0) * static_cast<double>(parameters);
+  const double gflops = tokens_per_second * flops_per_token / 1e9;
+  const double sgemm = sgemm_peak_gflops();
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const double peak_rss_gb = static_cast<double>(usage.ru_maxrss) * 1024 / 1e9;
+  fmt::print(
+      "{} B={} T={} {} threads: {:.1f} tokens/s ({:.3f} s/step), {:.1f} GFLOP/s = {:.0f}% "
+      "of sgemm ({:.1f}), peak RSS {:.2f} GB\n",
+      options.full ? "full" : "lora r16", options.batch, options.seq, num_threads(),
+      tokens_per_second, median, gflops, 100 * gflops / sgemm, sgemm, peak_rss_gb);
+  fmt::print("{}\n", nlohmann::json{{"method", options.full ? "full" : "lora_r16_all_linear"},
+                                    {"batch", options.batch},
+                                    {"seq", options.seq},
+                                    {"threads", num_threads()},
+                                    {"parameters", parameters},
+                                    {"tokens_per_second", tokens_per_second},
+                                    {"seconds_per_step", median},
+                                    {"gflops", gflops},
+                                    {"sgemm_gflops", sgemm},
+                                    {"fraction_of_sgemm", gflops / sgemm},
+                                    {"peak_rss_bytes", usage.ru_maxrss * 1024},
+                                    {"blas", blas_config()}}
+                         .dump());
+  return 0;
+}
+
+}  // namespace
+}  // namespace retune::bench
+
+int main(int argc, char** argv) {
+  retune::bench::Options options;
+  CLI::App app{"retune training-step benchmark (SmolLM2-135M shape)"};
+  app.add_option("--threads", options.threads, "threads (default: every core)");
+  app.add_option("--batch", options.batch, "rows per step");
+  app.add_option("--seq", options.seq, "tokens per row");
+  app.add_option("--steps", options.steps, "timed steps after one warm-up step");
+  app.add_flag("--full", options.full, "full fine-tuning instead of LoRA");
+  CLI11_PARSE(app, argc, argv);
+  return retune::bench::run(options);
+}
