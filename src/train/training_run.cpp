@@ -26,6 +26,7 @@
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
 #include "train/checkpoint.h"
+#include "train/memory_estimate.h"
 
 namespace retune::train {
 namespace {
@@ -188,8 +189,12 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
                method_name(config), config.model.string());
   TrainSummary summary{.truncated_examples = data.truncated_examples};
   for (const Parameter& p : parameters) summary.trainable_parameters += p.value.numel();
+  int64_t frozen_weight_bytes = 0;
   for (const auto& [name, weight] : model::named_weights(*model)) {
     summary.total_parameters += weight.numel();
+    if (!method_trains(config.method, name)) {
+      frozen_weight_bytes += static_cast<int64_t>(weight.nbytes());
+    }
   }
   if (lora) summary.total_parameters += summary.trainable_parameters;
   note(fmt::format("method {}: {} trainable parameters of {} ({:.2f}%)", method_name(config),
@@ -197,6 +202,10 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
                    100.0 * static_cast<double>(summary.trainable_parameters) /
                        static_cast<double>(summary.total_parameters)));
   OptimizerOptions optimizer_options = config.training.optimizer;
+  const MemoryEstimate memory =
+      estimate_training_memory(model->config(), frozen_weight_bytes, summary.trainable_parameters,
+                               optimizer_options, config.training.batch_size, seq_len);
+  note(check_memory(memory, available_memory_bytes(), config.force));
   Optimizer optimizer(parameters, optimizer_options);
 
   // Where to start: the latest checkpoint when resuming.
