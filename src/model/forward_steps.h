@@ -22,7 +22,8 @@ Tensor checked_positions(const char* model, const Tensor& input_ids, const Tenso
 void attend(const Tensor& q, const Tensor& k, const Tensor& v, int64_t layer, float scale,
             KvCache* cache, const Tensor& out);
 
-// The output head: hidden f32 [B, T, C] x lm_head [V, C]^T -> new f32 [B, T, V].
+// The output head: hidden f32 [B, T, C] x lm_head [V, C]^T -> new f32 [B, T, V]; lm_head is f32,
+// bf16 or f16 (the matmul converts a 16-bit head a block of rows at a time).
 Tensor head_logits(const char* model, const Tensor& hidden, const Tensor& lm_head);
 
 }  // namespace retune::model

@@ -14,7 +14,7 @@ LayerNormWeights read_layernorm(const WeightReader& reader, const std::string& n
 
 Conv1DWeights read_conv1d(const WeightReader& reader, const std::string& name, int64_t in,
                           int64_t out) {
-  return {.weight = reader.f32(name + ".weight", {in, out}),
+  return {.weight = reader.stored(name + ".weight", {in, out}),
           .bias = reader.f32(name + ".bias", {out})};
 }
 
@@ -43,8 +43,8 @@ Gpt2Weights load_gpt2_weights(const std::filesystem::path& folder, const ModelCo
   }
   weights.ln_f = read_layernorm(reader, base + "ln_f", c);
   weights.lm_head = config.tie_word_embeddings
-                        ? WeightReader::as_f32(weights.wte)
-                        : reader.f32("lm_head.weight", {config.vocab_size, c});
+                        ? weights.wte
+                        : reader.stored("lm_head.weight", {config.vocab_size, c});
   return weights;
 }
 

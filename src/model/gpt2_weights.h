@@ -6,9 +6,10 @@
 // read too. The projections are Conv1D layers: their weights are stored [in, out], transposed
 // relative to nn.Linear, so y = x W + b.
 //
-// Ownership: the token and position tables are zero-copy views of the mmapped file in the
-// file's dtype (f32, bf16 or f16; the embedding op reads all three). Every other weight is an
-// mmapped view for an f32 file and an owned f32 copy of a bf16/f16 one (see weight_reader.h).
+// Ownership: the token and position tables and every matmul weight (the Conv1D weights and
+// lm_head) are zero-copy views of the mmapped file in the file's dtype (f32, bf16 or f16; the
+// embedding op and the matmul read all three). The LayerNorm weights and the biases are mmapped
+// views for an f32 file and owned f32 copies of a bf16/f16 one (see weight_reader.h).
 #pragma once
 
 #include <filesystem>
@@ -25,7 +26,8 @@ struct LayerNormWeights {
   Tensor bias;
 };
 
-// A Conv1D projection from `in` to `out` features: weight f32 [in, out], bias f32 [out].
+// A Conv1D projection from `in` to `out` features: weight [in, out] in the file's dtype, bias
+// f32 [out].
 struct Conv1DWeights {
   Tensor weight;
   Tensor bias;
@@ -46,7 +48,7 @@ struct Gpt2Weights {
   Tensor wpe;  // [P, C], the file's dtype   transformer.wpe.weight
   std::vector<Gpt2LayerWeights> layers;
   LayerNormWeights ln_f;  // transformer.ln_f
-  Tensor lm_head;         // [V, C] f32: lm_head.weight, or wte (as f32) when tied
+  Tensor lm_head;         // [V, C], the file's dtype: lm_head.weight, or wte itself when tied
 };
 
 // Opens the safetensors weights in `folder` (one file or sharded) and takes every tensor the

@@ -22,10 +22,10 @@ LlamaWeights load_llama_weights(const std::filesystem::path& folder, const Model
     const std::string attn = prefix + "self_attn.";
     LlamaLayerWeights layer;
     layer.input_norm = reader.f32(prefix + "input_layernorm.weight", {c});
-    layer.q_proj = reader.f32(attn + "q_proj.weight", {q_width, c});
-    layer.k_proj = reader.f32(attn + "k_proj.weight", {kv_width, c});
-    layer.v_proj = reader.f32(attn + "v_proj.weight", {kv_width, c});
-    layer.o_proj = reader.f32(attn + "o_proj.weight", {c, q_width});
+    layer.q_proj = reader.stored(attn + "q_proj.weight", {q_width, c});
+    layer.k_proj = reader.stored(attn + "k_proj.weight", {kv_width, c});
+    layer.v_proj = reader.stored(attn + "v_proj.weight", {kv_width, c});
+    layer.o_proj = reader.stored(attn + "o_proj.weight", {c, q_width});
     if (config.qkv_bias) {
       layer.q_bias = reader.f32(attn + "q_proj.bias", {q_width});
       layer.k_bias = reader.f32(attn + "k_proj.bias", {kv_width});
@@ -37,15 +37,15 @@ LlamaWeights load_llama_weights(const std::filesystem::path& folder, const Model
       layer.k_norm = reader.f32(attn + "k_norm.weight", {d});
     }
     layer.post_attention_norm = reader.f32(prefix + "post_attention_layernorm.weight", {c});
-    layer.gate_proj = reader.f32(prefix + "mlp.gate_proj.weight", {f, c});
-    layer.up_proj = reader.f32(prefix + "mlp.up_proj.weight", {f, c});
-    layer.down_proj = reader.f32(prefix + "mlp.down_proj.weight", {c, f});
+    layer.gate_proj = reader.stored(prefix + "mlp.gate_proj.weight", {f, c});
+    layer.up_proj = reader.stored(prefix + "mlp.up_proj.weight", {f, c});
+    layer.down_proj = reader.stored(prefix + "mlp.down_proj.weight", {c, f});
     weights.layers.push_back(std::move(layer));
   }
   weights.norm = reader.f32("model.norm.weight", {c});
   weights.lm_head = config.tie_word_embeddings
-                        ? WeightReader::as_f32(weights.embed_tokens)
-                        : reader.f32("lm_head.weight", {config.vocab_size, c});
+                        ? weights.embed_tokens
+                        : reader.stored("lm_head.weight", {config.vocab_size, c});
   return weights;
 }
 

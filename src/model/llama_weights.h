@@ -2,11 +2,12 @@
 // Qwen3ForCausalLM), found by their Hugging Face names and checked against the shapes the
 // config implies.
 //
-// Ownership: the embedding table is a zero-copy view of the mmapped file in the file's dtype
-// (f32, bf16 or f16; the embedding op reads all three). Every other weight feeds a kernel that
-// needs f32 (matmul, RMSNorm, bias adds): an f32 file's weights are mmapped views too, while a
-// bf16/f16 file's are converted once at load into owned f32 copies (so a bf16 model takes its
-// f32 size in memory for now). The tensors keep the file mapping alive on their own.
+// Ownership: the embedding table and every matmul weight (the projections and lm_head) are
+// zero-copy views of the mmapped file in the file's dtype (f32, bf16 or f16; the embedding op and
+// the matmul read all three, converting 16-bit blocks as they go), so a bf16 model takes its file
+// size in memory. The norm weights and biases, which feed f32-only kernels, are mmapped views in
+// an f32 file and owned f32 copies of a bf16/f16 one. The tensors keep the file mapping alive on
+// their own.
 #pragma once
 
 #include <filesystem>
@@ -17,7 +18,8 @@
 
 namespace retune::model {
 
-// Shapes: C hidden, F intermediate, Hq / Hkv heads, D head dim, V vocab.
+// Shapes: C hidden, F intermediate, Hq / Hkv heads, D head dim, V vocab. The matrices are in the
+// file's dtype, the vectors (norms, biases) f32.
 struct LlamaLayerWeights {
   Tensor input_norm;           // [C]        model.layers.{i}.input_layernorm.weight
   Tensor q_proj;               // [Hq*D, C]  model.layers.{i}.self_attn.q_proj.weight
@@ -40,7 +42,7 @@ struct LlamaWeights {
   Tensor embed_tokens;  // [V, C], the file's dtype   model.embed_tokens.weight
   std::vector<LlamaLayerWeights> layers;
   Tensor norm;     // [C]     model.norm.weight
-  Tensor lm_head;  // [V, C]  lm_head.weight, or the embedding table (as f32) when tied
+  Tensor lm_head;  // [V, C]  lm_head.weight, or embed_tokens itself when tied
 };
 
 // Opens the safetensors weights in `folder` (one file or sharded) and takes every tensor the

@@ -25,10 +25,7 @@ Tensor WeightReader::stored(const std::string& name, const Shape& shape) const {
 }
 
 Tensor WeightReader::f32(const std::string& name, const Shape& shape) const {
-  return as_f32(stored(name, shape));
-}
-
-Tensor WeightReader::as_f32(const Tensor& tensor) {
+  const Tensor tensor = stored(name, shape);
   return tensor.dtype() == DType::f32 ? tensor : tensor.to(DType::f32);
 }
 

@@ -1,9 +1,10 @@
 // WeightReader: takes a model's tensors from its safetensors weights by Hugging Face name,
 // checked against the shapes the config implies (shared by the per-architecture loaders).
 //
-// Ownership: stored() returns a zero-copy view of the mmapped file in the file's dtype;
-// f32() returns that view for an f32 tensor and an owned f32 copy of a bf16/f16 one. The
-// tensors keep the file mapping alive on their own, so they outlive the reader.
+// Ownership: stored() returns a zero-copy view of the mmapped file in the file's dtype (what the
+// matmul and embedding weights are); f32() returns that view for an f32 tensor and an owned f32
+// copy of a bf16/f16 one (for the small vectors: norm weights, biases). The tensors keep the file
+// mapping alive on their own, so they outlive the reader.
 #pragma once
 
 #include <filesystem>
@@ -25,7 +26,6 @@ class WeightReader {
   Tensor stored(const std::string& name, const Shape& shape) const;
   // stored() as f32: the mapped view itself for an f32 file, an owned converted copy else.
   Tensor f32(const std::string& name, const Shape& shape) const;
-  static Tensor as_f32(const Tensor& tensor);
 
  private:
   std::filesystem::path folder_;

@@ -10,38 +10,56 @@ namespace retune::ops {
 
 namespace {
 
-// A 2-D or 3-D f32 tensor seen as a batch of stored matrices [rows, cols].
+// A 2-D or 3-D tensor seen as a batch of stored matrices [rows, cols]: f32, or a 2-D bf16/f16.
 struct MatrixBatch {
   int64_t batch;  // -1 when the tensor is 2-D (shared by every batch item)
   int64_t rows;
   int64_t cols;
-  cpu::GemmOperand operand;
+  DType dtype;
+  const void* data;
+  int64_t ld;
+  int64_t batch_stride;
+  bool trans;
+  bool half() const { return dtype != DType::f32; }
+  cpu::GemmOperand f32_operand() const {
+    return {static_cast<const float*>(data), ld, batch_stride, trans};
+  }
+  cpu::GemmOperand16 half_operand() const {
+    return {static_cast<const uint16_t*>(data), dtype, ld, trans};
+  }
 };
 
 MatrixBatch as_matrices(const char* op, const Tensor& t, const char* what, bool trans) {
   RETUNE_CHECK(t.defined(), "{}: {} is undefined", op, what);
-  RETUNE_CHECK(t.dtype() == DType::f32, "{}: {} must be f32, got {}", op, what, t.describe());
   RETUNE_CHECK(t.rank() == 2 || t.rank() == 3, "{}: {} must be 2-D or 3-D, got {}", op, what,
                t.describe());
   const int r = t.rank();
-  MatrixBatch m{r == 3 ? t.size(0) : -1, t.size(r - 2), t.size(r - 1), {}};
+  const bool half = t.dtype() == DType::bf16 || t.dtype() == DType::f16;
+  RETUNE_CHECK(t.dtype() == DType::f32 || (half && r == 2),
+               "{}: {} must be f32, or bf16/f16 when 2-D (a shared frozen weight), got {}", op,
+               what, t.describe());
+  MatrixBatch m{
+      r == 3 ? t.size(0) : -1, t.size(r - 2), t.size(r - 1), t.dtype(), nullptr, 0, 0, trans};
+  if (t.numel() != 0) {
+    m.data = half ? static_cast<const void*>(t.data<uint16_t>()) : t.data<float>();
+  }
   // Stored row-major with a leading dimension, or a transposed view of such a matrix.
   const int64_t row_stride = t.stride(r - 2);
   const int64_t col_stride = t.stride(r - 1);
-  const float* data = t.numel() == 0 ? nullptr : t.data<float>();
   if (col_stride == 1 || m.cols <= 1) {
-    m.operand = {data, std::max<int64_t>({row_stride, m.cols, 1}), 0, trans};
+    m.ld = std::max<int64_t>({row_stride, m.cols, 1});
   } else if (row_stride == 1 || m.rows <= 1) {
-    m.operand = {data, std::max<int64_t>({col_stride, m.rows, 1}), 0, !trans};
+    m.ld = std::max<int64_t>({col_stride, m.rows, 1});
+    m.trans = !trans;
   } else {
     fail("{}: {} {} has no unit stride in its last two dims; make it contiguous", op, what,
          t.describe());
   }
   constexpr int64_t kBlasMax = std::numeric_limits<int>::max();  // BLAS takes sizes as int
-  RETUNE_CHECK(m.rows <= kBlasMax && m.cols <= kBlasMax && m.operand.ld <= kBlasMax,
+  RETUNE_CHECK(m.rows <= kBlasMax && m.cols <= kBlasMax && m.ld <= kBlasMax,
                "{}: {} {} has a size or stride over {}, beyond BLAS", op, what, t.describe(),
                kBlasMax);
-  if (r == 3) m.operand.batch_stride = t.stride(0);
+  if (r == 3) m.batch_stride = t.stride(0);
   return m;
 }
 
@@ -64,6 +82,8 @@ Product plan_product(const char* op, const Tensor& a, const Tensor& b, bool tran
                a.describe(), trans_a, b.describe(), trans_b);
   RETUNE_CHECK(p.a.batch < 0 || p.b.batch < 0 || p.a.batch == p.b.batch,
                "{}: batch sizes differ: a {} and b {}", op, a.describe(), b.describe());
+  RETUNE_CHECK(!p.a.half() || !p.b.half(), "{}: a {} and b {} are both 16-bit; one must be f32", op,
+               a.describe(), b.describe());
   RETUNE_CHECK(a.device() == b.device(), "{}: a is on {}, b on {}", op, device_name(a.device()),
                device_name(b.device()));
   p.batch = std::max(p.a.batch, p.b.batch);
@@ -80,9 +100,19 @@ void matmul_forward(const Tensor& a, const Tensor& b, const Tensor& out, MatmulO
   check_disjoint(op, "out", out, "b", b);
   check_backend(op, a.device());
   if (out.numel() == 0) return;
-  cpu::gemm_batched(std::max<int64_t>(p.batch, 1), p.M, p.N, p.K, options.alpha, p.a.operand,
-                    p.b.operand, options.beta, out.mutable_data<float>(), std::max<int64_t>(p.N, 1),
-                    p.batch >= 0 ? p.M * p.N : 0);
+  // One call for every operand type: the 16-bit one (if any) is converted by the kernel.
+  const auto run = [&](const auto& a_operand, const auto& b_operand) {
+    cpu::gemm_batched(std::max<int64_t>(p.batch, 1), p.M, p.N, p.K, options.alpha, a_operand,
+                      b_operand, options.beta, out.mutable_data<float>(), std::max<int64_t>(p.N, 1),
+                      p.batch >= 0 ? p.M * p.N : 0);
+  };
+  if (p.a.half()) {
+    run(p.a.half_operand(), p.b.f32_operand());
+  } else if (p.b.half()) {
+    run(p.a.f32_operand(), p.b.half_operand());
+  } else {
+    run(p.a.f32_operand(), p.b.f32_operand());
+  }
 }
 
 namespace {
@@ -124,6 +154,14 @@ void matmul_backward(const Tensor& dout, const Tensor& a, const Tensor& b, const
   const char* op = "matmul_backward";
   const Product p = plan_product(op, a, b, trans_a, trans_b);
   check_tensor(op, "dout", dout, DType::f32, p.out_shape(), a.device());
+  RETUNE_CHECK(!grads.da.defined() || !p.a.half(),
+               "{}: da is defined, but a is {}: a 16-bit operand is a frozen weight without a "
+               "gradient (pass an undefined da)",
+               op, a.describe());
+  RETUNE_CHECK(!grads.db.defined() || !p.b.half(),
+               "{}: db is defined, but b is {}: a 16-bit operand is a frozen weight without a "
+               "gradient (pass an undefined db)",
+               op, b.describe());
   if (grads.da.defined()) check_output(op, "da", grads.da, DType::f32, a.shape(), a.device());
   if (grads.db.defined()) check_output(op, "db", grads.db, DType::f32, b.shape(), a.device());
   check_disjoint(op, "da", grads.da, "db", grads.db);

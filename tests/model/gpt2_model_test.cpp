@@ -78,6 +78,32 @@ void write_model(const TempDir& dir, const NamedTensors& tensors) {
   write_safetensors(dir / "model.safetensors", tensors);
 }
 
+// A bf16 file: the Conv1D weights ([in, out], so trans_b false) and the tied head stay bf16 views
+// of the file, the LayerNorms and biases become f32. Its logits are those of an f32 file holding
+// the same (bf16-rounded) values, up to f32 rounding.
+TEST(Gpt2Model, Bf16WeightsComputeAsTheirF32Values) {
+  NamedTensors bf16 = folder_tensors(fixture());
+  for (auto& named : bf16) named.second = named.second.to(DType::bf16);
+  NamedTensors rounded = bf16;
+  for (auto& named : rounded) named.second = named.second.to(DType::f32);
+  TempDir bf16_dir, rounded_dir;
+  write_model(bf16_dir, bf16);
+  write_model(rounded_dir, rounded);
+  const auto model = Gpt2Model::load(bf16_dir.path());
+  const Gpt2LayerWeights& layer = model.weights().layers[0];
+  EXPECT_EQ(layer.c_attn.weight.dtype(), DType::bf16);
+  EXPECT_EQ(layer.c_attn.bias.dtype(), DType::f32);
+  EXPECT_EQ(model.weights().ln_f.weight.dtype(), DType::f32);
+  EXPECT_EQ(model.weights().lm_head.data<uint16_t>(), model.weights().wte.data<uint16_t>());
+  const auto reference = SafetensorsFile::open(fixture() / "reference.safetensors");
+  const Tensor ids = reference.tensor("input_ids").to(DType::i32);
+  const Tensor logits = model.forward(ids);
+  const Tensor want = Gpt2Model::load(rounded_dir.path()).forward(ids);
+  for (int64_t row = 0; row < 2; ++row) {
+    EXPECT_LT(max_row_error(logits, want, row), 1e-4f) << "row " << row;
+  }
+}
+
 TEST(Gpt2Model, MissingTensorNamesItAndItsShape) {
   NamedTensors tensors = folder_tensors(fixture());
   std::erase_if(tensors,

@@ -57,8 +57,9 @@ void write_model(const TempDir& dir, const std::string& name, const NamedTensors
   write_safetensors(dir / "model.safetensors", tensors);
 }
 
-// f16 weights: the embedding reads them directly, the rest is converted at load. The
-// reference is the f32 model's, so the tolerance covers f16 rounding of the weights.
+// f16 weights: the embedding and the matmuls read them where the file has them (the tied head is
+// the embedding table itself), the norms are converted at load. The reference is the f32
+// model's, so the tolerance covers f16 rounding of the weights.
 TEST(LlamaModel, LoadsHalfPrecisionWeights) {
   NamedTensors tensors = folder_tensors(fixture("llama_tied"));
   for (auto& named : tensors) named.second = named.second.to(DType::f16);
@@ -66,7 +67,10 @@ TEST(LlamaModel, LoadsHalfPrecisionWeights) {
   write_model(dir, "llama_tied", tensors);
   const auto model = LlamaModel::load(dir.path());
   EXPECT_EQ(model.weights().embed_tokens.dtype(), DType::f16);
-  EXPECT_EQ(model.weights().lm_head.dtype(), DType::f32);
+  EXPECT_EQ(model.weights().layers[0].q_proj.dtype(), DType::f16);
+  EXPECT_EQ(model.weights().layers[0].input_norm.dtype(), DType::f32);
+  EXPECT_EQ(model.weights().lm_head.data<uint16_t>(),
+            model.weights().embed_tokens.data<uint16_t>());
   const auto reference = SafetensorsFile::open(fixture("llama_tied") / "reference.safetensors");
   const Tensor logits = model.forward(reference.tensor("input_ids").to(DType::i32));
   for (int64_t row = 0; row < 2; ++row) {

@@ -1,11 +1,16 @@
 // What the matmul specs cannot show: alpha/beta, gradient accumulation, strided and transposed
-// views as operands, an empty batch, and the errors for bad arguments.
+// views as operands, an empty batch, a 16-bit weight at a real model's sizes and its thread-count
+// independence, and the errors for bad arguments.
 #include "ops/matmul.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "core/random_tensor.h"
+#include "core/threads.h"
 #include "support/error_of.h"
 
 namespace retune::ops {
@@ -75,6 +80,73 @@ TEST(Matmul, EmptyBatchGivesAZeroSharedGradient) {
   }
 }
 
+// want within `relative` of its largest magnitude.
+void expect_close(const Tensor& got, const Tensor& want, float relative) {
+  float scale = 0.0f;
+  for (const float v : want.to_f32_vector()) scale = std::max(scale, std::abs(v));
+  expect_near(got, want, relative * scale);
+}
+
+// A linear layer of SmolLM2-135M's sizes (576 -> 1536 and back) with a bf16 or f16 weight equals
+// the f32 product with the weight's values: the same math in another order, so the tolerance is
+// f32 rounding of sums of up to 1536 products (~2e-6 of the largest result seen). With beta = 1
+// (the residual add of the model's projections) and a decode step's single row.
+TEST(Matmul, SixteenBitWeightEqualsTheF32ProductOfItsValues) {
+  for (const DType dtype : {DType::bf16, DType::f16}) {
+    for (const bool trans_b : {false, true}) {
+      for (const int64_t rows : {1, 37}) {
+        for (const auto& [in, out] : {std::pair{576, 1536}, std::pair{1536, 576}}) {
+          const Tensor x = uniform_tensor({rows, in}, 1);
+          const Tensor w = uniform_tensor(trans_b ? Shape{out, in} : Shape{in, out}, 2).to(dtype);
+          const Tensor y = uniform_tensor({rows, out}, 3), want = y.clone();
+          const MatmulOptions options{.trans_b = trans_b, .alpha = 0.5f, .beta = 1.0f};
+          matmul_forward(x, w, y, options);
+          matmul_forward(x, w.to(DType::f32), want, options);
+          expect_close(y, want, 1e-5f);
+          // The input's gradient, overwritten and accumulated.
+          const Tensor dy = uniform_tensor(y.shape(), 4);
+          const Tensor dx = uniform_tensor(x.shape(), 5), dx_want = dx.clone();
+          for (const bool accumulate : {false, true}) {
+            matmul_backward(dy, x, w, {.da = dx, .accumulate_da = accumulate}, false, trans_b);
+            matmul_backward(dy, x, w.to(DType::f32), {.da = dx_want, .accumulate_da = accumulate},
+                            false, trans_b);
+            expect_close(dx, dx_want, 1e-5f);
+          }
+        }
+      }
+    }
+  }
+}
+
+// Each output of a product with a 16-bit operand is computed by one thread in an order that the
+// thread count does not change (a decode step's rows, or fixed chunks of them; tiles of fixed
+// sizes, each a single-threaded sgemm): 1 and 2 threads give the same bits. One row per item
+// (with the weight [out, in] and [in, out]) and 2 x 300 rows (tiles with chunks of 256 rows).
+TEST(Matmul, SixteenBitWeightGivesTheSameBitsForOneAndTwoThreads) {
+  const int threads = num_threads();
+  for (const bool trans_b : {false, true}) {
+    const Tensor w =
+        uniform_tensor(trans_b ? Shape{1536, 576} : Shape{576, 1536}, 5).to(DType::bf16);
+    for (const int64_t rows : {1, 300}) {
+      const Tensor x = uniform_tensor({2, rows, 576}, 6);
+      const Tensor dy = uniform_tensor({2, rows, 1536}, 7);
+      std::vector<std::vector<float>> results;
+      for (const int n : {1, 2}) {
+        set_num_threads(n);
+        const Tensor y = Tensor::empty({2, rows, 1536}, DType::f32);
+        const Tensor dx = Tensor::empty(x.shape(), DType::f32);
+        matmul_forward(x, w, y, {.trans_b = trans_b});
+        matmul_backward(dy, x, w, {.da = dx}, false, trans_b);
+        std::vector<float> both = y.to_f32_vector();
+        for (const float v : dx.to_f32_vector()) both.push_back(v);
+        results.push_back(both);
+      }
+      EXPECT_EQ(results[0], results[1]) << "trans_b " << trans_b << ", rows " << rows;
+    }
+  }
+  set_num_threads(threads);
+}
+
 TEST(Matmul, RejectsBadArgumentsNamingThem) {
   const Tensor a = uniform_tensor({3, 4}, 14), b = uniform_tensor({4, 5}, 15);
   const Tensor out = Tensor::empty({3, 5}, DType::f32);
@@ -85,8 +157,26 @@ TEST(Matmul, RejectsBadArgumentsNamingThem) {
         matmul_forward(a, b, Tensor::empty({5, 3}, DType::f32));
       }),
       HasSubstr("matmul_forward: out is f32[5, 3] on cpu, expected a contiguous f32[3, 5]"));
-  EXPECT_THAT(error_of([&] { matmul_forward(a.to(DType::bf16), b, out); }),
-              HasSubstr("matmul_forward: a must be f32, got bf16[3, 4]"));
+  EXPECT_THAT(error_of([&] {
+                matmul_forward(uniform_tensor({2, 3, 4}, 16).to(DType::bf16), b,
+                               Tensor::empty({2, 3, 5}, DType::f32));
+              }),
+              HasSubstr("matmul_forward: a must be f32, or bf16/f16 when 2-D (a shared frozen "
+                        "weight), got bf16[2, 3, 4]"));
+  EXPECT_THAT(error_of([&] {
+                matmul_forward(a, Tensor::zeros({4, 5}, DType::i32), out);
+              }),
+              HasSubstr("matmul_forward: b must be f32, or bf16/f16 when 2-D"));
+  EXPECT_THAT(error_of([&] { matmul_forward(a.to(DType::f16), b.to(DType::bf16), out); }),
+              HasSubstr("matmul_forward: a f16[3, 4] on cpu and b bf16[4, 5] on cpu are both "
+                        "16-bit; one must be f32"));
+  EXPECT_THAT(error_of([&] {
+                matmul_backward(
+                    out, a, b.to(DType::bf16),
+                    {Tensor::empty({3, 4}, DType::f32), Tensor::empty({4, 5}, DType::f32)});
+              }),
+              HasSubstr("matmul_backward: db is defined, but b is bf16[4, 5] on cpu: a 16-bit "
+                        "operand is a frozen weight without a gradient (pass an undefined db)"));
   const Tensor square = uniform_tensor({4, 4}, 16);
   EXPECT_THAT(error_of([&] { matmul_forward(square, square, square); }),
               HasSubstr("matmul_forward: out overlaps a"));

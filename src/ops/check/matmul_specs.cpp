@@ -13,10 +13,27 @@ struct MatmulCase {
   int64_t b_batch;  // 0: b is 2-D
   int64_t M, N, K;
   bool trans_a, trans_b;
+  // A 16-bit dtype for one 2-D operand (a frozen weight: no gradient), f32 for the other.
+  DType a_dtype = DType::f32;
+  DType b_dtype = DType::f32;
 };
 
 Shape operand_shape(int64_t batch, int64_t rows, int64_t cols) {
   return batch ? Shape{batch, rows, cols} : Shape{rows, cols};
+}
+
+// The values of an input the forward stores in a 16-bit `dtype` (from f32), as the op reads them.
+// f32 inputs stay exact, so that finite differences see their small steps.
+std::vector<double> stored_values(const HostArray& array, DType dtype) {
+  if (dtype == DType::f32) return array.values;
+  const std::vector<float> f32(array.values.begin(), array.values.end());
+  const std::vector<float> stored =
+      Tensor::from_vector<float>(array.shape, DType::f32, f32).to(dtype).to_f32_vector();
+  return {stored.begin(), stored.end()};
+}
+
+std::string dtype_note(const char* operand, DType dtype) {
+  return dtype == DType::f32 ? "" : fmt::format(" {} {}", operand, dtype_name(dtype));
 }
 
 OpSpec matmul_spec(MatmulCase c) {
@@ -29,41 +46,57 @@ OpSpec matmul_spec(MatmulCase c) {
 
   OpSpec spec;
   spec.op = "matmul";
-  spec.variant = fmt::format("a{} b{} M={} N={} K={}{}{}", a_shape.str(), b_shape.str(), c.M, c.N,
-                             c.K, c.trans_a ? " trans_a" : "", c.trans_b ? " trans_b" : "");
-  spec.inputs = {{"a", a_shape}, {"b", b_shape}};
+  const bool a_grad = c.a_dtype == DType::f32;
+  const bool b_grad = c.b_dtype == DType::f32;
+  spec.variant = fmt::format("a{} b{} M={} N={} K={}{}{}{}{}", a_shape.str(), b_shape.str(), c.M,
+                             c.N, c.K, c.trans_a ? " trans_a" : "", c.trans_b ? " trans_b" : "",
+                             dtype_note("a", c.a_dtype), dtype_note("b", c.b_dtype));
+  spec.inputs = {{"a", a_shape, ArgKind::real, -1.0, 1.0, a_grad},
+                 {"b", b_shape, ArgKind::real, -1.0, 1.0, b_grad}};
   spec.loss_outputs = {"out"};
+  // A 16-bit operand is rounded to its dtype first: then the op does the same math as in f32.
+  const auto stored = [=](const HostArrays& in) {
+    return std::pair{stored_values(in.at("a"), c.a_dtype), stored_values(in.at("b"), c.b_dtype)};
+  };
   spec.reference_forward = [=](const HostArrays& in) {
+    const auto [a, b] = stored(in);
     HostArray out = host_zeros(out_shape);
-    reference::matmul_forward<double>(in.at("a").values.data(), in.at("b").values.data(),
-                                      out.values.data(), batch, c.M, c.N, c.K, c.trans_a, c.trans_b,
-                                      a_stride, b_stride, 1.0, 0.0);
+    reference::matmul_forward<double>(a.data(), b.data(), out.values.data(), batch, c.M, c.N, c.K,
+                                      c.trans_a, c.trans_b, a_stride, b_stride, 1.0, 0.0);
     return HostArrays{{"out", out}};
   };
   spec.reference_backward = [=](const HostArrays& in, const HostArrays&, const HostArrays& d) {
+    const auto [a, b] = stored(in);
     HostArray da = host_zeros(a_shape);
     HostArray db = host_zeros(b_shape);
-    reference::matmul_backward<double>(d.at("out").values.data(), in.at("a").values.data(),
-                                       in.at("b").values.data(), da.values.data(), db.values.data(),
-                                       batch, c.M, c.N, c.K, c.trans_a, c.trans_b, a_stride,
-                                       b_stride);
-    return HostArrays{{"da", da}, {"db", db}};
+    reference::matmul_backward<double>(d.at("out").values.data(), a.data(), b.data(),
+                                       a_grad ? da.values.data() : nullptr,
+                                       b_grad ? db.values.data() : nullptr, batch, c.M, c.N, c.K,
+                                       c.trans_a, c.trans_b, a_stride, b_stride);
+    HostArrays grads;
+    if (a_grad) grads["da"] = da;
+    if (b_grad) grads["db"] = db;
+    return grads;
   };
   spec.forward = [=](const Tensors& in) {
     const Tensor& a = in.at("a");
     Tensor out = Tensor::empty(out_shape, DType::f32, a.device());
-    matmul_forward(a, in.at("b"), out, {c.trans_a, c.trans_b});
+    matmul_forward(a.to(c.a_dtype), in.at("b").to(c.b_dtype), out, {c.trans_a, c.trans_b});
     return Tensors{{"out", out}};
   };
   spec.backward = [=](const Tensors& in, const Tensors&, const Tensors& d) {
-    const Tensor& a = in.at("a");
-    const Tensor& b = in.at("b");
-    MatmulGrads grads{Tensor::empty(a.shape(), DType::f32, a.device()),
-                      Tensor::empty(b.shape(), DType::f32, b.device())};
+    const Tensor a = in.at("a").to(c.a_dtype);
+    const Tensor b = in.at("b").to(c.b_dtype);
+    MatmulGrads grads{a_grad ? Tensor::empty(a.shape(), DType::f32, a.device()) : Tensor(),
+                      b_grad ? Tensor::empty(b.shape(), DType::f32, b.device()) : Tensor()};
     matmul_backward(d.at("out"), a, b, grads, c.trans_a, c.trans_b);
-    return Tensors{{"da", grads.da}, {"db", grads.db}};
+    Tensors out;
+    if (a_grad) out["da"] = grads.da;
+    if (b_grad) out["db"] = grads.db;
+    return out;
   };
-  // f32 sums of K products of values in [-1, 1]: rounding grows like sqrt(K) * 6e-8.
+  // f32 sums of K products of values in [-1, 1]: rounding grows like sqrt(K) * 6e-8 (also with a
+  // 16-bit operand, which the reference rounds alike).
   spec.forward_tolerance = {1e-5, 1e-5};
   spec.backward_tolerance = {1e-5, 1e-5};
   // The op is linear in each operand: central differences are exact up to rounding.
@@ -94,6 +127,37 @@ std::vector<OpSpec> matmul_specs() {
   specs.push_back(matmul_spec({0, 0, 67, 129, 257, false, true}));
   specs.push_back(matmul_spec({4, 0, 33, 65, 100, false, true}));
   specs.push_back(matmul_spec({8, 8, 31, 17, 64, false, true}));
+  // One 16-bit operand (a frozen weight), converted block by block, or row by row for one f32
+  // line (ops/cpu/gemm.h): forward and the f32 operand's gradient.
+  for (DType half : {DType::bf16, DType::f16}) {
+    for (bool ta : {false, true}) {
+      for (bool tb : {false, true}) {
+        specs.push_back(matmul_spec({0, 0, 3, 5, 7, ta, tb, DType::f32, half}));
+        specs.push_back(matmul_spec({3, 0, 2, 5, 3, ta, tb, DType::f32, half}));   // a linear layer
+        specs.push_back(matmul_spec({0, 0, 1, 19, 4, ta, tb, DType::f32, half}));  // one token
+        specs.push_back(matmul_spec({3, 0, 1, 5, 3, ta, tb, DType::f32, half}));
+        specs.push_back(matmul_spec({0, 0, 6, 1, 4, ta, tb, DType::f32, half}));  // one column
+        specs.push_back(matmul_spec({0, 0, 5, 3, 7, ta, tb, half, DType::f32}));  // 16-bit a
+        specs.push_back(matmul_spec({0, 3, 5, 2, 3, ta, tb, half, DType::f32}));
+        specs.push_back(matmul_spec({0, 0, 7, 1, 5, ta, tb, half, DType::f32}));
+      }
+    }
+  }
+  // Odd sizes over several pieces of unequal size: a decode step's 1000 weight rows of 300 (or a
+  // [300, 1000] weight's rows in 16 chunks of 19), and tiles (gemm.cpp makes at least 8 where
+  // there are 8 lines to split; chunks of the f32 operand have 256 lines).
+  specs.push_back(matmul_spec({0, 0, 1, 1000, 300, false, true, DType::f32, DType::bf16}));
+  specs.push_back(matmul_spec({0, 0, 1, 1000, 300, false, false, DType::f32, DType::f16}));
+  specs.push_back(matmul_spec({0, 0, 67, 129, 257, false, true, DType::f32, DType::bf16}));
+  specs.push_back(matmul_spec({4, 0, 33, 65, 100, false, false, DType::f32, DType::bf16}));
+  specs.push_back(matmul_spec({0, 0, 203, 17, 129, true, false, DType::bf16, DType::f32}));
+  for (bool ta : {false, true}) {
+    for (bool tb : {false, true}) {
+      specs.push_back(matmul_spec({0, 0, 300, 7, 33, ta, tb, DType::f32, DType::bf16}));
+      specs.push_back(matmul_spec({0, 0, 7, 300, 33, ta, tb, DType::bf16, DType::f32}));
+      specs.push_back(matmul_spec({2, 0, 260, 5, 9, ta, tb, DType::f32, DType::bf16}));
+    }
+  }
   return specs;
 }
 
