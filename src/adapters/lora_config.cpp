@@ -113,6 +113,19 @@ class Fields {
     return selector;
   }
 
+  // A list of non-empty names, or null.
+  std::vector<std::string> module_names(const char* key) const {
+    const ordered_json* value = find(key);
+    if (value == nullptr) return {};
+    const auto is_name = [](const ordered_json& v) {
+      return v.is_string() && !v.get<std::string>().empty();
+    };
+    if (!value->is_array() || !std::all_of(value->begin(), value->end(), is_name)) {
+      bad(key, "a list of non-empty module names or null", *value);
+    }
+    return value->get<std::vector<std::string>>();
+  }
+
   // {name: number} in the file's order; `positive` asks for positive integers.
   template <typename Value>
   std::vector<std::pair<std::string, Value>> pattern(const char* key, bool positive) const {
@@ -185,8 +198,6 @@ void check_defaults(const Fields& fields) {
   const auto unset = [](const ordered_json& v) {
     return v == false || (v.is_structured() && v.empty());
   };
-  check("modules_to_save", unset,
-        "null or empty (retune does not train or save whole modules beside an adapter)");
   for (const char* key : kUnsupportedFields) {
     check(key, unset, "null, false or empty (retune does not support it)");
   }
@@ -235,6 +246,7 @@ LoraConfig parse_lora_config(const ordered_json& document, const std::string& so
   config.layers_pattern = fields.strings("layers_pattern");
   config.rank_pattern = fields.pattern<int64_t>("rank_pattern", true);
   config.alpha_pattern = fields.pattern<double>("alpha_pattern", false);
+  config.modules_to_save = fields.module_names("modules_to_save");
   // PEFT's LoraConfig.__post_init__ rules.
   if (config.target_modules.form == ModuleSelector::Form::regex ||
       config.target_modules.form == ModuleSelector::Form::all_linear) {
@@ -297,7 +309,8 @@ json peft_adapter_config(const LoraConfig& config, const std::string& base_model
       {"lora_ga_config", nullptr},
       {"megatron_config", nullptr},
       {"megatron_core", "megatron.core"},
-      {"modules_to_save", nullptr},
+      {"modules_to_save",
+       config.modules_to_save.empty() ? json(nullptr) : json(config.modules_to_save)},
       {"monteclora_config", nullptr},
       {"peft_type", "LORA"},
       {"peft_version", "0.21.2"},

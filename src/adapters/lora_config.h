@@ -4,8 +4,7 @@
 //
 // Which modules the fields select, and with which rank and alpha, is adapters/lora_targets.h.
 // Fields retune does not support are refused when they are set to anything but PEFT's default
-// (bias other than "none", a non-empty modules_to_save, lora_bias, init_lora_weights other than
-// true / "gaussian", ...); every other field PEFT writes is ignored on reading and written back
+// (bias other than "none", lora_bias, init_lora_weights other than true / "gaussian", ...); every other field PEFT writes is ignored on reading and written back
 // with PEFT's default.
 #pragma once
 
@@ -49,6 +48,9 @@ struct LoraConfig {
   std::vector<std::string> layers_pattern;   // JSON string or list; empty: PEFT's default
   std::vector<std::pair<std::string, int64_t>> rank_pattern;  // in the file's order
   std::vector<std::pair<std::string, double>> alpha_pattern;  // in the file's order
+  // Modules trained in full beside the adapter and saved with it (adapters/modules_to_save.h);
+  // JSON null or a list.
+  std::vector<std::string> modules_to_save;
 };
 
 // Parses an adapter_config.json document (ordered, so that the patterns keep the file's order,

@@ -6,11 +6,13 @@
 #include <utility>
 
 #include "adapters/lora_targets.h"
+#include "adapters/modules_to_save.h"
 #include "core/error.h"
 #include "core/rng.h"
 #include "io/atomic_file.h"
 #include "io/atomic_folder.h"
 #include "io/safetensors_file.h"
+#include "model/trainable_weights.h"
 
 namespace retune::adapters {
 namespace {
@@ -21,9 +23,10 @@ constexpr const char* kPrefix = "base_model.model.";
 constexpr const char* kConfigFile = "adapter_config.json";
 constexpr const char* kWeightsFile = "adapter_model.safetensors";
 
-// The LoRAs `config` puts on `sites`, not yet attached, and the config as PEFT saves it.
-LoraModel make_lora(const std::vector<model::LinearSite>& sites, const LoraConfig& config,
-                    uint64_t seed) {
+// The LoRAs `config` puts on the model's sites, not yet attached, the weights it saves, and the
+// config as PEFT saves it.
+LoraModel make_lora(model::CausalLm& model, const std::vector<model::LinearSite>& sites,
+                    const LoraConfig& config, uint64_t seed) {
   LoraConfig resolved = config;
   resolved.target_modules = {.form = ModuleSelector::Form::names};
   std::vector<LoraModule> modules;
@@ -44,7 +47,9 @@ LoraModel make_lora(const std::vector<model::LinearSite>& sites, const LoraConfi
     resolved.target_modules.names.push_back(site.name);
     resolved.fan_in_fan_out = site.conv1d;  // PEFT's per-module override, as it writes it
   }
-  return LoraModel(std::move(resolved), std::move(modules));
+  std::vector<std::string> saved =
+      modules_to_save_weights(model, config.modules_to_save, resolved.target_modules.names);
+  return LoraModel(std::move(resolved), std::move(modules), std::move(saved));
 }
 
 void attach(const LoraModel& lora) {
@@ -61,7 +66,8 @@ std::string unexpected_tensor(const std::string& key, const LoraConfig& config,
   if (!key.starts_with(kPrefix) || suffix == std::end(kSuffixes)) {
     return fmt::format(
         "tensor \"{}\" is not a LoRA tensor retune reads (expected "
-        "{}<module>.lora_A.weight, .lora_B.weight or .lora_magnitude_vector)",
+        "{}<module>.lora_A.weight, .lora_B.weight or .lora_magnitude_vector, or a weight "
+        "modules_to_save selects)",
         key, kPrefix);
   }
   const std::string module =
@@ -127,12 +133,13 @@ NamedTensors LoraModel::merged_weights() const {
 }
 
 LoraModel attach_lora(model::CausalLm& model, const LoraConfig& config, uint64_t seed) {
-  LoraModel lora = make_lora(model.linear_sites(), config, seed);
+  LoraModel lora = make_lora(model, model.linear_sites(), config, seed);
   attach(lora);
+  untie_saved_head(model, lora.saved_weights());
   return lora;
 }
 
-void save_lora(const LoraModel& lora, const fs::path& folder,
+void save_lora(const LoraModel& lora, model::CausalLm& model, const fs::path& folder,
                const std::string& base_model_name_or_path) {
   if (fs::is_directory(folder)) {
     for (const fs::directory_entry& entry : fs::directory_iterator(folder)) {
@@ -149,6 +156,12 @@ void save_lora(const LoraModel& lora, const fs::path& folder,
   NamedTensors tensors;
   for (const AdapterParameter& parameter : lora.parameters()) {
     tensors.emplace_back(parameter.name, parameter.value);
+  }
+  const std::vector<std::string>& saved = lora.saved_weights();
+  for (const auto& [name, weight] : model::named_weights(model)) {
+    if (std::find(saved.begin(), saved.end(), name) != saved.end()) {
+      tensors.emplace_back(saved_weight_key(name), weight.to(DType::f32));
+    }
   }
   write_safetensors(out / kWeightsFile, tensors, {{"format", "pt"}});
   const std::string config =
@@ -172,7 +185,7 @@ LoraModel load_lora(model::CausalLm& model, const fs::path& folder) {
   const std::vector<model::LinearSite> sites = model.linear_sites();
   LoraModel lora = [&] {
     try {
-      return make_lora(sites, config, 0);
+      return make_lora(model, sites, config, 0);
     } catch (const Error& error) {
       fail("{}: {}", config_path.string(), error.what());
     }
@@ -181,6 +194,12 @@ LoraModel load_lora(model::CausalLm& model, const fs::path& folder) {
   std::map<std::string, Tensor> expected;  // PEFT key -> the adapter's f32 value
   for (const AdapterParameter& parameter : lora.parameters()) {
     expected.emplace(parameter.name, parameter.value);
+  }
+  const auto model_weights = model::named_weights(model);
+  std::map<std::string, Tensor> weights(model_weights.begin(), model_weights.end());
+  weights.try_emplace("lm_head.weight", model.output_head());  // a tied head
+  for (const std::string& name : lora.saved_weights()) {
+    expected.emplace(saved_weight_key(name), Tensor::zeros(weights.at(name).shape(), DType::f32));
   }
   for (const std::string& key : file.names()) {
     const auto it = expected.find(key);
@@ -199,6 +218,9 @@ LoraModel load_lora(model::CausalLm& model, const fs::path& folder) {
                  key, value.shape().str());
   }
   attach(lora);
+  for (const std::string& name : lora.saved_weights()) {
+    model::set_weight(model, name, expected.at(saved_weight_key(name)));
+  }
   return lora;
 }
 

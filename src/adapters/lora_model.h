@@ -6,6 +6,7 @@
 //   base_model.model.<module>.lora_A.weight         [r, in]   (Conv1D too: nn.Linear's layout)
 //   base_model.model.<module>.lora_B.weight         [out, r]
 //   base_model.model.<module>.lora_magnitude_vector [out]     (DoRA; no ".weight")
+//   base_model.model.<weight name>                  the weight  (modules_to_save, as stored)
 // with <module> the Hugging Face module name ("model.layers.0.self_attn.q_proj"). Saved f32,
 // header metadata {"format": "pt"}; loaded from any float dtype.
 //
@@ -36,16 +37,23 @@ struct LoraModule {
 
 class LoraModel {
  public:
-  LoraModel(LoraConfig config, std::vector<LoraModule> modules)
-      : config_(std::move(config)), modules_(std::move(modules)) {}
+  LoraModel(LoraConfig config, std::vector<LoraModule> modules,
+            std::vector<std::string> saved_weights)
+      : config_(std::move(config)),
+        modules_(std::move(modules)),
+        saved_weights_(std::move(saved_weights)) {}
 
   // The config as PEFT saves it after attaching: target_modules the full names of the adapted
   // modules, fan_in_fan_out true when they are Conv1D.
   const LoraConfig& config() const { return config_; }
   // In the model's order.
   const std::vector<LoraModule>& modules() const { return modules_; }
+  // The names of the base weights config().modules_to_save trains in full and saves with the
+  // adapter (adapters/modules_to_save.h), in the model's order; the model holds their values.
+  const std::vector<std::string>& saved_weights() const { return saved_weights_; }
 
-  // Every trainable tensor and its gradient (views), named by its PEFT key, module by module.
+  // Every trainable tensor of the LoRA modules and its gradient (views), named by its PEFT key,
+  // module by module (the saved weights train as base weights: model/trainable_weights.h).
   std::vector<AdapterParameter> parameters() const;
   void zero_grad();
   // Every module's next dropout offset (LoraLinear::dropout_offset), in module order, to save
@@ -60,23 +68,27 @@ class LoraModel {
  private:
   LoraConfig config_;
   std::vector<LoraModule> modules_;
+  std::vector<std::string> saved_weights_;
 };
 
 // Attaches a new LoRA, initialised as `config` says, to every module `config` selects
-// (adapters/lora_targets.h, which lists the errors). Each module's init and dropout seeds are
-// the next two draws of Rng(seed), module by module in the model's order.
+// (adapters/lora_targets.h, which lists the errors), and unties a tied head that
+// modules_to_save names. Each module's init and dropout seeds are the next two draws of
+// Rng(seed), module by module in the model's order.
 LoraModel attach_lora(model::CausalLm& model, const LoraConfig& config, uint64_t seed);
 
 // Writes `folder` atomically (io/atomic_folder.h): an existing adapter folder is replaced whole,
-// a folder holding anything else is refused. base_model_name_or_path goes into the config.
-void save_lora(const LoraModel& lora, const std::filesystem::path& folder,
+// a folder holding anything else is refused. base_model_name_or_path goes into the config;
+// the saved weights are read from `model` (the one `lora` is attached to) and written f32.
+void save_lora(const LoraModel& lora, model::CausalLm& model, const std::filesystem::path& folder,
                const std::string& base_model_name_or_path);
 
 // Reads `folder`'s adapter_config.json and adapter_model.safetensors and attaches the adapter to
 // `model` (only when both are valid: an error leaves the model as it was). Throws an Error naming
 // the file and field or tensor: a module the config targets that the model lacks, a tensor for a
-// module the model lacks or the config does not target, a tensor that is not a LoRA tensor, one of
-// the wrong shape or dtype, a missing one.
+// module the model lacks or the config does not target, a tensor that is not a LoRA tensor or a
+// weight modules_to_save selects, one of the wrong shape or dtype, a missing one. The saved
+// weights replace the model's (f32).
 LoraModel load_lora(model::CausalLm& model, const std::filesystem::path& folder);
 
 }  // namespace retune::adapters

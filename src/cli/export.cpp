@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 #include "cli/threads_option.h"
 #include "io/model_folder_writer.h"
 #include "model/causal_lm.h"
+#include "model/model_config.h"
 #include "model/trainable_weights.h"
 
 namespace retune::cli {
@@ -38,7 +40,12 @@ int run_export(const ExportOptions& options) {
     const auto found = by_name.find(name);
     weights.emplace_back(name, found == by_name.end() ? weight : found->second.to(weight.dtype()));
   }
-  write_model_folder(options.model, weights, options.out);
+  // A head that modules_to_save trained has its own weight now.
+  const bool untied = !model->config().tie_word_embeddings &&
+                      model::load_model_config(options.model).tie_word_embeddings;
+  write_model_folder(options.model, weights, options.out,
+                     untied ? nlohmann::json{{"tie_word_embeddings", false}}
+                            : nlohmann::json::object());
   fmt::print("{}: {} merged into {} weights of {}\n", options.out, options.adapter, merged.size(),
              options.model);
   return 0;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "io/safetensors_writer.h"
 
@@ -16,8 +17,11 @@ namespace retune {
 inline constexpr uint64_t kDefaultMaxShardBytes = 5'000'000'000;
 
 // Weights not copied: *.safetensors, the safetensors index, and PyTorch pickles (*.bin, *.pt).
+// A non-empty `config_changes` is merged into config.json (RFC 7386 merge patch:
+// {"tie_word_embeddings": false}), which is then written with two-space indents.
 void write_model_folder(const std::filesystem::path& base_folder, const NamedTensors& weights,
                         const std::filesystem::path& out_folder,
+                        const nlohmann::json& config_changes = nlohmann::json::object(),
                         uint64_t max_shard_bytes = kDefaultMaxShardBytes);
 
 }  // namespace retune

@@ -30,6 +30,10 @@ class CausalLm {
   // The output head's weight [V, C] (the embedding table when tied), for the fused head and
   // loss (ops/cross_entropy_head.h).
   virtual const Tensor& output_head() const = 0;
+  // Gives the head its own weight `head` [V, C] (f32 or a stored dtype). A tied head stops
+  // sharing the embedding table and config().tie_word_embeddings becomes false (as PEFT's
+  // modules_to_save copy of a tied lm_head does). Throws on a wrong shape.
+  virtual void set_output_head(Tensor head) = 0;
 
   // Every linear layer of the decoder layers (not the output head), layer by layer in the
   // order of the model.

@@ -46,6 +46,7 @@ class Gpt2Model final : public CausalLm {
                         KvCache* cache = nullptr) const override;
   Tensor logits(const Tensor& hidden) const override;
   const Tensor& output_head() const override { return weights_.lm_head; }
+  void set_output_head(Tensor head) override;
   std::vector<LinearSite> linear_sites() override;
 
  private:

@@ -57,6 +57,13 @@ LlamaModel::LlamaModel(ModelConfig config, LlamaWeights weights)
                config_.num_hidden_layers);
 }
 
+void LlamaModel::set_output_head(Tensor head) {
+  RETUNE_CHECK(head.shape() == weights_.lm_head.shape(), "LlamaModel: output head of shape {}, expected {}",
+               head.shape().str(), weights_.lm_head.shape().str());
+  weights_.lm_head = std::move(head);
+  config_.tie_word_embeddings = false;
+}
+
 Tensor LlamaModel::forward_hidden(const Tensor& input_ids, const Tensor& positions,
                                   KvCache* cache) const {
   const int64_t past = cache ? cache->length() : 0;

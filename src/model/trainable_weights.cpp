@@ -66,6 +66,19 @@ std::vector<std::pair<std::string, Tensor>> named(Model& model) {
   return result;
 }
 
+template <typename Model>
+void set_named(Model& model, const std::string& name, Tensor value) {
+  for (const auto& [weight_name, weight] :
+       Arch<Model>::named(model.mutable_weights(), model.config())) {
+    if (weight_name != name) continue;
+    RETUNE_CHECK(value.shape() == weight->shape(), "weight {} of shape {}, expected {}", name,
+                 value.shape().str(), weight->shape().str());
+    *weight = std::move(value);
+    return;
+  }
+  fail("the model has no weight {}", name);
+}
+
 }  // namespace
 
 TrainingSetup make_training_step(CausalLm& model,
@@ -79,6 +92,18 @@ std::vector<std::pair<std::string, Tensor>> named_weights(CausalLm& model) {
   if (auto* llama = dynamic_cast<LlamaModel*>(&model)) return named(*llama);
   if (auto* gpt2 = dynamic_cast<Gpt2Model*>(&model)) return named(*gpt2);
   fail("named_weights: unsupported model class");
+}
+
+void set_weight(CausalLm& model, const std::string& name, Tensor value) {
+  if (name == "lm_head.weight" && model.config().tie_word_embeddings) {
+    model.set_output_head(std::move(value));
+  } else if (auto* llama = dynamic_cast<LlamaModel*>(&model)) {
+    set_named(*llama, name, std::move(value));
+  } else if (auto* gpt2 = dynamic_cast<Gpt2Model*>(&model)) {
+    set_named(*gpt2, name, std::move(value));
+  } else {
+    fail("set_weight: unsupported model class");
+  }
 }
 
 }  // namespace retune::model

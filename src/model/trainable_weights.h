@@ -38,4 +38,9 @@ TrainingSetup make_training_step(CausalLm& model,
 // tensors as the model holds them now: mmapped views, or owned f32 copies where they train).
 std::vector<std::pair<std::string, Tensor>> named_weights(CausalLm& model);
 
+// Replaces the weight `name` (one of named_weights', or "lm_head.weight" of a tied model, which
+// unties the head: CausalLm::set_output_head) by `value`, which the model then holds. Throws
+// naming the weight when the model has none of that name or its shape differs.
+void set_weight(CausalLm& model, const std::string& name, Tensor value);
+
 }  // namespace retune::model

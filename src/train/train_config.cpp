@@ -255,6 +255,8 @@ constexpr Key kKeys[] = {
   }},
   {"lora.init", [](const Value& v, TrainConfig& c) {
     c.lora.init = v.one_of({"kaiming", "gaussian"}); }},
+  {"lora.modules_to_save", [](const Value& v, TrainConfig& c) {
+    c.lora.modules_to_save = v.strings("a list of module names"); }},
 
   {"data.train", [](const Value& v, TrainConfig& c) { c.data.train = v.paths(); }},
   {"data.eval", [](const Value& v, TrainConfig& c) { c.data.eval = v.paths(); }},

@@ -63,6 +63,8 @@ struct LoraSettings {
   std::map<std::string, int64_t> rank_pattern;
   std::map<std::string, double> alpha_pattern;
   std::string init = "kaiming";  // or "gaussian" (PEFT's init_lora_weights)
+  // Modules trained in full and saved with the adapter ("lm_head"; adapters/modules_to_save.h).
+  std::vector<std::string> modules_to_save;
 };
 
 struct DataSettings {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -57,6 +58,7 @@ adapters::LoraConfig lora_config(const LoraSettings& settings) {
   config.layers_to_transform = settings.layers_to_transform;
   config.rank_pattern.assign(settings.rank_pattern.begin(), settings.rank_pattern.end());
   config.alpha_pattern.assign(settings.alpha_pattern.begin(), settings.alpha_pattern.end());
+  config.modules_to_save = settings.modules_to_save;
   return config;
 }
 
@@ -174,15 +176,21 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
   if (config.method == TrainMethod::lora) {
     lora = adapters::attach_lora(*model, lora_config(config.lora), config.training.seed);
   }
-  const model::TrainingSetup setup = model::make_training_step(
-      *model, [&](const std::string& name) { return method_trains(config.method, name); });
+  const auto trains = [&](const std::string& name) {
+    return method_trains(config.method, name) ||
+           (lora && std::find(lora->saved_weights().begin(), lora->saved_weights().end(), name) !=
+                        lora->saved_weights().end());
+  };
+  const model::TrainingSetup setup = model::make_training_step(*model, trains);
   std::vector<Parameter> parameters;
   for (const model::TrainedWeight& weight : setup.weights) {
     parameters.push_back({weight.name, weight.value, weight.grad, hf_decays(weight.name)});
   }
+  int64_t adapter_parameters = 0;
   if (lora) {
     for (const adapters::AdapterParameter& p : lora->parameters()) {
       parameters.push_back({p.name, p.value, p.grad, true});
+      adapter_parameters += p.value.numel();
     }
   }
   RETUNE_CHECK(!parameters.empty(), "method {} trains nothing in {} (it has no such weights)",
@@ -192,11 +200,11 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
   int64_t frozen_weight_bytes = 0;
   for (const auto& [name, weight] : model::named_weights(*model)) {
     summary.total_parameters += weight.numel();
-    if (!method_trains(config.method, name)) {
+    if (!trains(name)) {
       frozen_weight_bytes += static_cast<int64_t>(weight.nbytes());
     }
   }
-  if (lora) summary.total_parameters += summary.trainable_parameters;
+  summary.total_parameters += adapter_parameters;
   note(fmt::format("method {}: {} trainable parameters of {} ({:.2f}%)", method_name(config),
                    summary.trainable_parameters, summary.total_parameters,
                    100.0 * static_cast<double>(summary.trainable_parameters) /
@@ -322,7 +330,7 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
   // The output: the adapter, or the model in the base's dtypes.
   if (lora) {
     summary.output = config.output / "adapter";
-    adapters::save_lora(*lora, summary.output, config.model.string());
+    adapters::save_lora(*lora, *model, summary.output, config.model.string());
   } else {
     summary.output = config.output / "model";
     const SafetensorsModel base = SafetensorsModel::open(config.model);

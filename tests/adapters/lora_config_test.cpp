@@ -142,9 +142,9 @@ TEST(LoraConfig, RefusesBadFieldsNamingThem) {
        "cfg.json: field \"use_dora\" must be true or false, got \"yes\""},
       {R"({"peft_type": "LORA", "bias": "all"})",
        "cfg.json: field \"bias\" must be \"none\" (retune does not train biases), got \"all\""},
-      {R"({"peft_type": "LORA", "modules_to_save": ["lm_head"]})",
-       "cfg.json: field \"modules_to_save\" must be null or empty (retune does not train or "
-       "save whole modules beside an adapter), got [\"lm_head\"]"},
+      {R"({"peft_type": "LORA", "modules_to_save": "lm_head"})",
+       "cfg.json: field \"modules_to_save\" must be a list of non-empty module names or null, "
+       "got \"lm_head\""},
       {R"({"peft_type": "LORA", "lora_bias": true})",
        "cfg.json: field \"lora_bias\" must be null, false or empty (retune does not support "
        "it), got true"},

@@ -51,7 +51,7 @@ TEST(LoraModel, SavesWhatPeftSaved) {
     const fs::path initial = peft_fixture(name) / "initial";
     const auto lm = peft_base_model(name);
     TempDir dir;
-    save_lora(load_lora(*lm, initial), dir / "adapter", meta["model_dir"].get<std::string>());
+    save_lora(load_lora(*lm, initial), *lm, dir / "adapter", meta["model_dir"].get<std::string>());
     EXPECT_EQ(folder_listing(dir.path()), std::vector<std::string>{"adapter"});
     EXPECT_EQ(read_file(dir / "adapter/adapter_model.safetensors"),
               read_file(initial / "adapter_model.safetensors"));
@@ -81,7 +81,7 @@ TEST(LoraModel, LoadsWhatItSavedBitwise) {
     parameter.value.copy_from(uniform_tensor(parameter.value.shape(), seed++));
   }
   TempDir dir;
-  save_lora(lora, dir / "adapter", "base");
+  save_lora(lora, *lm, dir / "adapter", "base");
   const auto reloaded_lm = llama();
   const LoraModel reloaded = load_lora(*reloaded_lm, dir / "adapter");
   ASSERT_EQ(reloaded.parameters().size(), lora.parameters().size());
@@ -98,13 +98,13 @@ TEST(LoraModel, ReplacesAnAdapterFolderButNothingElse) {
   const auto lm = llama();
   const LoraModel lora = load_lora(*lm, peft_fixture("llama_gqa_untied/lora/initial"));
   TempDir dir;
-  save_lora(lora, dir / "adapter", "base");
-  save_lora(lora, dir / "adapter", "base");
+  save_lora(lora, *lm, dir / "adapter", "base");
+  save_lora(lora, *lm, dir / "adapter", "base");
   EXPECT_EQ(folder_listing(dir / "adapter"),
             (std::vector<std::string>{"adapter_config.json", "adapter_model.safetensors"}));
   EXPECT_EQ(folder_listing(dir.path()), std::vector<std::string>{"adapter"});
   write_file(dir / "adapter/notes.txt", "mine");
-  EXPECT_EQ(error_of([&] { save_lora(lora, dir / "adapter", "base"); }),
+  EXPECT_EQ(error_of([&] { save_lora(lora, *lm, dir / "adapter", "base"); }),
             (dir / "adapter").string() +
                 ": holds notes.txt, which saving an adapter there would delete; choose an "
                 "adapter folder or a new one");
@@ -156,7 +156,7 @@ TEST(LoraModel, RefusesMalformedFoldersNamingTheFileAndTensor) {
             file.string() +
                 ": tensor \"base_model.model.lm_head.weight\" is not a LoRA tensor retune reads "
                 "(expected base_model.model.<module>.lora_A.weight, .lora_B.weight or "
-                ".lora_magnitude_vector)");
+                ".lora_magnitude_vector, or a weight modules_to_save selects)");
   // The patterns case targets layer 1's q_proj and v_proj only.
   EXPECT_EQ(load_error(peft_fixture("llama_gqa_untied/lora_patterns/initial"), good),
             file.string() +

@@ -60,11 +60,11 @@ double max_abs_error(const Tensor& a, const Tensor& b) {
   return worst;
 }
 
-TEST(PeftLoadsRetune, FixturesCoverLoraDoraRsloraAndPatterns) {
+TEST(PeftLoadsRetune, FixturesCoverLoraDoraRsloraPatternsAndModulesToSave) {
   const std::vector<std::string> cases = retune_adapter_cases();
   const std::set<std::string> have(cases.begin(), cases.end());
-  for (const char* name :
-       {"qwen2_lora", "gpt2_lora", "qwen3_dora", "llama_gqa_untied_rslora_patterns"}) {
+  for (const char* name : {"qwen2_lora", "gpt2_lora", "qwen3_dora",
+                           "llama_gqa_untied_rslora_patterns", "qwen2_lora_modules_to_save"}) {
     EXPECT_TRUE(have.count(name)) << name;
   }
   for (const std::string& name : cases) {
@@ -124,7 +124,7 @@ TEST_P(PeftLoadsRetune, RetuneStillWritesTheseFiles) {
   const auto lm = base_model(GetParam());
   json recorded = read_json_file(folder / "adapter_config.json");
   TempDir dir;
-  save_lora(load_lora(*lm, folder), dir / "adapter",
+  save_lora(load_lora(*lm, folder), *lm, dir / "adapter",
             recorded["base_model_name_or_path"].get<std::string>());
   EXPECT_EQ(read_file(dir / "adapter/adapter_model.safetensors"),
             read_file(folder / "adapter_model.safetensors"));

@@ -8,6 +8,7 @@
 
 #include "io/safetensors_file.h"
 #include "model/causal_lm.h"
+#include "model/model_config.h"
 #include "support/model_parity.h"
 #include "support/run_retune.h"
 #include "support/temp_dir.h"
@@ -65,6 +66,52 @@ TEST_P(ExportCli, ForwardWithAnAdapterGivesPeftsLogits) {
       SafetensorsFile::open(dir / "g.safetensors").tensor("logits").to_f32_vector();
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], 1e-4f) << i;
+}
+
+// The head of a tied model trained in full (modules_to_save) is exported as its own weight: the
+// merged folder says tie_word_embeddings false and gives the adapter's logits.
+TEST(ExportCliModulesToSave, WritesAnUntiedHead) {
+  TempDir dir;
+  const std::string model = hf_model_fixture("qwen2").string();
+  const RetuneRun train = run_retune(
+      "train " + std::string(RETUNE_FIXTURES_DIR) + "/../../examples/lora-chat.yaml --set model=" +
+      model +
+      " --set output=" + (dir / "run").string() +
+      " --set training.steps=3 --set threads=1 --set training.lr=1.0e-2"
+      " --set lora.modules_to_save=[lm_head]");
+  ASSERT_EQ(train.exit_code, 0) << train.out;
+  const std::string ids = " --ids 5,17,42,9";
+  const RetuneRun adapted = run_retune("forward --model " + model + " --adapter " +
+                                       (dir / "run/adapter").string() + ids + " --out " +
+                                       (dir / "a.safetensors").string());
+  ASSERT_EQ(adapted.exit_code, 0) << adapted.out;
+  const RetuneRun exported = run_retune("export --model " + model + " --adapter " +
+                                        (dir / "run/adapter").string() + " --out " +
+                                        (dir / "merged").string());
+  ASSERT_EQ(exported.exit_code, 0) << exported.out;
+  EXPECT_FALSE(model::load_model_config(dir / "merged").tie_word_embeddings);
+  EXPECT_TRUE(SafetensorsFile::open(dir / "merged/model.safetensors").has("lm_head.weight"));
+  const RetuneRun merged = run_retune("forward --model " + (dir / "merged").string() + ids +
+                                      " --out " + (dir / "m.safetensors").string());
+  ASSERT_EQ(merged.exit_code, 0) << merged.out;
+  const auto logits = [&](const char* file) {
+    return SafetensorsFile::open(dir / file).tensor("logits").to_f32_vector();
+  };
+  const auto max_difference = [](const std::vector<float>& x, const std::vector<float>& y) {
+    EXPECT_EQ(x.size(), y.size());
+    float worst = 0;
+    for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
+      worst = std::max(worst, std::abs(x[i] - y[i]));
+    }
+    return worst;
+  };
+  EXPECT_LT(max_difference(logits("a.safetensors"), logits("m.safetensors")), 1e-4f);
+  // The adapter changed the logits (the base model's are far from them).
+  const std::vector<int32_t> tokens = {5, 17, 42, 9};
+  const std::vector<float> base = model::load_causal_lm(model)
+                                      ->forward(Tensor::from_vector<int32_t>({1, 4}, DType::i32, tokens))
+                                      .to_f32_vector();
+  EXPECT_GT(max_difference(base, logits("a.safetensors")), 1e-2f);
 }
 
 INSTANTIATE_TEST_SUITE_P(PeftCases, ExportCli,

@@ -30,7 +30,7 @@ TEST(ModelFolderWriter, CopiesTheFilesAndWritesTheWeights) {
 TEST(ModelFolderWriter, ShardsLikeSavePretrained) {
   TempDir dir;
   const std::filesystem::path base = hf_model_fixture("gpt2");
-  write_model_folder(base, folder_tensors(base), dir / "out", 100'000);
+  write_model_folder(base, folder_tensors(base), dir / "out", nlohmann::json::object(), 100'000);
   EXPECT_TRUE(std::filesystem::exists(dir / "out" / "model.safetensors.index.json"));
   EXPECT_FALSE(std::filesystem::exists(dir / "out" / "model.safetensors"));
   EXPECT_EQ(SafetensorsModel::open(dir / "out").names(), SafetensorsModel::open(base).names());

@@ -63,6 +63,7 @@ const Entries kEveryKey = {
     {"lora.rank_pattern", "{o_proj: 4, \"model.layers.1.v_proj\": 2}"},
     {"lora.alpha_pattern", "{o_proj: 2.5}"},
     {"lora.init", "gaussian"},
+    {"lora.modules_to_save", "[lm_head]"},
     {"data.train", "[a.jsonl, sub/b.txt]"},
     {"data.eval", "held.jsonl"},
     {"data.format", "chat"},
@@ -154,6 +155,7 @@ TEST_F(TrainConfigTest, EveryKeyRoundTrips) {
             (std::map<std::string, int64_t>{{"o_proj", 4}, {"model.layers.1.v_proj", 2}}));
   EXPECT_EQ(c.lora.alpha_pattern, (std::map<std::string, double>{{"o_proj", 2.5}}));
   EXPECT_EQ(c.lora.init, "gaussian");
+  EXPECT_EQ(c.lora.modules_to_save, std::vector<std::string>{"lm_head"});
 
   EXPECT_EQ(c.data.train, (std::vector<fs::path>{d / "a.jsonl", d / "sub/b.txt"}));
   EXPECT_EQ(c.data.eval, std::vector<fs::path>{d / "held.jsonl"});
