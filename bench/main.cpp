@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include "bench_common.h"
+#include "core/heap_reuse.h"
 #include "core/threads.h"
 
 int main(int argc, char** argv) {
+  retune::keep_freed_memory_for_reuse();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   const double sgemm = retune::bench::sgemm_peak_gflops();

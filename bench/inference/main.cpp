@@ -28,6 +28,7 @@
 
 #include "bench_common.h"
 #include "core/error.h"
+#include "core/heap_reuse.h"
 #include "core/rng.h"
 #include "core/threads.h"
 #include "inference/random_llama.h"
@@ -320,6 +321,7 @@ void run(const Options& options) {
 }  // namespace retune::bench
 
 int main(int argc, char** argv) {
+  retune::keep_freed_memory_for_reuse();
   retune::bench::Options options;
   CLI::App app("retune inference benchmark: load, forward, generate, tokenizer encode");
   app.add_option("--threads", options.threads, "threads to compute with (default: every core)");

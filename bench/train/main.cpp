@@ -6,7 +6,9 @@
 // Prints a readable line and one JSON object: tokens/s (median of the timed steps after one
 // warm-up step), the achieved GFLOP/s counting 4N FLOPs per token for LoRA and 6N for full
 // fine-tuning (N = the base parameters, BENCHMARKS.md's convention), that as a fraction of the
-// sgemm 1024^3 rate measured in the same run, and the peak RSS.
+// sgemm 1024^3 rate measured in the same run, and the peak RSS; and a profile of the timed
+// steps (core/profile.h): seconds per step in each phase, split into matmul, attention, the
+// output head and the rest.
 #include <fmt/format.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -23,6 +25,8 @@
 
 #include "adapters/lora_model.h"
 #include "bench_common.h"
+#include "core/heap_reuse.h"
+#include "core/profile.h"
 #include "core/rng.h"
 #include "core/threads.h"
 #include "inference/random_llama.h"
@@ -52,6 +56,33 @@ model::TokenBatch random_batch(int64_t batch, int64_t seq, int64_t vocab) {
   }
   return {Tensor::from_vector<int32_t>({batch, seq}, DType::i32, ids),
           Tensor::from_vector<int32_t>({batch, seq}, DType::i32, labels), Tensor(), Tensor()};
+}
+
+// Seconds per step by phase, each split into its op kinds and the rest, printed as a table.
+nlohmann::json phase_table(const profile::Totals& totals, int64_t steps) {
+  using profile::Op;
+  using profile::Phase;
+  const auto per_step = [&](double seconds) { return seconds / static_cast<double>(steps); };
+  nlohmann::json table = nlohmann::json::object();
+  fmt::print("{:<12} {:>8} {:>8} {:>10} {:>12} {:>8}\n", "phase (s)", "total", "matmul",
+             "attention", "output_head", "other");
+  for (const Phase phase :
+       {Phase::forward, Phase::output_head, Phase::backward, Phase::optimizer, Phase::unphased}) {
+    const auto p = static_cast<size_t>(phase);
+    if (totals.phase[p] == 0) continue;
+    nlohmann::json row = {{"total", per_step(totals.phase[p])},
+                          {"other", per_step(totals.other(phase))}};
+    for (const Op op : {Op::matmul, Op::attention, Op::output_head}) {
+      row[std::string(profile::op_name(op))] =
+          per_step(totals.op[p][static_cast<size_t>(op)]);
+    }
+    fmt::print("{:<12} {:>8.3f} {:>8.3f} {:>10.3f} {:>12.3f} {:>8.3f}\n",
+               profile::phase_name(phase), row["total"].get<double>(),
+               row["matmul"].get<double>(), row["attention"].get<double>(),
+               row["output_head"].get<double>(), row["other"].get<double>());
+    table[std::string(profile::phase_name(phase))] = row;
+  }
+  return table;
 }
 
 int run(const Options& options) {
@@ -85,7 +116,9 @@ int run(const Options& options) {
   const model::TokenBatch batch = random_batch(options.batch, options.seq, lm->config().vocab_size);
 
   std::vector<double> seconds;
+  profile::Profile profile;
   for (int64_t step = 0; step <= options.steps; ++step) {  // step 0 warms up
+    if (step == 1) profile.reset();
     const auto start = std::chrono::steady_clock::now();
     setup.step->step(batch);
     optimizer.step(1e-4);
@@ -94,6 +127,7 @@ int run(const Options& options) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (step > 0) seconds.push_back(elapsed);
   }
+  const nlohmann::json phases = phase_table(profile.totals(), options.steps);
   std::filesystem::remove_all(folder);
   std::ranges::sort(seconds);
   const double median = seconds[seconds.size() / 2];
@@ -121,6 +155,7 @@ int run(const Options& options) {
                                     {"sgemm_gflops", sgemm},
                                     {"fraction_of_sgemm", gflops / sgemm},
                                     {"peak_rss_bytes", usage.ru_maxrss * 1024},
+                                    {"profile_seconds_per_step", phases},
                                     {"blas", blas_config()}}
                          .dump());
   return 0;
@@ -130,6 +165,7 @@ int run(const Options& options) {
 }  // namespace retune::bench
 
 int main(int argc, char** argv) {
+  retune::keep_freed_memory_for_reuse();
   retune::bench::Options options;
   CLI::App app{"retune training-step benchmark (SmolLM2-135M shape)"};
   app.add_option("--threads", options.threads, "threads (default: every core)");

@@ -7,9 +7,11 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/heap_reuse.h"
 #include "core/version.h"
 
 int main(int argc, char** argv) {
+  retune::keep_freed_memory_for_reuse();
   CLI::App app{"retune: fine-tune transformer language models without forgetting"};
   app.set_version_flag("--version", fmt::format("retune {}", retune::version()));
   app.require_subcommand(0, 1);

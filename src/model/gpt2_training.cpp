@@ -1,10 +1,12 @@
 #include "model/gpt2_training.h"
 
 #include <cmath>
+#include <optional>
 #include <utility>
 #include <vector>
 
 #include "core/error.h"
+#include "core/profile.h"
 #include "model/forward_steps.h"
 #include "model/trainable_linear.h"
 #include "model/training_steps.h"
@@ -116,6 +118,7 @@ float Gpt2Training::step(const TokenBatch& batch, float dloss) {
   };
 
   // Forward, keeping each block's activations.
+  std::optional<profile::PhaseScope> phase(std::in_place, profile::Phase::forward);
   std::vector<BlockActivations> saved(layers);
   Tensor x = empty({N, C});
   ops::embedding_forward(ids, weights.wte, x);
@@ -151,10 +154,12 @@ float Gpt2Training::step(const TokenBatch& batch, float dloss) {
                        grads_.ln_f.weight.defined() || grads_.ln_f.bias.defined();
   const Tensor loss = empty({1});
   const Tensor dhidden = need_dx ? empty({N, C}) : Tensor();
+  phase.emplace(profile::Phase::output_head);
   ops::cross_entropy_head_forward_backward(final_norm.out, weights.lm_head,
                                            batch.labels.contiguous().reshape({N}), loss, empty({N}),
                                            dhidden, grads_.lm_head, dloss);
   if (!need_dx) return *loss.data<float>();
+  phase.emplace(profile::Phase::backward);
   const Tensor dx = Tensor::zeros({N, C}, DType::f32);  // the residual stream's gradient
   layernorm_backward_add(dhidden, x, weights.ln_f, final_norm.mean, final_norm.rstd, grads_.ln_f,
                          dx);

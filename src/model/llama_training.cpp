@@ -1,10 +1,12 @@
 #include "model/llama_training.h"
 
 #include <cmath>
+#include <optional>
 #include <utility>
 #include <vector>
 
 #include "core/error.h"
+#include "core/profile.h"
 #include "model/forward_steps.h"
 #include "model/trainable_linear.h"
 #include "model/training_steps.h"
@@ -117,6 +119,7 @@ float LlamaTraining::step(const TokenBatch& batch, float dloss) {
   };
 
   // Forward, keeping each layer's activations.
+  std::optional<profile::PhaseScope> phase(std::in_place, profile::Phase::forward);
   std::vector<LayerActivations> saved(layers);
   Tensor x = empty({N, C});
   ops::embedding_forward(batch.input_ids.contiguous().reshape({N}), weights.embed_tokens, x);
@@ -157,10 +160,12 @@ float LlamaTraining::step(const TokenBatch& batch, float dloss) {
   Tensor dx = need_dx ? empty({N, C}) : Tensor();
   const Tensor loss = empty({1});
   const Tensor dhidden = need_dx ? empty({N, C}) : Tensor();
+  phase.emplace(profile::Phase::output_head);
   ops::cross_entropy_head_forward_backward(final_hidden, weights.lm_head,
                                            batch.labels.contiguous().reshape({N}), loss, empty({N}),
                                            dhidden, grads_.lm_head, dloss);
   if (!need_dx) return *loss.data<float>();
+  phase.emplace(profile::Phase::backward);
   ops::rmsnorm_backward(dhidden, x, weights.norm, rstd_final, dx, grads_.norm);
 
   // Backward, layer by layer in reverse, down to the lowest layer that trains. dx is the

@@ -1,5 +1,6 @@
 #include "ops/attention.h"
 
+#include "core/profile.h"
 #include "ops/arg_checks.h"
 #include "ops/cpu/attention.h"
 
@@ -59,6 +60,7 @@ float* checked_output(const char* op, const char* name, const Tensor& t, const S
 
 void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& doc_ids,
                        float scale, const Tensor& out, const Tensor& lse) {
+  const profile::OpScope timed(profile::Op::attention);
   const char* op = "attention_forward";
   const cpu::AttentionInputs in = check_inputs(op, q, k, v, doc_ids, scale);
   check_output(op, "out", out, DType::f32, q.shape(), q.device());  // required, unlike gradients
@@ -84,6 +86,7 @@ void attention_cached_forward(const Tensor& q, const Tensor& k_cache, const Tens
 void attention_backward(const Tensor& dout, const Tensor& q, const Tensor& k, const Tensor& v,
                         const Tensor& out, const Tensor& lse, const Tensor& doc_ids, float scale,
                         const AttentionGrads& grads) {
+  const profile::OpScope timed(profile::Op::attention);
   const char* op = "attention_backward";
   const cpu::AttentionInputs in = check_inputs(op, q, k, v, doc_ids, scale);
   check_tensor(op, "dout", dout, DType::f32, q.shape(), q.device());

@@ -1,5 +1,6 @@
 #include "ops/cross_entropy_head.h"
 
+#include "core/profile.h"
 #include "ops/arg_checks.h"
 #include "ops/cpu/cross_entropy_head.h"
 
@@ -62,6 +63,7 @@ float* gradient_data(const char* op, const char* arg, const Tensor& t, const Sha
 
 void cross_entropy_head_forward(const Tensor& x, const Tensor& weight, const Tensor& labels,
                                 const Tensor& loss, const Tensor& lse, int64_t chunk) {
+  const profile::OpScope timed(profile::Op::output_head);
   const char* op = "cross_entropy_head_forward";
   const cpu::HeadProblem problem = check_problem(op, x, weight, labels, chunk);
   float* loss_data = output_data(op, "loss", loss, {1}, x.device());
@@ -72,6 +74,7 @@ void cross_entropy_head_forward(const Tensor& x, const Tensor& weight, const Ten
 void cross_entropy_head_backward(const Tensor& dloss, const Tensor& x, const Tensor& weight,
                                  const Tensor& labels, const Tensor& lse, const Tensor& dx,
                                  const Tensor& dweight, int64_t chunk) {
+  const profile::OpScope timed(profile::Op::output_head);
   const char* op = "cross_entropy_head_backward";
   const cpu::HeadProblem problem = check_problem(op, x, weight, labels, chunk);
   const Device device = x.device();
@@ -91,6 +94,7 @@ void cross_entropy_head_forward_backward(const Tensor& x, const Tensor& weight,
                                          const Tensor& labels, const Tensor& loss,
                                          const Tensor& lse, const Tensor& dx, const Tensor& dweight,
                                          float dloss, int64_t chunk) {
+  const profile::OpScope timed(profile::Op::output_head);
   const char* op = "cross_entropy_head_forward_backward";
   const cpu::HeadProblem problem = check_problem(op, x, weight, labels, chunk);
   const Device device = x.device();

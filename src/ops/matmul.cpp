@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <limits>
 
+#include "core/profile.h"
 #include "ops/arg_checks.h"
 #include "ops/cpu/gemm.h"
+#include "ops/cpu/narrow_gemm.h"
 
 namespace retune::ops {
 
@@ -26,6 +28,11 @@ struct MatrixBatch {
   }
   cpu::GemmOperand16 half_operand() const {
     return {static_cast<const uint16_t*>(data), dtype, ld, trans};
+  }
+  // op(x) of a 2-D f32 operand, element (r, c).
+  cpu::StridedMatrix strided() const {
+    const auto* f = static_cast<const float*>(data);
+    return trans ? cpu::StridedMatrix{f, 1, ld} : cpu::StridedMatrix{f, ld, 1};
   }
 };
 
@@ -93,6 +100,7 @@ Product plan_product(const char* op, const Tensor& a, const Tensor& b, bool tran
 }  // namespace
 
 void matmul_forward(const Tensor& a, const Tensor& b, const Tensor& out, MatmulOptions options) {
+  const profile::OpScope timed(profile::Op::matmul);
   const char* op = "matmul_forward";
   const Product p = plan_product(op, a, b, options.trans_a, options.trans_b);
   check_output(op, "out", out, DType::f32, p.out_shape(), a.device());
@@ -106,7 +114,10 @@ void matmul_forward(const Tensor& a, const Tensor& b, const Tensor& out, MatmulO
                       b_operand, options.beta, out.mutable_data<float>(), std::max<int64_t>(p.N, 1),
                       p.batch >= 0 ? p.M * p.N : 0);
   };
-  if (p.a.half()) {
+  if (p.batch < 0 && !p.a.half() && !p.b.half() && cpu::narrow_gemm_applies(p.M, p.N, p.K)) {
+    cpu::narrow_gemm(p.M, p.N, p.K, options.alpha, p.a.strided(), p.b.strided(), options.beta,
+                     out.mutable_data<float>(), p.N);
+  } else if (p.a.half()) {
     run(p.a.half_operand(), p.b.f32_operand());
   } else if (p.b.half()) {
     run(p.a.f32_operand(), p.b.half_operand());
@@ -151,6 +162,7 @@ Tensor batch_item(const Tensor& t, int64_t i) {
 
 void matmul_backward(const Tensor& dout, const Tensor& a, const Tensor& b, const MatmulGrads& grads,
                      bool trans_a, bool trans_b) {
+  const profile::OpScope timed(profile::Op::matmul);
   const char* op = "matmul_backward";
   const Product p = plan_product(op, a, b, trans_a, trans_b);
   check_tensor(op, "dout", dout, DType::f32, p.out_shape(), a.device());

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "core/profile.h"
 #include "ops/adamw.h"
 #include "ops/clip_grad_norm.h"
 #include "ops/sgd.h"
@@ -106,6 +107,7 @@ double Optimizer::clip_grad_norm(double max_norm) {
 }
 
 void Optimizer::step(double lr) {
+  const profile::PhaseScope timed(profile::Phase::optimizer);
   const OptimizerOptions& o = options_;
   for (size_t i = 0; i < parameters_.size(); ++i) {
     const Parameter& p = parameters_[i];
@@ -130,6 +132,7 @@ void Optimizer::step(double lr) {
 }
 
 void Optimizer::zero_grad() {
+  const profile::PhaseScope timed(profile::Phase::optimizer);
   for (const Parameter& p : parameters_) p.grad.fill(0.0);
 }
 

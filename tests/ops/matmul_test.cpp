@@ -147,6 +147,65 @@ TEST(Matmul, SixteenBitWeightGivesTheSameBitsForOneAndTwoThreads) {
   set_num_threads(threads);
 }
 
+// LoRA's products (one dimension small: ops/cpu/narrow_gemm.h) at its sizes: alpha and beta as
+// for any product, and each output one sum in a fixed order, so 1 and 2 threads give the same
+// bits. x A^T, (xA) B^T accumulated into z, and the gradients dB = s g^T (xA), dA = dxa^T x.
+TEST(Matmul, NarrowProductsScaleAccumulateAndIgnoreTheThreadCount) {
+  const int threads = num_threads();
+  const Tensor x = uniform_tensor({1024, 576}, 1), a = uniform_tensor({16, 576}, 2);
+  const Tensor xa = uniform_tensor({1024, 16}, 3), b = uniform_tensor({1536, 16}, 4);
+  const Tensor g = uniform_tensor({1024, 1536}, 5), z0 = uniform_tensor({1024, 1536}, 6);
+  std::vector<std::vector<float>> results;
+  for (const int n : {1, 2}) {
+    set_num_threads(n);
+    const Tensor z = z0.clone(), product_xa = Tensor::empty({1024, 16}, DType::f32);
+    const Tensor db = uniform_tensor({1536, 16}, 7), da = uniform_tensor({16, 576}, 8);
+    const Tensor db_before = db.clone();
+    matmul_forward(x, a, product_xa, {.trans_b = true});
+    matmul_forward(xa, b, z, {.trans_b = true, .alpha = 2.0f, .beta = 1.0f});
+    matmul_forward(g, xa, db, {.trans_a = true, .alpha = 0.5f, .beta = 1.0f});
+    matmul_forward(xa, x, da, {.trans_a = true});
+    // Against the same products through plain loops (double sums), for one thread.
+    if (n == 1) {
+      const std::vector<float> xv = x.to_f32_vector(), av = a.to_f32_vector(),
+                               xav = xa.to_f32_vector(), bv = b.to_f32_vector(),
+                               gv = g.to_f32_vector(), zv = z0.to_f32_vector(),
+                               dbv = db_before.to_f32_vector();
+      const std::vector<float> got_xa = product_xa.to_f32_vector(), got_z = z.to_f32_vector(),
+                               got_db = db.to_f32_vector(), got_da = da.to_f32_vector();
+      for (int64_t i = 0; i < 1024; i += 97) {
+        for (int64_t j = 0; j < 16; ++j) {
+          double s = 0;
+          for (int64_t k = 0; k < 576; ++k) s += double(xv[i * 576 + k]) * av[j * 576 + k];
+          EXPECT_NEAR(got_xa[i * 16 + j], s, 1e-4) << i << "," << j;
+        }
+        for (int64_t o = 0; o < 1536; o += 31) {
+          double s = 0;
+          for (int64_t k = 0; k < 16; ++k) s += double(xav[i * 16 + k]) * bv[o * 16 + k];
+          EXPECT_NEAR(got_z[i * 1536 + o], 2 * s + zv[i * 1536 + o], 1e-4) << i << "," << o;
+        }
+      }
+      for (int64_t o = 0; o < 1536; o += 89) {
+        for (int64_t j = 0; j < 16; ++j) {
+          double s = 0, t = 0;
+          for (int64_t k = 0; k < 1024; ++k) s += double(gv[k * 1536 + o]) * xav[k * 16 + j];
+          EXPECT_NEAR(got_db[o * 16 + j], 0.5 * s + dbv[o * 16 + j], 1e-3) << o << "," << j;
+          if (o >= 576) continue;
+          for (int64_t k = 0; k < 1024; ++k) t += double(xav[k * 16 + j]) * xv[k * 576 + o];
+          EXPECT_NEAR(got_da[j * 576 + o], t, 1e-3) << j << "," << o;
+        }
+      }
+    }
+    std::vector<float> all;
+    for (const Tensor& t : {product_xa, z, db, da}) {
+      for (const float v : t.to_f32_vector()) all.push_back(v);
+    }
+    results.push_back(all);
+  }
+  EXPECT_EQ(results[0], results[1]);
+  set_num_threads(threads);
+}
+
 TEST(Matmul, RejectsBadArgumentsNamingThem) {
   const Tensor a = uniform_tensor({3, 4}, 14), b = uniform_tensor({4, 5}, 15);
   const Tensor out = Tensor::empty({3, 5}, DType::f32);

@@ -127,6 +127,16 @@ std::vector<OpSpec> matmul_specs() {
   specs.push_back(matmul_spec({0, 0, 67, 129, 257, false, true}));
   specs.push_back(matmul_spec({4, 0, 33, 65, 100, false, true}));
   specs.push_back(matmul_spec({8, 8, 31, 17, 64, false, true}));
+  // One small dimension (ops/cpu/narrow_gemm.h: LoRA's products), with partial tiles.
+  for (bool ta : {false, true}) {
+    for (bool tb : {false, true}) {
+      specs.push_back(matmul_spec({0, 0, 300, 13, 140, ta, tb}));  // few columns
+      specs.push_back(matmul_spec({0, 0, 13, 300, 140, ta, tb}));  // few rows
+      specs.push_back(matmul_spec({0, 0, 300, 140, 13, ta, tb}));  // a short sum
+    }
+  }
+  specs.push_back(matmul_spec({0, 0, 259, 16, 130, false, true}));  // x A^T at r = 16
+  specs.push_back(matmul_spec({0, 0, 259, 130, 64, false, true}));  // (xA) B^T at r = 64
   // One 16-bit operand (a frozen weight), converted block by block, or row by row for one f32
   // line (ops/cpu/gemm.h): forward and the f32 operand's gradient.
   for (DType half : {DType::bf16, DType::f16}) {

@@ -1,0 +1,73 @@
+// Where a training step's time goes, for benchmarks: the wall time of phases (forward through
+// the layers, the fused output head and loss, backward through the layers, the optimizer) and,
+// inside each, of the op kinds that dominate (matrix products, attention, the output head).
+// Off unless a Profile is running; then each phase and each op called outside OpenMP parallel
+// regions adds its time (an op inside another op counts as the outer one). One Profile at a
+// time, on the thread that runs the step.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <string_view>
+
+namespace retune::profile {
+
+enum class Phase { forward, output_head, backward, optimizer, unphased };
+enum class Op { matmul, attention, output_head };
+inline constexpr size_t kPhases = 5;
+inline constexpr size_t kOps = 3;
+
+std::string_view phase_name(Phase phase);  // "forward", "output_head", ...
+std::string_view op_name(Op op);           // "matmul", "attention", "output_head"
+
+// Seconds by phase, and inside each phase by op kind (the rest of a phase is "other": norms,
+// activations, residual adds, rope, the adapters' elementwise work, allocation).
+struct Totals {
+  std::array<double, kPhases> phase{};
+  std::array<std::array<double, kOps>, kPhases> op{};
+  double other(Phase p) const;
+  Totals& operator+=(const Totals& more);
+};
+
+// Starts collecting on construction; totals() reads what was collected so far.
+class Profile {
+ public:
+  Profile();
+  ~Profile();
+  Profile(const Profile&) = delete;
+  Profile& operator=(const Profile&) = delete;
+  Totals totals() const;
+  void reset();
+};
+
+// Times its scope as `phase` (nested phases: the innermost one is charged, the outer one's
+// total excludes it).
+class PhaseScope {
+ public:
+  explicit PhaseScope(Phase phase);
+  ~PhaseScope();
+  PhaseScope(const PhaseScope&) = delete;
+  PhaseScope& operator=(const PhaseScope&) = delete;
+
+ private:
+  bool active_;
+  Phase outer_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// Times its scope as `op` in the current phase.
+class OpScope {
+ public:
+  explicit OpScope(Op op);
+  ~OpScope();
+  OpScope(const OpScope&) = delete;
+  OpScope& operator=(const OpScope&) = delete;
+
+ private:
+  bool active_;
+  Op op_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace retune::profile
