@@ -17,7 +17,7 @@ void BM_lora_linear(benchmark::State& state) {
   const Tensor dz = uniform_tensor({rows, out}, 4), dx = uniform_tensor({rows, in}, 5);
   for (auto _ : state) {
     lora.forward(x, z);
-    if (backward) lora.backward(dz, dx);
+    if (backward) lora.backward(x, dz, dx, false);
   }
   // Forward: x A^T and (xA) B^T; backward: dB, d(xA), dA and dx.
   set_flop_counters(state, (backward ? 6.0 : 2.0) * rows * r * (in + out));

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/rng.h"
+#include "model/training_steps.h"
 #include "ops/arg_checks.h"
 #include "ops/dropout.h"
 #include "ops/matmul.h"
@@ -129,10 +130,7 @@ void LoraLinear::run(const char* op, const Tensor& x, const Tensor& z, Saved* sa
   const Tensor u = drop ? dropped(x, saved->dropout_offset) : x;
   const Tensor xa = Tensor::empty({N, options_.r}, DType::f32);
   ops::matmul_forward(u, a_, xa, {.trans_b = true});
-  if (saved) {
-    saved->x = x;
-    saved->xa = xa;
-  }
+  if (saved) saved->xa = xa;
   if (!options_.use_dora) {
     ops::matmul_forward(xa, b_, z, {.trans_b = true, .alpha = scaling_, .beta = 1.0f});
     return;
@@ -167,10 +165,12 @@ void LoraLinear::run(const char* op, const Tensor& x, const Tensor& z, Saved* sa
   }
 }
 
-Tensor LoraLinear::backward(const Tensor& dz, const Tensor& dx) {
+Tensor LoraLinear::backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
+                            bool accumulate_dx) {
   const char* op = "LoraLinear::backward";
-  RETUNE_CHECK(saved_.x.defined(), "{}: no forward() to differentiate", op);
-  const int64_t N = saved_.x.size(0);
+  RETUNE_CHECK(saved_.xa.defined(), "{}: no forward() to differentiate", op);
+  const int64_t N = saved_.xa.size(0);
+  ops::check_tensor(op, "x", x, DType::f32, {N, in_}, Device::cpu());
   ops::check_tensor(op, "dz", dz, DType::f32, {N, out_}, Device::cpu());
   if (dx.defined()) {
     ops::check_output(op, "dx", dx, DType::f32, {N, in_}, Device::cpu());
@@ -199,12 +199,12 @@ Tensor LoraLinear::backward(const Tensor& dz, const Tensor& dx) {
   ops::matmul_forward(g, saved.xa, b_grad_, {.trans_a = true, .alpha = scaling_, .beta = 1.0f});
   const Tensor dxa = Tensor::empty({N, options_.r}, DType::f32);
   ops::matmul_forward(g, b_, dxa, {.alpha = scaling_});
-  const Tensor u = drop ? dropped(saved.x, saved.dropout_offset) : saved.x;
+  const Tensor u = drop ? dropped(x, saved.dropout_offset) : x;
   ops::matmul_forward(dxa, u, a_grad_, {.trans_a = true, .beta = 1.0f});
   if (dx.defined()) {
     // du = dL/d(d(x)), then through the dropout; u is ours to overwrite when dropping.
     const Tensor du = drop ? u : dx;
-    ops::matmul_forward(dxa, a_, du);
+    ops::matmul_forward(dxa, a_, du, {.beta = !drop && accumulate_dx ? 1.0f : 0.0f});
     if (drop && options_.use_dora) {
       // The (c - 1) * (d(x) W^T) path: du += (c * dz - dz) W.
       float* gp = g.mutable_data<float>();
@@ -213,7 +213,10 @@ Tensor LoraLinear::backward(const Tensor& dz, const Tensor& dx) {
       ops::matmul_forward(g, weight_f32(), du, {.beta = 1.0f});
     }
     if (drop) {
-      ops::dropout_backward(du, dx, options_.dropout, options_.dropout_seed, saved.dropout_offset);
+      const Tensor& target = accumulate_dx ? du : dx;
+      ops::dropout_backward(du, target, options_.dropout, options_.dropout_seed,
+                            saved.dropout_offset);
+      if (accumulate_dx) model::add_into(dx, du);
     }
   }
   return options_.use_dora && !drop ? g : dz;

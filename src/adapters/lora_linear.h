@@ -30,9 +30,8 @@
 // Dropout uses ops/dropout.h with dropout_seed; the k-th forward() draws its mask at an offset
 // equal to the sum of numel(x) over the forward() calls before it.
 //
-// Memory: from forward() to backward() the adapter keeps a view of x (its contents must stay
-// unchanged until backward()), d(x) A^T [N, r], and for DoRA c, n [O] and the scaled term
-// [N, O]; backward() releases them.
+// Memory: from forward() to backward() the adapter keeps d(x) A^T [N, r], and for DoRA c, n [O]
+// and the scaled term [N, O]; backward() releases them (x comes back as its argument).
 #pragma once
 
 #include <cstdint>
@@ -64,7 +63,8 @@ class LoraLinear final : public model::LinearAdapter {
 
   void apply(const Tensor& x, const Tensor& z) const override;
   void forward(const Tensor& x, const Tensor& z) override;
-  Tensor backward(const Tensor& dz, const Tensor& dx) override;
+  Tensor backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
+                  bool accumulate_dx) override;
 
   // lora_A.weight, lora_B.weight and, for DoRA, lora_magnitude_vector, with their gradients.
   std::vector<AdapterParameter> parameters() const;
@@ -86,7 +86,6 @@ class LoraLinear final : public model::LinearAdapter {
  private:
   // What backward() needs from the last forward().
   struct Saved {
-    Tensor x;                  // [N, I], the caller's
     Tensor xa;                 // d(x) A^T [N, r]
     Tensor term;               // DoRA: what c scales, (z or d(x) W^T) + s (d(x) A^T) B^T [N, O]
     std::vector<float> scale;  // DoRA: c [O]

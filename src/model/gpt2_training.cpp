@@ -20,21 +20,20 @@ namespace retune::model {
 namespace {
 
 // What a block's backward reads, kept by its forward. Shapes: N = B*T tokens, C hidden, F the
-// MLP width, H heads of D dims.
+// MLP width, H heads of D dims. The norms' outputs (the inputs of c_attn and c_fc) and gelu's
+// (mlp.c_proj's input) are not kept: the backward computes them again from x, x_mid and fc (the
+// same bits), which saves 2C + F floats per token.
 struct BlockActivations {
   Tensor x;          // [N, C] the block's input (the residual stream)
   Tensor mean_1;     // [N]
   Tensor rstd_1;     // [N]
-  Tensor h;          // [N, C] ln_1's output: c_attn's input
   Tensor q, k, v;    // [B, T, H, D]
   Tensor attended;   // [N, C] attention's output: attn.c_proj's input
   Tensor lse;        // [B, H, T]
   Tensor x_mid;      // [N, C] after the attention's residual add
   Tensor mean_2;     // [N]
   Tensor rstd_2;     // [N]
-  Tensor g;          // [N, C] ln_2's output: c_fc's input
   Tensor fc;         // [N, F] c_fc's output
-  Tensor activated;  // [N, F] gelu's output: mlp.c_proj's input
 };
 
 Tensor empty(const Shape& shape) {
@@ -49,6 +48,13 @@ Normalized layernorm(const Tensor& x, const LayerNormWeights& norm, double eps) 
   Normalized n{empty(x.shape()), empty({x.size(0)}), empty({x.size(0)})};
   ops::layernorm_forward(x, norm.weight, norm.bias, n.out, n.mean, n.rstd, static_cast<float>(eps));
   return n;
+}
+
+// gelu(fc) (tanh approximation, GPT-2's), a new tensor.
+Tensor gelu(const Tensor& fc) {
+  Tensor out = empty(fc.shape());
+  ops::gelu_forward(fc, out, ops::GeluApproximation::tanh);
+  return out;
 }
 
 // dx += the gradient of LayerNorm's input for dout; the weight's and bias's gradients are
@@ -130,22 +136,20 @@ float Gpt2Training::step(const TokenBatch& batch, float dloss) {
   for (size_t l = 0; l < layers; ++l) {
     const Gpt2LayerWeights& w = weights.layers[l];
     BlockActivations& a = saved[l];
-    a.x = x.clone();
-    Normalized n1 = layernorm(x, w.ln_1, eps);
-    a.h = n1.out, a.mean_1 = n1.mean, a.rstd_1 = n1.rstd;
-    const Tensor qkv = linear_of(l, Gpt2Linear::c_attn).forward(a.h);
+    a.x = x;
+    const Normalized n1 = layernorm(x, w.ln_1, eps);
+    a.mean_1 = n1.mean, a.rstd_1 = n1.rstd;
+    const Tensor qkv = linear_of(l, Gpt2Linear::c_attn).forward(n1.out);
     a.q = head_view(qkv, 0), a.k = head_view(qkv, 1), a.v = head_view(qkv, 2);
     a.attended = empty({N, C});
     a.lse = empty({B, H, T});
     ops::attention_forward(a.q, a.k, a.v, doc_ids, scale, a.attended.reshape({B, T, H, D}), a.lse);
-    add_into(x, linear_of(l, Gpt2Linear::attn_c_proj).forward(a.attended));
-    a.x_mid = x.clone();
-    Normalized n2 = layernorm(x, w.ln_2, eps);
-    a.g = n2.out, a.mean_2 = n2.mean, a.rstd_2 = n2.rstd;
-    a.fc = linear_of(l, Gpt2Linear::c_fc).forward(a.g);
-    a.activated = empty(a.fc.shape());
-    ops::gelu_forward(a.fc, a.activated, ops::GeluApproximation::tanh);
-    add_into(x, linear_of(l, Gpt2Linear::mlp_c_proj).forward(a.activated));
+    x = sum_of(x, linear_of(l, Gpt2Linear::attn_c_proj).forward(a.attended));
+    a.x_mid = x;
+    const Normalized n2 = layernorm(x, w.ln_2, eps);
+    a.mean_2 = n2.mean, a.rstd_2 = n2.rstd;
+    a.fc = linear_of(l, Gpt2Linear::c_fc).forward(n2.out);
+    x = sum_of(x, linear_of(l, Gpt2Linear::mlp_c_proj).forward(gelu(a.fc)));
   }
   const Normalized final_norm = layernorm(x, weights.ln_f, eps);
 
@@ -172,12 +176,12 @@ float Gpt2Training::step(const TokenBatch& batch, float dloss) {
     const bool below = l > lowest || lowest_trained_layer_ < 0;  // dx of the input is needed
 
     // MLP: x = x_mid + c_proj(gelu(c_fc(g))), g = ln_2(x_mid).
-    const Tensor dactivated = empty(a.activated.shape());
-    linear_of(l, Gpt2Linear::mlp_c_proj).backward(a.activated, dx, dactivated, false);
+    const Tensor dactivated = empty(a.fc.shape());
+    linear_of(l, Gpt2Linear::mlp_c_proj).backward(gelu(a.fc), dx, dactivated, false);
     const Tensor dfc = empty(a.fc.shape());
     ops::gelu_backward(a.fc, dactivated, dfc, ops::GeluApproximation::tanh);
     const Tensor dg = empty({N, C});
-    linear_of(l, Gpt2Linear::c_fc).backward(a.g, dfc, dg, false);
+    linear_of(l, Gpt2Linear::c_fc).backward(layernorm(a.x_mid, w.ln_2, eps).out, dfc, dg, false);
     layernorm_backward_add(dg, a.x_mid, w.ln_2, a.mean_2, a.rstd_2, gw.ln_2, dx);
 
     // Attention: x_mid = x + c_proj(attention(q, k, v)), q | k | v = c_attn(ln_1(x)).
@@ -194,7 +198,7 @@ float Gpt2Training::step(const TokenBatch& batch, float dloss) {
     dqkv.slice(1, 2 * C, 3 * C).copy_from(dv.reshape({N, C}));
     const bool input_norm_trains = gw.ln_1.weight.defined() || gw.ln_1.bias.defined();
     const Tensor dh = below || input_norm_trains ? empty({N, C}) : Tensor();
-    linear_of(l, Gpt2Linear::c_attn).backward(a.h, dqkv, dh, false);
+    linear_of(l, Gpt2Linear::c_attn).backward(layernorm(a.x, w.ln_1, eps).out, dqkv, dh, false);
     if (dh.defined()) layernorm_backward_add(dh, a.x, w.ln_1, a.mean_1, a.rstd_1, gw.ln_1, dx);
   }
   if (lowest_trained_layer_ < 0) {

@@ -23,15 +23,17 @@ class LinearAdapter {
 
   // Inference: z <- adapted z, in place; no dropout, nothing kept.
   virtual void apply(const Tensor& x, const Tensor& z) const = 0;
-  // Training: as apply() with dropout active; keeps what backward() needs.
+  // Training: as apply() with dropout active; keeps what backward() needs but x (the model
+  // passes x again to backward(), so it may recompute it instead of keeping it).
   virtual void forward(const Tensor& x, const Tensor& z) = 0;
-  // Given dz = dL/d(adapted z) [N, O] for the last forward(): adds to the adapter's parameter
-  // gradients, writes its own path's gradient of x into dx [N, I] (overwriting it; skipped when
-  // dx is undefined), and returns the gradient of the base product x W^T (dz itself for LoRA,
-  // (m / n) * dz for DoRA without dropout; it may share dz's memory). The model then adds the
-  // base path's gradient, returned dz times W, into dx. The model keeps x unchanged from
-  // forward() until backward() (an adapter may keep a view of it).
-  virtual Tensor backward(const Tensor& dz, const Tensor& dx) = 0;
+  // Given x (the last forward()'s, the same values) and dz = dL/d(adapted z) [N, O]: adds to the
+  // adapter's parameter gradients, writes its own path's gradient of x into dx [N, I] (added to
+  // it when accumulate_dx, else overwriting it; skipped when dx is undefined), and returns the
+  // gradient of the base product x W^T (dz itself for LoRA, (m / n) * dz for DoRA without
+  // dropout; it may share dz's memory). The model then adds the base path's gradient, returned
+  // dz times W, into dx.
+  virtual Tensor backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
+                          bool accumulate_dx) = 0;
 };
 
 }  // namespace retune::model

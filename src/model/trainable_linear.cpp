@@ -19,13 +19,7 @@ void TrainableLinear::backward(const Tensor& x, const Tensor& dy, const Tensor& 
   Tensor dz = dy;  // the gradient of the base product x op(W)
   bool add_to_dx = accumulate_dx;
   if (adapter) {
-    if (dx.defined() && accumulate_dx) {
-      const Tensor adapter_dx = Tensor::empty(dx.shape(), DType::f32);
-      dz = adapter->backward(dy, adapter_dx);
-      add_into(dx, adapter_dx);
-    } else {
-      dz = adapter->backward(dy, dx);
-    }
+    dz = adapter->backward(x, dy, dx, accumulate_dx);
     add_to_dx = true;
   }
   ops::matmul_backward(

@@ -9,6 +9,10 @@ namespace retune::model {
 // to += from, elementwise; both f32 of the same shape, contiguous.
 void add_into(const Tensor& to, const Tensor& from);
 
+// a + b, elementwise, a new tensor; both f32 of the same shape, contiguous (the residual add of
+// a block, which keeps its input).
+Tensor sum_of(const Tensor& a, const Tensor& b);
+
 // bias_grad[o] += sum over rows n of dy[n, o]; dy f32 [N, O] contiguous, bias_grad f32 [O].
 void add_column_sums(const Tensor& dy, const Tensor& bias_grad);
 

@@ -18,7 +18,8 @@ namespace retune::ops {
 
 void dropout_forward(const Tensor& x, const Tensor& out, float p, uint64_t seed, uint64_t offset);
 
-// dx = dout * keep / (1 - p) with the forward's (p, seed, offset) (dx is overwritten).
+// dx = dout * keep / (1 - p) with the forward's (p, seed, offset) (dx is overwritten; it may be
+// dout itself).
 void dropout_backward(const Tensor& dout, const Tensor& dx, float p, uint64_t seed,
                       uint64_t offset);
 

@@ -184,7 +184,7 @@ void check_training_step(Case& s) {
 
   const Tensor dout = uniform_tensor({Case::N, Case::O}, 6);
   const Tensor dx = Tensor::empty(s.x.shape(), DType::f32);
-  const Tensor dz_base = s.layer.backward(dout, dx);
+  const Tensor dz_base = s.layer.backward(s.x, dout, dx, false);
 
   const std::vector<double> dy = doubles(dout);
   const auto loss = [&] {
@@ -219,6 +219,16 @@ void check_training_step(Case& s) {
   const std::vector<float> total(total_dx.begin(), total_dx.end());
   expect_near(Tensor::from_vector<float>(dx.shape(), DType::f32, total),
               finite_differences(s.ref.x, loss), "dx");
+
+  // The same step again (the same dropout mask), its dx added to what dx holds.
+  const Tensor held = uniform_tensor(s.x.shape(), 7);
+  std::vector<double> want_sum = doubles(held);
+  const std::vector<double> once = doubles(dx);
+  for (size_t i = 0; i < want_sum.size(); ++i) want_sum[i] += once[i];
+  s.layer.set_dropout_offset(0);
+  s.layer.forward(s.x, s.ref.base_product());
+  s.layer.backward(s.x, dout, held, true);
+  expect_near(held, want_sum, "dx accumulated");
 }
 
 // x (W + merged_delta())^T equals apply()'s output.
@@ -345,7 +355,7 @@ TEST(LoraLinear, GradientsAccumulateUntilZeroGrad) {
   std::vector<std::vector<float>> once;
   for (int step = 0; step < 2; ++step) {
     s.layer.forward(s.x, s.ref.base_product());
-    s.layer.backward(dout, Tensor());  // dx undefined: skipped
+    s.layer.backward(s.x, dout, Tensor(), false);  // dx undefined: skipped
     if (step == 0) {
       for (size_t i = 0; i < 3; ++i) once.push_back(s.grad(i).to_f32_vector());
     }
@@ -385,13 +395,17 @@ TEST(LoraLinear, RejectsBadArgumentsNamingThem) {
             "LoraLinear::forward: z is f32[3, 6] on cpu, expected a contiguous f32[3, 5] on cpu");
   EXPECT_THAT(error_of([&] { layer.apply(uniform_tensor({18}, 16), z); }),
               HasSubstr("LoraLinear::apply: x is f32[18] on cpu, expected a contiguous f32[N, 6]"));
-  EXPECT_EQ(error_of([&] { layer.backward(z, Tensor()); }),
+  EXPECT_EQ(error_of([&] { layer.backward(x, z, Tensor(), false); }),
             "LoraLinear::backward: no forward() to differentiate");
   layer.forward(x, z);
   EXPECT_EQ(error_of([&] {
-              layer.backward(Tensor::zeros({2, 5}, DType::f32), Tensor());
+              layer.backward(x, Tensor::zeros({2, 5}, DType::f32), Tensor(), false);
             }),
             "LoraLinear::backward: dz is f32[2, 5] on cpu, expected a contiguous f32[3, 5] on cpu");
+  EXPECT_EQ(error_of([&] {
+              layer.backward(uniform_tensor({3, 4}, 18), z, Tensor(), false);
+            }),
+            "LoraLinear::backward: x is f32[3, 4] on cpu, expected a contiguous f32[3, 6] on cpu");
 
   EXPECT_EQ(error_of([&] {
               layer.set_parameter("lora_B.weight", uniform_tensor({2, 5}, 17));
