@@ -144,6 +144,14 @@ struct Gradients {
   float* dv;
 };
 
+// Where one query head's backward adds its keys' and values' gradients: rows [T] of dk and dv
+// with leading dim ld (null: not wanted), row 0 at token 0 of the head's batch row.
+struct KeyGradients {
+  float* dk;
+  float* dv;
+  int64_t ld;
+};
+
 // The probabilities [rows, keys] of query head h's tile, recomputed from q, k and lse.
 void tile_probabilities(const AttentionInputs& in, const Gradients& grads, const Tile& tile,
                         int64_t h, float* p) {
@@ -168,22 +176,23 @@ void score_gradients(const AttentionInputs& in, const Gradients& grads, const Ti
   }
 }
 
-// Query head h's tile: overwrites its dq rows, adds to dk and dv of the keys it sees. p and dp
-// are scratch of [rows, keys].
+// Query head h's tile: overwrites its dq rows, adds to `to`'s dk and dv rows of the keys it
+// sees. p and dp are scratch of [rows, keys].
 void backward_tile(const AttentionInputs& in, const Gradients& grads, const Tile& tile, int64_t h,
-                   float* p, float* dp) {
+                   const KeyGradients& to, float* p, float* dp) {
   const int64_t g = h / (in.q_heads / in.kv_heads);
   const int64_t ldq = in.q_heads * in.head_dim;
   const int64_t ldkv = in.kv_heads * in.head_dim;
   const int64_t q_at = q_offset(in, tile.b, tile.begin, h);
   const int64_t kv_at = kv_offset(in, tile.b, tile.key_begin, g);
+  const int64_t grad_at = tile.key_begin * to.ld;
   const int64_t M = tile.rows(), N = tile.keys(), D = in.head_dim;
   tile_probabilities(in, grads, tile, h, p);
   const GemmOperand dout{grads.dout + q_at, ldq, 0, false};
-  if (grads.dv) {  // dV += P^T dO
-    gemm(N, D, M, 1.0f, {p, N, 0, true}, dout, 1.0f, grads.dv + kv_at, ldkv);
+  if (to.dv) {  // dV += P^T dO
+    gemm(N, D, M, 1.0f, {p, N, 0, true}, dout, 1.0f, to.dv + grad_at, to.ld);
   }
-  if (!grads.dq && !grads.dk) return;
+  if (!grads.dq && !to.dk) return;
   // dP = dO V^T, then dS in place.
   gemm(M, N, D, 1.0f, dout, {in.v + kv_at, ldkv, 0, true}, 0.0f, dp, N);
   score_gradients(in, grads, tile, h, p, dp);
@@ -191,17 +200,29 @@ void backward_tile(const AttentionInputs& in, const Gradients& grads, const Tile
     gemm(M, D, N, in.scale, {dp, N, 0, false}, {in.k + kv_at, ldkv, 0, false}, 0.0f,
          grads.dq + q_at, ldq);
   }
-  if (grads.dk) {  // dK += scale dS^T Q
-    gemm(N, D, M, in.scale, {dp, N, 0, true}, {in.q + q_at, ldq, 0, false}, 1.0f, grads.dk + kv_at,
-         ldkv);
+  if (to.dk) {  // dK += scale dS^T Q
+    gemm(N, D, M, in.scale, {dp, N, 0, true}, {in.q + q_at, ldq, 0, false}, 1.0f, to.dk + grad_at,
+         to.ld);
   }
 }
 
-// Zeroes the rows of kv head g of batch row b in a [B, T, Hkv, D] tensor (null: nothing).
-void zero_kv_head(const AttentionInputs& in, int64_t b, int64_t g, float* x) {
+// x[b, t, g, :] = the sum over the query heads h of kv head g, in order, of the rows
+// partial[b, h, t, :] ([B, Hq, T, D]); nothing when x is null.
+void sum_query_heads(const AttentionInputs& in, const std::vector<float>& partial, float* x) {
   if (!x) return;
-  for (int64_t t = 0; t < in.tokens; ++t) {
-    std::fill_n(x + kv_offset(in, b, t, g), in.head_dim, 0.0f);
+  const int64_t group = in.q_heads / in.kv_heads;
+  const int64_t D = in.head_dim;
+#pragma omp for schedule(static)
+  for (int64_t bt = 0; bt < in.batch * in.tokens; ++bt) {
+    const int64_t b = bt / in.tokens, t = bt % in.tokens;
+    for (int64_t g = 0; g < in.kv_heads; ++g) {
+      float* row = x + kv_offset(in, b, t, g);
+      std::fill_n(row, D, 0.0f);
+      for (int64_t h = g * group; h < (g + 1) * group; ++h) {
+        const float* part = partial.data() + ((b * in.q_heads + h) * in.tokens + t) * D;
+        for (int64_t d = 0; d < D; ++d) row[d] += part[d];
+      }
+    }
   }
 }
 
@@ -213,8 +234,12 @@ void attention_backward(const AttentionInputs& in, const float* dout, const floa
   const Gradients grads{dout, out, lse, dq, dk, dv};
   const std::vector<Tile> tiles = make_tiles(in);
   const int64_t per_row = tiles_per_row(in);
-  const int64_t group = in.q_heads / in.kv_heads;
-  const int64_t items = in.batch * in.kv_heads;  // (b, kv head)
+  const int64_t D = in.head_dim;
+  // Each query head's keys' and values' gradients, [B, Hq, T, D], summed over the group after.
+  const auto partial_floats = static_cast<size_t>(in.batch * in.q_heads * in.tokens * D);
+  std::vector<float> partial_k(dk ? partial_floats : 0, 0.0f);
+  std::vector<float> partial_v(dv ? partial_floats : 0, 0.0f);
+  const int64_t items = in.batch * in.q_heads;  // (b, query head)
 #pragma omp parallel
   {
     const auto scratch = static_cast<size_t>(std::min(kTileRows, in.tokens) * in.tokens);
@@ -222,16 +247,17 @@ void attention_backward(const AttentionInputs& in, const float* dout, const floa
     std::vector<float> dp(scratch);
 #pragma omp for schedule(static)
     for (int64_t item = 0; item < items; ++item) {
-      const int64_t b = item / in.kv_heads;
-      const int64_t g = item % in.kv_heads;
-      zero_kv_head(in, b, g, dk);
-      zero_kv_head(in, b, g, dv);
-      for (int64_t h = g * group; h < (g + 1) * group; ++h) {
-        for (int64_t i = 0; i < per_row; ++i) {
-          backward_tile(in, grads, tiles[b * per_row + i], h, p.data(), dp.data());
-        }
+      const int64_t b = item / in.q_heads;
+      const auto at = static_cast<size_t>(item * in.tokens * D);
+      const KeyGradients to{dk ? partial_k.data() + at : nullptr,
+                            dv ? partial_v.data() + at : nullptr, D};
+      for (int64_t i = 0; i < per_row; ++i) {
+        backward_tile(in, grads, tiles[b * per_row + i], item % in.q_heads, to, p.data(),
+                      dp.data());
       }
     }
+    sum_query_heads(in, partial_k, dk);
+    sum_query_heads(in, partial_v, dv);
   }
 }
 

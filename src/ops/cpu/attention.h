@@ -28,9 +28,10 @@ struct AttentionInputs {
 // (b, query head, tile).
 void attention_forward(const AttentionInputs& in, float* out, float* lse);
 
-// dq [B, T, Hq, D], dk and dv [B, T, Hkv, D], overwritten; a null one is skipped. Parallel over
-// (b, kv head), for past = 0 and S = T only: the query heads of a group and their tiles run in
-// order on one thread, which alone accumulates that kv head's dk and dv.
+// dq [B, T, Hq, D], dk and dv [B, T, Hkv, D], overwritten; a null one is skipped. For past = 0
+// and S = T only. Parallel over (b, query head): each query head's tiles run in order on one
+// thread, which accumulates that head's share of dk and dv in scratch [B, Hq, T, D]; then each
+// kv head's rows are the sum of its query heads' shares, in head order.
 void attention_backward(const AttentionInputs& in, const float* dout, const float* out,
                         const float* lse, float* dq, float* dk, float* dv);
 
