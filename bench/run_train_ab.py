@@ -5,7 +5,7 @@ Runs build/bench/retune_train_bench and ../shared/peers/torch_lora_cpu.py with t
 (SmolLM2-135M, LoRA r16 all-linear or --full, B x T, threads) one after the other, ROUNDS
 times each, so that both see the same machine state; prints each run, both medians and their
 ratios, and records everything with the machine and versions in
-bench/results/train-ab-DATE-Nt[-full].json (or --out FILE).
+bench/results/train-ab-DATE-Nt-bB-tT[-full].json (or --out FILE).
 
   bench/run_train_ab.py [--rounds 3] [--threads 2] [--batch 4] [--seq 256] [--steps 4] [--full]
                         [--python PYTHON] [--build build] [--out FILE]
@@ -101,8 +101,8 @@ def main():
           f"speed {summary['speed_ratio']:.2f}x, memory {summary['memory_ratio']:.2f}x")
 
     now = datetime.datetime.now(datetime.timezone.utc)
-    out = a.out or os.path.join(REPO, "bench", "results", "train-ab-{}-{}t{}.json".format(
-        now.strftime("%Y-%m-%d"), a.threads, "-full" if a.full else ""))
+    out = a.out or os.path.join(REPO, "bench", "results", "train-ab-{}-{}t-b{}-t{}{}.json".format(
+        now.strftime("%Y-%m-%d"), a.threads, a.batch, a.seq, "-full" if a.full else ""))
     record = {
         "date_utc": now.isoformat(timespec="seconds"),
         "command": "bench/run_train_ab.py " + " ".join(sys.argv[1:]),
