@@ -1,12 +1,14 @@
 // `retune export --model DIR --adapter DIR --out DIR`: merges a PEFT LoRA/DoRA adapter into
 // its base model and writes a Hugging Face model folder that transformers loads without PEFT
 // (what PEFT's merge_and_unload followed by save_pretrained gives): the base folder's config and
-// tokenizer files, and every weight in the base's dtype with the adapted ones merged.
+// tokenizer files, and every weight in the base's dtype with the adapted ones merged. Weights the
+// adapter's modules_to_save trained replace the base's; a tied head trained so is written as its
+// own lm_head.weight (f32) with tie_word_embeddings false in config.json.
 #include <fmt/format.h>
 
 #include <map>
-#include <nlohmann/json.hpp>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -38,12 +40,12 @@ int run_export(const ExportOptions& options) {
   NamedTensors weights;
   for (const auto& [name, weight] : model::named_weights(*model)) {
     const auto found = by_name.find(name);
-    weights.emplace_back(name, found == by_name.end() ? weight : found->second.to(weight.dtype()));
+    weights.emplace_back(name, found == by_name.end() ? weight : found->second);
   }
   // A head that modules_to_save trained has its own weight now.
   const bool untied = !model->config().tie_word_embeddings &&
                       model::load_model_config(options.model).tie_word_embeddings;
-  write_model_folder(options.model, weights, options.out,
+  write_model_folder(options.model, in_base_dtypes(options.model, std::move(weights)), options.out,
                      untied ? nlohmann::json{{"tie_word_embeddings", false}}
                             : nlohmann::json::object());
   fmt::print("{}: {} merged into {} weights of {}\n", options.out, options.adapter, merged.size(),

@@ -8,6 +8,7 @@
 #include "io/atomic_file.h"
 #include "io/atomic_folder.h"
 #include "io/file_contents.h"
+#include "io/safetensors_model.h"
 
 namespace retune {
 namespace {
@@ -30,6 +31,16 @@ void write_changed_config(const std::filesystem::path& base, const nlohmann::jso
 }
 
 }  // namespace
+
+NamedTensors in_base_dtypes(const std::filesystem::path& base_folder, NamedTensors weights) {
+  const SafetensorsModel base = SafetensorsModel::open(base_folder);
+  for (auto& [name, weight] : weights) {
+    if (base.has(name) && base.info(name).dtype != weight.dtype()) {
+      weight = weight.to(base.info(name).dtype);
+    }
+  }
+  return weights;
+}
 
 void write_model_folder(const std::filesystem::path& base_folder, const NamedTensors& weights,
                         const std::filesystem::path& out_folder,

@@ -16,6 +16,10 @@ namespace retune {
 // transformers' default max_shard_size ("5GB").
 inline constexpr uint64_t kDefaultMaxShardBytes = 5'000'000'000;
 
+// `weights` with each converted to the dtype `base_folder`'s safetensors store under its name
+// (names the base lacks keep their dtype): a fine-tuned model written as its base was.
+NamedTensors in_base_dtypes(const std::filesystem::path& base_folder, NamedTensors weights);
+
 // Weights not copied: *.safetensors, the safetensors index, and PyTorch pickles (*.bin, *.pt).
 // A non-empty `config_changes` is merged into config.json (RFC 7386 merge patch:
 // {"tie_word_embeddings": false}), which is then written with two-space indents.

@@ -22,7 +22,6 @@
 #include "eval/loss_evaluation.h"
 #include "io/atomic_file.h"
 #include "io/model_folder_writer.h"
-#include "io/safetensors_model.h"
 #include "model/trainable_weights.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
@@ -333,13 +332,8 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
     adapters::save_lora(*lora, *model, summary.output, config.model.string());
   } else {
     summary.output = config.output / "model";
-    const SafetensorsModel base = SafetensorsModel::open(config.model);
-    NamedTensors weights;
-    for (auto& [name, weight] : model::named_weights(*model)) {
-      const DType dtype = base.has(name) ? base.info(name).dtype : weight.dtype();
-      weights.emplace_back(name, weight.dtype() == dtype ? weight : weight.to(dtype));
-    }
-    write_model_folder(config.model, weights, summary.output);
+    write_model_folder(config.model, in_base_dtypes(config.model, model::named_weights(*model)),
+                       summary.output);
   }
   summary.peak_rss_bytes = peak_rss_bytes();
   json summary_json = {{"steps", summary.steps},
