@@ -1,8 +1,9 @@
 // retune_train_bench: the training step of BENCHMARKS.md on a random model of the SmolLM2-135M
-// shape — LoRA r16 alpha 32 on q,k,v,o,gate,up,down (or --full), AdamW on what trains, a batch
+// shape — LoRA r16 alpha 32 on q,k,v,o,gate,up,down (DoRA with --dora; or --full, or --norm:
+// the RMSNorm weights, BitFit's counterpart for a model without biases), AdamW on what trains, a batch
 // of B x T random tokens every token scored — timed step by step (forward, backward and the
 // optimizer step), as ../shared/peers/torch_lora_cpu.py times PyTorch's.
-//   retune_train_bench [--threads N] [--batch 4] [--seq 256] [--steps 4] [--full]
+//   retune_train_bench [--threads N] [--batch 4] [--seq 256] [--steps 4] [--full | --dora | --norm]
 // Prints a readable line and one JSON object: tokens/s (median of the timed steps after one
 // warm-up step), the achieved GFLOP/s counting 4N FLOPs per token for LoRA and 6N for full
 // fine-tuning (N = the base parameters, BENCHMARKS.md's convention), that as a fraction of the
@@ -43,6 +44,11 @@ struct Options {
   int64_t seq = 256;
   int64_t steps = 4;
   bool full = false;
+  bool dora = false;
+  bool norm = false;
+  std::string method() const {
+    return full ? "full" : dora ? "dora_r16_all_linear" : norm ? "norm" : "lora_r16_all_linear";
+  }
 };
 
 // B x T random ids, labels the next id (the last position unscored).
@@ -94,15 +100,18 @@ int run(const Options& options) {
   const std::unique_ptr<model::CausalLm> lm = model::load_causal_lm(folder);
 
   std::optional<adapters::LoraModel> lora;
-  if (!options.full) {
+  if (!options.full && !options.norm) {
     adapters::LoraConfig config;
     config.r = 16;
     config.lora_alpha = 32;
     config.target_modules = {.form = adapters::ModuleSelector::Form::all_linear};
+    config.use_dora = options.dora;
     lora = adapters::attach_lora(*lm, config, 0);
   }
   const model::TrainingSetup setup =
-      model::make_training_step(*lm, [&](const std::string&) { return options.full; });
+      model::make_training_step(*lm, [&](const std::string& name) {
+        return options.full || (options.norm && name.find("norm") != std::string::npos);
+      });
   std::vector<train::Parameter> trained;
   for (const model::TrainedWeight& w : setup.weights) {
     trained.push_back({w.name, w.value, w.grad, train::hf_decays(w.name)});
@@ -142,9 +151,9 @@ int run(const Options& options) {
   fmt::print(
       "{} B={} T={} {} threads: {:.1f} tokens/s ({:.3f} s/step), {:.1f} GFLOP/s = {:.0f}% "
       "of sgemm ({:.1f}), peak RSS {:.2f} GB\n",
-      options.full ? "full" : "lora r16", options.batch, options.seq, num_threads(),
+      options.method(), options.batch, options.seq, num_threads(),
       tokens_per_second, median, gflops, 100 * gflops / sgemm, sgemm, peak_rss_gb);
-  fmt::print("{}\n", nlohmann::json{{"method", options.full ? "full" : "lora_r16_all_linear"},
+  fmt::print("{}\n", nlohmann::json{{"method", options.method()},
                                     {"batch", options.batch},
                                     {"seq", options.seq},
                                     {"threads", num_threads()},
@@ -172,7 +181,11 @@ int main(int argc, char** argv) {
   app.add_option("--batch", options.batch, "rows per step");
   app.add_option("--seq", options.seq, "tokens per row");
   app.add_option("--steps", options.steps, "timed steps after one warm-up step");
-  app.add_flag("--full", options.full, "full fine-tuning instead of LoRA");
+  auto* full = app.add_flag("--full", options.full, "full fine-tuning instead of LoRA");
+  auto* dora = app.add_flag("--dora", options.dora, "DoRA instead of LoRA")->excludes(full);
+  app.add_flag("--norm", options.norm, "the norms' weights only (BitFit's counterpart here)")
+      ->excludes(full)
+      ->excludes(dora);
   CLI11_PARSE(app, argc, argv);
   return retune::bench::run(options);
 }

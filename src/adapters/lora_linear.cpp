@@ -1,5 +1,6 @@
 #include "adapters/lora_linear.h"
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <string>
@@ -151,9 +152,11 @@ void LoraLinear::run(const char* op, const Tensor& x, const Tensor& z, Saved* sa
   float* zp = z.mutable_data<float>();
   const float* bp = base.data<float>();
   const float* tp = term.data<float>();
+  const int64_t O = out_;
+#pragma omp parallel for schedule(static)
   for (int64_t n = 0; n < N; ++n) {
-    for (int64_t o = 0; o < out_; ++o) {
-      const int64_t at = n * out_ + o;
+    for (int64_t o = 0; o < O; ++o) {
+      const int64_t at = n * O + o;
       const float scaled = scale[static_cast<size_t>(o)] * tp[at];
       zp[at] = drop ? zp[at] + (scaled - bp[at]) : scaled;
     }
@@ -185,12 +188,20 @@ Tensor LoraLinear::backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
     const float* dzp = dz.data<float>();
     const float* tp = saved.term.data<float>();
     float* gp = g.mutable_data<float>();
-    std::vector<double> dm(saved.norm.size());  // dL/dm = sum over rows of dz * term / n
-    for (int64_t n = 0; n < N; ++n) {
-      for (size_t o = 0; o < dm.size(); ++o) {
-        const int64_t at = n * out_ + static_cast<int64_t>(o);
-        gp[at] = saved.scale[o] * dzp[at];
-        dm[o] += static_cast<double>(dzp[at]) * tp[at];
+    // dL/dm = sum over rows of dz * term / n; each column block's sums by one thread, over the
+    // rows in order (the same bits for any thread count).
+    std::vector<double> dm(saved.norm.size());
+    const int64_t O = out_;
+    constexpr int64_t kColumns = 64;
+#pragma omp parallel for schedule(static)
+    for (int64_t o0 = 0; o0 < O; o0 += kColumns) {
+      const int64_t o1 = std::min(O, o0 + kColumns);
+      for (int64_t n = 0; n < N; ++n) {
+        for (int64_t o = o0; o < o1; ++o) {
+          const int64_t at = n * O + o;
+          gp[at] = saved.scale[static_cast<size_t>(o)] * dzp[at];
+          dm[static_cast<size_t>(o)] += static_cast<double>(dzp[at]) * tp[at];
+        }
       }
     }
     float* m_grad = m_grad_.mutable_data<float>();
