@@ -7,8 +7,8 @@
 
 #include "adapters/lora_targets.h"
 #include "core/error.h"
-#include "io/file_contents.h"
 #include "core/regex.h"
+#include "io/file_contents.h"
 
 namespace retune::adapters {
 namespace {

@@ -4,8 +4,8 @@
 //
 // Which modules the fields select, and with which rank and alpha, is adapters/lora_targets.h.
 // Fields retune does not support are refused when they are set to anything but PEFT's default
-// (bias other than "none", lora_bias, init_lora_weights other than true / "gaussian", ...); every other field PEFT writes is ignored on reading and written back
-// with PEFT's default.
+// (bias other than "none", lora_bias, init_lora_weights other than true / "gaussian", ...); every
+// other field PEFT writes is ignored on reading and written back with PEFT's default.
 #pragma once
 
 #include <cstdint>

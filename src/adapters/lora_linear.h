@@ -63,8 +63,7 @@ class LoraLinear final : public model::LinearAdapter {
 
   void apply(const Tensor& x, const Tensor& z) const override;
   void forward(const Tensor& x, const Tensor& z) override;
-  Tensor backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
-                  bool accumulate_dx) override;
+  Tensor backward(const Tensor& x, const Tensor& dz, const Tensor& dx, bool accumulate_dx) override;
 
   // lora_A.weight, lora_B.weight and, for DoRA, lora_magnitude_vector, with their gradients.
   std::vector<AdapterParameter> parameters() const;

@@ -34,8 +34,9 @@ std::vector<std::string> modules_to_save_weights(model::CausalLm& model,
                                                  const std::vector<std::string>& adapted_modules) {
   const auto modules = module_weights(model);
   for (const std::string& entry : entries) {
-    const bool found = std::any_of(modules.begin(), modules.end(),
-                                   [&](const auto& module) { return module.first.ends_with(entry); });
+    const bool found = std::any_of(modules.begin(), modules.end(), [&](const auto& module) {
+      return module.first.ends_with(entry);
+    });
     if (found) continue;
     std::vector<std::string> names;
     for (const auto& [module, weight] : modules) {
@@ -46,14 +47,15 @@ std::vector<std::string> modules_to_save_weights(model::CausalLm& model,
   }
   std::vector<std::string> weights;
   for (const auto& [module, weight] : modules) {
-    const bool selected = std::any_of(entries.begin(), entries.end(),
-                                      [&](const std::string& entry) { return module.ends_with(entry); });
+    const bool selected =
+        std::any_of(entries.begin(), entries.end(),
+                    [&](const std::string& entry) { return module.ends_with(entry); });
     if (!selected) continue;
-    RETUNE_CHECK(std::find(adapted_modules.begin(), adapted_modules.end(), module) ==
-                     adapted_modules.end(),
-                 "modules_to_save: module \"{}\" is also a LoRA target; a module either trains "
-                 "in full or carries an adapter",
-                 module);
+    RETUNE_CHECK(
+        std::find(adapted_modules.begin(), adapted_modules.end(), module) == adapted_modules.end(),
+        "modules_to_save: module \"{}\" is also a LoRA target; a module either trains "
+        "in full or carries an adapter",
+        module);
     weights.push_back(weight);
   }
   return weights;

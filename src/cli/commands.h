@@ -35,4 +35,7 @@ Command add_train_command(CLI::App& app);
 // `retune export`: merges an adapter into its base model (export.cpp).
 Command add_export_command(CLI::App& app);
 
+// `retune eval`: loss, perplexity and exact match of a model on data files (eval.cpp).
+Command add_eval_command(CLI::App& app);
+
 }  // namespace retune::cli

@@ -45,9 +45,9 @@ int run_export(const ExportOptions& options) {
   // A head that modules_to_save trained has its own weight now.
   const bool untied = !model->config().tie_word_embeddings &&
                       model::load_model_config(options.model).tie_word_embeddings;
-  write_model_folder(options.model, in_base_dtypes(options.model, std::move(weights)), options.out,
-                     untied ? nlohmann::json{{"tie_word_embeddings", false}}
-                            : nlohmann::json::object());
+  write_model_folder(
+      options.model, in_base_dtypes(options.model, std::move(weights)), options.out,
+      untied ? nlohmann::json{{"tie_word_embeddings", false}} : nlohmann::json::object());
   fmt::print("{}: {} merged into {} weights of {}\n", options.out, options.adapter, merged.size(),
              options.model);
   return 0;

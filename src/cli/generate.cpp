@@ -75,20 +75,6 @@ model::SamplingOptions sampling(const GenerateOptions& options,
   return sampling;
 }
 
-// The ids generation stops after: the model's and tokenizer's end tokens, and with a chat
-// template its end-of-turn token.
-std::vector<int32_t> stop_ids(const model::GenerationConfig& config, const Tokenizer& tokenizer,
-                              std::optional<ChatTemplateKind> chat) {
-  std::vector<int32_t> ids = config.eos_token_ids;
-  if (tokenizer.eos_id()) ids.push_back(*tokenizer.eos_id());
-  if (chat) {
-    const auto end_of_turn =
-        tokenizer.token_to_id(*chat == ChatTemplateKind::chatml ? "<|im_end|>" : "<|eot_id|>");
-    if (end_of_turn) ids.push_back(*end_of_turn);
-  }
-  return ids;
-}
-
 // The prompt's ids: the text as it is (with the tokenizer's special tokens), or as a chat.
 std::vector<int32_t> prompt_ids(const GenerateOptions& options, Tokenizer& tokenizer,
                                 const std::optional<ChatTemplate>& chat) {
@@ -135,7 +121,7 @@ int run_generate(const GenerateOptions& options) {
       options.max_new_tokens.value_or(config.max_new_tokens.value_or(kDefaultMaxNewTokens));
   if (!options.ignore_eos) {
     generation.stop_ids =
-        stop_ids(config, tokenizer, chat ? std::optional(chat->kind) : std::nullopt);
+        end_token_ids(config, tokenizer, chat ? std::optional(chat->kind) : std::nullopt);
   }
 
   const std::unique_ptr<model::CausalLm> model = load_model(options.source);

@@ -59,11 +59,17 @@ Profile::Profile() {
   state() = State{.running = true};
 }
 
-Profile::~Profile() { state().running = false; }
+Profile::~Profile() {
+  state().running = false;
+}
 
-Totals Profile::totals() const { return state().totals; }
+Totals Profile::totals() const {
+  return state().totals;
+}
 
-void Profile::reset() { state().totals = Totals{}; }
+void Profile::reset() {
+  state().totals = Totals{};
+}
 
 PhaseScope::PhaseScope(Phase phase)
     : active_(state().running && !omp_in_parallel()), outer_(state().phase) {

@@ -54,8 +54,9 @@ Gpt2Model::Gpt2Model(ModelConfig config, Gpt2Weights weights)
 }
 
 void Gpt2Model::set_output_head(Tensor head) {
-  RETUNE_CHECK(head.shape() == weights_.lm_head.shape(), "Gpt2Model: output head of shape {}, expected {}",
-               head.shape().str(), weights_.lm_head.shape().str());
+  RETUNE_CHECK(head.shape() == weights_.lm_head.shape(),
+               "Gpt2Model: output head of shape {}, expected {}", head.shape().str(),
+               weights_.lm_head.shape().str());
   weights_.lm_head = std::move(head);
   config_.tie_word_embeddings = false;
 }

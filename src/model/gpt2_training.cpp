@@ -24,16 +24,16 @@ namespace {
 // (mlp.c_proj's input) are not kept: the backward computes them again from x, x_mid and fc (the
 // same bits), which saves 2C + F floats per token.
 struct BlockActivations {
-  Tensor x;          // [N, C] the block's input (the residual stream)
-  Tensor mean_1;     // [N]
-  Tensor rstd_1;     // [N]
-  Tensor q, k, v;    // [B, T, H, D]
-  Tensor attended;   // [N, C] attention's output: attn.c_proj's input
-  Tensor lse;        // [B, H, T]
-  Tensor x_mid;      // [N, C] after the attention's residual add
-  Tensor mean_2;     // [N]
-  Tensor rstd_2;     // [N]
-  Tensor fc;         // [N, F] c_fc's output
+  Tensor x;         // [N, C] the block's input (the residual stream)
+  Tensor mean_1;    // [N]
+  Tensor rstd_1;    // [N]
+  Tensor q, k, v;   // [B, T, H, D]
+  Tensor attended;  // [N, C] attention's output: attn.c_proj's input
+  Tensor lse;       // [B, H, T]
+  Tensor x_mid;     // [N, C] after the attention's residual add
+  Tensor mean_2;    // [N]
+  Tensor rstd_2;    // [N]
+  Tensor fc;        // [N, F] c_fc's output
 };
 
 Tensor empty(const Shape& shape) {

@@ -58,8 +58,9 @@ LlamaModel::LlamaModel(ModelConfig config, LlamaWeights weights)
 }
 
 void LlamaModel::set_output_head(Tensor head) {
-  RETUNE_CHECK(head.shape() == weights_.lm_head.shape(), "LlamaModel: output head of shape {}, expected {}",
-               head.shape().str(), weights_.lm_head.shape().str());
+  RETUNE_CHECK(head.shape() == weights_.lm_head.shape(),
+               "LlamaModel: output head of shape {}, expected {}", head.shape().str(),
+               weights_.lm_head.shape().str());
   weights_.lm_head = std::move(head);
   config_.tie_word_embeddings = false;
 }

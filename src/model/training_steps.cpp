@@ -8,7 +8,6 @@ constexpr int64_t kParallelElements = 1 << 15;
 
 }  // namespace
 
-
 void add_into(const Tensor& to, const Tensor& from) {
   float* out = to.mutable_data<float>();
   const float* in = from.data<float>();

@@ -48,8 +48,9 @@ TEST(ModulesToSave, SelectsEveryModuleEndingWithAnEntry) {
   EXPECT_EQ(modules_to_save_weights(*gpt2, {"ln_f", "lm_head"}, {}),
             (Names{"transformer.ln_f.weight", "transformer.ln_f.bias", "lm_head.weight"}));
   const auto qwen2 = load("qwen2");  // tied, biases on q, k, v
-  EXPECT_EQ(modules_to_save_weights(*qwen2, {"layers.0.self_attn.k_proj"}, {}),
-            (Names{"model.layers.0.self_attn.k_proj.weight", "model.layers.0.self_attn.k_proj.bias"}));
+  EXPECT_EQ(
+      modules_to_save_weights(*qwen2, {"layers.0.self_attn.k_proj"}, {}),
+      (Names{"model.layers.0.self_attn.k_proj.weight", "model.layers.0.self_attn.k_proj.bias"}));
 }
 
 TEST(ModulesToSave, RefusesAnEntryThatSelectsNothingOrALoraTarget) {

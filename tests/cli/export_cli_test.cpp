@@ -73,21 +73,21 @@ TEST_P(ExportCli, ForwardWithAnAdapterGivesPeftsLogits) {
 TEST(ExportCliModulesToSave, WritesAnUntiedHead) {
   TempDir dir;
   const std::string model = hf_model_fixture("qwen2").string();
-  const RetuneRun train = run_retune(
-      "train " + std::string(RETUNE_FIXTURES_DIR) + "/../../examples/lora-chat.yaml --set model=" +
-      model +
-      " --set output=" + (dir / "run").string() +
-      " --set training.steps=3 --set threads=1 --set training.lr=1.0e-2"
-      " --set lora.modules_to_save=[lm_head]");
+  const RetuneRun train =
+      run_retune("train " + std::string(RETUNE_FIXTURES_DIR) +
+                 "/../../examples/lora-chat.yaml --set model=" + model +
+                 " --set output=" + (dir / "run").string() +
+                 " --set training.steps=3 --set threads=1 --set training.lr=1.0e-2"
+                 " --set lora.modules_to_save=[lm_head]");
   ASSERT_EQ(train.exit_code, 0) << train.out;
   const std::string ids = " --ids 5,17,42,9";
-  const RetuneRun adapted = run_retune("forward --model " + model + " --adapter " +
-                                       (dir / "run/adapter").string() + ids + " --out " +
-                                       (dir / "a.safetensors").string());
+  const RetuneRun adapted =
+      run_retune("forward --model " + model + " --adapter " + (dir / "run/adapter").string() + ids +
+                 " --out " + (dir / "a.safetensors").string());
   ASSERT_EQ(adapted.exit_code, 0) << adapted.out;
-  const RetuneRun exported = run_retune("export --model " + model + " --adapter " +
-                                        (dir / "run/adapter").string() + " --out " +
-                                        (dir / "merged").string());
+  const RetuneRun exported =
+      run_retune("export --model " + model + " --adapter " + (dir / "run/adapter").string() +
+                 " --out " + (dir / "merged").string());
   ASSERT_EQ(exported.exit_code, 0) << exported.out;
   EXPECT_FALSE(model::load_model_config(dir / "merged").tie_word_embeddings);
   EXPECT_TRUE(SafetensorsFile::open(dir / "merged/model.safetensors").has("lm_head.weight"));
@@ -108,9 +108,10 @@ TEST(ExportCliModulesToSave, WritesAnUntiedHead) {
   EXPECT_LT(max_difference(logits("a.safetensors"), logits("m.safetensors")), 1e-4f);
   // The adapter changed the logits (the base model's are far from them).
   const std::vector<int32_t> tokens = {5, 17, 42, 9};
-  const std::vector<float> base = model::load_causal_lm(model)
-                                      ->forward(Tensor::from_vector<int32_t>({1, 4}, DType::i32, tokens))
-                                      .to_f32_vector();
+  const std::vector<float> base =
+      model::load_causal_lm(model)
+          ->forward(Tensor::from_vector<int32_t>({1, 4}, DType::i32, tokens))
+          .to_f32_vector();
   EXPECT_GT(max_difference(base, logits("a.safetensors")), 1e-2f);
 }
 

@@ -12,7 +12,9 @@ constexpr int64_t kMinWide = 2 * kNarrowMax;
 // Below this many multiply-adds one thread does the product (a parallel region costs more).
 constexpr int64_t kParallelWork = int64_t{1} << 20;
 
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t ceil_div(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
+}
 
 struct OutMatrix {
   float* data;

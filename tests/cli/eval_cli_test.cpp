@@ -1,0 +1,74 @@
+// `retune eval` end to end: the JSON report per file (its loss is evaluate_loss's), lines without
+// --json, and one-line errors for bad input.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "support/files.h"
+#include "support/model_parity.h"
+#include "support/run_retune.h"
+#include "support/temp_dir.h"
+
+namespace retune {
+namespace {
+
+const std::string kQa = R"({"prompt": "What is 2 + 3?", "completion": " 5."})"
+                        "\n"
+                        R"({"prompt": "Name a colour.", "completion": " Red."})"
+                        "\n";
+
+TEST(EvalCli, ReportsEachFileAsJson) {
+  TempDir dir;
+  write_file(dir / "qa.jsonl", kQa);
+  write_file(dir / "text.jsonl", R"({"text": "one two three four"})"
+                                 "\n");
+  const std::string model = hf_model_fixture("qwen2").string();
+  const RetuneRun run =
+      run_retune("eval --model " + model + " --data " + (dir / "qa.jsonl").string() + " --data " +
+                 (dir / "text.jsonl").string() + " --json --threads 1");
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  const nlohmann::json report = nlohmann::json::parse(run.out);
+  EXPECT_EQ(report["model"], model);
+  EXPECT_TRUE(report["adapter"].is_null());
+  ASSERT_EQ(report["files"].size(), 2u);
+  const nlohmann::json& qa = report["files"][0];
+  EXPECT_EQ(qa["examples"], 2);
+  EXPECT_GT(qa["tokens"].get<int64_t>(), 2);  // the completions' tokens and their eos
+  EXPECT_NEAR(qa["perplexity"].get<double>(), std::exp(qa["loss"].get<double>()), 1e-9);
+  EXPECT_EQ(qa["exact_match"]["scored"], 2);
+  const nlohmann::json& text = report["files"][1];
+  EXPECT_TRUE(text["exact_match"].is_null());
+  EXPECT_GT(text["loss"].get<double>(), 0.0);
+
+  const RetuneRun lines = run_retune("eval --model " + model + " --data " +
+                                     (dir / "qa.jsonl").string() + " --no-exact-match");
+  ASSERT_EQ(lines.exit_code, 0);
+  EXPECT_EQ(lines.out.rfind((dir / "qa.jsonl").string() + ": loss ", 0), 0u) << lines.out;
+  EXPECT_EQ(lines.out.find("exact match"), std::string::npos);
+}
+
+TEST(EvalCli, RefusesBadInputInOneLine) {
+  TempDir dir;
+  write_file(dir / "bad.jsonl", "{\"prompt\": \"x\"}\n");
+  const std::string model = " --model " + hf_model_fixture("qwen2").string();
+  const auto error = [](const RetuneRun& run) {
+    EXPECT_EQ(run.exit_code, 1);
+    return run.out;
+  };
+  EXPECT_EQ(error(run_retune("eval" + model + " --data " + (dir / "none.jsonl").string(), true)),
+            "retune: error: " + (dir / "none.jsonl").string() +
+                ": cannot open: No such file or directory\n");
+  EXPECT_EQ(
+      error(run_retune("eval" + model + " --data " + (dir / "bad.jsonl").string(), true)),
+      "retune: error: " + (dir / "bad.jsonl").string() + ":1: field \"completion\" is missing\n");
+  write_file(dir / "qa.jsonl", kQa);
+  EXPECT_EQ(
+      error(run_retune(
+          "eval" + model + " --data " + (dir / "qa.jsonl").string() + " --normalize upper", true)),
+      "retune: error: unknown normaliser \"upper\" (expected none, strip, lowercase or "
+      "strip,lowercase)\n");
+}
+
+}  // namespace
+}  // namespace retune
