@@ -77,6 +77,10 @@ int run_train(const TrainOptions& options) {
   if (summary.first_eval_loss && summary.last_eval_loss) {
     fmt::print("eval loss {:.4f} -> {:.4f}\n", *summary.first_eval_loss, *summary.last_eval_loss);
   }
+  for (const train::RetainResult& r : summary.retain) {
+    fmt::print("retain {}: loss {:.4f} -> {:.4f} (forgetting {:+.4f})\n", r.file.string(),
+               r.base_loss, r.last_loss, r.forgetting());
+  }
   if (summary.truncated_examples > 0) {
     fmt::print("{} training examples were truncated to data.seq_len\n", summary.truncated_examples);
   }

@@ -260,6 +260,7 @@ constexpr Key kKeys[] = {
 
   {"data.train", [](const Value& v, TrainConfig& c) { c.data.train = v.paths(); }},
   {"data.eval", [](const Value& v, TrainConfig& c) { c.data.eval = v.paths(); }},
+  {"data.retain", [](const Value& v, TrainConfig& c) { c.data.retain = v.paths(); }},
   {"data.format", [](const Value& v, TrainConfig& c) {
     c.data.format = v.one_of({"auto", "text", "prompt_completion", "alpaca", "chat"}); }},
   {"data.seq_len", [](const Value& v, TrainConfig& c) { c.data.seq_len = v.integer(2); }},

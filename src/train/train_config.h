@@ -15,10 +15,10 @@
 // the colon) unsets an optional key (tokenizer, data.chat_template, threads,
 // schedule.rewarm_at, schedule.rewarm_steps) and is an error for any other.
 //
-// Paths (model, tokenizer, output, data.train, data.eval) written in the file are relative to
-// the file's folder, so that a checked-in config works from any current directory; paths given
-// with --set are relative to the current directory. model and tokenizer are local folders (a
-// hub id is not downloaded).
+// Paths (model, tokenizer, output, data.train, data.eval, data.retain) written in the file are
+// relative to the file's folder, so that a checked-in config works from any current directory;
+// paths given with --set are relative to the current directory. model and tokenizer are local
+// folders (a hub id is not downloaded).
 //
 // Errors (retune::Error) name where and what: "<file>:<line>: training.batch_size must be an
 // integer >= 1, got \"four\"", "<file>:<line>: unknown key \"training.learning_rate\"; did you
@@ -70,7 +70,11 @@ struct LoraSettings {
 struct DataSettings {
   std::vector<std::filesystem::path> train;  // JSONL or .txt files (required)
   std::vector<std::filesystem::path> eval;   // held-out files; empty: no evaluation
-  std::string format = "auto";               // auto | text | prompt_completion | alpaca | chat
+  // What the model should keep knowing: each file's loss is evaluated before the first step and
+  // at every evaluation, and its rise from the base model's is reported as forgetting. Each
+  // file's format is detected (data.format is for train and eval).
+  std::vector<std::filesystem::path> retain;
+  std::string format = "auto";  // auto | text | prompt_completion | alpaca | chat
   int64_t seq_len = 512;
   bool packing = true;
   bool train_on_all = false;                 // false: loss on completions / assistant turns only

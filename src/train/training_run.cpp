@@ -124,6 +124,57 @@ class MetricsLog {
   std::ofstream out_;
 };
 
+// The data.retain files: their examples, their losses on the base model and at the latest
+// evaluation.
+class RetainSet {
+ public:
+  RetainSet(const std::vector<std::filesystem::path>& files,
+            std::vector<std::vector<Example>> examples, Tokenizer& tokenizer,
+            const TokenizeOptions& tokenize) {
+    for (size_t i = 0; i < files.size(); ++i) {
+      results_.push_back({.file = files[i]});
+      tokens_.push_back(tokenize_examples(examples[i], tokenizer, tokenize));
+    }
+  }
+  bool empty() const { return results_.empty(); }
+  // The base losses, from the first evaluation (a fresh run) or a checkpoint (a resumed one).
+  std::vector<double> base_losses() const {
+    std::vector<double> losses;
+    for (const RetainResult& r : results_) losses.push_back(r.base_loss);
+    return losses;
+  }
+  void set_base_losses(const std::vector<double>& losses) {
+    RETUNE_CHECK(losses.size() == results_.size(),
+                 "the checkpoint has base losses for {} retain files, the config names {}: it "
+                 "was made by another config",
+                 losses.size(), results_.size());
+    for (size_t i = 0; i < losses.size(); ++i) results_[i].base_loss = losses[i];
+    has_base_ = true;
+  }
+  // Evaluates every file ({file: {"loss", "perplexity", "forgetting"}}); the first evaluation
+  // without base losses sets them.
+  json evaluate(const model::CausalLm& model, int64_t seq_len, int64_t batch_size, int32_t pad_id) {
+    json report = json::object();
+    for (size_t i = 0; i < results_.size(); ++i) {
+      const eval::LossEvaluation loss =
+          eval::evaluate_loss(model, tokens_[i], seq_len, batch_size, pad_id);
+      RetainResult& r = results_[i];
+      if (!has_base_) r.base_loss = loss.loss;
+      r.last_loss = loss.loss;
+      report[r.file.string()] = {
+          {"loss", loss.loss}, {"perplexity", loss.perplexity()}, {"forgetting", r.forgetting()}};
+    }
+    has_base_ = true;
+    return report;
+  }
+  const std::vector<RetainResult>& results() const { return results_; }
+
+ private:
+  std::vector<RetainResult> results_;
+  std::vector<std::vector<TokenizedExample>> tokens_;
+  bool has_base_ = false;
+};
+
 void write_json(const std::filesystem::path& path, const json& value) {
   const std::string text = value.dump(2) + "\n";
   AtomicFile file(path);
@@ -146,8 +197,14 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
   const DataFormat format = parse_data_format(config.data.format);
   const std::vector<Example> train_examples = read_all(config.data.train, format);
   const std::vector<Example> eval_examples = read_all(config.data.eval, format);
+  std::vector<std::vector<Example>> retain_examples;
+  bool conversations = has_conversations(train_examples) || has_conversations(eval_examples);
+  for (const std::filesystem::path& file : config.data.retain) {
+    retain_examples.push_back(read_examples(file, DataFormat::detect));  // any format
+    conversations = conversations || has_conversations(retain_examples.back());
+  }
   TokenizeOptions tokenize{.train_on_all = config.data.train_on_all};
-  if (has_conversations(train_examples) || has_conversations(eval_examples)) {
+  if (conversations) {
     tokenize.chat = chat_template(tokenizer_folder,
                                   config.data.chat_template
                                       ? std::optional<std::string_view>(*config.data.chat_template)
@@ -157,6 +214,7 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
       tokenize_examples(train_examples, tokenizer, tokenize);
   const std::vector<TokenizedExample> eval_tokens =
       tokenize_examples(eval_examples, tokenizer, tokenize);
+  RetainSet retain(config.data.retain, std::move(retain_examples), tokenizer, tokenize);
   const int64_t seq_len = config.data.seq_len;
   const DataSummary data = summarize(train_tokens, seq_len);
   RETUNE_CHECK(data.target_tokens > 0,
@@ -246,6 +304,12 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
                  "another config",
                  saved.size(), parameters.size());
     optimizer.import_state(checkpoint->optimizer);
+    if (!retain.empty()) {
+      RETUNE_CHECK(checkpoint->run.contains("retain_base_losses"),
+                   "the checkpoint has no base losses for data.retain: it was made by another "
+                   "config");
+      retain.set_base_losses(checkpoint->run.at("retain_base_losses").get<std::vector<double>>());
+    }
     if (lora && checkpoint->run.contains("dropout_offsets")) {
       lora->set_dropout_offsets(checkpoint->run.at("dropout_offsets").get<std::vector<uint64_t>>());
     }
@@ -268,23 +332,37 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
   // The run: evaluations, metrics, checkpoints.
   std::filesystem::create_directories(config.output);
   MetricsLog metrics(config.output / "metrics.jsonl", checkpoint.has_value());
+  // Evaluates the eval and retain files; returns the eval loss (none without eval files).
   const auto evaluate = [&](int64_t step) -> std::optional<double> {
-    if (eval_tokens.empty()) return std::nullopt;
-    const eval::LossEvaluation result =
-        eval::evaluate_loss(*model, eval_tokens, seq_len, config.training.batch_size, pad_id);
-    metrics.write({{"step", step},
-                   {"eval_loss", result.loss},
-                   {"eval_perplexity", result.perplexity()},
-                   {"eval_tokens", result.tokens}});
-    note(fmt::format("step {}: eval loss {:.4f} (perplexity {:.2f}, {} tokens)", step, result.loss,
-                     result.perplexity(), result.tokens));
-    return result.loss;
+    if (eval_tokens.empty() && retain.empty()) return std::nullopt;
+    json line = {{"step", step}};
+    std::optional<double> eval_loss;
+    if (!eval_tokens.empty()) {
+      const eval::LossEvaluation result =
+          eval::evaluate_loss(*model, eval_tokens, seq_len, config.training.batch_size, pad_id);
+      line["eval_loss"] = result.loss;
+      line["eval_perplexity"] = result.perplexity();
+      line["eval_tokens"] = result.tokens;
+      note(fmt::format("step {}: eval loss {:.4f} (perplexity {:.2f}, {} tokens)", step,
+                       result.loss, result.perplexity(), result.tokens));
+      eval_loss = result.loss;
+    }
+    if (!retain.empty()) {
+      line["retain"] = retain.evaluate(*model, seq_len, config.training.batch_size, pad_id);
+      for (const RetainResult& r : retain.results()) {
+        note(fmt::format("step {}: retain {} loss {:.4f} (base {:.4f}, forgetting {:+.4f})", step,
+                         r.file.string(), r.last_loss, r.base_loss, r.forgetting()));
+      }
+    }
+    metrics.write(line);
+    return eval_loss;
   };
   const auto save = [&](int64_t step) {
     Checkpoint state{.step = step, .data = stream.position()};
     for (const Parameter& p : parameters) state.trainable.emplace_back(p.name, p.value);
     state.optimizer = optimizer.export_state();
     if (lora) state.run["dropout_offsets"] = lora->dropout_offsets();
+    if (!retain.empty()) state.run["retain_base_losses"] = retain.base_losses();
     note(fmt::format("step {}: checkpoint {}", step,
                      write_checkpoint(config.output, state).string()));
   };
@@ -347,6 +425,16 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
                        {"output", summary.output.string()}};
   if (summary.first_eval_loss) summary_json["first_eval_loss"] = *summary.first_eval_loss;
   if (summary.last_eval_loss) summary_json["last_eval_loss"] = *summary.last_eval_loss;
+  summary.retain = retain.results();
+  if (!summary.retain.empty()) {
+    summary_json["retain"] = json::array();
+    for (const RetainResult& r : summary.retain) {
+      summary_json["retain"].push_back({{"file", r.file.string()},
+                                        {"base_loss", r.base_loss},
+                                        {"last_loss", r.last_loss},
+                                        {"forgetting", r.forgetting()}});
+    }
+  }
   write_json(config.output / "summary.json", summary_json);
   return summary;
 }

@@ -9,7 +9,9 @@
 //   checkpoint-<step>/  every save_every steps and at the end (train/checkpoint.h)
 //   metrics.jsonl       one JSON object per logged step ({"step", "loss", "lr", "grad_norm",
 //                       "tokens_per_second", "epoch"}) and per evaluation ({"step",
-//                       "eval_loss", "eval_perplexity", "eval_tokens"})
+//                       "eval_loss", "eval_perplexity", "eval_tokens" with data.eval files;
+//                       "retain": {file: {"loss", "perplexity", "forgetting"}} with
+//                       data.retain files, forgetting = loss - the base model's loss})
 //   summary.json        what the run did (see TrainSummary)
 // With resume, the run continues from the latest checkpoint in the output folder: the trained
 // tensors, the optimizer, the data position and the step, so that on the CPU with the same
@@ -21,11 +23,20 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "train/train_config.h"
 #include "train/trainer.h"
 
 namespace retune::train {
+
+// A data.retain file's loss on the base model and at the run's last evaluation.
+struct RetainResult {
+  std::filesystem::path file;
+  double base_loss = 0;
+  double last_loss = 0;
+  double forgetting() const { return last_loss - base_loss; }
+};
 
 struct TrainSummary {
   int64_t steps = 0;                 // optimizer steps done in all (a resumed run included)
@@ -37,7 +48,8 @@ struct TrainSummary {
   int64_t truncated_examples = 0;         // training examples longer than data.seq_len
   std::optional<double> first_eval_loss;  // before the first step (the base model)
   std::optional<double> last_eval_loss;
-  std::filesystem::path output;  // the adapter/ or model/ folder
+  std::vector<RetainResult> retain;  // one per data.retain file, in order
+  std::filesystem::path output;      // the adapter/ or model/ folder
 };
 
 // What the run tells its caller as it goes (the CLI's progress display and log lines).

@@ -66,6 +66,7 @@ const Entries kEveryKey = {
     {"lora.modules_to_save", "[lm_head]"},
     {"data.train", "[a.jsonl, sub/b.txt]"},
     {"data.eval", "held.jsonl"},
+    {"data.retain", "[keep.jsonl]"},
     {"data.format", "chat"},
     {"data.seq_len", "1024"},
     {"data.packing", "false"},
@@ -159,6 +160,7 @@ TEST_F(TrainConfigTest, EveryKeyRoundTrips) {
 
   EXPECT_EQ(c.data.train, (std::vector<fs::path>{d / "a.jsonl", d / "sub/b.txt"}));
   EXPECT_EQ(c.data.eval, std::vector<fs::path>{d / "held.jsonl"});
+  EXPECT_EQ(c.data.retain, std::vector<fs::path>{d / "keep.jsonl"});
   EXPECT_EQ(c.data.format, "chat");
   EXPECT_EQ(c.data.seq_len, 1024);
   EXPECT_FALSE(c.data.packing);

@@ -7,9 +7,17 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "adapters/lora_model.h"
+#include "data/dataset_file.h"
+#include "data/pad_token.h"
+#include "data/tokenized_example.h"
+#include "eval/loss_evaluation.h"
+#include "io/file_contents.h"
 #include "io/safetensors_file.h"
 #include "model/causal_lm.h"
 #include "support/error_of.h"
@@ -101,6 +109,51 @@ TEST(TrainingRun, ResumedRunEndsBitwiseLikeAnUninterruptedOne) {
   EXPECT_EQ(resumed.steps, 12);
   EXPECT_EQ(read_file(dir / "out" / "adapter" / "adapter_model.safetensors"),
             read_file(straight_dir / "out" / "adapter" / "adapter_model.safetensors"));
+}
+
+// data.retain: each file's loss on the base model (an evaluation of the untrained model gives
+// the same number) and at the end; metrics.jsonl has them at every evaluation; a resumed run
+// keeps the base losses of the run it continues.
+TEST(TrainingRun, ReportsForgettingOnRetainData) {
+  TempDir dir;
+  TrainConfig config = config_for(dir, TrainMethod::lora);
+  write_file(dir / "retain.jsonl",
+             "{\"text\": \"the quiet river runs past the old stone mill\"}\n");
+  config.data.retain = {dir / "retain.jsonl"};
+  config.eval_every = 4;
+  config.save_every = 4;
+  const RunEvents interrupt{.step = [](const StepReport& report, int64_t) {
+    if (report.step == 6) fail("interrupted");
+  }};
+  EXPECT_EQ(error_of([&] { run_training(config, false, interrupt); }), "interrupted");
+  const TrainSummary summary = run_training(config, true, {});
+  ASSERT_EQ(summary.retain.size(), 1u);
+  const RetainResult& r = summary.retain[0];
+  EXPECT_EQ(r.file, dir / "retain.jsonl");
+  Tokenizer tokenizer = Tokenizer::load(config.model);
+  const auto base = model::load_causal_lm(config.model);
+  const double base_loss =
+      eval::evaluate_loss(
+          *base,
+          tokenize_examples(read_examples(dir / "retain.jsonl", DataFormat::detect), tokenizer, {}),
+          config.data.seq_len, config.training.batch_size, pad_token_id(config.model, tokenizer))
+          .loss;
+  EXPECT_DOUBLE_EQ(r.base_loss, base_loss);
+  EXPECT_NE(r.last_loss, r.base_loss);
+  EXPECT_DOUBLE_EQ(r.forgetting(), r.last_loss - r.base_loss);
+  // Evaluations at steps 0, 4 (before the interruption), 8 and 12 (after resuming from step 4).
+  std::vector<int64_t> steps;
+  std::istringstream lines(read_file(dir / "out" / "metrics.jsonl"));
+  for (std::string line; std::getline(lines, line);) {
+    const nlohmann::json m = nlohmann::json::parse(line);
+    if (!m.contains("retain")) continue;
+    steps.push_back(m["step"].get<int64_t>());
+    const nlohmann::json& entry = m["retain"][(dir / "retain.jsonl").string()];
+    EXPECT_DOUBLE_EQ(entry["forgetting"].get<double>(), entry["loss"].get<double>() - base_loss);
+  }
+  EXPECT_EQ(steps, (std::vector<int64_t>{0, 4, 8, 12}));
+  const nlohmann::json saved = read_json_file(dir / "out" / "summary.json");
+  EXPECT_DOUBLE_EQ(saved["retain"][0]["base_loss"].get<double>(), base_loss);
 }
 
 TEST(TrainingRun, RefusesBadSetUpsBeforeWritingAnything) {
