@@ -302,6 +302,8 @@ constexpr Key kKeys[] = {
     c.training.seed = v.integer<uint64_t>(0); }},
   {"training.max_skipped_steps", [](const Value& v, TrainConfig& c) {
     c.training.max_skipped_steps = v.integer(0); }},
+  {"training.forgetting_budget", [](const Value& v, TrainConfig& c) {
+    c.training.forgetting_budget = unless_null(v, [&] { return v.number(kPositive); }); }},
 
   {"schedule.kind", [](const Value& v, TrainConfig& c) {
     c.schedule.kind = v.choice<LrScheduleKind>(
@@ -490,6 +492,10 @@ TrainConfig load_train_config(const fs::path& file, const std::vector<std::strin
   if (config.model.empty()) fail("{}: missing required key \"model\"", source.file);
   if (config.output.empty()) fail("{}: missing required key \"output\"", source.file);
   if (config.data.train.empty()) fail("{}: missing required key \"data.train\"", source.file);
+  if (config.training.forgetting_budget && config.data.retain.empty()) {
+    fail("{}: training.forgetting_budget needs data.retain files to measure forgetting on",
+         source.file);
+  }
   return config;
 }
 

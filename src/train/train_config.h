@@ -92,6 +92,10 @@ struct TrainingSettings {
   double max_grad_norm = 1.0;
   uint64_t seed = 0;
   int64_t max_skipped_steps = 0;  // non-finite steps skipped before stopping
+  // The most any data.retain file's loss may rise over the base model's: at an evaluation past
+  // it, training stops and the output is the best evaluation's weights within it (the lowest
+  // eval loss, or the latest without data.eval). Unset: no budget.
+  std::optional<double> forgetting_budget;
 };
 
 struct TrainConfig {

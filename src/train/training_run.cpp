@@ -168,11 +168,61 @@ class RetainSet {
     return report;
   }
   const std::vector<RetainResult>& results() const { return results_; }
+  // The file that forgot the most at the latest evaluation.
+  const RetainResult& most_forgotten() const {
+    return *std::max_element(results_.begin(), results_.end(), [](const auto& a, const auto& b) {
+      return a.forgetting() < b.forgetting();
+    });
+  }
 
  private:
   std::vector<RetainResult> results_;
   std::vector<std::vector<TokenizedExample>> tokens_;
   bool has_base_ = false;
+};
+
+// training.forgetting_budget: the best evaluation within it, with a copy of the trained tensors
+// then, and the evaluation that went past it.
+class ForgettingBudget {
+ public:
+  explicit ForgettingBudget(std::optional<double> budget) : budget_(budget) {}
+  bool active() const { return budget_.has_value(); }
+
+  // After an evaluation at `step`: false when the retain file that forgot the most went past the
+  // budget (training stops there); else true, keeping the weights when the evaluation is the
+  // best within the budget so far (the lowest eval loss, or the latest without one).
+  bool within(int64_t step, const RetainSet& retain, std::optional<double> eval_loss,
+              const std::vector<Parameter>& parameters) {
+    if (!budget_) return true;
+    if (retain.most_forgotten().forgetting() > *budget_) {
+      exceeded_at_ = step;
+      return false;
+    }
+    if (best_step_ && eval_loss && best_eval_loss_ && *eval_loss >= *best_eval_loss_) return true;
+    best_step_ = step;
+    best_eval_loss_ = eval_loss;
+    best_retain_ = retain.results();
+    best_.clear();
+    for (const Parameter& p : parameters) best_.push_back(p.value.clone());
+    return true;
+  }
+  std::optional<int64_t> exceeded_at() const { return exceeded_at_; }
+  std::optional<int64_t> best_step() const { return best_step_; }
+  std::optional<double> best_eval_loss() const { return best_eval_loss_; }
+  const std::vector<RetainResult>& best_retain() const { return best_retain_; }
+
+  // Puts the best evaluation's tensors back into `parameters`.
+  void restore(const std::vector<Parameter>& parameters) const {
+    for (size_t i = 0; i < best_.size(); ++i) parameters[i].value.copy_from(best_[i]);
+  }
+
+ private:
+  std::optional<double> budget_;
+  std::optional<int64_t> exceeded_at_;
+  std::optional<int64_t> best_step_;
+  std::optional<double> best_eval_loss_;
+  std::vector<RetainResult> best_retain_;
+  std::vector<Tensor> best_;
 };
 
 void write_json(const std::filesystem::path& path, const json& value) {
@@ -367,41 +417,71 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
                      write_checkpoint(config.output, state).string()));
   };
   const int64_t first_step = checkpoint ? checkpoint->step : 0;
-  if (first_step == 0) summary.first_eval_loss = evaluate(0);
+  ForgettingBudget budget(config.training.forgetting_budget);
+  // With a budget, a resumed run evaluates where it starts: the best within the budget so far.
+  bool go_on = true;
+  if (first_step == 0 || budget.active()) {
+    const std::optional<double> loss = evaluate(first_step);
+    if (first_step == 0) summary.first_eval_loss = loss;
+    go_on = budget.within(first_step, retain, loss, parameters);
+  }
   summary.last_eval_loss = summary.first_eval_loss;
   int64_t last_step = first_step;
   int64_t tokens = 0;
   const auto start = std::chrono::steady_clock::now();
-  trainer.run(first_step, [&](const StepReport& report) {
-    last_step = report.step;
-    tokens += report.tokens;
-    if (events.step) events.step(report, options.steps);
-    if (report.step % std::max<int64_t>(config.log_every, 1) == 0 || report.step == options.steps) {
-      metrics.write({{"step", report.step},
-                     {"loss", report.loss},
-                     {"lr", report.lr},
-                     {"grad_norm", report.grad_norm},
-                     {"tokens_per_second", static_cast<double>(report.tokens) / report.seconds},
-                     {"epoch", stream.position().epoch},
-                     {"skipped", report.skipped}});
-    }
-    if (config.eval_every > 0 && report.step % config.eval_every == 0 &&
-        report.step != options.steps) {
-      summary.last_eval_loss = evaluate(report.step);
-    }
-    if (config.save_every > 0 && report.step % config.save_every == 0 &&
-        report.step != options.steps) {
-      save(report.step);
-    }
-    return true;
-  });
+  if (go_on)
+    trainer.run(first_step, [&](const StepReport& report) {
+      last_step = report.step;
+      tokens += report.tokens;
+      if (events.step) events.step(report, options.steps);
+      if (report.step % std::max<int64_t>(config.log_every, 1) == 0 ||
+          report.step == options.steps) {
+        metrics.write({{"step", report.step},
+                       {"loss", report.loss},
+                       {"lr", report.lr},
+                       {"grad_norm", report.grad_norm},
+                       {"tokens_per_second", static_cast<double>(report.tokens) / report.seconds},
+                       {"epoch", stream.position().epoch},
+                       {"skipped", report.skipped}});
+      }
+      if (config.eval_every > 0 && report.step % config.eval_every == 0 &&
+          report.step != options.steps) {
+        summary.last_eval_loss = evaluate(report.step);
+        go_on = budget.within(report.step, retain, summary.last_eval_loss, parameters);
+      }
+      if (config.save_every > 0 && report.step % config.save_every == 0 &&
+          report.step != options.steps) {
+        save(report.step);
+      }
+      return go_on;
+    });
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   summary.tokens_per_second =
       summary.seconds > 0 ? static_cast<double>(tokens) / summary.seconds : 0;
   summary.steps = last_step;
-  if (last_step > first_step || !checkpoint) {
+  if (go_on && (last_step > first_step || !checkpoint)) {
     summary.last_eval_loss = evaluate(last_step);
+    go_on = budget.within(last_step, retain, summary.last_eval_loss, parameters);
     save(last_step);
+  }
+  std::vector<RetainResult> retained = retain.results();
+  if (!go_on && budget.best_step()) {
+    // Past the budget: the output is the best evaluation's weights within it.
+    budget.restore(parameters);
+    summary.last_eval_loss = budget.best_eval_loss();
+    retained = budget.best_retain();
+  }
+  if (budget.exceeded_at()) {
+    const RetainResult& worst = retain.most_forgotten();
+    note(
+        fmt::format("step {}: retain {} forgot {:.4f} (loss {:.4f}, base {:.4f}), past "
+                    "training.forgetting_budget {}: stopped; the output is {}",
+                    *budget.exceeded_at(), worst.file.string(), worst.forgetting(), worst.last_loss,
+                    worst.base_loss, *config.training.forgetting_budget,
+                    budget.best_step() ? fmt::format("step {}'s", *budget.best_step())
+                                       : std::string("the checkpoint's it resumed from")));
+    summary.budget_exceeded_at = budget.exceeded_at();
+    summary.output_step = budget.best_step().value_or(first_step);
   }
 
   // The output: the adapter, or the model in the base's dtypes.
@@ -425,7 +505,14 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
                        {"output", summary.output.string()}};
   if (summary.first_eval_loss) summary_json["first_eval_loss"] = *summary.first_eval_loss;
   if (summary.last_eval_loss) summary_json["last_eval_loss"] = *summary.last_eval_loss;
-  summary.retain = retain.results();
+  summary.retain = retained;
+  if (config.training.forgetting_budget) {
+    summary_json["forgetting_budget"] = {
+        {"budget", *config.training.forgetting_budget},
+        {"exceeded_at_step",
+         summary.budget_exceeded_at ? json(*summary.budget_exceeded_at) : json(nullptr)},
+        {"output_step", summary.output_step.value_or(summary.steps)}};
+  }
   if (!summary.retain.empty()) {
     summary_json["retain"] = json::array();
     for (const RetainResult& r : summary.retain) {

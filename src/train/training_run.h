@@ -13,6 +13,10 @@
 //                       "retain": {file: {"loss", "perplexity", "forgetting"}} with
 //                       data.retain files, forgetting = loss - the base model's loss})
 //   summary.json        what the run did (see TrainSummary)
+// A run with training.forgetting_budget stops at the first evaluation where a data.retain
+// file's loss rose past the budget; its output is then the best evaluation's weights within the
+// budget (kept in memory: a copy of the trained tensors), and its last checkpoint is the one
+// before the stop.
 // With resume, the run continues from the latest checkpoint in the output folder: the trained
 // tensors, the optimizer, the data position and the step, so that on the CPU with the same
 // thread count the result is bitwise the one an uninterrupted run gives.
@@ -48,7 +52,12 @@ struct TrainSummary {
   int64_t truncated_examples = 0;         // training examples longer than data.seq_len
   std::optional<double> first_eval_loss;  // before the first step (the base model)
   std::optional<double> last_eval_loss;
-  std::vector<RetainResult> retain;  // one per data.retain file, in order
+  // One per data.retain file, in order; last_loss at the evaluation whose weights were output.
+  std::vector<RetainResult> retain;
+  // With training.forgetting_budget: the evaluation that went past it (training stopped there)
+  // and the step whose weights were output instead.
+  std::optional<int64_t> budget_exceeded_at;
+  std::optional<int64_t> output_step;
   std::filesystem::path output;      // the adapter/ or model/ folder
 };
 

@@ -89,6 +89,7 @@ const Entries kEveryKey = {
     {"training.max_grad_norm", "0"},
     {"training.seed", "1234"},
     {"training.max_skipped_steps", "3"},
+    {"training.forgetting_budget", "0.25"},
     {"schedule.kind", "warmup_stable_decay"},
     {"schedule.warmup_steps", "30"},
     {"schedule.min_lr_ratio", "0.1"},
@@ -184,6 +185,7 @@ TEST_F(TrainConfigTest, EveryKeyRoundTrips) {
   EXPECT_EQ(c.training.max_grad_norm, 0);
   EXPECT_EQ(c.training.seed, 1234u);
   EXPECT_EQ(c.training.max_skipped_steps, 3);
+  EXPECT_EQ(c.training.forgetting_budget, 0.25);
 
   EXPECT_EQ(c.schedule.kind, LrScheduleKind::warmup_stable_decay);
   EXPECT_EQ(c.schedule.warmup_steps, 30);
@@ -380,6 +382,9 @@ TEST_F(TrainConfigTest, MissingRequiredKeysAreNamed) {
   EXPECT_EQ(error("output: o\ndata: {train: t.jsonl}\n"), f + ": missing required key \"model\"");
   EXPECT_EQ(error("model: m\ndata: {train: t.jsonl}\n"), f + ": missing required key \"output\"");
   EXPECT_EQ(error("model: m\noutput: o\n"), f + ": missing required key \"data.train\"");
+  EXPECT_EQ(error("model: m\noutput: o\ndata: {train: t.jsonl}\n"
+                  "training: {forgetting_budget: 0.1}\n"),
+            f + ": training.forgetting_budget needs data.retain files to measure forgetting on");
   EXPECT_EQ(error(""), f + ": missing required key \"model\"");
   // --set may give them.
   EXPECT_EQ(load("model: m\noutput: o\n", {"data.train=t.jsonl"}).data.train,

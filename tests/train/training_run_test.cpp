@@ -65,6 +65,25 @@ TrainConfig config_for(const TempDir& dir, TrainMethod method) {
   return config;
 }
 
+// config_for with a retain file of text unlike the training data.
+TrainConfig config_with_retain(const TempDir& dir, TrainMethod method) {
+  TrainConfig config = config_for(dir, method);
+  write_file(dir / "retain.jsonl",
+             "{\"text\": \"the quiet river runs past the old stone mill\"}\n");
+  config.data.retain = {dir / "retain.jsonl"};
+  return config;
+}
+
+// The loss of `model` on a retain file, as the run evaluates it.
+double retain_loss(const model::CausalLm& model, const TrainConfig& config,
+                   const std::filesystem::path& file) {
+  Tokenizer tokenizer = Tokenizer::load(config.model);
+  return eval::evaluate_loss(
+             model, tokenize_examples(read_examples(file, DataFormat::detect), tokenizer, {}),
+             config.data.seq_len, config.training.batch_size, pad_token_id(config.model, tokenizer))
+      .loss;
+}
+
 class TrainingRunMethods : public testing::TestWithParam<TrainMethod> {};
 
 TEST_P(TrainingRunMethods, LowersTheEvalLossAndWritesAnOutput) {
@@ -116,10 +135,7 @@ TEST(TrainingRun, ResumedRunEndsBitwiseLikeAnUninterruptedOne) {
 // keeps the base losses of the run it continues.
 TEST(TrainingRun, ReportsForgettingOnRetainData) {
   TempDir dir;
-  TrainConfig config = config_for(dir, TrainMethod::lora);
-  write_file(dir / "retain.jsonl",
-             "{\"text\": \"the quiet river runs past the old stone mill\"}\n");
-  config.data.retain = {dir / "retain.jsonl"};
+  TrainConfig config = config_with_retain(dir, TrainMethod::lora);
   config.eval_every = 4;
   config.save_every = 4;
   const RunEvents interrupt{.step = [](const StepReport& report, int64_t) {
@@ -130,14 +146,8 @@ TEST(TrainingRun, ReportsForgettingOnRetainData) {
   ASSERT_EQ(summary.retain.size(), 1u);
   const RetainResult& r = summary.retain[0];
   EXPECT_EQ(r.file, dir / "retain.jsonl");
-  Tokenizer tokenizer = Tokenizer::load(config.model);
-  const auto base = model::load_causal_lm(config.model);
   const double base_loss =
-      eval::evaluate_loss(
-          *base,
-          tokenize_examples(read_examples(dir / "retain.jsonl", DataFormat::detect), tokenizer, {}),
-          config.data.seq_len, config.training.batch_size, pad_token_id(config.model, tokenizer))
-          .loss;
+      retain_loss(*model::load_causal_lm(config.model), config, dir / "retain.jsonl");
   EXPECT_DOUBLE_EQ(r.base_loss, base_loss);
   EXPECT_NE(r.last_loss, r.base_loss);
   EXPECT_DOUBLE_EQ(r.forgetting(), r.last_loss - r.base_loss);
@@ -154,6 +164,38 @@ TEST(TrainingRun, ReportsForgettingOnRetainData) {
   EXPECT_EQ(steps, (std::vector<int64_t>{0, 4, 8, 12}));
   const nlohmann::json saved = read_json_file(dir / "out" / "summary.json");
   EXPECT_DOUBLE_EQ(saved["retain"][0]["base_loss"].get<double>(), base_loss);
+}
+
+// training.forgetting_budget: a large learning rate on data unlike the retain text makes the
+// retain loss rise past a small budget; training stops at that evaluation and the output is
+// the best evaluation's within the budget. A budget nothing reaches changes nothing.
+TEST(TrainingRun, StopsAtTheForgettingBudgetKeepingTheBestWithinIt) {
+  TempDir dir;
+  TrainConfig config = config_with_retain(dir, TrainMethod::full);
+  config.training.lr = 5e-2;
+  config.eval_every = 2;
+  config.training.forgetting_budget = 0.05;
+  const TrainSummary stopped = run_training(config, false, {});
+  ASSERT_TRUE(stopped.budget_exceeded_at && stopped.output_step);
+  EXPECT_LT(*stopped.budget_exceeded_at, 12);
+  EXPECT_EQ(stopped.steps, *stopped.budget_exceeded_at);
+  EXPECT_LT(*stopped.output_step, *stopped.budget_exceeded_at);
+  ASSERT_EQ(stopped.retain.size(), 1u);
+  EXPECT_LE(stopped.retain[0].forgetting(), 0.05);
+  // The output is the best evaluation's weights: evaluating it gives the recorded retain loss.
+  const double output_loss =
+      retain_loss(*model::load_causal_lm(stopped.output), config, dir / "retain.jsonl");
+  EXPECT_NEAR(output_loss, stopped.retain[0].last_loss, 1e-5);
+  const nlohmann::json saved = read_json_file(dir / "out" / "summary.json");
+  EXPECT_EQ(saved["forgetting_budget"]["exceeded_at_step"], *stopped.budget_exceeded_at);
+  EXPECT_EQ(saved["forgetting_budget"]["output_step"], *stopped.output_step);
+
+  TempDir roomy_dir;
+  TrainConfig roomy = config_with_retain(roomy_dir, TrainMethod::full);
+  roomy.training.forgetting_budget = 100;
+  const TrainSummary finished = run_training(roomy, false, {});
+  EXPECT_EQ(finished.steps, 12);
+  EXPECT_FALSE(finished.budget_exceeded_at);
 }
 
 TEST(TrainingRun, RefusesBadSetUpsBeforeWritingAnything) {
