@@ -1,7 +1,7 @@
 // retune_train_bench: the training step of BENCHMARKS.md on a random model of the SmolLM2-135M
 // shape — LoRA r16 alpha 32 on q,k,v,o,gate,up,down (DoRA with --dora; or --full, or --norm:
-// the RMSNorm weights, BitFit's counterpart for a model without biases), AdamW on what trains, a batch
-// of B x T random tokens every token scored — timed step by step (forward, backward and the
+// the RMSNorm weights, BitFit's counterpart for a model without biases), AdamW on what trains, a
+// batch of B x T random tokens every token scored — timed step by step (forward, backward and the
 // optimizer step), as ../shared/peers/torch_lora_cpu.py times PyTorch's.
 //   retune_train_bench [--threads N] [--batch 4] [--seq 256] [--steps 4] [--full | --dora | --norm]
 // Prints a readable line and one JSON object: tokens/s (median of the timed steps after one
@@ -79,13 +79,12 @@ nlohmann::json phase_table(const profile::Totals& totals, int64_t steps) {
     nlohmann::json row = {{"total", per_step(totals.phase[p])},
                           {"other", per_step(totals.other(phase))}};
     for (const Op op : {Op::matmul, Op::attention, Op::output_head}) {
-      row[std::string(profile::op_name(op))] =
-          per_step(totals.op[p][static_cast<size_t>(op)]);
+      row[std::string(profile::op_name(op))] = per_step(totals.op[p][static_cast<size_t>(op)]);
     }
     fmt::print("{:<12} {:>8.3f} {:>8.3f} {:>10.3f} {:>12.3f} {:>8.3f}\n",
-               profile::phase_name(phase), row["total"].get<double>(),
-               row["matmul"].get<double>(), row["attention"].get<double>(),
-               row["output_head"].get<double>(), row["other"].get<double>());
+               profile::phase_name(phase), row["total"].get<double>(), row["matmul"].get<double>(),
+               row["attention"].get<double>(), row["output_head"].get<double>(),
+               row["other"].get<double>());
     table[std::string(profile::phase_name(phase))] = row;
   }
   return table;
@@ -108,10 +107,9 @@ int run(const Options& options) {
     config.use_dora = options.dora;
     lora = adapters::attach_lora(*lm, config, 0);
   }
-  const model::TrainingSetup setup =
-      model::make_training_step(*lm, [&](const std::string& name) {
-        return options.full || (options.norm && name.find("norm") != std::string::npos);
-      });
+  const model::TrainingSetup setup = model::make_training_step(*lm, [&](const std::string& name) {
+    return options.full || (options.norm && name.find("norm") != std::string::npos);
+  });
   std::vector<train::Parameter> trained;
   for (const model::TrainedWeight& w : setup.weights) {
     trained.push_back({w.name, w.value, w.grad, train::hf_decays(w.name)});
@@ -151,8 +149,8 @@ int run(const Options& options) {
   fmt::print(
       "{} B={} T={} {} threads: {:.1f} tokens/s ({:.3f} s/step), {:.1f} GFLOP/s = {:.0f}% "
       "of sgemm ({:.1f}), peak RSS {:.2f} GB\n",
-      options.method(), options.batch, options.seq, num_threads(),
-      tokens_per_second, median, gflops, 100 * gflops / sgemm, sgemm, peak_rss_gb);
+      options.method(), options.batch, options.seq, num_threads(), tokens_per_second, median,
+      gflops, 100 * gflops / sgemm, sgemm, peak_rss_gb);
   fmt::print("{}\n", nlohmann::json{{"method", options.method()},
                                     {"batch", options.batch},
                                     {"seq", options.seq},

@@ -265,6 +265,8 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
   const std::vector<TokenizedExample> eval_tokens =
       tokenize_examples(eval_examples, tokenizer, tokenize);
   RetainSet retain(config.data.retain, std::move(retain_examples), tokenizer, tokenize);
+  RETUNE_CHECK(!config.training.forgetting_budget || !retain.empty(),
+               "training.forgetting_budget needs data.retain files to measure forgetting on");
   const int64_t seq_len = config.data.seq_len;
   const DataSummary data = summarize(train_tokens, seq_len);
   RETUNE_CHECK(data.target_tokens > 0,
