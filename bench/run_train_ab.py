@@ -54,6 +54,16 @@ def machine():
             "load_average_at_start": list(os.getloadavg())}
 
 
+def retune_commit():
+    """HEAD of the repository, with "+changes" when tracked files differ from it."""
+    def git(*args):
+        done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else None
+    head = git("rev-parse", "--short", "HEAD")
+    changed = git("status", "--porcelain", "--untracked-files=no")
+    return None if head is None else head + ("+changes" if changed else "")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=3)
@@ -110,6 +120,7 @@ def main():
                   "batch": a.batch, "seq": a.seq, "threads": a.threads, "timed_steps_per_run": a.steps},
         "order": "retune then the peer, alternating, rounds times",
         "machine": context,
+        "retune": {"commit": retune_commit(), "blas": retune_runs[0]["blas"]},
         "peer": {"script": "../shared/peers/torch_lora_cpu.py", "torch": peer_runs[0]["torch"],
                  "python": a.python},
         "summary": summary,
