@@ -86,12 +86,12 @@ int run_eval(const EvalOptions& options) {
   RETUNE_CHECK(options.seq_len >= 2, "--seq-len must be at least 2, got {}", options.seq_len);
   RETUNE_CHECK(options.batch_size >= 1, "--batch-size must be at least 1, got {}",
                options.batch_size);
+  RETUNE_CHECK(options.max_new_tokens >= 0, "--max-new-tokens must be >= 0, got {}",
+               options.max_new_tokens);
   const DataFormat format = parse_data_format(options.format);
   eval::ExactMatchOptions exact_options{
       .normalizer = eval::parse_answer_normalizer(options.normalize),
       .max_new_tokens = options.max_new_tokens};
-  RETUNE_CHECK(options.max_new_tokens >= 0, "--max-new-tokens must be >= 0, got {}",
-               options.max_new_tokens);
 
   // Every file read and tokenized before the model runs: a bad line fails at once.
   const std::filesystem::path tokenizer_folder = options.source.tokenizer_folder();

@@ -6,7 +6,6 @@
 #include "core/profile.h"
 #include "ops/arg_checks.h"
 #include "ops/cpu/gemm.h"
-#include "ops/cpu/narrow_gemm.h"
 
 namespace retune::ops {
 
@@ -28,11 +27,6 @@ struct MatrixBatch {
   }
   cpu::GemmOperand16 half_operand() const {
     return {static_cast<const uint16_t*>(data), dtype, ld, trans};
-  }
-  // op(x) of a 2-D f32 operand, element (r, c).
-  cpu::StridedMatrix strided() const {
-    const auto* f = static_cast<const float*>(data);
-    return trans ? cpu::StridedMatrix{f, 1, ld} : cpu::StridedMatrix{f, ld, 1};
   }
 };
 
@@ -114,10 +108,7 @@ void matmul_forward(const Tensor& a, const Tensor& b, const Tensor& out, MatmulO
                       b_operand, options.beta, out.mutable_data<float>(), std::max<int64_t>(p.N, 1),
                       p.batch >= 0 ? p.M * p.N : 0);
   };
-  if (p.batch < 0 && !p.a.half() && !p.b.half() && cpu::narrow_gemm_applies(p.M, p.N, p.K)) {
-    cpu::narrow_gemm(p.M, p.N, p.K, options.alpha, p.a.strided(), p.b.strided(), options.beta,
-                     out.mutable_data<float>(), p.N);
-  } else if (p.a.half()) {
+  if (p.a.half()) {
     run(p.a.half_operand(), p.b.f32_operand());
   } else if (p.b.half()) {
     run(p.a.f32_operand(), p.b.half_operand());

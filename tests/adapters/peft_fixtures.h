@@ -2,12 +2,15 @@
 // tools/fixtures/README.md describes them) as the adapter tests read them.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "adapters/lora_model.h"
 #include "core/tensor.h"
 #include "io/file_contents.h"
 #include "io/safetensors_file.h"
@@ -63,6 +66,23 @@ inline model::TokenBatch peft_batch(const std::string& name) {
   const int64_t T = labels.size(1);
   for (int64_t i = 0; i < labels.numel(); ++i) out[i] = i % T == T - 1 ? -100 : in[i + 1];
   return {ids, labels, Tensor(), Tensor()};
+}
+
+// The modules, their shapes, ranks and scalings against `modules`: the fixture's per-module rows
+// in module_fields order (base_class, in, out, has_bias, fan_in_fan_out, r, alpha, s), from a
+// case's metadata or a retune_adapters case's info.json.
+inline void expect_modules_as_peft(const LoraModel& lora, const nlohmann::json& modules) {
+  ASSERT_EQ(lora.modules().size(), modules.size());
+  for (const LoraModule& module : lora.modules()) {
+    SCOPED_TRACE(module.site.name);
+    ASSERT_TRUE(modules.contains(module.site.name));
+    const nlohmann::json& row = modules[module.site.name];
+    EXPECT_EQ(module.site.in_features(), row[1].get<int64_t>());
+    EXPECT_EQ(module.site.out_features(), row[2].get<int64_t>());
+    EXPECT_EQ(module.site.conv1d, row[4].get<bool>());
+    EXPECT_EQ(module.lora->parameters()[0].value.size(0), row[5].get<int64_t>());  // A [r, in]
+    EXPECT_FLOAT_EQ(module.lora->scaling(), row[7].get<float>());
+  }
 }
 
 // "test_name_safe" for a case name ("llama_gqa_untied/lora" -> "llama_gqa_untied_lora").

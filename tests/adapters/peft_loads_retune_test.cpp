@@ -86,19 +86,7 @@ class PeftLoadsRetune : public testing::TestWithParam<std::string> {};
 TEST_P(PeftLoadsRetune, PeftBuiltTheModulesRetuneLoads) {
   const auto lm = base_model(GetParam());
   const LoraModel lora = load_lora(*lm, case_folder(GetParam()));
-  const json info = read_json_file(case_folder(GetParam()) / "info.json");
-  const json& modules = info["modules"];
-  ASSERT_EQ(lora.modules().size(), modules.size());
-  for (const LoraModule& module : lora.modules()) {
-    SCOPED_TRACE(module.site.name);
-    ASSERT_TRUE(modules.contains(module.site.name));
-    const json& row = modules[module.site.name];
-    EXPECT_EQ(module.site.in_features(), row[1].get<int64_t>());
-    EXPECT_EQ(module.site.out_features(), row[2].get<int64_t>());
-    EXPECT_EQ(module.site.conv1d, row[4].get<bool>());
-    EXPECT_EQ(module.lora->parameters()[0].value.size(0), row[5].get<int64_t>());  // A [r, in]
-    EXPECT_FLOAT_EQ(module.lora->scaling(), row[7].get<float>());
-  }
+  expect_modules_as_peft(lora, read_json_file(case_folder(GetParam()) / "info.json")["modules"]);
 }
 
 // retune's inference forward with the adapter gives PEFT's logits for the batch, and the adapter

@@ -68,6 +68,13 @@ TEST(EvalCli, RefusesBadInputInOneLine) {
           "eval" + model + " --data " + (dir / "qa.jsonl").string() + " --normalize upper", true)),
       "retune: error: unknown normaliser \"upper\" (expected none, strip, lowercase or "
       "strip,lowercase)\n");
+  const std::string qa = "eval" + model + " --data " + (dir / "qa.jsonl").string();
+  EXPECT_EQ(error(run_retune(qa + " --seq-len 1", true)),
+            "retune: error: --seq-len must be at least 2, got 1\n");
+  EXPECT_EQ(error(run_retune(qa + " --batch-size 0", true)),
+            "retune: error: --batch-size must be at least 1, got 0\n");
+  EXPECT_EQ(error(run_retune(qa + " --max-new-tokens -1", true)),
+            "retune: error: --max-new-tokens must be >= 0, got -1\n");
 }
 
 }  // namespace

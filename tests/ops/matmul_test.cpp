@@ -11,6 +11,7 @@
 
 #include "core/random_tensor.h"
 #include "core/threads.h"
+#include "ops/cpu/narrow_gemm.h"
 #include "support/error_of.h"
 
 namespace retune::ops {
@@ -204,6 +205,19 @@ TEST(Matmul, NarrowProductsScaleAccumulateAndIgnoreTheThreadCount) {
   }
   EXPECT_EQ(results[0], results[1]);
   set_num_threads(threads);
+}
+
+// The narrow kernels take products with exactly one small dimension: LoRA's, not attention's
+// tiles (query rows and head dim both 64), which sgemm does faster.
+TEST(Matmul, NarrowKernelsTakeOneSmallDimensionOnly) {
+  EXPECT_TRUE(cpu::narrow_gemm_applies(1024, 16, 576));   // x A^T
+  EXPECT_TRUE(cpu::narrow_gemm_applies(1024, 192, 16));   // (xA) B^T
+  EXPECT_TRUE(cpu::narrow_gemm_applies(16, 576, 1024));   // dA = dxa^T x
+  EXPECT_FALSE(cpu::narrow_gemm_applies(64, 256, 64));    // attention scores of a tile
+  EXPECT_FALSE(cpu::narrow_gemm_applies(64, 64, 1024));   // attention's P V
+  EXPECT_FALSE(cpu::narrow_gemm_applies(100, 16, 576));   // too few rows to matter
+  EXPECT_FALSE(cpu::narrow_gemm_applies(1024, 0, 576));   // empty
+  EXPECT_FALSE(cpu::narrow_gemm_applies(1024, 65, 576));  // past kNarrowMax
 }
 
 TEST(Matmul, RejectsBadArgumentsNamingThem) {

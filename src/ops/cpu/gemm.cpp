@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "ops/cpu/narrow_gemm.h"
+
 namespace retune::ops::cpu {
 namespace {
 
@@ -236,6 +238,14 @@ void gemm_batched(int64_t batch, int64_t M, int64_t N, int64_t K, float alpha, G
     const float* b_i = b.data + i * b.batch_stride;
     if ((M == 1 || N == 1) && K > 0) {
       gemv(M, N, K, alpha, a_i, a, b_i, b, beta, out + i * out_batch_stride, ldo);
+      return;
+    }
+    if (narrow_gemm_applies(M, N, K)) {
+      const auto strided = [](const float* data, const GemmOperand& x) {
+        return x.trans ? StridedMatrix{data, 1, x.ld} : StridedMatrix{data, x.ld, 1};
+      };
+      narrow_gemm(M, N, K, alpha, strided(a_i, a), strided(b_i, b), beta,
+                  out + i * out_batch_stride, ldo);
       return;
     }
     cblas_sgemm(CblasRowMajor, a.trans ? CblasTrans : CblasNoTrans,

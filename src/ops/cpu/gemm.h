@@ -1,5 +1,6 @@
-// The CPU's matrix-product kernels: a strided batch of f32 products through OpenBLAS sgemm, and
-// the same with one shared operand stored in bf16 or f16 (a frozen weight).
+// The CPU's matrix-product kernels: a strided batch of f32 products through OpenBLAS sgemm (or
+// the narrow kernels where one dimension is small), and the same with one shared operand stored
+// in bf16 or f16 (a frozen weight).
 #pragma once
 
 #include <cstdint>
@@ -20,7 +21,8 @@ struct GemmOperand {
 // out_i = alpha * op(a_i) @ op(b_i) + beta * out_i for i < batch; op(a_i) is [M, K],
 // op(b_i) is [K, N], out_i is [M, N] at out + i * out_batch_stride with leading dim ldo.
 // Small products of a large batch run in parallel, one sgemm per thread; large ones use
-// OpenBLAS's own threads.
+// OpenBLAS's own threads. A row or a column is a gemv; a product with one small dimension (LoRA's
+// r) takes ops/cpu/narrow_gemm.h's kernels instead of sgemm.
 void gemm_batched(int64_t batch, int64_t M, int64_t N, int64_t K, float alpha, GemmOperand a,
                   GemmOperand b, float beta, float* out, int64_t ldo, int64_t out_batch_stride);
 

@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
 #include <vector>
 
 namespace retune::ops::cpu {
@@ -126,12 +127,9 @@ void narrow_depth(int64_t M, int64_t N, int64_t K, float alpha, const StridedMat
 }  // namespace
 
 bool narrow_gemm_applies(int64_t M, int64_t N, int64_t K) {
-  const int64_t smallest = std::min({M, N, K});
-  if (smallest < 1 || smallest > kNarrowMax) return false;
-  // The other two sizes.
-  const int64_t a = smallest == M ? N : M;
-  const int64_t b = smallest == K ? N : K;
-  return std::min(a, b) >= kMinWide;
+  std::array<int64_t, 3> sizes = {M, N, K};
+  std::sort(sizes.begin(), sizes.end());
+  return sizes[0] >= 1 && sizes[0] <= kNarrowMax && sizes[1] >= kMinWide;
 }
 
 void narrow_gemm(int64_t M, int64_t N, int64_t K, float alpha, StridedMatrix a, StridedMatrix b,

@@ -9,7 +9,8 @@
 //     out read and written once.
 // The rows of out (of out^T when M is small) are spread over the OpenMP threads; each element
 // is one sum over k in order, so the result does not depend on the thread count. Inside a
-// parallel region it runs on the calling thread.
+// parallel region it runs on the calling thread. gemm_batched (ops/cpu/gemm.h) calls it for the
+// products narrow_gemm_applies to.
 #pragma once
 
 #include <cstdint>
