@@ -1,0 +1,66 @@
+// The step profile: phases and ops add their wall time only while a Profile runs, an op inside an
+// op counts once, a phase inside a phase is charged to the inner one, and reset clears it.
+#include "core/profile.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "support/error_of.h"
+
+namespace retune::profile {
+namespace {
+
+void sleep_ms(int ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
+
+size_t at(Phase p) {
+  return static_cast<size_t>(p);
+}
+size_t at(Op o) {
+  return static_cast<size_t>(o);
+}
+
+TEST(Profile, ChargesPhasesAndOpsOnlyWhileRunning) {
+  {
+    const PhaseScope idle(Phase::forward);  // no profile yet: nothing is recorded
+    sleep_ms(5);
+  }
+  Profile profile;
+  EXPECT_EQ(profile.totals().phase[at(Phase::forward)], 0.0);
+  const auto start = std::chrono::steady_clock::now();
+  {
+    const PhaseScope forward(Phase::forward);
+    sleep_ms(20);
+    {
+      const OpScope matmul(Op::matmul);
+      const OpScope inner(Op::attention);  // inside an op: counted as the outer one
+      sleep_ms(20);
+    }
+    {
+      const PhaseScope head(Phase::output_head);  // nested: charged to the head only
+      sleep_ms(20);
+    }
+  }
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const Totals t = profile.totals();
+  EXPECT_GE(t.phase[at(Phase::forward)], 0.040);
+  EXPECT_GE(t.phase[at(Phase::output_head)], 0.020);
+  // The head's time is not also in the forward's: together they are the block's wall time.
+  EXPECT_NEAR(t.phase[at(Phase::forward)] + t.phase[at(Phase::output_head)], wall, 0.002);
+  EXPECT_GE(t.op[at(Phase::forward)][at(Op::matmul)], 0.020);
+  EXPECT_EQ(t.op[at(Phase::forward)][at(Op::attention)], 0.0);
+  EXPECT_NEAR(t.other(Phase::forward),
+              t.phase[at(Phase::forward)] - t.op[at(Phase::forward)][at(Op::matmul)], 1e-12);
+  EXPECT_EQ(error_of([] { Profile another; }), "profile::Profile: another profile is running");
+  profile.reset();
+  EXPECT_EQ(profile.totals().phase[at(Phase::forward)], 0.0);
+  EXPECT_EQ(phase_name(Phase::output_head), "output_head");
+  EXPECT_EQ(op_name(Op::attention), "attention");
+}
+
+}  // namespace
+}  // namespace retune::profile
