@@ -109,8 +109,8 @@ int run_eval(const EvalOptions& options) {
     tokenized.push_back(tokenize_examples(examples, tokenizer, tokenize));
   }
   const int32_t pad_id = pad_token_id(tokenizer_folder, tokenizer);
-  exact_options.stop_ids =
-      end_token_ids(model::load_generation_config(options.source.model), tokenizer, std::nullopt);
+  exact_options.stop_ids = eval::end_token_ids(model::load_generation_config(options.source.model),
+                                               tokenizer, std::nullopt);
 
   const std::unique_ptr<model::CausalLm> model = load_model(options.source);
   std::vector<FileResult> results;

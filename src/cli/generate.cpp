@@ -25,6 +25,7 @@
 #include "cli/model_options.h"
 #include "cli/threads_option.h"
 #include "core/error.h"
+#include "eval/exact_match.h"
 #include "io/file_contents.h"
 #include "model/causal_lm.h"
 #include "model/generation_config.h"
@@ -121,7 +122,7 @@ int run_generate(const GenerateOptions& options) {
       options.max_new_tokens.value_or(config.max_new_tokens.value_or(kDefaultMaxNewTokens));
   if (!options.ignore_eos) {
     generation.stop_ids =
-        end_token_ids(config, tokenizer, chat ? std::optional(chat->kind) : std::nullopt);
+        eval::end_token_ids(config, tokenizer, chat ? std::optional(chat->kind) : std::nullopt);
   }
 
   const std::unique_ptr<model::CausalLm> model = load_model(options.source);

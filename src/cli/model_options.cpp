@@ -22,17 +22,4 @@ std::unique_ptr<model::CausalLm> load_model(const ModelSource& source) {
   return model;
 }
 
-std::vector<int32_t> end_token_ids(const model::GenerationConfig& config,
-                                   const Tokenizer& tokenizer,
-                                   std::optional<ChatTemplateKind> chat) {
-  std::vector<int32_t> ids = config.eos_token_ids;
-  if (tokenizer.eos_id()) ids.push_back(*tokenizer.eos_id());
-  if (chat) {
-    const auto end_of_turn =
-        tokenizer.token_to_id(*chat == ChatTemplateKind::chatml ? "<|im_end|>" : "<|eot_id|>");
-    if (end_of_turn) ids.push_back(*end_of_turn);
-  }
-  return ids;
-}
-
 }  // namespace retune::cli

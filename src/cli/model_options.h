@@ -30,10 +30,4 @@ void add_model_options(CLI::App* command, ModelSource& source);
 // The model of `source`, with its adapter applied on the fly (unmerged) when one is given.
 std::unique_ptr<model::CausalLm> load_model(const ModelSource& source);
 
-// The ids generation stops after: generation_config.json's end tokens, the tokenizer's
-// eos_token and, for a chat, the template's end-of-turn token.
-std::vector<int32_t> end_token_ids(const model::GenerationConfig& config,
-                                   const Tokenizer& tokenizer,
-                                   std::optional<ChatTemplateKind> chat);
-
 }  // namespace retune::cli

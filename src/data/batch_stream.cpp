@@ -36,32 +36,41 @@ void BatchStream::start_epoch(int64_t epoch) {
   row_starts_ = plan_rows(examples_, order_, options_.sequences);
 }
 
-Batch BatchStream::next() {
-  const int64_t rows = options_.batch_size;
+void BatchStream::write_row_at(Batch& batch, int64_t b, int64_t row) const {
   const int64_t length = options_.sequences.length;
-  Batch batch;
-  for (Tensor* tensor : {&batch.input_ids, &batch.labels, &batch.doc_ids, &batch.positions}) {
-    *tensor = Tensor::empty({rows, length}, DType::i32);
-  }
-  const auto row_of = [&](const Tensor& tensor, int64_t b) {
+  const auto row_of = [&](const Tensor& tensor) {
     return std::span<int32_t>(tensor.mutable_data<int32_t>() + b * length,
                               static_cast<size_t>(length));
   };
-  for (int64_t b = 0; b < rows; ++b) {
-    const int64_t row = position_.next_row + b;
-    std::span<const size_t> examples;
-    if (row < rows_in_epoch()) {
-      const size_t begin = row_starts_[static_cast<size_t>(row)];
-      examples = std::span<const size_t>(order_).subspan(
-          begin, row_starts_[static_cast<size_t>(row) + 1] - begin);
-    }
-    batch.target_tokens += write_row(examples_, examples, options_.sequences,
-                                     {row_of(batch.input_ids, b), row_of(batch.labels, b),
-                                      row_of(batch.doc_ids, b), row_of(batch.positions, b)});
+  std::span<const size_t> examples;
+  if (row < rows_in_epoch()) {
+    const size_t begin = row_starts_[static_cast<size_t>(row)];
+    examples = std::span<const size_t>(order_).subspan(
+        begin, row_starts_[static_cast<size_t>(row) + 1] - begin);
   }
-  position_.next_row += rows;
+  batch.target_tokens += write_row(examples_, examples, options_.sequences,
+                                   {row_of(batch.input_ids), row_of(batch.labels),
+                                    row_of(batch.doc_ids), row_of(batch.positions)});
+}
+
+Batch BatchStream::next() {
+  Batch batch = Batch::allocate(options_.batch_size, options_.sequences.length);
+  for (int64_t b = 0; b < options_.batch_size; ++b) {
+    write_row_at(batch, b, position_.next_row + b);
+  }
+  position_.next_row += options_.batch_size;
   if (position_.next_row >= rows_in_epoch()) start_epoch(position_.epoch + 1);
   return batch;
+}
+
+void BatchStream::fill_rows(Batch& batch, int64_t first, int64_t count) {
+  RETUNE_CHECK(batch.input_ids.shape()[1] == options_.sequences.length,
+               "a batch of rows of {} tokens cannot take this stream's rows of {}",
+               batch.input_ids.shape()[1], options_.sequences.length);
+  for (int64_t b = first; b < first + count; ++b) {
+    write_row_at(batch, b, position_.next_row);
+    if (++position_.next_row >= rows_in_epoch()) start_epoch(position_.epoch + 1);
+  }
 }
 
 }  // namespace retune

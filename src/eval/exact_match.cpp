@@ -40,6 +40,19 @@ AnswerNormalizer parse_answer_normalizer(std::string_view spec) {
   fail("unknown normaliser \"{}\" (expected none, strip, lowercase or strip,lowercase)", spec);
 }
 
+std::vector<int32_t> end_token_ids(const model::GenerationConfig& config,
+                                   const Tokenizer& tokenizer,
+                                   std::optional<ChatTemplateKind> chat) {
+  std::vector<int32_t> ids = config.eos_token_ids;
+  if (tokenizer.eos_id()) ids.push_back(*tokenizer.eos_id());
+  if (chat) {
+    const auto end_of_turn =
+        tokenizer.token_to_id(*chat == ChatTemplateKind::chatml ? "<|im_end|>" : "<|eot_id|>");
+    if (end_of_turn) ids.push_back(*end_of_turn);
+  }
+  return ids;
+}
+
 ExactMatch exact_match(const model::CausalLm& model, Tokenizer& tokenizer,
                        const std::vector<Example>& examples, const ExactMatchOptions& options) {
   ExactMatch result;

@@ -7,12 +7,15 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "data/dataset_file.h"
 #include "model/causal_lm.h"
+#include "model/generation_config.h"
+#include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
 
 namespace retune::eval {
@@ -41,6 +44,12 @@ struct ExactMatch {
   int64_t correct = 0;  // those whose normalised greedy completion equals the reference
   double accuracy() const { return scored > 0 ? static_cast<double>(correct) / scored : 0; }
 };
+
+// The ids generation stops after: generation_config.json's end tokens, the tokenizer's
+// eos_token and, for a chat, the template's end-of-turn token.
+std::vector<int32_t> end_token_ids(const model::GenerationConfig& config,
+                                   const Tokenizer& tokenizer,
+                                   std::optional<ChatTemplateKind> chat);
 
 // Scores `examples` in order; the model's adapters apply as at inference.
 ExactMatch exact_match(const model::CausalLm& model, Tokenizer& tokenizer,

@@ -269,6 +269,7 @@ constexpr Key kKeys[] = {
   {"data.chat_template", [](const Value& v, TrainConfig& c) {
     c.data.chat_template = unless_null(v, [&] { return v.one_of({"chatml", "llama3"}); }); }},
   {"data.shuffle", [](const Value& v, TrainConfig& c) { c.data.shuffle = v.boolean(); }},
+  {"data.exact_match", [](const Value& v, TrainConfig& c) { c.data.exact_match = v.boolean(); }},
 
   {"training.batch_size", [](const Value& v, TrainConfig& c) {
     c.training.batch_size = v.integer(1); }},
@@ -304,6 +305,19 @@ constexpr Key kKeys[] = {
     c.training.max_skipped_steps = v.integer(0); }},
   {"training.forgetting_budget", [](const Value& v, TrainConfig& c) {
     c.training.forgetting_budget = unless_null(v, [&] { return v.number(kPositive); }); }},
+
+  {"forgetting.replay", [](const Value& v, TrainConfig& c) {
+    c.forgetting.replay = v.number(kUnitOpen); }},
+  {"forgetting.replay_data", [](const Value& v, TrainConfig& c) {
+    c.forgetting.replay_data = v.paths(); }},
+  {"forgetting.l2sp", [](const Value& v, TrainConfig& c) {
+    c.forgetting.l2sp = v.number(kNonNegative); }},
+  {"forgetting.ewc", [](const Value& v, TrainConfig& c) {
+    c.forgetting.ewc = v.number(kNonNegative); }},
+  {"forgetting.ewc_rows", [](const Value& v, TrainConfig& c) {
+    c.forgetting.ewc_rows = v.integer(1); }},
+  {"forgetting.ewc_data", [](const Value& v, TrainConfig& c) {
+    c.forgetting.ewc_data = v.paths(); }},
 
   {"schedule.kind", [](const Value& v, TrainConfig& c) {
     c.schedule.kind = v.choice<LrScheduleKind>(
@@ -495,6 +509,18 @@ TrainConfig load_train_config(const fs::path& file, const std::vector<std::strin
   if (config.training.forgetting_budget && config.data.retain.empty()) {
     fail("{}: training.forgetting_budget needs data.retain files to measure forgetting on",
          source.file);
+  }
+  if (config.forgetting.replay > 0 && config.forgetting.replay_data.empty() &&
+      config.data.retain.empty()) {
+    fail("{}: forgetting.replay needs forgetting.replay_data or data.retain files to replay",
+         source.file);
+  }
+  if (config.forgetting.ewc > 0 && config.forgetting.ewc_data.empty() &&
+      config.data.retain.empty()) {
+    fail(
+        "{}: forgetting.ewc needs forgetting.ewc_data or data.retain files to estimate the "
+        "Fisher on",
+        source.file);
   }
   return config;
 }

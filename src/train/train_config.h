@@ -15,10 +15,10 @@
 // the colon) unsets an optional key (tokenizer, data.chat_template, threads,
 // schedule.rewarm_at, schedule.rewarm_steps) and is an error for any other.
 //
-// Paths (model, tokenizer, output, data.train, data.eval, data.retain) written in the file are
-// relative to the file's folder, so that a checked-in config works from any current directory;
-// paths given with --set are relative to the current directory. model and tokenizer are local
-// folders (a hub id is not downloaded).
+// Paths (model, tokenizer, output, data.train, data.eval, data.retain, forgetting.replay_data,
+// forgetting.ewc_data) written in the file are relative to the file's folder, so that a
+// checked-in config works from any current directory; paths given with --set are relative to
+// the current directory. model and tokenizer are local folders (a hub id is not downloaded).
 //
 // Errors (retune::Error) name where and what: "<file>:<line>: training.batch_size must be an
 // integer >= 1, got \"four\"", "<file>:<line>: unknown key \"training.learning_rate\"; did you
@@ -80,6 +80,9 @@ struct DataSettings {
   bool train_on_all = false;                 // false: loss on completions / assistant turns only
   std::optional<std::string> chat_template;  // chatml | llama3; default: the tokenizer's
   bool shuffle = true;
+  // At every evaluation, also the exact match of greedy completions (eval/exact_match.h, answers
+  // stripped) on the prompt/completion examples of the eval and retain files.
+  bool exact_match = false;
 };
 
 struct TrainingSettings {
@@ -98,6 +101,22 @@ struct TrainingSettings {
   std::optional<double> forgetting_budget;
 };
 
+// Ways to limit forgetting besides training.forgetting_budget (METHODS.md Part B); all off by
+// default. The learning-rate side (re-warm, re-decay, the infinite schedule) is in `schedule`.
+struct ForgettingSettings {
+  // Replay: this fraction of every batch's rows comes from replay_data (data/replay_mix.h), in
+  // [0, 1). The replay files default to data.retain.
+  double replay = 0;
+  std::vector<std::filesystem::path> replay_data;
+  // L2-SP and EWC weights (train/weight_anchor.h), >= 0; EWC's Fisher is estimated on the first
+  // ewc_rows examples of the ewc_data files (default: data.retain), in file order, one example
+  // per row and backward pass.
+  double l2sp = 0;
+  double ewc = 0;
+  int64_t ewc_rows = 64;
+  std::vector<std::filesystem::path> ewc_data;
+};
+
 struct TrainConfig {
   std::filesystem::path model;                     // the base model folder (required)
   std::optional<std::filesystem::path> tokenizer;  // default: the model folder
@@ -106,6 +125,7 @@ struct TrainConfig {
   LoraSettings lora;
   DataSettings data;
   TrainingSettings training;
+  ForgettingSettings forgetting;
   LrSchedule schedule;  // kind, warmup_steps, min_lr_ratio, ...; peak_lr and total_steps come
                         // from training.lr and the step count
   int64_t log_every = 1;

@@ -8,7 +8,7 @@
 
 namespace retune::train {
 
-Trainer::Trainer(model::TrainingStep& step, Optimizer& optimizer, BatchStream& data,
+Trainer::Trainer(model::TrainingStep& step, Optimizer& optimizer, BatchSource& data,
                  const TrainerOptions& options)
     : step_(step), optimizer_(optimizer), data_(data), options_(options) {
   RETUNE_CHECK(options.steps >= 1, "training.steps must be >= 1, got {}", options.steps);
@@ -39,6 +39,7 @@ StepReport Trainer::one_step(int64_t step) {
     loss_sum += static_cast<double>(loss) * static_cast<double>(batch.target_tokens);
   }
   report.loss = report.target_tokens ? loss_sum / static_cast<double>(report.target_tokens) : 0;
+  if (options_.add_penalty) report.penalty = options_.add_penalty();
   report.grad_norm = optimizer_.clip_grad_norm(options_.max_grad_norm);
   report.skipped = !std::isfinite(report.loss) || !std::isfinite(report.grad_norm);
   if (!report.skipped) optimizer_.step(report.lr);

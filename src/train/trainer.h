@@ -7,7 +7,8 @@
 // losses over the step divided by their count), so micro-batch i of the step runs with
 // dloss = its scored tokens / the step's. The gradient norm is clipped to max_grad_norm (<= 0:
 // only measured); a step whose loss or gradient norm is not finite is not applied (its
-// gradients are dropped) and counted. The learning rate of step s (0-based) is
+// gradients are dropped) and counted. A penalty hook (train/weight_anchor.h: L2-SP, EWC) adds its
+// gradients after the micro-batches, before clipping. The learning rate of step s (0-based) is
 // learning_rate(schedule, s).
 //
 // Nothing depends on the thread count but the sums inside the kernels, so the same config and
@@ -19,7 +20,7 @@
 #include <functional>
 #include <optional>
 
-#include "data/batch_stream.h"
+#include "data/batch_source.h"
 #include "model/training_step.h"
 #include "train/lr_schedule.h"
 #include "train/optimizer.h"
@@ -32,12 +33,15 @@ struct TrainerOptions {
   double max_grad_norm = 1.0;     // <= 0: no clipping
   LrSchedule schedule;            // its total_steps is `steps`
   int64_t max_skipped_steps = 0;  // non-finite steps tolerated (skipped) before training stops
+  // Adds a penalty's gradients to the parameters' and returns its value; none: no penalty.
+  std::function<double()> add_penalty;
 };
 
 // What one optimizer step did.
 struct StepReport {
   int64_t step = 0;           // 1-based: the steps done after this one
   double loss = 0;            // the step's mean loss over its scored tokens
+  double penalty = 0;         // the penalty's value before the update (0 without one)
   double lr = 0;              // the learning rate it ran with
   double grad_norm = 0;       // before clipping
   int64_t tokens = 0;         // input tokens of its micro-batches (B * T each)
@@ -49,7 +53,7 @@ struct StepReport {
 class Trainer {
  public:
   // All three must outlive the trainer. `data` hands out micro-batches of [B, T].
-  Trainer(model::TrainingStep& step, Optimizer& optimizer, BatchStream& data,
+  Trainer(model::TrainingStep& step, Optimizer& optimizer, BatchSource& data,
           const TrainerOptions& options);
 
   // Runs the steps after `first_step` (the steps a resumed run has done) up to options.steps,
@@ -63,7 +67,7 @@ class Trainer {
 
   model::TrainingStep& step_;
   Optimizer& optimizer_;
-  BatchStream& data_;
+  BatchSource& data_;
   TrainerOptions options_;
   int64_t skipped_ = 0;
 };

@@ -26,7 +26,10 @@
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
 #include "train/checkpoint.h"
+#include "train/forgetting_budget.h"
 #include "train/memory_estimate.h"
+#include "train/train_data.h"
+#include "train/weight_anchor.h"
 
 namespace retune::train {
 namespace {
@@ -124,107 +127,6 @@ class MetricsLog {
   std::ofstream out_;
 };
 
-// The data.retain files: their examples, their losses on the base model and at the latest
-// evaluation.
-class RetainSet {
- public:
-  RetainSet(const std::vector<std::filesystem::path>& files,
-            std::vector<std::vector<Example>> examples, Tokenizer& tokenizer,
-            const TokenizeOptions& tokenize) {
-    for (size_t i = 0; i < files.size(); ++i) {
-      results_.push_back({.file = files[i]});
-      tokens_.push_back(tokenize_examples(examples[i], tokenizer, tokenize));
-    }
-  }
-  bool empty() const { return results_.empty(); }
-  // The base losses, from the first evaluation (a fresh run) or a checkpoint (a resumed one).
-  std::vector<double> base_losses() const {
-    std::vector<double> losses;
-    for (const RetainResult& r : results_) losses.push_back(r.base_loss);
-    return losses;
-  }
-  void set_base_losses(const std::vector<double>& losses) {
-    RETUNE_CHECK(losses.size() == results_.size(),
-                 "the checkpoint has base losses for {} retain files, the config names {}: it "
-                 "was made by another config",
-                 losses.size(), results_.size());
-    for (size_t i = 0; i < losses.size(); ++i) results_[i].base_loss = losses[i];
-    has_base_ = true;
-  }
-  // Evaluates every file ({file: {"loss", "perplexity", "forgetting"}}); the first evaluation
-  // without base losses sets them.
-  json evaluate(const model::CausalLm& model, int64_t seq_len, int64_t batch_size, int32_t pad_id) {
-    json report = json::object();
-    for (size_t i = 0; i < results_.size(); ++i) {
-      const eval::LossEvaluation loss =
-          eval::evaluate_loss(model, tokens_[i], seq_len, batch_size, pad_id);
-      RetainResult& r = results_[i];
-      if (!has_base_) r.base_loss = loss.loss;
-      r.last_loss = loss.loss;
-      report[r.file.string()] = {
-          {"loss", loss.loss}, {"perplexity", loss.perplexity()}, {"forgetting", r.forgetting()}};
-    }
-    has_base_ = true;
-    return report;
-  }
-  const std::vector<RetainResult>& results() const { return results_; }
-  // The file that forgot the most at the latest evaluation.
-  const RetainResult& most_forgotten() const {
-    return *std::max_element(results_.begin(), results_.end(), [](const auto& a, const auto& b) {
-      return a.forgetting() < b.forgetting();
-    });
-  }
-
- private:
-  std::vector<RetainResult> results_;
-  std::vector<std::vector<TokenizedExample>> tokens_;
-  bool has_base_ = false;
-};
-
-// training.forgetting_budget: the best evaluation within it, with a copy of the trained tensors
-// then, and the evaluation that went past it.
-class ForgettingBudget {
- public:
-  explicit ForgettingBudget(std::optional<double> budget) : budget_(budget) {}
-  bool active() const { return budget_.has_value(); }
-
-  // After an evaluation at `step`: false when the retain file that forgot the most went past the
-  // budget (training stops there); else true, keeping the weights when the evaluation is the
-  // best within the budget so far (the lowest eval loss, or the latest without one).
-  bool within(int64_t step, const RetainSet& retain, std::optional<double> eval_loss,
-              const std::vector<Parameter>& parameters) {
-    if (!budget_) return true;
-    if (retain.most_forgotten().forgetting() > *budget_) {
-      exceeded_at_ = step;
-      return false;
-    }
-    if (best_step_ && eval_loss && best_eval_loss_ && *eval_loss >= *best_eval_loss_) return true;
-    best_step_ = step;
-    best_eval_loss_ = eval_loss;
-    best_retain_ = retain.results();
-    best_.clear();
-    for (const Parameter& p : parameters) best_.push_back(p.value.clone());
-    return true;
-  }
-  std::optional<int64_t> exceeded_at() const { return exceeded_at_; }
-  std::optional<int64_t> best_step() const { return best_step_; }
-  std::optional<double> best_eval_loss() const { return best_eval_loss_; }
-  const std::vector<RetainResult>& best_retain() const { return best_retain_; }
-
-  // Puts the best evaluation's tensors back into `parameters`.
-  void restore(const std::vector<Parameter>& parameters) const {
-    for (size_t i = 0; i < best_.size(); ++i) parameters[i].value.copy_from(best_[i]);
-  }
-
- private:
-  std::optional<double> budget_;
-  std::optional<int64_t> exceeded_at_;
-  std::optional<int64_t> best_step_;
-  std::optional<double> best_eval_loss_;
-  std::vector<RetainResult> best_retain_;
-  std::vector<Tensor> best_;
-};
-
 void write_json(const std::filesystem::path& path, const json& value) {
   const std::string text = value.dump(2) + "\n";
   AtomicFile file(path);
@@ -253,6 +155,21 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
     retain_examples.push_back(read_examples(file, DataFormat::detect));  // any format
     conversations = conversations || has_conversations(retain_examples.back());
   }
+  // Replay and Fisher data (any format); each defaults to the retain files.
+  const ForgettingSettings& forgetting = config.forgetting;
+  const auto files_or_retain = [&](const std::vector<std::filesystem::path>& files) {
+    return files.empty() ? config.data.retain : files;
+  };
+  std::vector<Example> replay_examples;
+  if (forgetting.replay > 0) {
+    replay_examples = read_all(files_or_retain(forgetting.replay_data), DataFormat::detect);
+  }
+  std::vector<Example> fisher_examples;
+  if (forgetting.ewc > 0) {
+    fisher_examples = read_all(files_or_retain(forgetting.ewc_data), DataFormat::detect);
+  }
+  conversations =
+      conversations || has_conversations(replay_examples) || has_conversations(fisher_examples);
   TokenizeOptions tokenize{.train_on_all = config.data.train_on_all};
   if (conversations) {
     tokenize.chat = chat_template(tokenizer_folder,
@@ -264,7 +181,19 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
       tokenize_examples(train_examples, tokenizer, tokenize);
   const std::vector<TokenizedExample> eval_tokens =
       tokenize_examples(eval_examples, tokenizer, tokenize);
-  RetainSet retain(config.data.retain, std::move(retain_examples), tokenizer, tokenize);
+  std::vector<TokenizedExample> replay_tokens =
+      tokenize_examples(replay_examples, tokenizer, tokenize);
+  std::vector<TokenizedExample> fisher_tokens =
+      tokenize_examples(fisher_examples, tokenizer, tokenize);
+  std::optional<eval::ExactMatchOptions> exact_match;
+  if (config.data.exact_match) {
+    exact_match = eval::ExactMatchOptions{
+        .stop_ids =
+            eval::end_token_ids(model::load_generation_config(config.model), tokenizer,
+                                tokenize.chat ? std::optional(tokenize.chat->kind) : std::nullopt)};
+  }
+  RetainSet retain(config.data.retain, std::move(retain_examples), tokenizer, tokenize,
+                   exact_match);
   RETUNE_CHECK(!config.training.forgetting_budget || !retain.empty(),
                "training.forgetting_budget needs data.retain files to measure forgetting on");
   const int64_t seq_len = config.data.seq_len;
@@ -325,6 +254,23 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
   note(check_memory(memory, available_memory_bytes(), config.force));
   Optimizer optimizer(parameters, optimizer_options);
 
+  // L2-SP and EWC anchor the trained tensors at their values now, before a checkpoint's, with
+  // EWC's Fisher estimated here too (at θ0, also on resume).
+  std::optional<WeightAnchor> anchor;
+  if (forgetting.l2sp > 0 || forgetting.ewc > 0) {
+    anchor.emplace(parameters, forgetting.l2sp, forgetting.ewc);
+  }
+  if (forgetting.ewc > 0) {
+    BatchStream rows(std::move(fisher_tokens),
+                     {.batch_size = 1,
+                      .sequences = {.length = seq_len, .packing = false, .pad_id = pad_id},
+                      .shuffle = false});
+    anchor->set_fisher(diagonal_fisher(*model, *setup.step, parameters, rows, forgetting.ewc_rows,
+                                       config.training.seed));
+    if (lora) lora->set_dropout_offsets(std::vector<uint64_t>(lora->modules().size(), 0));
+    note(fmt::format("ewc: diagonal Fisher estimated on {} rows", forgetting.ewc_rows));
+  }
+
   // Where to start: the latest checkpoint when resuming.
   std::optional<Checkpoint> checkpoint;
   if (resume) {
@@ -340,8 +286,9 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
       .sequences = {.length = seq_len, .packing = config.data.packing, .pad_id = pad_id},
       .shuffle = config.data.shuffle,
       .seed = config.training.seed};
-  BatchStream stream(std::move(train_tokens), batch_options,
-                     checkpoint ? checkpoint->data : DataPosition{});
+  TrainData train_data(std::move(train_tokens), std::move(replay_tokens), batch_options,
+                       forgetting.replay, checkpoint ? checkpoint->data : DataPosition{},
+                       checkpoint ? checkpoint->run : json::object());
   if (checkpoint) {
     std::map<std::string, Tensor> saved(checkpoint->trainable.begin(), checkpoint->trainable.end());
     for (const Parameter& p : parameters) {
@@ -357,10 +304,10 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
                  saved.size(), parameters.size());
     optimizer.import_state(checkpoint->optimizer);
     if (!retain.empty()) {
-      RETUNE_CHECK(checkpoint->run.contains("retain_base_losses"),
-                   "the checkpoint has no base losses for data.retain: it was made by another "
+      RETUNE_CHECK(checkpoint->run.contains("retain_base"),
+                   "the checkpoint has no base results for data.retain: it was made by another "
                    "config");
-      retain.set_base_losses(checkpoint->run.at("retain_base_losses").get<std::vector<double>>());
+      retain.set_base_state(checkpoint->run.at("retain_base"));
     }
     if (lora && checkpoint->run.contains("dropout_offsets")) {
       lora->set_dropout_offsets(checkpoint->run.at("dropout_offsets").get<std::vector<uint64_t>>());
@@ -373,13 +320,15 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
                          .schedule = config.schedule,
                          .max_skipped_steps = config.training.max_skipped_steps};
   if (options.steps == 0) {
-    const double rows = config.training.epochs * static_cast<double>(stream.rows_in_epoch());
-    const auto per_step = static_cast<double>(config.training.batch_size * options.grad_accum);
+    const double rows = config.training.epochs * static_cast<double>(train_data.rows_in_epoch());
+    const double per_step =
+        train_data.train_rows_per_batch() * static_cast<double>(options.grad_accum);
     options.steps = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(rows / per_step)));
   }
   options.schedule.peak_lr = config.training.lr;
   options.schedule.total_steps = options.steps;
-  Trainer trainer(*setup.step, optimizer, stream, options);
+  if (anchor) options.add_penalty = [&] { return anchor->add_gradients(parameters); };
+  Trainer trainer(*setup.step, optimizer, train_data.source(), options);
 
   // The run: evaluations, metrics, checkpoints.
   std::filesystem::create_directories(config.output);
@@ -398,23 +347,36 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
       note(fmt::format("step {}: eval loss {:.4f} (perplexity {:.2f}, {} tokens)", step,
                        result.loss, result.perplexity(), result.tokens));
       eval_loss = result.loss;
+      if (exact_match) {
+        const eval::ExactMatch match =
+            eval::exact_match(*model, tokenizer, eval_examples, *exact_match);
+        if (match.scored > 0) {
+          line["eval_accuracy"] = match.accuracy();
+          note(fmt::format("step {}: eval exact match {:.4f} ({} of {})", step, match.accuracy(),
+                           match.correct, match.scored));
+        }
+      }
     }
     if (!retain.empty()) {
       line["retain"] = retain.evaluate(*model, seq_len, config.training.batch_size, pad_id);
       for (const RetainResult& r : retain.results()) {
-        note(fmt::format("step {}: retain {} loss {:.4f} (base {:.4f}, forgetting {:+.4f})", step,
-                         r.file.string(), r.last_loss, r.base_loss, r.forgetting()));
+        note(fmt::format("step {}: retain {} loss {:.4f} (base {:.4f}, forgetting {:+.4f}){}", step,
+                         r.file.string(), r.last_loss, r.base_loss, r.forgetting(),
+                         r.last_accuracy ? fmt::format(", exact match {:.4f} (base {:.4f})",
+                                                       *r.last_accuracy, *r.base_accuracy)
+                                         : ""));
       }
     }
     metrics.write(line);
     return eval_loss;
   };
   const auto save = [&](int64_t step) {
-    Checkpoint state{.step = step, .data = stream.position()};
+    Checkpoint state{.step = step, .data = train_data.position()};
+    train_data.save_state(state.run);
     for (const Parameter& p : parameters) state.trainable.emplace_back(p.name, p.value);
     state.optimizer = optimizer.export_state();
     if (lora) state.run["dropout_offsets"] = lora->dropout_offsets();
-    if (!retain.empty()) state.run["retain_base_losses"] = retain.base_losses();
+    if (!retain.empty()) state.run["retain_base"] = retain.base_state();
     note(fmt::format("step {}: checkpoint {}", step,
                      write_checkpoint(config.output, state).string()));
   };
@@ -438,13 +400,15 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
       if (events.step) events.step(report, options.steps);
       if (report.step % std::max<int64_t>(config.log_every, 1) == 0 ||
           report.step == options.steps) {
-        metrics.write({{"step", report.step},
-                       {"loss", report.loss},
-                       {"lr", report.lr},
-                       {"grad_norm", report.grad_norm},
-                       {"tokens_per_second", static_cast<double>(report.tokens) / report.seconds},
-                       {"epoch", stream.position().epoch},
-                       {"skipped", report.skipped}});
+        json line = {{"step", report.step},
+                     {"loss", report.loss},
+                     {"lr", report.lr},
+                     {"grad_norm", report.grad_norm},
+                     {"tokens_per_second", static_cast<double>(report.tokens) / report.seconds},
+                     {"epoch", train_data.position().epoch},
+                     {"skipped", report.skipped}};
+        if (anchor) line["penalty"] = report.penalty;
+        metrics.write(line);
       }
       if (config.eval_every > 0 && report.step % config.eval_every == 0 &&
           report.step != options.steps) {
@@ -505,6 +469,10 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
                        {"peak_rss_bytes", summary.peak_rss_bytes},
                        {"truncated_examples", summary.truncated_examples},
                        {"output", summary.output.string()}};
+  if (forgetting.replay > 0 || anchor) {
+    summary_json["forgetting_control"] = {
+        {"replay", forgetting.replay}, {"l2sp", forgetting.l2sp}, {"ewc", forgetting.ewc}};
+  }
   if (summary.first_eval_loss) summary_json["first_eval_loss"] = *summary.first_eval_loss;
   if (summary.last_eval_loss) summary_json["last_eval_loss"] = *summary.last_eval_loss;
   summary.retain = retained;
@@ -518,10 +486,15 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
   if (!summary.retain.empty()) {
     summary_json["retain"] = json::array();
     for (const RetainResult& r : summary.retain) {
-      summary_json["retain"].push_back({{"file", r.file.string()},
-                                        {"base_loss", r.base_loss},
-                                        {"last_loss", r.last_loss},
-                                        {"forgetting", r.forgetting()}});
+      json entry = {{"file", r.file.string()},
+                    {"base_loss", r.base_loss},
+                    {"last_loss", r.last_loss},
+                    {"forgetting", r.forgetting()}};
+      if (r.last_accuracy) {
+        entry["base_accuracy"] = *r.base_accuracy;
+        entry["last_accuracy"] = *r.last_accuracy;
+      }
+      summary_json["retain"].push_back(entry);
     }
   }
   write_json(config.output / "summary.json", summary_json);

@@ -29,18 +29,11 @@
 #include <string>
 #include <vector>
 
+#include "train/retain_set.h"
 #include "train/train_config.h"
 #include "train/trainer.h"
 
 namespace retune::train {
-
-// A data.retain file's loss on the base model and at the run's last evaluation.
-struct RetainResult {
-  std::filesystem::path file;
-  double base_loss = 0;
-  double last_loss = 0;
-  double forgetting() const { return last_loss - base_loss; }
-};
 
 struct TrainSummary {
   int64_t steps = 0;                 // optimizer steps done in all (a resumed run included)
@@ -58,7 +51,7 @@ struct TrainSummary {
   // and the step whose weights were output instead.
   std::optional<int64_t> budget_exceeded_at;
   std::optional<int64_t> output_step;
-  std::filesystem::path output;      // the adapter/ or model/ folder
+  std::filesystem::path output;  // the adapter/ or model/ folder
 };
 
 // What the run tells its caller as it goes (the CLI's progress display and log lines).

@@ -73,6 +73,7 @@ const Entries kEveryKey = {
     {"data.train_on_all", "true"},
     {"data.chat_template", "llama3"},
     {"data.shuffle", "false"},
+    {"data.exact_match", "true"},
     {"training.batch_size", "8"},
     {"training.grad_accum", "2"},
     {"training.steps", "300"},
@@ -90,6 +91,12 @@ const Entries kEveryKey = {
     {"training.seed", "1234"},
     {"training.max_skipped_steps", "3"},
     {"training.forgetting_budget", "0.25"},
+    {"forgetting.replay", "0.25"},
+    {"forgetting.replay_data", "[old.txt]"},
+    {"forgetting.l2sp", "0.01"},
+    {"forgetting.ewc", "100"},
+    {"forgetting.ewc_rows", "16"},
+    {"forgetting.ewc_data", "[fisher.jsonl]"},
     {"schedule.kind", "warmup_stable_decay"},
     {"schedule.warmup_steps", "30"},
     {"schedule.min_lr_ratio", "0.1"},
@@ -168,6 +175,7 @@ TEST_F(TrainConfigTest, EveryKeyRoundTrips) {
   EXPECT_TRUE(c.data.train_on_all);
   EXPECT_EQ(c.data.chat_template, "llama3");
   EXPECT_FALSE(c.data.shuffle);
+  EXPECT_TRUE(c.data.exact_match);
 
   EXPECT_EQ(c.training.batch_size, 8);
   EXPECT_EQ(c.training.grad_accum, 2);
@@ -186,6 +194,12 @@ TEST_F(TrainConfigTest, EveryKeyRoundTrips) {
   EXPECT_EQ(c.training.seed, 1234u);
   EXPECT_EQ(c.training.max_skipped_steps, 3);
   EXPECT_EQ(c.training.forgetting_budget, 0.25);
+  EXPECT_EQ(c.forgetting.replay, 0.25);
+  EXPECT_EQ(c.forgetting.replay_data, std::vector<fs::path>{d / "old.txt"});
+  EXPECT_EQ(c.forgetting.l2sp, 0.01);
+  EXPECT_EQ(c.forgetting.ewc, 100);
+  EXPECT_EQ(c.forgetting.ewc_rows, 16);
+  EXPECT_EQ(c.forgetting.ewc_data, std::vector<fs::path>{d / "fisher.jsonl"});
 
   EXPECT_EQ(c.schedule.kind, LrScheduleKind::warmup_stable_decay);
   EXPECT_EQ(c.schedule.warmup_steps, 30);
@@ -385,6 +399,13 @@ TEST_F(TrainConfigTest, MissingRequiredKeysAreNamed) {
   EXPECT_EQ(error("model: m\noutput: o\ndata: {train: t.jsonl}\n"
                   "training: {forgetting_budget: 0.1}\n"),
             f + ": training.forgetting_budget needs data.retain files to measure forgetting on");
+  EXPECT_EQ(error("model: m\noutput: o\ndata: {train: t.jsonl}\nforgetting: {replay: 0.1}\n"),
+            f + ": forgetting.replay needs forgetting.replay_data or data.retain files to replay");
+  EXPECT_EQ(error("model: m\noutput: o\ndata: {train: t.jsonl}\nforgetting: {ewc: 10}\n"),
+            f + ": forgetting.ewc needs forgetting.ewc_data or data.retain files to estimate the "
+                "Fisher on");
+  EXPECT_EQ(error(std::string(kRequired) + "forgetting: {replay: 1}\n"),
+            f + ":5: forgetting.replay must be a number in [0, 1), got \"1\"");
   EXPECT_EQ(error(""), f + ": missing required key \"model\"");
   // --set may give them.
   EXPECT_EQ(load("model: m\noutput: o\n", {"data.train=t.jsonl"}).data.train,

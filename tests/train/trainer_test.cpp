@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/rng.h"
+#include "data/batch_stream.h"
 #include "model/llama_model.h"
 #include "model/trainable_weights.h"
 #include "support/error_of.h"

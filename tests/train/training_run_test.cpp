@@ -24,65 +24,12 @@
 #include "support/files.h"
 #include "support/model_parity.h"
 #include "support/temp_dir.h"
+#include "train/run_fixture.h"
 
 namespace retune::train {
 namespace {
 
 using testing::HasSubstr;
-
-// A dataset the model can learn: the completion repeats the prompt's word.
-void write_dataset(const std::filesystem::path& path) {
-  std::string lines;
-  const char* words[] = {"apple", "river", "stone", "cloud", "green", "light", "sound", "paper"};
-  for (int repeat = 0; repeat < 3; ++repeat) {
-    for (const char* word : words) {
-      lines += "{\"prompt\": \"Say " + std::string(word) + ":\", \"completion\": \" " + word + " " +
-               word + "\"}\n";
-    }
-  }
-  write_file(path, lines);
-}
-
-TrainConfig config_for(const TempDir& dir, TrainMethod method) {
-  write_dataset(dir / "data.jsonl");
-  TrainConfig config;
-  config.model = hf_model_fixture("qwen2");
-  config.output = dir / "out";
-  config.method = method;
-  config.lora.r = 4;
-  config.lora.alpha = 8;
-  config.lora.target_modules = {"all-linear"};
-  config.data.train = {dir / "data.jsonl"};
-  config.data.eval = {dir / "data.jsonl"};
-  config.data.seq_len = 32;
-  config.training.batch_size = 4;
-  config.training.steps = 12;
-  // Norm tuning moves a few hundred scales: it needs a larger step to move the loss as much.
-  config.training.lr = method == TrainMethod::lora   ? 2e-2
-                       : method == TrainMethod::norm ? 5e-2
-                                                     : 5e-3;
-  config.schedule.kind = LrScheduleKind::constant;
-  return config;
-}
-
-// config_for with a retain file of text unlike the training data.
-TrainConfig config_with_retain(const TempDir& dir, TrainMethod method) {
-  TrainConfig config = config_for(dir, method);
-  write_file(dir / "retain.jsonl",
-             "{\"text\": \"the quiet river runs past the old stone mill\"}\n");
-  config.data.retain = {dir / "retain.jsonl"};
-  return config;
-}
-
-// The loss of `model` on a retain file, as the run evaluates it.
-double retain_loss(const model::CausalLm& model, const TrainConfig& config,
-                   const std::filesystem::path& file) {
-  Tokenizer tokenizer = Tokenizer::load(config.model);
-  return eval::evaluate_loss(
-             model, tokenize_examples(read_examples(file, DataFormat::detect), tokenizer, {}),
-             config.data.seq_len, config.training.batch_size, pad_token_id(config.model, tokenizer))
-      .loss;
-}
 
 class TrainingRunMethods : public testing::TestWithParam<TrainMethod> {};
 
