@@ -32,6 +32,7 @@ namespace fs = std::filesystem;
 struct Source {
   std::string file;  // empty for --set
   fs::path folder;
+  std::string other_group;  // a top-level group left to the caller; empty: none
 
   std::string where(const YAML::Mark& mark) const {
     return file.empty() ? "--set" : fmt::format("{}:{}", file, mark.line + 1);
@@ -223,6 +224,8 @@ constexpr Key kKeys[] = {
   {"tokenizer", [](const Value& v, TrainConfig& c) {
     c.tokenizer = unless_null(v, [&] { return v.path(); }); }},
   {"output", [](const Value& v, TrainConfig& c) { c.output = v.path(); }},
+  {"adapter", [](const Value& v, TrainConfig& c) {
+    c.adapter = unless_null(v, [&] { return v.path(); }); }},
   {"method", [](const Value& v, TrainConfig& c) {
     c.method = v.choice<TrainMethod>({{"lora", TrainMethod::lora}, {"full", TrainMethod::full},
                                       {"bitfit", TrainMethod::bitfit},
@@ -451,6 +454,7 @@ void apply_map(const std::string& prefix, const YAML::Node& map, const Source& s
                TrainConfig& config) {
   for (const auto& entry : map) {
     const std::string& name = entry.first.Scalar();
+    if (prefix.empty() && !source.other_group.empty() && name == source.other_group) continue;
     apply(prefix.empty() ? name : prefix + "." + name, entry.first.Mark(), entry.second, source,
           config);
   }
@@ -486,8 +490,9 @@ void apply_override(const std::string& override, TrainConfig& config) {
 
 }  // namespace
 
-TrainConfig load_train_config(const fs::path& file, const std::vector<std::string>& overrides) {
-  const Source source{file.string(), file.parent_path()};
+TrainConfig load_train_config(const fs::path& file, const std::vector<std::string>& overrides,
+                              const std::string& other_group) {
+  const Source source{file.string(), file.parent_path(), other_group};
   YAML::Node document;
   try {
     document = YAML::Load(read_text_file(file));
@@ -505,7 +510,9 @@ TrainConfig load_train_config(const fs::path& file, const std::vector<std::strin
 
   if (config.model.empty()) fail("{}: missing required key \"model\"", source.file);
   if (config.output.empty()) fail("{}: missing required key \"output\"", source.file);
-  if (config.data.train.empty()) fail("{}: missing required key \"data.train\"", source.file);
+  if (config.data.train.empty() && other_group.empty()) {
+    fail("{}: missing required key \"data.train\"", source.file);
+  }
   if (config.training.forgetting_budget && config.data.retain.empty()) {
     fail("{}: training.forgetting_budget needs data.retain files to measure forgetting on",
          source.file);

@@ -12,13 +12,14 @@
 // lora.target_modules is PEFT's: a list of module names, "all-linear" (any case; stored as the
 // list {"all-linear"}) or any other string, a regex (stored in target_regex, the list cleared).
 // lora.layers_to_transform is an integer or a list. A null value (`key: ~`, or nothing after
-// the colon) unsets an optional key (tokenizer, data.chat_template, threads,
+// the colon) unsets an optional key (tokenizer, adapter, data.chat_template, threads,
 // schedule.rewarm_at, schedule.rewarm_steps) and is an error for any other.
 //
-// Paths (model, tokenizer, output, data.train, data.eval, data.retain, forgetting.replay_data,
-// forgetting.ewc_data) written in the file are relative to the file's folder, so that a
-// checked-in config works from any current directory; paths given with --set are relative to
-// the current directory. model and tokenizer are local folders (a hub id is not downloaded).
+// Paths (model, tokenizer, output, adapter, data.train, data.eval, data.retain,
+// forgetting.replay_data, forgetting.ewc_data) written in the file are relative to the file's
+// folder, so that a checked-in config works from any current directory; paths given with --set
+// are relative to the current directory. model and tokenizer are local folders (a hub id is not
+// downloaded).
 //
 // Errors (retune::Error) name where and what: "<file>:<line>: training.batch_size must be an
 // integer >= 1, got \"four\"", "<file>:<line>: unknown key \"training.learning_rate\"; did you
@@ -122,6 +123,9 @@ struct TrainConfig {
   std::optional<std::filesystem::path> tokenizer;  // default: the model folder
   std::filesystem::path output;                    // the output folder (required)
   TrainMethod method = TrainMethod::lora;
+  // method lora: a PEFT adapter folder to go on training instead of a new adapter; its
+  // adapter_config.json then replaces the lora settings.
+  std::optional<std::filesystem::path> adapter;
   LoraSettings lora;
   DataSettings data;
   TrainingSettings training;
@@ -138,8 +142,12 @@ struct TrainConfig {
 // Reads the YAML file, then applies each "key=value" override in order. An unknown key is an
 // error naming the file (or --set) and suggesting the nearest known key; a value of the wrong
 // type or range names the key and what was expected; a missing required key names it.
+// `other_group` names a top-level group of another command's settings in the same file
+// (`retune continual`'s "continual"), which is skipped here; data.train is then not required
+// (that command supplies the data).
 TrainConfig load_train_config(const std::filesystem::path& file,
-                              const std::vector<std::string>& overrides);
+                              const std::vector<std::string>& overrides,
+                              const std::string& other_group = "");
 
 // Every key the config knows, dotted ("lora.r"), for help texts and suggestions.
 std::vector<std::string> train_config_keys();

@@ -212,8 +212,13 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
   // What trains.
   std::optional<adapters::LoraModel> lora;
   if (config.method == TrainMethod::lora) {
-    lora = adapters::attach_lora(*model, lora_config(config.lora), config.training.seed);
+    lora = config.adapter
+               ? adapters::load_lora(*model, *config.adapter)
+               : adapters::attach_lora(*model, lora_config(config.lora), config.training.seed);
   }
+  RETUNE_CHECK(!config.adapter || config.method == TrainMethod::lora,
+               "adapter {}: only method lora goes on training an adapter, not method {}",
+               config.adapter->string(), method_name(config));
   const auto trains = [&](const std::string& name) {
     return method_trains(config.method, name) ||
            (lora && std::find(lora->saved_weights().begin(), lora->saved_weights().end(), name) !=

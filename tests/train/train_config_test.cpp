@@ -46,6 +46,7 @@ const Entries kEveryKey = {
     {"model", "models/base"},
     {"tokenizer", "/abs/tokenizer"},
     {"output", "out"},
+    {"adapter", "runs/prev/adapter"},
     {"method", "bitfit"},
     {"log_every", "5"},
     {"eval_every", "50"},
@@ -144,6 +145,7 @@ TEST_F(TrainConfigTest, EveryKeyRoundTrips) {
   EXPECT_EQ(c.model, d / "models/base");
   EXPECT_EQ(c.tokenizer, fs::path("/abs/tokenizer"));
   EXPECT_EQ(c.output, d / "out");
+  EXPECT_EQ(c.adapter, d / "runs/prev/adapter");
   EXPECT_EQ(c.method, TrainMethod::bitfit);
   EXPECT_EQ(c.log_every, 5);
   EXPECT_EQ(c.eval_every, 50);
@@ -389,6 +391,17 @@ TEST_F(TrainConfigTest, BadChoicesListTheChoices) {
   EXPECT_EQ(error(kRequired, {"data.format=csv"}),
             "--set: data.format must be one of auto, text, prompt_completion, alpaca, chat, got "
             "\"csv\"");
+}
+
+// `retune continual` keeps its settings in the training config's file: its group is skipped here
+// and supplies the data.
+TEST_F(TrainConfigTest, AnotherCommandsGroupIsLeftToIt) {
+  const std::string yaml = "model: m\noutput: o\ncontinual:\n  tasks: [a]\n  anything: 3\n";
+  write_file(file_, yaml);
+  const TrainConfig c = load_train_config(file_, {}, "continual");
+  EXPECT_TRUE(c.data.train.empty());
+  EXPECT_EQ(c.model, dir_ / "m");
+  EXPECT_EQ(error(yaml), file_.string() + ":3: unknown key \"continual\"");
 }
 
 TEST_F(TrainConfigTest, MissingRequiredKeysAreNamed) {

@@ -145,6 +145,27 @@ TEST(TrainingRun, StopsAtTheForgettingBudgetKeepingTheBestWithinIt) {
   EXPECT_FALSE(finished.budget_exceeded_at);
 }
 
+// `adapter`: a second run goes on training the first run's adapter — it starts where the first
+// ended — and writes an adapter with the first's settings.
+TEST(TrainingRun, GoesOnTrainingAnAdapter) {
+  TempDir dir;
+  const TrainSummary first = run_training(config_for(dir, TrainMethod::lora), false, {});
+  TrainConfig next = config_for(dir, TrainMethod::lora);
+  next.output = dir / "next";
+  next.adapter = first.output;
+  next.lora.r = 2;          // ignored: the adapter's own config applies
+  next.training.lr = 2e-3;  // a fresh optimizer at the first run's rate overshoots
+  const TrainSummary second = run_training(next, false, {});
+  EXPECT_NEAR(*second.first_eval_loss, *first.last_eval_loss, 1e-6);
+  EXPECT_LT(*second.last_eval_loss, *second.first_eval_loss);
+  EXPECT_EQ(read_json_file(second.output / "adapter_config.json")["r"], 4);
+
+  TrainConfig full = next;
+  full.method = TrainMethod::full;
+  EXPECT_THAT(error_of([&] { run_training(full, false, {}); }),
+              HasSubstr("only method lora goes on training an adapter, not method full"));
+}
+
 TEST(TrainingRun, RefusesBadSetUpsBeforeWritingAnything) {
   TempDir dir;
   TrainConfig bitfit = config_for(dir, TrainMethod::bitfit);
