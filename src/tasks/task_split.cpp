@@ -6,7 +6,7 @@
 namespace retune::tasks {
 namespace {
 
-// FNV-1a over the bytes, then splitmix64's finaliser so every bit depends on every byte.
+// FNV-1a, continued from `hash` over the bytes.
 uint64_t hash_bytes(uint64_t hash, std::string_view bytes) {
   for (const char c : bytes) {
     hash ^= static_cast<unsigned char>(c);
@@ -19,6 +19,7 @@ uint64_t hash_bytes(uint64_t hash, std::string_view bytes) {
 
 Split split_of(std::string_view task, std::string_view prompt) {
   constexpr uint64_t kFnvOffset = 0xcbf29ce484222325ull;
+  // The name, a NUL, the prompt; splitmix64's finaliser so every bit depends on every byte.
   const uint64_t hash = mix64(
       hash_bytes(hash_bytes(hash_bytes(kFnvOffset, task), std::string_view("\0", 1)), prompt));
   return hash % 100 < kTestPercent ? Split::test : Split::train;

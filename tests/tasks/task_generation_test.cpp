@@ -45,8 +45,10 @@ void expect_correct(const TaskInfo& task, const std::vector<Example>& examples,
 
 TEST(ProceduralTasks, EveryAnswerIsRightAtDefaultAndLargestLengths) {
   ASSERT_EQ(task_list().size(), 11u);
+  std::set<std::string> tags;
   for (const TaskInfo& task : task_list()) {
     SCOPED_TRACE(task.name);
+    tags.insert(task.tag);
     EXPECT_EQ(task.example_completion, independent_answer(task.name, task.example_prompt));
     for (const Split split : {Split::train, Split::test}) {
       expect_correct(task, generate_task(task.name, {.n = 300, .seed = 7, .split = split}),
@@ -61,6 +63,7 @@ TEST(ProceduralTasks, EveryAnswerIsRightAtDefaultAndLargestLengths) {
                      largest);
     }
   }
+  EXPECT_EQ(tags.size(), task_list().size());  // one model tells the tasks apart by their tags
 }
 
 TEST(ProceduralTasks, DefaultSizesAreShortAndDrawEveryLength) {
