@@ -41,4 +41,7 @@ Command add_eval_command(CLI::App& app);
 // `retune tasks`: lists procedural tasks or writes their examples (tasks.cpp).
 Command add_tasks_command(CLI::App& app);
 
+// `retune continual`: trains a sequence of tasks, measuring forgetting (continual.cpp).
+Command add_continual_command(CLI::App& app);
+
 }  // namespace retune::cli

@@ -10,7 +10,6 @@
 // truncated to it (counted in the summary); the loss covers completions and assistant turns
 // only unless data.train_on_all.
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <memory>
@@ -18,6 +17,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/run_progress.h"
 #include "train/train_config.h"
 #include "train/training_run.h"
 
@@ -31,41 +31,10 @@ struct TrainOptions {
   bool resume = false;
 };
 
-// "1:02:03" or "2:03".
-std::string duration(double seconds) {
-  const auto total = static_cast<int64_t>(seconds + 0.5);
-  return total >= 3600 ? fmt::format("{}:{:02}:{:02}", total / 3600, total / 60 % 60, total % 60)
-                       : fmt::format("{}:{:02}", total / 60, total % 60);
-}
-
 int run_train(const TrainOptions& options) {
   const train::TrainConfig config = train::load_train_config(options.config, options.set);
-  const bool terminal = ::isatty(::fileno(stderr)) != 0;
-  double elapsed = 0;
-  int64_t done = 0;
-  train::RunEvents events;
-  events.note = [&](const std::string& line) {
-    fmt::print(stderr, "{}retune: {}\n", terminal ? "\r\033[K" : "", line);
-  };
-  events.step = [&](const train::StepReport& report, int64_t total) {
-    elapsed += report.seconds;
-    ++done;
-    const double tokens_per_second = static_cast<double>(report.tokens) / report.seconds;
-    const double left =
-        elapsed / static_cast<double>(done) * static_cast<double>(total - report.step);
-    const std::string line = fmt::format(
-        "step {}/{} | loss {:.4f} | lr {:.3g} | grad norm {:.3g} | {:.0f} tokens/s | "
-        "{} left{}",
-        report.step, total, report.loss, report.lr, report.grad_norm, tokens_per_second,
-        duration(left), report.skipped ? " | skipped" : "");
-    if (terminal) {
-      fmt::print(stderr, "\r\033[K{}", line);
-      if (report.step == total) fmt::print(stderr, "\n");
-    } else if (report.step % std::max<int64_t>(config.log_every, 1) == 0 || report.step == total) {
-      fmt::print(stderr, "retune: {}\n", line);
-    }
-  };
-  const train::TrainSummary summary = train::run_training(config, options.resume, events);
+  const train::TrainSummary summary =
+      train::run_training(config, options.resume, progress_events(config.log_every));
   fmt::print(
       "trained {} of {} parameters ({:.2f}%) for {} steps in {} ({:.0f} tokens/s), peak "
       "memory {:.2f} GB\n",

@@ -532,6 +532,20 @@ TrainConfig load_train_config(const fs::path& file, const std::vector<std::strin
   return config;
 }
 
+std::string method_name(const TrainConfig& config) {
+  switch (config.method) {
+    case TrainMethod::lora:
+      return config.lora.use_dora ? "dora" : "lora";
+    case TrainMethod::full:
+      return "full";
+    case TrainMethod::bitfit:
+      return "bitfit";
+    case TrainMethod::norm:
+      return "norm";
+  }
+  return "";
+}
+
 std::vector<std::string> train_config_keys() {
   std::vector<std::string> keys;
   for (const Key& key : kKeys) keys.emplace_back(key.name);

@@ -149,6 +149,9 @@ TrainConfig load_train_config(const std::filesystem::path& file,
                               const std::vector<std::string>& overrides,
                               const std::string& other_group = "");
 
+// The method as summaries name it: "lora", "dora", "full", "bitfit" or "norm".
+std::string method_name(const TrainConfig& config);
+
 // Every key the config knows, dotted ("lora.r"), for help texts and suggestions.
 std::vector<std::string> train_config_keys();
 

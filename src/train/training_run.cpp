@@ -80,20 +80,6 @@ bool method_trains(TrainMethod method, const std::string& name) {
   return false;
 }
 
-std::string method_name(const TrainConfig& config) {
-  switch (config.method) {
-    case TrainMethod::lora:
-      return config.lora.use_dora ? "dora" : "lora";
-    case TrainMethod::full:
-      return "full";
-    case TrainMethod::bitfit:
-      return "bitfit";
-    case TrainMethod::norm:
-      return "norm";
-  }
-  return "";
-}
-
 // The examples of every file, in order.
 std::vector<Example> read_all(const std::vector<std::filesystem::path>& files, DataFormat format) {
   std::vector<Example> all;
