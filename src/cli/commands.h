@@ -38,4 +38,7 @@ Command add_export_command(CLI::App& app);
 // `retune eval`: loss, perplexity and exact match of a model on data files (eval.cpp).
 Command add_eval_command(CLI::App& app);
 
+// `retune init`: makes a base model from scratch, tokenizer and random weights (init.cpp).
+Command add_init_command(CLI::App& app);
+
 }  // namespace retune::cli
