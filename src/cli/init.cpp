@@ -78,7 +78,7 @@ int run_init(InitOptions options) {
   const pretrain::TokenizerWriter write_tokenizer = tokenizer_writer(options);
   const pretrain::ModelSpec spec =
       pretrain::write_initial_model_folder(out, options.spec, options.seed, write_tokenizer);
-  fmt::print("{}: {} with {} parameters (vocab {}, hidden {}, {} layers, seed {})\n", out.string(),
+  fmt::print("{}: {} with {} parameters (vocab {}, hidden {}, layers {}, seed {})\n", out.string(),
              options.arch, pretrain::parameter_count(spec), spec.vocab, spec.hidden, spec.layers,
              options.seed);
   return 0;

@@ -1,6 +1,7 @@
 #include "pretrain/char_tokenizer.h"
 
 #include <set>
+#include <utility>
 
 #include "core/error.h"
 #include "tokenizer/utf8.h"

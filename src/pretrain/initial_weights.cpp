@@ -1,5 +1,6 @@
 #include "pretrain/initial_weights.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string_view>
 

@@ -46,7 +46,7 @@ TEST(PretrainInitCli, MakesAModelThatFullTrainingTeaches) {
   // Per layer (C 32, F 64, kv width 16): norms 64, q and o 1024 each, k and v 512 each, MLP
   // 3 * 2048: 9280. Embedding 17 * 32 = 544, final norm 32: 2 * 9280 + 544 + 32.
   EXPECT_EQ(init.out, model +
-                          ": llama with 19136 parameters (vocab 17, hidden 32, 2 layers, "
+                          ": llama with 19136 parameters (vocab 17, hidden 32, layers 2, "
                           "seed 1)\n");
   const RetuneRun ids = run_retune("tokenize --tokenizer " + model + " --text 'the cat'");
   EXPECT_EQ(nlohmann::json::parse(ids.out).size(), 7u) << ids.out;
