@@ -16,10 +16,15 @@
 namespace retune {
 namespace {
 
+// 60 short documents, one JSON line each (a .txt file would be one document, cut to seq_len).
 std::string repeated_corpus() {
-  std::string text;
-  for (int i = 0; i < 40; ++i) text += "the cat sat on the mat. the dog sat on the log.\n";
-  return text;
+  const char* sentences[] = {"the cat sat on the mat.", "the dog sat on the log.",
+                             "a cat and a dog met."};
+  std::string lines;
+  for (int i = 0; i < 60; ++i) {
+    lines += nlohmann::json({{"text", sentences[i % 3]}}).dump() + "\n";
+  }
+  return lines;
 }
 
 // The "loss" of every line of metrics.jsonl that has one.
@@ -35,18 +40,19 @@ std::vector<double> logged_losses(const std::filesystem::path& metrics) {
 
 TEST(PretrainInitCli, MakesAModelThatFullTrainingTeaches) {
   TempDir dir;
-  write_file(dir / "corpus.txt", repeated_corpus());
+  write_file(dir / "corpus.jsonl", repeated_corpus());
   const std::string model = (dir / "model").string();
-  const RetuneRun init = run_retune("init --arch llama --out " + model +
-                                    " --tokenizer char --corpus " + (dir / "corpus.txt").string() +
-                                    " --hidden 32 --intermediate 64 --layers 2 --heads 4 "
-                                    "--kv-heads 2 --max-positions 64 --seed 1");
+  const RetuneRun init =
+      run_retune("init --arch llama --out " + model + " --tokenizer char --corpus " +
+                 (dir / "corpus.jsonl").string() +
+                 " --hidden 32 --intermediate 64 --layers 2 --heads 4 "
+                 "--kv-heads 2 --max-positions 64 --seed 1");
   ASSERT_EQ(init.exit_code, 0) << init.out;
-  // V = 2 special + 15 characters (newline, space, '.', a c d e g h l m n o s t) = 17; tied.
+  // V = 2 special + 14 characters (space, '.', a c d e g h l m n o s t) = 16; tied.
   // Per layer (C 32, F 64, kv width 16): norms 64, q and o 1024 each, k and v 512 each, MLP
-  // 3 * 2048: 9280. Embedding 17 * 32 = 544, final norm 32: 2 * 9280 + 544 + 32.
+  // 3 * 2048: 9280. Embedding 16 * 32 = 512, final norm 32: 2 * 9280 + 512 + 32.
   EXPECT_EQ(init.out, model +
-                          ": llama with 19136 parameters (vocab 17, hidden 32, layers 2, "
+                          ": llama with 19104 parameters (vocab 16, hidden 32, layers 2, "
                           "seed 1)\n");
   const RetuneRun ids = run_retune("tokenize --tokenizer " + model + " --text 'the cat'");
   EXPECT_EQ(nlohmann::json::parse(ids.out).size(), 7u) << ids.out;
@@ -54,13 +60,14 @@ TEST(PretrainInitCli, MakesAModelThatFullTrainingTeaches) {
   write_file(dir / "train.yaml", "model: " + model + "\noutput: " + (dir / "run").string() +
                                      "\nmethod: full\n"
                                      "data:\n  train: [" +
-                                     (dir / "corpus.txt").string() +
+                                     (dir / "corpus.jsonl").string() +
                                      "]\n  format: text\n  seq_len: 64\n"
                                      "training:\n  batch_size: 4\n  steps: 40\n  lr: 3.0e-3\n"
                                      "schedule:\n  kind: constant\n"
                                      "log_every: 1\nthreads: 1\n");
   const RetuneRun train = run_retune("train " + (dir / "train.yaml").string(), true);
   ASSERT_EQ(train.exit_code, 0) << train.out;
+  EXPECT_NE(train.out.find(" 0 truncated to 64 tokens"), std::string::npos) << train.out;
   const std::vector<double> losses = logged_losses(dir / "run/metrics.jsonl");
   ASSERT_EQ(losses.size(), 40u);
   EXPECT_LT(losses.back(), 0.7 * losses.front()) << losses.front() << " -> " << losses.back();
