@@ -41,8 +41,9 @@ constexpr int64_t kDefaultBpeVocab = 512;
 // The tokenizer the options ask for, built or copied; the corpus is read here.
 pretrain::TokenizerWriter tokenizer_writer(const InitOptions& options) {
   if (options.tokenizer_from) {
-    RETUNE_CHECK(options.corpus.empty() && !options.vocab_size,
-                 "--corpus and --vocab-size build a new tokenizer; --tokenizer-from copies one");
+    RETUNE_CHECK(!options.tokenizer && options.corpus.empty() && !options.vocab_size,
+                 "--tokenizer, --corpus and --vocab-size build a new tokenizer; --tokenizer-from "
+                 "copies one");
     return pretrain::copy_tokenizer_from(*options.tokenizer_from);
   }
   RETUNE_CHECK(options.tokenizer.has_value(), "give --tokenizer char|bpe or --tokenizer-from DIR");

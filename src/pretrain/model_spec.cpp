@@ -1,6 +1,8 @@
 #include "pretrain/model_spec.h"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/error.h"
 

@@ -132,6 +132,9 @@ TEST(PretrainInitCli, RefusesBadInputInOneLineWritingNothing) {
   EXPECT_EQ(error("--arch llama --tokenizer char --vocab-size 300" + corpus),
             "retune: error: --vocab-size is for --tokenizer bpe (a char tokenizer has one token "
             "per character)\n");
+  EXPECT_EQ(error("--arch llama --tokenizer char --tokenizer-from " + (dir / "none").string()),
+            "retune: error: --tokenizer, --corpus and --vocab-size build a new tokenizer; "
+            "--tokenizer-from copies one\n");
   EXPECT_EQ(error("--arch llama --tokenizer-from " + (dir / "none").string()),
             "retune: error: " + (dir / "none/tokenizer.json").string() + ": no such file\n");
 
