@@ -44,4 +44,7 @@ Command add_tasks_command(CLI::App& app);
 // `retune continual`: trains a sequence of tasks, measuring forgetting (continual.cpp).
 Command add_continual_command(CLI::App& app);
 
+// `retune init`: makes a base model from scratch, tokenizer and random weights (init.cpp).
+Command add_init_command(CLI::App& app);
+
 }  // namespace retune::cli

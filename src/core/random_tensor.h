@@ -11,4 +11,8 @@ namespace retune {
 // Rng(seed): the same values on every machine.
 Tensor uniform_tensor(const Shape& shape, uint64_t seed, double lo = -1.0, double hi = 1.0);
 
+// A contiguous f32 CPU tensor with values normal(mean, std), drawn in row-major order from
+// Rng(seed) by the Box-Muller transform (two values per pair of uniforms).
+Tensor normal_tensor(const Shape& shape, uint64_t seed, double mean, double std);
+
 }  // namespace retune

@@ -61,4 +61,10 @@ void AtomicFile::commit() {
   sync_folder(path_.parent_path());
 }
 
+void write_file_atomically(const std::filesystem::path& path, std::string_view bytes) {
+  AtomicFile file(path);
+  file.write(std::as_bytes(std::span(bytes)));
+  file.commit();
+}
+
 }  // namespace retune

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <span>
+#include <string_view>
 
 namespace retune {
 
@@ -32,5 +33,8 @@ class AtomicFile {
   int fd_ = -1;
   bool committed_ = false;
 };
+
+// Writes `bytes` to `path` through an AtomicFile (a JSON document, a text file).
+void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
 
 }  // namespace retune
