@@ -38,4 +38,7 @@ Command add_export_command(CLI::App& app);
 // `retune eval`: loss, perplexity and exact match of a model on data files (eval.cpp).
 Command add_eval_command(CLI::App& app);
 
+// `retune report`: an HTML page of tables and plots for a run folder (report.cpp).
+Command add_report_command(CLI::App& app);
+
 }  // namespace retune::cli
