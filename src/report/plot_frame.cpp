@@ -32,8 +32,10 @@ AxisScale make_axis_scale(std::span<const double> values, bool log_scale, double
       const double factor = std::pow(range.high / range.low, padding);
       range = {range.low / factor, range.high * factor};
     } else {
+      // Padding does not take non-negative data (accuracies, forgetting) below zero.
       const double margin = (range.high - range.low) * padding;
-      range = {range.low - margin, range.high + margin};
+      range = {range.low >= 0 ? std::max(0.0, range.low - margin) : range.low - margin,
+               range.high + margin};
     }
   }
   AxisScale scale{.log_scale = log_scale};

@@ -24,7 +24,7 @@ struct AxisScale {
 
 // The scale for `values` (non-finite ones and, on a log axis, non-positive ones ignored), with
 // nice ticks enclosing them; `padding` widens the data's span by that fraction on each side
-// first (so points do not sit on the frame).
+// first (so points do not sit on the frame), but not below zero for non-negative data.
 AxisScale make_axis_scale(std::span<const double> values, bool log_scale, double padding = 0);
 
 // The words around a plot.
