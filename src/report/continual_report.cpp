@@ -160,7 +160,7 @@ void add_matrix(HtmlPage& page, const ContinualRun& run) {
     map.values.push_back(*run.start);
   }
   for (size_t i = 0; i < run.matrix.size(); ++i) {
-    map.row_labels.push_back(fmt::format("after {} ({})", i, run.tasks[i]));
+    map.row_labels.push_back(fmt::format("after task {}: {}", i, run.tasks[i]));
     map.values.push_back(run.matrix[i]);
   }
   // Accuracies share the scale [0, 1]; other values get their own span.
