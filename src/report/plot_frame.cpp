@@ -109,11 +109,11 @@ std::string PlotFrame::open_svg(const std::string& css_class) const {
   if (!labels_.y_label.empty()) {
     const double x = 12 + kLabelSize;
     const double y = (top_ + bottom_) / 2;
-    svg += fmt::format(
-        R"(<text class="axis-label" x="{}" y="{}" font-size="{}" text-anchor="middle" )"
-        R"svg(transform="rotate(-90 {} {})">{}</text>)svg"
-        "\n",
-        c(x), c(y), kLabelSize, c(x), c(y), escape_markup(labels_.y_label));
+    svg +=
+        fmt::format(R"(<text class="axis-label" x="{}" y="{}" font-size="{}" text-anchor="middle" )"
+                    R"svg(transform="rotate(-90 {} {})">{}</text>)svg"
+                    "\n",
+                    c(x), c(y), kLabelSize, c(x), c(y), escape_markup(labels_.y_label));
   }
   return svg;
 }
