@@ -47,4 +47,7 @@ Command add_continual_command(CLI::App& app);
 // `retune init`: makes a base model from scratch, tokenizer and random weights (init.cpp).
 Command add_init_command(CLI::App& app);
 
+// `retune report`: an HTML page of tables and plots for a run folder (report.cpp).
+Command add_report_command(CLI::App& app);
+
 }  // namespace retune::cli
