@@ -44,6 +44,9 @@ Command add_tasks_command(CLI::App& app);
 // `retune continual`: trains a sequence of tasks, measuring forgetting (continual.cpp).
 Command add_continual_command(CLI::App& app);
 
+// `retune demo`: fine-tunes a tiny pretrained model with every method and reports (demo.cpp).
+Command add_demo_command(CLI::App& app);
+
 // `retune init`: makes a base model from scratch, tokenizer and random weights (init.cpp).
 Command add_init_command(CLI::App& app);
 

@@ -21,7 +21,8 @@ int main(int argc, char** argv) {
       retune::cli::add_generate_command(app),  retune::cli::add_train_command(app),
       retune::cli::add_export_command(app),    retune::cli::add_eval_command(app),
       retune::cli::add_tasks_command(app),     retune::cli::add_continual_command(app),
-      retune::cli::add_init_command(app),      retune::cli::add_report_command(app),
+      retune::cli::add_demo_command(app),      retune::cli::add_init_command(app),
+      retune::cli::add_report_command(app),
   };
   try {
     app.parse(argc, argv);

@@ -83,12 +83,6 @@ std::vector<std::string> jsonl_lines(const fs::path& file) {
   return lines;
 }
 
-void write_text(const fs::path& path, const std::string& text) {
-  AtomicFile file(path);
-  file.write(std::as_bytes(std::span(text)));
-  file.commit();
-}
-
 json optional_json(const std::optional<double>& value) {
   return value ? json(*value) : json(nullptr);
 }
@@ -139,7 +133,7 @@ ContinualResult run_continual(const ContinualConfig& config, const train::RunEve
     }
     if (config.strategy == Strategy::replay && !buffer.items().empty()) {
       const fs::path file = output / fmt::format("replay-buffer-{}.jsonl", i);
-      write_text(file, fmt::format("{}\n", fmt::join(buffer.items(), "\n")));
+      write_file_atomically(file, fmt::format("{}\n", fmt::join(buffer.items(), "\n")));
       run.forgetting.replay = config.replay_fraction;
       run.forgetting.replay_data = {file};
     }
@@ -211,7 +205,7 @@ ContinualResult run_continual(const ContinualConfig& config, const train::RunEve
                          {"wc_acc", wc_acc}}},
                        {"curves", curves},
                        {"runs", runs}};
-  write_text(output / "continual.json", report.dump(2) + "\n");
+  write_file_atomically(output / "continual.json", report.dump(2) + "\n");
   return result;
 }
 
