@@ -35,6 +35,7 @@ namespace retune::continual {
 struct DemoOptions {
   std::filesystem::path out = "retune-demo";
   std::filesystem::path cache;   // the base model's cache folder (the CLI picks ~/.cache/retune)
+  int64_t pretrain_steps = 400;  // the base's pretraining (the cache key names it)
   int64_t steps = 120;           // fine-tuning steps per method
   int64_t continual_steps = 60;  // per task of the continual run; 0: no continual run
   std::optional<int> threads;
