@@ -25,6 +25,7 @@ struct DemoCommandOptions {
   int64_t pretrain_steps = 400;
   int64_t steps = 120;
   int64_t continual_steps = 60;
+  int64_t test_examples = 100;
   std::optional<int> threads;
 };
 
@@ -46,6 +47,7 @@ int run_demo(const DemoCommandOptions& options) {
                               .pretrain_steps = options.pretrain_steps,
                               .steps = options.steps,
                               .continual_steps = options.continual_steps,
+                              .test_examples = options.test_examples,
                               .threads = options.threads};
   const continual::DemoResult result = continual::run_forgetting_demo(demo, progress_events(10));
   fmt::print("\nnew task: {} | old tasks: {} | {} steps per method\n", result.new_task,
@@ -59,9 +61,9 @@ int run_demo(const DemoCommandOptions& options) {
                m.retained_accuracy, m.forgetting, m.trainable_parameters, m.seconds);
   }
   fmt::print(
-      "accuracy: exact match on 100 test examples per task; retained: mean over the old tasks; "
+      "accuracy: exact match on {} test examples per task; retained: mean over the old tasks; "
       "forgetting: the fall of retained accuracy from the base's\nreport: {}\n",
-      result.report.string());
+      options.test_examples, result.report.string());
   return 0;
 }
 
@@ -81,6 +83,10 @@ Command add_demo_command(CLI::App& app) {
   command
       ->add_option("--pretrain-steps", options->pretrain_steps,
                    "the base's pretraining steps (default 400; a base per value is cached)")
+      ->check(CLI::PositiveNumber);
+  command
+      ->add_option("--test-examples", options->test_examples,
+                   "test examples per task, scored at every evaluation (default 100)")
       ->check(CLI::PositiveNumber);
   command->add_option("--cache", options->cache,
                       "where the pretrained base is kept (default ~/.cache/retune)");

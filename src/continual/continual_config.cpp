@@ -24,8 +24,10 @@ class Reader {
                          std::string_view expected) const {
     retune::fail("{}:{}: continual.{} must be {}, got {}", file_, node.Mark().line + 1, key,
                  expected,
-                 node.IsScalar() ? fmt::format("\"{}\"", node.Scalar())
-                                 : std::string(node.IsMap() ? "a map" : "a list or null"));
+                 node.IsScalar()     ? fmt::format("\"{}\"", node.Scalar())
+                 : node.IsMap()      ? std::string("a map")
+                 : node.IsSequence() ? fmt::format("a list of {}", node.size())
+                                     : std::string("null"));
   }
 
   std::string scalar(const YAML::Node& node, std::string_view key,

@@ -28,7 +28,6 @@ const std::vector<std::string> kOldTasks = {"copy", "reverse", "sort"};
 constexpr const char* kNewTask = "maximum";
 const std::vector<std::string> kContinualTasks = {"maximum", "count", "parity", "lookup"};
 constexpr int64_t kTrainExamples = 2000;
-constexpr int64_t kTestExamples = 100;
 constexpr int64_t kSeqLen = 64;
 constexpr int64_t kBatchSize = 16;
 
@@ -37,13 +36,13 @@ struct TaskFiles {
   fs::path test;
 };
 
-TaskFiles write_task(const fs::path& folder, const std::string& name) {
+TaskFiles write_task(const fs::path& folder, const std::string& name, int64_t test_examples) {
   const TaskFiles files{folder / (name + "-train.jsonl"), folder / (name + "-test.jsonl")};
   tasks::write_task_jsonl(
       tasks::generate_task(name, {.n = kTrainExamples, .seed = 1, .split = tasks::Split::train}),
       files.train);
   tasks::write_task_jsonl(
-      tasks::generate_task(name, {.n = kTestExamples, .seed = 2, .split = tasks::Split::test}),
+      tasks::generate_task(name, {.n = test_examples, .seed = 2, .split = tasks::Split::test}),
       files.test);
   return files;
 }
@@ -168,12 +167,13 @@ DemoResult run_forgetting_demo(const DemoOptions& options, const train::RunEvent
   std::vector<fs::path> old_test;
   std::vector<fs::path> corpus;
   for (const std::string& name : kOldTasks) {
-    const TaskFiles files = write_task(data, name);
+    const TaskFiles files = write_task(data, name, options.test_examples);
     old_train.push_back(files.train);
     old_test.push_back(files.test);
   }
   std::vector<TaskFiles> continual_files;
-  for (const std::string& name : kContinualTasks) continual_files.push_back(write_task(data, name));
+  for (const std::string& name : kContinualTasks)
+    continual_files.push_back(write_task(data, name, options.test_examples));
   const TaskFiles new_task = continual_files.front();
   corpus = old_train;
   corpus.insert(corpus.end(), old_test.begin(), old_test.end());

@@ -1,7 +1,10 @@
 // `retune demo`: forgetting made visible in minutes on a laptop, with nothing to download.
 //
 // 1. Procedural tasks (tasks/): old tasks copy, reverse and sort, and a new task, maximum, each
-//    with a train split (2000 examples) and a test split (100), written to <out>/data/.
+//    with a train split (2000 examples) and a test split (100 by default), written to
+//    <out>/data/. The base's tokenizer is built from the test splits too: the cache key does
+//    not name their size, so the first run's alphabet must cover any later run's (it does: every
+//    task's 2000 training examples hold its whole alphabet).
 // 2. A base model that knows the old tasks: a tiny Llama-architecture model (hidden 64, two
 //    layers, a character tokenizer over every task's text: pretrain/) pretrained from scratch
 //    on the old tasks' mixture (full training, 400 steps). It is cached in <cache>/<key>/ (the
@@ -38,6 +41,7 @@ struct DemoOptions {
   int64_t pretrain_steps = 400;  // the base's pretraining (the cache key names it)
   int64_t steps = 120;           // fine-tuning steps per method
   int64_t continual_steps = 60;  // per task of the continual run; 0: no continual run
+  int64_t test_examples = 100;   // per task's test split
   std::optional<int> threads;
 };
 
