@@ -22,9 +22,9 @@ namespace {
 struct DemoCommandOptions {
   std::string out = "retune-demo";
   std::string cache;
-  int64_t pretrain_steps = 400;
-  int64_t steps = 120;
-  int64_t continual_steps = 60;
+  int64_t pretrain_steps = 1000;
+  int64_t steps = 300;
+  int64_t continual_steps = 150;
   int64_t test_examples = 100;
   std::optional<int> threads;
 };
@@ -48,7 +48,8 @@ int run_demo(const DemoCommandOptions& options) {
                               .steps = options.steps,
                               .continual_steps = options.continual_steps,
                               .test_examples = options.test_examples,
-                              .threads = options.threads};
+                              // The model is tiny: more threads only add their overhead.
+                              .threads = options.threads.value_or(1)};
   const continual::DemoResult result = continual::run_forgetting_demo(demo, progress_events(10));
   fmt::print("\nnew task: {} | old tasks: {} | {} steps per method\n", result.new_task,
              fmt::join(result.old_tasks, ", "), options.steps);
@@ -74,15 +75,15 @@ Command add_demo_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand(
       "demo", "pretrain a tiny model, fine-tune it with every method, show what it forgets");
   command->add_option("--out", options->out, "the output folder (default retune-demo)");
-  command->add_option("--steps", options->steps, "fine-tuning steps per method (default 120)")
+  command->add_option("--steps", options->steps, "fine-tuning steps per method (default 300)")
       ->check(CLI::PositiveNumber);
   command
       ->add_option("--continual-steps", options->continual_steps,
-                   "steps per task of the continual run; 0: none (default 60)")
+                   "steps per task of the continual run; 0: none (default 150)")
       ->check(CLI::NonNegativeNumber);
   command
       ->add_option("--pretrain-steps", options->pretrain_steps,
-                   "the base's pretraining steps (default 400; a base per value is cached)")
+                   "the base's pretraining steps (default 1000; a base per value is cached)")
       ->check(CLI::PositiveNumber);
   command
       ->add_option("--test-examples", options->test_examples,
@@ -92,11 +93,12 @@ Command add_demo_command(CLI::App& app) {
                       "where the pretrained base is kept (default ~/.cache/retune)");
   add_threads_option(command, options->threads);
   command->footer(
-      "Old tasks copy, reverse and sort; new task maximum (retune tasks list). The base (a "
+      "Old tasks copy, reverse and maximum; new task sort (retune tasks list). The base (a "
       "125k-parameter Llama-architecture model with a character tokenizer) is pretrained once "
       "and cached. Methods: full, LoRA, LoRA with 25% replay, full with L2-SP, full with EWC; "
-      "then a continual LoRA run over maximum, count, parity and lookup. Writes "
-      "OUT/demo.json, OUT/methods/*, OUT/continual/ and OUT/report.html.");
+      "then a continual LoRA run over sort, count, parity and lookup. Writes "
+      "OUT/demo.json, OUT/methods/*, OUT/continual/ and OUT/report.html. Runs on one thread "
+      "unless --threads says otherwise (the model is too small to gain from more).");
   return {command, [options] { return run_demo(*options); }};
 }
 

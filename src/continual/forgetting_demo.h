@@ -1,13 +1,13 @@
 // `retune demo`: forgetting made visible in minutes on a laptop, with nothing to download.
 //
-// 1. Procedural tasks (tasks/): old tasks copy, reverse and sort, and a new task, maximum, each
+// 1. Procedural tasks (tasks/): old tasks copy, reverse and maximum, and a new task, sort, each
 //    with a train split (2000 examples) and a test split (100 by default), written to
 //    <out>/data/. The base's tokenizer is built from the test splits too: the cache key does
 //    not name their size, so the first run's alphabet must cover any later run's (it does: every
 //    task's 2000 training examples hold its whole alphabet).
 // 2. A base model that knows the old tasks: a tiny Llama-architecture model (hidden 64, two
 //    layers, a character tokenizer over every task's text: pretrain/) pretrained from scratch
-//    on the old tasks' mixture (full training, 400 steps). It is cached in <cache>/<key>/ (the
+//    on the old tasks' mixture (full training, 1000 steps). It is cached in <cache>/<key>/ (the
 //    key names the recipe's version and the pretraining steps) and reused by later runs.
 // 3. Fine-tuning on the new task with every method, the same budget each (steps, batch,
 //    schedule; the learning rate suits the method): full, LoRA, LoRA with replay of the old
@@ -37,11 +37,11 @@ namespace retune::continual {
 
 struct DemoOptions {
   std::filesystem::path out = "retune-demo";
-  std::filesystem::path cache;   // the base model's cache folder (the CLI picks ~/.cache/retune)
-  int64_t pretrain_steps = 400;  // the base's pretraining (the cache key names it)
-  int64_t steps = 120;           // fine-tuning steps per method
-  int64_t continual_steps = 60;  // per task of the continual run; 0: no continual run
-  int64_t test_examples = 100;   // per task's test split
+  std::filesystem::path cache;    // the base model's cache folder (the CLI picks ~/.cache/retune)
+  int64_t pretrain_steps = 1000;  // the base's pretraining (the cache key names it)
+  int64_t steps = 300;            // fine-tuning steps per method
+  int64_t continual_steps = 150;  // per task of the continual run; 0: no continual run
+  int64_t test_examples = 100;    // per task's test split
   std::optional<int> threads;
 };
 

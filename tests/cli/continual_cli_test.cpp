@@ -64,7 +64,7 @@ TEST(DemoCli, PrintsTheTableAndWritesTheReport) {
   const std::string report = read_text_file(dir / "demo" / "report.html");
   EXPECT_GE(count_of(report, "<svg"), 4u);
   // The base is cached for the next run.
-  EXPECT_TRUE(std::filesystem::exists(dir / "cache" / "demo-base-v1-10" / "complete"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "cache" / "demo-base-v2-10" / "complete"));
 }
 
 }  // namespace
