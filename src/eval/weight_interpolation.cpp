@@ -105,13 +105,20 @@ NamedTensors WeightInterpolation::weights_at(double alpha) const {
 std::unique_ptr<model::CausalLm> WeightInterpolation::model_at(double alpha) const {
   const NamedTensors weights = weights_at(alpha);
   std::unique_ptr<model::CausalLm> model = model::load_causal_lm(base_folder_);
+  // The loader keeps some weights in another dtype than the file's (norms in f32): each new
+  // weight takes the dtype the loaded model holds it in, as when the written folder loads.
+  std::map<std::string, DType> held;
+  for (const auto& [name, weight] : model::named_weights(*model))
+    held.emplace(name, weight.dtype());
   for (size_t i = 0; i < weights_.size(); ++i) {
     if (!weights_[i].tuned.defined()) continue;
-    model::set_weight(*model, weights[i].first, weights[i].second);
+    const auto& [name, weight] = weights[i];
+    const auto dtype = held.find(name);
+    const Tensor value =
+        dtype == held.end() || dtype->second == weight.dtype() ? weight : weight.to(dtype->second);
+    model::set_weight(*model, name, value);
     // set_weight replaces the embedding table alone: the head that shares it follows.
-    if (weights[i].first == tied_embedding_) {
-      model::set_weight(*model, "lm_head.weight", weights[i].second);
-    }
+    if (name == tied_embedding_) model::set_weight(*model, "lm_head.weight", value);
   }
   return model;
 }

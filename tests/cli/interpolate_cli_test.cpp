@@ -51,6 +51,8 @@ TEST(InterpolateCli, SweepNumbersAreEvalsOnTheWrittenFolders) {
     ASSERT_EQ(sweep.exit_code, 0) << sweep.out;
     const nlohmann::json report = nlohmann::json::parse(sweep.out);
     EXPECT_EQ(report["base"], files.base);
+    const std::string key = end.substr(3, end.find(' ', 1) - 3);  // "tuned" or "adapter"
+    EXPECT_EQ(report[key], end.substr(end.find(' ', 1) + 1));
     EXPECT_TRUE(report["best_alpha"].is_null());
     ASSERT_EQ(report["points"].size(), 3u);
     for (const nlohmann::json& point : report["points"]) {
@@ -85,15 +87,13 @@ TEST(InterpolateCli, TableMarksTheBestWithinTheRetainBudget) {
   ASSERT_EQ(run.exit_code, 0) << run.out;
   EXPECT_EQ(run.out.rfind("new1 = " + (files.dir / "qa.jsonl").string() +
                               "\nretain1 = " + (files.dir / "retain.jsonl").string() +
-                              "\nalpha | new1 loss | new1 acc | retain1 loss | retain1 acc | "
+                              "\n alpha | new1 loss | new1 acc | retain1 loss | retain1 acc | "
                               "new acc | retain acc\n",
                           0),
             0u)
       << run.out;
   EXPECT_NE(run.out.find("\n 0.000 | "), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("\n 1.000 | "), std::string::npos) << run.out;
-  EXPECT_EQ(run.out.find("  <- best within retain budget 1000\n") != std::string::npos, true)
-      << run.out;
 
   const RetuneRun json =
       run_retune("interpolate --model " + files.base + " --adapter " + adapter_fixture() +
@@ -102,7 +102,13 @@ TEST(InterpolateCli, TableMarksTheBestWithinTheRetainBudget) {
   const nlohmann::json report = nlohmann::json::parse(json.out);
   EXPECT_EQ(report["adapter"], adapter_fixture());
   EXPECT_EQ(report["retain_budget"], 1000.0);
-  EXPECT_TRUE(report["best_alpha"].is_number());
+  // The table marks the row of the JSON's best α, and only that one.
+  const std::string mark = "  <- best within retain budget 1000\n";
+  const size_t marked = run.out.find(mark);
+  ASSERT_NE(marked, std::string::npos) << run.out;
+  EXPECT_EQ(run.out.find(mark, marked + 1), std::string::npos) << run.out;
+  const size_t row = run.out.rfind('\n', marked) + 1;
+  EXPECT_EQ(run.out.substr(row, 8), fmt::format("{:6.3f} |", report["best_alpha"].get<double>()));
 }
 
 TEST(InterpolateCli, RefusesBadInputInOneLineWritingNothing) {

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "io/safetensors_file.h"
 #include "model/trainable_weights.h"
 #include "support/error_of.h"
+#include "support/files.h"
 #include "support/model_parity.h"
 #include "support/perturbed_model.h"
 #include "support/temp_dir.h"
@@ -198,8 +200,8 @@ TEST_P(AdapterInterpolation, EndsAreTheBaseAndTheMergedModel) {
 INSTANTIATE_TEST_SUITE_P(PeftFixtures, AdapterInterpolation,
                          testing::Values("qwen2/lora", "gpt2/lora", "qwen3/dora",
                                          "llama_gqa_untied/rslora"),
-                         [](const testing::TestParamInfo<std::string>& info) {
-                           std::string name = info.param;
+                         [](const testing::TestParamInfo<std::string>& param) {
+                           std::string name = param.param;
                            std::replace(name.begin(), name.end(), '/', '_');
                            return name;
                          });
