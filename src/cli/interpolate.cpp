@@ -64,13 +64,16 @@ nlohmann::json optional_json(const std::optional<double>& value) {
   return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
 }
 
+std::optional<double> accuracy_of(const eval::FileEvaluation& file) {
+  return file.exact ? std::optional(file.exact->accuracy()) : std::nullopt;
+}
+
 nlohmann::json files_json(const std::vector<eval::FileEvaluation>& files) {
   nlohmann::json out = nlohmann::json::array();
   for (const eval::FileEvaluation& file : files) {
     out.push_back({{"file", file.file},
                    {"loss", file.loss.loss},
-                   {"accuracy", file.exact ? nlohmann::json(file.exact->accuracy())
-                                           : nlohmann::json(nullptr)}});
+                   {"accuracy", optional_json(accuracy_of(file))}});
   }
   return out;
 }
