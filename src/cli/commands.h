@@ -38,6 +38,9 @@ Command add_export_command(CLI::App& app);
 // `retune eval`: loss, perplexity and exact match of a model on data files (eval.cpp).
 Command add_eval_command(CLI::App& app);
 
+// `retune interpolate`: WiSE-FT weight interpolation and its trade-off sweep (interpolate.cpp).
+Command add_interpolate_command(CLI::App& app);
+
 // `retune tasks`: lists procedural tasks or writes their examples (tasks.cpp).
 Command add_tasks_command(CLI::App& app);
 

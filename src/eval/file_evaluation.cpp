@@ -1,0 +1,59 @@
+#include "eval/file_evaluation.h"
+
+#include <algorithm>
+#include <utility>
+#include <variant>
+
+#include "data/packing.h"
+#include "data/pad_token.h"
+#include "model/generation_config.h"
+
+namespace retune::eval {
+
+EvaluationFiles::EvaluationFiles(const std::filesystem::path& tokenizer_folder,
+                                 const std::filesystem::path& model_folder,
+                                 const std::vector<std::string>& files,
+                                 FileEvaluationOptions options)
+    : options_(std::move(options)), tokenizer_(Tokenizer::load(tokenizer_folder)) {
+  for (const std::string& path : files) {
+    File file{.path = path, .examples = read_examples(path, options_.format)};
+    file.has_pairs = std::any_of(file.examples.begin(), file.examples.end(), [](const Example& e) {
+      return std::holds_alternative<PromptCompletion>(e.content);
+    });
+    files_.push_back(std::move(file));
+  }
+  TokenizeOptions tokenize{.train_on_all = options_.train_on_all};
+  for (const File& file : files_) {
+    if (has_conversations(file.examples) && !tokenize.chat) {
+      tokenize.chat = chat_template(tokenizer_folder, options_.chat_template);
+    }
+  }
+  for (File& file : files_) file.tokenized = tokenize_examples(file.examples, tokenizer_, tokenize);
+  pad_id_ = pad_token_id(tokenizer_folder, tokenizer_);
+  exact_options_ = {.normalizer = options_.normalizer,
+                    .max_new_tokens = options_.max_new_tokens,
+                    .stop_ids = end_token_ids(model::load_generation_config(model_folder),
+                                              tokenizer_, std::nullopt)};
+}
+
+FileEvaluation EvaluationFiles::evaluate(const model::CausalLm& model, size_t index) {
+  const File& file = files_.at(index);
+  FileEvaluation result{
+      .file = file.path,
+      .examples = static_cast<int64_t>(file.examples.size()),
+      .truncated = summarize(file.tokenized, options_.seq_len).truncated_examples};
+  result.loss =
+      evaluate_loss(model, file.tokenized, options_.seq_len, options_.batch_size, pad_id_);
+  if (file.has_pairs && options_.exact_match) {
+    result.exact = exact_match(model, tokenizer_, file.examples, exact_options_);
+  }
+  return result;
+}
+
+std::vector<FileEvaluation> EvaluationFiles::evaluate_all(const model::CausalLm& model) {
+  std::vector<FileEvaluation> results;
+  for (size_t i = 0; i < files_.size(); ++i) results.push_back(evaluate(model, i));
+  return results;
+}
+
+}  // namespace retune::eval

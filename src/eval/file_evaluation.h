@@ -1,0 +1,77 @@
+// Evaluating a model on data files as `retune eval` does: each file (any format `retune train`
+// reads) is read and tokenized once, up front, so that a bad line fails before a model runs;
+// then any number of models are scored on it: the mean token loss over the tokens training would
+// score (eval/loss_evaluation.h), each example in its own row of seq_len tokens, and for files
+// with prompt/completion pairs (Alpaca included) the exact match of greedy completions
+// (eval/exact_match.h).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "data/dataset_file.h"
+#include "data/tokenized_example.h"
+#include "eval/exact_match.h"
+#include "eval/loss_evaluation.h"
+#include "model/causal_lm.h"
+#include "tokenizer/tokenizer.h"
+
+namespace retune::eval {
+
+struct FileEvaluationOptions {
+  DataFormat format = DataFormat::detect;
+  std::optional<std::string> chat_template;  // "chatml" or "llama3" instead of the tokenizer's
+  bool train_on_all = false;                 // score every token, not only completions/turns
+  int64_t seq_len = 1024;                    // tokens per row; longer examples are cut
+  int64_t batch_size = 4;                    // rows per forward
+  bool exact_match = true;                   // score the greedy completions of pairs
+  AnswerNormalizer normalizer;
+  int64_t max_new_tokens = 0;  // per completion; 0: the reference's token count + 16
+};
+
+// One file's scores under one model.
+struct FileEvaluation {
+  std::string file;                 // as given
+  int64_t examples = 0;             // in the file
+  int64_t truncated = 0;            // examples longer than seq_len
+  LossEvaluation loss;              // over the scored tokens
+  std::optional<ExactMatch> exact;  // files with prompt/completion pairs, unless turned off
+};
+
+class EvaluationFiles {
+ public:
+  // Reads and tokenizes `files` with the tokenizer of `tokenizer_folder` (its pad token pads
+  // rows), and reads the end tokens greedy completions stop at from `model_folder`'s
+  // generation_config.json. Throws an Error naming the file and line of a bad example, or for a
+  // chat without a template. The options must be in range (seq_len >= 2, batch_size >= 1,
+  // max_new_tokens >= 0): the caller checks them, naming its own flags or fields.
+  EvaluationFiles(const std::filesystem::path& tokenizer_folder,
+                  const std::filesystem::path& model_folder, const std::vector<std::string>& files,
+                  FileEvaluationOptions options);
+
+  size_t size() const { return files_.size(); }
+
+  // The scores of file `index` under `model` (its adapters apply as at inference).
+  FileEvaluation evaluate(const model::CausalLm& model, size_t index);
+  // evaluate() for every file, in order.
+  std::vector<FileEvaluation> evaluate_all(const model::CausalLm& model);
+
+ private:
+  struct File {
+    std::string path;
+    std::vector<Example> examples;
+    std::vector<TokenizedExample> tokenized;
+    bool has_pairs = false;  // any prompt/completion example
+  };
+
+  FileEvaluationOptions options_;
+  Tokenizer tokenizer_;
+  int32_t pad_id_ = 0;
+  ExactMatchOptions exact_options_;
+  std::vector<File> files_;
+};
+
+}  // namespace retune::eval

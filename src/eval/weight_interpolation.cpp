@@ -1,0 +1,137 @@
+#include "eval/weight_interpolation.h"
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <span>
+#include <utility>
+
+#include "adapters/lora_model.h"
+#include "core/error.h"
+#include "io/model_folder_writer.h"
+#include "model/model_config.h"
+#include "model/trainable_weights.h"
+
+namespace retune::eval {
+namespace {
+
+// (1 − alpha)·base + alpha·tuned, f32 [same shape] (new storage).
+Tensor interpolate(const Tensor& base, const Tensor& tuned, double alpha) {
+  std::vector<float> values = base.to_f32_vector();
+  const std::vector<float> tuned_values = tuned.to_f32_vector();
+  const auto keep = static_cast<float>(1 - alpha);
+  const auto take = static_cast<float>(alpha);
+  for (size_t i = 0; i < values.size(); ++i) values[i] = keep * values[i] + take * tuned_values[i];
+  return Tensor::from_vector(base.shape(), DType::f32, std::span<const float>(values));
+}
+
+// The name of the weight a tied head shares (the embedding table), or "" for an untied head.
+std::string tied_embedding_name(model::CausalLm& model) {
+  if (!model.config().tie_word_embeddings) return "";
+  for (const auto& [name, weight] : model::named_weights(model)) {
+    if (weight.overlaps(model.output_head())) return name;
+  }
+  fail("the tied head of the model shares no weight it names");
+}
+
+}  // namespace
+
+WeightInterpolation WeightInterpolation::with_tuned_model(
+    const std::filesystem::path& base_folder, const std::filesystem::path& tuned_folder) {
+  const std::unique_ptr<model::CausalLm> base = model::load_causal_lm(base_folder);
+  const std::unique_ptr<model::CausalLm> tuned = model::load_causal_lm(tuned_folder);
+  RETUNE_CHECK(base->config().architecture == tuned->config().architecture,
+               "{}: architecture {}, but the base {} is {}",
+               (tuned_folder / "config.json").string(),
+               model::architecture_name(tuned->config().architecture), base_folder.string(),
+               model::architecture_name(base->config().architecture));
+  std::map<std::string, Tensor> tuned_weights;
+  for (auto& [name, weight] : model::named_weights(*tuned)) tuned_weights.emplace(name, weight);
+  std::vector<WeightPair> weights;
+  for (auto& [name, weight] : model::named_weights(*base)) {
+    const auto found = tuned_weights.find(name);
+    RETUNE_CHECK(found != tuned_weights.end(), "{}: no weight {}, which the base {} has",
+                 tuned_folder.string(), name, base_folder.string());
+    RETUNE_CHECK(found->second.shape() == weight.shape(),
+                 "{}: weight {} of shape {}, but the base {} has shape {}", tuned_folder.string(),
+                 name, found->second.shape().str(), base_folder.string(), weight.shape().str());
+    weights.push_back({name, weight, found->second});
+    tuned_weights.erase(found);
+  }
+  RETUNE_CHECK(tuned_weights.empty(), "{}: weight {}, which the base {} lacks",
+               tuned_folder.string(), tuned_weights.begin()->first, base_folder.string());
+  return WeightInterpolation(base_folder, std::move(weights), tied_embedding_name(*base));
+}
+
+WeightInterpolation WeightInterpolation::with_adapter(const std::filesystem::path& base_folder,
+                                                      const std::filesystem::path& adapter_folder) {
+  const std::unique_ptr<model::CausalLm> model = model::load_causal_lm(base_folder);
+  std::map<std::string, Tensor> base_weights;
+  for (auto& [name, weight] : model::named_weights(*model)) base_weights.emplace(name, weight);
+  const Tensor base_head = model->output_head();
+  const std::string embedding = tied_embedding_name(*model);
+
+  const adapters::LoraModel lora = adapters::load_lora(*model, adapter_folder);
+  std::map<std::string, Tensor> tuned_weights;
+  for (auto& [name, weight] : lora.merged_weights()) tuned_weights.emplace(name, weight);
+  // The saved weights are the model's own now, and a head saved so has its own name.
+  const std::set<std::string> saved(lora.saved_weights().begin(), lora.saved_weights().end());
+  std::vector<WeightPair> weights;
+  for (auto& [name, weight] : model::named_weights(*model)) {
+    const auto base = base_weights.find(name);
+    WeightPair pair{name, base == base_weights.end() ? base_head : base->second, Tensor()};
+    if (const auto merged = tuned_weights.find(name); merged != tuned_weights.end()) {
+      pair.tuned = merged->second;
+    } else if (saved.contains(name)) {
+      pair.tuned = weight;
+    }
+    weights.push_back(std::move(pair));
+  }
+  const bool unties_head = !embedding.empty() && !model->config().tie_word_embeddings;
+  return WeightInterpolation(base_folder, std::move(weights), unties_head ? "" : embedding);
+}
+
+NamedTensors WeightInterpolation::weights_at(double alpha) const {
+  RETUNE_CHECK(alpha >= 0 && alpha <= 1, "alpha must be in [0, 1], got {}", alpha);
+  NamedTensors weights;
+  for (const WeightPair& pair : weights_) {
+    weights.emplace_back(
+        pair.name, pair.tuned.defined() ? interpolate(pair.base, pair.tuned, alpha) : pair.base);
+  }
+  return in_base_dtypes(base_folder_, std::move(weights));
+}
+
+std::unique_ptr<model::CausalLm> WeightInterpolation::model_at(double alpha) const {
+  const NamedTensors weights = weights_at(alpha);
+  std::unique_ptr<model::CausalLm> model = model::load_causal_lm(base_folder_);
+  // The loader keeps some weights in another dtype than the file's (norms in f32): each new
+  // weight takes the dtype the loaded model holds it in, as when the written folder loads.
+  std::map<std::string, DType> held;
+  for (const auto& [name, weight] : model::named_weights(*model))
+    held.emplace(name, weight.dtype());
+  for (size_t i = 0; i < weights_.size(); ++i) {
+    if (!weights_[i].tuned.defined()) continue;
+    const auto& [name, weight] = weights[i];
+    const auto dtype = held.find(name);
+    const Tensor value =
+        dtype == held.end() || dtype->second == weight.dtype() ? weight : weight.to(dtype->second);
+    model::set_weight(*model, name, value);
+    // set_weight replaces the embedding table alone: the head that shares it follows.
+    if (name == tied_embedding_) model::set_weight(*model, "lm_head.weight", value);
+  }
+  return model;
+}
+
+void WeightInterpolation::write_model_folder(double alpha,
+                                             const std::filesystem::path& out_folder) const {
+  const bool untied_head =
+      std::any_of(weights_.begin(), weights_.end(),
+                  [](const WeightPair& w) { return w.name == "lm_head.weight"; }) &&
+      model::load_model_config(base_folder_).tie_word_embeddings;
+  retune::write_model_folder(
+      base_folder_, weights_at(alpha), out_folder,
+      untied_head ? nlohmann::json{{"tie_word_embeddings", false}} : nlohmann::json::object());
+}
+
+}  // namespace retune::eval
