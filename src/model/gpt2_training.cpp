@@ -93,11 +93,12 @@ float Gpt2Training::step(const TokenBatch& batch, float dloss) {
 }
 
 float Gpt2Training::distill_step(const TokenBatch& rows, const DistillationTeacher& teacher,
-                                float dloss) {
+                                 float dloss) {
   return train(rows, &teacher, dloss);
 }
 
-float Gpt2Training::train(const TokenBatch& batch, const DistillationTeacher* teacher, float dloss) {
+float Gpt2Training::train(const TokenBatch& batch, const DistillationTeacher* teacher,
+                          float dloss) {
   const ModelConfig& config = model_.config();
   const Gpt2Weights& weights = model_.weights();
   const Tensor positions = checked_positions("Gpt2Training", batch.input_ids, batch.positions, 0);

@@ -1,9 +1,9 @@
 // Gpt2Training: the training step of GPT2LMHeadModel on one micro-batch — the forward that
-// keeps what the backward reads, the fused output head and cross-entropy (or the distillation KL divergence), and the backward by
-// hand, block by block in reverse (model/gpt2_model.h has the block's equations). As for
-// LlamaTraining (model/llama_training.h): `grads` is a Gpt2Weights whose defined tensors are the
-// f32 gradients of the weights that train (undefined: frozen; with tied embeddings lm_head's
-// gradient is wte's gradient tensor itself), adapters come from the model
+// keeps what the backward reads, the fused output head and cross-entropy (or the distillation KL
+// divergence), and the backward by hand, block by block in reverse (model/gpt2_model.h has the
+// block's equations). As for LlamaTraining (model/llama_training.h): `grads` is a Gpt2Weights whose
+// defined tensors are the f32 gradients of the weights that train (undefined: frozen; with tied
+// embeddings lm_head's gradient is wte's gradient tensor itself), adapters come from the model
 // (Gpt2Model::set_adapter), trained weights are owned f32 tensors in the model, and every
 // gradient nobody trains is skipped.
 #pragma once

@@ -95,11 +95,12 @@ float LlamaTraining::step(const TokenBatch& batch, float dloss) {
 }
 
 float LlamaTraining::distill_step(const TokenBatch& rows, const DistillationTeacher& teacher,
-                                float dloss) {
+                                  float dloss) {
   return train(rows, &teacher, dloss);
 }
 
-float LlamaTraining::train(const TokenBatch& batch, const DistillationTeacher* teacher, float dloss) {
+float LlamaTraining::train(const TokenBatch& batch, const DistillationTeacher* teacher,
+                           float dloss) {
   const ModelConfig& config = model_.config();
   const LlamaWeights& weights = model_.weights();
   const Tensor positions = checked_positions("LlamaTraining", batch.input_ids, batch.positions, 0);

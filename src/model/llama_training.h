@@ -1,8 +1,9 @@
 // LlamaTraining: the training step of a Llama-family model (LlamaForCausalLM, Qwen2, Qwen3) on
 // one micro-batch — the forward that keeps what the backward reads, the fused output head and
-// cross-entropy (or the distillation KL divergence), and the backward by hand, layer by layer in reverse (model/llama_model.h has
-// the layer's equations). Every gradient nobody trains is skipped: frozen weights get no weight
-// gradient, and the input gradient stops at the lowest layer anything below still needs.
+// cross-entropy (or the distillation KL divergence), and the backward by hand, layer by layer in
+// reverse (model/llama_model.h has the layer's equations). Every gradient nobody trains is skipped:
+// frozen weights get no weight gradient, and the input gradient stops at the lowest layer anything
+// below still needs.
 //
 // What trains is given by `grads`, a LlamaWeights whose defined tensors are f32 gradients of
 // the same shapes as the weights they belong to (undefined: frozen), and by the adapters

@@ -48,9 +48,8 @@ float output_head_loss(const char* model, const Tensor& hidden, const Tensor& he
   const Tensor loss = Tensor::empty({1}, DType::f32);
   const Tensor row_labels = labels.contiguous().reshape({N});
   if (!teacher) {
-    ops::cross_entropy_head_forward_backward(hidden, head, row_labels, loss,
-                                             Tensor::empty({N}, DType::f32), dhidden, head_grad,
-                                             dloss);
+    ops::cross_entropy_head_forward_backward(
+        hidden, head, row_labels, loss, Tensor::empty({N}, DType::f32), dhidden, head_grad, dloss);
     return *loss.data<float>();
   }
   const Shape want{labels.size(0), labels.size(1), hidden.size(1)};
@@ -58,10 +57,9 @@ float output_head_loss(const char* model, const Tensor& hidden, const Tensor& he
                    teacher->hidden.shape() == want,
                "{}: the teacher's hidden states must be f32 {}, got {}", model, want.str(),
                teacher->hidden.defined() ? teacher->hidden.describe() : "undefined");
-  ops::kl_divergence_head_forward_backward(hidden, head,
-                                           teacher->hidden.contiguous().reshape(hidden.shape()),
-                                           teacher->head, row_labels, teacher->temperature, loss,
-                                           dhidden, head_grad, dloss);
+  ops::kl_divergence_head_forward_backward(
+      hidden, head, teacher->hidden.contiguous().reshape(hidden.shape()), teacher->head, row_labels,
+      teacher->temperature, loss, dhidden, head_grad, dloss);
   return *loss.data<float>();
 }
 

@@ -70,7 +70,8 @@ std::pair<float*, float*> gradient_data(const char* op, const Tensor& dx, const 
     check_disjoint(op, name, *gradient, "teacher_weight", teacher_weight);
   }
   if (dx.defined()) check_output(op, "dx", dx, DType::f32, x.shape(), x.device());
-  if (dweight.defined()) check_output(op, "dweight", dweight, DType::f32, weight.shape(), x.device());
+  if (dweight.defined())
+    check_output(op, "dweight", dweight, DType::f32, weight.shape(), x.device());
   check_disjoint(op, "dx", dx, "dweight", dweight);
   return {optional_data(dx), optional_data(dweight)};
 }

@@ -31,10 +31,10 @@
 namespace retune::train {
 
 struct DistillationOptions {
-  double weight = 0;       // λ > 0
-  double temperature = 1;  // τ > 0
-  int64_t rows = 64;       // the retain rows the base's outputs are kept for (fewer if fewer)
-  int64_t batch_size = 1;  // rows per distillation micro-batch
+  double weight = 0;         // λ > 0
+  double temperature = 1;    // τ > 0
+  int64_t rows = 64;         // the retain rows the base's outputs are kept for (fewer if fewer)
+  int64_t batch_size = 1;    // rows per distillation micro-batch
   bool head_trains = false;  // keep a copy of the head: the model's own will change
 };
 
@@ -57,9 +57,9 @@ class SelfDistillation {
 
  private:
   DistillationOptions options_;
-  Batch rows_;         // i32 [R, T] each
-  Tensor hidden_;      // f32 [R, T, C]: the base's final hidden states
-  Tensor head_;        // [V, C]: the base's output head
+  Batch rows_;     // i32 [R, T] each
+  Tensor hidden_;  // f32 [R, T, C]: the base's final hidden states
+  Tensor head_;    // [V, C]: the base's output head
   int64_t cursor_ = 0;
 };
 

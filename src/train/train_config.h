@@ -16,10 +16,10 @@
 // schedule.rewarm_at, schedule.rewarm_steps) and is an error for any other.
 //
 // Paths (model, tokenizer, output, adapter, data.train, data.eval, data.retain,
-// forgetting.replay_data, forgetting.ewc_data, forgetting.distill_data) written in the file are relative to the file's
-// folder, so that a checked-in config works from any current directory; paths given with --set
-// are relative to the current directory. model and tokenizer are local folders (a hub id is not
-// downloaded).
+// forgetting.replay_data, forgetting.ewc_data, forgetting.distill_data) written in the file are
+// relative to the file's folder, so that a checked-in config works from any current directory;
+// paths given with --set are relative to the current directory. model and tokenizer are local
+// folders (a hub id is not downloaded).
 //
 // Errors (retune::Error) name where and what: "<file>:<line>: training.batch_size must be an
 // integer >= 1, got \"four\"", "<file>:<line>: unknown key \"training.learning_rate\"; did you

@@ -9,8 +9,8 @@
 // only measured); a step whose loss or gradient norm is not finite is not applied (its
 // gradients are dropped) and counted. A penalty hook (train/weight_anchor.h: L2-SP, EWC) adds its
 // gradients after the micro-batches, before clipping, and so does a distillation hook
-// (train/self_distillation.h), which runs its micro-batch before the penalty. The learning rate of step s (0-based) is
-// learning_rate(schedule, s).
+// (train/self_distillation.h), which runs its micro-batch before the penalty. The learning rate of
+// step s (0-based) is learning_rate(schedule, s).
 //
 // Nothing depends on the thread count but the sums inside the kernels, so the same config and
 // thread count give the same numbers, and a run resumed from a checkpoint (the optimizer's and

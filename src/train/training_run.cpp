@@ -276,8 +276,9 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
                       .sequences = {.length = seq_len, .packing = false, .pad_id = pad_id},
                       .shuffle = false});
     const Tensor& head = model->output_head();
-    const bool head_trains = std::any_of(parameters.begin(), parameters.end(),
-                                         [&](const Parameter& p) { return p.value.overlaps(head); });
+    const bool head_trains =
+        std::any_of(parameters.begin(), parameters.end(),
+                    [&](const Parameter& p) { return p.value.overlaps(head); });
     distillation.emplace(*model, rows,
                          DistillationOptions{.weight = forgetting.distill,
                                              .temperature = forgetting.distill_temperature,

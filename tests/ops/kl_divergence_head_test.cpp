@@ -30,8 +30,7 @@ Pair random_pair(int64_t N, int64_t C, int64_t V, uint64_t seed) {
   std::vector<int32_t> labels(static_cast<size_t>(N));
   for (int64_t n = 0; n < N; ++n) labels[static_cast<size_t>(n)] = n % 3 == 1 ? kIgnoreIndex : 0;
   return {uniform_tensor({N, C}, seed), uniform_tensor({V, C}, seed + 1),
-          uniform_tensor({N, C}, seed + 2), uniform_tensor({V, C}, seed + 3),
-          label_tensor(labels)};
+          uniform_tensor({N, C}, seed + 2), uniform_tensor({V, C}, seed + 3), label_tensor(labels)};
 }
 
 struct Results {
@@ -52,8 +51,8 @@ Results separate(const Pair& p, float tau, int64_t chunk, const Tensor& dweight_
   const Tensor teacher_lse = Tensor::empty({N}, DType::f32);
   kl_divergence_head_forward(p.x, p.weight, p.teacher_x, p.teacher_weight, p.labels, tau, r.loss,
                              lse, teacher_lse, chunk);
-  kl_divergence_head_backward(scalar(dloss), p.x, p.weight, p.teacher_x, p.teacher_weight,
-                              p.labels, tau, lse, teacher_lse, r.dx, r.dweight, chunk);
+  kl_divergence_head_backward(scalar(dloss), p.x, p.weight, p.teacher_x, p.teacher_weight, p.labels,
+                              tau, lse, teacher_lse, r.dx, r.dweight, chunk);
   return r;
 }
 

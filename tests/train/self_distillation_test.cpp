@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "adapters/lora_model.h"
 #include "io/file_contents.h"
@@ -33,9 +34,9 @@ std::filesystem::path write_retain_lines(const TempDir& dir) {
 
 BatchStream retain_rows(const TempDir& dir, const std::filesystem::path& model_folder) {
   Tokenizer tokenizer = Tokenizer::load(model_folder);
-  return BatchStream(tokenize_examples(read_examples(write_retain_lines(dir), DataFormat::detect),
-                                       tokenizer, {}),
-                     {1, {32, false, pad_token_id(model_folder, tokenizer)}, false, 0});
+  return BatchStream(
+      tokenize_examples(read_examples(write_retain_lines(dir), DataFormat::detect), tokenizer, {}),
+      {1, {32, false, pad_token_id(model_folder, tokenizer)}, false, 0});
 }
 
 // A fresh LoRA adapter (B = 0) is the base: its distillation loss and gradients are zero, and
@@ -65,9 +66,7 @@ TEST(SelfDistillation, AFreshAdapterIsItsBaseAndRowsCycle) {
             "the checkpoint's distillation cursor 3 is not a row of the 3 distilled: it was made "
             "by another config");
   BatchStream more_rows = retain_rows(dir, folder);
-  EXPECT_EQ(error_of([&] {
-              SelfDistillation(*model, more_rows, {.weight = 1, .temperature = 0});
-            }),
+  EXPECT_EQ(error_of([&] { SelfDistillation(*model, more_rows, {.weight = 1, .temperature = 0}); }),
             "forgetting.distill_temperature must be a finite number > 0, got 0");
 }
 
@@ -81,15 +80,24 @@ TEST(SelfDistillation, KeepsTheRetainLossLower) {
   ASSERT_EQ(plain.retain.size(), 1u);
   ASSERT_EQ(distilled.retain.size(), 1u);
   EXPECT_GT(plain.retain[0].forgetting(), 0.1);
-  EXPECT_LT(distilled.retain[0].forgetting(), plain.retain[0].forgetting() - 0.1);
+  EXPECT_LT(distilled.retain[0].forgetting(), 0.5 * plain.retain[0].forgetting());
   // The task is still learned.
   EXPECT_LT(*distilled.last_eval_loss, *distilled.first_eval_loss - 1);
   const nlohmann::json summary = read_json_file(dir / "out" / "summary.json");
   EXPECT_EQ(summary["forgetting_control"]["distill"], 5.0);
   EXPECT_EQ(summary["forgetting_control"]["distill_temperature"], 1.0);
-  // The distillation loss is logged beside the data loss: 0 at the first step (the base).
+  // The distillation loss is logged beside the data loss: 0 at the first step (the base, up to
+  // the rounding between the training and the inference forward), then positive.
   const std::string metrics = read_file(dir / "out" / "metrics.jsonl");
-  EXPECT_NE(metrics.find("\"distill\":0.0,"), std::string::npos);
+  std::vector<double> logged;
+  for (size_t start = 0, end; (end = metrics.find('\n', start)) != std::string::npos;
+       start = end + 1) {
+    const nlohmann::json line = nlohmann::json::parse(metrics.substr(start, end - start));
+    if (line.contains("distill")) logged.push_back(line["distill"].get<double>());
+  }
+  ASSERT_EQ(logged.size(), 12u);
+  EXPECT_NEAR(logged[0], 0.0, 1e-6);
+  EXPECT_GT(logged[1], 1e-4);
 }
 
 // Stopped after step 5 (last checkpoint: step 4) and resumed: the distillation cursor (3 rows

@@ -18,8 +18,8 @@ struct KlCase {
 OpSpec kl_divergence_head_spec(const std::string& what, KlCase c) {
   OpSpec spec;
   spec.op = "kl_divergence_head";
-  spec.variant = fmt::format("{} N={} C={} V={} tau={} chunk={}", what, c.N, c.C, c.V,
-                             c.temperature, c.chunk);
+  spec.variant =
+      fmt::format("{} N={} C={} V={} tau={} chunk={}", what, c.N, c.C, c.V, c.temperature, c.chunk);
   spec.inputs = {{"x", {c.N, c.C}},
                  {"weight", {c.V, c.C}},
                  {"teacher_x", {c.N, c.C}, ArgKind::real, -1, 1, false},

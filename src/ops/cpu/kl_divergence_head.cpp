@@ -38,10 +38,11 @@ class ChunkReader {
   explicit ChunkReader(const KlHeadProblem& p) : p_(p) {}
   ChunkWeights rows(int64_t v0, int64_t count) {
     const float* student = head_weight_rows(p_.weight, p_.weight_dtype, p_.C, v0, count, student_);
-    const bool shared = p_.teacher_weight == p_.weight && p_.teacher_weight_dtype == p_.weight_dtype;
+    const bool shared =
+        p_.teacher_weight == p_.weight && p_.teacher_weight_dtype == p_.weight_dtype;
     return {student, shared ? student
-                            : head_weight_rows(p_.teacher_weight, p_.teacher_weight_dtype, p_.C,
-                                               v0, count, teacher_)};
+                            : head_weight_rows(p_.teacher_weight, p_.teacher_weight_dtype, p_.C, v0,
+                                               count, teacher_)};
   }
 
  private:
@@ -51,8 +52,8 @@ class ChunkReader {
 
 // Both heads' logits / τ for rows [r0, r0 + rc) of `rows` and classes [v0, v0 + count), into
 // student and teacher [rc, count].
-void chunk_logits(const KlHeadProblem& p, const ScoredRows& rows, const ChunkWeights& w,
-                  int64_t r0, int64_t rc, int64_t count, float* student, float* teacher) {
+void chunk_logits(const KlHeadProblem& p, const ScoredRows& rows, const ChunkWeights& w, int64_t r0,
+                  int64_t rc, int64_t count, float* student, float* teacher) {
   const float inverse = 1.0f / p.temperature;
   gemm(rc, count, p.C, inverse, {rows.x.data() + r0 * p.C, p.C, 0, false},
        {w.student, p.C, 0, true}, 0.0f, student, count);

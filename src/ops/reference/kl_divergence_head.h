@@ -57,7 +57,8 @@ template <typename T>
 void kl_divergence_head_backward(T dloss, const T* x, const T* weight, const T* teacher_x,
                                  const T* teacher_weight, const int32_t* labels, int64_t N,
                                  int64_t C, int64_t V, T temperature, T* dx, T* dweight) {
-  const auto scored = std::count_if(labels, labels + N, [](int32_t l) { return l != kIgnoreIndex; });
+  const auto scored =
+      std::count_if(labels, labels + N, [](int32_t l) { return l != kIgnoreIndex; });
   for (int64_t i = 0; i < N * C; ++i) dx[i] = 0;
   for (int64_t i = 0; i < V * C; ++i) dweight[i] = 0;
   for (int64_t n = 0; n < N; ++n) {
@@ -69,8 +70,8 @@ void kl_divergence_head_backward(T dloss, const T* x, const T* weight, const T* 
     for (int64_t v = 0; v < V; ++v) {
       const auto i = static_cast<size_t>(v);
       // d(τ² KL)/d logit = τ² (p - q) / τ.
-      const T dlogit = dloss * temperature * (std::exp(log_p[i]) - std::exp(log_q[i])) /
-                       static_cast<T>(scored);
+      const T dlogit =
+          dloss * temperature * (std::exp(log_p[i]) - std::exp(log_q[i])) / static_cast<T>(scored);
       for (int64_t c = 0; c < C; ++c) {
         dx[n * C + c] += dlogit * weight[v * C + c];
         dweight[v * C + c] += dlogit * x[n * C + c];
