@@ -12,7 +12,6 @@
 #include "model/training_steps.h"
 #include "ops/activations.h"
 #include "ops/attention.h"
-#include "ops/cross_entropy_head.h"
 #include "ops/embedding.h"
 #include "ops/layernorm.h"
 
@@ -90,6 +89,16 @@ Gpt2Training::Gpt2Training(const Gpt2Model& model, Gpt2Weights grads)
 }
 
 float Gpt2Training::step(const TokenBatch& batch, float dloss) {
+  return train(batch, nullptr, dloss);
+}
+
+float Gpt2Training::distill_step(const TokenBatch& rows, const DistillationTeacher& teacher,
+                                 float dloss) {
+  return train(rows, &teacher, dloss);
+}
+
+float Gpt2Training::train(const TokenBatch& batch, const DistillationTeacher* teacher,
+                          float dloss) {
   const ModelConfig& config = model_.config();
   const Gpt2Weights& weights = model_.weights();
   const Tensor positions = checked_positions("Gpt2Training", batch.input_ids, batch.positions, 0);
@@ -156,13 +165,11 @@ float Gpt2Training::step(const TokenBatch& batch, float dloss) {
   // The head and the loss, with the gradient of the final hidden states.
   const bool need_dx = lowest_trained_layer_ < config.num_hidden_layers ||
                        grads_.ln_f.weight.defined() || grads_.ln_f.bias.defined();
-  const Tensor loss = empty({1});
   const Tensor dhidden = need_dx ? empty({N, C}) : Tensor();
   phase.emplace(profile::Phase::output_head);
-  ops::cross_entropy_head_forward_backward(final_norm.out, weights.lm_head,
-                                           batch.labels.contiguous().reshape({N}), loss, empty({N}),
-                                           dhidden, grads_.lm_head, dloss);
-  if (!need_dx) return *loss.data<float>();
+  const float loss = output_head_loss("Gpt2Training", final_norm.out, weights.lm_head,
+                                      grads_.lm_head, batch.labels, teacher, dloss, dhidden);
+  if (!need_dx) return loss;
   phase.emplace(profile::Phase::backward);
   const Tensor dx = Tensor::zeros({N, C}, DType::f32);  // the residual stream's gradient
   layernorm_backward_add(dhidden, x, weights.ln_f, final_norm.mean, final_norm.rstd, grads_.ln_f,
@@ -205,7 +212,7 @@ float Gpt2Training::step(const TokenBatch& batch, float dloss) {
     ops::embedding_backward(ids, dx, grads_.wte);
     ops::embedding_backward(position_ids, dx, grads_.wpe);
   }
-  return *loss.data<float>();
+  return loss;
 }
 
 }  // namespace retune::model

@@ -11,7 +11,6 @@
 #include "model/trainable_linear.h"
 #include "model/training_steps.h"
 #include "ops/attention.h"
-#include "ops/cross_entropy_head.h"
 #include "ops/embedding.h"
 #include "ops/rmsnorm.h"
 #include "ops/rope.h"
@@ -92,6 +91,16 @@ LlamaTraining::LlamaTraining(const LlamaModel& model, LlamaWeights grads)
 }
 
 float LlamaTraining::step(const TokenBatch& batch, float dloss) {
+  return train(batch, nullptr, dloss);
+}
+
+float LlamaTraining::distill_step(const TokenBatch& rows, const DistillationTeacher& teacher,
+                                  float dloss) {
+  return train(rows, &teacher, dloss);
+}
+
+float LlamaTraining::train(const TokenBatch& batch, const DistillationTeacher* teacher,
+                           float dloss) {
   const ModelConfig& config = model_.config();
   const LlamaWeights& weights = model_.weights();
   const Tensor positions = checked_positions("LlamaTraining", batch.input_ids, batch.positions, 0);
@@ -158,13 +167,11 @@ float LlamaTraining::step(const TokenBatch& batch, float dloss) {
   // The head and the loss, with the gradient of the final hidden states.
   const bool need_dx = lowest_trained_layer_ < config.num_hidden_layers || grads_.norm.defined();
   Tensor dx = need_dx ? empty({N, C}) : Tensor();
-  const Tensor loss = empty({1});
   const Tensor dhidden = need_dx ? empty({N, C}) : Tensor();
   phase.emplace(profile::Phase::output_head);
-  ops::cross_entropy_head_forward_backward(final_hidden, weights.lm_head,
-                                           batch.labels.contiguous().reshape({N}), loss, empty({N}),
-                                           dhidden, grads_.lm_head, dloss);
-  if (!need_dx) return *loss.data<float>();
+  const float loss = output_head_loss("LlamaTraining", final_hidden, weights.lm_head,
+                                      grads_.lm_head, batch.labels, teacher, dloss, dhidden);
+  if (!need_dx) return loss;
   phase.emplace(profile::Phase::backward);
   ops::rmsnorm_backward(dhidden, x, weights.norm, rstd_final, dx, grads_.norm);
 
@@ -220,7 +227,7 @@ float LlamaTraining::step(const TokenBatch& batch, float dloss) {
   if (lowest_trained_layer_ < 0) {
     ops::embedding_backward(batch.input_ids.contiguous().reshape({N}), dx, grads_.embed_tokens);
   }
-  return *loss.data<float>();
+  return loss;
 }
 
 }  // namespace retune::model

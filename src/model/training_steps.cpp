@@ -1,5 +1,9 @@
 #include "model/training_steps.h"
 
+#include "core/error.h"
+#include "ops/cross_entropy_head.h"
+#include "ops/kl_divergence_head.h"
+
 namespace retune::model {
 namespace {
 
@@ -35,6 +39,28 @@ void add_column_sums(const Tensor& dy, const Tensor& bias_grad) {
   for (int64_t n = 0; n < rows; ++n) {
     for (int64_t o = 0; o < width; ++o) out[o] += g[n * width + o];
   }
+}
+
+float output_head_loss(const char* model, const Tensor& hidden, const Tensor& head,
+                       const Tensor& head_grad, const Tensor& labels,
+                       const DistillationTeacher* teacher, float dloss, const Tensor& dhidden) {
+  const int64_t N = hidden.size(0);
+  const Tensor loss = Tensor::empty({1}, DType::f32);
+  const Tensor row_labels = labels.contiguous().reshape({N});
+  if (!teacher) {
+    ops::cross_entropy_head_forward_backward(
+        hidden, head, row_labels, loss, Tensor::empty({N}, DType::f32), dhidden, head_grad, dloss);
+    return *loss.data<float>();
+  }
+  const Shape want{labels.size(0), labels.size(1), hidden.size(1)};
+  RETUNE_CHECK(teacher->hidden.defined() && teacher->hidden.dtype() == DType::f32 &&
+                   teacher->hidden.shape() == want,
+               "{}: the teacher's hidden states must be f32 {}, got {}", model, want.str(),
+               teacher->hidden.defined() ? teacher->hidden.describe() : "undefined");
+  ops::kl_divergence_head_forward_backward(
+      hidden, head, teacher->hidden.contiguous().reshape(hidden.shape()), teacher->head, row_labels,
+      teacher->temperature, loss, dhidden, head_grad, dloss);
+  return *loss.data<float>();
 }
 
 }  // namespace retune::model

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/tensor.h"
+#include "model/training_step.h"
 
 namespace retune::model {
 
@@ -15,6 +16,17 @@ Tensor sum_of(const Tensor& a, const Tensor& b);
 
 // bias_grad[o] += sum over rows n of dy[n, o]; dy f32 [N, O] contiguous, bias_grad f32 [O].
 void add_column_sums(const Tensor& dy, const Tensor& bias_grad);
+
+// The loss on top of a training step's forward, fused with the output head: the cross-entropy
+// against labels i32 [B, T] (ops/cross_entropy_head.h), or, with a teacher, the distillation
+// KL divergence from it (ops/kl_divergence_head.h; labels then only mask the rows, and
+// teacher->hidden must be f32 [B, T, C]). hidden f32 [N = B*T, C] are the final hidden states;
+// head [V, C] the output head and head_grad its gradient (undefined: frozen), added to. Writes
+// dloss times the gradient of the loss for the hidden states into dhidden [N, C] (undefined:
+// not needed) and returns the loss. `model` names the caller in errors ("LlamaTraining").
+float output_head_loss(const char* model, const Tensor& hidden, const Tensor& head,
+                       const Tensor& head_grad, const Tensor& labels,
+                       const DistillationTeacher* teacher, float dloss, const Tensor& dhidden);
 
 // The lowest layer whose backward anything trained needs: the lowest layer l for which
 // `layer_trains(l)` holds, -1 when the embedding trains (`embedding_trains`), `layers` when

@@ -321,6 +321,14 @@ constexpr Key kKeys[] = {
     c.forgetting.ewc_rows = v.integer(1); }},
   {"forgetting.ewc_data", [](const Value& v, TrainConfig& c) {
     c.forgetting.ewc_data = v.paths(); }},
+  {"forgetting.distill", [](const Value& v, TrainConfig& c) {
+    c.forgetting.distill = v.number(kNonNegative); }},
+  {"forgetting.distill_temperature", [](const Value& v, TrainConfig& c) {
+    c.forgetting.distill_temperature = v.number(kPositive); }},
+  {"forgetting.distill_rows", [](const Value& v, TrainConfig& c) {
+    c.forgetting.distill_rows = v.integer(1); }},
+  {"forgetting.distill_data", [](const Value& v, TrainConfig& c) {
+    c.forgetting.distill_data = v.paths(); }},
 
   {"schedule.kind", [](const Value& v, TrainConfig& c) {
     c.schedule.kind = v.choice<LrScheduleKind>(
@@ -527,6 +535,13 @@ TrainConfig load_train_config(const fs::path& file, const std::vector<std::strin
     fail(
         "{}: forgetting.ewc needs forgetting.ewc_data or data.retain files to estimate the "
         "Fisher on",
+        source.file);
+  }
+  if (config.forgetting.distill > 0 && config.forgetting.distill_data.empty() &&
+      config.data.retain.empty()) {
+    fail(
+        "{}: forgetting.distill needs forgetting.distill_data or data.retain files to distill "
+        "on",
         source.file);
   }
   return config;

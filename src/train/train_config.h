@@ -16,10 +16,10 @@
 // schedule.rewarm_at, schedule.rewarm_steps) and is an error for any other.
 //
 // Paths (model, tokenizer, output, adapter, data.train, data.eval, data.retain,
-// forgetting.replay_data, forgetting.ewc_data) written in the file are relative to the file's
-// folder, so that a checked-in config works from any current directory; paths given with --set
-// are relative to the current directory. model and tokenizer are local folders (a hub id is not
-// downloaded).
+// forgetting.replay_data, forgetting.ewc_data, forgetting.distill_data) written in the file are
+// relative to the file's folder, so that a checked-in config works from any current directory;
+// paths given with --set are relative to the current directory. model and tokenizer are local
+// folders (a hub id is not downloaded).
 //
 // Errors (retune::Error) name where and what: "<file>:<line>: training.batch_size must be an
 // integer >= 1, got \"four\"", "<file>:<line>: unknown key \"training.learning_rate\"; did you
@@ -116,6 +116,15 @@ struct ForgettingSettings {
   double ewc = 0;
   int64_t ewc_rows = 64;
   std::vector<std::filesystem::path> ewc_data;
+  // Self-distillation on retain data (train/self_distillation.h): every optimizer step adds
+  // distill · τ² · KL(p_base || p_model) over one micro-batch of retain rows, p = softmax(logits
+  // / τ), τ = distill_temperature (> 0). The base model's outputs are computed before the first
+  // step for the first distill_rows examples of the distill_data files (default: data.retain),
+  // in file order, one example per row; distill >= 0 (0: off).
+  double distill = 0;
+  double distill_temperature = 1;
+  int64_t distill_rows = 64;
+  std::vector<std::filesystem::path> distill_data;
 };
 
 struct TrainConfig {

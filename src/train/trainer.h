@@ -8,8 +8,9 @@
 // dloss = its scored tokens / the step's. The gradient norm is clipped to max_grad_norm (<= 0:
 // only measured); a step whose loss or gradient norm is not finite is not applied (its
 // gradients are dropped) and counted. A penalty hook (train/weight_anchor.h: L2-SP, EWC) adds its
-// gradients after the micro-batches, before clipping. The learning rate of step s (0-based) is
-// learning_rate(schedule, s).
+// gradients after the micro-batches, before clipping, and so does a distillation hook
+// (train/self_distillation.h), which runs its micro-batch before the penalty. The learning rate of
+// step s (0-based) is learning_rate(schedule, s).
 //
 // Nothing depends on the thread count but the sums inside the kernels, so the same config and
 // thread count give the same numbers, and a run resumed from a checkpoint (the optimizer's and
@@ -35,6 +36,8 @@ struct TrainerOptions {
   int64_t max_skipped_steps = 0;  // non-finite steps tolerated (skipped) before training stops
   // Adds a penalty's gradients to the parameters' and returns its value; none: no penalty.
   std::function<double()> add_penalty;
+  // Runs a distillation micro-batch, adding its gradients, and returns its loss; none: none.
+  std::function<double()> add_distillation;
 };
 
 // What one optimizer step did.
@@ -42,6 +45,7 @@ struct StepReport {
   int64_t step = 0;           // 1-based: the steps done after this one
   double loss = 0;            // the step's mean loss over its scored tokens
   double penalty = 0;         // the penalty's value before the update (0 without one)
+  double distill = 0;         // the distillation loss before the update (0 without one)
   double lr = 0;              // the learning rate it ran with
   double grad_norm = 0;       // before clipping
   int64_t tokens = 0;         // input tokens of its micro-batches (B * T each)

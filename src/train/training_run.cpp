@@ -28,6 +28,7 @@
 #include "train/checkpoint.h"
 #include "train/forgetting_budget.h"
 #include "train/memory_estimate.h"
+#include "train/self_distillation.h"
 #include "train/train_data.h"
 #include "train/weight_anchor.h"
 
@@ -154,8 +155,12 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
   if (forgetting.ewc > 0) {
     fisher_examples = read_all(files_or_retain(forgetting.ewc_data), DataFormat::detect);
   }
-  conversations =
-      conversations || has_conversations(replay_examples) || has_conversations(fisher_examples);
+  std::vector<Example> distill_examples;
+  if (forgetting.distill > 0) {
+    distill_examples = read_all(files_or_retain(forgetting.distill_data), DataFormat::detect);
+  }
+  conversations = conversations || has_conversations(replay_examples) ||
+                  has_conversations(fisher_examples) || has_conversations(distill_examples);
   TokenizeOptions tokenize{.train_on_all = config.data.train_on_all};
   if (conversations) {
     tokenize.chat = chat_template(tokenizer_folder,
@@ -171,6 +176,8 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
       tokenize_examples(replay_examples, tokenizer, tokenize);
   std::vector<TokenizedExample> fisher_tokens =
       tokenize_examples(fisher_examples, tokenizer, tokenize);
+  std::vector<TokenizedExample> distill_tokens =
+      tokenize_examples(distill_examples, tokenizer, tokenize);
   std::optional<eval::ExactMatchOptions> exact_match;
   if (config.data.exact_match) {
     exact_match = eval::ExactMatchOptions{
@@ -261,6 +268,26 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
     if (lora) lora->set_dropout_offsets(std::vector<uint64_t>(lora->modules().size(), 0));
     note(fmt::format("ewc: diagonal Fisher estimated on {} rows", forgetting.ewc_rows));
   }
+  // Self-distillation keeps the base's outputs on retain rows, computed here (also on resume).
+  std::optional<SelfDistillation> distillation;
+  if (forgetting.distill > 0) {
+    BatchStream rows(std::move(distill_tokens),
+                     {.batch_size = 1,
+                      .sequences = {.length = seq_len, .packing = false, .pad_id = pad_id},
+                      .shuffle = false});
+    const Tensor& head = model->output_head();
+    const bool head_trains =
+        std::any_of(parameters.begin(), parameters.end(),
+                    [&](const Parameter& p) { return p.value.overlaps(head); });
+    distillation.emplace(*model, rows,
+                         DistillationOptions{.weight = forgetting.distill,
+                                             .temperature = forgetting.distill_temperature,
+                                             .rows = forgetting.distill_rows,
+                                             .batch_size = config.training.batch_size,
+                                             .head_trains = head_trains});
+    note(fmt::format("distill: the base's outputs kept for {} rows{}", distillation->rows(),
+                     head_trains ? " (and a copy of its output head)" : ""));
+  }
 
   // Where to start: the latest checkpoint when resuming.
   std::optional<Checkpoint> checkpoint;
@@ -300,6 +327,11 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
                    "config");
       retain.set_base_state(checkpoint->run.at("retain_base"));
     }
+    if (distillation) {
+      RETUNE_CHECK(checkpoint->run.contains("distill_position"),
+                   "the checkpoint has no distillation position: it was made by another config");
+      distillation->set_cursor(checkpoint->run.at("distill_position").get<int64_t>());
+    }
     if (lora && checkpoint->run.contains("dropout_offsets")) {
       lora->set_dropout_offsets(checkpoint->run.at("dropout_offsets").get<std::vector<uint64_t>>());
     }
@@ -319,6 +351,9 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
   options.schedule.peak_lr = config.training.lr;
   options.schedule.total_steps = options.steps;
   if (anchor) options.add_penalty = [&] { return anchor->add_gradients(parameters); };
+  if (distillation) {
+    options.add_distillation = [&] { return distillation->add_gradients(*setup.step); };
+  }
   Trainer trainer(*setup.step, optimizer, train_data.source(), options);
 
   // The run: evaluations, metrics, checkpoints.
@@ -367,6 +402,7 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
     for (const Parameter& p : parameters) state.trainable.emplace_back(p.name, p.value);
     state.optimizer = optimizer.export_state();
     if (lora) state.run["dropout_offsets"] = lora->dropout_offsets();
+    if (distillation) state.run["distill_position"] = distillation->cursor();
     if (!retain.empty()) state.run["retain_base"] = retain.base_state();
     note(fmt::format("step {}: checkpoint {}", step,
                      write_checkpoint(config.output, state).string()));
@@ -399,6 +435,7 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
                      {"epoch", train_data.position().epoch},
                      {"skipped", report.skipped}};
         if (anchor) line["penalty"] = report.penalty;
+        if (distillation) line["distill"] = report.distill;
         metrics.write(line);
       }
       if (config.eval_every > 0 && report.step % config.eval_every == 0 &&
@@ -460,9 +497,12 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
                        {"peak_rss_bytes", summary.peak_rss_bytes},
                        {"truncated_examples", summary.truncated_examples},
                        {"output", summary.output.string()}};
-  if (forgetting.replay > 0 || anchor) {
-    summary_json["forgetting_control"] = {
-        {"replay", forgetting.replay}, {"l2sp", forgetting.l2sp}, {"ewc", forgetting.ewc}};
+  if (forgetting.replay > 0 || anchor || distillation) {
+    summary_json["forgetting_control"] = {{"replay", forgetting.replay},
+                                          {"l2sp", forgetting.l2sp},
+                                          {"ewc", forgetting.ewc},
+                                          {"distill", forgetting.distill},
+                                          {"distill_temperature", forgetting.distill_temperature}};
   }
   if (summary.first_eval_loss) summary_json["first_eval_loss"] = *summary.first_eval_loss;
   if (summary.last_eval_loss) summary_json["last_eval_loss"] = *summary.last_eval_loss;

@@ -8,7 +8,9 @@
 //                       config and tokenizer files, the weights in the base's dtypes)
 //   checkpoint-<step>/  every save_every steps and at the end (train/checkpoint.h)
 //   metrics.jsonl       one JSON object per logged step ({"step", "loss", "lr", "grad_norm",
-//                       "tokens_per_second", "epoch"}) and per evaluation ({"step",
+//                       "tokens_per_second", "epoch"; "penalty" with L2-SP or EWC, "distill"
+//                       with self-distillation: its τ² KL before the weight λ) and per
+//                       evaluation ({"step",
 //                       "eval_loss", "eval_perplexity", "eval_tokens" with data.eval files;
 //                       "retain": {file: {"loss", "perplexity", "forgetting"}} with
 //                       data.retain files, forgetting = loss - the base model's loss})

@@ -1,6 +1,7 @@
 // The GPT-2 training step on the fixture model: its loss is the inference forward's
 // cross-entropy, every weight's gradient (Conv1D weights, biases, LayerNorms, both embedding
-// tables) agrees with central differences, and partial training gives the same gradients.
+// tables) agrees with central differences (of the distillation loss too), distilling toward
+// itself costs nothing, and partial training gives the same gradients.
 #include "model/gpt2_training.h"
 
 #include <gtest/gtest.h>
@@ -22,6 +23,14 @@ TEST(Gpt2Training, GradientsMatchCentralDifferences) {
 
 TEST(Gpt2Training, PackedGradientsMatchCentralDifferences) {
   expect_gradients_match_central_differences<Gpt2Model>("gpt2", packed_fixture_batch("gpt2"));
+}
+
+TEST(Gpt2Training, DistillationGradientsMatchCentralDifferences) {
+  expect_distillation_gradients_match_central_differences<Gpt2Model>("gpt2");
+}
+
+TEST(Gpt2Training, DistillationFromItselfIsZero) {
+  expect_distillation_from_itself_is_zero<Gpt2Model>("gpt2");
 }
 
 // The last block's attention projection and the final LayerNorm.

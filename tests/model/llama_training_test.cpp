@@ -1,6 +1,7 @@
 // The Llama-family training step on the fixture models: its loss is the inference forward's
 // cross-entropy, every weight's gradient agrees with central differences of the loss along a
-// random direction (one document per row, and packed), and training part of the model gives
+// random direction (one document per row, and packed; the distillation loss too), distilling
+// toward itself costs nothing, and training part of the model gives
 // that part the same gradients.
 #include "model/llama_training.h"
 
@@ -26,6 +27,14 @@ TEST_P(LlamaTrainingFixture, GradientsMatchCentralDifferences) {
 TEST_P(LlamaTrainingFixture, PackedGradientsMatchCentralDifferences) {
   expect_gradients_match_central_differences<LlamaModel>(GetParam(),
                                                          packed_fixture_batch(GetParam()));
+}
+
+TEST_P(LlamaTrainingFixture, DistillationGradientsMatchCentralDifferences) {
+  expect_distillation_gradients_match_central_differences<LlamaModel>(GetParam());
+}
+
+TEST_P(LlamaTrainingFixture, DistillationFromItselfIsZero) {
+  expect_distillation_from_itself_is_zero<LlamaModel>(GetParam());
 }
 
 // The last layer's MLP and the final norm.

@@ -89,15 +89,15 @@ void expect_loss_is_the_forwards_cross_entropy(const std::string& fixture) {
   EXPECT_NEAR(model::make_training_step(model, everything).step->step(batch), want, 1e-5);
 }
 
-// For each weight tensor w with gradient g: (L(w + eps u) - L(w - eps u)) / (2 eps) = <g, u>
-// for a random direction u, within f32 rounding of the loss (~1e-6 over 2 eps) and the
-// curvature along u (eps = 1e-2 already errs by several % on an embedding).
-template <typename Model>
-void expect_gradients_match_central_differences(const std::string& fixture,
-                                                const model::TokenBatch& batch) {
+// For each weight tensor w with gradient g of the loss `loss_of(step)` (one training step's
+// forward and backward): (L(w + eps u) - L(w - eps u)) / (2 eps) = <g, u> for a random direction
+// u, within f32 rounding of the loss (~1e-6 over 2 eps) and the curvature along u (eps = 1e-2
+// already errs by several % on an embedding).
+template <typename Model, typename LossOf>
+void expect_step_gradients_match_central_differences(const std::string& fixture, LossOf loss_of) {
   Model model = Model::load(hf_model_fixture(fixture));
   const model::TrainingSetup setup = model::make_training_step(model, everything);
-  setup.step->step(batch);
+  loss_of(*setup.step);
   const std::map<std::string, Tensor> gradient = gradients_by_name(setup);
   uint64_t seed = 100;
   const float eps = 1e-3f;
@@ -113,11 +113,49 @@ void expect_gradients_match_central_differences(const std::string& fixture,
       float* data = w.mutable_data<float>();
       const float* base = original.data<float>();
       for (size_t j = 0; j < u.size(); ++j) data[j] = base[j] + sign * eps * u[j];
-      return static_cast<double>(setup.step->step(batch));
+      return static_cast<double>(loss_of(*setup.step));
     };
     const double measured = (shifted_loss(1) - shifted_loss(-1)) / (2 * eps);
     w.copy_from(original);
     EXPECT_NEAR(measured, predicted, 2e-3 + 2e-2 * std::abs(predicted));
+  }
+}
+
+// The cross-entropy step's gradients on `batch`.
+template <typename Model>
+void expect_gradients_match_central_differences(const std::string& fixture,
+                                                const model::TokenBatch& batch) {
+  expect_step_gradients_match_central_differences<Model>(
+      fixture, [&](model::TrainingStep& step) { return step.step(batch); });
+}
+
+// The distillation step's gradients on the fixture batch, toward a teacher unlike the model
+// (random hidden states and head) at temperature 2.
+template <typename Model>
+void expect_distillation_gradients_match_central_differences(const std::string& fixture) {
+  const model::TokenBatch batch = fixture_batch(fixture);
+  const Model model = Model::load(hf_model_fixture(fixture));
+  const int64_t C = model.config().hidden_size;
+  const model::DistillationTeacher teacher{
+      uniform_tensor({batch.input_ids.size(0), batch.input_ids.size(1), C}, 7),
+      uniform_tensor({model.config().vocab_size, C}, 8), 2.0f};
+  expect_step_gradients_match_central_differences<Model>(
+      fixture, [&](model::TrainingStep& step) { return step.distill_step(batch, teacher, 1.0f); });
+}
+
+// Distilled toward itself (its own inference hidden states and head), a model's KL and every
+// gradient vanish, up to the rounding between the training and the inference forward.
+template <typename Model>
+void expect_distillation_from_itself_is_zero(const std::string& fixture) {
+  const model::TokenBatch batch = fixture_batch(fixture);
+  Model model = Model::load(hf_model_fixture(fixture));
+  const model::DistillationTeacher teacher{model.forward_hidden(batch.input_ids),
+                                           model.output_head().clone(), 1.5f};
+  const model::TrainingSetup setup = model::make_training_step(model, everything);
+  EXPECT_NEAR(setup.step->distill_step(batch, teacher, 1.0f), 0.0, 1e-6);
+  for (const model::TrainedWeight& weight : setup.weights) {
+    SCOPED_TRACE(weight.name);
+    for (const float g : weight.grad.to_f32_vector()) ASSERT_NEAR(g, 0.0f, 1e-5f);
   }
 }
 

@@ -18,21 +18,6 @@
 namespace retune::train {
 namespace {
 
-// A base that knows the retain text: the fixture model trained on it first. Fine-tuning it on
-// the word-repeating data (config_with_retain, hard: full, a large learning rate) forgets it.
-TrainConfig forgetting_config(const TempDir& dir) {
-  TrainConfig config = config_with_retain(dir, TrainMethod::full);
-  TrainConfig learn_retain = config;
-  learn_retain.data.train = config.data.retain;
-  learn_retain.data.eval = {};
-  learn_retain.data.retain = {};
-  learn_retain.output = dir / "base";
-  learn_retain.training.steps = 30;
-  config.model = run_training(learn_retain, false, {}).output;
-  config.training.lr = 2e-2;
-  return config;
-}
-
 // Σ (θ - θ0)² over every weight of the output model against its base.
 double squared_distance_from_base(const TrainConfig& config, const TrainSummary& summary) {
   const auto base = model::load_causal_lm(config.model);

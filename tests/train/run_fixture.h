@@ -1,6 +1,6 @@
 // The small training runs the training-run tests share: a fixture model (qwen2), a
-// prompt/completion dataset it can learn, a retain file unlike it, and the retain loss as a run
-// evaluates it.
+// prompt/completion dataset it can learn, a retain file unlike it, a base that knows the retain
+// file (to measure forgetting controls on), and the retain loss as a run evaluates it.
 #pragma once
 
 #include <filesystem>
@@ -16,6 +16,7 @@
 #include "support/temp_dir.h"
 #include "tokenizer/tokenizer.h"
 #include "train/train_config.h"
+#include "train/training_run.h"
 
 namespace retune::train {
 
@@ -60,6 +61,21 @@ inline TrainConfig config_with_retain(const TempDir& dir, TrainMethod method) {
   write_file(dir / "retain.jsonl",
              "{\"text\": \"the quiet river runs past the old stone mill\"}\n");
   config.data.retain = {dir / "retain.jsonl"};
+  return config;
+}
+
+// A base that knows the retain text: the fixture model trained on it first. Fine-tuning it on
+// the word-repeating data (config_with_retain, hard: full, a large learning rate) forgets it.
+inline TrainConfig forgetting_config(const TempDir& dir) {
+  TrainConfig config = config_with_retain(dir, TrainMethod::full);
+  TrainConfig learn_retain = config;
+  learn_retain.data.train = config.data.retain;
+  learn_retain.data.eval = {};
+  learn_retain.data.retain = {};
+  learn_retain.output = dir / "base";
+  learn_retain.training.steps = 30;
+  config.model = run_training(learn_retain, false, {}).output;
+  config.training.lr = 2e-2;
   return config;
 }
 

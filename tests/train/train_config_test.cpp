@@ -98,6 +98,10 @@ const Entries kEveryKey = {
     {"forgetting.ewc", "100"},
     {"forgetting.ewc_rows", "16"},
     {"forgetting.ewc_data", "[fisher.jsonl]"},
+    {"forgetting.distill", "0.5"},
+    {"forgetting.distill_temperature", "2"},
+    {"forgetting.distill_rows", "8"},
+    {"forgetting.distill_data", "[keep.jsonl]"},
     {"schedule.kind", "warmup_stable_decay"},
     {"schedule.warmup_steps", "30"},
     {"schedule.min_lr_ratio", "0.1"},
@@ -202,6 +206,10 @@ TEST_F(TrainConfigTest, EveryKeyRoundTrips) {
   EXPECT_EQ(c.forgetting.ewc, 100);
   EXPECT_EQ(c.forgetting.ewc_rows, 16);
   EXPECT_EQ(c.forgetting.ewc_data, std::vector<fs::path>{d / "fisher.jsonl"});
+  EXPECT_EQ(c.forgetting.distill, 0.5);
+  EXPECT_EQ(c.forgetting.distill_temperature, 2);
+  EXPECT_EQ(c.forgetting.distill_rows, 8);
+  EXPECT_EQ(c.forgetting.distill_data, std::vector<fs::path>{d / "keep.jsonl"});
 
   EXPECT_EQ(c.schedule.kind, LrScheduleKind::warmup_stable_decay);
   EXPECT_EQ(c.schedule.warmup_steps, 30);
@@ -417,6 +425,15 @@ TEST_F(TrainConfigTest, MissingRequiredKeysAreNamed) {
   EXPECT_EQ(error("model: m\noutput: o\ndata: {train: t.jsonl}\nforgetting: {ewc: 10}\n"),
             f + ": forgetting.ewc needs forgetting.ewc_data or data.retain files to estimate the "
                 "Fisher on");
+  EXPECT_EQ(error("model: m\noutput: o\ndata: {train: t.jsonl}\nforgetting: {distill: 1}\n"),
+            f + ": forgetting.distill needs forgetting.distill_data or data.retain files to "
+                "distill on");
+  EXPECT_EQ(error(std::string(kRequired) + "forgetting: {distill_temperature: 0}\n"),
+            f + ":5: forgetting.distill_temperature must be a number > 0, got \"0\"");
+  EXPECT_EQ(error(std::string(kRequired) + "forgetting: {distill: -1}\n"),
+            f + ":5: forgetting.distill must be a number >= 0, got \"-1\"");
+  EXPECT_EQ(error(std::string(kRequired) + "forgetting: {distill_rows: 0}\n"),
+            f + ":5: forgetting.distill_rows must be an integer >= 1, got \"0\"");
   EXPECT_EQ(error(std::string(kRequired) + "forgetting: {replay: 1}\n"),
             f + ":5: forgetting.replay must be a number in [0, 1), got \"1\"");
   EXPECT_EQ(error(""), f + ": missing required key \"model\"");

@@ -14,10 +14,6 @@ struct HeadCase {
   int64_t chunk;
 };
 
-std::vector<int32_t> host_labels(const HostArray& labels) {
-  return {labels.values.begin(), labels.values.end()};
-}
-
 OpSpec cross_entropy_head_spec(const std::string& what, HeadCase c) {
   OpSpec spec;
   spec.op = "cross_entropy_head";
@@ -31,7 +27,7 @@ OpSpec cross_entropy_head_spec(const std::string& what, HeadCase c) {
     HostArray lse = host_zeros({c.N});
     loss.values[0] = reference::cross_entropy_head_forward<double>(
         in.at("x").values.data(), in.at("weight").values.data(),
-        host_labels(in.at("labels")).data(), c.N, c.C, c.V, lse.values.data());
+        host_int32s(in.at("labels")).data(), c.N, c.C, c.V, lse.values.data());
     return HostArrays{{"loss", loss}, {"lse", lse}};
   };
   spec.reference_backward = [=](const HostArrays& in, const HostArrays& out, const HostArrays& d) {
@@ -39,7 +35,7 @@ OpSpec cross_entropy_head_spec(const std::string& what, HeadCase c) {
     HostArray dweight = host_zeros({c.V, c.C});
     reference::cross_entropy_head_backward<double>(
         d.at("loss").values[0], in.at("x").values.data(), in.at("weight").values.data(),
-        host_labels(in.at("labels")).data(), out.at("lse").values.data(), c.N, c.C, c.V,
+        host_int32s(in.at("labels")).data(), out.at("lse").values.data(), c.N, c.C, c.V,
         dx.values.data(), dweight.values.data());
     return HostArrays{{"dx", dx}, {"dweight", dweight}};
   };

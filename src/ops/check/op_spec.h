@@ -36,6 +36,11 @@ inline HostArray host_zeros(const Shape& shape) {
   return {shape, std::vector<double>(static_cast<size_t>(shape.numel()), 0.0)};
 }
 
+// The values of an integer input (labels, ids) as i32.
+inline std::vector<int32_t> host_int32s(const HostArray& array) {
+  return {array.values.begin(), array.values.end()};
+}
+
 enum class ArgKind {
   real,     // an f32 tensor on the device; drawn uniformly in [lo, hi)
   integer,  // an i32 tensor on the device; drawn uniformly in [lo, hi]

@@ -18,6 +18,7 @@ std::vector<OpSpec> all_op_specs() {
       softmax_specs,
       dropout_specs,
       cross_entropy_head_specs,
+      kl_divergence_head_specs,
       adamw_specs,
       sgd_specs,
       clip_grad_norm_specs,

@@ -20,6 +20,7 @@ std::vector<OpSpec> swiglu_specs();
 std::vector<OpSpec> softmax_specs();
 std::vector<OpSpec> dropout_specs();
 std::vector<OpSpec> cross_entropy_head_specs();
+std::vector<OpSpec> kl_divergence_head_specs();
 std::vector<OpSpec> adamw_specs();
 std::vector<OpSpec> sgd_specs();
 std::vector<OpSpec> clip_grad_norm_specs();

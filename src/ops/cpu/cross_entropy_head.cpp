@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "ops/cpu/gemm.h"
-#include "ops/cpu/vector_exp.h"
+#include "ops/cpu/head_chunks.h"
 #include "ops/cross_entropy_head.h"
 
 namespace retune::ops::cpu {
@@ -23,59 +23,16 @@ struct LabelledRows {
 
 LabelledRows gather_labelled(const HeadProblem& p) {
   LabelledRows rows;
-  for (int64_t n = 0; n < p.N; ++n) {
-    if (p.labels[n] == kIgnoreIndex) continue;
-    rows.index.push_back(n);
-    rows.label.push_back(p.labels[n]);
-    rows.x.insert(rows.x.end(), p.x + n * p.C, p.x + (n + 1) * p.C);
-  }
+  rows.index = scored_rows(p.labels, p.N);
+  for (const int64_t n : rows.index) rows.label.push_back(p.labels[n]);
+  rows.x = gather_rows(p.x, p.C, rows.index);
   return rows;
 }
 
-// Writes the packed rows `values` [count, C] back to their places in `out` [N, C].
-void scatter_labelled(const LabelledRows& rows, const std::vector<float>& values, int64_t C,
-                      float* out) {
-  for (int64_t r = 0; r < rows.count(); ++r) {
-    std::copy_n(values.data() + r * C, C, out + rows.index[static_cast<size_t>(r)] * C);
-  }
-}
-
-// Weight rows [v0, v0 + count) as f32: the weight itself when f32, else converted into scratch.
+// Weight rows [v0, v0 + count) as f32.
 const float* weight_rows(const HeadProblem& p, int64_t v0, int64_t count,
                          std::vector<float>& scratch) {
-  if (p.weight_dtype == DType::f32) return static_cast<const float*>(p.weight) + v0 * p.C;
-  scratch.resize(static_cast<size_t>(count * p.C));
-  const uint16_t* in = static_cast<const uint16_t*>(p.weight) + v0 * p.C;
-  const bool bf16 = p.weight_dtype == DType::bf16;
-  const auto row_size = static_cast<size_t>(p.C);
-#pragma omp parallel for schedule(static)
-  for (int64_t v = 0; v < count; ++v) {
-    if (bf16) {
-      convert_bf16_to_f32(in + v * p.C, scratch.data() + v * p.C, row_size);
-    } else {
-      convert_f16_to_f32(in + v * p.C, scratch.data() + v * p.C, row_size);
-    }
-  }
-  return scratch.data();
-}
-
-// Rows per block so that a block of `width` logits per row fits the scratch (at least one).
-int64_t row_block(int64_t rows, int64_t width) {
-  return std::clamp(kHeadScratchFloats / width, int64_t{1}, rows);
-}
-
-float row_max(const float* row, int64_t count) {
-  float result = -std::numeric_limits<float>::infinity();
-  for (int64_t j = 0; j < count; ++j) result = std::max(result, row[j]);
-  return result;
-}
-
-// row[j] = exp(row[j] - shift); returns their sum, accumulated in double.
-double exp_in_place(float* row, int64_t count, float shift) {
-  exp_shifted_in_place(row, count, shift);
-  double sum = 0;
-  for (int64_t j = 0; j < count; ++j) sum += row[j];
-  return sum;
+  return head_weight_rows(p.weight, p.weight_dtype, p.C, v0, count, scratch);
 }
 
 void scale_row(float* row, int64_t count, float factor) {
@@ -98,11 +55,9 @@ float cross_entropy_head_forward(const HeadProblem& p, float* lse) {
   const int64_t n = rows.count();
   if (n == 0) return 0.0f;
   const int64_t chunk = std::min(p.chunk, p.V);
-  const int64_t block = row_block(n, chunk);
-  // Each row's running max and sum of exp(logit - max) over the chunks so far, and its
-  // label's logit.
-  std::vector<float> running_max(static_cast<size_t>(n), -std::numeric_limits<float>::infinity());
-  std::vector<double> running_sum(static_cast<size_t>(n), 0.0);
+  const int64_t block = head_row_block(n, chunk);
+  // Each row's running logsumexp over the chunks so far, and its label's logit.
+  std::vector<RunningLse> running(static_cast<size_t>(n));
   std::vector<float> target(static_cast<size_t>(n));
   std::vector<float> logits(static_cast<size_t>(block * chunk));
   std::vector<float> weight_scratch;
@@ -119,16 +74,13 @@ float cross_entropy_head_forward(const HeadProblem& p, float* lse) {
         float* row = logits.data() + i * count;
         const int32_t label = rows.label[r];
         if (label >= v0 && label < v0 + count) target[r] = row[label - v0];
-        const float new_max = std::max(running_max[r], row_max(row, count));
-        running_sum[r] = running_sum[r] * std::exp(double{running_max[r]} - new_max) +
-                         exp_in_place(row, count, new_max);
-        running_max[r] = new_max;
+        running[r].add(row, count);
       }
     }
   }
   double total = 0;
   for (size_t r = 0; r < rows.index.size(); ++r) {
-    const double row_lse = running_max[r] + std::log(running_sum[r]);
+    const double row_lse = running[r].value();
     lse[rows.index[r]] = static_cast<float>(row_lse);
     total += row_lse - target[r];
   }
@@ -143,7 +95,7 @@ void cross_entropy_head_backward(const HeadProblem& p, float dloss, const float*
   if (n == 0 || (!dx && !dweight)) return;
   const float scale = dloss / static_cast<float>(n);
   const int64_t chunk = std::min(p.chunk, p.V);
-  const int64_t block = row_block(n, chunk);
+  const int64_t block = head_row_block(n, chunk);
   std::vector<float> dx_rows(dx ? static_cast<size_t>(n * p.C) : 0);
   std::vector<float> dlogits(static_cast<size_t>(block * chunk));
   std::vector<float> weight_scratch;
@@ -172,7 +124,7 @@ void cross_entropy_head_backward(const HeadProblem& p, float dloss, const float*
       }
     }
   }
-  if (dx) scatter_labelled(rows, dx_rows, p.C, dx);
+  if (dx) scatter_rows(rows.index, dx_rows, p.C, dx);
 }
 
 float cross_entropy_head_forward_backward(const HeadProblem& p, float dloss, float* lse, float* dx,
@@ -184,7 +136,7 @@ float cross_entropy_head_forward_backward(const HeadProblem& p, float dloss, flo
   if (n == 0) return 0.0f;
   const float scale = dloss / static_cast<float>(n);
   const int64_t chunk = std::min(p.chunk, p.V);
-  const int64_t block = row_block(n, p.V);  // a block holds its rows' logits for every class
+  const int64_t block = head_row_block(n, p.V);  // a block holds its rows' logits for every class
   std::vector<double> row_loss(static_cast<size_t>(n));
   std::vector<float> dx_rows(dx ? static_cast<size_t>(n * p.C) : 0);
   std::vector<float> logits(static_cast<size_t>(block * p.V));
@@ -226,7 +178,7 @@ float cross_entropy_head_forward_backward(const HeadProblem& p, float dloss, flo
       }
     }
   }
-  if (dx) scatter_labelled(rows, dx_rows, p.C, dx);
+  if (dx) scatter_rows(rows.index, dx_rows, p.C, dx);
   double total = 0;
   for (const double value : row_loss) total += value;
   return static_cast<float>(total / static_cast<double>(n));

@@ -1,20 +1,19 @@
 // The CPU kernels of ops/cross_entropy_head.h on raw pointers. The logits are made by sgemm one
 // vocabulary chunk and one block of labelled rows at a time into scratch of at most
-// kHeadScratchFloats floats (a block is at least one row). Beside it each call holds the
-// labelled rows of x and of dx ([n, C] each) and, for a 16-bit head, one chunk of weight rows
-// converted to f32 ([chunk, C]). The softmax runs in parallel over
-// rows (static schedule) and each row is reduced by one thread in a fixed order, so the results
-// are deterministic for a given thread count. (Across thread counts they may differ in the last
-// bits: OpenBLAS 0.3.21 splits some sgemm depths differently in its threaded driver.)
+// kHeadScratchFloats floats (ops/cpu/head_chunks.h) (a block is at least one row). Beside it each
+// call holds the labelled rows of x and of dx ([n, C] each) and, for a 16-bit head, one chunk of
+// weight rows converted to f32 ([chunk, C]). The softmax runs in parallel over rows (static
+// schedule) and each row is reduced by one thread in a fixed order, so the results are
+// deterministic for a given thread count. (Across thread counts they may differ in the last bits:
+// OpenBLAS 0.3.21 splits some sgemm depths differently in its threaded driver.)
 #pragma once
 
 #include <cstdint>
 
 #include "core/dtype.h"
+#include "ops/cpu/head_chunks.h"
 
 namespace retune::ops::cpu {
-
-inline constexpr int64_t kHeadScratchFloats = int64_t{1} << 23;  // 32 MiB of logits
 
 // x [N, C] f32; weight [V, C] f32, bf16 or f16 (16-bit rows are converted to f32 a chunk at a
 // time); labels [N] in [0, V) or kIgnoreIndex (checked by the caller); chunk >= 1 weight rows.
