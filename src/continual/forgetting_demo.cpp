@@ -2,19 +2,25 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <sstream>
 
 #include "continual/continual_run.h"
 #include "core/error.h"
+#include "data/dataset_file.h"
+#include "eval/exact_match.h"
+#include "eval/weight_interpolation.h"
 #include "io/atomic_file.h"
 #include "io/file_contents.h"
+#include "model/generation_config.h"
 #include "pretrain/char_tokenizer.h"
 #include "pretrain/corpus_text.h"
 #include "pretrain/initial_model_folder.h"
 #include "report/run_report.h"
 #include "tasks/task_generation.h"
+#include "tokenizer/tokenizer.h"
 
 namespace retune::continual {
 namespace {
@@ -142,6 +148,11 @@ std::vector<Method> methods(const train::TrainConfig& common,
     c.forgetting.replay = 0.25;
     c.forgetting.replay_data = old_train;
   });
+  add("lora+distill", [&](train::TrainConfig& c) {
+    lora(c);
+    c.forgetting.distill = 1.0;
+    c.forgetting.distill_data = old_train;
+  });
   add("full+l2sp", [&](train::TrainConfig& c) {
     full(c);
     c.forgetting.l2sp = 0.3;
@@ -154,6 +165,45 @@ std::vector<Method> methods(const train::TrainConfig& common,
     c.forgetting.ewc_data = old_train;
   });
   return all;
+}
+
+// Exact match of `model` on a test file.
+double accuracy(const model::CausalLm& model, const fs::path& base, const fs::path& test) {
+  Tokenizer tokenizer = Tokenizer::load(base);
+  const eval::ExactMatchOptions options{
+      .stop_ids =
+          eval::end_token_ids(model::load_generation_config(base), tokenizer, std::nullopt)};
+  return eval::exact_match(model, tokenizer, read_examples(test, DataFormat::detect), options)
+      .accuracy();
+}
+
+// WiSE-FT of the full fine-tune: the weights halfway between the base and it, scored as the
+// runs are (no training: its time is the interpolation's and the scoring's).
+DemoMethodResult wise_ft(const fs::path& base, const fs::path& tuned, const TaskFiles& new_task,
+                         const std::vector<fs::path>& old_test, const DemoMethodResult& full,
+                         double base_retained) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto model = eval::WeightInterpolation::with_tuned_model(base, tuned).model_at(0.5);
+  DemoMethodResult r{.name = "full+wise-ft",
+                     .new_task_accuracy = accuracy(*model, base, new_task.test),
+                     .trainable_parameters = full.trainable_parameters};
+  for (const fs::path& test : old_test) {
+    r.retained_accuracy += accuracy(*model, base, test) / static_cast<double>(old_test.size());
+  }
+  r.forgetting = base_retained - r.retained_accuracy;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+json method_json(const DemoMethodResult& r, const std::optional<fs::path>& run) {
+  json entry = {{"name", r.name},
+                {"new_task_accuracy", r.new_task_accuracy},
+                {"retained_accuracy", r.retained_accuracy},
+                {"forgetting", r.forgetting},
+                {"trainable_parameters", r.trainable_parameters},
+                {"seconds", r.seconds}};
+  if (run) entry["run"] = *run;
+  return entry;
 }
 
 }  // namespace
@@ -210,13 +260,13 @@ DemoResult run_forgetting_demo(const DemoOptions& options, const train::RunEvent
     result.base_retained_accuracy = base_retained;
     result.base_new_task_accuracy = eval_accuracy(method.config.output, true);
     result.methods.push_back(r);
-    method_entries.push_back({{"name", r.name},
-                              {"new_task_accuracy", r.new_task_accuracy},
-                              {"retained_accuracy", r.retained_accuracy},
-                              {"forgetting", r.forgetting},
-                              {"trainable_parameters", r.trainable_parameters},
-                              {"seconds", r.seconds},
-                              {"run", fs::path("methods") / method.name}});
+    method_entries.push_back(method_json(r, fs::path("methods") / method.name));
+    if (method.name == "full") {
+      note("demo: WiSE-FT, halfway between the base and the full fine-tune");
+      result.methods.push_back(
+          wise_ft(base, method.config.output / "model", new_task, old_test, r, base_retained));
+      method_entries.push_back(method_json(result.methods.back(), std::nullopt));
+    }
   }
 
   json demo = {{"title", "retune demo: fine-tuning on a new task, and what the model forgets"},
