@@ -82,5 +82,17 @@ TEST_F(ContinualConfigTest, RefusesBadGroupsWithTheirPlace) {
             f + ":8: task name \"a\" is used twice");
 }
 
+TEST(ContinualConfig, ExampleConfigParses) {
+  const fs::path examples = fs::path(RETUNE_FIXTURES_DIR) / "../../examples";
+  const ContinualConfig c = load_continual_config(examples / "continual.yaml", {});
+  ASSERT_EQ(c.tasks.size(), 4u);
+  for (const ContinualTask& task : c.tasks) {
+    EXPECT_TRUE(fs::is_regular_file(task.train)) << task.train;
+    EXPECT_TRUE(fs::is_regular_file(task.test)) << task.test;
+  }
+  EXPECT_EQ(c.train.method, train::TrainMethod::lora);
+  EXPECT_TRUE(fs::is_regular_file(c.train.model / "config.json"));
+}
+
 }  // namespace
 }  // namespace retune::continual
