@@ -273,6 +273,8 @@ constexpr Key kKeys[] = {
     c.data.chat_template = unless_null(v, [&] { return v.one_of({"chatml", "llama3"}); }); }},
   {"data.shuffle", [](const Value& v, TrainConfig& c) { c.data.shuffle = v.boolean(); }},
   {"data.exact_match", [](const Value& v, TrainConfig& c) { c.data.exact_match = v.boolean(); }},
+  {"data.long_documents", [](const Value& v, TrainConfig& c) {
+    c.data.long_documents = v.one_of({"truncate", "split"}); }},
 
   {"training.batch_size", [](const Value& v, TrainConfig& c) {
     c.training.batch_size = v.integer(1); }},

@@ -84,6 +84,9 @@ struct DataSettings {
   // At every evaluation, also the exact match of greedy completions (eval/exact_match.h, answers
   // stripped) on the prompt/completion examples of the eval and retain files.
   bool exact_match = false;
+  // A training example longer than seq_len: "truncate" keeps its first row, "split" cuts it into
+  // consecutive rows (data/long_documents.h) — pretraining on long texts.
+  std::string long_documents = "truncate";
 };
 
 struct TrainingSettings {

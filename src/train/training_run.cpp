@@ -17,6 +17,7 @@
 #include "core/threads.h"
 #include "data/batch_stream.h"
 #include "data/dataset_file.h"
+#include "data/long_documents.h"
 #include "data/pad_token.h"
 #include "data/tokenized_example.h"
 #include "eval/loss_evaluation.h"
@@ -170,6 +171,9 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
   }
   std::vector<TokenizedExample> train_tokens =
       tokenize_examples(train_examples, tokenizer, tokenize);
+  if (config.data.long_documents == "split") {
+    train_tokens = split_long_examples(std::move(train_tokens), config.data.seq_len);
+  }
   const std::vector<TokenizedExample> eval_tokens =
       tokenize_examples(eval_examples, tokenizer, tokenize);
   std::vector<TokenizedExample> replay_tokens =
@@ -263,9 +267,13 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
                      {.batch_size = 1,
                       .sequences = {.length = seq_len, .packing = false, .pad_id = pad_id},
                       .shuffle = false});
+    // The Fisher's backward passes draw LoRA dropout masks: training then draws the ones it
+    // would have drawn without EWC.
+    const std::vector<uint64_t> dropout_offsets =
+        lora ? lora->dropout_offsets() : std::vector<uint64_t>{};
     anchor->set_fisher(diagonal_fisher(*model, *setup.step, parameters, rows, forgetting.ewc_rows,
                                        config.training.seed));
-    if (lora) lora->set_dropout_offsets(std::vector<uint64_t>(lora->modules().size(), 0));
+    if (lora) lora->set_dropout_offsets(dropout_offsets);
     note(fmt::format("ewc: diagonal Fisher estimated on {} rows", forgetting.ewc_rows));
   }
   // Self-distillation keeps the base's outputs on retain rows, computed here (also on resume).

@@ -75,6 +75,7 @@ const Entries kEveryKey = {
     {"data.chat_template", "llama3"},
     {"data.shuffle", "false"},
     {"data.exact_match", "true"},
+    {"data.long_documents", "split"},
     {"training.batch_size", "8"},
     {"training.grad_accum", "2"},
     {"training.steps", "300"},
@@ -182,6 +183,7 @@ TEST_F(TrainConfigTest, EveryKeyRoundTrips) {
   EXPECT_EQ(c.data.chat_template, "llama3");
   EXPECT_FALSE(c.data.shuffle);
   EXPECT_TRUE(c.data.exact_match);
+  EXPECT_EQ(c.data.long_documents, "split");
 
   EXPECT_EQ(c.training.batch_size, 8);
   EXPECT_EQ(c.training.grad_accum, 2);

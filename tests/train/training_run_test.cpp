@@ -166,6 +166,23 @@ TEST(TrainingRun, GoesOnTrainingAnAdapter) {
               HasSubstr("only method lora goes on training an adapter, not method full"));
 }
 
+// data.long_documents: split learns a long text whole, in consecutive rows, where truncate keeps
+// its first row.
+TEST(TrainingRun, SplitsLongDocumentsIntoRows) {
+  TempDir dir;
+  std::string text;
+  for (int i = 0; i < 40; ++i) text += "the quiet river runs past the old stone mill. ";
+  write_file(dir / "corpus.txt", text);
+  TrainConfig config = config_for(dir, TrainMethod::full);
+  config.data.train = {dir / "corpus.txt"};
+  config.data.eval = {};
+  config.training.steps = 2;
+  EXPECT_EQ(run_training(config, false, {}).truncated_examples, 1);
+  config.data.long_documents = "split";
+  config.output = dir / "split";
+  EXPECT_EQ(run_training(config, false, {}).truncated_examples, 0);
+}
+
 TEST(TrainingRun, RefusesBadSetUpsBeforeWritingAnything) {
   TempDir dir;
   TrainConfig bitfit = config_for(dir, TrainMethod::bitfit);
