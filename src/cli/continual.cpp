@@ -65,7 +65,7 @@ Command add_continual_command(CLI::App& app) {
   command
       ->add_option("CONFIG", options->config,
                    "a training config with a `continual` group: tasks (name, train, test), "
-                   "strategy (sequential | replay | adapter_per_task), merge, buffer_size, "
+                   "strategy (sequential | replay | kfpf | adapter_per_task), merge, buffer_size, "
                    "replay_fraction, eval_every")
       ->required();
   command

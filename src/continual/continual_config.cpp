@@ -107,6 +107,8 @@ std::string strategy_name(Strategy strategy) {
       return "sequential";
     case Strategy::replay:
       return "replay";
+    case Strategy::kfpf:
+      return "kfpf";
     case Strategy::adapter_per_task:
       return "adapter_per_task";
   }
@@ -144,10 +146,12 @@ ContinualConfig load_continual_config(const fs::path& file,
       config.strategy = Strategy::sequential;
     } else if (name == "replay") {
       config.strategy = Strategy::replay;
+    } else if (name == "kfpf") {
+      config.strategy = Strategy::kfpf;
     } else if (name == "adapter_per_task") {
       config.strategy = Strategy::adapter_per_task;
     } else {
-      reader.fail(node, "strategy", "one of sequential, replay, adapter_per_task");
+      reader.fail(node, "strategy", "one of sequential, replay, kfpf, adapter_per_task");
     }
   }
   if (const YAML::Node node = group["merge"]) {
@@ -164,6 +168,15 @@ ContinualConfig load_continual_config(const fs::path& file,
   if (const YAML::Node node = group["eval_every"]) {
     config.eval_every = reader.integer(node, "eval_every", 0);
   }
+  const train::ForgettingSettings& forgetting = config.train.forgetting;
+  RETUNE_CHECK((config.strategy == Strategy::kfpf) == (forgetting.fpf_every > 0),
+               "{}: continual.strategy kfpf and forgetting.fpf_every > 0 go together",
+               file.string());
+  RETUNE_CHECK(
+      forgetting.replay == 0 && forgetting.replay_data.empty() && forgetting.fpf_data.empty(),
+      "{}: forgetting.replay and the fpf files come from continual.strategy (replay, "
+      "kfpf) and its reservoir",
+      file.string());
   RETUNE_CHECK(config.strategy != Strategy::adapter_per_task ||
                    config.train.method == train::TrainMethod::lora,
                "{}: continual.strategy adapter_per_task needs method lora", file.string());

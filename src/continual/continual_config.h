@@ -7,7 +7,8 @@
 //       - name: reverse         # a label (default: the train file's name without extension)
 //         train: data/reverse-train.jsonl
 //         test: data/reverse-test.jsonl     # prompt/completion examples, scored by exact match
-//     strategy: sequential      # sequential | replay | adapter_per_task (default sequential)
+//     strategy: sequential      # sequential | replay | kfpf | adapter_per_task (default
+//                               # sequential)
 //     merge: none               # adapter_per_task: none | mean (default none)
 //     buffer_size: 256          # replay: examples the reservoir keeps (default 256)
 //     replay_fraction: 0.25     # replay: share of each batch's rows from the buffer, (0, 1)
@@ -15,8 +16,11 @@
 //                               # at the start and end of each task only)
 //
 // Paths are relative to the file's folder. data.train, data.eval and data.retain come from the
-// tasks (the training config must not set them). An unknown key, a wrong type or range, or a
-// task without train or test is an Error naming the file and line.
+// tasks (the training config must not set them). Each run's data.retain is every task's test
+// file, so EWC and self-distillation need their own files (ewc_data, distill_data: the
+// training config refuses them without, as it has no data.retain); replay's and k-FPF's come
+// from the reservoir, and forgetting.fpf_every is for strategy kfpf only. An unknown key, a wrong
+// type or range, or a task without train or test is an Error naming the file and line.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +41,7 @@ struct ContinualTask {
 enum class Strategy {
   sequential,        // one model (or one adapter) trained on each task in turn
   replay,            // sequential, each batch mixing in rows of a reservoir of earlier tasks
+  kfpf,              // sequential, with k-FPF phases (forgetting.fpf_*) on that reservoir
   adapter_per_task,  // a new adapter on the base model for each task
 };
 

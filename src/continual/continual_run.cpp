@@ -72,8 +72,8 @@ std::vector<EvaluationPoint> read_curve(const fs::path& metrics, const std::vect
 // The non-empty lines of a JSONL training file.
 std::vector<std::string> jsonl_lines(const fs::path& file) {
   RETUNE_CHECK(file.extension() == ".jsonl",
-               "continual.strategy replay keeps JSONL lines of the training files; {} is not "
-               "a .jsonl file",
+               "continual.strategy replay and kfpf keep JSONL lines of the training files; {} is "
+               "not a .jsonl file",
                file.string());
   std::vector<std::string> lines;
   std::istringstream text(read_text_file(file));
@@ -131,11 +131,18 @@ ContinualResult run_continual(const ContinualConfig& config, const train::RunEve
       run.model = model;
       run.adapter = adapter;
     }
-    if (config.strategy == Strategy::replay && !buffer.items().empty()) {
+    const bool buffered = config.strategy == Strategy::replay || config.strategy == Strategy::kfpf;
+    run.forgetting.fpf_every = 0;  // no k-FPF before there is a buffer
+    if (buffered && !buffer.items().empty()) {
       const fs::path file = output / fmt::format("replay-buffer-{}.jsonl", i);
       write_file_atomically(file, fmt::format("{}\n", fmt::join(buffer.items(), "\n")));
-      run.forgetting.replay = config.replay_fraction;
-      run.forgetting.replay_data = {file};
+      if (config.strategy == Strategy::replay) {
+        run.forgetting.replay = config.replay_fraction;
+        run.forgetting.replay_data = {file};
+      } else {
+        run.forgetting.fpf_every = config.train.forgetting.fpf_every;
+        run.forgetting.fpf_data = {file};
+      }
     }
     note(fmt::format("continual: task {} of {}: {} ({})", i + 1, count, task.name,
                      run.output.string()));
@@ -166,7 +173,7 @@ ContinualResult run_continual(const ContinualConfig& config, const train::RunEve
     result.matrix.push_back(row);
     note(fmt::format("continual: after {}: {}", task.name, fmt::join(row, ", ")));
     steps_before += summary.steps;
-    if (config.strategy == Strategy::replay) {
+    if (buffered) {
       for (std::string& line : jsonl_lines(task.train)) buffer.offer(std::move(line));
     }
   }

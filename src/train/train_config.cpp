@@ -331,6 +331,16 @@ constexpr Key kKeys[] = {
     c.forgetting.distill_rows = v.integer(1); }},
   {"forgetting.distill_data", [](const Value& v, TrainConfig& c) {
     c.forgetting.distill_data = v.paths(); }},
+  {"forgetting.fpf_every", [](const Value& v, TrainConfig& c) {
+    c.forgetting.fpf_every = v.integer(0); }},
+  {"forgetting.fpf_steps", [](const Value& v, TrainConfig& c) {
+    c.forgetting.fpf_steps = v.integer(1); }},
+  {"forgetting.fpf_lr", [](const Value& v, TrainConfig& c) {
+    c.forgetting.fpf_lr = unless_null(v, [&] { return v.number(kPositive); }); }},
+  {"forgetting.fpf_data", [](const Value& v, TrainConfig& c) {
+    c.forgetting.fpf_data = v.paths(); }},
+  {"forgetting.fpf_modules", [](const Value& v, TrainConfig& c) {
+    c.forgetting.fpf_modules = v.strings("a list of name parts"); }},
 
   {"schedule.kind", [](const Value& v, TrainConfig& c) {
     c.schedule.kind = v.choice<LrScheduleKind>(
@@ -545,6 +555,11 @@ TrainConfig load_train_config(const fs::path& file, const std::vector<std::strin
         "{}: forgetting.distill needs forgetting.distill_data or data.retain files to distill "
         "on",
         source.file);
+  }
+  if (config.forgetting.fpf_every > 0 && config.forgetting.fpf_data.empty() &&
+      config.data.retain.empty()) {
+    fail("{}: forgetting.fpf_every needs forgetting.fpf_data or data.retain files to fine-tune on",
+         source.file);
   }
   return config;
 }

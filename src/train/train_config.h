@@ -13,13 +13,13 @@
 // list {"all-linear"}) or any other string, a regex (stored in target_regex, the list cleared).
 // lora.layers_to_transform is an integer or a list. A null value (`key: ~`, or nothing after
 // the colon) unsets an optional key (tokenizer, adapter, data.chat_template, threads,
-// schedule.rewarm_at, schedule.rewarm_steps) and is an error for any other.
+// forgetting.fpf_lr, schedule.rewarm_at, schedule.rewarm_steps) and is an error for any other.
 //
 // Paths (model, tokenizer, output, adapter, data.train, data.eval, data.retain,
-// forgetting.replay_data, forgetting.ewc_data, forgetting.distill_data) written in the file are
-// relative to the file's folder, so that a checked-in config works from any current directory;
-// paths given with --set are relative to the current directory. model and tokenizer are local
-// folders (a hub id is not downloaded).
+// forgetting.replay_data, forgetting.ewc_data, forgetting.distill_data, forgetting.fpf_data)
+// written in the file are relative to the file's folder, so that a checked-in config works from
+// any current directory; paths given with --set are relative to the current directory. model
+// and tokenizer are local folders (a hub id is not downloaded).
 //
 // Errors (retune::Error) name where and what: "<file>:<line>: training.batch_size must be an
 // integer >= 1, got \"four\"", "<file>:<line>: unknown key \"training.learning_rate\"; did you
@@ -128,6 +128,15 @@ struct ForgettingSettings {
   double distill_temperature = 1;
   int64_t distill_rows = 64;
   std::vector<std::filesystem::path> distill_data;
+  // k-FPF (train/fpf_phase.h): every fpf_every optimizer steps (0: off), fpf_steps micro-batches
+  // of the fpf_data files (default data.retain) fine-tune only the trained tensors fpf_modules
+  // names ("norm", "lm_head", "last_layer", or any part of a tensor's name) at fpf_lr (default
+  // training.lr).
+  int64_t fpf_every = 0;
+  int64_t fpf_steps = 10;
+  std::optional<double> fpf_lr;
+  std::vector<std::filesystem::path> fpf_data;
+  std::vector<std::string> fpf_modules = {"norm", "lm_head", "last_layer"};
 };
 
 struct TrainConfig {

@@ -28,6 +28,7 @@
 #include "tokenizer/tokenizer.h"
 #include "train/checkpoint.h"
 #include "train/forgetting_budget.h"
+#include "train/fpf_phase.h"
 #include "train/memory_estimate.h"
 #include "train/self_distillation.h"
 #include "train/train_data.h"
@@ -156,12 +157,17 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
   if (forgetting.ewc > 0) {
     fisher_examples = read_all(files_or_retain(forgetting.ewc_data), DataFormat::detect);
   }
+  std::vector<Example> fpf_examples;
+  if (forgetting.fpf_every > 0) {
+    fpf_examples = read_all(files_or_retain(forgetting.fpf_data), DataFormat::detect);
+  }
   std::vector<Example> distill_examples;
   if (forgetting.distill > 0) {
     distill_examples = read_all(files_or_retain(forgetting.distill_data), DataFormat::detect);
   }
   conversations = conversations || has_conversations(replay_examples) ||
-                  has_conversations(fisher_examples) || has_conversations(distill_examples);
+                  has_conversations(fisher_examples) || has_conversations(distill_examples) ||
+                  has_conversations(fpf_examples);
   TokenizeOptions tokenize{.train_on_all = config.data.train_on_all};
   if (conversations) {
     tokenize.chat = chat_template(tokenizer_folder,
@@ -182,6 +188,7 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
       tokenize_examples(fisher_examples, tokenizer, tokenize);
   std::vector<TokenizedExample> distill_tokens =
       tokenize_examples(distill_examples, tokenizer, tokenize);
+  std::vector<TokenizedExample> fpf_tokens = tokenize_examples(fpf_examples, tokenizer, tokenize);
   std::optional<eval::ExactMatchOptions> exact_match;
   if (config.data.exact_match) {
     exact_match = eval::ExactMatchOptions{
@@ -312,6 +319,29 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
       .sequences = {.length = seq_len, .packing = config.data.packing, .pad_id = pad_id},
       .shuffle = config.data.shuffle,
       .seed = config.training.seed};
+  std::optional<FpfPhase> fpf;
+  if (forgetting.fpf_every > 0) {
+    RETUNE_CHECK(!fpf_tokens.empty(), "forgetting.fpf_every: the FPF files have no examples");
+    const json fpf_state =
+        checkpoint ? checkpoint->run.value("fpf_position", json::object()) : json::object();
+    const DataPosition fpf_start = fpf_state.empty()
+                                       ? DataPosition{}
+                                       : DataPosition{fpf_state.at("epoch").get<int64_t>(),
+                                                      fpf_state.at("next_row").get<int64_t>()};
+    BatchOptions fpf_rows = batch_options;
+    fpf_rows.seed = config.training.seed + 2;
+    fpf.emplace(parameters, model->config().num_hidden_layers,
+                BatchStream(std::move(fpf_tokens), fpf_rows, fpf_start),
+                FpfOptions{.every = forgetting.fpf_every,
+                           .steps = forgetting.fpf_steps,
+                           .lr = forgetting.fpf_lr.value_or(config.training.lr),
+                           .max_grad_norm = config.training.max_grad_norm,
+                           .optimizer = optimizer_options,
+                           .modules = forgetting.fpf_modules});
+    note(fmt::format("fpf: every {} steps, {} micro-batches fine-tune {} of the {} trained tensors",
+                     forgetting.fpf_every, forgetting.fpf_steps, fpf->chosen().size(),
+                     parameters.size()));
+  }
   TrainData train_data(std::move(train_tokens), std::move(replay_tokens), batch_options,
                        forgetting.replay, checkpoint ? checkpoint->data : DataPosition{},
                        checkpoint ? checkpoint->run : json::object());
@@ -411,6 +441,10 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
     state.optimizer = optimizer.export_state();
     if (lora) state.run["dropout_offsets"] = lora->dropout_offsets();
     if (distillation) state.run["distill_position"] = distillation->cursor();
+    if (fpf) {
+      state.run["fpf_position"] = {{"epoch", fpf->position().epoch},
+                                   {"next_row", fpf->position().next_row}};
+    }
     if (!retain.empty()) state.run["retain_base"] = retain.base_state();
     note(fmt::format("step {}: checkpoint {}", step,
                      write_checkpoint(config.output, state).string()));
@@ -433,6 +467,8 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
       last_step = report.step;
       tokens += report.tokens;
       if (events.step) events.step(report, options.steps);
+      std::optional<double> fpf_loss;
+      if (fpf && fpf->due(report.step)) fpf_loss = fpf->run(*setup.step);
       if (report.step % std::max<int64_t>(config.log_every, 1) == 0 ||
           report.step == options.steps) {
         json line = {{"step", report.step},
@@ -444,6 +480,7 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
                      {"skipped", report.skipped}};
         if (anchor) line["penalty"] = report.penalty;
         if (distillation) line["distill"] = report.distill;
+        if (fpf_loss) line["fpf_loss"] = *fpf_loss;
         metrics.write(line);
       }
       if (config.eval_every > 0 && report.step % config.eval_every == 0 &&
@@ -505,12 +542,13 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
                        {"peak_rss_bytes", summary.peak_rss_bytes},
                        {"truncated_examples", summary.truncated_examples},
                        {"output", summary.output.string()}};
-  if (forgetting.replay > 0 || anchor || distillation) {
+  if (forgetting.replay > 0 || anchor || distillation || fpf) {
     summary_json["forgetting_control"] = {{"replay", forgetting.replay},
                                           {"l2sp", forgetting.l2sp},
                                           {"ewc", forgetting.ewc},
                                           {"distill", forgetting.distill},
-                                          {"distill_temperature", forgetting.distill_temperature}};
+                                          {"distill_temperature", forgetting.distill_temperature},
+                                          {"fpf_every", forgetting.fpf_every}};
   }
   if (summary.first_eval_loss) summary_json["first_eval_loss"] = *summary.first_eval_loss;
   if (summary.last_eval_loss) summary_json["last_eval_loss"] = *summary.last_eval_loss;

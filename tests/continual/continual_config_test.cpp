@@ -65,8 +65,16 @@ TEST_F(ContinualConfigTest, RefusesBadGroupsWithTheirPlace) {
   EXPECT_EQ(error("continual:\n  tasks: [{train: a.jsonl}]\n"),
             f + ":6: continual.tasks[0] has no test file");
   EXPECT_EQ(error("continual:\n" + task + "  strategy: ewc\n"),
-            f + ":7: continual.strategy must be one of sequential, replay, adapter_per_task, got "
-                "\"ewc\"");
+            f + ":7: continual.strategy must be one of sequential, replay, kfpf, "
+                "adapter_per_task, got \"ewc\"");
+  EXPECT_EQ(error("continual:\n" + task + "  strategy: kfpf\n"),
+            f + ": continual.strategy kfpf and forgetting.fpf_every > 0 go together");
+  EXPECT_EQ(error("forgetting: {ewc: 10}\ncontinual:\n" + task),
+            f + ": forgetting.ewc needs forgetting.ewc_data or data.retain files to estimate the "
+                "Fisher on");
+  EXPECT_EQ(error("forgetting: {replay: 0.5, replay_data: [r.jsonl]}\ncontinual:\n" + task),
+            f + ": forgetting.replay and the fpf files come from continual.strategy (replay, "
+                "kfpf) and its reservoir");
   EXPECT_EQ(error("continual:\n" + task + "  replay_fraction: 1\n"),
             f + ":7: continual.replay_fraction must be a number in (0, 1), got \"1\"");
   EXPECT_EQ(error("continual:\n" + task + "  buffer: 3\n"),

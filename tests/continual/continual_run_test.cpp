@@ -94,6 +94,21 @@ TEST(ContinualRun, ReplayMixesAReservoirOfEarlierTasksIn) {
   EXPECT_EQ(summary["forgetting_control"]["replay"], 0.25);
 }
 
+TEST(ContinualRun, KfpfFineTunesOnTheReservoirFromTheSecondTask) {
+  TempDir dir;
+  ContinualConfig config = tiny_continual_config(dir);
+  config.strategy = Strategy::kfpf;
+  config.train.forgetting.fpf_every = 4;
+  config.train.forgetting.fpf_steps = 2;
+  run_continual(config, {});
+  EXPECT_FALSE(
+      read_json_file(dir / "out" / "task-0-copy" / "summary.json").contains("forgetting_control"));
+  const nlohmann::json second = read_json_file(dir / "out" / "task-1-reverse" / "summary.json");
+  EXPECT_EQ(second["forgetting_control"]["fpf_every"], 4);
+  EXPECT_EQ(second["forgetting_control"]["replay"], 0);
+  EXPECT_TRUE(fs::exists(dir / "out" / "replay-buffer-1.jsonl"));
+}
+
 TEST(ContinualRun, SequentialLoraGoesOnTrainingOneAdapter) {
   TempDir dir;
   ContinualConfig config = tiny_continual_config(dir);

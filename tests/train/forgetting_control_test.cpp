@@ -85,22 +85,14 @@ TEST(ForgettingControl, ReplayLowersTheRetainLossRise) {
 // Stopped after step 5 (last checkpoint: step 4) and resumed: the replay stream continues where
 // it was, so the model is the uninterrupted run's, bit for bit.
 TEST(ForgettingControl, ReplayResumesBitwise) {
-  TempDir straight_dir;
-  TrainConfig straight = forgetting_config(straight_dir);
-  straight.forgetting.replay = 0.3;
-  straight.save_every = 4;
-  run_training(straight, false, {});
-  TempDir dir;
-  TrainConfig config = forgetting_config(dir);
-  config.forgetting.replay = 0.3;
-  config.save_every = 4;
-  const RunEvents interrupt{.step = [](const StepReport& report, int64_t) {
-    if (report.step == 5) fail("interrupted");
-  }};
-  EXPECT_EQ(error_of([&] { run_training(config, false, interrupt); }), "interrupted");
-  run_training(config, true, {});
-  EXPECT_EQ(read_file(dir / "out" / "model" / "model.safetensors"),
-            read_file(straight_dir / "out" / "model" / "model.safetensors"));
+  expect_resumes_bitwise(
+      [](const TempDir& dir) {
+        TrainConfig config = forgetting_config(dir);
+        config.forgetting.replay = 0.3;
+        config.save_every = 4;
+        return config;
+      },
+      5);
 }
 
 TEST(ForgettingControl, L2spKeepsTheWeightsNearerTheBase) {

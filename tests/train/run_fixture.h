@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "data/dataset_file.h"
@@ -11,6 +12,7 @@
 #include "data/tokenized_example.h"
 #include "eval/loss_evaluation.h"
 #include "model/causal_lm.h"
+#include "support/error_of.h"
 #include "support/files.h"
 #include "support/model_parity.h"
 #include "support/temp_dir.h"
@@ -87,6 +89,24 @@ inline double retain_loss(const model::CausalLm& model, const TrainConfig& confi
              model, tokenize_examples(read_examples(file, DataFormat::detect), tokenizer, {}),
              config.data.seq_len, config.training.batch_size, pad_token_id(config.model, tokenizer))
       .loss;
+}
+
+// Trains `make(dir)` straight through, and again in another folder stopped by an error after
+// step `stop` and resumed from its last checkpoint: the two model folders' weights must be the
+// same bytes (a full-training config; `make` sets save_every).
+inline void expect_resumes_bitwise(const std::function<TrainConfig(const TempDir&)>& make,
+                                   int64_t stop) {
+  TempDir straight_dir;
+  run_training(make(straight_dir), false, {});
+  TempDir dir;
+  const TrainConfig config = make(dir);
+  const RunEvents interrupt{.step = [stop](const StepReport& report, int64_t) {
+    if (report.step == stop) fail("interrupted");
+  }};
+  EXPECT_EQ(error_of([&] { run_training(config, false, interrupt); }), "interrupted");
+  run_training(config, true, {});
+  EXPECT_EQ(read_file(config.output / "model" / "model.safetensors"),
+            read_file(make(straight_dir).output / "model" / "model.safetensors"));
 }
 
 }  // namespace retune::train

@@ -113,17 +113,7 @@ TEST(SelfDistillation, ResumesBitwise) {
     config.save_every = 4;
     return config;
   };
-  TempDir straight_dir;
-  run_training(distilled_config(straight_dir), false, {});
-  TempDir dir;
-  const TrainConfig config = distilled_config(dir);
-  const RunEvents interrupt{.step = [](const StepReport& report, int64_t) {
-    if (report.step == 5) fail("interrupted");
-  }};
-  EXPECT_EQ(error_of([&] { run_training(config, false, interrupt); }), "interrupted");
-  run_training(config, true, {});
-  EXPECT_EQ(read_file(dir / "out" / "model" / "model.safetensors"),
-            read_file(straight_dir / "out" / "model" / "model.safetensors"));
+  expect_resumes_bitwise(distilled_config, 5);
 }
 
 }  // namespace

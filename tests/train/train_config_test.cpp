@@ -103,6 +103,11 @@ const Entries kEveryKey = {
     {"forgetting.distill_temperature", "2"},
     {"forgetting.distill_rows", "8"},
     {"forgetting.distill_data", "[keep.jsonl]"},
+    {"forgetting.fpf_every", "50"},
+    {"forgetting.fpf_steps", "5"},
+    {"forgetting.fpf_lr", "1e-4"},
+    {"forgetting.fpf_data", "[buffer.jsonl]"},
+    {"forgetting.fpf_modules", "[norm, last_layer]"},
     {"schedule.kind", "warmup_stable_decay"},
     {"schedule.warmup_steps", "30"},
     {"schedule.min_lr_ratio", "0.1"},
@@ -212,6 +217,11 @@ TEST_F(TrainConfigTest, EveryKeyRoundTrips) {
   EXPECT_EQ(c.forgetting.distill_temperature, 2);
   EXPECT_EQ(c.forgetting.distill_rows, 8);
   EXPECT_EQ(c.forgetting.distill_data, std::vector<fs::path>{d / "keep.jsonl"});
+  EXPECT_EQ(c.forgetting.fpf_every, 50);
+  EXPECT_EQ(c.forgetting.fpf_steps, 5);
+  EXPECT_EQ(c.forgetting.fpf_lr, 1e-4);
+  EXPECT_EQ(c.forgetting.fpf_data, std::vector<fs::path>{d / "buffer.jsonl"});
+  EXPECT_EQ(c.forgetting.fpf_modules, (std::vector<std::string>{"norm", "last_layer"}));
 
   EXPECT_EQ(c.schedule.kind, LrScheduleKind::warmup_stable_decay);
   EXPECT_EQ(c.schedule.warmup_steps, 30);
