@@ -96,7 +96,7 @@ Command add_demo_command(CLI::App& app) {
       "Old tasks copy, reverse and maximum; new task sort (retune tasks list). The base (a "
       "125k-parameter Llama-architecture model with a character tokenizer) is pretrained once "
       "and cached. Methods: full, WiSE-FT of it (alpha 0.5), LoRA, LoRA with 25% replay, LoRA "
-      "with self-distillation, full with L2-SP, full with EWC; "
+      "with self-distillation, full with L2-SP, full with EWC, full with k-FPF; "
       "then a continual LoRA run over sort, count, parity and lookup. Writes "
       "OUT/demo.json, OUT/methods/*, OUT/continual/ and OUT/report.html. Runs on one thread "
       "unless --threads says otherwise (the model is too small to gain from more).");

@@ -164,6 +164,12 @@ std::vector<Method> methods(const train::TrainConfig& common,
     c.forgetting.ewc = 1e6;
     c.forgetting.ewc_data = old_train;
   });
+  add("full+kfpf", [&](train::TrainConfig& c) {
+    full(c);
+    c.forgetting.fpf_every = 50;
+    c.forgetting.fpf_steps = 10;
+    c.forgetting.fpf_data = old_train;
+  });
   return all;
 }
 

@@ -11,10 +11,11 @@
 //    key names the recipe's version and the pretraining steps) and reused by later runs.
 // 3. Fine-tuning on the new task with every method, the same budget each (steps, batch,
 //    schedule; the learning rate suits the method): full, LoRA, LoRA with replay of the old
-//    tasks, LoRA with self-distillation on the old tasks, full with L2-SP, full with EWC; and
-//    WiSE-FT, the weights halfway between the base and the full fine-tune (no training). Each run
-//    (<out>/methods/<name>/, a training run folder) evaluates the new task's test split and the old
-//    tasks' (as data.retain) by exact match at the start, every quarter and the end.
+//    tasks, LoRA with self-distillation on the old tasks, full with L2-SP, full with EWC, full
+//    with k-FPF (every 50 steps, 10 steps on the old tasks for the norms, head and last layer);
+//    and WiSE-FT, the weights halfway between the base and the full fine-tune (no training).
+//    Each run (<out>/methods/<name>/, a training run folder) evaluates the new task's test split
+//    and the old tasks' (as data.retain) by exact match at the start, every quarter and the end.
 // 4. A continual run (<out>/continual/, continual/continual_run.h): sequential LoRA over four
 //    tasks from the base, giving the accuracy matrix and the continual-learning metrics.
 // 5. <out>/demo.json and <out>/report.html (report/run_report.h).

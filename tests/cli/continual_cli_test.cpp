@@ -55,12 +55,12 @@ TEST(DemoCli, PrintsTheTableAndWritesTheReport) {
       " --pretrain-steps 10 --steps 4 --continual-steps 2 --test-examples 5 --threads 1";
   const RetuneRun run = run_retune(args);
   ASSERT_EQ(run.exit_code, 0) << run.out;
-  for (const char* method :
-       {"full", "full+wise-ft", "lora", "lora+replay", "lora+distill", "full+l2sp", "full+ewc"}) {
+  for (const char* method : {"full", "full+wise-ft", "lora", "lora+replay", "lora+distill",
+                             "full+l2sp", "full+ewc", "full+kfpf"}) {
     EXPECT_THAT(run.out, HasSubstr(std::string("\n") + method + " ")) << method;
   }
   const nlohmann::json demo = read_json_file(dir / "demo" / "demo.json");
-  EXPECT_EQ(demo["methods"].size(), 7u);
+  EXPECT_EQ(demo["methods"].size(), 8u);
   EXPECT_EQ(demo["continual"], "continual");
   const std::string report = read_text_file(dir / "demo" / "report.html");
   EXPECT_GE(count_of(report, "<svg"), 4u);
