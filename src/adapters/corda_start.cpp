@@ -1,0 +1,91 @@
+#include "adapters/corda_start.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+#include "linalg/inverse.h"
+#include "linalg/svd.h"
+#include "ops/matmul.h"
+
+namespace retune::adapters {
+
+CordaCovariance::CordaCovariance(int64_t features)
+    : sum_(Tensor::zeros({features, features}, DType::f32)) {}
+
+void CordaCovariance::add_sample(const Tensor& x) {
+  RETUNE_CHECK(x.rank() == 2 && x.size(1) == sum_.size(0) && x.size(0) > 0,
+               "CorDA: a sample's input must be [T, {}], got {}", sum_.size(0), x.describe());
+  Tensor scaled = x.to(DType::f32).clone();
+  float* value = scaled.mutable_data<float>();
+  const float top = std::abs(*std::max_element(value, value + scaled.numel()));
+  RETUNE_CHECK(top > 0 && std::isfinite(top),
+               "CorDA: a sample's input has largest value {}, cannot normalise by it", top);
+  for (int64_t i = 0; i < scaled.numel(); ++i) value[i] /= top;
+  ops::matmul_forward(scaled, scaled, sum_, {.trans_a = true, .beta = 1.0f});
+  ++samples_;
+}
+
+Tensor CordaCovariance::mean() const {
+  RETUNE_CHECK(samples_ > 0, "CorDA: no calibration sample reached the layer");
+  Tensor mean = sum_.clone();
+  float* value = mean.mutable_data<float>();
+  for (int64_t i = 0; i < mean.numel(); ++i) value[i] /= static_cast<float>(samples_);
+  return mean;
+}
+
+LoraStart corda_start(const Tensor& weight, const Tensor& covariance, int64_t r, float scaling,
+                      CordaMode mode) {
+  const int64_t out = weight.size(0), in = weight.size(1);
+  RETUNE_CHECK(r >= 1 && r <= std::min(out, in),
+               "CorDA needs a rank in [1, min(out, in)] = [1, {}], got r = {}", std::min(out, in),
+               r);
+  RETUNE_CHECK(covariance.shape() == Shape({in, in}), "CorDA: covariance {} for a weight {}",
+               covariance.describe(), weight.describe());
+  // Damping until the inverse is accurate enough.
+  double mean_diagonal = 0;
+  const float* c = covariance.data<float>();
+  for (int64_t i = 0; i < in; ++i) mean_diagonal += c[i * in + i];
+  mean_diagonal /= static_cast<double>(in);
+  Tensor damped, inverse;
+  for (double damp = 0.01;; damp *= 2) {
+    damped = covariance.clone();
+    float* d = damped.mutable_data<float>();
+    for (int64_t i = 0; i < in; ++i) d[i * in + i] += static_cast<float>(mean_diagonal * damp);
+    inverse = linalg::inverse(damped);
+    Tensor product = Tensor::empty({in, in}, DType::f32);
+    ops::matmul_forward(damped, inverse, product);
+    const float* p = product.data<float>();
+    double error = 0;
+    for (int64_t i = 0; i < in; ++i) {
+      for (int64_t j = 0; j < in; ++j) {
+        const double e = p[i * in + j] - (i == j ? 1.0 : 0.0);
+        error += e * e;
+      }
+    }
+    if (std::sqrt(error) < 0.05) break;
+    RETUNE_CHECK(damp < 1e6, "CorDA: the calibration covariance cannot be inverted");
+  }
+  Tensor product = Tensor::empty({out, in}, DType::f32);
+  ops::matmul_forward(weight, damped, product);
+  const linalg::Svd svd = linalg::thin_svd(product);
+  Tensor v_tilde_t = Tensor::empty(svd.vt.shape(), DType::f32);  // [k, I] = V̂^T C_f^-1
+  ops::matmul_forward(svd.vt, inverse, v_tilde_t);
+  const int64_t k = svd.s.size(0);
+  const int64_t first = mode == CordaMode::ipm ? 0 : k - r;
+  LoraStart start{.a = Tensor::empty({r, in}, DType::f32),
+                  .b = Tensor::empty({out, r}, DType::f32)};
+  const float* s = svd.s.data<float>();
+  const float* u = svd.u.data<float>();
+  const float* v = v_tilde_t.data<float>();
+  float* a = start.a.mutable_data<float>();
+  float* b = start.b.mutable_data<float>();
+  for (int64_t j = 0; j < r; ++j) {
+    const float root = std::sqrt(s[first + j] / scaling);
+    for (int64_t i = 0; i < in; ++i) a[j * in + i] = v[(first + j) * in + i] * root;
+    for (int64_t o = 0; o < out; ++o) b[o * r + j] = u[o * k + first + j] * root;
+  }
+  return start;
+}
+
+}  // namespace retune::adapters
