@@ -22,18 +22,15 @@ struct Pca {
   bool active = true;  // still fed batches
 };
 
-// Cosine similarity of each row of a and b [k, F] >= tau.
-std::vector<bool> rows_converged(const Tensor& a, const Tensor& b, double tau) {
-  const int64_t k = a.size(0), width = a.size(1);
-  const float* x = a.data<float>();
-  const float* y = b.data<float>();
-  std::vector<bool> converged(static_cast<size_t>(k));
-  for (int64_t i = 0; i < k; ++i) {
+// Cosine similarity of each row of a and b (k x F, in double as PEFT's float64 PCA state) >= tau.
+std::vector<bool> rows_converged(const linalg::Matrix& a, const linalg::Matrix& b, double tau) {
+  std::vector<bool> converged(static_cast<size_t>(a.rows));
+  for (int64_t i = 0; i < a.rows; ++i) {
     double dot = 0, xx = 0, yy = 0;
-    for (int64_t j = 0; j < width; ++j) {
-      dot += static_cast<double>(x[i * width + j]) * y[i * width + j];
-      xx += static_cast<double>(x[i * width + j]) * x[i * width + j];
-      yy += static_cast<double>(y[i * width + j]) * y[i * width + j];
+    for (int64_t j = 0; j < a.cols; ++j) {
+      dot += a(i, j) * b(i, j);
+      xx += a(i, j) * a(i, j);
+      yy += b(i, j) * b(i, j);
     }
     // torch.nn.functional.cosine_similarity: each norm clamped to eps = 1e-8.
     const double cosine = dot / (std::max(std::sqrt(xx), 1e-8) * std::max(std::sqrt(yy), 1e-8));
@@ -105,8 +102,7 @@ EvaResult eva_starts(model::CausalLm& model, const std::vector<LoraTarget>& targ
     };
     std::vector<Entry> entries;
     for (size_t target : pooled) {
-      const std::vector<float> ratios =
-          pcas[owner[target]]->pca.explained_variance_ratio().to_f32_vector();
+      const std::vector<double>& ratios = pcas[owner[target]]->pca.explained_variance_ratio_f64();
       const auto kept = std::min<size_t>(ratios.size(), static_cast<size_t>(components[target]));
       for (size_t c = 0; c < kept; ++c) entries.push_back({ratios[c], target});
     }
@@ -143,11 +139,13 @@ EvaResult eva_starts(model::CausalLm& model, const std::vector<LoraTarget>& targ
       if (owner[site] != site || !pca.active) return;
       const Tensor rows = masked_rows(x, mask);
       if (rows.size(0) < components[site]) return;
-      std::optional<Tensor> previous;
-      if (pca.fitted) previous = pca.pca.components().clone();
+      std::optional<linalg::Matrix> previous;
+      if (pca.fitted) previous = pca.pca.components_f64();
       pca.pca.partial_fit(rows);
       pca.fitted = true;
-      if (previous) pca.converged = rows_converged(pca.pca.components(), *previous, options.tau);
+      if (previous) {
+        pca.converged = rows_converged(pca.pca.components_f64(), *previous, options.tau);
+      }
     });
     ++result.batches;
     if (std::all_of(owners.begin(), owners.end(), [&](size_t i) { return pcas[i]->fitted; })) {
