@@ -2,36 +2,46 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
+#include "adapters/linear_input_taps.h"
 #include "core/error.h"
+#include "linalg/covariance.h"
 #include "linalg/inverse.h"
 #include "linalg/svd.h"
 #include "ops/matmul.h"
 
 namespace retune::adapters {
 
-CordaCovariance::CordaCovariance(int64_t features)
-    : sum_(Tensor::zeros({features, features}, DType::f32)) {}
-
-void CordaCovariance::add_sample(const Tensor& x) {
-  RETUNE_CHECK(x.rank() == 2 && x.size(1) == sum_.size(0) && x.size(0) > 0,
-               "CorDA: a sample's input must be [T, {}], got {}", sum_.size(0), x.describe());
-  Tensor scaled = x.to(DType::f32).clone();
-  float* value = scaled.mutable_data<float>();
-  const float top = std::abs(*std::max_element(value, value + scaled.numel()));
-  RETUNE_CHECK(top > 0 && std::isfinite(top),
-               "CorDA: a sample's input has largest value {}, cannot normalise by it", top);
-  for (int64_t i = 0; i < scaled.numel(); ++i) value[i] /= top;
-  ops::matmul_forward(scaled, scaled, sum_, {.trans_a = true, .beta = 1.0f});
-  ++samples_;
-}
-
-Tensor CordaCovariance::mean() const {
-  RETUNE_CHECK(samples_ > 0, "CorDA: no calibration sample reached the layer");
-  Tensor mean = sum_.clone();
-  float* value = mean.mutable_data<float>();
-  for (int64_t i = 0; i < mean.numel(); ++i) value[i] /= static_cast<float>(samples_);
-  return mean;
+std::map<std::string, Tensor> corda_covariances(model::CausalLm& model,
+                                                const std::vector<LoraTarget>& targets,
+                                                const std::vector<CalibrationBatch>& batches) {
+  std::vector<model::LinearSite> sites;
+  std::vector<linalg::Covariance> sums;
+  for (const LoraTarget& target : targets) {
+    sites.push_back(target.site);
+    sums.emplace_back(target.site.in_features());
+  }
+  LinearInputTaps taps(model, sites);
+  for (const CalibrationBatch& batch : batches) {
+    const int64_t length = batch.length();
+    taps.run(batch, [&](size_t site, const Tensor& x) {
+      for (int64_t row = 0; row < batch.rows(); ++row) {
+        int64_t tokens = 0;
+        while (tokens < length && batch.attended[static_cast<size_t>(row * length + tokens)]) {
+          ++tokens;
+        }
+        if (tokens > 0) {
+          sums[site].add_scaled_by_max(x.slice(0, row * length, row * length + tokens));
+        }
+      }
+    });
+  }
+  std::map<std::string, Tensor> covariances;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    covariances.emplace(targets[i].site.name, sums[i].mean());
+  }
+  return covariances;
 }
 
 LoraStart corda_start(const Tensor& weight, const Tensor& covariance, int64_t r, float scaling,

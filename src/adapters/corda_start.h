@@ -15,29 +15,27 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
 
+#include "adapters/calibration_batches.h"
 #include "adapters/lora_start.h"
+#include "adapters/lora_targets.h"
+#include "model/causal_lm.h"
 
 namespace retune::adapters {
 
 enum class CordaMode { ipm, kpm };
 
-// Sums the normalised X^T X of samples for one linear layer.
-class CordaCovariance {
- public:
-  explicit CordaCovariance(int64_t features);
-  // x: [T, I] the layer's input for one sample (any float dtype, contiguous rows).
-  void add_sample(const Tensor& x);
-  int64_t samples() const { return samples_; }
-  // C = the sum / samples, f32 [I, I] (new storage); throws without a sample.
-  Tensor mean() const;
+// The covariance C of every target's input (by module name), each calibration row one sample:
+// its attended tokens (padding comes last and is left out, as PEFT feeds samples unpadded).
+std::map<std::string, Tensor> corda_covariances(model::CausalLm& model,
+                                                const std::vector<LoraTarget>& targets,
+                                                const std::vector<CalibrationBatch>& batches);
 
- private:
-  Tensor sum_;  // f32 [I, I]
-  int64_t samples_ = 0;
-};
-
-// weight: f32 [O, I]; covariance: f32 [I, I] (CordaCovariance::mean); r <= min(O, I).
+// weight: f32 [O, I]; covariance: f32 [I, I], linalg::Covariance's mean() after one
+// add_scaled_by_max per sample; r <= min(O, I).
 LoraStart corda_start(const Tensor& weight, const Tensor& covariance, int64_t r, float scaling,
                       CordaMode mode);
 

@@ -4,7 +4,6 @@
 #include <map>
 #include <string>
 
-#include "adapters/linear_input_taps.h"
 #include "adapters/lora_start.h"
 #include "adapters/lora_targets.h"
 #include "adapters/weight_starts.h"
@@ -16,36 +15,6 @@ namespace {
 
 float scaling_of(const LoraTarget& target, const LoraConfig& config) {
   return lora_scaling(target.r, target.alpha, config.use_rslora);
-}
-
-// CorDA's covariance of every target's input, one sample per calibration row.
-std::map<std::string, Tensor> corda_covariances(model::CausalLm& model,
-                                                const std::vector<LoraTarget>& targets,
-                                                const std::vector<CalibrationBatch>& batches) {
-  std::vector<model::LinearSite> sites;
-  std::vector<CordaCovariance> sums;
-  for (const LoraTarget& target : targets) {
-    sites.push_back(target.site);
-    sums.emplace_back(target.site.in_features());
-  }
-  LinearInputTaps taps(model, sites);
-  for (const CalibrationBatch& batch : batches) {
-    const int64_t length = batch.length();
-    taps.run(batch, [&](size_t site, const Tensor& x) {
-      for (int64_t row = 0; row < batch.rows(); ++row) {
-        int64_t tokens = 0;
-        while (tokens < length && batch.attended[static_cast<size_t>(row * length + tokens)]) {
-          ++tokens;
-        }
-        if (tokens > 0) sums[site].add_sample(x.slice(0, row * length, row * length + tokens));
-      }
-    });
-  }
-  std::map<std::string, Tensor> covariances;
-  for (size_t i = 0; i < targets.size(); ++i) {
-    covariances.emplace(targets[i].site.name, sums[i].mean());
-  }
-  return covariances;
 }
 
 }  // namespace

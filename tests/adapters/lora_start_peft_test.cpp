@@ -15,6 +15,7 @@
 
 #include "adapters/lora_initialisation.h"
 #include "adapters/lora_start.h"
+#include "adapters/lora_targets.h"
 #include "io/safetensors_file.h"
 #include "linalg/qr.h"
 #include "model/trainable_weights.h"
@@ -180,6 +181,21 @@ TEST(LoraStartPeft, PissaOloraCordaMatchPeft) {
   expect_products_and_residual("llama_gqa_untied", "corda_ipm", 1e-2, 1e-2);
   expect_products_and_residual("qwen2", "corda_ipm", 1e-2, 1e-2);
   expect_products_and_residual("llama_gqa_untied", "corda_kpm", 1e-2, 1e-2);
+}
+
+// CorDA's covariance as PEFT accumulated it.
+TEST(LoraStartPeft, CordaCovarianceMatchesPeft) {
+  const fs::path file = fixture("llama_gqa_untied/corda_ipm/covariance.safetensors");
+  auto lm = model::load_causal_lm(hf_model_fixture("llama_gqa_untied"));
+  LoraConfig config;
+  config.target_modules = {.form = ModuleSelector::Form::all_linear};
+  const std::map<std::string, Tensor> ours = corda_covariances(
+      *lm, resolve_lora_targets(config, lm->linear_sites()), calibration("llama_gqa_untied"));
+  const SafetensorsFile peft = SafetensorsFile::open(file);
+  ASSERT_FALSE(peft.names().empty());
+  for (const std::string& module : peft.names()) {
+    EXPECT_LT(relative_error(ours.at(module), tensor_of(file, module)), 1e-5) << module;
+  }
 }
 
 // OLoRA's factors themselves: LAPACK's Householder signs, as torch's.
