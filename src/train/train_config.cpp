@@ -251,7 +251,8 @@ constexpr Key kKeys[] = {
   {"method", [](const Value& v, TrainConfig& c) {
     c.method = v.choice<TrainMethod>({{"lora", TrainMethod::lora}, {"full", TrainMethod::full},
                                       {"bitfit", TrainMethod::bitfit},
-                                      {"norm", TrainMethod::norm}});
+                                      {"norm", TrainMethod::norm},
+                                      {"lt_sft", TrainMethod::lt_sft}});
   }},
   {"log_every", [](const Value& v, TrainConfig& c) { c.log_every = v.integer(0); }},
   {"eval_every", [](const Value& v, TrainConfig& c) { c.eval_every = v.integer(0); }},
@@ -293,6 +294,13 @@ constexpr Key kKeys[] = {
     c.lora.loraga_variant = v.one_of({"official", "peft"}); }},
   {"lora.loraga_gamma", [](const Value& v, TrainConfig& c) {
     c.lora.loraga_gamma = v.number(kPositive); }},
+  {"sparse.fraction", [](const Value& v, TrainConfig& c) {
+    c.sparse.fraction = v.number(kUnitClosed); }},
+  {"sparse.count", [](const Value& v, TrainConfig& c) { c.sparse.count = v.integer(0); }},
+  {"sparse.dense_steps", [](const Value& v, TrainConfig& c) {
+    c.sparse.dense_steps = v.integer(0); }},
+  {"sparse.mask", [](const Value& v, TrainConfig& c) {
+    c.sparse.mask = unless_null(v, [&] { return v.path(); }); }},
   {"calibration.data", [](const Value& v, TrainConfig& c) { c.calibration.data = v.paths(); }},
   {"calibration.rows", [](const Value& v, TrainConfig& c) { c.calibration.rows = v.integer(1); }},
   {"calibration.batch_size", [](const Value& v, TrainConfig& c) {
@@ -613,6 +621,8 @@ std::string method_name(const TrainConfig& config) {
       return "bitfit";
     case TrainMethod::norm:
       return "norm";
+    case TrainMethod::lt_sft:
+      return "lt_sft";
   }
   return "";
 }

@@ -30,8 +30,10 @@
 #include "train/forgetting_budget.h"
 #include "train/fpf_phase.h"
 #include "train/lora_setup.h"
+#include "train/lt_sft_run.h"
 #include "train/memory_estimate.h"
 #include "train/self_distillation.h"
+#include "train/sparse_update.h"
 #include "train/train_data.h"
 #include "train/weight_anchor.h"
 
@@ -50,6 +52,8 @@ bool method_trains(TrainMethod method, const std::string& name) {
       return name.ends_with(".bias");
     case TrainMethod::norm:
       return name.find("norm") != std::string::npos || name.find("ln_") != std::string::npos;
+    case TrainMethod::lt_sft:
+      return sparse_maskable(name);
     case TrainMethod::lora:
       return false;
   }
@@ -99,6 +103,13 @@ void write_json(const std::filesystem::path& path, const json& value) {
 }  // namespace
 
 TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvents& events) {
+  if (config.method == TrainMethod::lt_sft && !config.sparse.mask) {
+    return run_lt_sft(config, resume, events);
+  }
+  return run_training_phase(config, resume, events);
+}
+
+TrainSummary run_training_phase(const TrainConfig& config, bool resume, const RunEvents& events) {
   const auto note = [&](const std::string& line) {
     if (events.note) events.note(line);
   };
@@ -261,6 +272,21 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
   note(check_memory(memory, available_memory_bytes(), config.force));
   Optimizer optimizer(parameters, optimizer_options);
 
+  // A sparse mask keeps every trained tensor at its value now but for the mask's entries.
+  std::optional<MaskedUpdate> masked;
+  if (config.sparse.mask) {
+    RETUNE_CHECK(config.method == TrainMethod::full || config.method == TrainMethod::lt_sft,
+                 "sparse.mask: only methods full and lt_sft train on a mask, not method {}",
+                 method_name(config));
+    std::vector<std::pair<std::string, Tensor>> trained;
+    for (const model::TrainedWeight& weight : setup.weights) {
+      trained.emplace_back(weight.name, weight.value);
+    }
+    masked.emplace(read_mask(*config.sparse.mask), trained);
+    summary.trainable_parameters = masked->entries();
+    note(fmt::format("sparse: {} entries of {} trained tensors may change", masked->entries(),
+                     trained.size()));
+  }
   // L2-SP and EWC anchor the trained tensors at their values now, before a checkpoint's, with
   // EWC's Fisher estimated here too (at θ0, also on resume).
   std::optional<WeightAnchor> anchor;
@@ -462,6 +488,7 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
   const auto start = std::chrono::steady_clock::now();
   if (go_on)
     trainer.run(first_step, [&](const StepReport& report) {
+      if (masked) masked->project();
       last_step = report.step;
       tokens += report.tokens;
       if (events.step) events.step(report, options.steps);
@@ -529,6 +556,11 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
     summary.output = config.output / "model";
     write_model_folder(config.model, in_base_dtypes(config.model, model::named_weights(*model)),
                        summary.output);
+  }
+  if (masked) {
+    summary.output = config.output / "sparse_diff";
+    adapters::save_sparse_diff(masked->difference(), method_name(config), config.model.string(),
+                               summary.output);
   }
   summary.peak_rss_bytes = peak_rss_bytes();
   json summary_json = {

@@ -72,6 +72,10 @@ const Entries kEveryKey = {
     {"lora.eva_max_passes", "7"},
     {"lora.loraga_variant", "peft"},
     {"lora.loraga_gamma", "8"},
+    {"sparse.fraction", "0.05"},
+    {"sparse.count", "100"},
+    {"sparse.dense_steps", "9"},
+    {"sparse.mask", "m.safetensors"},
     {"calibration.data", "[c.jsonl]"},
     {"calibration.rows", "16"},
     {"calibration.batch_size", "2"},
@@ -195,6 +199,10 @@ TEST_F(TrainConfigTest, EveryKeyRoundTrips) {
   EXPECT_EQ(c.lora.eva_max_passes, 7);
   EXPECT_EQ(c.lora.loraga_variant, "peft");
   EXPECT_EQ(c.lora.loraga_gamma, 8);
+  EXPECT_EQ(c.sparse.fraction, 0.05);
+  EXPECT_EQ(c.sparse.count, 100);
+  EXPECT_EQ(c.sparse.dense_steps, 9);
+  EXPECT_EQ(c.sparse.mask, dir_ / "m.safetensors");
   EXPECT_EQ(c.calibration.data, std::vector<fs::path>{dir_ / "c.jsonl"});
   EXPECT_EQ(c.calibration.rows, 16);
   EXPECT_EQ(c.calibration.batch_size, 2);
@@ -426,7 +434,7 @@ TEST_F(TrainConfigTest, WrongTypesAndRangesNameTheKeyAndWhatItWants) {
 TEST_F(TrainConfigTest, BadChoicesListTheChoices) {
   const std::string f = file_.string();
   EXPECT_EQ(error(std::string(kRequired) + "method: qlora\n"),
-            f + ":5: method must be one of lora, full, bitfit, norm, got \"qlora\"");
+            f + ":5: method must be one of lora, full, bitfit, norm, lt_sft, got \"qlora\"");
   EXPECT_EQ(error(kRequired, {"schedule.kind=cosine_with_restarts"}),
             "--set: schedule.kind must be one of constant, linear, cosine, warmup_stable_decay, "
             "infinite, got \"cosine_with_restarts\"");
@@ -439,6 +447,9 @@ TEST_F(TrainConfigTest, BadChoicesListTheChoices) {
             "--set: lora.init must be " + inits + ", got \"loftq\"");
   EXPECT_EQ(error(kRequired, {"lora.init=pissa_niter_0"}),
             "--set: lora.init must be " + inits + ", got \"pissa_niter_0\"");
+  EXPECT_EQ(error(std::string(kRequired) + "method: sft\n"),
+            file_.string() + ":5: method must be one of lora, full, bitfit, norm, lt_sft, got "
+                             "\"sft\"");
   EXPECT_EQ(load(kRequired, {"lora.init=pissa_niter_16"}).lora.init, "pissa_niter_16");
   EXPECT_EQ(error(kRequired, {"lora.corda_mode=both"}),
             "--set: lora.corda_mode must be one of ipm, kpm, got \"both\"");
