@@ -301,6 +301,18 @@ constexpr Key kKeys[] = {
     c.sparse.dense_steps = v.integer(0); }},
   {"sparse.mask", [](const Value& v, TrainConfig& c) {
     c.sparse.mask = unless_null(v, [&] { return v.path(); }); }},
+  {"ist.enabled", [](const Value& v, TrainConfig& c) { c.ist.enabled = v.boolean(); }},
+  {"ist.every", [](const Value& v, TrainConfig& c) { c.ist.every = v.integer(1); }},
+  {"ist.active_fraction", [](const Value& v, TrainConfig& c) {
+    c.ist.active_fraction = v.number(kUnitClosed); }},
+  {"ist.trials", [](const Value& v, TrainConfig& c) { c.ist.trials = v.integer(1); }},
+  {"ist.suppressed_fraction", [](const Value& v, TrainConfig& c) {
+    c.ist.suppressed_fraction = v.number(kUnitClosed); }},
+  {"ist.suppression", [](const Value& v, TrainConfig& c) {
+    c.ist.suppression = v.number(kUnit); }},
+  {"ist.reward_scale", [](const Value& v, TrainConfig& c) {
+    c.ist.reward_scale = v.number(kPositive); }},
+  {"ist.rows", [](const Value& v, TrainConfig& c) { c.ist.rows = v.integer(1); }},
   {"calibration.data", [](const Value& v, TrainConfig& c) { c.calibration.data = v.paths(); }},
   {"calibration.rows", [](const Value& v, TrainConfig& c) { c.calibration.rows = v.integer(1); }},
   {"calibration.batch_size", [](const Value& v, TrainConfig& c) {

@@ -123,6 +123,21 @@ struct SparseSettings {
   std::optional<std::filesystem::path> mask;
 };
 
+// IST (train/ist_schedule.h) around an adapter (method lora): each step only a share of the
+// layers' adapters train, drawn by importance scores updated every `every` steps from trial
+// losses on `rows` training examples with some layers' adapters suppressed. The defaults are
+// the paper's.
+struct IstSettings {
+  bool enabled = false;
+  int64_t every = 10;
+  double active_fraction = 0.25;
+  int64_t trials = 3;
+  double suppressed_fraction = 0.5;
+  double suppression = 0.25;
+  double reward_scale = 10;
+  int64_t rows = 16;
+};
+
 struct TrainingSettings {
   int64_t batch_size = 4;  // rows per micro-batch
   int64_t grad_accum = 1;  // micro-batches per optimizer step
@@ -184,6 +199,7 @@ struct TrainConfig {
   LoraSettings lora;
   CalibrationSettings calibration;
   SparseSettings sparse;
+  IstSettings ist;
   DataSettings data;
   TrainingSettings training;
   ForgettingSettings forgetting;

@@ -29,6 +29,7 @@
 #include "train/checkpoint.h"
 #include "train/forgetting_budget.h"
 #include "train/fpf_phase.h"
+#include "train/ist_training.h"
 #include "train/lora_setup.h"
 #include "train/lt_sft_run.h"
 #include "train/memory_estimate.h"
@@ -366,6 +367,15 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
                      forgetting.fpf_every, forgetting.fpf_steps, fpf->chosen().size(),
                      parameters.size()));
   }
+  std::optional<IstTraining> ist;
+  if (config.ist.enabled) {
+    RETUNE_CHECK(lora, "ist.enabled: IST chooses the layers of an adapter, and method {} has none",
+                 method_name(config));
+    ist.emplace(config.ist, config.training.seed, *model, *lora, parameters, train_tokens, seq_len,
+                config.training.batch_size, pad_id);
+    note(fmt::format("ist: {:.0f}% of the layers train each step, importance every {} steps",
+                     100 * config.ist.active_fraction, config.ist.every));
+  }
   TrainData train_data(std::move(train_tokens), std::move(replay_tokens), batch_options,
                        forgetting.replay, checkpoint ? checkpoint->data : DataPosition{},
                        checkpoint ? checkpoint->run : json::object());
@@ -394,6 +404,11 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
                    "the checkpoint has no distillation position: it was made by another config");
       distillation->set_cursor(checkpoint->run.at("distill_position").get<int64_t>());
     }
+    if (ist) {
+      RETUNE_CHECK(checkpoint->run.contains("ist_scores"),
+                   "the checkpoint has no IST scores: it was made by another config");
+      ist->set_scores(checkpoint->run.at("ist_scores").get<std::vector<double>>());
+    }
     if (lora && checkpoint->run.contains("dropout_offsets")) {
       lora->set_dropout_offsets(checkpoint->run.at("dropout_offsets").get<std::vector<uint64_t>>());
     }
@@ -416,6 +431,7 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
   if (distillation) {
     options.add_distillation = [&] { return distillation->add_gradients(*setup.step); };
   }
+  if (ist) options.before_step = [&](int64_t step) { ist->before_step(step, optimizer); };
   Trainer trainer(*setup.step, optimizer, train_data.source(), options);
 
   // The run: evaluations, metrics, checkpoints.
@@ -465,6 +481,7 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
     state.optimizer = optimizer.export_state();
     if (lora) state.run["dropout_offsets"] = lora->dropout_offsets();
     if (distillation) state.run["distill_position"] = distillation->cursor();
+    if (ist) state.run["ist_scores"] = ist->scores();
     if (fpf) {
       state.run["fpf_position"] = {{"epoch", fpf->position().epoch},
                                    {"next_row", fpf->position().next_row}};
@@ -583,6 +600,7 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
                                           {"distill_temperature", forgetting.distill_temperature},
                                           {"fpf_every", forgetting.fpf_every}};
   }
+  if (ist) summary_json["ist_scores"] = ist->scores();
   if (summary.first_eval_loss) summary_json["first_eval_loss"] = *summary.first_eval_loss;
   if (summary.last_eval_loss) summary_json["last_eval_loss"] = *summary.last_eval_loss;
   summary.retain = retained;

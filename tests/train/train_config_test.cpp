@@ -76,6 +76,14 @@ const Entries kEveryKey = {
     {"sparse.count", "100"},
     {"sparse.dense_steps", "9"},
     {"sparse.mask", "m.safetensors"},
+    {"ist.enabled", "true"},
+    {"ist.every", "5"},
+    {"ist.active_fraction", "0.5"},
+    {"ist.trials", "2"},
+    {"ist.suppressed_fraction", "0.75"},
+    {"ist.suppression", "0.5"},
+    {"ist.reward_scale", "4"},
+    {"ist.rows", "8"},
     {"calibration.data", "[c.jsonl]"},
     {"calibration.rows", "16"},
     {"calibration.batch_size", "2"},
@@ -203,6 +211,14 @@ TEST_F(TrainConfigTest, EveryKeyRoundTrips) {
   EXPECT_EQ(c.sparse.count, 100);
   EXPECT_EQ(c.sparse.dense_steps, 9);
   EXPECT_EQ(c.sparse.mask, dir_ / "m.safetensors");
+  EXPECT_TRUE(c.ist.enabled);
+  EXPECT_EQ(c.ist.every, 5);
+  EXPECT_EQ(c.ist.active_fraction, 0.5);
+  EXPECT_EQ(c.ist.trials, 2);
+  EXPECT_EQ(c.ist.suppressed_fraction, 0.75);
+  EXPECT_EQ(c.ist.suppression, 0.5);
+  EXPECT_EQ(c.ist.reward_scale, 4);
+  EXPECT_EQ(c.ist.rows, 8);
   EXPECT_EQ(c.calibration.data, std::vector<fs::path>{dir_ / "c.jsonl"});
   EXPECT_EQ(c.calibration.rows, 16);
   EXPECT_EQ(c.calibration.batch_size, 2);
