@@ -30,13 +30,10 @@ IstTraining::IstTraining(const IstSettings& settings, uint64_t seed, model::Caus
       batch_size_(batch_size),
       pad_id_(pad_id) {
   RETUNE_CHECK(!pool_.empty(), "IST: no training example to measure layer importance on");
-  std::map<std::string, int64_t> layer_of;
-  for (const adapters::AdapterParameter& p : lora.parameters()) layer_of[p.name] = -2;
+  std::map<std::string, int64_t> layer_of;  // adapter parameter -> its module's layer
   for (const adapters::LoraModule& module : lora.modules()) {
-    for (const auto& [name, layer] : layer_of) {
-      if (name.find("." + module.site.name + ".") != std::string::npos) {
-        layer_of[name] = module.site.layer;
-      }
+    for (const adapters::AdapterParameter& p : module.lora->parameters()) {
+      layer_of[adapters::peft_key(module.site.name, p.name)] = module.site.layer;
     }
   }
   for (const Parameter& p : parameters) {
