@@ -56,4 +56,7 @@ Command add_init_command(CLI::App& app);
 // `retune report`: an HTML page of tables and plots for a run folder (report.cpp).
 Command add_report_command(CLI::App& app);
 
+// `retune merge`: merges models as a mergekit YAML config says (merge.cpp).
+Command add_merge_command(CLI::App& app);
+
 }  // namespace retune::cli
