@@ -1,6 +1,10 @@
 #include "merge/input_model.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdint>
 #include <utility>
 
 #include "adapters/lora_model.h"
@@ -23,6 +27,25 @@ SafetensorsModel open_weights(const ModelReference& reference) {
 std::vector<float> rounded(const Tensor& tensor, std::optional<DType> as) {
   if (as && *as != DType::f32 && tensor.dtype() != *as) return tensor.to(*as).to_f32_vector();
   return tensor.to_f32_vector();
+}
+
+// Drops the file pages under a mapped tensor once it has been copied, so that a merge's
+// resident memory stays a few tensors however large the inputs (a later read faults them back).
+void release_pages(const Tensor& mapped) {
+  const auto* begin = mapped.dtype() == DType::f32
+                          ? reinterpret_cast<const std::byte*>(mapped.data<float>())
+                          : reinterpret_cast<const std::byte*>(mapped.data<uint16_t>());
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t first = reinterpret_cast<uintptr_t>(begin) / page * page;
+  const uintptr_t end = reinterpret_cast<uintptr_t>(begin) + mapped.nbytes();
+  ::madvise(reinterpret_cast<void*>(first), end - first, MADV_DONTNEED);
+}
+
+// The mapped tensor's values, rounded through `as`, its pages released.
+std::vector<float> read_mapped(const Tensor& mapped, std::optional<DType> as) {
+  std::vector<float> values = rounded(mapped, as);
+  if (mapped.nbytes() > 0 && dtype_is_float(mapped.dtype())) release_pages(mapped);
+  return values;
 }
 
 }  // namespace
@@ -76,13 +99,13 @@ std::vector<float> InputModel::read(const std::string& name, std::optional<DType
     return rounded(saved->second, as);
   }
   const auto adapted = adapted_.find(name);
-  if (adapted == adapted_.end()) return rounded(weights_.tensor(name), as);
+  if (adapted == adapted_.end()) return read_mapped(weights_.tensor(name), as);
   // W + ΔW in f32, in the stored layout (Conv1D keeps [in, out]).
   const adapters::LoraModule& module = lora_->modules()[adapted->second];
   const Tensor delta = module.lora->merged_delta();  // [O, I]
   const std::vector<float> change =
       (module.site.conv1d ? delta.transpose(0, 1) : delta).to_f32_vector();
-  std::vector<float> values = weights_.tensor(name).to_f32_vector();
+  std::vector<float> values = read_mapped(weights_.tensor(name), std::nullopt);
   RETUNE_CHECK(values.size() == change.size(), "{}: adapter delta of {} has {} entries, not {}",
                reference_.adapter.string(), name, change.size(), values.size());
   for (size_t i = 0; i < values.size(); ++i) values[i] += change[i];

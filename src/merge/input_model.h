@@ -4,8 +4,10 @@
 // PEFT's merge_and_unload gives, computed when the tensor is read; modules_to_save replace
 // their weights).
 //
-// Reading is thread-safe. Only the tensor being read is converted (f32, new storage); the
-// adapter's base model is loaded whole (model/causal_lm.h) to attach the adapter.
+// Reading is thread-safe. Only the tensor being read is converted (f32, new storage), and the
+// file pages under it are released afterwards (madvise), so resident memory stays a few
+// tensors whatever the models' size; the adapter's base model is loaded whole
+// (model/causal_lm.h) to attach the adapter.
 #pragma once
 
 #include <filesystem>

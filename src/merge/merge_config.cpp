@@ -292,6 +292,17 @@ OutputSlice output_slice(const YAML::Node& node, const MethodSpec& method, const
 
 }  // namespace
 
+std::string torch_dtype_name(DType dtype) {
+  switch (dtype) {
+    case DType::bf16:
+      return "bfloat16";
+    case DType::f16:
+      return "float16";
+    default:
+      return "float32";
+  }
+}
+
 const ParameterSetting* find_setting(const Parameters& parameters, const std::string& name) {
   for (const auto& [key, value] : parameters) {
     if (key == name) return &value;

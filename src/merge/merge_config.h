@@ -78,6 +78,9 @@ struct MergeConfig {
   bool tokenizer_source_base = false;
 };
 
+// "float32", "bfloat16", "float16": the names configs (and config.json's dtype) give dtypes.
+std::string torch_dtype_name(DType dtype);
+
 // Parses the YAML text; `file` names it in errors and its folder anchors relative paths.
 MergeConfig parse_merge_config(const std::string& text, const std::filesystem::path& file);
 // Reads and parses the file.

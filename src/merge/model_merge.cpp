@@ -28,17 +28,6 @@ bool is_weight_file(const std::string& name) {
          name.ends_with(".bin") || name.ends_with(".pt") || name.ends_with(".bin.index.json");
 }
 
-std::string torch_dtype_name(DType dtype) {
-  switch (dtype) {
-    case DType::bf16:
-      return "bfloat16";
-    case DType::f16:
-      return "float16";
-    default:
-      return "float32";
-  }
-}
-
 void write_text(const fs::path& path, const std::string& text) {
   AtomicFile file(path);
   file.write(std::as_bytes(std::span(text)));

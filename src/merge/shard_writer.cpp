@@ -21,23 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// safetensors' Dtype enum order: save_file puts higher ranks first.
-int dtype_rank(DType dtype) {
-  switch (dtype) {
-    case DType::f16:
-      return 0;
-    case DType::bf16:
-      return 1;
-    case DType::i32:
-      return 2;
-    case DType::f32:
-      return 3;
-    case DType::i64:
-      return 4;
-  }
-  return 0;
-}
-
 void write_all(int fd, const void* data, size_t bytes, uint64_t offset, const fs::path& file) {
   const auto* p = static_cast<const char*>(data);
   while (bytes > 0) {
@@ -76,8 +59,8 @@ ShardWriter::ShardWriter(const fs::path& folder, const std::vector<ShardTensor>&
                      : fmt::format("model-{:05d}-of-{:05d}.safetensors", s + 1, groups.size());
     std::vector<size_t> order = groups[s];
     std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-      const int ra = dtype_rank(tensors_[a].dtype);
-      const int rb = dtype_rank(tensors_[b].dtype);
+      const int ra = safetensors_dtype_rank(tensors_[a].dtype);
+      const int rb = safetensors_dtype_rank(tensors_[b].dtype);
       return ra != rb ? ra > rb : tensors_[a].name < tensors_[b].name;
     });
     nlohmann::ordered_json header = nlohmann::ordered_json::object();
