@@ -78,14 +78,24 @@ void merge_one(const MergePlan& plan, size_t i, const ModelThresholds& threshold
     group.inputs.push_back(model.read(input.tensor, plan.dtype));
     group.input_labels.push_back(model.label());
   }
-  const std::vector<float> merged = merge_tensor(*plan.method, group, thresholds);
+  std::vector<float> merged = merge_tensor(*plan.method, group, thresholds);
   group.inputs.clear();
-  const Tensor out = Tensor::from_vector<float>(planned.shape, DType::f32, merged);
-  const Tensor cast = planned.out_dtype == DType::f32 ? out : out.to(planned.out_dtype);
-  const auto* bytes = planned.out_dtype == DType::f32
-                          ? static_cast<const void*>(cast.data<float>())
-                          : static_cast<const void*>(cast.data<uint16_t>());
-  writer.write(i, bytes, cast.nbytes());
+  switch (planned.out_dtype) {
+    case DType::bf16:
+    case DType::f16: {
+      std::vector<uint16_t> half(merged.size());
+      if (planned.out_dtype == DType::bf16) {
+        convert_f32_to_bf16(merged.data(), half.data(), merged.size());
+      } else {
+        convert_f32_to_f16(merged.data(), half.data(), merged.size());
+      }
+      merged = {};
+      writer.write(i, half.data(), half.size() * sizeof(uint16_t));
+      break;
+    }
+    default:
+      writer.write(i, merged.data(), merged.size() * sizeof(float));
+  }
 }
 
 }  // namespace

@@ -36,33 +36,80 @@ std::vector<int64_t> by_magnitude(std::span<const float> delta) {
   return order;
 }
 
-// Zeroes every entry whose keep[i] is false.
-void apply_mask(std::span<float> delta, const std::vector<char>& keep) {
-  for (size_t i = 0; i < delta.size(); ++i) {
-    if (!keep[i]) delta[i] = 0;
+// The value at ascending position `rank` of |δ| (nth_element on a copy of the magnitudes,
+// left in `magnitudes` for a later call on the part above it).
+float magnitude_at(std::vector<float>& magnitudes, size_t rank, size_t from = 0) {
+  std::nth_element(magnitudes.begin() + static_cast<std::ptrdiff_t>(from),
+                   magnitudes.begin() + static_cast<std::ptrdiff_t>(rank), magnitudes.end());
+  return magnitudes[rank];
+}
+
+// Keeps the entries at ascending magnitude positions [begin, end) of the order that sorts by
+// |δ| and then by index (a stable argsort), zeroing the rest; one f32 copy of the magnitudes.
+void keep_magnitude_positions(std::span<float> delta, size_t begin, size_t end) {
+  if (begin >= end) {
+    std::fill(delta.begin(), delta.end(), 0.0f);
+    return;
+  }
+  std::vector<float> magnitudes(delta.size());
+  for (size_t i = 0; i < delta.size(); ++i) magnitudes[i] = std::fabs(delta[i]);
+  const float low = magnitude_at(magnitudes, begin);
+  const float high = magnitude_at(magnitudes, end - 1, begin);
+  magnitudes.clear();
+  magnitudes.shrink_to_fit();
+  // Entries equal to a boundary value are placed by their index among equals.
+  size_t below_low = 0;
+  size_t below_high = 0;
+  for (float v : delta) {
+    below_low += std::fabs(v) < low;
+    below_high += std::fabs(v) < high;
+  }
+  size_t seen_low = 0;
+  size_t seen_high = 0;
+  for (float& v : delta) {
+    const float m = std::fabs(v);
+    bool keep = m > low && m < high;
+    if (m == low || m == high) {
+      const size_t position = m == low ? below_low + seen_low++ : below_high + seen_high++;
+      keep = position >= begin && position < end;
+    }
+    if (!keep) v = 0;
+  }
+}
+
+// Keeps the k entries of largest |δ|, ties at the cut going to the lower indices.
+void keep_largest(std::span<float> delta, size_t k) {
+  std::vector<float> magnitudes(delta.size());
+  for (size_t i = 0; i < delta.size(); ++i) magnitudes[i] = std::fabs(delta[i]);
+  const float cut = magnitude_at(magnitudes, delta.size() - k);
+  magnitudes.clear();
+  magnitudes.shrink_to_fit();
+  size_t above = 0;
+  for (float v : delta) above += std::fabs(v) > cut;
+  size_t equal_kept = 0;
+  for (float& v : delta) {
+    const float m = std::fabs(v);
+    if (m > cut) continue;
+    if (m == cut && above + equal_kept < k) {
+      ++equal_kept;
+      continue;
+    }
+    v = 0;
   }
 }
 
 void magnitude(std::span<float> delta, const SparsifyOptions& o) {
-  const auto n = static_cast<int64_t>(delta.size());
-  std::vector<char> keep(delta.size(), 0);
-  if (o.use_threshold) {
-    for (size_t i = 0; i < delta.size(); ++i) keep[i] = std::fabs(delta[i]) >= o.threshold;
-  } else {
-    const int64_t k = magnitude_keep_count(o.density, n);
-    std::vector<int64_t> order(delta.size());
-    std::iota(order.begin(), order.end(), int64_t{0});
-    // The k largest |δ| (ties: lower index first), as argsort(descending)[:k] picks them.
-    std::nth_element(order.begin(), order.begin() + (k - 1), order.end(),
-                     [&](int64_t a, int64_t b) {
-                       const float ma = std::fabs(delta[static_cast<size_t>(a)]);
-                       const float mb = std::fabs(delta[static_cast<size_t>(b)]);
-                       return ma != mb ? ma > mb : a < b;
-                     });
-    for (int64_t i = 0; i < k; ++i) keep[static_cast<size_t>(order[static_cast<size_t>(i)])] = 1;
-  }
   const double before = o.rescale == Rescale::l1 ? l1_norm(delta) : 0;
-  apply_mask(delta, keep);
+  if (o.use_threshold) {
+    for (float& v : delta) {
+      if (!(std::fabs(v) >= o.threshold)) v = 0;
+    }
+  } else {
+    // The k largest |δ| (ties: lower index first, as a stable argsort(descending)[:k]).
+    const auto n = static_cast<int64_t>(delta.size());
+    const int64_t k = magnitude_keep_count(o.density, n);
+    keep_largest(delta, static_cast<size_t>(k));
+  }
   if (o.rescale == Rescale::l1) rescale_l1(delta, before);
 }
 
@@ -71,13 +118,9 @@ void magnitude_outliers(std::span<float> delta, const SparsifyOptions& o) {
   const auto target = static_cast<int64_t>(o.density * static_cast<double>(n));
   const auto top = static_cast<int64_t>(o.gamma * static_cast<double>(n));
   const int64_t bottom = std::max<int64_t>(0, n - target - top);
-  const std::vector<int64_t> order = by_magnitude(delta);
-  std::vector<char> keep(delta.size(), 0);
-  for (int64_t i = bottom; i < std::min(n, bottom + target); ++i) {
-    keep[static_cast<size_t>(order[static_cast<size_t>(i)])] = 1;
-  }
   const double before = o.rescale == Rescale::l1 ? l1_norm(delta) : 0;
-  apply_mask(delta, keep);
+  keep_magnitude_positions(delta, static_cast<size_t>(bottom),
+                           static_cast<size_t>(std::min(n, bottom + target)));
   if (o.rescale == Rescale::l1) rescale_l1(delta, before);
 }
 

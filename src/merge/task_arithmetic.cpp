@@ -69,7 +69,7 @@ std::vector<float> task_arithmetic_merge(const MethodSpec& method, TensorGroup& 
   }
   const bool normalize = group.parameters.flag("normalize");
   const auto lambda = static_cast<float>(group.parameters.number("lambda"));
-  std::vector<float> out(n);
+  std::vector<float>& out = base_values;  // θ₀ + λ·delta, in place
   if (method.consensus == Consensus::sum) {
     for (size_t j = 0; j < n; ++j) {
       float sign_weight = 0;
@@ -102,7 +102,7 @@ std::vector<float> task_arithmetic_merge(const MethodSpec& method, TensorGroup& 
       out[j] = base_values[j] + mixed;
     }
   }
-  return out;
+  return base_values;
 }
 
 }  // namespace retune::merge
