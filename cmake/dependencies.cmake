@@ -18,6 +18,15 @@ add_library(retune_openblas INTERFACE)
 target_include_directories(retune_openblas SYSTEM INTERFACE ${OPENBLAS_INCLUDE_DIR})
 target_link_libraries(retune_openblas INTERFACE ${OPENBLAS_LIBRARY} OpenMP::OpenMP_CXX)
 
+# LAPACKE, LAPACK's C interface (src/linalg/), from liblapacke-dev. The static archive is
+# preferred: Debian's liblapacke.so pulls in the system liblapack.so.3 and libblas.so.3, which
+# the alternatives system points at the pthread OpenBLAS (or reference LAPACK); the archive's
+# LAPACK calls (dgesdd_, dgeqrf_, ...) resolve to the OpenMP OpenBLAS above, which contains
+# LAPACK. retune_lapacke lists the archive before OpenBLAS, as static linking needs.
+find_library(LAPACKE_LIBRARY NAMES liblapacke.a lapacke REQUIRED)
+add_library(retune_lapacke INTERFACE)
+target_link_libraries(retune_lapacke INTERFACE ${LAPACKE_LIBRARY} retune_openblas)
+
 if(RETUNE_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

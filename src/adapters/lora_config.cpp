@@ -1,8 +1,12 @@
 #include "adapters/lora_config.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
+#include <map>
 #include <string_view>
 
 #include "adapters/lora_targets.h"
@@ -154,16 +158,59 @@ class Fields {
   const std::string& source_;
 };
 
-LoraInit parse_init(const Fields& fields) {
+// init_lora_weights: PEFT's random initialisations and the computed starts.
+void parse_init(const Fields& fields, LoraConfig& config) {
   const char* key = "init_lora_weights";
   const ordered_json* value = fields.find(key);
-  if (value == nullptr || (value->is_boolean() && value->get<bool>())) {
-    return LoraInit::kaiming_uniform;
+  if (value == nullptr || (value->is_boolean() && value->get<bool>())) return;
+  const char* expected =
+      "true, \"gaussian\", \"pissa\", \"pissa_niter_<k>\", \"olora\", \"eva\", \"corda\" "
+      "or \"lora_ga\" (the initialisations retune supports)";
+  if (!value->is_string()) fields.bad(key, expected, *value);
+  const std::string name = lowercase(value->get<std::string>());
+  static const std::map<std::string, LoraStartMethod> kStarts = {
+      {"pissa", LoraStartMethod::pissa},
+      {"olora", LoraStartMethod::olora},
+      {"eva", LoraStartMethod::eva},
+      {"corda", LoraStartMethod::corda},
+      {"lora_ga", LoraStartMethod::lora_ga}};
+  constexpr std::string_view kNiter = "pissa_niter_";
+  if (name == "gaussian") {
+    config.init_lora_weights = LoraInit::gaussian;
+  } else if (const auto found = kStarts.find(name); found != kStarts.end()) {
+    config.start = found->second;
+  } else if (name.starts_with(kNiter)) {
+    const std::string digits = name.substr(kNiter.size());
+    int64_t niter = 0;
+    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), niter);
+    if (error != std::errc() || end != digits.data() + digits.size() || niter < 1) {
+      fields.bad(key, expected, *value);
+    }
+    config.start = LoraStartMethod::pissa;
+    config.pissa_niter = niter;
+  } else {
+    fields.bad(key, expected, *value);
   }
-  if (value->is_string() && lowercase(value->get<std::string>()) == "gaussian") {
-    return LoraInit::gaussian;
+}
+
+// init_lora_weights as PEFT writes it.
+json init_json(const LoraConfig& config) {
+  switch (config.start) {
+    case LoraStartMethod::random:
+      return config.init_lora_weights == LoraInit::gaussian ? json("gaussian") : json(true);
+    case LoraStartMethod::pissa:
+      return config.pissa_niter > 0 ? fmt::format("pissa_niter_{}", config.pissa_niter)
+                                    : std::string("pissa");
+    case LoraStartMethod::olora:
+      return "olora";
+    case LoraStartMethod::eva:
+      return "eva";
+    case LoraStartMethod::corda:
+      return "corda";
+    case LoraStartMethod::lora_ga:
+      return "lora_ga";
   }
-  fields.bad(key, "true or \"gaussian\" (the initialisations retune supports)", *value);
+  return true;
 }
 
 std::vector<int64_t> parse_layers(const Fields& fields) {
@@ -238,7 +285,7 @@ LoraConfig parse_lora_config(const ordered_json& document, const std::string& so
   }
   config.use_rslora = fields.boolean("use_rslora", config.use_rslora);
   config.use_dora = fields.boolean("use_dora", config.use_dora);
-  config.init_lora_weights = parse_init(fields);
+  parse_init(fields, config);
   config.fan_in_fan_out = fields.boolean("fan_in_fan_out", config.fan_in_fan_out);
   config.target_modules = fields.modules("target_modules", true);
   config.exclude_modules = fields.modules("exclude_modules", false);
@@ -281,8 +328,6 @@ json peft_adapter_config(const LoraConfig& config, const std::string& base_model
   json layers_pattern = nullptr;
   if (config.layers_pattern.size() == 1) layers_pattern = config.layers_pattern[0];
   if (config.layers_pattern.size() > 1) layers_pattern = config.layers_pattern;
-  json init = true;
-  if (config.init_lora_weights == LoraInit::gaussian) init = "gaussian";
   return {
       {"alora_invocation_tokens", nullptr},
       {"alpha_pattern", alpha_pattern},
@@ -296,7 +341,7 @@ json peft_adapter_config(const LoraConfig& config, const std::string& base_model
       {"exclude_modules", selector_json(config.exclude_modules)},
       {"fan_in_fan_out", config.fan_in_fan_out},
       {"inference_mode", true},
-      {"init_lora_weights", init},
+      {"init_lora_weights", init_json(config)},
       {"kasa_config", nullptr},
       {"layer_replication", nullptr},
       {"layers_pattern", layers_pattern},

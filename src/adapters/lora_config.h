@@ -32,6 +32,10 @@ struct ModuleSelector {
   std::string regex;               // Form::regex
 };
 
+// Where a new adapter starts beyond PEFT's random initialisations (adapters/lora_start.h):
+// init_lora_weights "pissa" / "pissa_niter_<k>", "olora", "eva", "corda", "lora_ga".
+enum class LoraStartMethod { random, pissa, olora, eva, corda, lora_ga };
+
 struct LoraConfig {
   int64_t r = 8;
   double lora_alpha = 8;
@@ -39,6 +43,8 @@ struct LoraConfig {
   bool use_rslora = false;  // scaling alpha / sqrt(r) instead of alpha / r
   bool use_dora = false;
   LoraInit init_lora_weights = LoraInit::kaiming_uniform;  // JSON true / "gaussian"
+  LoraStartMethod start = LoraStartMethod::random;         // JSON "pissa", "olora", ...
+  int64_t pissa_niter = 0;  // "pissa_niter_<k>": randomized SVD with k iterations; 0: exact
   // PEFT overrides it per module (true for GPT-2's Conv1D, false for nn.Linear) and writes back
   // what it ended with; retune knows each site's layout, so it is only carried to the file.
   bool fan_in_fan_out = false;

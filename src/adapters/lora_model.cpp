@@ -1,10 +1,12 @@
 #include "adapters/lora_model.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <span>
 #include <utility>
 
+#include "adapters/lora_start.h"
 #include "adapters/lora_targets.h"
 #include "adapters/modules_to_save.h"
 #include "core/error.h"
@@ -13,6 +15,7 @@
 #include "io/atomic_folder.h"
 #include "io/safetensors_file.h"
 #include "model/trainable_weights.h"
+#include "ops/matmul.h"
 
 namespace retune::adapters {
 namespace {
@@ -122,6 +125,10 @@ NamedTensors LoraModel::merged_weights() const {
   NamedTensors merged;
   for (const LoraModule& module : modules_) {
     const Tensor delta = module.lora->merged_delta();  // [O, I]
+    if (module.start_a.defined()) {
+      ops::matmul_forward(module.start_b, module.start_a, delta,
+                          {.alpha = -module.lora->scaling(), .beta = 1.0f});
+    }
     const std::vector<float> change =
         (module.site.conv1d ? delta.transpose(0, 1) : delta).to_f32_vector();
     Tensor weight = module.site.weight.to(DType::f32).clone();
@@ -130,6 +137,59 @@ NamedTensors LoraModel::merged_weights() const {
     merged.emplace_back(module.site.name + ".weight", std::move(weight));
   }
   return merged;
+}
+
+void LoraModel::set_residual_start(size_t module, Tensor a, Tensor b) {
+  RETUNE_CHECK(module < modules_.size(), "LoRA module {} of {}", module, modules_.size());
+  modules_[module].start_a = std::move(a);
+  modules_[module].start_b = std::move(b);
+}
+
+bool LoraModel::residualised() const {
+  return std::any_of(modules_.begin(), modules_.end(),
+                     [](const LoraModule& module) { return module.start_a.defined(); });
+}
+
+LoraConfig LoraModel::saved_config() const {
+  LoraConfig saved = config_;
+  if (!residualised()) return saved;
+  const double alpha_factor = saved.use_rslora ? std::sqrt(2.0) : 2.0;
+  saved.r *= 2;
+  saved.lora_alpha *= alpha_factor;
+  for (auto& [key, r] : saved.rank_pattern) r *= 2;
+  for (auto& [key, alpha] : saved.alpha_pattern) alpha *= alpha_factor;
+  saved.init_lora_weights = LoraInit::kaiming_uniform;
+  saved.start = LoraStartMethod::random;
+  return saved;
+}
+
+NamedTensors LoraModel::saved_parameters() const {
+  NamedTensors saved;
+  for (const LoraModule& module : modules_) {
+    const std::string prefix = kPrefix + module.site.name + ".";
+    if (!module.start_a.defined()) {
+      for (const AdapterParameter& parameter : module.lora->parameters()) {
+        saved.emplace_back(prefix + parameter.name, parameter.value);
+      }
+      continue;
+    }
+    std::vector<AdapterParameter> parameters = module.lora->parameters();
+    const Tensor& a = parameters.at(0).value;  // [r, I]
+    const Tensor& b = parameters.at(1).value;  // [O, r]
+    const int64_t r = a.size(0);
+    Tensor a2 = Tensor::empty({2 * r, a.size(1)}, DType::f32);
+    a2.slice(0, 0, r).copy_from(a);
+    a2.slice(0, r, 2 * r).copy_from(module.start_a);
+    Tensor b2 = Tensor::empty({b.size(0), 2 * r}, DType::f32);
+    b2.slice(1, 0, r).copy_from(b);
+    const Tensor negated = module.start_b.clone();
+    float* value = negated.mutable_data<float>();
+    for (int64_t i = 0; i < negated.numel(); ++i) value[i] = -value[i];
+    b2.slice(1, r, 2 * r).copy_from(negated);
+    saved.emplace_back(prefix + "lora_A.weight", std::move(a2));
+    saved.emplace_back(prefix + "lora_B.weight", std::move(b2));
+  }
+  return saved;
 }
 
 LoraModel attach_lora(model::CausalLm& model, const LoraConfig& config, uint64_t seed) {
@@ -153,10 +213,7 @@ void save_lora(const LoraModel& lora, model::CausalLm& model, const fs::path& fo
     }
   }
   AtomicFolder out(folder);
-  NamedTensors tensors;
-  for (const AdapterParameter& parameter : lora.parameters()) {
-    tensors.emplace_back(parameter.name, parameter.value);
-  }
+  NamedTensors tensors = lora.saved_parameters();
   const std::vector<std::string>& saved = lora.saved_weights();
   for (const auto& [name, weight] : model::named_weights(model)) {
     if (std::find(saved.begin(), saved.end(), name) != saved.end()) {
@@ -165,7 +222,7 @@ void save_lora(const LoraModel& lora, model::CausalLm& model, const fs::path& fo
   }
   write_safetensors(out / kWeightsFile, tensors, {{"format", "pt"}});
   const std::string config =
-      peft_adapter_config(lora.config(), base_model_name_or_path).dump(2, ' ', true);
+      peft_adapter_config(lora.saved_config(), base_model_name_or_path).dump(2, ' ', true);
   AtomicFile file(out / kConfigFile);
   file.write(std::as_bytes(std::span(config)));
   file.commit();
@@ -182,6 +239,7 @@ LoraModel load_lora(model::CausalLm& model, const fs::path& folder) {
         (folder / "adapter_model.bin").string());
   }
   const LoraConfig config = read_lora_config(config_path);
+  check_loadable_start(config, config_path.string());
   const std::vector<model::LinearSite> sites = model.linear_sites();
   LoraModel lora = [&] {
     try {
@@ -221,6 +279,7 @@ LoraModel load_lora(model::CausalLm& model, const fs::path& folder) {
   for (const std::string& name : lora.saved_weights()) {
     model::set_weight(model, name, expected.at(saved_weight_key(name)));
   }
+  residualise_loaded_lora(model, lora);
   return lora;
 }
 

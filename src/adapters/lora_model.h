@@ -33,6 +33,10 @@ namespace retune::adapters {
 struct LoraModule {
   model::LinearSite site;  // name "model.layers.0.self_attn.q_proj", weight as stored, ...
   std::shared_ptr<LoraLinear> lora;
+  // Set when the initialisation residualised the base weight (PiSSA, OLoRA, CorDA, LoRA-GA:
+  // adapters/lora_start.h): the starting A0 [r, I] and B0 [O, r]. The model then computes with
+  // W - s B0 A0, while site.weight still views the original W.
+  Tensor start_a, start_b;
 };
 
 class LoraModel {
@@ -62,8 +66,21 @@ class LoraModel {
   void set_dropout_offsets(const std::vector<uint64_t>& offsets);
 
   // What PEFT's merge_and_unload gives: "<module>.weight" = W + ΔW for every module, f32 in the
-  // model's stored layout (Conv1D [in, out]), new storage.
+  // model's stored layout (Conv1D [in, out]), new storage; W is the residual W - s B0 A0 for a
+  // residualised module.
   NamedTensors merged_weights() const;
+
+  // Records module i's starting A0 and B0 (adapters/lora_start.h).
+  void set_residual_start(size_t module, Tensor a, Tensor b);
+  bool residualised() const;
+  // The adapter as it is saved: a residualised adapter converted to a plain LoRA against the
+  // original weights (PEFT's path_initial_model_for_weight_conversion), of rank 2r:
+  // A' = [A; A0], B' = [B, -B0], so s' B' A' = s (B A - B0 A0) with s' = s: r and every
+  // rank_pattern value doubled, lora_alpha and alpha_pattern doubled (times sqrt(2) with
+  // use_rslora; PEFT doubles alpha_pattern there too, which changes those modules' scaling).
+  // init_lora_weights is saved as true. Other adapters are saved as they are.
+  LoraConfig saved_config() const;
+  NamedTensors saved_parameters() const;
 
  private:
   LoraConfig config_;

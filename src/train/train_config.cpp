@@ -57,6 +57,8 @@ constexpr Range kPositive{"a number > 0", [](double x) { return x > 0; }};
 constexpr Range kNonNegative{"a number >= 0", [](double x) { return x >= 0; }};
 constexpr Range kUnit{"a number in [0, 1]", [](double x) { return x >= 0 && x <= 1; }};
 constexpr Range kUnitOpen{"a number in [0, 1)", [](double x) { return x >= 0 && x < 1; }};
+constexpr Range kUnitClosed{"a number in (0, 1]", [](double x) { return x > 0 && x <= 1; }};
+constexpr Range kAtLeastOne{"a number >= 1", [](double x) { return x >= 1; }};
 
 // One key's value, read as the type the key wants; anything else fails naming the key and
 // what it expected, at `mark` (the key's: a null value's own mark is past it).
@@ -212,6 +214,26 @@ void set_target_modules(const Value& value, LoraSettings& lora) {
   }
 }
 
+// lora.init: one of the names, or "pissa_niter_<k>" with k >= 1.
+std::string lora_init(const Value& value) {
+  constexpr std::string_view kNiter = "pissa_niter_";
+  const std::string text = value.string();
+  if (text.starts_with(kNiter)) {
+    const std::string_view digits = std::string_view(text).substr(kNiter.size());
+    int64_t niter = 0;
+    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), niter);
+    if (error == std::errc() && end == digits.data() + digits.size() && niter >= 1) return text;
+  }
+  constexpr std::string_view kNames[] = {"kaiming", "gaussian", "pissa",  "olora",
+                                         "eva",     "corda",    "lora_ga"};
+  if (std::find(std::begin(kNames), std::end(kNames), text) == std::end(kNames)) {
+    value.fail(
+        "one of kaiming, gaussian, pissa, pissa_niter_<k> (k >= 1), olora, eva, corda, "
+        "lora_ga");
+  }
+  return text;
+}
+
 // One entry per key: its dotted name and how its value is read into the config.
 struct Key {
   std::string_view name;
@@ -256,8 +278,25 @@ constexpr Key kKeys[] = {
     c.lora.alpha_pattern = v.map_of("a map of module patterns to alphas",
                                     [](const Value& a) { return a.number(kPositive); });
   }},
-  {"lora.init", [](const Value& v, TrainConfig& c) {
-    c.lora.init = v.one_of({"kaiming", "gaussian"}); }},
+  {"lora.init", [](const Value& v, TrainConfig& c) { c.lora.init = lora_init(v); }},
+  {"lora.corda_mode", [](const Value& v, TrainConfig& c) {
+    c.lora.corda_mode = v.one_of({"ipm", "kpm"}); }},
+  {"lora.eva_rho", [](const Value& v, TrainConfig& c) { c.lora.eva_rho = v.number(kAtLeastOne); }},
+  {"lora.eva_tau", [](const Value& v, TrainConfig& c) { c.lora.eva_tau = v.number(kUnitClosed); }},
+  {"lora.eva_label_mask", [](const Value& v, TrainConfig& c) {
+    c.lora.eva_label_mask = v.boolean(); }},
+  {"lora.eva_adjust_scaling", [](const Value& v, TrainConfig& c) {
+    c.lora.eva_adjust_scaling = v.boolean(); }},
+  {"lora.eva_max_passes", [](const Value& v, TrainConfig& c) {
+    c.lora.eva_max_passes = v.integer(1); }},
+  {"lora.loraga_variant", [](const Value& v, TrainConfig& c) {
+    c.lora.loraga_variant = v.one_of({"official", "peft"}); }},
+  {"lora.loraga_gamma", [](const Value& v, TrainConfig& c) {
+    c.lora.loraga_gamma = v.number(kPositive); }},
+  {"calibration.data", [](const Value& v, TrainConfig& c) { c.calibration.data = v.paths(); }},
+  {"calibration.rows", [](const Value& v, TrainConfig& c) { c.calibration.rows = v.integer(1); }},
+  {"calibration.batch_size", [](const Value& v, TrainConfig& c) {
+    c.calibration.batch_size = v.integer(1); }},
   {"lora.modules_to_save", [](const Value& v, TrainConfig& c) {
     c.lora.modules_to_save = v.strings("a list of module names"); }},
 

@@ -15,7 +15,7 @@
 // the colon) unsets an optional key (tokenizer, adapter, data.chat_template, threads,
 // forgetting.fpf_lr, schedule.rewarm_at, schedule.rewarm_steps) and is an error for any other.
 //
-// Paths (model, tokenizer, output, adapter, data.train, data.eval, data.retain,
+// Paths (model, tokenizer, output, adapter, data.train, data.eval, data.retain, calibration.data,
 // forgetting.replay_data, forgetting.ewc_data, forgetting.distill_data, forgetting.fpf_data)
 // written in the file are relative to the file's folder, so that a checked-in config works from
 // any current directory; paths given with --set are relative to the current directory. model
@@ -63,7 +63,18 @@ struct LoraSettings {
   std::vector<int64_t> layers_to_transform;  // empty: every layer
   std::map<std::string, int64_t> rank_pattern;
   std::map<std::string, double> alpha_pattern;
-  std::string init = "kaiming";  // or "gaussian" (PEFT's init_lora_weights)
+  // PEFT's init_lora_weights: "kaiming" (PEFT's true) or "gaussian" draw A at random with
+  // B = 0; "pissa", "pissa_niter_<k>", "olora", "eva", "corda" and "lora_ga" compute the start
+  // (adapters/lora_initialisation.h; the last three from the `calibration` data).
+  std::string init = "kaiming";
+  std::string corda_mode = "ipm";           // ipm (task data) | kpm (data whose knowledge to keep)
+  double eva_rho = 2;                       // EVA (adapters/eva_start.h): components per rank, >= 1
+  double eva_tau = 0.99;                    // convergence threshold, in (0, 1]
+  bool eva_label_mask = true;               // only trained tokens' inputs
+  bool eva_adjust_scaling = true;           // alpha follows the redistributed rank
+  int64_t eva_max_passes = 100;             // over the calibration data before giving up
+  std::string loraga_variant = "official";  // official | peft (adapters/lora_ga_start.h)
+  double loraga_gamma = 16;
   // Modules trained in full and saved with the adapter ("lm_head"; adapters/modules_to_save.h).
   std::vector<std::string> modules_to_save;
 };
@@ -87,6 +98,15 @@ struct DataSettings {
   // A training example longer than seq_len: "truncate" keeps its first row, "split" cuts it into
   // consecutive rows (data/long_documents.h) — pretraining on long texts.
   std::string long_documents = "truncate";
+};
+
+// The data the data-driven LoRA initialisations (EVA, CorDA, LoRA-GA) run the base model on:
+// the first `rows` examples of `data` (default: data.train), `batch_size` per batch, each cut to
+// data.seq_len tokens (CorDA takes each example as one sample).
+struct CalibrationSettings {
+  std::vector<std::filesystem::path> data;
+  int64_t rows = 128;
+  int64_t batch_size = 4;
 };
 
 struct TrainingSettings {
@@ -148,6 +168,7 @@ struct TrainConfig {
   // adapter_config.json then replaces the lora settings.
   std::optional<std::filesystem::path> adapter;
   LoraSettings lora;
+  CalibrationSettings calibration;
   DataSettings data;
   TrainingSettings training;
   ForgettingSettings forgetting;

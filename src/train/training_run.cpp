@@ -29,6 +29,7 @@
 #include "train/checkpoint.h"
 #include "train/forgetting_budget.h"
 #include "train/fpf_phase.h"
+#include "train/lora_setup.h"
 #include "train/memory_estimate.h"
 #include "train/self_distillation.h"
 #include "train/train_data.h"
@@ -38,34 +39,6 @@ namespace retune::train {
 namespace {
 
 using nlohmann::json;
-
-// The LoRA settings of the config as PEFT's LoraConfig.
-adapters::LoraConfig lora_config(const LoraSettings& settings) {
-  adapters::LoraConfig config;
-  config.r = settings.r;
-  config.lora_alpha = settings.alpha;
-  config.lora_dropout = settings.dropout;
-  config.use_rslora = settings.use_rslora;
-  config.use_dora = settings.use_dora;
-  config.init_lora_weights = settings.init == "gaussian" ? adapters::LoraInit::gaussian
-                                                         : adapters::LoraInit::kaiming_uniform;
-  using Form = adapters::ModuleSelector::Form;
-  if (settings.target_regex) {
-    config.target_modules = {.form = Form::regex, .regex = *settings.target_regex};
-  } else if (settings.target_modules == std::vector<std::string>{"all-linear"}) {
-    config.target_modules = {.form = Form::all_linear};
-  } else {
-    config.target_modules = {.form = Form::names, .names = settings.target_modules};
-  }
-  if (!settings.exclude_modules.empty()) {
-    config.exclude_modules = {.form = Form::names, .names = settings.exclude_modules};
-  }
-  config.layers_to_transform = settings.layers_to_transform;
-  config.rank_pattern.assign(settings.rank_pattern.begin(), settings.rank_pattern.end());
-  config.alpha_pattern.assign(settings.alpha_pattern.begin(), settings.alpha_pattern.end());
-  config.modules_to_save = settings.modules_to_save;
-  return config;
-}
 
 // Whether a base weight trains under a method other than LoRA: bitfit the biases, norm the
 // RMSNorm / LayerNorm weights (and LayerNorm biases: "ln_1.bias").
@@ -165,9 +138,16 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
   if (forgetting.distill > 0) {
     distill_examples = read_all(files_or_retain(forgetting.distill_data), DataFormat::detect);
   }
-  conversations = conversations || has_conversations(replay_examples) ||
-                  has_conversations(fisher_examples) || has_conversations(distill_examples) ||
-                  has_conversations(fpf_examples);
+  // Calibration data of a computed LoRA start (default: the training data).
+  const bool calibrates =
+      config.method == TrainMethod::lora && !config.adapter && lora_init_calibrates(config.lora);
+  std::vector<Example> calibration_examples;
+  if (calibrates && !config.calibration.data.empty()) {
+    calibration_examples = read_all(config.calibration.data, DataFormat::detect);
+  }
+  conversations = conversations || has_conversations(calibration_examples) ||
+                  has_conversations(replay_examples) || has_conversations(fisher_examples) ||
+                  has_conversations(distill_examples) || has_conversations(fpf_examples);
   TokenizeOptions tokenize{.train_on_all = config.data.train_on_all};
   if (conversations) {
     tokenize.chat = chat_template(tokenizer_folder,
@@ -177,6 +157,9 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
   }
   std::vector<TokenizedExample> train_tokens =
       tokenize_examples(train_examples, tokenizer, tokenize);
+  const std::vector<TokenizedExample> calibration_tokens =
+      calibration_examples.empty() ? std::vector<TokenizedExample>{}
+                                   : tokenize_examples(calibration_examples, tokenizer, tokenize);
   if (config.data.long_documents == "split") {
     train_tokens = split_long_examples(std::move(train_tokens), config.data.seq_len);
   }
@@ -216,9 +199,24 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
   // What trains.
   std::optional<adapters::LoraModel> lora;
   if (config.method == TrainMethod::lora) {
-    lora = config.adapter
-               ? adapters::load_lora(*model, *config.adapter)
-               : adapters::attach_lora(*model, lora_config(config.lora), config.training.seed);
+    if (config.adapter) {
+      lora = adapters::load_lora(*model, *config.adapter);
+    } else {
+      adapters::LoraStartReport started;
+      lora = adapters::attach_started_lora(
+          *model, lora_config(config.lora),
+          lora_start_options(
+              config, calibrates && calibration_tokens.empty() ? train_tokens : calibration_tokens,
+              pad_id),
+          config.training.seed, &started);
+      if (config.lora.init != "kaiming" && config.lora.init != "gaussian") {
+        note(fmt::format("lora init {}: {} modules, rank {} in all{}", config.lora.init,
+                         started.modules, started.rank_sum,
+                         started.calibration_batches > 0
+                             ? fmt::format(", {} calibration passes", started.calibration_batches)
+                             : ""));
+      }
+    }
   }
   RETUNE_CHECK(!config.adapter || config.method == TrainMethod::lora,
                "adapter {}: only method lora goes on training an adapter, not method {}",
@@ -533,15 +531,18 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
                        summary.output);
   }
   summary.peak_rss_bytes = peak_rss_bytes();
-  json summary_json = {{"steps", summary.steps},
-                       {"method", method_name(config)},
-                       {"trainable_parameters", summary.trainable_parameters},
-                       {"total_parameters", summary.total_parameters},
-                       {"seconds", summary.seconds},
-                       {"tokens_per_second", summary.tokens_per_second},
-                       {"peak_rss_bytes", summary.peak_rss_bytes},
-                       {"truncated_examples", summary.truncated_examples},
-                       {"output", summary.output.string()}};
+  json summary_json = {
+      {"steps", summary.steps},
+      {"method", method_name(config)},
+      {"lora_init", config.method == TrainMethod::lora && !config.adapter ? json(config.lora.init)
+                                                                          : json(nullptr)},
+      {"trainable_parameters", summary.trainable_parameters},
+      {"total_parameters", summary.total_parameters},
+      {"seconds", summary.seconds},
+      {"tokens_per_second", summary.tokens_per_second},
+      {"peak_rss_bytes", summary.peak_rss_bytes},
+      {"truncated_examples", summary.truncated_examples},
+      {"output", summary.output.string()}};
   if (forgetting.replay > 0 || anchor || distillation || fpf) {
     summary_json["forgetting_control"] = {{"replay", forgetting.replay},
                                           {"l2sp", forgetting.l2sp},

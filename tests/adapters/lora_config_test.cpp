@@ -122,6 +122,11 @@ TEST(LoraConfig, ReadsPeftsOtherForms) {
   EXPECT_EQ(peft_adapter_config(layers, "")["layers_pattern"], "layers");
 }
 
+// What retune's refusal of an init_lora_weights value lists.
+const std::string kInits =
+    "true, \"gaussian\", \"pissa\", \"pissa_niter_<k>\", \"olora\", \"eva\", \"corda\" or "
+    "\"lora_ga\" (the initialisations retune supports)";
+
 TEST(LoraConfig, RefusesBadFieldsNamingThem) {
   const std::pair<std::string, std::string> cases[] = {
       {"[]", "cfg.json: expected a JSON object, got []"},
@@ -151,12 +156,12 @@ TEST(LoraConfig, RefusesBadFieldsNamingThem) {
       {R"({"peft_type": "LORA", "layer_replication": [[0, 2]]})",
        "cfg.json: field \"layer_replication\" must be null, false or empty (retune does not "
        "support it), got [[0,2]]"},
-      {R"({"peft_type": "LORA", "init_lora_weights": "pissa"})",
-       "cfg.json: field \"init_lora_weights\" must be true or \"gaussian\" (the "
-       "initialisations retune supports), got \"pissa\""},
+      {R"({"peft_type": "LORA", "init_lora_weights": "loftq"})",
+       "cfg.json: field \"init_lora_weights\" must be " + kInits + ", got \"loftq\""},
+      {R"({"peft_type": "LORA", "init_lora_weights": "pissa_niter_0"})",
+       "cfg.json: field \"init_lora_weights\" must be " + kInits + ", got \"pissa_niter_0\""},
       {R"({"peft_type": "LORA", "init_lora_weights": false})",
-       "cfg.json: field \"init_lora_weights\" must be true or \"gaussian\" (the "
-       "initialisations retune supports), got false"},
+       "cfg.json: field \"init_lora_weights\" must be " + kInits + ", got false"},
       {R"({"peft_type": "LORA", "target_modules": 3})",
        "cfg.json: field \"target_modules\" must be a string or a list of strings, got 3"},
       {R"({"peft_type": "LORA", "target_modules": ["q_proj", ""]})",

@@ -64,6 +64,17 @@ const Entries kEveryKey = {
     {"lora.rank_pattern", "{o_proj: 4, \"model.layers.1.v_proj\": 2}"},
     {"lora.alpha_pattern", "{o_proj: 2.5}"},
     {"lora.init", "gaussian"},
+    {"lora.corda_mode", "kpm"},
+    {"lora.eva_rho", "3"},
+    {"lora.eva_tau", "0.9"},
+    {"lora.eva_label_mask", "false"},
+    {"lora.eva_adjust_scaling", "false"},
+    {"lora.eva_max_passes", "7"},
+    {"lora.loraga_variant", "peft"},
+    {"lora.loraga_gamma", "8"},
+    {"calibration.data", "[c.jsonl]"},
+    {"calibration.rows", "16"},
+    {"calibration.batch_size", "2"},
     {"lora.modules_to_save", "[lm_head]"},
     {"data.train", "[a.jsonl, sub/b.txt]"},
     {"data.eval", "held.jsonl"},
@@ -176,6 +187,17 @@ TEST_F(TrainConfigTest, EveryKeyRoundTrips) {
             (std::map<std::string, int64_t>{{"o_proj", 4}, {"model.layers.1.v_proj", 2}}));
   EXPECT_EQ(c.lora.alpha_pattern, (std::map<std::string, double>{{"o_proj", 2.5}}));
   EXPECT_EQ(c.lora.init, "gaussian");
+  EXPECT_EQ(c.lora.corda_mode, "kpm");
+  EXPECT_EQ(c.lora.eva_rho, 3);
+  EXPECT_EQ(c.lora.eva_tau, 0.9);
+  EXPECT_FALSE(c.lora.eva_label_mask);
+  EXPECT_FALSE(c.lora.eva_adjust_scaling);
+  EXPECT_EQ(c.lora.eva_max_passes, 7);
+  EXPECT_EQ(c.lora.loraga_variant, "peft");
+  EXPECT_EQ(c.lora.loraga_gamma, 8);
+  EXPECT_EQ(c.calibration.data, std::vector<fs::path>{dir_ / "c.jsonl"});
+  EXPECT_EQ(c.calibration.rows, 16);
+  EXPECT_EQ(c.calibration.batch_size, 2);
   EXPECT_EQ(c.lora.modules_to_save, std::vector<std::string>{"lm_head"});
 
   EXPECT_EQ(c.data.train, (std::vector<fs::path>{d / "a.jsonl", d / "sub/b.txt"}));
@@ -411,6 +433,15 @@ TEST_F(TrainConfigTest, BadChoicesListTheChoices) {
   EXPECT_EQ(error(kRequired, {"data.format=csv"}),
             "--set: data.format must be one of auto, text, prompt_completion, alpaca, chat, got "
             "\"csv\"");
+  const std::string inits =
+      "one of kaiming, gaussian, pissa, pissa_niter_<k> (k >= 1), olora, eva, corda, lora_ga";
+  EXPECT_EQ(error(kRequired, {"lora.init=loftq"}),
+            "--set: lora.init must be " + inits + ", got \"loftq\"");
+  EXPECT_EQ(error(kRequired, {"lora.init=pissa_niter_0"}),
+            "--set: lora.init must be " + inits + ", got \"pissa_niter_0\"");
+  EXPECT_EQ(load(kRequired, {"lora.init=pissa_niter_16"}).lora.init, "pissa_niter_16");
+  EXPECT_EQ(error(kRequired, {"lora.corda_mode=both"}),
+            "--set: lora.corda_mode must be one of ipm, kpm, got \"both\"");
 }
 
 // `retune continual` keeps its settings in the training config's file: its group is skipped here
