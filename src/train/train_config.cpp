@@ -252,7 +252,8 @@ constexpr Key kKeys[] = {
     c.method = v.choice<TrainMethod>({{"lora", TrainMethod::lora}, {"full", TrainMethod::full},
                                       {"bitfit", TrainMethod::bitfit},
                                       {"norm", TrainMethod::norm},
-                                      {"lt_sft", TrainMethod::lt_sft}});
+                                      {"lt_sft", TrainMethod::lt_sft},
+                                      {"s2ft", TrainMethod::s2ft}});
   }},
   {"log_every", [](const Value& v, TrainConfig& c) { c.log_every = v.integer(0); }},
   {"eval_every", [](const Value& v, TrainConfig& c) { c.eval_every = v.integer(0); }},
@@ -299,6 +300,11 @@ constexpr Key kKeys[] = {
   {"sparse.count", [](const Value& v, TrainConfig& c) { c.sparse.count = v.integer(0); }},
   {"sparse.dense_steps", [](const Value& v, TrainConfig& c) {
     c.sparse.dense_steps = v.integer(0); }},
+  {"s2ft.o_ratio", [](const Value& v, TrainConfig& c) { c.s2ft.o_ratio = v.number(kUnit); }},
+  {"s2ft.d_ratio", [](const Value& v, TrainConfig& c) { c.s2ft.d_ratio = v.number(kUnit); }},
+  {"s2ft.v_ratio", [](const Value& v, TrainConfig& c) { c.s2ft.v_ratio = v.number(kUnit); }},
+  {"s2ft.u_ratio", [](const Value& v, TrainConfig& c) { c.s2ft.u_ratio = v.number(kUnit); }},
+  {"s2ft.seed", [](const Value& v, TrainConfig& c) { c.s2ft.seed = v.integer<uint64_t>(0); }},
   {"sparse.mask", [](const Value& v, TrainConfig& c) {
     c.sparse.mask = unless_null(v, [&] { return v.path(); }); }},
   {"calibration.data", [](const Value& v, TrainConfig& c) { c.calibration.data = v.paths(); }},
@@ -623,6 +629,8 @@ std::string method_name(const TrainConfig& config) {
       return "norm";
     case TrainMethod::lt_sft:
       return "lt_sft";
+    case TrainMethod::s2ft:
+      return "s2ft";
   }
   return "";
 }

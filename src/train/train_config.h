@@ -49,6 +49,7 @@ enum class TrainMethod {
   bitfit,  // the biases only
   norm,    // the normalisation weights (and biases) only
   lt_sft,  // LT-SFT: a dense phase, then only the K most changed entries (train/sparse_update.h)
+  s2ft,    // S2FT: dense blocks on chosen heads' and FFN channels' slices (adapters/s2ft_model.h)
 };
 
 struct LoraSettings {
@@ -123,6 +124,17 @@ struct SparseSettings {
   std::optional<std::filesystem::path> mask;
 };
 
+// S2FT (method s2ft, adapters/s2ft_selection.h): the shares of all heads (counted in KV groups)
+// and of all FFN channels, drawn across layers with `seed`, whose o_proj / down_proj input
+// columns and v_proj / up_proj output rows train (the released scripts' defaults).
+struct S2ftSettings {
+  double o_ratio = 0.052;
+  double d_ratio = 0.02;
+  double v_ratio = 0;
+  double u_ratio = 0;
+  uint64_t seed = 0;
+};
+
 struct TrainingSettings {
   int64_t batch_size = 4;  // rows per micro-batch
   int64_t grad_accum = 1;  // micro-batches per optimizer step
@@ -184,6 +196,7 @@ struct TrainConfig {
   LoraSettings lora;
   CalibrationSettings calibration;
   SparseSettings sparse;
+  S2ftSettings s2ft;
   DataSettings data;
   TrainingSettings training;
   ForgettingSettings forgetting;
@@ -206,7 +219,7 @@ TrainConfig load_train_config(const std::filesystem::path& file,
                               const std::vector<std::string>& overrides,
                               const std::string& other_group = "");
 
-// The method as summaries name it: "lora", "dora", "full", "bitfit", "norm" or "lt_sft".
+// The method as summaries name it: "lora", "dora", "full", "bitfit", "norm", "lt_sft" or "s2ft".
 std::string method_name(const TrainConfig& config);
 
 // Every key the config knows, dotted ("lora.r"), for help texts and suggestions.
