@@ -103,13 +103,12 @@ S2ftModel S2ftModel::attach(model::CausalLm& model, const S2ftOptions& options) 
                model::architecture_name(config.architecture));
   S2ftModel s2ft;
   s2ft.selection_ = select_s2ft(config, options);
-  s2ft.head_dim_ = config.head_dim;
-  s2ft.group_size_ = config.num_attention_heads / config.num_key_value_heads;
   permute_s2ft(model, s2ft.selection_, false);
 
   std::map<std::string, model::LinearSite> sites;
   for (model::LinearSite& site : model.linear_sites()) sites.emplace(site.name, site);
-  const int64_t group = s2ft.group_size_ * s2ft.head_dim_;
+  const int64_t d = config.head_dim;
+  const int64_t group = config.num_attention_heads / config.num_key_value_heads * d;
   for (size_t l = 0; l < s2ft.selection_.size(); ++l) {
     const S2ftLayer& layer = s2ft.selection_[l];
     const std::string prefix = layer_prefix(l);
@@ -124,12 +123,11 @@ S2ftModel S2ftModel::attach(model::CausalLm& model, const S2ftOptions& options) 
                                                begin * unit, end * unit);
       site.attach(block);
       s2ft.modules_.push_back({.name = site.name,
-                               .layer = static_cast<int64_t>(l),
                                .base_indices = base_indices(order, unit, begin, end),
                                .weight_shape = {site.out_features(), site.in_features()},
                                .block = std::move(block)});
     };
-    add("self_attn.v_proj", S2ftAxis::rows, layer.group_order, s2ft.head_dim_, 0, layer.v_groups);
+    add("self_attn.v_proj", S2ftAxis::rows, layer.group_order, d, 0, layer.v_groups);
     add("self_attn.o_proj", S2ftAxis::columns, layer.group_order, group, layer.o_begin,
         layer.o_end);
     add("mlp.up_proj", S2ftAxis::rows, layer.channel_order, 1, 0, layer.u_channels);

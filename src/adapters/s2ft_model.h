@@ -29,7 +29,6 @@ namespace retune::adapters {
 
 struct S2ftModule {
   std::string name;  // "model.layers.0.self_attn.o_proj"
-  int64_t layer = 0;
   // The block's columns (columns) or rows (rows) as indices of the base's (unpermuted) weight,
   // in the block's order.
   std::vector<int64_t> base_indices;
@@ -60,7 +59,6 @@ class S2ftModel {
  private:
   std::vector<S2ftLayer> selection_;
   std::vector<S2ftModule> modules_;
-  int64_t group_size_ = 0, head_dim_ = 0;
 };
 
 // Applies π (inverse = false) or π⁻¹ to the model's weights per layer, as attach() does; layers
