@@ -1,5 +1,7 @@
 #include "adapters/s2ft_model.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <utility>
@@ -139,6 +141,21 @@ S2ftModel S2ftModel::attach(model::CausalLm& model, const S2ftOptions& options) 
                options.o_ratio, options.v_ratio, options.d_ratio, options.u_ratio,
                config.num_hidden_layers);
   return s2ft;
+}
+
+std::string S2ftModel::describe() const {
+  int64_t o = 0, v = 0, d = 0, u = 0, groups = 0, channels = 0;
+  for (const S2ftLayer& layer : selection_) {
+    o += layer.o_end - layer.o_begin;
+    v += layer.v_groups;
+    d += layer.d_end - layer.d_begin;
+    u += layer.u_channels;
+    groups += static_cast<int64_t>(layer.group_order.size());
+    channels += static_cast<int64_t>(layer.channel_order.size());
+  }
+  return fmt::format(
+      "o_proj: {} of {} head groups, v_proj: {}, down_proj: {} of {} FFN channels, up_proj: {}", o,
+      groups, v, d, channels, u);
 }
 
 std::vector<AdapterParameter> S2ftModel::parameters() const {

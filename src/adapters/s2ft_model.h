@@ -47,6 +47,8 @@ class S2ftModel {
   std::vector<AdapterParameter> parameters() const;
   const std::vector<S2ftModule>& modules() const { return modules_; }
   const std::vector<S2ftLayer>& selection() const { return selection_; }
+  // "o_proj: 2 of 4 head groups, v_proj: 0, down_proj: 64 of 256 FFN channels, up_proj: 0".
+  std::string describe() const;
 
   // Adds the blocks into the model's weights, detaches them and undoes the permutation. Call it
   // once; the S2ftModel is spent afterwards.

@@ -239,8 +239,7 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
                                                 .v_ratio = config.s2ft.v_ratio,
                                                 .u_ratio = config.s2ft.u_ratio,
                                                 .seed = config.s2ft.seed});
-    note(fmt::format("s2ft: {} blocks on o_proj, v_proj, down_proj and up_proj slices",
-                     s2ft->modules().size()));
+    note("s2ft: " + s2ft->describe());
   }
   RETUNE_CHECK(!config.adapter || config.method == TrainMethod::lora,
                "adapter {}: only method lora goes on training an adapter, not method {}",

@@ -151,6 +151,8 @@ TEST(S2ftModel, CountsTheSelectedBlocksParameters) {
   int64_t count = 0;
   for (const AdapterParameter& p : s2ft.parameters()) count += p.value.numel();
   EXPECT_EQ(count, 2 * 32 * 64 + 64 * 64);  // round(0.5 * 4) groups, round(0.25 * 256) channels
+  EXPECT_EQ(s2ft.describe(),
+            "o_proj: 2 of 4 head groups, v_proj: 0, down_proj: 64 of 256 FFN channels, up_proj: 0");
 }
 
 TEST(S2ftModel, RejectsGpt2AndAnEmptySelection) {

@@ -36,6 +36,10 @@ TEST(S2ftCli, TrainsOnlyTheSelectedColumns) {
                     " --set s2ft.o_ratio=0.5 --set s2ft.d_ratio=0.25 --set training.lr=1e-2"),
       true);
   ASSERT_EQ(train.exit_code, 0) << train.out;
+  EXPECT_NE(train.out.find("s2ft: o_proj: 2 of 4 head groups, v_proj: 0, down_proj: 64 of 256 FFN "
+                           "channels, up_proj: 0"),
+            std::string::npos)
+      << train.out;
   // 2 layers of 2 KV groups (2 heads of 16 dims each), hidden 64, 128 FFN channels:
   // round(0.5 * 4) groups x 32 columns and round(0.25 * 256) channels, 64 rows each.
   const int64_t expected = 2 * 32 * 64 + 64 * 64;
