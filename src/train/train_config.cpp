@@ -300,13 +300,13 @@ constexpr Key kKeys[] = {
   {"sparse.count", [](const Value& v, TrainConfig& c) { c.sparse.count = v.integer(0); }},
   {"sparse.dense_steps", [](const Value& v, TrainConfig& c) {
     c.sparse.dense_steps = v.integer(0); }},
+  {"sparse.mask", [](const Value& v, TrainConfig& c) {
+    c.sparse.mask = unless_null(v, [&] { return v.path(); }); }},
   {"s2ft.o_ratio", [](const Value& v, TrainConfig& c) { c.s2ft.o_ratio = v.number(kUnit); }},
   {"s2ft.d_ratio", [](const Value& v, TrainConfig& c) { c.s2ft.d_ratio = v.number(kUnit); }},
   {"s2ft.v_ratio", [](const Value& v, TrainConfig& c) { c.s2ft.v_ratio = v.number(kUnit); }},
   {"s2ft.u_ratio", [](const Value& v, TrainConfig& c) { c.s2ft.u_ratio = v.number(kUnit); }},
   {"s2ft.seed", [](const Value& v, TrainConfig& c) { c.s2ft.seed = v.integer<uint64_t>(0); }},
-  {"sparse.mask", [](const Value& v, TrainConfig& c) {
-    c.sparse.mask = unless_null(v, [&] { return v.path(); }); }},
   {"calibration.data", [](const Value& v, TrainConfig& c) { c.calibration.data = v.paths(); }},
   {"calibration.rows", [](const Value& v, TrainConfig& c) { c.calibration.rows = v.integer(1); }},
   {"calibration.batch_size", [](const Value& v, TrainConfig& c) {
