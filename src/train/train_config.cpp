@@ -252,7 +252,8 @@ constexpr Key kKeys[] = {
     c.method = v.choice<TrainMethod>({{"lora", TrainMethod::lora}, {"full", TrainMethod::full},
                                       {"bitfit", TrainMethod::bitfit},
                                       {"norm", TrainMethod::norm},
-                                      {"lt_sft", TrainMethod::lt_sft}});
+                                      {"lt_sft", TrainMethod::lt_sft},
+                                      {"s2ft", TrainMethod::s2ft}});
   }},
   {"log_every", [](const Value& v, TrainConfig& c) { c.log_every = v.integer(0); }},
   {"eval_every", [](const Value& v, TrainConfig& c) { c.eval_every = v.integer(0); }},
@@ -313,6 +314,11 @@ constexpr Key kKeys[] = {
   {"ist.reward_scale", [](const Value& v, TrainConfig& c) {
     c.ist.reward_scale = v.number(kPositive); }},
   {"ist.rows", [](const Value& v, TrainConfig& c) { c.ist.rows = v.integer(1); }},
+  {"s2ft.o_ratio", [](const Value& v, TrainConfig& c) { c.s2ft.o_ratio = v.number(kUnit); }},
+  {"s2ft.d_ratio", [](const Value& v, TrainConfig& c) { c.s2ft.d_ratio = v.number(kUnit); }},
+  {"s2ft.v_ratio", [](const Value& v, TrainConfig& c) { c.s2ft.v_ratio = v.number(kUnit); }},
+  {"s2ft.u_ratio", [](const Value& v, TrainConfig& c) { c.s2ft.u_ratio = v.number(kUnit); }},
+  {"s2ft.seed", [](const Value& v, TrainConfig& c) { c.s2ft.seed = v.integer<uint64_t>(0); }},
   {"calibration.data", [](const Value& v, TrainConfig& c) { c.calibration.data = v.paths(); }},
   {"calibration.rows", [](const Value& v, TrainConfig& c) { c.calibration.rows = v.integer(1); }},
   {"calibration.batch_size", [](const Value& v, TrainConfig& c) {
@@ -635,6 +641,8 @@ std::string method_name(const TrainConfig& config) {
       return "norm";
     case TrainMethod::lt_sft:
       return "lt_sft";
+    case TrainMethod::s2ft:
+      return "s2ft";
   }
   return "";
 }

@@ -49,6 +49,7 @@ enum class TrainMethod {
   bitfit,  // the biases only
   norm,    // the normalisation weights (and biases) only
   lt_sft,  // LT-SFT: a dense phase, then only the K most changed entries (train/sparse_update.h)
+  s2ft,    // S2FT: dense blocks on chosen heads' and FFN channels' slices (adapters/s2ft_model.h)
 };
 
 struct LoraSettings {
@@ -136,6 +137,15 @@ struct IstSettings {
   double suppression = 0.25;
   double reward_scale = 10;
   int64_t rows = 16;
+// S2FT (method s2ft, adapters/s2ft_selection.h): the shares of all heads (counted in KV groups)
+// and of all FFN channels, drawn across layers with `seed`, whose o_proj / down_proj input
+// columns and v_proj / up_proj output rows train (the released scripts' defaults).
+struct S2ftSettings {
+  double o_ratio = 0.052;
+  double d_ratio = 0.02;
+  double v_ratio = 0;
+  double u_ratio = 0;
+  uint64_t seed = 0;
 };
 
 struct TrainingSettings {
@@ -200,6 +210,7 @@ struct TrainConfig {
   CalibrationSettings calibration;
   SparseSettings sparse;
   IstSettings ist;
+  S2ftSettings s2ft;
   DataSettings data;
   TrainingSettings training;
   ForgettingSettings forgetting;
@@ -222,7 +233,7 @@ TrainConfig load_train_config(const std::filesystem::path& file,
                               const std::vector<std::string>& overrides,
                               const std::string& other_group = "");
 
-// The method as summaries name it: "lora", "dora", "full", "bitfit", "norm" or "lt_sft".
+// The method as summaries name it: "lora", "dora", "full", "bitfit", "norm", "lt_sft" or "s2ft".
 std::string method_name(const TrainConfig& config);
 
 // Every key the config knows, dotted ("lora.r"), for help texts and suggestions.

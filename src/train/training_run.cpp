@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "adapters/lora_model.h"
+#include "adapters/s2ft_model.h"
 #include "core/error.h"
 #include "core/threads.h"
 #include "data/batch_stream.h"
@@ -56,6 +57,7 @@ bool method_trains(TrainMethod method, const std::string& name) {
     case TrainMethod::lt_sft:
       return sparse_maskable(name);
     case TrainMethod::lora:
+    case TrainMethod::s2ft:
       return false;
   }
   return false;
@@ -230,6 +232,16 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
       }
     }
   }
+  // S2FT permutes the model's heads and channels and trains blocks on their slices.
+  std::optional<adapters::S2ftModel> s2ft;
+  if (config.method == TrainMethod::s2ft) {
+    s2ft = adapters::S2ftModel::attach(*model, {.o_ratio = config.s2ft.o_ratio,
+                                                .d_ratio = config.s2ft.d_ratio,
+                                                .v_ratio = config.s2ft.v_ratio,
+                                                .u_ratio = config.s2ft.u_ratio,
+                                                .seed = config.s2ft.seed});
+    note("s2ft: " + s2ft->describe());
+  }
   RETUNE_CHECK(!config.adapter || config.method == TrainMethod::lora,
                "adapter {}: only method lora goes on training an adapter, not method {}",
                config.adapter->string(), method_name(config));
@@ -248,6 +260,12 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
     for (const adapters::AdapterParameter& p : lora->parameters()) {
       parameters.push_back({p.name, p.value, p.grad, true});
       adapter_parameters += p.value.numel();
+    }
+  }
+  if (s2ft) {
+    // The blocks are slices of base weights: they add nothing to the total.
+    for (const adapters::AdapterParameter& p : s2ft->parameters()) {
+      parameters.push_back({p.name, p.value, p.grad, true});
     }
   }
   RETUNE_CHECK(!parameters.empty(), "method {} trains nothing in {} (it has no such weights)",
@@ -570,6 +588,12 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
     summary.output = config.output / "adapter";
     adapters::save_lora(*lora, *model, summary.output, config.model.string());
   } else {
+    // S2FT's blocks: a sparse difference against the base, then fused into the model.
+    if (s2ft) {
+      adapters::save_sparse_diff(s2ft->difference(), method_name(config), config.model.string(),
+                                 config.output / "s2ft");
+      s2ft->fuse(*model);
+    }
     summary.output = config.output / "model";
     write_model_folder(config.model, in_base_dtypes(config.model, model::named_weights(*model)),
                        summary.output);

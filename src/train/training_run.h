@@ -4,8 +4,10 @@
 // The output folder (config.output) holds, when the run ends:
 //   adapter/            LoRA / DoRA: a PEFT adapter folder (adapter_config.json,
 //                       adapter_model.safetensors) that PeftModel.from_pretrained loads
-//   model/              full, bitfit, norm, lt_sft: a Hugging Face model folder (the base
-//                       folder's config and tokenizer files, the weights in the base's dtypes)
+//   model/              full, bitfit, norm, lt_sft, s2ft: a Hugging Face model folder (the base
+//                       folder's config and tokenizer files, the weights in the base's dtypes;
+//                       s2ft's blocks fused, in the base's layout)
+//   s2ft/               s2ft: its blocks as a sparse difference (adapters/sparse_diff.h)
 //   sparse_diff/        with sparse.mask: θ - θ0 at the mask's entries (adapters/sparse_diff.h)
 //   checkpoint-<step>/  every save_every steps and at the end (train/checkpoint.h)
 //   metrics.jsonl       one JSON object per logged step ({"step", "loss", "lr", "grad_norm",

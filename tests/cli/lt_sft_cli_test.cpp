@@ -8,21 +8,14 @@
 #include <string>
 
 #include "io/safetensors_file.h"
-#include "model/trainable_weights.h"
 #include "support/files.h"
+#include "support/folder_weights.h"
 #include "support/model_parity.h"
 #include "support/run_retune.h"
 #include "support/temp_dir.h"
 
 namespace retune {
 namespace {
-
-std::map<std::string, std::vector<float>> weights_of(const std::filesystem::path& folder) {
-  auto lm = model::load_causal_lm(folder);
-  std::map<std::string, std::vector<float>> weights;
-  for (const auto& [name, w] : model::named_weights(*lm)) weights[name] = w.to_f32_vector();
-  return weights;
-}
 
 TEST(LtSftCli, TrainsTheKEntriesThatMovedMost) {
   TempDir dir;
@@ -48,8 +41,8 @@ TEST(LtSftCli, TrainsTheKEntriesThatMovedMost) {
   }
   EXPECT_EQ(entries, 300);
   // The sparse phase's model differs from the base at masked entries only.
-  const auto base = weights_of(model);
-  const auto sparse = weights_of(dir / "run/sparse/model");
+  const auto base = folder_weights(model);
+  const auto sparse = folder_weights(dir / "run/sparse/model");
   int64_t changed = 0;
   for (const auto& [name, values] : base) {
     for (size_t i = 0; i < values.size(); ++i) {
@@ -68,7 +61,7 @@ TEST(LtSftCli, TrainsTheKEntriesThatMovedMost) {
       run_retune("export --model " + model + " --adapter " +
                  (dir / "run/sparse/sparse_diff").string() + " --out " + (dir / "m").string());
   ASSERT_EQ(exported.exit_code, 0) << exported.out;
-  EXPECT_EQ(weights_of(dir / "m"), sparse);
+  EXPECT_EQ(folder_weights(dir / "m"), sparse);
 }
 
 }  // namespace

@@ -84,6 +84,11 @@ const Entries kEveryKey = {
     {"ist.suppression", "0.5"},
     {"ist.reward_scale", "4"},
     {"ist.rows", "8"},
+    {"s2ft.o_ratio", "0.1"},
+    {"s2ft.d_ratio", "0"},
+    {"s2ft.v_ratio", "0.25"},
+    {"s2ft.u_ratio", "1"},
+    {"s2ft.seed", "11"},
     {"calibration.data", "[c.jsonl]"},
     {"calibration.rows", "16"},
     {"calibration.batch_size", "2"},
@@ -219,6 +224,11 @@ TEST_F(TrainConfigTest, EveryKeyRoundTrips) {
   EXPECT_EQ(c.ist.suppression, 0.5);
   EXPECT_EQ(c.ist.reward_scale, 4);
   EXPECT_EQ(c.ist.rows, 8);
+  EXPECT_EQ(c.s2ft.o_ratio, 0.1);
+  EXPECT_EQ(c.s2ft.d_ratio, 0);
+  EXPECT_EQ(c.s2ft.v_ratio, 0.25);
+  EXPECT_EQ(c.s2ft.u_ratio, 1);
+  EXPECT_EQ(c.s2ft.seed, 11u);
   EXPECT_EQ(c.calibration.data, std::vector<fs::path>{dir_ / "c.jsonl"});
   EXPECT_EQ(c.calibration.rows, 16);
   EXPECT_EQ(c.calibration.batch_size, 2);
@@ -450,7 +460,7 @@ TEST_F(TrainConfigTest, WrongTypesAndRangesNameTheKeyAndWhatItWants) {
 TEST_F(TrainConfigTest, BadChoicesListTheChoices) {
   const std::string f = file_.string();
   EXPECT_EQ(error(std::string(kRequired) + "method: qlora\n"),
-            f + ":5: method must be one of lora, full, bitfit, norm, lt_sft, got \"qlora\"");
+            f + ":5: method must be one of lora, full, bitfit, norm, lt_sft, s2ft, got \"qlora\"");
   EXPECT_EQ(error(kRequired, {"schedule.kind=cosine_with_restarts"}),
             "--set: schedule.kind must be one of constant, linear, cosine, warmup_stable_decay, "
             "infinite, got \"cosine_with_restarts\"");
@@ -464,8 +474,11 @@ TEST_F(TrainConfigTest, BadChoicesListTheChoices) {
   EXPECT_EQ(error(kRequired, {"lora.init=pissa_niter_0"}),
             "--set: lora.init must be " + inits + ", got \"pissa_niter_0\"");
   EXPECT_EQ(error(std::string(kRequired) + "method: sft\n"),
-            file_.string() + ":5: method must be one of lora, full, bitfit, norm, lt_sft, got "
-                             "\"sft\"");
+            file_.string() +
+                ":5: method must be one of lora, full, bitfit, norm, lt_sft, s2ft, "
+                "got \"sft\"");
+  EXPECT_EQ(error(kRequired, {"s2ft.o_ratio=1.5"}),
+            "--set: s2ft.o_ratio must be a number in [0, 1], got \"1.5\"");
   EXPECT_EQ(load(kRequired, {"lora.init=pissa_niter_16"}).lora.init, "pissa_niter_16");
   EXPECT_EQ(error(kRequired, {"lora.corda_mode=both"}),
             "--set: lora.corda_mode must be one of ipm, kpm, got \"both\"");
