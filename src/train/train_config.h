@@ -137,6 +137,8 @@ struct IstSettings {
   double suppression = 0.25;
   double reward_scale = 10;
   int64_t rows = 16;
+};
+
 // S2FT (method s2ft, adapters/s2ft_selection.h): the shares of all heads (counted in KV groups)
 // and of all FFN channels, drawn across layers with `seed`, whose o_proj / down_proj input
 // columns and v_proj / up_proj output rows train (the released scripts' defaults).
