@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "adapters/ia3_model.h"
 #include "adapters/lora_model.h"
 #include "core/error.h"
 #include "core/threads.h"
@@ -40,8 +41,8 @@ namespace {
 
 using nlohmann::json;
 
-// Whether a base weight trains under a method other than LoRA: bitfit the biases, norm the
-// RMSNorm / LayerNorm weights (and LayerNorm biases: "ln_1.bias").
+// Whether a base weight trains under a method that trains no adapter: bitfit the biases, norm
+// the RMSNorm / LayerNorm weights (and LayerNorm biases: "ln_1.bias").
 bool method_trains(TrainMethod method, const std::string& name) {
   switch (method) {
     case TrainMethod::full:
@@ -51,6 +52,7 @@ bool method_trains(TrainMethod method, const std::string& name) {
     case TrainMethod::norm:
       return name.find("norm") != std::string::npos || name.find("ln_") != std::string::npos;
     case TrainMethod::lora:
+    case TrainMethod::ia3:
       return false;
   }
   return false;
@@ -197,34 +199,44 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
   const int32_t pad_id = pad_token_id(tokenizer_folder, tokenizer);
 
   // What trains.
-  std::optional<adapters::LoraModel> lora;
-  if (config.method == TrainMethod::lora) {
-    if (config.adapter) {
-      lora = adapters::load_lora(*model, *config.adapter);
-    } else {
-      adapters::LoraStartReport started;
-      lora = adapters::attach_started_lora(
-          *model, lora_config(config.lora),
-          lora_start_options(
-              config, calibrates && calibration_tokens.empty() ? train_tokens : calibration_tokens,
-              pad_id),
-          config.training.seed, &started);
-      if (config.lora.init != "kaiming" && config.lora.init != "gaussian") {
-        note(fmt::format("lora init {}: {} modules, rank {} in all{}", config.lora.init,
-                         started.modules, started.rank_sum,
-                         started.calibration_batches > 0
-                             ? fmt::format(", {} calibration passes", started.calibration_batches)
-                             : ""));
-      }
-    }
-  }
-  RETUNE_CHECK(!config.adapter || config.method == TrainMethod::lora,
-               "adapter {}: only method lora goes on training an adapter, not method {}",
+  RETUNE_CHECK(!config.adapter || trains_adapter(config.method),
+               "adapter {}: only methods lora and ia3 go on training an adapter, not method {}",
                config.adapter->string(), method_name(config));
+  std::unique_ptr<adapters::TrainedAdapter> adapter;
+  if (config.adapter) {
+    const std::string type = adapters::adapter_peft_type(*config.adapter);
+    const std::string wanted = config.method == TrainMethod::ia3 ? "IA3" : "LORA";
+    RETUNE_CHECK(type == wanted,
+                 "adapter {}: a peft_type \"{}\" adapter, which method {} does not train",
+                 config.adapter->string(), type, method_name(config));
+    adapter = adapters::load_adapter(*model, *config.adapter);
+  } else if (config.method == TrainMethod::lora) {
+    adapters::LoraStartReport started;
+    adapter = std::make_unique<adapters::LoraModel>(adapters::attach_started_lora(
+        *model, lora_config(config.lora),
+        lora_start_options(
+            config, calibrates && calibration_tokens.empty() ? train_tokens : calibration_tokens,
+            pad_id),
+        config.training.seed, &started));
+    if (config.lora.init != "kaiming" && config.lora.init != "gaussian") {
+      note(fmt::format("lora init {}: {} modules, rank {} in all{}", config.lora.init,
+                       started.modules, started.rank_sum,
+                       started.calibration_batches > 0
+                           ? fmt::format(", {} calibration passes", started.calibration_batches)
+                           : ""));
+    }
+  } else if (config.method == TrainMethod::ia3) {
+    auto ia3 = std::make_unique<adapters::Ia3Model>(adapters::attach_ia3(*model, config.ia3));
+    const auto& modules = ia3->modules();
+    note(fmt::format("ia3: {} modules, {} of them feed-forward (input-scaled)", modules.size(),
+                     std::count_if(modules.begin(), modules.end(),
+                                   [](const auto& module) { return module.ia3->feedforward(); })));
+    adapter = std::move(ia3);
+  }
   const auto trains = [&](const std::string& name) {
     return method_trains(config.method, name) ||
-           (lora && std::find(lora->saved_weights().begin(), lora->saved_weights().end(), name) !=
-                        lora->saved_weights().end());
+           (adapter && std::find(adapter->saved_weights().begin(), adapter->saved_weights().end(),
+                                 name) != adapter->saved_weights().end());
   };
   const model::TrainingSetup setup = model::make_training_step(*model, trains);
   std::vector<Parameter> parameters;
@@ -232,8 +244,8 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
     parameters.push_back({weight.name, weight.value, weight.grad, hf_decays(weight.name)});
   }
   int64_t adapter_parameters = 0;
-  if (lora) {
-    for (const adapters::AdapterParameter& p : lora->parameters()) {
+  if (adapter) {
+    for (const adapters::AdapterParameter& p : adapter->parameters()) {
       parameters.push_back({p.name, p.value, p.grad, true});
       adapter_parameters += p.value.numel();
     }
@@ -272,13 +284,12 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
                      {.batch_size = 1,
                       .sequences = {.length = seq_len, .packing = false, .pad_id = pad_id},
                       .shuffle = false});
-    // The Fisher's backward passes draw LoRA dropout masks: training then draws the ones it
-    // would have drawn without EWC.
-    const std::vector<uint64_t> dropout_offsets =
-        lora ? lora->dropout_offsets() : std::vector<uint64_t>{};
+    // The Fisher's backward passes draw the adapter's random masks (LoRA dropout): training
+    // then draws the ones it would have drawn without EWC.
+    const json adapter_state = adapter ? adapter->checkpoint_state() : json::object();
     anchor->set_fisher(diagonal_fisher(*model, *setup.step, parameters, rows, forgetting.ewc_rows,
                                        config.training.seed));
-    if (lora) lora->set_dropout_offsets(dropout_offsets);
+    if (adapter) adapter->restore_checkpoint_state(adapter_state);
     note(fmt::format("ewc: diagonal Fisher estimated on {} rows", forgetting.ewc_rows));
   }
   // Self-distillation keeps the base's outputs on retain rows, computed here (also on resume).
@@ -368,9 +379,7 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
                    "the checkpoint has no distillation position: it was made by another config");
       distillation->set_cursor(checkpoint->run.at("distill_position").get<int64_t>());
     }
-    if (lora && checkpoint->run.contains("dropout_offsets")) {
-      lora->set_dropout_offsets(checkpoint->run.at("dropout_offsets").get<std::vector<uint64_t>>());
-    }
+    if (adapter) adapter->restore_checkpoint_state(checkpoint->run);
   }
 
   TrainerOptions options{.steps = config.training.steps,
@@ -437,7 +446,7 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
     train_data.save_state(state.run);
     for (const Parameter& p : parameters) state.trainable.emplace_back(p.name, p.value);
     state.optimizer = optimizer.export_state();
-    if (lora) state.run["dropout_offsets"] = lora->dropout_offsets();
+    if (adapter) state.run.update(adapter->checkpoint_state());
     if (distillation) state.run["distill_position"] = distillation->cursor();
     if (fpf) {
       state.run["fpf_position"] = {{"epoch", fpf->position().epoch},
@@ -522,9 +531,9 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
   }
 
   // The output: the adapter, or the model in the base's dtypes.
-  if (lora) {
+  if (adapter) {
     summary.output = config.output / "adapter";
-    adapters::save_lora(*lora, *model, summary.output, config.model.string());
+    adapter->save(*model, summary.output, config.model.string());
   } else {
     summary.output = config.output / "model";
     write_model_folder(config.model, in_base_dtypes(config.model, model::named_weights(*model)),
