@@ -79,7 +79,7 @@ std::vector<AdapterParameter> Ia3Model::parameters() const {
   std::vector<AdapterParameter> parameters;
   for (const Ia3Module& module : modules_) {
     for (AdapterParameter& parameter : module.ia3->parameters()) {
-      parameter.name = kPrefix + module.site.name + "." + parameter.name;
+      parameter.name = peft_key(module.site.name, parameter.name);
       parameters.push_back(std::move(parameter));
     }
   }

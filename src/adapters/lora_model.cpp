@@ -91,7 +91,7 @@ std::vector<AdapterParameter> LoraModel::parameters() const {
   std::vector<AdapterParameter> parameters;
   for (const LoraModule& module : modules_) {
     for (AdapterParameter& parameter : module.lora->parameters()) {
-      parameter.name = kPrefix + module.site.name + "." + parameter.name;
+      parameter.name = peft_key(module.site.name, parameter.name);
       parameters.push_back(std::move(parameter));
     }
   }
@@ -170,7 +170,7 @@ LoraConfig LoraModel::saved_config() const {
 NamedTensors LoraModel::saved_parameters() const {
   NamedTensors saved;
   for (const LoraModule& module : modules_) {
-    const std::string prefix = kPrefix + module.site.name + ".";
+    const std::string prefix = peft_key(module.site.name, "");
     if (!module.start_a.defined()) {
       for (const AdapterParameter& parameter : module.lora->parameters()) {
         saved.emplace_back(prefix + parameter.name, parameter.value);

@@ -266,7 +266,8 @@ constexpr Key kKeys[] = {
     c.method = v.choice<TrainMethod>({{"lora", TrainMethod::lora}, {"ia3", TrainMethod::ia3},
                                       {"full", TrainMethod::full},
                                       {"bitfit", TrainMethod::bitfit},
-                                      {"norm", TrainMethod::norm}});
+                                      {"norm", TrainMethod::norm},
+                                      {"lt_sft", TrainMethod::lt_sft}});
   }},
   {"log_every", [](const Value& v, TrainConfig& c) { c.log_every = v.integer(0); }},
   {"eval_every", [](const Value& v, TrainConfig& c) { c.eval_every = v.integer(0); }},
@@ -316,6 +317,25 @@ constexpr Key kKeys[] = {
     c.ia3.exclude_modules = module_selector(v, false); }},
   {"ia3.modules_to_save", [](const Value& v, TrainConfig& c) {
     c.ia3.modules_to_save = v.strings("a list of module names"); }},
+  {"sparse.fraction", [](const Value& v, TrainConfig& c) {
+    c.sparse.fraction = v.number(kUnitClosed); }},
+  {"sparse.count", [](const Value& v, TrainConfig& c) { c.sparse.count = v.integer(0); }},
+  {"sparse.dense_steps", [](const Value& v, TrainConfig& c) {
+    c.sparse.dense_steps = v.integer(0); }},
+  {"sparse.mask", [](const Value& v, TrainConfig& c) {
+    c.sparse.mask = unless_null(v, [&] { return v.path(); }); }},
+  {"ist.enabled", [](const Value& v, TrainConfig& c) { c.ist.enabled = v.boolean(); }},
+  {"ist.every", [](const Value& v, TrainConfig& c) { c.ist.every = v.integer(1); }},
+  {"ist.active_fraction", [](const Value& v, TrainConfig& c) {
+    c.ist.active_fraction = v.number(kUnitClosed); }},
+  {"ist.trials", [](const Value& v, TrainConfig& c) { c.ist.trials = v.integer(1); }},
+  {"ist.suppressed_fraction", [](const Value& v, TrainConfig& c) {
+    c.ist.suppressed_fraction = v.number(kUnitClosed); }},
+  {"ist.suppression", [](const Value& v, TrainConfig& c) {
+    c.ist.suppression = v.number(kUnit); }},
+  {"ist.reward_scale", [](const Value& v, TrainConfig& c) {
+    c.ist.reward_scale = v.number(kPositive); }},
+  {"ist.rows", [](const Value& v, TrainConfig& c) { c.ist.rows = v.integer(1); }},
   {"calibration.data", [](const Value& v, TrainConfig& c) { c.calibration.data = v.paths(); }},
   {"calibration.rows", [](const Value& v, TrainConfig& c) { c.calibration.rows = v.integer(1); }},
   {"calibration.batch_size", [](const Value& v, TrainConfig& c) {
@@ -638,6 +658,8 @@ std::string method_name(const TrainConfig& config) {
       return "bitfit";
     case TrainMethod::norm:
       return "norm";
+    case TrainMethod::lt_sft:
+      return "lt_sft";
   }
   return "";
 }

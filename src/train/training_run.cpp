@@ -30,9 +30,12 @@
 #include "train/checkpoint.h"
 #include "train/forgetting_budget.h"
 #include "train/fpf_phase.h"
+#include "train/ist_training.h"
 #include "train/lora_setup.h"
+#include "train/lt_sft_run.h"
 #include "train/memory_estimate.h"
 #include "train/self_distillation.h"
+#include "train/sparse_update.h"
 #include "train/train_data.h"
 #include "train/weight_anchor.h"
 
@@ -51,6 +54,8 @@ bool method_trains(TrainMethod method, const std::string& name) {
       return name.ends_with(".bias");
     case TrainMethod::norm:
       return name.find("norm") != std::string::npos || name.find("ln_") != std::string::npos;
+    case TrainMethod::lt_sft:
+      return sparse_maskable(name);
     case TrainMethod::lora:
     case TrainMethod::ia3:
       return false;
@@ -101,6 +106,13 @@ void write_json(const std::filesystem::path& path, const json& value) {
 }  // namespace
 
 TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvents& events) {
+  if (config.method == TrainMethod::lt_sft && !config.sparse.mask) {
+    return run_lt_sft(config, resume, events);
+  }
+  return run_training_phase(config, resume, events);
+}
+
+TrainSummary run_training_phase(const TrainConfig& config, bool resume, const RunEvents& events) {
   const auto note = [&](const std::string& line) {
     if (events.note) events.note(line);
   };
@@ -273,6 +285,21 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
   note(check_memory(memory, available_memory_bytes(), config.force));
   Optimizer optimizer(parameters, optimizer_options);
 
+  // A sparse mask keeps every trained tensor at its value now but for the mask's entries.
+  std::optional<MaskedUpdate> masked;
+  if (config.sparse.mask) {
+    RETUNE_CHECK(config.method == TrainMethod::full || config.method == TrainMethod::lt_sft,
+                 "sparse.mask: only methods full and lt_sft train on a mask, not method {}",
+                 method_name(config));
+    std::vector<std::pair<std::string, Tensor>> trained;
+    for (const model::TrainedWeight& weight : setup.weights) {
+      trained.emplace_back(weight.name, weight.value);
+    }
+    masked.emplace(read_mask(*config.sparse.mask), trained);
+    summary.trainable_parameters = masked->entries();
+    note(fmt::format("sparse: {} entries of {} trained tensors may change", masked->entries(),
+                     trained.size()));
+  }
   // L2-SP and EWC anchor the trained tensors at their values now, before a checkpoint's, with
   // EWC's Fisher estimated here too (at θ0, also on resume).
   std::optional<WeightAnchor> anchor;
@@ -351,6 +378,19 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
                      forgetting.fpf_every, forgetting.fpf_steps, fpf->chosen().size(),
                      parameters.size()));
   }
+  std::optional<IstTraining> ist;
+  if (config.ist.enabled) {
+    RETUNE_CHECK(adapter,
+                 "ist.enabled: IST chooses the layers of an adapter, and method {} has none",
+                 method_name(config));
+    const auto* lora = dynamic_cast<const adapters::LoraModel*>(adapter.get());
+    RETUNE_CHECK(lora, "ist.enabled: IST suppresses layers of a LoRA adapter, not of method {}'s",
+                 method_name(config));
+    ist.emplace(config.ist, config.training.seed, *model, *lora, parameters, train_tokens, seq_len,
+                config.training.batch_size, pad_id);
+    note(fmt::format("ist: {:.0f}% of the layers train each step, importance every {} steps",
+                     100 * config.ist.active_fraction, config.ist.every));
+  }
   TrainData train_data(std::move(train_tokens), std::move(replay_tokens), batch_options,
                        forgetting.replay, checkpoint ? checkpoint->data : DataPosition{},
                        checkpoint ? checkpoint->run : json::object());
@@ -379,6 +419,11 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
                    "the checkpoint has no distillation position: it was made by another config");
       distillation->set_cursor(checkpoint->run.at("distill_position").get<int64_t>());
     }
+    if (ist) {
+      RETUNE_CHECK(checkpoint->run.contains("ist_scores"),
+                   "the checkpoint has no IST scores: it was made by another config");
+      ist->set_scores(checkpoint->run.at("ist_scores").get<std::vector<double>>());
+    }
     if (adapter) adapter->restore_checkpoint_state(checkpoint->run);
   }
 
@@ -399,6 +444,7 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
   if (distillation) {
     options.add_distillation = [&] { return distillation->add_gradients(*setup.step); };
   }
+  if (ist) options.before_step = [&](int64_t step) { ist->before_step(step, optimizer); };
   Trainer trainer(*setup.step, optimizer, train_data.source(), options);
 
   // The run: evaluations, metrics, checkpoints.
@@ -448,6 +494,7 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
     state.optimizer = optimizer.export_state();
     if (adapter) state.run.update(adapter->checkpoint_state());
     if (distillation) state.run["distill_position"] = distillation->cursor();
+    if (ist) state.run["ist_scores"] = ist->scores();
     if (fpf) {
       state.run["fpf_position"] = {{"epoch", fpf->position().epoch},
                                    {"next_row", fpf->position().next_row}};
@@ -471,6 +518,7 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
   const auto start = std::chrono::steady_clock::now();
   if (go_on)
     trainer.run(first_step, [&](const StepReport& report) {
+      if (masked) masked->project();
       last_step = report.step;
       tokens += report.tokens;
       if (events.step) events.step(report, options.steps);
@@ -539,6 +587,11 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
     write_model_folder(config.model, in_base_dtypes(config.model, model::named_weights(*model)),
                        summary.output);
   }
+  if (masked) {
+    summary.output = config.output / "sparse_diff";
+    adapters::save_sparse_diff(masked->difference(), method_name(config), config.model.string(),
+                               summary.output);
+  }
   summary.peak_rss_bytes = peak_rss_bytes();
   json summary_json = {
       {"steps", summary.steps},
@@ -560,6 +613,7 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
                                           {"distill_temperature", forgetting.distill_temperature},
                                           {"fpf_every", forgetting.fpf_every}};
   }
+  if (ist) summary_json["ist_scores"] = ist->scores();
   if (summary.first_eval_loss) summary_json["first_eval_loss"] = *summary.first_eval_loss;
   if (summary.last_eval_loss) summary_json["last_eval_loss"] = *summary.last_eval_loss;
   summary.retain = retained;

@@ -76,6 +76,18 @@ const Entries kEveryKey = {
     {"ia3.feedforward_modules", "[up_proj]"},
     {"ia3.exclude_modules", "'.*\\.0\\..*'"},
     {"ia3.modules_to_save", "[norm]"},
+    {"sparse.fraction", "0.05"},
+    {"sparse.count", "100"},
+    {"sparse.dense_steps", "9"},
+    {"sparse.mask", "m.safetensors"},
+    {"ist.enabled", "true"},
+    {"ist.every", "5"},
+    {"ist.active_fraction", "0.5"},
+    {"ist.trials", "2"},
+    {"ist.suppressed_fraction", "0.75"},
+    {"ist.suppression", "0.5"},
+    {"ist.reward_scale", "4"},
+    {"ist.rows", "8"},
     {"calibration.data", "[c.jsonl]"},
     {"calibration.rows", "16"},
     {"calibration.batch_size", "2"},
@@ -206,6 +218,18 @@ TEST_F(TrainConfigTest, EveryKeyRoundTrips) {
   EXPECT_EQ(c.ia3.exclude_modules.form, Form::regex);
   EXPECT_EQ(c.ia3.exclude_modules.regex, ".*\\.0\\..*");
   EXPECT_EQ(c.ia3.modules_to_save, std::vector<std::string>{"norm"});
+  EXPECT_EQ(c.sparse.fraction, 0.05);
+  EXPECT_EQ(c.sparse.count, 100);
+  EXPECT_EQ(c.sparse.dense_steps, 9);
+  EXPECT_EQ(c.sparse.mask, dir_ / "m.safetensors");
+  EXPECT_TRUE(c.ist.enabled);
+  EXPECT_EQ(c.ist.every, 5);
+  EXPECT_EQ(c.ist.active_fraction, 0.5);
+  EXPECT_EQ(c.ist.trials, 2);
+  EXPECT_EQ(c.ist.suppressed_fraction, 0.75);
+  EXPECT_EQ(c.ist.suppression, 0.5);
+  EXPECT_EQ(c.ist.reward_scale, 4);
+  EXPECT_EQ(c.ist.rows, 8);
   EXPECT_EQ(c.calibration.data, std::vector<fs::path>{dir_ / "c.jsonl"});
   EXPECT_EQ(c.calibration.rows, 16);
   EXPECT_EQ(c.calibration.batch_size, 2);
@@ -460,7 +484,7 @@ TEST_F(TrainConfigTest, WrongTypesAndRangesNameTheKeyAndWhatItWants) {
 TEST_F(TrainConfigTest, BadChoicesListTheChoices) {
   const std::string f = file_.string();
   EXPECT_EQ(error(std::string(kRequired) + "method: qlora\n"),
-            f + ":5: method must be one of lora, ia3, full, bitfit, norm, got \"qlora\"");
+            f + ":5: method must be one of lora, ia3, full, bitfit, norm, lt_sft, got \"qlora\"");
   EXPECT_EQ(error(kRequired, {"schedule.kind=cosine_with_restarts"}),
             "--set: schedule.kind must be one of constant, linear, cosine, warmup_stable_decay, "
             "infinite, got \"cosine_with_restarts\"");
@@ -473,6 +497,9 @@ TEST_F(TrainConfigTest, BadChoicesListTheChoices) {
             "--set: lora.init must be " + inits + ", got \"loftq\"");
   EXPECT_EQ(error(kRequired, {"lora.init=pissa_niter_0"}),
             "--set: lora.init must be " + inits + ", got \"pissa_niter_0\"");
+  EXPECT_EQ(error(std::string(kRequired) + "method: sft\n"),
+            file_.string() + ":5: method must be one of lora, ia3, full, bitfit, norm, lt_sft, got "
+                             "\"sft\"");
   EXPECT_EQ(load(kRequired, {"lora.init=pissa_niter_16"}).lora.init, "pissa_niter_16");
   EXPECT_EQ(error(kRequired, {"lora.corda_mode=both"}),
             "--set: lora.corda_mode must be one of ipm, kpm, got \"both\"");
