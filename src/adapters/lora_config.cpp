@@ -3,16 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <map>
 #include <string_view>
 
 #include "adapters/lora_targets.h"
+#include "adapters/peft_config_fields.h"
 #include "core/error.h"
-#include "core/regex.h"
-#include "io/file_contents.h"
 
 namespace retune::adapters {
 namespace {
@@ -34,132 +32,28 @@ constexpr const char* kUnsupportedFields[] = {"alora_invocation_tokens",
                                               "use_qalora",
                                               "velora_config"};
 
-// ASCII lowercase, as PEFT's str.lower() comparisons see the values it compares.
-std::string lowercase(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
+// {name: number} in the file's order; `positive` asks for positive integers (rank_pattern,
+// alpha_pattern).
+template <typename Value>
+std::vector<std::pair<std::string, Value>> pattern(const PeftConfigFields& fields, const char* key,
+                                                   bool positive) {
+  std::vector<std::pair<std::string, Value>> entries;
+  const ordered_json* value = fields.find(key);
+  if (value == nullptr) return entries;
+  const char* expected = positive ? "an object of positive integers" : "an object of numbers";
+  if (!value->is_object()) fields.bad(key, expected, *value);
+  for (const auto& [name, entry] : value->items()) {
+    const bool ok = positive ? entry.is_number_integer() && entry.template get<int64_t>() > 0
+                             : entry.is_number();
+    if (!ok) fields.bad(key, expected, *value);
+    fields.compile(key, pattern_key_regex(name));
+    entries.emplace_back(name, entry.template get<Value>());
+  }
+  return entries;
 }
 
-// The fields of the document, with errors that name the file and the field.
-class Fields {
- public:
-  Fields(const ordered_json& document, const std::string& source)
-      : document_(document), source_(source) {
-    if (!document.is_object()) fail("{}: expected a JSON object, got {}", source, document.dump());
-  }
-
-  // The field, or nullptr when it is absent or null.
-  const ordered_json* find(const char* key) const {
-    const auto it = document_.find(key);
-    return it == document_.end() || it->is_null() ? nullptr : &*it;
-  }
-  [[noreturn]] void bad(const char* key, std::string_view expected,
-                        const ordered_json& value) const {
-    fail("{}: field \"{}\" must be {}, got {}", source_, key, expected, value.dump());
-  }
-  const std::string& source() const { return source_; }
-
-  int64_t positive_int(const char* key, int64_t fallback) const {
-    const ordered_json* value = find(key);
-    if (value == nullptr) return fallback;
-    if (!value->is_number_integer() || value->get<int64_t>() <= 0) {
-      bad(key, "a positive integer", *value);
-    }
-    return value->get<int64_t>();
-  }
-  double number(const char* key, double fallback) const {
-    const ordered_json* value = find(key);
-    if (value == nullptr) return fallback;
-    if (!value->is_number()) bad(key, "a number", *value);
-    return value->get<double>();
-  }
-  bool boolean(const char* key, bool fallback) const {
-    const ordered_json* value = find(key);
-    if (value == nullptr) return fallback;
-    if (!value->is_boolean()) bad(key, "true or false", *value);
-    return value->get<bool>();
-  }
-  // A string or a list of strings (empty when absent).
-  std::vector<std::string> strings(const char* key) const {
-    const ordered_json* value = find(key);
-    if (value == nullptr) return {};
-    if (value->is_string()) return {value->get<std::string>()};
-    if (!value->is_array() ||
-        !std::all_of(value->begin(), value->end(), [](const auto& v) { return v.is_string(); })) {
-      bad(key, "a string or a list of strings", *value);
-    }
-    return value->get<std::vector<std::string>>();
-  }
-
-  // A list of names or a regex string; `all_linear` accepts "all-linear" in any case.
-  ModuleSelector modules(const char* key, bool all_linear) const {
-    ModuleSelector selector;
-    const ordered_json* value = find(key);
-    if (value == nullptr) return selector;
-    if (value->is_string()) {
-      selector.regex = value->get<std::string>();
-      if (all_linear && lowercase(selector.regex) == "all-linear") {
-        selector.form = ModuleSelector::Form::all_linear;
-        selector.regex.clear();
-      } else {
-        selector.form = ModuleSelector::Form::regex;
-        compile(key, selector.regex);
-      }
-      return selector;
-    }
-    selector.form = ModuleSelector::Form::names;
-    selector.names = strings(key);
-    if (std::any_of(selector.names.begin(), selector.names.end(),
-                    [](const std::string& name) { return name.empty(); })) {
-      bad(key, "a list of non-empty module names or a regex string", *value);
-    }
-    return selector;
-  }
-
-  // A list of non-empty names, or null.
-  std::vector<std::string> module_names(const char* key) const {
-    const ordered_json* value = find(key);
-    if (value == nullptr) return {};
-    const auto is_name = [](const ordered_json& v) {
-      return v.is_string() && !v.get<std::string>().empty();
-    };
-    if (!value->is_array() || !std::all_of(value->begin(), value->end(), is_name)) {
-      bad(key, "a list of non-empty module names or null", *value);
-    }
-    return value->get<std::vector<std::string>>();
-  }
-
-  // {name: number} in the file's order; `positive` asks for positive integers.
-  template <typename Value>
-  std::vector<std::pair<std::string, Value>> pattern(const char* key, bool positive) const {
-    std::vector<std::pair<std::string, Value>> entries;
-    const ordered_json* value = find(key);
-    if (value == nullptr) return entries;
-    const char* expected = positive ? "an object of positive integers" : "an object of numbers";
-    if (!value->is_object()) bad(key, expected, *value);
-    for (const auto& [name, entry] : value->items()) {
-      const bool ok = positive ? entry.is_number_integer() && entry.template get<int64_t>() > 0
-                               : entry.is_number();
-      if (!ok) bad(key, expected, *value);
-      compile(key, pattern_key_regex(name));
-      entries.emplace_back(name, entry.template get<Value>());
-    }
-    return entries;
-  }
-
-  // Rejects an invalid regex, naming the field.
-  void compile(const char* key, const std::string& pattern) const {
-    Regex(pattern, false, fmt::format("{}: field \"{}\"", source_, key));
-  }
-
- private:
-  const ordered_json& document_;
-  const std::string& source_;
-};
-
 // init_lora_weights: PEFT's random initialisations and the computed starts.
-void parse_init(const Fields& fields, LoraConfig& config) {
+void parse_init(const PeftConfigFields& fields, LoraConfig& config) {
   const char* key = "init_lora_weights";
   const ordered_json* value = fields.find(key);
   if (value == nullptr || (value->is_boolean() && value->get<bool>())) return;
@@ -213,7 +107,7 @@ json init_json(const LoraConfig& config) {
   return true;
 }
 
-std::vector<int64_t> parse_layers(const Fields& fields) {
+std::vector<int64_t> parse_layers(const PeftConfigFields& fields) {
   const char* key = "layers_to_transform";
   const ordered_json* value = fields.find(key);
   if (value == nullptr) return {};
@@ -228,41 +122,16 @@ std::vector<int64_t> parse_layers(const Fields& fields) {
 }
 
 // Checks the fields retune accepts only with PEFT's default.
-void check_defaults(const Fields& fields) {
-  const ordered_json* peft_type = fields.find("peft_type");
-  if (peft_type == nullptr) fail("{}: missing field \"peft_type\" (\"LORA\")", fields.source());
-  if (*peft_type != "LORA") fields.bad("peft_type", "\"LORA\"", *peft_type);
+void check_defaults(const PeftConfigFields& fields) {
+  fields.check_types("LORA");
   const auto check = [&](const char* key, const auto& accepted, std::string_view expected) {
     const ordered_json* value = fields.find(key);
     if (value != nullptr && !accepted(*value)) fields.bad(key, expected, *value);
   };
   check(
-      "task_type", [](const ordered_json& v) { return v == "CAUSAL_LM"; },
-      "\"CAUSAL_LM\" or null (retune adapts causal LMs)");
-  check(
       "bias", [](const ordered_json& v) { return v == "none"; },
       "\"none\" (retune does not train biases)");
-  const auto unset = [](const ordered_json& v) {
-    return v == false || (v.is_structured() && v.empty());
-  };
-  for (const char* key : kUnsupportedFields) {
-    check(key, unset, "null, false or empty (retune does not support it)");
-  }
-}
-
-// A list of strings, a string or null.
-json selector_json(const ModuleSelector& selector) {
-  switch (selector.form) {
-    case ModuleSelector::Form::names:
-      return selector.names;
-    case ModuleSelector::Form::regex:
-      return selector.regex;
-    case ModuleSelector::Form::all_linear:
-      return "all-linear";
-    case ModuleSelector::Form::none:
-      break;
-  }
-  return nullptr;
+  for (const char* key : kUnsupportedFields) fields.check_unset(key);
 }
 
 // An integral value as an int, as Python writes lora_alpha = 8.
@@ -274,7 +143,7 @@ json number_json(double value) {
 }  // namespace
 
 LoraConfig parse_lora_config(const ordered_json& document, const std::string& source) {
-  const Fields fields(document, source);
+  const PeftConfigFields fields(document, source);
   check_defaults(fields);
   LoraConfig config;
   config.r = fields.positive_int("r", config.r);
@@ -291,8 +160,8 @@ LoraConfig parse_lora_config(const ordered_json& document, const std::string& so
   config.exclude_modules = fields.modules("exclude_modules", false);
   config.layers_to_transform = parse_layers(fields);
   config.layers_pattern = fields.strings("layers_pattern");
-  config.rank_pattern = fields.pattern<int64_t>("rank_pattern", true);
-  config.alpha_pattern = fields.pattern<double>("alpha_pattern", false);
+  config.rank_pattern = pattern<int64_t>(fields, "rank_pattern", true);
+  config.alpha_pattern = pattern<double>(fields, "alpha_pattern", false);
   config.modules_to_save = fields.module_names("modules_to_save");
   // PEFT's LoraConfig.__post_init__ rules.
   if (config.target_modules.form == ModuleSelector::Form::regex ||
@@ -311,14 +180,7 @@ LoraConfig parse_lora_config(const ordered_json& document, const std::string& so
 }
 
 LoraConfig read_lora_config(const std::filesystem::path& file) {
-  const std::string text = read_text_file(file);
-  ordered_json document;
-  try {
-    document = ordered_json::parse(text);
-  } catch (const ordered_json::exception& error) {
-    fail("{}: invalid JSON: {}", file.string(), error.what());
-  }
-  return parse_lora_config(document, file.string());
+  return parse_lora_config(read_config_document(file), file.string());
 }
 
 json peft_adapter_config(const LoraConfig& config, const std::string& base_model_name_or_path) {

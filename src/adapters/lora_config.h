@@ -16,21 +16,9 @@
 #include <vector>
 
 #include "adapters/lora_linear.h"
+#include "adapters/module_selection.h"
 
 namespace retune::adapters {
-
-// A target_modules or exclude_modules value in one of PEFT's forms.
-struct ModuleSelector {
-  enum class Form {
-    none,        // null: nothing (target_modules: PEFT's per-architecture default, not supported)
-    names,       // a list: each entry is a full module name or a dot-suffix of one ("q_proj")
-    regex,       // a string: a regex the whole module name must match (re.fullmatch)
-    all_linear,  // "all-linear" (any case; target_modules only): every linear but the head
-  };
-  Form form = Form::none;
-  std::vector<std::string> names;  // Form::names
-  std::string regex;               // Form::regex
-};
 
 // Where a new adapter starts beyond PEFT's random initialisations (adapters/lora_start.h):
 // init_lora_weights "pissa" / "pissa_niter_<k>", "olora", "eva", "corda", "lora_ga".

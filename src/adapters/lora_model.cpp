@@ -3,18 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <span>
 #include <utility>
 
+#include "adapters/adapter_folder.h"
 #include "adapters/lora_start.h"
 #include "adapters/lora_targets.h"
 #include "adapters/modules_to_save.h"
 #include "core/error.h"
 #include "core/rng.h"
-#include "io/atomic_file.h"
-#include "io/atomic_folder.h"
-#include "io/safetensors_file.h"
-#include "model/trainable_weights.h"
 #include "ops/matmul.h"
 
 namespace retune::adapters {
@@ -23,8 +19,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kPrefix = "base_model.model.";
-constexpr const char* kConfigFile = "adapter_config.json";
-constexpr const char* kWeightsFile = "adapter_model.safetensors";
 
 // The LoRAs `config` puts on the model's sites, not yet attached, the weights it saves, and the
 // config as PEFT saves it.
@@ -93,10 +87,6 @@ std::string unexpected_tensor(const std::string& key, const LoraConfig& config,
 
 }  // namespace
 
-std::string peft_key(const std::string& module, const std::string& name) {
-  return kPrefix + module + "." + name;
-}
-
 std::vector<AdapterParameter> LoraModel::parameters() const {
   std::vector<AdapterParameter> parameters;
   for (const LoraModule& module : modules_) {
@@ -123,6 +113,16 @@ void LoraModel::set_dropout_offsets(const std::vector<uint64_t>& offsets) {
                "{} dropout offsets for {} LoRA modules: the checkpoint was made by another config",
                offsets.size(), modules_.size());
   for (size_t i = 0; i < offsets.size(); ++i) modules_[i].lora->set_dropout_offset(offsets[i]);
+}
+
+nlohmann::json LoraModel::checkpoint_state() const {
+  return {{"dropout_offsets", dropout_offsets()}};
+}
+
+void LoraModel::restore_checkpoint_state(const nlohmann::json& run) {
+  if (run.contains("dropout_offsets")) {
+    set_dropout_offsets(run.at("dropout_offsets").get<std::vector<uint64_t>>());
+  }
 }
 
 NamedTensors LoraModel::merged_weights() const {
@@ -205,43 +205,22 @@ LoraModel attach_lora(model::CausalLm& model, const LoraConfig& config, uint64_t
 
 void save_lora(const LoraModel& lora, model::CausalLm& model, const fs::path& folder,
                const std::string& base_model_name_or_path) {
-  if (fs::is_directory(folder)) {
-    for (const fs::directory_entry& entry : fs::directory_iterator(folder)) {
-      const std::string name = entry.path().filename().string();
-      if (name != kConfigFile && name != kWeightsFile) {
-        fail(
-            "{}: holds {}, which saving an adapter there would delete; choose an adapter "
-            "folder or a new one",
-            folder.string(), name);
-      }
-    }
-  }
-  AtomicFolder out(folder);
   NamedTensors tensors = lora.saved_parameters();
-  const std::vector<std::string>& saved = lora.saved_weights();
-  for (const auto& [name, weight] : model::named_weights(model)) {
-    if (std::find(saved.begin(), saved.end(), name) != saved.end()) {
-      tensors.emplace_back(saved_weight_key(name), weight.to(DType::f32));
-    }
+  for (auto& entry : saved_weight_tensors(model, lora.saved_weights())) {
+    tensors.push_back(std::move(entry));
   }
-  write_safetensors(out / kWeightsFile, tensors, {{"format", "pt"}});
-  const std::string config =
-      peft_adapter_config(lora.saved_config(), base_model_name_or_path).dump(2, ' ', true);
-  AtomicFile file(out / kConfigFile);
-  file.write(std::as_bytes(std::span(config)));
-  file.commit();
-  out.commit();
+  write_adapter_folder(folder, tensors,
+                       peft_adapter_config(lora.saved_config(), base_model_name_or_path));
+}
+
+void LoraModel::save(model::CausalLm& model, const fs::path& folder,
+                     const std::string& base_model_name_or_path) const {
+  save_lora(*this, model, folder, base_model_name_or_path);
 }
 
 LoraModel load_lora(model::CausalLm& model, const fs::path& folder) {
-  const fs::path config_path = folder / kConfigFile;
-  const fs::path weights_path = folder / kWeightsFile;
-  if (!fs::exists(weights_path) && fs::exists(folder / "adapter_model.bin")) {
-    fail(
-        "{}: a PyTorch pickle file; retune reads adapters as safetensors (save them with "
-        "safe_serialization=True)",
-        (folder / "adapter_model.bin").string());
-  }
+  const fs::path config_path = folder / kAdapterConfigFile;
+  const fs::path weights_path = adapter_weights_file(folder);
   const LoraConfig config = read_lora_config(config_path);
   check_loadable_start(config, config_path.string());
   const std::vector<model::LinearSite> sites = model.linear_sites();
@@ -252,37 +231,16 @@ LoraModel load_lora(model::CausalLm& model, const fs::path& folder) {
       fail("{}: {}", config_path.string(), error.what());
     }
   }();
-  const SafetensorsFile file = SafetensorsFile::open(weights_path);
-  std::map<std::string, Tensor> expected;  // PEFT key -> the adapter's f32 value
+  // PEFT key -> the adapter's f32 value, or a slot for a saved weight.
+  std::map<std::string, Tensor> expected = saved_weight_slots(model, lora.saved_weights());
   for (const AdapterParameter& parameter : lora.parameters()) {
     expected.emplace(parameter.name, parameter.value);
   }
-  const auto model_weights = model::named_weights(model);
-  std::map<std::string, Tensor> weights(model_weights.begin(), model_weights.end());
-  weights.try_emplace("lm_head.weight", model.output_head());  // a tied head
-  for (const std::string& name : lora.saved_weights()) {
-    expected.emplace(saved_weight_key(name), Tensor::zeros(weights.at(name).shape(), DType::f32));
-  }
-  for (const std::string& key : file.names()) {
-    const auto it = expected.find(key);
-    if (it == expected.end()) {
-      fail("{}: {}", weights_path.string(), unexpected_tensor(key, lora.config(), sites));
-    }
-    const Tensor value = file.tensor(key);
-    RETUNE_CHECK(dtype_is_float(value.dtype()), "{}: tensor \"{}\" has dtype {}, expected a float",
-                 weights_path.string(), key, dtype_name(value.dtype()));
-    RETUNE_CHECK(value.shape() == it->second.shape(), "{}: tensor \"{}\" has shape {}, expected {}",
-                 weights_path.string(), key, value.shape().str(), it->second.shape().str());
-    it->second.copy_from(value.to(DType::f32));
-  }
-  for (const auto& [key, value] : expected) {
-    RETUNE_CHECK(file.has(key), "{}: missing tensor \"{}\" (expected {})", weights_path.string(),
-                 key, value.shape().str());
-  }
+  read_adapter_tensors(weights_path, expected, [&](const std::string& key) {
+    return unexpected_tensor(key, lora.config(), sites);
+  });
   attach(lora);
-  for (const std::string& name : lora.saved_weights()) {
-    model::set_weight(model, name, expected.at(saved_weight_key(name)));
-  }
+  set_saved_weights(model, lora.saved_weights(), expected);
   residualise_loaded_lora(model, lora);
   return lora;
 }

@@ -10,6 +10,8 @@
 // with <module> the Hugging Face module name ("model.layers.0.self_attn.q_proj"). Saved f32,
 // header metadata {"format": "pt"}; loaded from any float dtype.
 //
+// LoraModel is the LoRA family's TrainedAdapter (adapters/trained_adapter.h).
+//
 // Ownership: the model and the LoraModel share each LoraLinear (the model runs it, the
 // LoraModel names, trains and saves it) and the base weights (LoraModule::site.weight views
 // them). Attaching replaces whatever adapter a module had.
@@ -25,13 +27,11 @@
 #include "adapters/adapter_parameter.h"
 #include "adapters/lora_config.h"
 #include "adapters/lora_linear.h"
+#include "adapters/trained_adapter.h"
 #include "io/safetensors_writer.h"
 #include "model/causal_lm.h"
 
 namespace retune::adapters {
-
-// PEFT's key of a module's tensor: "base_model.model.<module>.<name>".
-std::string peft_key(const std::string& module, const std::string& name);
 
 struct LoraModule {
   model::LinearSite site;  // name "model.layers.0.self_attn.q_proj", weight as stored, ...
@@ -42,7 +42,7 @@ struct LoraModule {
   Tensor start_a, start_b;
 };
 
-class LoraModel {
+class LoraModel final : public TrainedAdapter {
  public:
   LoraModel(LoraConfig config, std::vector<LoraModule> modules,
             std::vector<std::string> saved_weights)
@@ -57,21 +57,24 @@ class LoraModel {
   const std::vector<LoraModule>& modules() const { return modules_; }
   // The names of the base weights config().modules_to_save trains in full and saves with the
   // adapter (adapters/modules_to_save.h), in the model's order; the model holds their values.
-  const std::vector<std::string>& saved_weights() const { return saved_weights_; }
+  const std::vector<std::string>& saved_weights() const override { return saved_weights_; }
 
   // Every trainable tensor of the LoRA modules and its gradient (views), named by its PEFT key,
   // module by module (the saved weights train as base weights: model/trainable_weights.h).
-  std::vector<AdapterParameter> parameters() const;
+  std::vector<AdapterParameter> parameters() const override;
   void zero_grad();
   // Every module's next dropout offset (LoraLinear::dropout_offset), in module order, to save
   // with a checkpoint and restore on resume.
   std::vector<uint64_t> dropout_offsets() const;
   void set_dropout_offsets(const std::vector<uint64_t>& offsets);
+  // {"dropout_offsets": dropout_offsets()}, and back.
+  nlohmann::json checkpoint_state() const override;
+  void restore_checkpoint_state(const nlohmann::json& run) override;
 
   // What PEFT's merge_and_unload gives: "<module>.weight" = W + ΔW for every module, f32 in the
   // model's stored layout (Conv1D [in, out]), new storage; W is the residual W - s B0 A0 for a
   // residualised module.
-  NamedTensors merged_weights() const;
+  NamedTensors merged_weights() const override;
 
   // Records module i's starting A0 and B0 (adapters/lora_start.h).
   void set_residual_start(size_t module, Tensor a, Tensor b);
@@ -84,6 +87,10 @@ class LoraModel {
   // init_lora_weights is saved as true. Other adapters are saved as they are.
   LoraConfig saved_config() const;
   NamedTensors saved_parameters() const;
+
+  // save_lora(*this, ...).
+  void save(model::CausalLm& model, const std::filesystem::path& folder,
+            const std::string& base_model_name_or_path) const override;
 
  private:
   LoraConfig config_;

@@ -53,7 +53,7 @@ std::vector<std::string> modules_to_save_weights(model::CausalLm& model,
     if (!selected) continue;
     RETUNE_CHECK(
         std::find(adapted_modules.begin(), adapted_modules.end(), module) == adapted_modules.end(),
-        "modules_to_save: module \"{}\" is also a LoRA target; a module either trains "
+        "modules_to_save: module \"{}\" is also an adapter target; a module either trains "
         "in full or carries an adapter",
         module);
     weights.push_back(weight);
@@ -71,6 +71,35 @@ void untie_saved_head(model::CausalLm& model, const std::vector<std::string>& we
 
 std::string saved_weight_key(const std::string& weight_name) {
   return "base_model.model." + weight_name;
+}
+
+NamedTensors saved_weight_tensors(model::CausalLm& model, const std::vector<std::string>& weights) {
+  NamedTensors tensors;
+  for (const auto& [name, weight] : model::named_weights(model)) {
+    if (std::find(weights.begin(), weights.end(), name) != weights.end()) {
+      tensors.emplace_back(saved_weight_key(name), weight.to(DType::f32));
+    }
+  }
+  return tensors;
+}
+
+std::map<std::string, Tensor> saved_weight_slots(model::CausalLm& model,
+                                                 const std::vector<std::string>& weights) {
+  const auto model_weights = model::named_weights(model);
+  std::map<std::string, Tensor> by_name(model_weights.begin(), model_weights.end());
+  by_name.try_emplace(std::string(kHead) + ".weight", model.output_head());  // a tied head
+  std::map<std::string, Tensor> slots;
+  for (const std::string& name : weights) {
+    slots.emplace(saved_weight_key(name), Tensor::zeros(by_name.at(name).shape(), DType::f32));
+  }
+  return slots;
+}
+
+void set_saved_weights(model::CausalLm& model, const std::vector<std::string>& weights,
+                       const std::map<std::string, Tensor>& slots) {
+  for (const std::string& name : weights) {
+    model::set_weight(model, name, slots.at(saved_weight_key(name)));
+  }
 }
 
 }  // namespace retune::adapters

@@ -1,5 +1,5 @@
-// `retune export --model DIR --adapter DIR --out DIR`: merges a PEFT LoRA/DoRA adapter into
-// its base model and writes a Hugging Face model folder that transformers loads without PEFT
+// `retune export --model DIR --adapter DIR --out DIR`: merges a PEFT adapter (LoRA, DoRA, IA3)
+// into its base model and writes a Hugging Face model folder that transformers loads without PEFT
 // (what PEFT's merge_and_unload followed by save_pretrained gives): the base folder's config and
 // tokenizer files, and every weight in the base's dtype with the adapted ones merged. Weights the
 // adapter's modules_to_save trained replace the base's; a tied head trained so is written as its
@@ -13,8 +13,8 @@
 #include <optional>
 #include <string>
 
-#include "adapters/lora_model.h"
 #include "adapters/sparse_diff.h"
+#include "adapters/trained_adapter.h"
 #include "cli/commands.h"
 #include "cli/threads_option.h"
 #include "io/model_folder_writer.h"
@@ -44,8 +44,9 @@ int run_export(const ExportOptions& options) {
                options.model);
     return 0;
   }
-  const adapters::LoraModel lora = adapters::load_lora(*model, options.adapter);
-  NamedTensors merged = lora.merged_weights();
+  const std::unique_ptr<adapters::TrainedAdapter> adapter =
+      adapters::load_adapter(*model, options.adapter);
+  NamedTensors merged = adapter->merged_weights();
   std::map<std::string, Tensor> by_name(merged.begin(), merged.end());
   NamedTensors weights;
   for (const auto& [name, weight] : model::named_weights(*model)) {
@@ -74,7 +75,7 @@ Command add_export_command(CLI::App& app) {
       ->required();
   command
       ->add_option("--adapter", options->adapter,
-                   "a PEFT LoRA/DoRA adapter folder, or a sparse difference")
+                   "a PEFT adapter folder (LoRA, DoRA, IA3), or a sparse difference")
       ->type_name("DIR")
       ->required();
   command->add_option("--out", options->out, "the model folder to write (replaced whole)")

@@ -1,6 +1,6 @@
 // `retune interpolate --model BASE (--tuned DIR | --adapter DIR) ...`: WiSE-FT weight
 // interpolation (eval/weight_interpolation.h), θ(α) = (1 − α)·θ_base + α·θ_tuned, between a base
-// model and a fine-tuned model of the same shapes or a PEFT LoRA/DoRA adapter of the base.
+// model and a fine-tuned model of the same shapes or a PEFT adapter (LoRA, DoRA, IA3) of the base.
 //
 //   --alpha A --out DIR    writes the model at α as a Hugging Face model folder (atomically).
 //   --sweep 0,0.5,1 --data NEW.jsonl... --retain OLD.jsonl... [--retain-budget X] [--json]
@@ -208,7 +208,9 @@ Command add_interpolate_command(CLI::App& app) {
       ->required();
   command->add_option("--tuned", options->tuned, "a fine-tuned model folder of the same shapes")
       ->type_name("DIR");
-  command->add_option("--adapter", options->adapter, "a PEFT LoRA/DoRA adapter folder of the base")
+  command
+      ->add_option("--adapter", options->adapter,
+                   "a PEFT adapter folder (LoRA, DoRA, IA3) of the base")
       ->type_name("DIR");
   command->add_option("--alpha", options->alpha, "the weight of the tuned end, in [0, 1]")
       ->type_name("A");

@@ -1,7 +1,7 @@
 #include "cli/model_options.h"
 
-#include "adapters/lora_model.h"
 #include "adapters/sparse_diff.h"
+#include "adapters/trained_adapter.h"
 
 namespace retune::cli {
 
@@ -13,7 +13,8 @@ void add_model_options(CLI::App* command, ModelSource& source) {
       ->type_name("DIR");
   command
       ->add_option("--adapter", source.adapter,
-                   "a PEFT LoRA/DoRA adapter folder or a sparse difference, applied on the fly")
+                   "a PEFT adapter folder (LoRA, DoRA, IA3) or a sparse difference, applied on "
+                   "the fly")
       ->type_name("DIR");
 }
 
@@ -22,7 +23,7 @@ std::unique_ptr<model::CausalLm> load_model(const ModelSource& source) {
   if (source.adapter && adapters::is_sparse_diff(*source.adapter)) {
     adapters::apply_sparse_diff(*model, *source.adapter);
   } else if (source.adapter) {
-    adapters::load_lora(*model, *source.adapter);
+    adapters::load_adapter(*model, *source.adapter);
   }
   return model;
 }

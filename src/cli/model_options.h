@@ -18,7 +18,8 @@ namespace retune::cli {
 struct ModelSource {
   std::string model;                     // --model DIR (required)
   std::optional<std::string> tokenizer;  // --tokenizer DIR
-  std::optional<std::string> adapter;    // --adapter DIR: a PEFT LoRA/DoRA adapter folder
+  std::optional<std::string> adapter;    // --adapter DIR: a PEFT adapter folder (LoRA, DoRA,
+                                         // IA3) or a sparse difference
 
   // The folder of the tokenizer to use: --tokenizer's when given, else the model folder.
   std::filesystem::path tokenizer_folder() const { return tokenizer.value_or(model); }

@@ -3,7 +3,7 @@
 #include <map>
 #include <string>
 
-#include "adapters/lora_model.h"
+#include "adapters/trained_adapter.h"
 #include "core/error.h"
 #include "model/trainable_weights.h"
 
@@ -20,8 +20,9 @@ std::unique_ptr<model::CausalLm> load_adapter_mean(
   std::map<std::string, Tensor> deltas;  // Σ_k ΔW_k (an adapter without the module adds 0)
   for (const std::filesystem::path& folder : adapters) {
     const std::unique_ptr<model::CausalLm> tuned = model::load_causal_lm(base);
-    const adapters::LoraModel lora = adapters::load_lora(*tuned, folder);
-    for (const auto& [name, weight] : lora.merged_weights()) {
+    const std::unique_ptr<adapters::TrainedAdapter> adapter =
+        adapters::load_adapter(*tuned, folder);
+    for (const auto& [name, weight] : adapter->merged_weights()) {
       const Tensor& w0 = base_weights.at(name);
       auto [delta, fresh] = deltas.try_emplace(name, Tensor::zeros(w0.shape(), DType::f32));
       float* sum = delta->second.mutable_data<float>();

@@ -177,9 +177,9 @@ ContinualConfig load_continual_config(const fs::path& file,
       "{}: forgetting.replay and the fpf files come from continual.strategy (replay, "
       "kfpf) and its reservoir",
       file.string());
-  RETUNE_CHECK(config.strategy != Strategy::adapter_per_task ||
-                   config.train.method == train::TrainMethod::lora,
-               "{}: continual.strategy adapter_per_task needs method lora", file.string());
+  RETUNE_CHECK(
+      config.strategy != Strategy::adapter_per_task || train::trains_adapter(config.train.method),
+      "{}: continual.strategy adapter_per_task needs method lora or ia3", file.string());
   return config;
 }
 

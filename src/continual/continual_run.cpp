@@ -7,7 +7,7 @@
 #include <optional>
 #include <sstream>
 
-#include "adapters/lora_model.h"
+#include "adapters/trained_adapter.h"
 #include "continual/adapter_mean.h"
 #include "continual/reservoir.h"
 #include "core/error.h"
@@ -104,14 +104,14 @@ ContinualResult run_continual(const ContinualConfig& config, const train::RunEve
   TaskScorer scorer(config.train, config.tasks);
   {
     std::unique_ptr<model::CausalLm> start = model::load_causal_lm(config.train.model);
-    if (config.train.adapter) adapters::load_lora(*start, *config.train.adapter);
+    if (config.train.adapter) adapters::load_adapter(*start, *config.train.adapter);
     for (size_t j = 0; j < count; ++j) result.start.push_back(scorer.score(*start, j));
   }
   note(fmt::format("continual: {} tasks, strategy {}; the starting model scores {}", count,
                    strategy_name(config.strategy), fmt::join(result.start, ", ")));
   fs::create_directories(output);
 
-  const bool trains_adapter = config.train.method == train::TrainMethod::lora;
+  const bool trains_adapter = train::trains_adapter(config.train.method);
   fs::path model = config.train.model;
   std::optional<fs::path> adapter = config.train.adapter;
   std::vector<fs::path> adapters_so_far;

@@ -7,7 +7,7 @@
 #include <span>
 #include <utility>
 
-#include "adapters/lora_model.h"
+#include "adapters/trained_adapter.h"
 #include "core/error.h"
 #include "io/model_folder_writer.h"
 #include "model/model_config.h"
@@ -72,11 +72,13 @@ WeightInterpolation WeightInterpolation::with_adapter(const std::filesystem::pat
   const Tensor base_head = model->output_head();
   const std::string embedding = tied_embedding_name(*model);
 
-  const adapters::LoraModel lora = adapters::load_lora(*model, adapter_folder);
+  const std::unique_ptr<adapters::TrainedAdapter> adapter =
+      adapters::load_adapter(*model, adapter_folder);
   std::map<std::string, Tensor> tuned_weights;
-  for (auto& [name, weight] : lora.merged_weights()) tuned_weights.emplace(name, weight);
+  for (auto& [name, weight] : adapter->merged_weights()) tuned_weights.emplace(name, weight);
   // The saved weights are the model's own now, and a head saved so has its own name.
-  const std::set<std::string> saved(lora.saved_weights().begin(), lora.saved_weights().end());
+  const std::set<std::string> saved(adapter->saved_weights().begin(),
+                                    adapter->saved_weights().end());
   std::vector<WeightPair> weights;
   for (auto& [name, weight] : model::named_weights(*model)) {
     const auto base = base_weights.find(name);

@@ -6,9 +6,10 @@
 // The tuned end is either
 //   - a fine-tuned model folder of the same architecture (full fine-tuning output): every weight
 //     interpolates, and both models must have the same weight names and shapes; or
-//   - a PEFT LoRA/DoRA adapter folder of the base: the tuned end is the adapter merged
-//     (adapters::LoraModel::merged_weights, PEFT's merge_and_unload), so a LoRA module's weight is
-//     W0 + α·ΔW. For DoRA the merged weight interpolates the same way,
+//   - a PEFT adapter folder of the base (LoRA, DoRA, IA3: adapters::load_adapter): the tuned end
+//     is the adapter merged (adapters::TrainedAdapter::merged_weights, PEFT's merge_and_unload),
+//     so a LoRA module's weight is W0 + α·ΔW. For DoRA and IA3 (whose merge also scales a bias)
+//     the merged tensors interpolate the same way,
 //     θ(α) = W0 + α·(W_merged − W0): a straight line between the two weights, not a scaled
 //     magnitude or direction. Weights the adapter saves in full (modules_to_save) interpolate
 //     like a fine-tuned model's; a tied head saved so becomes the model's own lm_head.weight,
@@ -39,7 +40,7 @@ class WeightInterpolation {
   // or whose shape differs, or the architectures when they differ.
   static WeightInterpolation with_tuned_model(const std::filesystem::path& base_folder,
                                               const std::filesystem::path& tuned_folder);
-  // Loads the base and the adapter (adapters::load_lora, whose Errors name the adapter's file
+  // Loads the base and the adapter (adapters::load_adapter, whose Errors name the adapter's file
   // and the module or tensor that does not fit the base).
   static WeightInterpolation with_adapter(const std::filesystem::path& base_folder,
                                           const std::filesystem::path& adapter_folder);

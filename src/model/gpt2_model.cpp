@@ -140,6 +140,7 @@ std::vector<LinearSite> Gpt2Model::linear_sites() {
                "transformer.h." + std::to_string(l) + "." + std::string(gpt2_linear_path(linear)),
            .layer = l,
            .weight = gpt2_linear(weights_.layers[static_cast<size_t>(l)], linear).weight,
+           .bias = gpt2_linear(weights_.layers[static_cast<size_t>(l)], linear).bias,
            .conv1d = true,
            .attach = [this, l, linear](std::shared_ptr<LinearAdapter> adapter) {
              set_adapter(l, linear, std::move(adapter));

@@ -1,7 +1,7 @@
 // LinearSite: one linear layer of a model as code outside the architecture sees it — its
-// Hugging Face module name, its weight, and where to attach an adapter. Adapters (adapters/)
-// choose their targets from a model's sites (CausalLm::linear_sites) without knowing the
-// architecture.
+// Hugging Face module name, its weight and bias, and where to attach an adapter. Adapters
+// (adapters/) choose their targets from a model's sites (CausalLm::linear_sites) without knowing
+// the architecture.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +19,7 @@ struct LinearSite {
       name;  // the module's path: "model.layers.0.self_attn.q_proj", "transformer.h.0.attn.c_attn"
   int64_t layer = 0;  // the decoder layer it belongs to
   Tensor weight;      // as stored in the model: [O, I], or GPT-2's Conv1D [I, O] (conv1d)
+  Tensor bias;        // [O] f32 as the model holds it (added after the adapter); undefined: none
   bool conv1d = false;
   // Attaches the adapter to this linear (null: removes it).
   std::function<void(std::shared_ptr<LinearAdapter>)> attach;

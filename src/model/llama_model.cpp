@@ -141,6 +141,7 @@ std::vector<LinearSite> LlamaModel::linear_sites() {
                "model.layers." + std::to_string(l) + "." + std::string(llama_linear_path(linear)),
            .layer = l,
            .weight = llama_linear_weight(weights_.layers[static_cast<size_t>(l)], linear),
+           .bias = llama_linear_bias(weights_.layers[static_cast<size_t>(l)], linear),
            .attach = [this, l, linear](std::shared_ptr<LinearAdapter> adapter) {
              set_adapter(l, linear, std::move(adapter));
            }});

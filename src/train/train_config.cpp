@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "adapters/peft_config_fields.h"
 #include "core/error.h"
 #include "io/file_contents.h"
 
@@ -214,6 +215,19 @@ void set_target_modules(const Value& value, LoraSettings& lora) {
   }
 }
 
+// A PEFT module selector: null (unset), a list of module names, or a string: "all-linear" (any
+// case, when `all_linear`) or a regex (compiled when the adapter is attached).
+adapters::ModuleSelector module_selector(const Value& value, bool all_linear) {
+  using Form = adapters::ModuleSelector::Form;
+  if (value.is_null()) return {};
+  const std::string_view expected = all_linear ? "\"all-linear\", a regex or a list of module names"
+                                               : "a regex or a list of module names";
+  if (!value.is_scalar()) return {.form = Form::names, .names = value.strings(expected)};
+  std::string text = value.string();
+  if (all_linear && adapters::lowercase(text) == "all-linear") return {.form = Form::all_linear};
+  return {.form = Form::regex, .regex = std::move(text)};
+}
+
 // lora.init: one of the names, or "pissa_niter_<k>" with k >= 1.
 std::string lora_init(const Value& value) {
   constexpr std::string_view kNiter = "pissa_niter_";
@@ -249,7 +263,8 @@ constexpr Key kKeys[] = {
   {"adapter", [](const Value& v, TrainConfig& c) {
     c.adapter = unless_null(v, [&] { return v.path(); }); }},
   {"method", [](const Value& v, TrainConfig& c) {
-    c.method = v.choice<TrainMethod>({{"lora", TrainMethod::lora}, {"full", TrainMethod::full},
+    c.method = v.choice<TrainMethod>({{"lora", TrainMethod::lora}, {"ia3", TrainMethod::ia3},
+                                      {"full", TrainMethod::full},
                                       {"bitfit", TrainMethod::bitfit},
                                       {"norm", TrainMethod::norm},
                                       {"lt_sft", TrainMethod::lt_sft},
@@ -295,6 +310,14 @@ constexpr Key kKeys[] = {
     c.lora.loraga_variant = v.one_of({"official", "peft"}); }},
   {"lora.loraga_gamma", [](const Value& v, TrainConfig& c) {
     c.lora.loraga_gamma = v.number(kPositive); }},
+  {"ia3.target_modules", [](const Value& v, TrainConfig& c) {
+    c.ia3.target_modules = module_selector(v, true); }},
+  {"ia3.feedforward_modules", [](const Value& v, TrainConfig& c) {
+    c.ia3.feedforward_modules = module_selector(v, false); }},
+  {"ia3.exclude_modules", [](const Value& v, TrainConfig& c) {
+    c.ia3.exclude_modules = module_selector(v, false); }},
+  {"ia3.modules_to_save", [](const Value& v, TrainConfig& c) {
+    c.ia3.modules_to_save = v.strings("a list of module names"); }},
   {"sparse.fraction", [](const Value& v, TrainConfig& c) {
     c.sparse.fraction = v.number(kUnitClosed); }},
   {"sparse.count", [](const Value& v, TrainConfig& c) { c.sparse.count = v.integer(0); }},
@@ -633,6 +656,8 @@ std::string method_name(const TrainConfig& config) {
   switch (config.method) {
     case TrainMethod::lora:
       return config.lora.use_dora ? "dora" : "lora";
+    case TrainMethod::ia3:
+      return "ia3";
     case TrainMethod::full:
       return "full";
     case TrainMethod::bitfit:
@@ -645,6 +670,10 @@ std::string method_name(const TrainConfig& config) {
       return "s2ft";
   }
   return "";
+}
+
+bool trains_adapter(TrainMethod method) {
+  return method == TrainMethod::lora || method == TrainMethod::ia3;
 }
 
 std::vector<std::string> train_config_keys() {

@@ -38,6 +38,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/ia3_config.h"
 #include "train/lr_schedule.h"
 #include "train/optimizer.h"
 
@@ -45,6 +46,7 @@ namespace retune::train {
 
 enum class TrainMethod {
   lora,    // LoRA (lora.use_dora for DoRA, lora.use_rslora for rsLoRA)
+  ia3,     // (IA)³ (the ia3 settings; adapters/ia3_model.h)
   full,    // every weight
   bitfit,  // the biases only
   norm,    // the normalisation weights (and biases) only
@@ -205,10 +207,16 @@ struct TrainConfig {
   std::optional<std::filesystem::path> tokenizer;  // default: the model folder
   std::filesystem::path output;                    // the output folder (required)
   TrainMethod method = TrainMethod::lora;
-  // method lora: a PEFT adapter folder to go on training instead of a new adapter; its
-  // adapter_config.json then replaces the lora settings.
+  // method lora or ia3: a PEFT adapter folder of that method (peft_type "LORA" / "IA3") to go on
+  // training instead of a new adapter; its adapter_config.json then replaces the lora / ia3
+  // settings.
   std::optional<std::filesystem::path> adapter;
   LoraSettings lora;
+  // method ia3: PEFT's IA3Config. Keys ia3.target_modules (module names, "all-linear" or a
+  // regex string; null: PEFT's default for the architecture), ia3.feedforward_modules (names,
+  // each a plain suffix of a target's name, or a regex; null: the default; [] for none),
+  // ia3.exclude_modules (names or a regex) and ia3.modules_to_save (a list of module names).
+  adapters::Ia3Config ia3;
   CalibrationSettings calibration;
   SparseSettings sparse;
   IstSettings ist;
@@ -235,8 +243,13 @@ TrainConfig load_train_config(const std::filesystem::path& file,
                               const std::vector<std::string>& overrides,
                               const std::string& other_group = "");
 
-// The method as summaries name it: "lora", "dora", "full", "bitfit", "norm", "lt_sft" or "s2ft".
+// The method as summaries name it: "lora", "dora", "ia3", "full", "bitfit", "norm", "lt_sft" or
+// "s2ft".
 std::string method_name(const TrainConfig& config);
+
+// Whether the method trains an adapter, saved as output/adapter (lora, ia3), rather than base
+// weights, saved as output/model.
+bool trains_adapter(TrainMethod method);
 
 // Every key the config knows, dotted ("lora.r"), for help texts and suggestions.
 std::vector<std::string> train_config_keys();

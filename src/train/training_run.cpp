@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "adapters/ia3_model.h"
 #include "adapters/lora_model.h"
 #include "adapters/s2ft_model.h"
 #include "core/error.h"
@@ -44,8 +45,8 @@ namespace {
 
 using nlohmann::json;
 
-// Whether a base weight trains under a method other than LoRA: bitfit the biases, norm the
-// RMSNorm / LayerNorm weights (and LayerNorm biases: "ln_1.bias").
+// Whether a base weight trains under a method that trains no adapter: bitfit the biases, norm
+// the RMSNorm / LayerNorm weights (and LayerNorm biases: "ln_1.bias").
 bool method_trains(TrainMethod method, const std::string& name) {
   switch (method) {
     case TrainMethod::full:
@@ -58,6 +59,7 @@ bool method_trains(TrainMethod method, const std::string& name) {
       return sparse_maskable(name);
     case TrainMethod::lora:
     case TrainMethod::s2ft:
+    case TrainMethod::ia3:
       return false;
   }
   return false;
@@ -211,26 +213,39 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
   const int32_t pad_id = pad_token_id(tokenizer_folder, tokenizer);
 
   // What trains.
-  std::optional<adapters::LoraModel> lora;
-  if (config.method == TrainMethod::lora) {
-    if (config.adapter) {
-      lora = adapters::load_lora(*model, *config.adapter);
-    } else {
-      adapters::LoraStartReport started;
-      lora = adapters::attach_started_lora(
-          *model, lora_config(config.lora),
-          lora_start_options(
-              config, calibrates && calibration_tokens.empty() ? train_tokens : calibration_tokens,
-              pad_id),
-          config.training.seed, &started);
-      if (config.lora.init != "kaiming" && config.lora.init != "gaussian") {
-        note(fmt::format("lora init {}: {} modules, rank {} in all{}", config.lora.init,
-                         started.modules, started.rank_sum,
-                         started.calibration_batches > 0
-                             ? fmt::format(", {} calibration passes", started.calibration_batches)
-                             : ""));
-      }
+  RETUNE_CHECK(!config.adapter || trains_adapter(config.method),
+               "adapter {}: only methods lora and ia3 go on training an adapter, not method {}",
+               config.adapter->string(), method_name(config));
+  std::unique_ptr<adapters::TrainedAdapter> adapter;
+  if (config.adapter) {
+    const std::string type = adapters::adapter_peft_type(*config.adapter);
+    const std::string wanted = config.method == TrainMethod::ia3 ? "IA3" : "LORA";
+    RETUNE_CHECK(type == wanted,
+                 "adapter {}: a peft_type \"{}\" adapter, which method {} does not train",
+                 config.adapter->string(), type, method_name(config));
+    adapter = adapters::load_adapter(*model, *config.adapter);
+  } else if (config.method == TrainMethod::lora) {
+    adapters::LoraStartReport started;
+    adapter = std::make_unique<adapters::LoraModel>(adapters::attach_started_lora(
+        *model, lora_config(config.lora),
+        lora_start_options(
+            config, calibrates && calibration_tokens.empty() ? train_tokens : calibration_tokens,
+            pad_id),
+        config.training.seed, &started));
+    if (config.lora.init != "kaiming" && config.lora.init != "gaussian") {
+      note(fmt::format("lora init {}: {} modules, rank {} in all{}", config.lora.init,
+                       started.modules, started.rank_sum,
+                       started.calibration_batches > 0
+                           ? fmt::format(", {} calibration passes", started.calibration_batches)
+                           : ""));
     }
+  } else if (config.method == TrainMethod::ia3) {
+    auto ia3 = std::make_unique<adapters::Ia3Model>(adapters::attach_ia3(*model, config.ia3));
+    const auto& modules = ia3->modules();
+    note(fmt::format("ia3: {} modules, {} of them feed-forward (input-scaled)", modules.size(),
+                     std::count_if(modules.begin(), modules.end(),
+                                   [](const auto& module) { return module.ia3->feedforward(); })));
+    adapter = std::move(ia3);
   }
   // S2FT permutes the model's heads and channels and trains blocks on their slices.
   std::optional<adapters::S2ftModel> s2ft;
@@ -242,13 +257,10 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
                                                 .seed = config.s2ft.seed});
     note("s2ft: " + s2ft->describe());
   }
-  RETUNE_CHECK(!config.adapter || config.method == TrainMethod::lora,
-               "adapter {}: only method lora goes on training an adapter, not method {}",
-               config.adapter->string(), method_name(config));
   const auto trains = [&](const std::string& name) {
     return method_trains(config.method, name) ||
-           (lora && std::find(lora->saved_weights().begin(), lora->saved_weights().end(), name) !=
-                        lora->saved_weights().end());
+           (adapter && std::find(adapter->saved_weights().begin(), adapter->saved_weights().end(),
+                                 name) != adapter->saved_weights().end());
   };
   const model::TrainingSetup setup = model::make_training_step(*model, trains);
   std::vector<Parameter> parameters;
@@ -256,8 +268,8 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
     parameters.push_back({weight.name, weight.value, weight.grad, hf_decays(weight.name)});
   }
   int64_t adapter_parameters = 0;
-  if (lora) {
-    for (const adapters::AdapterParameter& p : lora->parameters()) {
+  if (adapter) {
+    for (const adapters::AdapterParameter& p : adapter->parameters()) {
       parameters.push_back({p.name, p.value, p.grad, true});
       adapter_parameters += p.value.numel();
     }
@@ -317,13 +329,12 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
                      {.batch_size = 1,
                       .sequences = {.length = seq_len, .packing = false, .pad_id = pad_id},
                       .shuffle = false});
-    // The Fisher's backward passes draw LoRA dropout masks: training then draws the ones it
-    // would have drawn without EWC.
-    const std::vector<uint64_t> dropout_offsets =
-        lora ? lora->dropout_offsets() : std::vector<uint64_t>{};
+    // The Fisher's backward passes draw the adapter's random masks (LoRA dropout): training
+    // then draws the ones it would have drawn without EWC.
+    const json adapter_state = adapter ? adapter->checkpoint_state() : json::object();
     anchor->set_fisher(diagonal_fisher(*model, *setup.step, parameters, rows, forgetting.ewc_rows,
                                        config.training.seed));
-    if (lora) lora->set_dropout_offsets(dropout_offsets);
+    if (adapter) adapter->restore_checkpoint_state(adapter_state);
     note(fmt::format("ewc: diagonal Fisher estimated on {} rows", forgetting.ewc_rows));
   }
   // Self-distillation keeps the base's outputs on retain rows, computed here (also on resume).
@@ -387,7 +398,11 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
   }
   std::optional<IstTraining> ist;
   if (config.ist.enabled) {
-    RETUNE_CHECK(lora, "ist.enabled: IST chooses the layers of an adapter, and method {} has none",
+    RETUNE_CHECK(adapter,
+                 "ist.enabled: IST chooses the layers of an adapter, and method {} has none",
+                 method_name(config));
+    const auto* lora = dynamic_cast<const adapters::LoraModel*>(adapter.get());
+    RETUNE_CHECK(lora, "ist.enabled: IST suppresses layers of a LoRA adapter, not of method {}'s",
                  method_name(config));
     ist.emplace(config.ist, config.training.seed, *model, *lora, parameters, train_tokens, seq_len,
                 config.training.batch_size, pad_id);
@@ -427,9 +442,7 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
                    "the checkpoint has no IST scores: it was made by another config");
       ist->set_scores(checkpoint->run.at("ist_scores").get<std::vector<double>>());
     }
-    if (lora && checkpoint->run.contains("dropout_offsets")) {
-      lora->set_dropout_offsets(checkpoint->run.at("dropout_offsets").get<std::vector<uint64_t>>());
-    }
+    if (adapter) adapter->restore_checkpoint_state(checkpoint->run);
   }
 
   TrainerOptions options{.steps = config.training.steps,
@@ -497,7 +510,7 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
     train_data.save_state(state.run);
     for (const Parameter& p : parameters) state.trainable.emplace_back(p.name, p.value);
     state.optimizer = optimizer.export_state();
-    if (lora) state.run["dropout_offsets"] = lora->dropout_offsets();
+    if (adapter) state.run.update(adapter->checkpoint_state());
     if (distillation) state.run["distill_position"] = distillation->cursor();
     if (ist) state.run["ist_scores"] = ist->scores();
     if (fpf) {
@@ -584,9 +597,9 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
   }
 
   // The output: the adapter, or the model in the base's dtypes.
-  if (lora) {
+  if (adapter) {
     summary.output = config.output / "adapter";
-    adapters::save_lora(*lora, *model, summary.output, config.model.string());
+    adapter->save(*model, summary.output, config.model.string());
   } else {
     // S2FT's blocks: a sparse difference against the base, then fused into the model.
     if (s2ft) {

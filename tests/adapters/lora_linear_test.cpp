@@ -13,6 +13,7 @@
 
 #include "core/random_tensor.h"
 #include "core/rng.h"
+#include "support/double_reference.h"
 #include "support/error_of.h"
 
 namespace retune::adapters {
@@ -23,15 +24,8 @@ using testing::HasSubstr;
 // Outputs are O(1) sums of a few f32 products.
 constexpr double kTolerance = 1e-4;
 
-std::vector<double> doubles(const Tensor& t) {
-  const std::vector<float> values = t.to_f32_vector();
-  return {values.begin(), values.end()};
-}
-
 void expect_near(const Tensor& got, const std::vector<double>& want, const std::string& what) {
-  const std::vector<float> g = got.to_f32_vector();
-  ASSERT_EQ(g.size(), want.size()) << what;
-  for (size_t i = 0; i < g.size(); ++i) EXPECT_NEAR(g[i], want[i], kTolerance) << what << " " << i;
+  retune::expect_near(got, want, kTolerance, what);
 }
 
 size_t at(int64_t i) {
@@ -85,35 +79,8 @@ struct Reference {
   }
 
   // x W^T, as the model hands it to the adapter.
-  Tensor base_product() const {
-    std::vector<float> z(at(N * O));
-    for (int64_t t = 0; t < N; ++t) {
-      for (int64_t o = 0; o < O; ++o) {
-        double sum = 0;
-        for (int64_t i = 0; i < I; ++i) sum += x[at(t * I + i)] * w[at(o * I + i)];
-        z[at(t * O + o)] = static_cast<float>(sum);
-      }
-    }
-    return Tensor::from_vector<float>({N, O}, DType::f32, z);
-  }
+  Tensor base_product() const { return retune::base_product(x, w, N, I, O); }
 };
-
-// d loss / d values[j] for each j, by central differences (the reference is linear in each
-// element, so they are exact up to rounding).
-std::vector<double> finite_differences(std::vector<double>& values,
-                                       const std::function<double()>& loss) {
-  constexpr double h = 1e-3;
-  std::vector<double> grad(values.size());
-  for (size_t j = 0; j < values.size(); ++j) {
-    const double v = values[j];
-    values[j] = v + h;
-    const double plus = loss();
-    values[j] = v - h;
-    grad[j] = (plus - loss()) / (2 * h);
-    values[j] = v;
-  }
-  return grad;
-}
 
 struct Variant {
   std::string name;

@@ -27,14 +27,6 @@ std::unique_ptr<model::CausalLm> llama() {
   return model::load_causal_lm(hf_model_fixture("llama_gqa_untied"));
 }
 
-// The tensors of a PEFT adapter file (views of the file).
-NamedTensors adapter_tensors(const fs::path& file) {
-  const SafetensorsFile adapter = SafetensorsFile::open(file);
-  NamedTensors tensors;
-  for (const std::string& name : adapter.names()) tensors.emplace_back(name, adapter.tensor(name));
-  return tensors;
-}
-
 // A folder with `config_from`'s adapter_config.json and these tensors.
 void write_adapter(const fs::path& folder, const fs::path& config_from,
                    const NamedTensors& tensors) {
@@ -127,10 +119,7 @@ TEST(LoraModel, RefusesMalformedFoldersNamingTheFileAndTensor) {
     return error;
   };
   const auto with = [&](const std::string& key, const Tensor& value) {
-    NamedTensors tensors = good;
-    std::erase_if(tensors, [&](const auto& entry) { return entry.first == key; });
-    tensors.emplace_back(key, value);
-    return tensors;
+    return with_tensor(good, key, value);
   };
 
   EXPECT_EQ(load_error(lora_case, with(q + ".lora_A.weight", Tensor::zeros({4, 32}, DType::f32))),

@@ -63,9 +63,10 @@ TEST(ModulesToSave, RefusesAnEntryThatSelectsNothingOrALoraTarget) {
             "transformer.h.1.attn.c_proj, transformer.h.1.ln_2, transformer.h.1.mlp.c_fc, "
             "transformer.h.1.mlp.c_proj, transformer.ln_f, lm_head)");
   const auto llama = load("llama_gqa_untied");
-  EXPECT_EQ(error_of([&] { attach_lora(*llama, lora_config({"q_proj"}, {"q_proj"}), 1); }),
-            "modules_to_save: module \"model.layers.0.self_attn.q_proj\" is also a LoRA target; "
-            "a module either trains in full or carries an adapter");
+  EXPECT_EQ(
+      error_of([&] { attach_lora(*llama, lora_config({"q_proj"}, {"q_proj"}), 1); }),
+      "modules_to_save: module \"model.layers.0.self_attn.q_proj\" is also an adapter target; "
+      "a module either trains in full or carries an adapter");
 }
 
 TEST(ModulesToSave, ATiedHeadGetsItsOwnCopy) {

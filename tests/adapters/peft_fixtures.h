@@ -14,6 +14,7 @@
 #include "core/tensor.h"
 #include "io/file_contents.h"
 #include "io/safetensors_file.h"
+#include "io/safetensors_writer.h"
 #include "model/causal_lm.h"
 #include "model/token_batch.h"
 #include "support/model_parity.h"
@@ -54,10 +55,11 @@ inline std::unique_ptr<model::CausalLm> peft_base_model(const std::string& name)
       hf_model_fixture(peft_metadata()["cases"][name]["model"].get<std::string>()));
 }
 
-// A case's batch with retune's labels: the fixture's labels are transformers' (the loss shifts
-// them), so position t predicts labels[t + 1]; the last position is unscored.
-inline model::TokenBatch peft_batch(const std::string& name) {
-  const SafetensorsFile file = SafetensorsFile::open(peft_fixture(name) / "batch.safetensors");
+// The batch of a fixture file holding input_ids and transformers' labels, with retune's labels:
+// transformers' loss shifts them, so position t predicts labels[t + 1]; the last position is
+// unscored.
+inline model::TokenBatch hf_labelled_batch(const std::filesystem::path& path) {
+  const SafetensorsFile file = SafetensorsFile::open(path);
   const Tensor ids = file.tensor("input_ids").to(DType::i32).contiguous();
   const Tensor hf_labels = file.tensor("labels").to(DType::i32).contiguous();
   Tensor labels = Tensor::empty(hf_labels.shape(), DType::i32);
@@ -66,6 +68,26 @@ inline model::TokenBatch peft_batch(const std::string& name) {
   const int64_t T = labels.size(1);
   for (int64_t i = 0; i < labels.numel(); ++i) out[i] = i % T == T - 1 ? -100 : in[i + 1];
   return {ids, labels, Tensor(), Tensor()};
+}
+
+// A case's batch (hf_labelled_batch).
+inline model::TokenBatch peft_batch(const std::string& name) {
+  return hf_labelled_batch(peft_fixture(name) / "batch.safetensors");
+}
+
+// The tensors of a PEFT adapter file (views of the file).
+inline NamedTensors adapter_tensors(const std::filesystem::path& file) {
+  const SafetensorsFile adapter = SafetensorsFile::open(file);
+  NamedTensors tensors;
+  for (const std::string& name : adapter.names()) tensors.emplace_back(name, adapter.tensor(name));
+  return tensors;
+}
+
+// `tensors` with the one named `key` replaced by (or added as) `value`.
+inline NamedTensors with_tensor(NamedTensors tensors, const std::string& key, const Tensor& value) {
+  std::erase_if(tensors, [&](const auto& entry) { return entry.first == key; });
+  tensors.emplace_back(key, value);
+  return tensors;
 }
 
 // The modules, their shapes, ranks and scalings against `modules`: the fixture's per-module rows

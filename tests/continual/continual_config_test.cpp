@@ -81,7 +81,7 @@ TEST_F(ContinualConfigTest, RefusesBadGroupsWithTheirPlace) {
             f + ":7: unknown key \"continual.buffer\"; the keys are buffer_size, eval_every, "
                 "merge, replay_fraction, strategy, tasks");
   EXPECT_EQ(error("continual:\n" + task + "  strategy: adapter_per_task\n"),
-            f + ": continual.strategy adapter_per_task needs method lora");
+            f + ": continual.strategy adapter_per_task needs method lora or ia3");
   EXPECT_EQ(error("data: {train: x.jsonl}\ncontinual:\n" + task),
             f + ": data.train, data.eval and data.retain come from continual.tasks; the config "
                 "must not set them");

@@ -49,10 +49,11 @@ inline TrainConfig config_for(const TempDir& dir, TrainMethod method) {
   config.data.seq_len = 32;
   config.training.batch_size = 4;
   config.training.steps = 12;
-  // Norm tuning moves a few hundred scales: it needs a larger step to move the loss as much.
-  config.training.lr = method == TrainMethod::lora   ? 2e-2
-                       : method == TrainMethod::norm ? 5e-2
-                                                     : 5e-3;
+  // Norm tuning and (IA)³ move a few hundred scales: they need a larger step to move the loss
+  // as much.
+  config.training.lr = method == TrainMethod::lora                                 ? 2e-2
+                       : method == TrainMethod::norm || method == TrainMethod::ia3 ? 5e-2
+                                                                                   : 5e-3;
   config.schedule.kind = LrScheduleKind::constant;
   return config;
 }

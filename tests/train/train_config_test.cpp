@@ -72,6 +72,10 @@ const Entries kEveryKey = {
     {"lora.eva_max_passes", "7"},
     {"lora.loraga_variant", "peft"},
     {"lora.loraga_gamma", "8"},
+    {"ia3.target_modules", "[k_proj, v_proj, up_proj]"},
+    {"ia3.feedforward_modules", "[up_proj]"},
+    {"ia3.exclude_modules", "'.*\\.0\\..*'"},
+    {"ia3.modules_to_save", "[norm]"},
     {"sparse.fraction", "0.05"},
     {"sparse.count", "100"},
     {"sparse.dense_steps", "9"},
@@ -212,6 +216,13 @@ TEST_F(TrainConfigTest, EveryKeyRoundTrips) {
   EXPECT_EQ(c.lora.eva_max_passes, 7);
   EXPECT_EQ(c.lora.loraga_variant, "peft");
   EXPECT_EQ(c.lora.loraga_gamma, 8);
+  using Form = adapters::ModuleSelector::Form;
+  EXPECT_EQ(c.ia3.target_modules.form, Form::names);
+  EXPECT_EQ(c.ia3.target_modules.names, (std::vector<std::string>{"k_proj", "v_proj", "up_proj"}));
+  EXPECT_EQ(c.ia3.feedforward_modules.names, std::vector<std::string>{"up_proj"});
+  EXPECT_EQ(c.ia3.exclude_modules.form, Form::regex);
+  EXPECT_EQ(c.ia3.exclude_modules.regex, ".*\\.0\\..*");
+  EXPECT_EQ(c.ia3.modules_to_save, std::vector<std::string>{"norm"});
   EXPECT_EQ(c.sparse.fraction, 0.05);
   EXPECT_EQ(c.sparse.count, 100);
   EXPECT_EQ(c.sparse.dense_steps, 9);
@@ -312,6 +323,8 @@ TEST_F(TrainConfigTest, KeysLeftOutKeepTheirDefaults) {
   EXPECT_EQ(c.lora.target_regex, std::nullopt);
   EXPECT_TRUE(c.lora.layers_to_transform.empty());
   EXPECT_EQ(c.lora.init, "kaiming");
+  EXPECT_EQ(c.ia3.target_modules.form, adapters::ModuleSelector::Form::none);
+  EXPECT_EQ(c.ia3.feedforward_modules.form, adapters::ModuleSelector::Form::none);
   EXPECT_TRUE(c.data.eval.empty());
   EXPECT_EQ(c.data.format, "auto");
   EXPECT_EQ(c.data.seq_len, 512);
@@ -368,6 +381,27 @@ TEST_F(TrainConfigTest, TargetModulesTakesAListAllLinearOrARegex) {
   // layers_to_transform takes one integer too, as PEFT does.
   EXPECT_EQ(load(kRequired, {"lora.layers_to_transform=3"}).lora.layers_to_transform,
             std::vector<int64_t>{3});
+}
+
+// ia3's selectors: a list, all-linear (target_modules only), a regex, null for PEFT's default;
+// an empty feedforward_modules list marks no module feed-forward.
+TEST_F(TrainConfigTest, Ia3ModulesTakeAListARegexOrNull) {
+  using Form = adapters::ModuleSelector::Form;
+  const auto ia3 = [&](const std::string& key, const std::string& value) {
+    return load(kRequired, {"method=ia3", "ia3." + key + "=" + value}).ia3;
+  };
+  EXPECT_EQ(ia3("target_modules", "All-Linear").target_modules.form, Form::all_linear);
+  EXPECT_EQ(ia3("target_modules", R"(.*\.k_proj)").target_modules.regex, R"(.*\.k_proj)");
+  EXPECT_EQ(ia3("target_modules", "~").target_modules.form, Form::none);
+  EXPECT_EQ(ia3("feedforward_modules", "all-linear").feedforward_modules.form, Form::regex);
+  const adapters::Ia3Config none = ia3("feedforward_modules", "[]");
+  EXPECT_EQ(none.feedforward_modules.form, Form::names);
+  EXPECT_TRUE(none.feedforward_modules.names.empty());
+  EXPECT_EQ(error(kRequired, {"ia3.target_modules={k: v}"}),
+            "--set: ia3.target_modules must be \"all-linear\", a regex or a list of module names, "
+            "got a map");
+  EXPECT_EQ(load(kRequired, {"method=ia3"}).method, TrainMethod::ia3);
+  EXPECT_EQ(method_name(load(kRequired, {"method=ia3"})), "ia3");
 }
 
 TEST_F(TrainConfigTest, PathsInTheFileAreRelativeToItsFolder) {
@@ -460,7 +494,8 @@ TEST_F(TrainConfigTest, WrongTypesAndRangesNameTheKeyAndWhatItWants) {
 TEST_F(TrainConfigTest, BadChoicesListTheChoices) {
   const std::string f = file_.string();
   EXPECT_EQ(error(std::string(kRequired) + "method: qlora\n"),
-            f + ":5: method must be one of lora, full, bitfit, norm, lt_sft, s2ft, got \"qlora\"");
+            f + ":5: method must be one of lora, ia3, full, bitfit, norm, lt_sft, s2ft, got "
+                "\"qlora\"");
   EXPECT_EQ(error(kRequired, {"schedule.kind=cosine_with_restarts"}),
             "--set: schedule.kind must be one of constant, linear, cosine, warmup_stable_decay, "
             "infinite, got \"cosine_with_restarts\"");
@@ -475,7 +510,7 @@ TEST_F(TrainConfigTest, BadChoicesListTheChoices) {
             "--set: lora.init must be " + inits + ", got \"pissa_niter_0\"");
   EXPECT_EQ(error(std::string(kRequired) + "method: sft\n"),
             file_.string() +
-                ":5: method must be one of lora, full, bitfit, norm, lt_sft, s2ft, "
+                ":5: method must be one of lora, ia3, full, bitfit, norm, lt_sft, s2ft, "
                 "got \"sft\"");
   EXPECT_EQ(error(kRequired, {"s2ft.o_ratio=1.5"}),
             "--set: s2ft.o_ratio must be a number in [0, 1], got \"1.5\"");
@@ -551,6 +586,11 @@ TEST_F(TrainConfigTest, ExampleConfigsParse) {
   ASSERT_EQ(lora.data.train.size(), 1u);
   EXPECT_TRUE(fs::is_regular_file(lora.data.train[0]));
   EXPECT_TRUE(fs::is_regular_file(lora.model / "config.json"));
+
+  const TrainConfig ia3 = load_train_config(examples / "ia3.yaml", {});
+  EXPECT_EQ(ia3.method, TrainMethod::ia3);
+  EXPECT_EQ(ia3.ia3.target_modules.form, adapters::ModuleSelector::Form::none);
+  EXPECT_TRUE(fs::is_regular_file(ia3.model / "config.json"));
 
   const TrainConfig full = load_train_config(examples / "full-text.yaml", {});
   EXPECT_EQ(full.method, TrainMethod::full);

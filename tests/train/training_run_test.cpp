@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "adapters/lora_model.h"
+#include "adapters/trained_adapter.h"
 #include "data/dataset_file.h"
 #include "data/pad_token.h"
 #include "data/tokenized_example.h"
@@ -42,15 +42,15 @@ TEST_P(TrainingRunMethods, LowersTheEvalLossAndWritesAnOutput) {
   EXPECT_TRUE(std::filesystem::exists(dir / "out" / "checkpoint-12"));
   EXPECT_TRUE(std::filesystem::exists(dir / "out" / "metrics.jsonl"));
   EXPECT_TRUE(std::filesystem::exists(dir / "out" / "summary.json"));
-  const auto reloaded = model::load_causal_lm(
-      GetParam() == TrainMethod::lora ? hf_model_fixture("qwen2") : summary.output);
-  if (GetParam() == TrainMethod::lora) adapters::load_lora(*reloaded, summary.output);
-  EXPECT_EQ(summary.output.filename(), GetParam() == TrainMethod::lora ? "adapter" : "model");
+  const bool adapter = trains_adapter(GetParam());
+  const auto reloaded = model::load_causal_lm(adapter ? hf_model_fixture("qwen2") : summary.output);
+  if (adapter) adapters::load_adapter(*reloaded, summary.output);
+  EXPECT_EQ(summary.output.filename(), adapter ? "adapter" : "model");
 }
 
 INSTANTIATE_TEST_SUITE_P(Methods, TrainingRunMethods,
-                         testing::Values(TrainMethod::lora, TrainMethod::full, TrainMethod::bitfit,
-                                         TrainMethod::norm));
+                         testing::Values(TrainMethod::lora, TrainMethod::ia3, TrainMethod::full,
+                                         TrainMethod::bitfit, TrainMethod::norm));
 
 // Stopped by an error after step 5 (its last checkpoint: step 4), then resumed: the adapter is
 // the uninterrupted run's, bit for bit (LoRA dropout masks included).
@@ -163,7 +163,11 @@ TEST(TrainingRun, GoesOnTrainingAnAdapter) {
   TrainConfig full = next;
   full.method = TrainMethod::full;
   EXPECT_THAT(error_of([&] { run_training(full, false, {}); }),
-              HasSubstr("only method lora goes on training an adapter, not method full"));
+              HasSubstr("only methods lora and ia3 go on training an adapter, not method full"));
+  TrainConfig ia3 = next;
+  ia3.method = TrainMethod::ia3;
+  EXPECT_THAT(error_of([&] { run_training(ia3, false, {}); }),
+              HasSubstr("a peft_type \"LORA\" adapter, which method ia3 does not train"));
 }
 
 // data.long_documents: split learns a long text whole, in consecutive rows, where truncate keeps
