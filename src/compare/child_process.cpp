@@ -21,9 +21,8 @@ std::string ChildRun::describe_failure() const {
   return fmt::format("exit code {}", exit_code);
 }
 
-ChildRun run_child(const std::vector<std::string>& argv, const std::filesystem::path& cwd,
-                   const std::filesystem::path& log) {
-  RETUNE_CHECK(!argv.empty(), "run_child: no program to run");
+ChildRun run_child(const std::filesystem::path& program, const std::vector<std::string>& argv,
+                   const std::filesystem::path& cwd, const std::filesystem::path& log) {
   const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   RETUNE_CHECK(log_fd >= 0, "{}: cannot open for writing: {}", log.string(), std::strerror(errno));
   posix_spawn_file_actions_t actions;
@@ -36,15 +35,15 @@ ChildRun run_child(const std::vector<std::string>& argv, const std::filesystem::
   args.push_back(nullptr);
   const auto start = std::chrono::steady_clock::now();
   pid_t pid = 0;
-  const int spawned = posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, args.data(), environ);
+  const int spawned = posix_spawn(&pid, program.c_str(), &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   ::close(log_fd);
-  RETUNE_CHECK(spawned == 0, "{}: cannot start in {}: {}", argv[0], cwd.string(),
+  RETUNE_CHECK(spawned == 0, "{}: cannot start in {}: {}", program.string(), cwd.string(),
                std::strerror(spawned));
   int status = 0;
   rusage usage{};
   while (wait4(pid, &status, 0, &usage) < 0) {
-    RETUNE_CHECK(errno == EINTR, "{}: cannot wait for process {}: {}", argv[0], pid,
+    RETUNE_CHECK(errno == EINTR, "{}: cannot wait for process {}: {}", program.string(), pid,
                  std::strerror(errno));
   }
   ChildRun run;

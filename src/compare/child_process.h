@@ -24,13 +24,12 @@ struct ChildRun {
   std::string describe_failure() const;
 };
 
-// Runs `argv` (argv[0] is the program's path) in the folder `cwd` with the environment of this
-// process, stdout and stderr both going to `log` (created or truncated), and waits for it.
-// Throws retune::Error when the log cannot be opened or the program cannot be started.
-ChildRun run_child(const std::vector<std::string>& argv, const std::filesystem::path& cwd,
-                   const std::filesystem::path& log);
-
-// The path of the running executable (/proc/self/exe resolved).
-std::filesystem::path this_executable();
+// Runs `program` with `argv` (argv[0] is what the program sees as its name) in the folder `cwd`
+// with the environment of this process, stdout and stderr both going to `log` (created or
+// truncated), and waits for it. "/proc/self/exe" runs this program's own file, even when it was
+// replaced since this process started. Throws retune::Error when the log cannot be opened or
+// the program cannot be started.
+ChildRun run_child(const std::filesystem::path& program, const std::vector<std::string>& argv,
+                   const std::filesystem::path& cwd, const std::filesystem::path& log);
 
 }  // namespace retune::compare

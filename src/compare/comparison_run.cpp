@@ -99,12 +99,27 @@ fs::path trained_output(const CompareConfig& config, const Run& run) {
   return config.file.parent_path() / run.summary.at("output").get<std::string>();
 }
 
+// Where run `repeat` of the method goes.
+fs::path run_folder(const CompareConfig& config, const CompareMethod& method, int64_t repeat,
+                    const fs::path& out) {
+  return config.repeats > 1 ? out / method.name / fmt::format("seed-{}", run_seed(method, repeat))
+                            : out / method.name;
+}
+
+// Refuses to replace a folder that is not an earlier comparison's run (it has train.log) or
+// empty: OUT may be a folder that holds other things.
+void check_replaceable(const fs::path& folder) {
+  if (!fs::exists(folder)) return;
+  RETUNE_CHECK(fs::is_directory(folder) &&
+                   (fs::is_empty(folder) || fs::is_regular_file(folder / "train.log")),
+               "{}: exists and is not a run folder of a comparison (no train.log); remove it or "
+               "choose another --out",
+               folder.string());
+}
+
 Run train_run(const CompareConfig& config, const CompareMethod& method, int64_t repeat,
               const fs::path& out, const std::function<void(const std::string&)>& note) {
-  Run run{.seed = run_seed(method, repeat),
-          .folder = config.repeats > 1
-                        ? out / method.name / fmt::format("seed-{}", run_seed(method, repeat))
-                        : out / method.name};
+  Run run{.seed = run_seed(method, repeat), .folder = run_folder(config, method, repeat, out)};
   fs::remove_all(run.folder);
   fs::create_directories(run.folder);
   const fs::path cwd = config.file.parent_path();
@@ -113,10 +128,8 @@ Run train_run(const CompareConfig& config, const CompareMethod& method, int64_t 
        run_overrides(config, method, run.folder.lexically_relative(cwd), repeat)) {
     run.command.insert(run.command.end(), {"--set", override});
   }
-  std::vector<std::string> argv = run.command;
-  argv[0] = this_executable().string();
   const fs::path log = run.folder / "train.log";
-  const ChildRun child = run_child(argv, cwd, log);
+  const ChildRun child = run_child("/proc/self/exe", run.command, cwd, log);
   run.entry = {{"seed", run.seed},
                {"folder", run.folder.lexically_relative(out).string()},
                {"command", run.command},
@@ -251,6 +264,11 @@ ComparisonOutcome run_comparison(const CompareConfig& config, const fs::path& ou
   if (config.base.threads) set_num_threads(*config.base.threads);
   // Every scored file read and tokenized before any training: a bad line fails at once.
   ModelScorer scorer(config);
+  for (const CompareMethod& method : config.methods) {
+    for (int64_t repeat = 0; repeat < config.repeats; ++repeat) {
+      check_replaceable(run_folder(config, method, repeat, out));
+    }
+  }
 
   std::vector<std::vector<Run>> runs(config.methods.size());
   const size_t total = config.methods.size() * static_cast<size_t>(config.repeats);

@@ -15,7 +15,8 @@
 // OUT/ holds:
 //   <name>/             the method's `retune train` output folder (adapter/ or model/,
 //                       metrics.jsonl, summary.json, checkpoint) and train.log; with repeats > 1
-//                       one folder per run, <name>/seed-<seed>/. Replaced at each comparison.
+//                       one folder per run, <name>/seed-<seed>/. Replaced at each comparison
+//                       (a folder there without train.log, not empty, stops it before it starts).
 //   compare.json        the results (below)
 //   compare.md          the table as Markdown, with the settings and the machine
 //

@@ -17,7 +17,7 @@ using testing::HasSubstr;
 TEST(CompareChildProcess, ReportsTheExitCodeAndLogsBothStreams) {
   TempDir dir;
   const ChildRun run =
-      run_child({"/bin/sh", "-c", "pwd; echo oops >&2; exit 3"}, dir.path(), dir / "log");
+      run_child("/bin/sh", {"sh", "-c", "pwd; echo oops >&2; exit 3"}, dir.path(), dir / "log");
   EXPECT_EQ(run.exit_code, 3);
   EXPECT_FALSE(run.succeeded());
   EXPECT_EQ(run.describe_failure(), "exit code 3");
@@ -29,7 +29,7 @@ TEST(CompareChildProcess, MeasuresTheChildsOwnPeakMemory) {
   TempDir dir;
   // A 64 MB shell variable: the child's resident set passes it; this process never holds it.
   const ChildRun run =
-      run_child({"/bin/sh", "-c", "x=$(head -c 64000000 /dev/zero | tr '\\0' a); echo ${#x}"},
+      run_child("/bin/sh", {"sh", "-c", "x=$(head -c 64000000 /dev/zero | tr '\\0' a); echo ${#x}"},
                 dir.path(), dir / "log");
   ASSERT_TRUE(run.succeeded()) << read_file(dir / "log");
   EXPECT_EQ(read_file(dir / "log"), "64000000\n");
@@ -38,7 +38,7 @@ TEST(CompareChildProcess, MeasuresTheChildsOwnPeakMemory) {
 
 TEST(CompareChildProcess, ReportsADeathBySignal) {
   TempDir dir;
-  const ChildRun run = run_child({"/bin/sh", "-c", "kill -9 $$"}, dir.path(), dir / "log");
+  const ChildRun run = run_child("/bin/sh", {"sh", "-c", "kill -9 $$"}, dir.path(), dir / "log");
   EXPECT_EQ(run.exit_code, -1);
   EXPECT_EQ(run.signal, 9);
   EXPECT_THAT(run.describe_failure(), HasSubstr("killed by signal 9"));
@@ -46,9 +46,9 @@ TEST(CompareChildProcess, ReportsADeathBySignal) {
 
 TEST(CompareChildProcess, AProgramThatCannotStartIsAnError) {
   TempDir dir;
-  EXPECT_THAT(error_of([&] { run_child({(dir / "none").string()}, dir.path(), dir / "log"); }),
+  EXPECT_THAT(error_of([&] { run_child(dir / "none", {"none"}, dir.path(), dir / "log"); }),
               HasSubstr((dir / "none").string() + ": cannot start in " + dir.path().string()));
-  EXPECT_THAT(error_of([&] { run_child({"/bin/true"}, dir.path(), dir / "no" / "log"); }),
+  EXPECT_THAT(error_of([&] { run_child("/bin/true", {"true"}, dir.path(), dir / "no" / "log"); }),
               HasSubstr("/no/log: cannot open for writing"));
 }
 

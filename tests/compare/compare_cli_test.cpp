@@ -1,7 +1,8 @@
 // `retune compare` end to end on the qwen2 fixture: three methods of two steps each, one of them
 // failing at run time (its training file is missing): the others are trained, scored and
 // tabulated, the failure is reported with its error line, the exit code is 1, and `retune report`
-// draws the folder. A method's bad override key fails before anything runs, naming both.
+// draws the folder. A method's bad override key fails before anything runs, naming both, and so
+// does a method folder in OUT that is not a comparison's run.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -133,6 +134,22 @@ TEST(CompareCli, ABadOverrideStopsBeforeAnyRunNamingTheMethodAndKey) {
                          ":12: compare.methods[1] \"dora\": lora.use_dorra: unknown key; did you "
                          "mean lora.use_dora?\n");
   EXPECT_FALSE(std::filesystem::exists(dir / "out"));
+}
+
+TEST(CompareCli, LeavesAFolderThatIsNotARunAlone) {
+  TempDir dir;
+  write_tiny_task(dir, "copy");
+  write_tiny_task(dir, "reverse");
+  write_file(dir / "compare.yaml", config_text("    - {name: notes}\n"));
+  std::filesystem::create_directories(dir / "mine" / "notes");
+  write_file(dir / "mine" / "notes" / "keep.txt", "mine");
+  const RetuneRun run = run_retune(
+      "compare " + (dir / "compare.yaml").string() + " --out " + (dir / "mine").string(), true);
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.out, "retune: error: " + (dir / "mine" / "notes").string() +
+                         ": exists and is not a run folder of a comparison (no train.log); "
+                         "remove it or choose another --out\n");
+  EXPECT_EQ(read_file(dir / "mine" / "notes" / "keep.txt"), "mine");
 }
 
 }  // namespace
