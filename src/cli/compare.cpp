@@ -35,7 +35,7 @@ int run_compare_command(const CompareOptions& options) {
       config, out, [](const std::string& line) { fmt::print(stderr, "retune: {}\n", line); });
   const std::string where = (out / "compare.json").string();
   fmt::print("\n{}\n", report::comparison_settings(outcome.results, where));
-  fmt::print("\n{}", report::aligned_table(report::comparison_table(outcome.results, where)));
+  fmt::print("\n{}", report::aligned_table(report::comparison_table(outcome.results, where, true)));
   for (const std::string& failure : report::comparison_failures(outcome.results, where)) {
     fmt::print("failed: {}\n", failure);
   }

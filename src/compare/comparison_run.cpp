@@ -249,9 +249,6 @@ std::string markdown(const json& results) {
   std::string text = fmt::format("# {}\n\n{}\n\n", results.at("title").get<std::string>(),
                                  report::comparison_settings(results, where));
   text += report::markdown_table(report::comparison_table(results, where));
-  const std::vector<std::string> failures = report::comparison_failures(results, where);
-  if (!failures.empty()) text += "\nFailed:\n\n";
-  for (const std::string& failure : failures) text += "- " + failure + "\n";
   return text + "\n" + report::comparison_legend() + "\n";
 }
 

@@ -101,6 +101,10 @@ std::string name_of(const Entry& method) {
   return string_field(method.object(), "name", method.where());
 }
 
+std::string error_of(const Entry& method) {
+  return optional_string(method.object(), "error", method.where()).value_or("no error line");
+}
+
 std::string trainable_text(const Entry& method) {
   const std::optional<double> count = method.number("trainable_parameters");
   if (!count) return kDash;
@@ -191,7 +195,7 @@ bool is_comparison(const std::filesystem::path& folder) {
   return std::filesystem::is_regular_file(folder / "compare.json");
 }
 
-HtmlTable comparison_table(const json& results, const std::string& where) {
+HtmlTable comparison_table(const json& results, const std::string& where, bool short_failures) {
   HtmlTable table{.header = {"method", "new task", "new-task loss", "retained", "forgetting",
                              "Δ retain loss", "trainable", "peak RSS", "train time", "total time",
                              "tokens/s", "size"}};
@@ -203,7 +207,8 @@ HtmlTable comparison_table(const json& results, const std::string& where) {
   }
   for (const Entry& method : method_entries(results, where)) {
     if (failed(method)) {
-      table.rows.push_back({name_of(method), "failed"});
+      table.rows.push_back(
+          {name_of(method), short_failures ? "failed" : "failed: " + error_of(method)});
       continue;
     }
     table.rows.push_back(
@@ -223,9 +228,7 @@ std::vector<std::string> comparison_failures(const json& results, const std::str
   std::vector<std::string> lines;
   for (const Entry& method : method_entries(results, where)) {
     if (!failed(method)) continue;
-    lines.push_back(fmt::format(
-        "{}: {}", name_of(method),
-        optional_string(method.object(), "error", method.where()).value_or("no error line")));
+    lines.push_back(fmt::format("{}: {}", name_of(method), error_of(method)));
   }
   return lines;
 }
@@ -286,9 +289,6 @@ void add_comparison(HtmlPage& page, const std::filesystem::path& folder) {
   page.add_heading("Methods");
   page.add_note(comparison_settings(results, where));
   page.add_table(comparison_table(results, where));
-  for (const std::string& failure : comparison_failures(results, where)) {
-    page.add_note("Failed: " + failure);
-  }
   page.add_note(comparison_legend());
   page.add_heading("Learning against forgetting");
   add_trade_off(page, results, where);

@@ -1,6 +1,6 @@
 // The report of a comparison folder (`retune compare` output, compare.json: its fields are listed
-// in compare/comparison_run.h): the settings, the table of methods (the base first), the failed
-// methods with their error lines, a scatter of new-task accuracy against forgetting (a labelled
+// in compare/comparison_run.h): the settings, the table of methods (the base first; a failed
+// method's row holds its error line), a scatter of new-task accuracy against forgetting (a labelled
 // point per method and the base; new-task loss against the retain loss's increase when there are
 // no accuracies), bars of trainable parameters (log scale), peak memory and training time, and
 // every method's training loss (from <run folder>/metrics.jsonl).
@@ -24,9 +24,12 @@ bool is_comparison(const std::filesystem::path& folder);
 // A row per method, after the base's: method, new-task accuracy and loss, retained accuracy,
 // forgetting, the retain loss's increase, trainable parameters (and their share of the total),
 // peak memory, training time, the run's whole time, tokens/s and the output's size on disk; with
-// repeats, "mean ± standard deviation". A failed method's row says "failed". `where` names the
-// file in errors (a missing or mistyped field).
-HtmlTable comparison_table(const nlohmann::json& results, const std::string& where);
+// repeats, "mean ± standard deviation". A failed method's row says "failed: ERROR LINE", or with
+// `short_failures` (a terminal's table, whose columns a long line would stretch) just "failed",
+// comparison_failures then listing the lines. `where` names the file in errors (a missing or
+// mistyped field).
+HtmlTable comparison_table(const nlohmann::json& results, const std::string& where,
+                           bool short_failures = false);
 
 // "NAME: ERROR LINE" for each failed method.
 std::vector<std::string> comparison_failures(const nlohmann::json& results,

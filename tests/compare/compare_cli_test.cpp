@@ -112,7 +112,7 @@ TEST(CompareCli, TrainsScoresAndTabulatesEveryMethodPastAFailure) {
   EXPECT_TRUE(std::filesystem::is_regular_file(dir / "out" / "full" / "model" / "config.json"));
   const std::string markdown = read_text_file(dir / "out" / "compare.md");
   EXPECT_THAT(markdown, HasSubstr("\n| lora | "));
-  EXPECT_THAT(markdown, HasSubstr("\n- broken: "));
+  EXPECT_THAT(markdown, HasSubstr("\n| broken | failed: none.jsonl: cannot open"));
 
   const RetuneRun report = run_retune("report " + (dir / "out").string());
   ASSERT_EQ(report.exit_code, 0) << report.out;
@@ -121,7 +121,7 @@ TEST(CompareCli, TrainsScoresAndTabulatesEveryMethodPastAFailure) {
   EXPECT_EQ(count_of(html, "scatter-plot"), 1u);
   EXPECT_EQ(count_of(html, "bar-chart"), 3u);
   EXPECT_EQ(count_of(html, "line-chart"), 1u);
-  EXPECT_THAT(html, HasSubstr("Failed: broken: "));
+  EXPECT_THAT(html, HasSubstr("<td>failed: none.jsonl: cannot open"));
 }
 
 TEST(CompareCli, ABadOverrideStopsBeforeAnyRunNamingTheMethodAndKey) {

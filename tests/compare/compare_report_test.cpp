@@ -1,6 +1,6 @@
 // A comparison's views from a hand-written compare.json: the table's cells (the base first,
-// "mean ± deviation" with repeats, "failed" rows), the failures, Markdown and aligned text, the
-// bar chart, and the report page with its plots; a malformed field is named.
+// "mean ± deviation" with repeats, a failed method's error line in its row), the failures, Markdown
+// and aligned text, the bar chart, and the report page with its plots; a malformed field is named.
 #include "report/compare_report.h"
 
 #include <gmock/gmock.h>
@@ -58,7 +58,9 @@ TEST(CompareReport, TabulatesTheBaseAndEveryMethod) {
             (std::vector<std::string>{"lora", "0.550 ± 0.050", "1.2500", "0.850", "+0.050 ± 0.010",
                                       "+0.0500", "4096 (1%)", "45.0 MB", "3.3 s ± 0.3 s", "4.5 s",
                                       "12000", "20.0 kB"}));
-  EXPECT_EQ(table.rows[2], (std::vector<std::string>{"broken", "failed"}));
+  EXPECT_EQ(table.rows[2], (std::vector<std::string>{"broken", "failed: none.jsonl: cannot open"}));
+  EXPECT_EQ(comparison_table(results(), "compare.json", true).rows[2],
+            (std::vector<std::string>{"broken", "failed"}));
   EXPECT_EQ(comparison_failures(results(), "compare.json"),
             std::vector<std::string>{"broken: none.jsonl: cannot open"});
   const std::string settings = comparison_settings(results(), "compare.json");
@@ -87,7 +89,7 @@ TEST(CompareReport, DrawsBarsOnLinearAndLogAxes) {
                         .bars = {{"lora", 4096, "4096"}, {"full", 409600, "409600"}},
                         .log_scale = true});
   EXPECT_TRUE(tags_balanced(log));
-  EXPECT_THAT(log, HasSubstr(">1000<"));  // a decade tick
+  EXPECT_THAT(log, HasSubstr(">10000<"));  // a decade tick
 }
 
 TEST(CompareReport, RendersTheFolderAsAPage) {
@@ -102,7 +104,7 @@ TEST(CompareReport, RendersTheFolderAsAPage) {
   EXPECT_EQ(count_of(html, "scatter-plot"), 1u);
   EXPECT_EQ(count_of(html, "bar-chart"), 3u);
   EXPECT_EQ(count_of(html, "line-chart"), 1u);
-  EXPECT_THAT(html, HasSubstr("Failed: broken: none.jsonl: cannot open"));
+  EXPECT_THAT(html, HasSubstr("<td>failed: none.jsonl: cannot open</td>"));
   EXPECT_THAT(html, HasSubstr("0.550 ± 0.050"));
 
   json bad = results();
