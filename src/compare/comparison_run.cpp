@@ -94,9 +94,24 @@ struct Run {
   json entry;  // the run's compare.json entry, filled as it goes
 };
 
-// The run's adapter or model folder: summary.json's "output", relative to the run's folder.
+// The run's adapter or model folder: summary.json's "output", relative to the folder the run
+// ran in (the config file's).
 fs::path trained_output(const CompareConfig& config, const Run& run) {
   return config.file.parent_path() / run.summary.at("output").get<std::string>();
+}
+
+// Reads the run's summary.json into its entry.
+void record_summary(const CompareConfig& config, Run& run) {
+  run.summary = read_json_file(run.folder / "summary.json");
+  const double trainable = run.summary.at("trainable_parameters").get<double>();
+  const double total = run.summary.at("total_parameters").get<double>();
+  run.entry.update({{"trainable_parameters", run.summary.at("trainable_parameters")},
+                    {"total_parameters", run.summary.at("total_parameters")},
+                    {"trainable_fraction", total > 0 ? trainable / total : 0.0},
+                    {"train_seconds", run.summary.at("seconds")},
+                    {"tokens_per_second", run.summary.at("tokens_per_second")},
+                    {"steps", run.summary.at("steps")},
+                    {"output_bytes", folder_bytes(trained_output(config, run))}});
 }
 
 // Where run `repeat` of the method goes.
@@ -138,19 +153,19 @@ Run train_run(const CompareConfig& config, const CompareMethod& method, int64_t 
   if (!child.succeeded()) {
     const std::optional<std::string> line = error_line(log);
     run.error = line ? *line : fmt::format("{} (see {})", child.describe_failure(), log.string());
+  } else {
+    try {
+      record_summary(config, run);
+    } catch (const Error& error) {
+      run.error = error.what();
+    } catch (const json::exception& error) {
+      run.error = fmt::format("{}: {}", (run.folder / "summary.json").string(), error.what());
+    }
+  }
+  if (run.error) {
     note(fmt::format("compare: {} failed: {}", method.name, *run.error));
     return run;
   }
-  run.summary = read_json_file(run.folder / "summary.json");
-  const double trainable = run.summary.at("trainable_parameters").get<double>();
-  const double total = run.summary.at("total_parameters").get<double>();
-  run.entry.update({{"trainable_parameters", run.summary.at("trainable_parameters")},
-                    {"total_parameters", run.summary.at("total_parameters")},
-                    {"trainable_fraction", total > 0 ? trainable / total : 0.0},
-                    {"train_seconds", run.summary.at("seconds")},
-                    {"tokens_per_second", run.summary.at("tokens_per_second")},
-                    {"steps", run.summary.at("steps")},
-                    {"output_bytes", folder_bytes(trained_output(config, run))}});
   note(fmt::format("compare: {} trained in {:.1f} s, peak RSS {:.0f} MB", method.name,
                    child.wall_seconds, static_cast<double>(child.peak_rss_bytes) / 1e6));
   return run;
