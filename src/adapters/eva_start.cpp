@@ -1,6 +1,7 @@
 #include "adapters/eva_start.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <memory>
 #include <numeric>
@@ -8,6 +9,7 @@
 
 #include "adapters/linear_input_taps.h"
 #include "core/error.h"
+#include "core/rng.h"
 #include "linalg/incremental_pca.h"
 
 namespace retune::adapters {
@@ -39,6 +41,16 @@ std::vector<bool> rows_converged(const linalg::Matrix& a, const linalg::Matrix& 
   return converged;
 }
 
+// A hash of x's shape and values.
+uint64_t hash_of(const Tensor& x) {
+  uint64_t hash = mix64(static_cast<uint64_t>(x.size(0)) * 0x9e3779b97f4a7c15ull +
+                        static_cast<uint64_t>(x.size(1)));
+  const Tensor values = x.contiguous();
+  const float* v = values.data<float>();
+  for (int64_t i = 0; i < values.numel(); ++i) hash = mix64(hash ^ std::bit_cast<uint32_t>(v[i]));
+  return hash;
+}
+
 bool first_converged(const Pca& pca, int64_t rank) {
   return std::all_of(pca.converged.begin(), pca.converged.begin() + rank, [](bool c) { return c; });
 }
@@ -63,10 +75,11 @@ EvaResult eva_starts(model::CausalLm& model, const std::vector<LoraTarget>& targ
     return mask;
   };
 
-  // The first batch finds the targets that share their input; the first of each group owns the
-  // PCA, with the most components any of the group keeps.
-  std::vector<const float*> inputs(count, nullptr);
-  taps.run(batches[0], [&](size_t site, const Tensor& x) { inputs[site] = x.data<float>(); });
+  // The first batch finds the targets that share their input (by a hash of its values, as PEFT
+  // finds them); the first of each group owns the PCA, with the most components any of the group
+  // keeps.
+  std::vector<uint64_t> inputs(count, 0);
+  taps.run(batches[0], [&](size_t site, const Tensor& x) { inputs[site] = hash_of(x); });
   EvaResult result{.batches = 1};
   std::vector<size_t> owner(count);
   std::vector<int64_t> components(count);

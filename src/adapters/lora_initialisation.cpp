@@ -57,8 +57,7 @@ LoraModel attach_started_lora(model::CausalLm& model, const LoraConfig& config,
             corda_start(linear_weight_f32(target.site), covariances.at(target.site.name), target.r,
                         scaling_of(target, config), options.corda_mode);
       }
-      for (const CalibrationBatch& batch : options.batches)
-        done.calibration_batches += batch.rows();
+      done.calibration_batches = static_cast<int64_t>(options.batches.size());
       break;
     }
     case LoraStartMethod::lora_ga: {

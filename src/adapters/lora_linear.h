@@ -76,6 +76,8 @@ class LoraLinear final : public model::LinearAdapter {
   Tensor merged_delta() const;
 
   float scaling() const { return scaling_; }
+  // Replaces s (IST's response suppression scales it for a trial and sets it back).
+  void set_scaling(float scaling) { scaling_ = scaling; }
 
   // Where the next forward()'s dropout mask starts; a resumed run restores it to draw the masks
   // an uninterrupted run would.

@@ -93,11 +93,15 @@ std::string unexpected_tensor(const std::string& key, const LoraConfig& config,
 
 }  // namespace
 
+std::string peft_key(const std::string& module, const std::string& name) {
+  return kPrefix + module + "." + name;
+}
+
 std::vector<AdapterParameter> LoraModel::parameters() const {
   std::vector<AdapterParameter> parameters;
   for (const LoraModule& module : modules_) {
     for (AdapterParameter& parameter : module.lora->parameters()) {
-      parameter.name = kPrefix + module.site.name + "." + parameter.name;
+      parameter.name = peft_key(module.site.name, parameter.name);
       parameters.push_back(std::move(parameter));
     }
   }
@@ -166,7 +170,7 @@ LoraConfig LoraModel::saved_config() const {
 NamedTensors LoraModel::saved_parameters() const {
   NamedTensors saved;
   for (const LoraModule& module : modules_) {
-    const std::string prefix = kPrefix + module.site.name + ".";
+    const std::string prefix = peft_key(module.site.name, "");
     if (!module.start_a.defined()) {
       for (const AdapterParameter& parameter : module.lora->parameters()) {
         saved.emplace_back(prefix + parameter.name, parameter.value);

@@ -30,6 +30,9 @@
 
 namespace retune::adapters {
 
+// PEFT's key of a module's tensor: "base_model.model.<module>.<name>".
+std::string peft_key(const std::string& module, const std::string& name);
+
 struct LoraModule {
   model::LinearSite site;  // name "model.layers.0.self_attn.q_proj", weight as stored, ...
   std::shared_ptr<LoraLinear> lora;

@@ -59,4 +59,10 @@ Command add_compare_command(CLI::App& app);
 // `retune report`: an HTML page of tables and plots for a run folder (report.cpp).
 Command add_report_command(CLI::App& app);
 
+// `retune merge`: merges models as a mergekit YAML config says (merge.cpp).
+Command add_merge_command(CLI::App& app);
+
+// `retune extract-lora`: a LoRA adapter from a fine-tuned model and its base (extract_lora.cpp).
+Command add_extract_lora_command(CLI::App& app);
+
 }  // namespace retune::cli

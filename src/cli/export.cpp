@@ -3,7 +3,8 @@
 // (what PEFT's merge_and_unload followed by save_pretrained gives): the base folder's config and
 // tokenizer files, and every weight in the base's dtype with the adapted ones merged. Weights the
 // adapter's modules_to_save trained replace the base's; a tied head trained so is written as its
-// own lm_head.weight (f32) with tie_word_embeddings false in config.json.
+// own lm_head.weight (f32) with tie_word_embeddings false in config.json. A sparse difference
+// (LT-SFT's sparse_diff/, adapters/sparse_diff.h) is added to the base instead.
 #include <fmt/format.h>
 
 #include <map>
@@ -13,6 +14,7 @@
 #include <string>
 
 #include "adapters/lora_model.h"
+#include "adapters/sparse_diff.h"
 #include "cli/commands.h"
 #include "cli/threads_option.h"
 #include "io/model_folder_writer.h"
@@ -34,6 +36,14 @@ struct ExportOptions {
 int run_export(const ExportOptions& options) {
   use_threads(options.threads);
   const std::unique_ptr<model::CausalLm> model = model::load_causal_lm(options.model);
+  if (adapters::is_sparse_diff(options.adapter)) {
+    const int64_t entries = adapters::apply_sparse_diff(*model, options.adapter);
+    write_model_folder(options.model, in_base_dtypes(options.model, model::named_weights(*model)),
+                       options.out);
+    fmt::print("{}: {} added {} entries to {}\n", options.out, options.adapter, entries,
+               options.model);
+    return 0;
+  }
   const adapters::LoraModel lora = adapters::load_lora(*model, options.adapter);
   NamedTensors merged = lora.merged_weights();
   std::map<std::string, Tensor> by_name(merged.begin(), merged.end());
@@ -62,7 +72,9 @@ Command add_export_command(CLI::App& app) {
   command->add_option("--model", options->model, "the base model folder")
       ->type_name("DIR")
       ->required();
-  command->add_option("--adapter", options->adapter, "a PEFT LoRA/DoRA adapter folder")
+  command
+      ->add_option("--adapter", options->adapter,
+                   "a PEFT LoRA/DoRA adapter folder, or a sparse difference")
       ->type_name("DIR")
       ->required();
   command->add_option("--out", options->out, "the model folder to write (replaced whole)")

@@ -27,4 +27,20 @@ std::optional<DType> dtype_from_safetensors(std::string_view name) {
   return std::nullopt;
 }
 
+int safetensors_dtype_rank(DType dtype) {
+  switch (dtype) {
+    case DType::f16:
+      return 0;
+    case DType::bf16:
+      return 1;
+    case DType::i32:
+      return 2;
+    case DType::f32:
+      return 3;
+    case DType::i64:
+      return 4;
+  }
+  fail("unknown dtype {}", static_cast<int>(dtype));
+}
+
 }  // namespace retune

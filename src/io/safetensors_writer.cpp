@@ -20,23 +20,6 @@ using Json = nlohmann::json;
 constexpr const char* kSingleFile = "model.safetensors";
 constexpr const char* kIndexFile = "model.safetensors.index.json";
 
-// The Python library's dtype order (its Dtype enum), by which it puts wider types first.
-int dtype_rank(DType dtype) {
-  switch (dtype) {
-    case DType::f16:
-      return 0;
-    case DType::bf16:
-      return 1;
-    case DType::i32:
-      return 2;
-    case DType::f32:
-      return 3;
-    case DType::i64:
-      return 4;
-  }
-  fail("unknown dtype {}", static_cast<int>(dtype));
-}
-
 void check_names(const std::filesystem::path& where, const NamedTensors& tensors) {
   std::set<std::string_view> seen;
   for (const auto& [name, tensor] : tensors) {
@@ -79,8 +62,8 @@ void write_safetensors(const std::filesystem::path& path, const NamedTensors& te
   std::vector<const std::pair<std::string, Tensor>*> order;
   for (const auto& entry : tensors) order.push_back(&entry);
   std::sort(order.begin(), order.end(), [](const auto* a, const auto* b) {
-    const int rank_a = dtype_rank(a->second.dtype());
-    const int rank_b = dtype_rank(b->second.dtype());
+    const int rank_a = safetensors_dtype_rank(a->second.dtype());
+    const int rank_b = safetensors_dtype_rank(b->second.dtype());
     return rank_a != rank_b ? rank_a > rank_b : a->first < b->first;
   });
 

@@ -91,6 +91,7 @@ Optimizer::Optimizer(std::vector<Parameter> parameters, const OptimizerOptions& 
   } else if (options_.momentum > 0) {
     state_names_ = {"momentum_buffer"};
   }
+  updates_.assign(parameters_.size(), 0);
   for (const Parameter& p : parameters_) {
     std::vector<Tensor>& state = state_.emplace_back();
     for (size_t k = 0; k < state_names_.size(); ++k) {
@@ -110,25 +111,34 @@ void Optimizer::step(double lr) {
   const profile::PhaseScope timed(profile::Phase::optimizer);
   const OptimizerOptions& o = options_;
   for (size_t i = 0; i < parameters_.size(); ++i) {
+    if (!frozen_.empty() && frozen_[i]) continue;
     const Parameter& p = parameters_[i];
     const double weight_decay = p.decay ? o.weight_decay : 0.0;
     if (o.kind == OptimizerKind::adamw) {
-      ops::adamw_step(p.value, p.grad, state_[i][0], state_[i][1], steps_ + 1,
+      ops::adamw_step(p.value, p.grad, state_[i][0], state_[i][1], updates_[i] + 1,
                       {.lr = lr,
                        .beta1 = o.beta1,
                        .beta2 = o.beta2,
                        .eps = o.eps,
                        .weight_decay = weight_decay});
     } else {
-      ops::sgd_step(p.value, p.grad, state_[i].empty() ? Tensor() : state_[i][0], steps_ == 0,
+      ops::sgd_step(p.value, p.grad, state_[i].empty() ? Tensor() : state_[i][0], updates_[i] == 0,
                     {.lr = lr,
                      .momentum = o.momentum,
                      .dampening = o.dampening,
                      .weight_decay = weight_decay,
                      .nesterov = o.nesterov});
     }
+    ++updates_[i];
   }
   ++steps_;
+}
+
+void Optimizer::set_frozen(std::vector<bool> frozen) {
+  RETUNE_CHECK(frozen.empty() || frozen.size() == parameters_.size(),
+               "optimizer: a frozen mask of {} for {} parameters", frozen.size(),
+               parameters_.size());
+  frozen_ = std::move(frozen);
 }
 
 void Optimizer::zero_grad() {
@@ -142,9 +152,16 @@ std::string Optimizer::state_name(size_t i, size_t k) const {
 
 OptimizerState Optimizer::export_state() const {
   OptimizerState out{.steps = steps_, .tensors = {}};
+  const bool counts = std::any_of(updates_.begin(), updates_.end(),
+                                  [&](int64_t updates) { return updates != steps_; });
   for (size_t i = 0; i < parameters_.size(); ++i) {
     for (size_t k = 0; k < state_names_.size(); ++k) {
       out.tensors.emplace_back(state_name(i, k), state_[i][k]);
+    }
+    if (counts) {
+      out.tensors.emplace_back(
+          parameters_[i].name + ".step",
+          Tensor::from_vector<int64_t>({1}, DType::i64, std::vector<int64_t>{updates_[i]}));
     }
   }
   return out;
@@ -160,7 +177,17 @@ void Optimizer::import_state(const OptimizerState& state) {
   }
   // Check everything before copying anything.
   std::vector<std::pair<const Tensor*, const Tensor*>> copies;  // (source, destination)
+  std::vector<int64_t> updates(parameters_.size(), state.steps);
   for (size_t i = 0; i < parameters_.size(); ++i) {
+    if (const auto count = by_name.find(parameters_[i].name + ".step"); count != by_name.end()) {
+      const Tensor& source = *count->second;
+      if (!source.defined() || source.dtype() != DType::i64 || source.numel() != 1 ||
+          source.data<int64_t>()[0] < 0 || source.data<int64_t>()[0] > state.steps) {
+        fail("optimizer state: \"{}\" must be one i64 count in [0, {}]", count->first, state.steps);
+      }
+      updates[i] = source.data<int64_t>()[0];
+      by_name.erase(count);
+    }
     for (size_t k = 0; k < state_names_.size(); ++k) {
       const std::string name = state_name(i, k);
       const auto found = by_name.find(name);
@@ -181,6 +208,7 @@ void Optimizer::import_state(const OptimizerState& state) {
   }
   for (const auto& [source, destination] : copies) destination->copy_from(*source);
   steps_ = state.steps;
+  updates_ = std::move(updates);
 }
 
 }  // namespace retune::train

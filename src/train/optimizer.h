@@ -70,9 +70,14 @@ class Optimizer {
   // the gradients as they are: the trainer then skips step().
   double clip_grad_norm(double max_norm);
 
-  // One update of every parameter with learning rate lr (>= 0) from its current gradient; the
-  // step count goes up by one (AdamW's bias correction uses the new count).
+  // One update of every parameter with learning rate lr (>= 0) from its current gradient but
+  // the frozen ones (set_frozen); the step count goes up by one. Each parameter counts its own
+  // updates for AdamW's bias correction and SGD's first momentum step, as PyTorch's per-parameter
+  // state does when a parameter sits out steps.
   void step(double lr);
+  // Parameters (by index) that step() leaves alone, values and state, until changed; empty:
+  // none (IST: train/ist_schedule.h).
+  void set_frozen(std::vector<bool> frozen);
 
   // Sets every gradient to zero (gradients accumulate over micro-batches until then).
   void zero_grad();
@@ -81,7 +86,9 @@ class Optimizer {
   const std::vector<Parameter>& parameters() const { return parameters_; }
 
   // The step count and views of the live state tensors ("<param>.exp_avg", "<param>.exp_avg_sq"
-  // or "<param>.momentum_buffer"): they change with the next step(), so write them first.
+  // or "<param>.momentum_buffer"): they change with the next step(), so write them first. Once a
+  // parameter has sat out a step, every parameter's update count is added as "<param>.step"
+  // (i64 [1]); without them, import_state takes each count to be the step count.
   OptimizerState export_state() const;
   // Copies a state exported by an optimizer of the same kind over the same parameters (any
   // tensor order; f32, any strides); throws, naming the tensor, for a missing, extra,
@@ -96,6 +103,8 @@ class Optimizer {
   std::vector<std::string_view> state_names_;  // per parameter: the suffixes of state_[i]
   std::vector<std::vector<Tensor>> state_;
   int64_t steps_ = 0;
+  std::vector<int64_t> updates_;  // per parameter: the steps that updated it
+  std::vector<bool> frozen_;      // per parameter, or empty
 };
 
 }  // namespace retune::train

@@ -251,7 +251,9 @@ constexpr Key kKeys[] = {
   {"method", [](const Value& v, TrainConfig& c) {
     c.method = v.choice<TrainMethod>({{"lora", TrainMethod::lora}, {"full", TrainMethod::full},
                                       {"bitfit", TrainMethod::bitfit},
-                                      {"norm", TrainMethod::norm}});
+                                      {"norm", TrainMethod::norm},
+                                      {"lt_sft", TrainMethod::lt_sft},
+                                      {"s2ft", TrainMethod::s2ft}});
   }},
   {"log_every", [](const Value& v, TrainConfig& c) { c.log_every = v.integer(0); }},
   {"eval_every", [](const Value& v, TrainConfig& c) { c.eval_every = v.integer(0); }},
@@ -293,6 +295,30 @@ constexpr Key kKeys[] = {
     c.lora.loraga_variant = v.one_of({"official", "peft"}); }},
   {"lora.loraga_gamma", [](const Value& v, TrainConfig& c) {
     c.lora.loraga_gamma = v.number(kPositive); }},
+  {"sparse.fraction", [](const Value& v, TrainConfig& c) {
+    c.sparse.fraction = v.number(kUnitClosed); }},
+  {"sparse.count", [](const Value& v, TrainConfig& c) { c.sparse.count = v.integer(0); }},
+  {"sparse.dense_steps", [](const Value& v, TrainConfig& c) {
+    c.sparse.dense_steps = v.integer(0); }},
+  {"sparse.mask", [](const Value& v, TrainConfig& c) {
+    c.sparse.mask = unless_null(v, [&] { return v.path(); }); }},
+  {"ist.enabled", [](const Value& v, TrainConfig& c) { c.ist.enabled = v.boolean(); }},
+  {"ist.every", [](const Value& v, TrainConfig& c) { c.ist.every = v.integer(1); }},
+  {"ist.active_fraction", [](const Value& v, TrainConfig& c) {
+    c.ist.active_fraction = v.number(kUnitClosed); }},
+  {"ist.trials", [](const Value& v, TrainConfig& c) { c.ist.trials = v.integer(1); }},
+  {"ist.suppressed_fraction", [](const Value& v, TrainConfig& c) {
+    c.ist.suppressed_fraction = v.number(kUnitClosed); }},
+  {"ist.suppression", [](const Value& v, TrainConfig& c) {
+    c.ist.suppression = v.number(kUnit); }},
+  {"ist.reward_scale", [](const Value& v, TrainConfig& c) {
+    c.ist.reward_scale = v.number(kPositive); }},
+  {"ist.rows", [](const Value& v, TrainConfig& c) { c.ist.rows = v.integer(1); }},
+  {"s2ft.o_ratio", [](const Value& v, TrainConfig& c) { c.s2ft.o_ratio = v.number(kUnit); }},
+  {"s2ft.d_ratio", [](const Value& v, TrainConfig& c) { c.s2ft.d_ratio = v.number(kUnit); }},
+  {"s2ft.v_ratio", [](const Value& v, TrainConfig& c) { c.s2ft.v_ratio = v.number(kUnit); }},
+  {"s2ft.u_ratio", [](const Value& v, TrainConfig& c) { c.s2ft.u_ratio = v.number(kUnit); }},
+  {"s2ft.seed", [](const Value& v, TrainConfig& c) { c.s2ft.seed = v.integer<uint64_t>(0); }},
   {"calibration.data", [](const Value& v, TrainConfig& c) { c.calibration.data = v.paths(); }},
   {"calibration.rows", [](const Value& v, TrainConfig& c) { c.calibration.rows = v.integer(1); }},
   {"calibration.batch_size", [](const Value& v, TrainConfig& c) {
@@ -613,6 +639,10 @@ std::string method_name(const TrainConfig& config) {
       return "bitfit";
     case TrainMethod::norm:
       return "norm";
+    case TrainMethod::lt_sft:
+      return "lt_sft";
+    case TrainMethod::s2ft:
+      return "s2ft";
   }
   return "";
 }

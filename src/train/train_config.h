@@ -12,10 +12,11 @@
 // lora.target_modules is PEFT's: a list of module names, "all-linear" (any case; stored as the
 // list {"all-linear"}) or any other string, a regex (stored in target_regex, the list cleared).
 // lora.layers_to_transform is an integer or a list. A null value (`key: ~`, or nothing after
-// the colon) unsets an optional key (tokenizer, adapter, data.chat_template, threads,
+// the colon) unsets an optional key (tokenizer, adapter, sparse.mask, data.chat_template, threads,
 // forgetting.fpf_lr, schedule.rewarm_at, schedule.rewarm_steps) and is an error for any other.
 //
 // Paths (model, tokenizer, output, adapter, data.train, data.eval, data.retain, calibration.data,
+// sparse.mask,
 // forgetting.replay_data, forgetting.ewc_data, forgetting.distill_data, forgetting.fpf_data)
 // written in the file are relative to the file's folder, so that a checked-in config works from
 // any current directory; paths given with --set are relative to the current directory. model
@@ -47,6 +48,8 @@ enum class TrainMethod {
   full,    // every weight
   bitfit,  // the biases only
   norm,    // the normalisation weights (and biases) only
+  lt_sft,  // LT-SFT: a dense phase, then only the K most changed entries (train/sparse_update.h)
+  s2ft,    // S2FT: dense blocks on chosen heads' and FFN channels' slices (adapters/s2ft_model.h)
 };
 
 struct LoraSettings {
@@ -109,6 +112,44 @@ struct CalibrationSettings {
   int64_t batch_size = 4;
 };
 
+// LT-SFT (method lt_sft, train/lt_sft_run.h): the decoder layers' linear weights train densely
+// for dense_steps (0: training.steps), the K entries that moved most are kept — K = count, or
+// fraction of the maskable entries when count is 0 — and training starts again from the base
+// with only those entries changing, for training.steps. `mask` (an indices file, as the run
+// writes mask.safetensors) trains a full, lt_sft run on a given mask instead.
+struct SparseSettings {
+  double fraction = 0.01;
+  int64_t count = 0;
+  int64_t dense_steps = 0;
+  std::optional<std::filesystem::path> mask;
+};
+
+// IST (train/ist_schedule.h) around an adapter (method lora): each step only a share of the
+// layers' adapters train, drawn by importance scores updated every `every` steps from trial
+// losses on `rows` training examples with some layers' adapters suppressed. The defaults are
+// the paper's.
+struct IstSettings {
+  bool enabled = false;
+  int64_t every = 10;
+  double active_fraction = 0.25;
+  int64_t trials = 3;
+  double suppressed_fraction = 0.5;
+  double suppression = 0.25;
+  double reward_scale = 10;
+  int64_t rows = 16;
+};
+
+// S2FT (method s2ft, adapters/s2ft_selection.h): the shares of all heads (counted in KV groups)
+// and of all FFN channels, drawn across layers with `seed`, whose o_proj / down_proj input
+// columns and v_proj / up_proj output rows train (the released scripts' defaults).
+struct S2ftSettings {
+  double o_ratio = 0.052;
+  double d_ratio = 0.02;
+  double v_ratio = 0;
+  double u_ratio = 0;
+  uint64_t seed = 0;
+};
+
 struct TrainingSettings {
   int64_t batch_size = 4;  // rows per micro-batch
   int64_t grad_accum = 1;  // micro-batches per optimizer step
@@ -169,6 +210,9 @@ struct TrainConfig {
   std::optional<std::filesystem::path> adapter;
   LoraSettings lora;
   CalibrationSettings calibration;
+  SparseSettings sparse;
+  IstSettings ist;
+  S2ftSettings s2ft;
   DataSettings data;
   TrainingSettings training;
   ForgettingSettings forgetting;
@@ -191,7 +235,7 @@ TrainConfig load_train_config(const std::filesystem::path& file,
                               const std::vector<std::string>& overrides,
                               const std::string& other_group = "");
 
-// The method as summaries name it: "lora", "dora", "full", "bitfit" or "norm".
+// The method as summaries name it: "lora", "dora", "full", "bitfit", "norm", "lt_sft" or "s2ft".
 std::string method_name(const TrainConfig& config);
 
 // Every key the config knows, dotted ("lora.r"), for help texts and suggestions.

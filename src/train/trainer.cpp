@@ -22,6 +22,7 @@ Trainer::Trainer(model::TrainingStep& step, Optimizer& optimizer, BatchSource& d
 
 StepReport Trainer::one_step(int64_t step) {
   const auto start = std::chrono::steady_clock::now();
+  if (options_.before_step) options_.before_step(step);
   std::vector<Batch> batches;
   StepReport report{.step = step + 1, .lr = learning_rate(options_.schedule, step)};
   for (int64_t i = 0; i < options_.grad_accum; ++i) {

@@ -38,6 +38,8 @@ struct TrainerOptions {
   std::function<double()> add_penalty;
   // Runs a distillation micro-batch, adding its gradients, and returns its loss; none: none.
   std::function<double()> add_distillation;
+  // Called with the step (0-based) before its micro-batches (IST's layer selection); none: none.
+  std::function<void(int64_t step)> before_step;
 };
 
 // What one optimizer step did.

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "adapters/lora_model.h"
+#include "adapters/s2ft_model.h"
 #include "core/error.h"
 #include "core/threads.h"
 #include "data/batch_stream.h"
@@ -29,9 +30,12 @@
 #include "train/checkpoint.h"
 #include "train/forgetting_budget.h"
 #include "train/fpf_phase.h"
+#include "train/ist_training.h"
 #include "train/lora_setup.h"
+#include "train/lt_sft_run.h"
 #include "train/memory_estimate.h"
 #include "train/self_distillation.h"
+#include "train/sparse_update.h"
 #include "train/train_data.h"
 #include "train/weight_anchor.h"
 
@@ -50,7 +54,10 @@ bool method_trains(TrainMethod method, const std::string& name) {
       return name.ends_with(".bias");
     case TrainMethod::norm:
       return name.find("norm") != std::string::npos || name.find("ln_") != std::string::npos;
+    case TrainMethod::lt_sft:
+      return sparse_maskable(name);
     case TrainMethod::lora:
+    case TrainMethod::s2ft:
       return false;
   }
   return false;
@@ -99,6 +106,13 @@ void write_json(const std::filesystem::path& path, const json& value) {
 }  // namespace
 
 TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvents& events) {
+  if (config.method == TrainMethod::lt_sft && !config.sparse.mask) {
+    return run_lt_sft(config, resume, events);
+  }
+  return run_training_phase(config, resume, events);
+}
+
+TrainSummary run_training_phase(const TrainConfig& config, bool resume, const RunEvents& events) {
   const auto note = [&](const std::string& line) {
     if (events.note) events.note(line);
   };
@@ -218,6 +232,16 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
       }
     }
   }
+  // S2FT permutes the model's heads and channels and trains blocks on their slices.
+  std::optional<adapters::S2ftModel> s2ft;
+  if (config.method == TrainMethod::s2ft) {
+    s2ft = adapters::S2ftModel::attach(*model, {.o_ratio = config.s2ft.o_ratio,
+                                                .d_ratio = config.s2ft.d_ratio,
+                                                .v_ratio = config.s2ft.v_ratio,
+                                                .u_ratio = config.s2ft.u_ratio,
+                                                .seed = config.s2ft.seed});
+    note("s2ft: " + s2ft->describe());
+  }
   RETUNE_CHECK(!config.adapter || config.method == TrainMethod::lora,
                "adapter {}: only method lora goes on training an adapter, not method {}",
                config.adapter->string(), method_name(config));
@@ -236,6 +260,12 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
     for (const adapters::AdapterParameter& p : lora->parameters()) {
       parameters.push_back({p.name, p.value, p.grad, true});
       adapter_parameters += p.value.numel();
+    }
+  }
+  if (s2ft) {
+    // The blocks are slices of base weights: they add nothing to the total.
+    for (const adapters::AdapterParameter& p : s2ft->parameters()) {
+      parameters.push_back({p.name, p.value, p.grad, true});
     }
   }
   RETUNE_CHECK(!parameters.empty(), "method {} trains nothing in {} (it has no such weights)",
@@ -261,6 +291,21 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
   note(check_memory(memory, available_memory_bytes(), config.force));
   Optimizer optimizer(parameters, optimizer_options);
 
+  // A sparse mask keeps every trained tensor at its value now but for the mask's entries.
+  std::optional<MaskedUpdate> masked;
+  if (config.sparse.mask) {
+    RETUNE_CHECK(config.method == TrainMethod::full || config.method == TrainMethod::lt_sft,
+                 "sparse.mask: only methods full and lt_sft train on a mask, not method {}",
+                 method_name(config));
+    std::vector<std::pair<std::string, Tensor>> trained;
+    for (const model::TrainedWeight& weight : setup.weights) {
+      trained.emplace_back(weight.name, weight.value);
+    }
+    masked.emplace(read_mask(*config.sparse.mask), trained);
+    summary.trainable_parameters = masked->entries();
+    note(fmt::format("sparse: {} entries of {} trained tensors may change", masked->entries(),
+                     trained.size()));
+  }
   // L2-SP and EWC anchor the trained tensors at their values now, before a checkpoint's, with
   // EWC's Fisher estimated here too (at θ0, also on resume).
   std::optional<WeightAnchor> anchor;
@@ -340,6 +385,15 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
                      forgetting.fpf_every, forgetting.fpf_steps, fpf->chosen().size(),
                      parameters.size()));
   }
+  std::optional<IstTraining> ist;
+  if (config.ist.enabled) {
+    RETUNE_CHECK(lora, "ist.enabled: IST chooses the layers of an adapter, and method {} has none",
+                 method_name(config));
+    ist.emplace(config.ist, config.training.seed, *model, *lora, parameters, train_tokens, seq_len,
+                config.training.batch_size, pad_id);
+    note(fmt::format("ist: {:.0f}% of the layers train each step, importance every {} steps",
+                     100 * config.ist.active_fraction, config.ist.every));
+  }
   TrainData train_data(std::move(train_tokens), std::move(replay_tokens), batch_options,
                        forgetting.replay, checkpoint ? checkpoint->data : DataPosition{},
                        checkpoint ? checkpoint->run : json::object());
@@ -368,6 +422,11 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
                    "the checkpoint has no distillation position: it was made by another config");
       distillation->set_cursor(checkpoint->run.at("distill_position").get<int64_t>());
     }
+    if (ist) {
+      RETUNE_CHECK(checkpoint->run.contains("ist_scores"),
+                   "the checkpoint has no IST scores: it was made by another config");
+      ist->set_scores(checkpoint->run.at("ist_scores").get<std::vector<double>>());
+    }
     if (lora && checkpoint->run.contains("dropout_offsets")) {
       lora->set_dropout_offsets(checkpoint->run.at("dropout_offsets").get<std::vector<uint64_t>>());
     }
@@ -390,6 +449,7 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
   if (distillation) {
     options.add_distillation = [&] { return distillation->add_gradients(*setup.step); };
   }
+  if (ist) options.before_step = [&](int64_t step) { ist->before_step(step, optimizer); };
   Trainer trainer(*setup.step, optimizer, train_data.source(), options);
 
   // The run: evaluations, metrics, checkpoints.
@@ -439,6 +499,7 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
     state.optimizer = optimizer.export_state();
     if (lora) state.run["dropout_offsets"] = lora->dropout_offsets();
     if (distillation) state.run["distill_position"] = distillation->cursor();
+    if (ist) state.run["ist_scores"] = ist->scores();
     if (fpf) {
       state.run["fpf_position"] = {{"epoch", fpf->position().epoch},
                                    {"next_row", fpf->position().next_row}};
@@ -462,6 +523,7 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
   const auto start = std::chrono::steady_clock::now();
   if (go_on)
     trainer.run(first_step, [&](const StepReport& report) {
+      if (masked) masked->project();
       last_step = report.step;
       tokens += report.tokens;
       if (events.step) events.step(report, options.steps);
@@ -526,9 +588,20 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
     summary.output = config.output / "adapter";
     adapters::save_lora(*lora, *model, summary.output, config.model.string());
   } else {
+    // S2FT's blocks: a sparse difference against the base, then fused into the model.
+    if (s2ft) {
+      adapters::save_sparse_diff(s2ft->difference(), method_name(config), config.model.string(),
+                                 config.output / "s2ft");
+      s2ft->fuse(*model);
+    }
     summary.output = config.output / "model";
     write_model_folder(config.model, in_base_dtypes(config.model, model::named_weights(*model)),
                        summary.output);
+  }
+  if (masked) {
+    summary.output = config.output / "sparse_diff";
+    adapters::save_sparse_diff(masked->difference(), method_name(config), config.model.string(),
+                               summary.output);
   }
   summary.peak_rss_bytes = peak_rss_bytes();
   json summary_json = {
@@ -551,6 +624,7 @@ TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvent
                                           {"distill_temperature", forgetting.distill_temperature},
                                           {"fpf_every", forgetting.fpf_every}};
   }
+  if (ist) summary_json["ist_scores"] = ist->scores();
   if (summary.first_eval_loss) summary_json["first_eval_loss"] = *summary.first_eval_loss;
   if (summary.last_eval_loss) summary_json["last_eval_loss"] = *summary.last_eval_loss;
   summary.retain = retained;

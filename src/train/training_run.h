@@ -4,8 +4,11 @@
 // The output folder (config.output) holds, when the run ends:
 //   adapter/            LoRA / DoRA: a PEFT adapter folder (adapter_config.json,
 //                       adapter_model.safetensors) that PeftModel.from_pretrained loads
-//   model/              full, bitfit, norm: a Hugging Face model folder (the base folder's
-//                       config and tokenizer files, the weights in the base's dtypes)
+//   model/              full, bitfit, norm, lt_sft, s2ft: a Hugging Face model folder (the base
+//                       folder's config and tokenizer files, the weights in the base's dtypes;
+//                       s2ft's blocks fused, in the base's layout)
+//   s2ft/               s2ft: its blocks as a sparse difference (adapters/sparse_diff.h)
+//   sparse_diff/        with sparse.mask: θ - θ0 at the mask's entries (adapters/sparse_diff.h)
 //   checkpoint-<step>/  every save_every steps and at the end (train/checkpoint.h)
 //   metrics.jsonl       one JSON object per logged step ({"step", "loss", "lr", "grad_norm",
 //                       "tokens_per_second", "epoch"; "penalty" with L2-SP or EWC, "distill"
@@ -64,6 +67,11 @@ struct RunEvents {
 
 // Runs the config; throws retune::Error for bad input (naming the file, line, key or tensor)
 // before any output is written, and for a failure during training after the last checkpoint.
+// Method lt_sft without sparse.mask runs its two phases (train/lt_sft_run.h).
 TrainSummary run_training(const TrainConfig& config, bool resume, const RunEvents& events);
+
+// One training run, whatever the method (lt_sft with sparse.mask: its sparse phase, whose output
+// is also sparse_diff/, adapters/sparse_diff.h).
+TrainSummary run_training_phase(const TrainConfig& config, bool resume, const RunEvents& events);
 
 }  // namespace retune::train

@@ -13,6 +13,7 @@
 #include "core/random_tensor.h"
 #include "model/gpt2_training.h"
 #include "model/llama_training.h"
+#include "support/central_difference.h"
 #include "support/training_checks.h"
 
 namespace retune::adapters {
@@ -92,15 +93,7 @@ TEST_P(LoraInModel, AdapterGradientsMatchCentralDifferences) {
       const std::vector<float> g = gradients[a][i].to_f32_vector();
       double predicted = 0;
       for (size_t j = 0; j < g.size(); ++j) predicted += static_cast<double>(g[j]) * u[j];
-      const Tensor original = value.clone();
-      const auto shifted_loss = [&](float sign) {
-        float* data = value.mutable_data<float>();
-        const float* base = original.data<float>();
-        for (size_t j = 0; j < u.size(); ++j) data[j] = base[j] + sign * eps * u[j];
-        return static_cast<double>(step(*lm, batch));
-      };
-      const double measured = (shifted_loss(1) - shifted_loss(-1)) / (2 * eps);
-      value.copy_from(original);
+      const double measured = central_difference(value, u, eps, [&] { return step(*lm, batch); });
       EXPECT_NEAR(measured, predicted, 2e-3 + 2e-2 * std::abs(predicted));
     }
   }

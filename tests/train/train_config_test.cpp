@@ -72,6 +72,23 @@ const Entries kEveryKey = {
     {"lora.eva_max_passes", "7"},
     {"lora.loraga_variant", "peft"},
     {"lora.loraga_gamma", "8"},
+    {"sparse.fraction", "0.05"},
+    {"sparse.count", "100"},
+    {"sparse.dense_steps", "9"},
+    {"sparse.mask", "m.safetensors"},
+    {"ist.enabled", "true"},
+    {"ist.every", "5"},
+    {"ist.active_fraction", "0.5"},
+    {"ist.trials", "2"},
+    {"ist.suppressed_fraction", "0.75"},
+    {"ist.suppression", "0.5"},
+    {"ist.reward_scale", "4"},
+    {"ist.rows", "8"},
+    {"s2ft.o_ratio", "0.1"},
+    {"s2ft.d_ratio", "0"},
+    {"s2ft.v_ratio", "0.25"},
+    {"s2ft.u_ratio", "1"},
+    {"s2ft.seed", "11"},
     {"calibration.data", "[c.jsonl]"},
     {"calibration.rows", "16"},
     {"calibration.batch_size", "2"},
@@ -195,6 +212,23 @@ TEST_F(TrainConfigTest, EveryKeyRoundTrips) {
   EXPECT_EQ(c.lora.eva_max_passes, 7);
   EXPECT_EQ(c.lora.loraga_variant, "peft");
   EXPECT_EQ(c.lora.loraga_gamma, 8);
+  EXPECT_EQ(c.sparse.fraction, 0.05);
+  EXPECT_EQ(c.sparse.count, 100);
+  EXPECT_EQ(c.sparse.dense_steps, 9);
+  EXPECT_EQ(c.sparse.mask, dir_ / "m.safetensors");
+  EXPECT_TRUE(c.ist.enabled);
+  EXPECT_EQ(c.ist.every, 5);
+  EXPECT_EQ(c.ist.active_fraction, 0.5);
+  EXPECT_EQ(c.ist.trials, 2);
+  EXPECT_EQ(c.ist.suppressed_fraction, 0.75);
+  EXPECT_EQ(c.ist.suppression, 0.5);
+  EXPECT_EQ(c.ist.reward_scale, 4);
+  EXPECT_EQ(c.ist.rows, 8);
+  EXPECT_EQ(c.s2ft.o_ratio, 0.1);
+  EXPECT_EQ(c.s2ft.d_ratio, 0);
+  EXPECT_EQ(c.s2ft.v_ratio, 0.25);
+  EXPECT_EQ(c.s2ft.u_ratio, 1);
+  EXPECT_EQ(c.s2ft.seed, 11u);
   EXPECT_EQ(c.calibration.data, std::vector<fs::path>{dir_ / "c.jsonl"});
   EXPECT_EQ(c.calibration.rows, 16);
   EXPECT_EQ(c.calibration.batch_size, 2);
@@ -426,7 +460,7 @@ TEST_F(TrainConfigTest, WrongTypesAndRangesNameTheKeyAndWhatItWants) {
 TEST_F(TrainConfigTest, BadChoicesListTheChoices) {
   const std::string f = file_.string();
   EXPECT_EQ(error(std::string(kRequired) + "method: qlora\n"),
-            f + ":5: method must be one of lora, full, bitfit, norm, got \"qlora\"");
+            f + ":5: method must be one of lora, full, bitfit, norm, lt_sft, s2ft, got \"qlora\"");
   EXPECT_EQ(error(kRequired, {"schedule.kind=cosine_with_restarts"}),
             "--set: schedule.kind must be one of constant, linear, cosine, warmup_stable_decay, "
             "infinite, got \"cosine_with_restarts\"");
@@ -439,6 +473,12 @@ TEST_F(TrainConfigTest, BadChoicesListTheChoices) {
             "--set: lora.init must be " + inits + ", got \"loftq\"");
   EXPECT_EQ(error(kRequired, {"lora.init=pissa_niter_0"}),
             "--set: lora.init must be " + inits + ", got \"pissa_niter_0\"");
+  EXPECT_EQ(error(std::string(kRequired) + "method: sft\n"),
+            file_.string() +
+                ":5: method must be one of lora, full, bitfit, norm, lt_sft, s2ft, "
+                "got \"sft\"");
+  EXPECT_EQ(error(kRequired, {"s2ft.o_ratio=1.5"}),
+            "--set: s2ft.o_ratio must be a number in [0, 1], got \"1.5\"");
   EXPECT_EQ(load(kRequired, {"lora.init=pissa_niter_16"}).lora.init, "pissa_niter_16");
   EXPECT_EQ(error(kRequired, {"lora.corda_mode=both"}),
             "--set: lora.corda_mode must be one of ipm, kpm, got \"both\"");

@@ -1,0 +1,128 @@
+#include "train/sparse_update.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+#include "io/safetensors_file.h"
+
+namespace retune::train {
+
+bool sparse_maskable(const std::string& name) {
+  const bool in_layer =
+      name.find(".layers.") != std::string::npos || name.starts_with("transformer.h.");
+  const bool norm =
+      name.find("norm") != std::string::npos || name.find(".ln_") != std::string::npos;
+  return in_layer && !norm && name.ends_with(".weight");
+}
+
+NamedTensors top_k_mask(const NamedTensors& base, const NamedTensors& tuned, int64_t k) {
+  std::map<std::string, Tensor> tuned_by_name(tuned.begin(), tuned.end());
+  struct Change {
+    float magnitude;
+    size_t tensor;
+    int64_t index;
+  };
+  std::vector<Change> changes;
+  std::vector<std::string> names;
+  for (const auto& [name, start] : base) {
+    if (!sparse_maskable(name)) continue;
+    const auto found = tuned_by_name.find(name);
+    RETUNE_CHECK(found != tuned_by_name.end() && found->second.shape() == start.shape(),
+                 "sparse mask: the tuned model has no weight {} of shape {}", name,
+                 start.shape().str());
+    const std::vector<float> a = start.to_f32_vector(), b = found->second.to_f32_vector();
+    for (size_t i = 0; i < a.size(); ++i) {
+      changes.push_back({std::abs(b[i] - a[i]), names.size(), static_cast<int64_t>(i)});
+    }
+    names.push_back(name);
+  }
+  RETUNE_CHECK(k >= 1 && k <= std::ssize(changes),
+               "sparse mask: {} entries asked for, the maskable weights have {}", k,
+               changes.size());
+  const auto larger = [](const Change& x, const Change& y) {
+    if (x.magnitude != y.magnitude) return x.magnitude > y.magnitude;
+    if (x.tensor != y.tensor) return x.tensor < y.tensor;
+    return x.index < y.index;
+  };
+  std::nth_element(changes.begin(), changes.begin() + (k - 1), changes.end(), larger);
+  std::vector<std::vector<int64_t>> kept(names.size());
+  for (int64_t i = 0; i < k; ++i) {
+    const Change& change = changes[static_cast<size_t>(i)];
+    kept[change.tensor].push_back(change.index);
+  }
+  NamedTensors masks;
+  for (size_t t = 0; t < names.size(); ++t) {
+    if (kept[t].empty()) continue;
+    std::sort(kept[t].begin(), kept[t].end());
+    masks.emplace_back(names[t],
+                       Tensor::from_vector<int64_t>({std::ssize(kept[t])}, DType::i64, kept[t]));
+  }
+  return masks;
+}
+
+std::map<std::string, Tensor> read_mask(const std::filesystem::path& file) {
+  const SafetensorsFile masks = SafetensorsFile::open(file);
+  std::map<std::string, Tensor> read;
+  for (const std::string& name : masks.names()) {
+    const Tensor mask = masks.tensor(name);
+    RETUNE_CHECK(mask.dtype() == DType::i64 && mask.rank() == 1,
+                 "{}: mask \"{}\" is {}, expected i64 [k] indices", file.string(), name,
+                 mask.describe());
+    read.emplace(name, mask.clone());
+  }
+  return read;
+}
+
+MaskedUpdate::MaskedUpdate(const std::map<std::string, Tensor>& mask,
+                           const std::vector<std::pair<std::string, Tensor>>& weights) {
+  size_t named = 0;
+  for (const auto& [name, value] : weights) {
+    Masked masked{.name = name, .value = value, .start = value.clone()};
+    if (const auto found = mask.find(name); found != mask.end()) {
+      const int64_t* index = found->second.data<int64_t>();
+      masked.indices.assign(index, index + found->second.numel());
+      for (const int64_t i : masked.indices) {
+        RETUNE_CHECK(i >= 0 && i < value.numel(),
+                     "the sparse mask of {} holds entry {}, outside its {} entries", name, i,
+                     value.numel());
+      }
+      entries_ += std::ssize(masked.indices);
+      ++named;
+    }
+    masked_.push_back(std::move(masked));
+  }
+  RETUNE_CHECK(named == mask.size(),
+               "the sparse mask names {} weights, {} of them trained: it was made for another "
+               "model or method",
+               mask.size(), named);
+}
+
+std::vector<adapters::SparseEntries> MaskedUpdate::difference() const {
+  std::vector<adapters::SparseEntries> diff;
+  for (const Masked& masked : masked_) {
+    if (masked.indices.empty()) continue;
+    std::vector<float> change;
+    const float* value = masked.value.data<float>();
+    const float* start = masked.start.data<float>();
+    for (const int64_t i : masked.indices) change.push_back(value[i] - start[i]);
+    const auto k = std::ssize(masked.indices);
+    diff.push_back({.weight = masked.name,
+                    .indices = Tensor::from_vector<int64_t>({k}, DType::i64, masked.indices),
+                    .values = Tensor::from_vector<float>({k}, DType::f32, change),
+                    .shape = masked.value.shape()});
+  }
+  return diff;
+}
+
+void MaskedUpdate::project() const {
+  for (const Masked& masked : masked_) {
+    float* value = masked.value.mutable_data<float>();
+    std::vector<float> kept(masked.indices.size());
+    for (size_t i = 0; i < kept.size(); ++i) kept[i] = value[masked.indices[i]];
+    std::copy_n(masked.start.data<float>(), masked.value.numel(), value);
+    for (size_t i = 0; i < kept.size(); ++i) value[masked.indices[i]] = kept[i];
+  }
+}
+
+}  // namespace retune::train
