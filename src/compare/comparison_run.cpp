@@ -100,17 +100,32 @@ fs::path trained_output(const CompareConfig& config, const Run& run) {
   return config.file.parent_path() / run.summary.at("output").get<std::string>();
 }
 
-// Reads the run's summary.json into its entry.
+// Reads the run's summary.json into its entry. LT-SFT's holds its two phases' summaries
+// ("dense", "sparse"): the parameters are the sparse phase's (the entries it trains), the steps,
+// seconds and tokens both phases'.
 void record_summary(const CompareConfig& config, Run& run) {
   run.summary = read_json_file(run.folder / "summary.json");
-  const double trainable = run.summary.at("trainable_parameters").get<double>();
-  const double total = run.summary.at("total_parameters").get<double>();
-  run.entry.update({{"trainable_parameters", run.summary.at("trainable_parameters")},
-                    {"total_parameters", run.summary.at("total_parameters")},
+  std::vector<const json*> phases = {&run.summary};
+  if (run.summary.contains("dense") && run.summary.contains("sparse")) {
+    phases = {&run.summary.at("dense"), &run.summary.at("sparse")};
+  }
+  double seconds = 0;
+  double tokens = 0;
+  int64_t steps = 0;
+  for (const json* phase : phases) {
+    seconds += phase->at("seconds").get<double>();
+    tokens += phase->at("seconds").get<double>() * phase->at("tokens_per_second").get<double>();
+    steps += phase->at("steps").get<int64_t>();
+  }
+  const json& last = *phases.back();
+  const double trainable = last.at("trainable_parameters").get<double>();
+  const double total = last.at("total_parameters").get<double>();
+  run.entry.update({{"trainable_parameters", last.at("trainable_parameters")},
+                    {"total_parameters", last.at("total_parameters")},
                     {"trainable_fraction", total > 0 ? trainable / total : 0.0},
-                    {"train_seconds", run.summary.at("seconds")},
-                    {"tokens_per_second", run.summary.at("tokens_per_second")},
-                    {"steps", run.summary.at("steps")},
+                    {"train_seconds", seconds},
+                    {"tokens_per_second", seconds > 0 ? tokens / seconds : 0.0},
+                    {"steps", steps},
                     {"output_bytes", folder_bytes(trained_output(config, run))}});
 }
 

@@ -1,8 +1,8 @@
-// `retune compare` end to end on the qwen2 fixture: three methods of two steps each, one of them
-// failing at run time (its training file is missing): the others are trained, scored and
-// tabulated, the failure is reported with its error line, the exit code is 1, and `retune report`
-// draws the folder. A method's bad override key fails before anything runs, naming both, and so
-// does a method folder in OUT that is not a comparison's run.
+// `retune compare` end to end on the qwen2 fixture: four methods of two steps each (LT-SFT: one
+// dense, two sparse), one of them failing at run time (its training file is missing): the others
+// are trained, scored and tabulated, the failure is reported with its error line, the exit code is
+// 1, and `retune report` draws the folder. A method's bad override key fails before anything runs,
+// naming both, and so does a method folder in OUT that is not a comparison's run.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -53,7 +53,9 @@ TEST(CompareCli, TrainsScoresAndTabulatesEveryMethodPastAFailure) {
   write_file(dir / "compare.yaml",
              config_text("    - {name: lora}\n"
                          "    - {name: broken, set: {data.train: none.jsonl}}\n"
-                         "    - {name: full, set: {method: full}}\n"));
+                         "    - {name: full, set: {method: full}}\n"
+                         "    - {name: lt-sft, set: {method: lt_sft, sparse.count: 64, "
+                         "sparse.dense_steps: 1}}\n"));
   const RetuneRun run = run_retune("compare " + (dir / "compare.yaml").string());
   EXPECT_EQ(run.exit_code, 1) << run.out;
   EXPECT_THAT(run.out, HasSubstr("\nbase (no training) "));
@@ -72,7 +74,7 @@ TEST(CompareCli, TrainsScoresAndTabulatesEveryMethodPastAFailure) {
   EXPECT_TRUE(base["new_task_accuracy"].is_number());
   EXPECT_TRUE(base["retained_accuracy"].is_number());
   EXPECT_GT(base["new_task_loss"].get<double>(), 0);
-  ASSERT_EQ(results["methods"].size(), 3u);
+  ASSERT_EQ(results["methods"].size(), 4u);
   for (const int i : {0, 2}) {
     const json& m = results["methods"][i];
     SCOPED_TRACE(m["name"].get<std::string>());
@@ -102,6 +104,12 @@ TEST(CompareCli, TrainsScoresAndTabulatesEveryMethodPastAFailure) {
   EXPECT_LT(results["methods"][0]["trainable_fraction"].get<double>(), 0.5);
   EXPECT_EQ(results["methods"][2]["method"], "full");
   EXPECT_DOUBLE_EQ(results["methods"][2]["trainable_fraction"].get<double>(), 1.0);
+  // LT-SFT: its sparse phase's entries, both phases' steps, scored through its sparse difference.
+  const json& lt_sft = results["methods"][3];
+  EXPECT_EQ(lt_sft["status"], "ok") << lt_sft["error"];
+  EXPECT_EQ(lt_sft["trainable_parameters"], 64);
+  EXPECT_EQ(lt_sft["steps"], 3);
+  EXPECT_TRUE(lt_sft["new_task_accuracy"].is_number());
   const json& broken = results["methods"][1];
   EXPECT_EQ(broken["status"], "failed");
   EXPECT_THAT(broken["error"].get<std::string>(), HasSubstr("none.jsonl"));
