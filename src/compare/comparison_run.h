@@ -34,9 +34,9 @@
 // METRICS: SCORES' four, "forgetting" (the base's retained accuracy minus the method's),
 // "retain_loss_increase" (the method's retain loss minus the base's), "trainable_parameters",
 // "total_parameters", "trainable_fraction", "peak_rss_bytes" (the child's ru_maxrss),
-// "train_seconds" and "tokens_per_second" (summary.json's: the step loop), "wall_seconds" (the
-// child's whole life: loading, initialisation, saving), "output_bytes" (the adapter or model
-// folder on disk), "steps".
+// "train_seconds", "tokens_per_second" and "steps" (summary.json's: the step loop; LT-SFT's two
+// phases together), "wall_seconds" (the child's whole life: loading, initialisation, saving),
+// "output_bytes" (the adapter, sparse difference or model folder on disk).
 #pragma once
 
 #include <filesystem>
