@@ -16,7 +16,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -27,6 +26,7 @@
 #include <vector>
 
 #include "bench_common.h"
+#include "compare/machine_info.h"
 #include "core/error.h"
 #include "core/heap_reuse.h"
 #include "core/rng.h"
@@ -64,23 +64,6 @@ double median(std::vector<double> values) {
   return values[values.size() / 2];
 }
 
-// /proc/cpuinfo's first "model name".
-std::string cpu_model() {
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  for (std::string line; std::getline(cpuinfo, line);) {
-    if (line.starts_with("model name")) return line.substr(line.find(": ") + 2);
-  }
-  return "unknown";
-}
-
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
 
 // The 1, 5 and 15 minute load averages.
 std::vector<double> load_average() {
@@ -251,8 +234,8 @@ void run(const Options& options) {
   const ModelShape& shape = kSmolLM2;
 
   json report = {{"benchmark", "inference"},
-                 {"date", utc_now()},
-                 {"cpu_model", cpu_model()},
+                 {"date", compare::utc_timestamp()},
+                 {"cpu_model", compare::machine_info().cpu},
                  {"threads", num_threads()},
                  {"blas", blas_config()}};
   const std::vector<double> load = load_average();

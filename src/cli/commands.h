@@ -53,6 +53,9 @@ Command add_demo_command(CLI::App& app);
 // `retune init`: makes a base model from scratch, tokenizer and random weights (init.cpp).
 Command add_init_command(CLI::App& app);
 
+// `retune compare`: trains several methods on equal terms and tabulates them (compare.cpp).
+Command add_compare_command(CLI::App& app);
+
 // `retune report`: an HTML page of tables and plots for a run folder (report.cpp).
 Command add_report_command(CLI::App& app);
 

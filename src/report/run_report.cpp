@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "io/atomic_file.h"
+#include "report/compare_report.h"
 #include "report/continual_report.h"
 #include "report/demo_report.h"
 #include "report/html_page.h"
@@ -14,6 +15,11 @@ namespace retune::report {
 std::string render_run_report(const std::filesystem::path& folder) {
   RETUNE_CHECK(std::filesystem::is_directory(folder), "{}: not a folder", folder.string());
   const std::string name = std::filesystem::absolute(folder).lexically_normal().filename().string();
+  if (is_comparison(folder)) {
+    HtmlPage page("retune comparison: " + name);
+    add_comparison(page, folder);
+    return page.render();
+  }
   if (is_demo_run(folder)) {
     HtmlPage page(demo_title(folder, "retune demo: " + name));
     add_demo_run(page, folder);
@@ -30,8 +36,8 @@ std::string render_run_report(const std::filesystem::path& folder) {
     return page.render();
   }
   fail(
-      "{}: not a run folder: expected demo.json (retune demo), continual.json (retune "
-      "continual), or metrics.jsonl or summary.json (retune train)",
+      "{}: not a run folder: expected compare.json (retune compare), demo.json (retune demo), "
+      "continual.json (retune continual), or metrics.jsonl or summary.json (retune train)",
       folder.string());
 }
 

@@ -1,6 +1,6 @@
-// The report of a run folder: which kind it is (a demo, a continual run or a training run, told
-// by demo.json, continual.json, or metrics.jsonl / summary.json, in that order) and the whole
-// self-contained HTML page for it.
+// The report of a run folder: which kind it is (a comparison, a demo, a continual run or a
+// training run, told by compare.json, demo.json, continual.json, or metrics.jsonl / summary.json,
+// in that order) and the whole self-contained HTML page for it.
 #pragma once
 
 #include <filesystem>

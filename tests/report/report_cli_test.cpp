@@ -185,8 +185,9 @@ TEST(ReportCli, FolderWithoutRunFilesIsRefused) {
   TempDir dir;
   EXPECT_EQ(error_of_report(dir.path()),
             "retune: error: " + dir.path().string() +
-                ": not a run folder: expected demo.json (retune demo), continual.json (retune "
-                "continual), or metrics.jsonl or summary.json (retune train)\n");
+                ": not a run folder: expected compare.json (retune compare), demo.json (retune "
+                "demo), continual.json (retune continual), or metrics.jsonl or summary.json "
+                "(retune train)\n");
   const RetuneRun missing = run_retune("report " + (dir / "none").string(), true);
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_EQ(missing.out, "retune: error: " + (dir / "none").string() + ": not a folder\n");
