@@ -1,7 +1,7 @@
 #include "compare/trained_model.h"
 
-#include "adapters/lora_model.h"
 #include "adapters/sparse_diff.h"
+#include "adapters/trained_adapter.h"
 #include "core/error.h"
 
 namespace retune::compare {
@@ -15,7 +15,7 @@ std::unique_ptr<model::CausalLm> load_trained_model(const std::filesystem::path&
   if (adapters::is_sparse_diff(output)) {
     adapters::apply_sparse_diff(*model, output);
   } else if (std::filesystem::is_regular_file(output / "adapter_config.json")) {
-    adapters::load_lora(*model, output);
+    adapters::load_adapter(*model, output);
   } else {
     fail(
         "{}: neither an adapter folder (adapter_config.json), a sparse difference "

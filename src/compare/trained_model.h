@@ -1,8 +1,8 @@
 // The fine-tuned model a `retune train` run wrote, loaded for scoring as `retune eval` loads
 // one: its output folder (the summary's "output") is a PEFT adapter folder (adapter_config.json:
-// LoRA and its relatives, applied unmerged to the base), a sparse difference (sparse_config.json:
-// LT-SFT and sparse masks, added to the base's weights) or a Hugging Face model folder
-// (config.json: full, BitFit, norm, S2FT, ...: the model itself).
+// LoRA and its relatives, IA3, applied unmerged to the base), a sparse difference
+// (sparse_config.json: LT-SFT and sparse masks, added to the base's weights) or a Hugging Face
+// model folder (config.json: full, BitFit, norm, S2FT, ...: the model itself).
 #pragma once
 
 #include <filesystem>

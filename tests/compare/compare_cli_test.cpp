@@ -1,8 +1,9 @@
-// `retune compare` end to end on the qwen2 fixture: four methods of two steps each (LT-SFT: one
-// dense, two sparse), one of them failing at run time (its training file is missing): the others
-// are trained, scored and tabulated, the failure is reported with its error line, the exit code is
-// 1, and `retune report` draws the folder. A method's bad override key fails before anything runs,
-// naming both, and so does a method folder in OUT that is not a comparison's run.
+// `retune compare` end to end on the qwen2 fixture: five methods of two steps each (LT-SFT: one
+// dense, two sparse; IA3 another kind of PEFT adapter), one of them failing at run time (its
+// training file is missing): the others are trained, scored and tabulated, the failure is reported
+// with its error line, the exit code is 1, and `retune report` draws the folder. A method's bad
+// override key fails before anything runs, naming both, and so does a method folder in OUT that is
+// not a comparison's run.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -55,7 +56,8 @@ TEST(CompareCli, TrainsScoresAndTabulatesEveryMethodPastAFailure) {
                          "    - {name: broken, set: {data.train: none.jsonl}}\n"
                          "    - {name: full, set: {method: full}}\n"
                          "    - {name: lt-sft, set: {method: lt_sft, sparse.count: 64, "
-                         "sparse.dense_steps: 1}}\n"));
+                         "sparse.dense_steps: 1}}\n"
+                         "    - {name: ia3, set: {method: ia3}}\n"));
   const RetuneRun run = run_retune("compare " + (dir / "compare.yaml").string());
   EXPECT_EQ(run.exit_code, 1) << run.out;
   EXPECT_THAT(run.out, HasSubstr("\nbase (no training) "));
@@ -74,7 +76,7 @@ TEST(CompareCli, TrainsScoresAndTabulatesEveryMethodPastAFailure) {
   EXPECT_TRUE(base["new_task_accuracy"].is_number());
   EXPECT_TRUE(base["retained_accuracy"].is_number());
   EXPECT_GT(base["new_task_loss"].get<double>(), 0);
-  ASSERT_EQ(results["methods"].size(), 4u);
+  ASSERT_EQ(results["methods"].size(), 5u);
   for (const int i : {0, 2}) {
     const json& m = results["methods"][i];
     SCOPED_TRACE(m["name"].get<std::string>());
@@ -110,6 +112,11 @@ TEST(CompareCli, TrainsScoresAndTabulatesEveryMethodPastAFailure) {
   EXPECT_EQ(lt_sft["trainable_parameters"], 64);
   EXPECT_EQ(lt_sft["steps"], 3);
   EXPECT_TRUE(lt_sft["new_task_accuracy"].is_number());
+  // IA3: a PEFT adapter of another type, scored through adapters::load_adapter.
+  const json& ia3 = results["methods"][4];
+  EXPECT_EQ(ia3["status"], "ok") << ia3["error"];
+  EXPECT_EQ(ia3["method"], "ia3");
+  EXPECT_TRUE(ia3["new_task_accuracy"].is_number());
   const json& broken = results["methods"][1];
   EXPECT_EQ(broken["status"], "failed");
   EXPECT_THAT(broken["error"].get<std::string>(), HasSubstr("none.jsonl"));
