@@ -14,7 +14,6 @@ namespace {
 
 constexpr double kTitleSize = 15;
 constexpr double kFont = 12;
-constexpr double kTickFont = 11;
 constexpr double kRow = 24;  // one bar's band
 constexpr double kBar = 16;
 
@@ -55,15 +54,7 @@ std::string render_bar_chart(const BarChart& chart) {
                     "\n",
                     c(chart.width / 2), c(kTitleSize + 6), kTitleSize, escape_markup(chart.title));
   }
-  for (const double tick : scale.ticks) {
-    const double x = x_pixel(tick);
-    svg += fmt::format(
-        R"(<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#e3e3e3"/>)"
-        R"(<text x="{}" y="{}" font-size="{}" fill="#444" text-anchor="middle">{}</text>)"
-        "\n",
-        c(x), c(x), c(top), c(bottom), c(x), c(bottom + 16), kTickFont,
-        escape_markup(format_value(tick)));
-  }
+  for (const double tick : scale.ticks) svg += vertical_tick(x_pixel(tick), top, bottom, tick);
   for (size_t i = 0; i < chart.bars.size(); ++i) {
     const Bar& bar = chart.bars[i];
     const double y = top + kRow * static_cast<double>(i) + (kRow - kBar) / 2 + 2;

@@ -87,15 +87,7 @@ std::string PlotFrame::open_svg(const std::string& css_class) const {
                     c(left_), c(right_), c(y), c(y), c(left_ - 6), c(y + 4), kTickSize,
                     escape_markup(format_value(tick)));
   }
-  for (const double tick : x_.ticks) {
-    const double x = x_pixel(tick);
-    svg += fmt::format(
-        R"(<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#e3e3e3"/>)"
-        R"(<text x="{}" y="{}" font-size="{}" fill="#444" text-anchor="middle">{}</text>)"
-        "\n",
-        c(x), c(x), c(top_), c(bottom_), c(x), c(bottom_ + 16), kTickSize,
-        escape_markup(format_value(tick)));
-  }
+  for (const double tick : x_.ticks) svg += vertical_tick(x_pixel(tick), top_, bottom_, tick);
   svg += fmt::format(R"(<rect x="{}" y="{}" width="{}" height="{}" fill="none" stroke="#888"/>)"
                      "\n",
                      c(left_), c(top_), c(right_ - left_), c(bottom_ - top_));
@@ -116,6 +108,16 @@ std::string PlotFrame::open_svg(const std::string& css_class) const {
                     c(x), c(y), kLabelSize, c(x), c(y), escape_markup(labels_.y_label));
   }
   return svg;
+}
+
+std::string vertical_tick(double x, double top, double bottom, double tick) {
+  const auto c = format_coordinate;
+  return fmt::format(
+      R"(<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#e3e3e3"/>)"
+      R"(<text x="{}" y="{}" font-size="{}" fill="#444" text-anchor="middle">{}</text>)"
+      "\n",
+      c(x), c(x), c(top), c(bottom), c(x), c(bottom + 16), kTickSize,
+      escape_markup(format_value(tick)));
 }
 
 std::string centred_note(const PlotFrame& frame, const std::string& text) {

@@ -70,6 +70,9 @@ class PlotFrame {
   double extra_top_;
 };
 
+// A vertical grid line at x from top to bottom, with the tick's value under it (11 px font).
+std::string vertical_tick(double x, double top, double bottom, double tick);
+
 // The text of a note drawn in the middle of a plot area ("no finite values").
 std::string centred_note(const PlotFrame& frame, const std::string& text);
 
