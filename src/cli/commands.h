@@ -65,4 +65,7 @@ Command add_merge_command(CLI::App& app);
 // `retune extract-lora`: a LoRA adapter from a fine-tuned model and its base (extract_lora.cpp).
 Command add_extract_lora_command(CLI::App& app);
 
+// `retune soup`: the greedy model soup of fine-tuned models on held-out data (soup.cpp).
+Command add_soup_command(CLI::App& app);
+
 }  // namespace retune::cli

@@ -56,4 +56,8 @@ std::vector<FileEvaluation> EvaluationFiles::evaluate_all(const model::CausalLm&
   return results;
 }
 
+bool EvaluationFiles::has_pairs() const {
+  return std::any_of(files_.begin(), files_.end(), [](const File& file) { return file.has_pairs; });
+}
+
 }  // namespace retune::eval

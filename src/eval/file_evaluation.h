@@ -53,6 +53,8 @@ class EvaluationFiles {
                   FileEvaluationOptions options);
 
   size_t size() const { return files_.size(); }
+  // Whether any file has prompt/completion pairs (whose greedy completions exact match scores).
+  bool has_pairs() const;
 
   // The scores of file `index` under `model` (its adapters apply as at inference).
   FileEvaluation evaluate(const model::CausalLm& model, size_t index);

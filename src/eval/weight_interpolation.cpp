@@ -26,15 +26,6 @@ Tensor interpolate(const Tensor& base, const Tensor& tuned, double alpha) {
   return Tensor::from_vector(base.shape(), DType::f32, std::span<const float>(values));
 }
 
-// The name of the weight a tied head shares (the embedding table), or "" for an untied head.
-std::string tied_embedding_name(model::CausalLm& model) {
-  if (!model.config().tie_word_embeddings) return "";
-  for (const auto& [name, weight] : model::named_weights(model)) {
-    if (weight.overlaps(model.output_head())) return name;
-  }
-  fail("the tied head of the model shares no weight it names");
-}
-
 }  // namespace
 
 WeightInterpolation WeightInterpolation::with_tuned_model(
@@ -61,7 +52,7 @@ WeightInterpolation WeightInterpolation::with_tuned_model(
   }
   RETUNE_CHECK(tuned_weights.empty(), "{}: weight {}, which the base {} lacks",
                tuned_folder.string(), tuned_weights.begin()->first, base_folder.string());
-  return WeightInterpolation(base_folder, std::move(weights), tied_embedding_name(*base));
+  return WeightInterpolation(base_folder, std::move(weights));
 }
 
 WeightInterpolation WeightInterpolation::with_adapter(const std::filesystem::path& base_folder,
@@ -70,7 +61,6 @@ WeightInterpolation WeightInterpolation::with_adapter(const std::filesystem::pat
   std::map<std::string, Tensor> base_weights;
   for (auto& [name, weight] : model::named_weights(*model)) base_weights.emplace(name, weight);
   const Tensor base_head = model->output_head();
-  const std::string embedding = tied_embedding_name(*model);
 
   const std::unique_ptr<adapters::TrainedAdapter> adapter =
       adapters::load_adapter(*model, adapter_folder);
@@ -90,8 +80,7 @@ WeightInterpolation WeightInterpolation::with_adapter(const std::filesystem::pat
     }
     weights.push_back(std::move(pair));
   }
-  const bool unties_head = !embedding.empty() && !model->config().tie_word_embeddings;
-  return WeightInterpolation(base_folder, std::move(weights), unties_head ? "" : embedding);
+  return WeightInterpolation(base_folder, std::move(weights));
 }
 
 NamedTensors WeightInterpolation::weights_at(double alpha) const {
@@ -107,21 +96,11 @@ NamedTensors WeightInterpolation::weights_at(double alpha) const {
 std::unique_ptr<model::CausalLm> WeightInterpolation::model_at(double alpha) const {
   const NamedTensors weights = weights_at(alpha);
   std::unique_ptr<model::CausalLm> model = model::load_causal_lm(base_folder_);
-  // The loader keeps some weights in another dtype than the file's (norms in f32): each new
-  // weight takes the dtype the loaded model holds it in, as when the written folder loads.
-  std::map<std::string, DType> held;
-  for (const auto& [name, weight] : model::named_weights(*model))
-    held.emplace(name, weight.dtype());
+  NamedTensors changed;
   for (size_t i = 0; i < weights_.size(); ++i) {
-    if (!weights_[i].tuned.defined()) continue;
-    const auto& [name, weight] = weights[i];
-    const auto dtype = held.find(name);
-    const Tensor value =
-        dtype == held.end() || dtype->second == weight.dtype() ? weight : weight.to(dtype->second);
-    model::set_weight(*model, name, value);
-    // set_weight replaces the embedding table alone: the head that shares it follows.
-    if (name == tied_embedding_) model::set_weight(*model, "lm_head.weight", value);
+    if (weights_[i].tuned.defined()) changed.push_back(weights[i]);
   }
+  model::replace_weights(*model, changed);
   return model;
 }
 

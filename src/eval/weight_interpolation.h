@@ -62,17 +62,11 @@ class WeightInterpolation {
     Tensor tuned;  // the tuned end's, f32 or a stored dtype; undefined: the base's
   };
 
-  WeightInterpolation(std::filesystem::path base_folder, std::vector<WeightPair> weights,
-                      std::string tied_embedding)
-      : base_folder_(std::move(base_folder)),
-        weights_(std::move(weights)),
-        tied_embedding_(std::move(tied_embedding)) {}
+  WeightInterpolation(std::filesystem::path base_folder, std::vector<WeightPair> weights)
+      : base_folder_(std::move(base_folder)), weights_(std::move(weights)) {}
 
   std::filesystem::path base_folder_;
   std::vector<WeightPair> weights_;  // in the model's order; a head the adapter unties last
-  // The embedding table's name when the model at every alpha keeps the base's tied head ("" for
-  // an untied head): in memory the head is set with the table.
-  std::string tied_embedding_;
 };
 
 }  // namespace retune::eval

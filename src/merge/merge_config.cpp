@@ -58,24 +58,9 @@ std::string scalar_text(const YAML::Node& node, std::string_view key, const Sour
 }
 
 ModelReference model_reference(const YAML::Node& node, std::string_view key, const Source& source) {
-  ModelReference ref;
-  ref.text = scalar_text(node, key, source);
+  ModelReference ref = parse_model_reference(scalar_text(node, key, source), source.folder,
+                                             fmt::format("{}: {}", source.at(node.Mark()), key));
   ref.line = node.Mark().line + 1;
-  RETUNE_CHECK(!ref.text.empty(), "{}: {} is empty", source.at(node.Mark()), key);
-  RETUNE_CHECK(ref.text.find('@') == std::string::npos,
-               "{}: {} \"{}\": revisions (@) are for hub models; retune reads local folders",
-               source.at(node.Mark()), key, ref.text);
-  const size_t plus = ref.text.find('+');
-  std::string model = ref.text.substr(0, plus);
-  RETUNE_CHECK(plus == std::string::npos || ref.text.find('+', plus + 1) == std::string::npos,
-               "{}: {} \"{}\": one '+' at most (model+adapter)", source.at(node.Mark()), key,
-               ref.text);
-  const auto resolve = [&](const std::string& path) {
-    const fs::path p(path);
-    return (p.is_absolute() ? p : source.folder / p).lexically_normal();
-  };
-  ref.model = resolve(model);
-  if (plus != std::string::npos) ref.adapter = resolve(ref.text.substr(plus + 1));
   return ref;
 }
 
@@ -291,6 +276,26 @@ OutputSlice output_slice(const YAML::Node& node, const MethodSpec& method, const
 }
 
 }  // namespace
+
+ModelReference parse_model_reference(const std::string& text, const fs::path& folder,
+                                     const std::string& where) {
+  ModelReference ref;
+  ref.text = text;
+  RETUNE_CHECK(!text.empty(), "{} is empty", where);
+  RETUNE_CHECK(text.find('@') == std::string::npos,
+               "{} \"{}\": revisions (@) are for hub models; retune reads local folders", where,
+               text);
+  const size_t plus = text.find('+');
+  RETUNE_CHECK(plus == std::string::npos || text.find('+', plus + 1) == std::string::npos,
+               "{} \"{}\": one '+' at most (model+adapter)", where, text);
+  const auto resolve = [&](const std::string& path) {
+    const fs::path p(path);
+    return (p.is_absolute() ? p : folder / p).lexically_normal();
+  };
+  ref.model = resolve(text.substr(0, plus));
+  if (plus != std::string::npos) ref.adapter = resolve(text.substr(plus + 1));
+  return ref;
+}
 
 std::string torch_dtype_name(DType dtype) {
   switch (dtype) {

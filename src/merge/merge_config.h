@@ -43,6 +43,12 @@ struct ModelReference {
   }
 };
 
+// "model" or "model+adapter", each path resolved against `folder` (lexically normal); throws an
+// Error starting with `where` ("merge.yaml:3: model", "--model") for an empty text, a hub
+// revision ('@') or more than one '+'.
+ModelReference parse_model_reference(const std::string& text, const std::filesystem::path& folder,
+                                     const std::string& where);
+
 using Parameters = std::vector<std::pair<std::string, ParameterSetting>>;
 
 // A setting of `parameters`, or nullptr.

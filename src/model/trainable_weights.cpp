@@ -1,5 +1,7 @@
 #include "model/trainable_weights.h"
 
+#include <map>
+
 #include "core/error.h"
 #include "model/gpt2_named_weights.h"
 #include "model/gpt2_training.h"
@@ -103,6 +105,26 @@ void set_weight(CausalLm& model, const std::string& name, Tensor value) {
     set_named(*gpt2, name, std::move(value));
   } else {
     fail("set_weight: unsupported model class");
+  }
+}
+
+void replace_weights(CausalLm& model, const std::vector<std::pair<std::string, Tensor>>& weights) {
+  std::map<std::string, DType> held;
+  std::string tied_embedding;
+  for (const auto& [name, weight] : named_weights(model)) {
+    held.emplace(name, weight.dtype());
+    // The table the head shares (once re-tied by this function, the model counts as untied).
+    if (tied_embedding.empty() && name != "lm_head.weight" &&
+        weight.overlaps(model.output_head())) {
+      tied_embedding = name;
+    }
+  }
+  for (const auto& [name, weight] : weights) {
+    const auto dtype = held.find(name);
+    const Tensor value =
+        dtype == held.end() || dtype->second == weight.dtype() ? weight : weight.to(dtype->second);
+    set_weight(model, name, value);
+    if (name == tied_embedding) set_weight(model, "lm_head.weight", value);
   }
 }
 

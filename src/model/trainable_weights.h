@@ -43,4 +43,11 @@ std::vector<std::pair<std::string, Tensor>> named_weights(CausalLm& model);
 // naming the weight when the model has none of that name or its shape differs.
 void set_weight(CausalLm& model, const std::string& name, Tensor value);
 
+// set_weight for each of `weights` in order, each converted first to the dtype the model holds
+// that weight in now (the loader keeps some weights in another dtype than the file's: norms in
+// f32), so the model computes as when a folder of these weights loads; a head that shares the
+// embedding table follows it (a later "lm_head.weight" among them unties it), also when an
+// earlier call re-tied it so.
+void replace_weights(CausalLm& model, const std::vector<std::pair<std::string, Tensor>>& weights);
+
 }  // namespace retune::model
