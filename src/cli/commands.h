@@ -65,4 +65,8 @@ Command add_merge_command(CLI::App& app);
 // `retune extract-lora`: a LoRA adapter from a fine-tuned model and its base (extract_lora.cpp).
 Command add_extract_lora_command(CLI::App& app);
 
+// `retune merge-adapters`: PEFT LoRA adapters merged as add_weighted_adapter does
+// (merge_adapters.cpp).
+Command add_merge_adapters_command(CLI::App& app);
+
 }  // namespace retune::cli

@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
       retune::cli::add_continual_command(app),   retune::cli::add_demo_command(app),
       retune::cli::add_init_command(app),        retune::cli::add_report_command(app),
       retune::cli::add_merge_command(app),       retune::cli::add_extract_lora_command(app),
-      retune::cli::add_compare_command(app),
+      retune::cli::add_compare_command(app),     retune::cli::add_merge_adapters_command(app),
   };
   try {
     app.parse(argc, argv);
