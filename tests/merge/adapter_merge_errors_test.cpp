@@ -89,7 +89,7 @@ TEST_F(AdapterMergeErrors, WeightCountAndDensity) {
 
 TEST_F(AdapterMergeErrors, AdaptersThatAreNotPlainLora) {
   const auto linear = options_for(AdapterCombination::linear, {1, 1});
-  const fs::path ia3 = fixtures() / "peft_methods/qwen2/ia3";
+  const fs::path ia3 = fixtures() / "peft_methods/qwen2/ia3/adapter";
   EXPECT_EQ(error({a, ia3}, linear), (ia3 / "adapter_config.json").string() +
                                          ": field \"peft_type\" must be \"LORA\", got \"IA3\"");
   const fs::path dora = fixtures() / "peft/qwen2/dora/after_3_steps";

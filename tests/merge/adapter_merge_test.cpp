@@ -4,6 +4,7 @@
 // PEFT's, the folder loads in retune, and with the cat adapter retune's logits are PEFT's.
 #include "merge/adapter_merge.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -113,7 +114,7 @@ TEST_P(AdapterMergeParity, WritesPeftsAdapter) {
           std::max(worst, relative_error(values(mine.tensor(name)), values(theirs.tensor(name))));
     }
   }
-  testing::Test::RecordProperty("max_relative_error", std::to_string(worst));
+  testing::Test::RecordProperty("max_relative_error", fmt::format("{:.3g}", worst));
   EXPECT_LE(worst, 1e-5);
 }
 
@@ -143,7 +144,7 @@ TEST(AdapterMerge, CatGivesPeftsLogits) {
   const std::vector<double> want = values(peft.tensor("logits"));
   double error = 0;
   for (size_t i = 0; i < got.size(); ++i) error = std::max(error, std::fabs(got[i] - want[i]));
-  testing::Test::RecordProperty("logits_max_abs_error", std::to_string(error));
+  testing::Test::RecordProperty("logits_max_abs_error", fmt::format("{:.3g}", error));
   EXPECT_LE(error, 1e-4);
   const std::vector<double> base =
       values(model::load_causal_lm(hf_model_fixture("qwen2"))->forward(input_ids));
