@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/rng.h"
 #include "linalg/matrix.h"
+#include "linalg/qr.h"
 #include "linalg/svd.h"
 
 namespace retune::merge {
@@ -131,6 +132,42 @@ void clamp_factors(linalg::Matrix& b, linalg::Matrix& a, double q) {
   }
 }
 
+// The thin SVD of the merged ΔW [out, in] (row-major), computed whole.
+linalg::SvdF64 full_svd(const std::vector<float>& merged, int64_t out, int64_t in) {
+  linalg::Matrix delta(out, in);
+  for (int64_t i = 0; i < out; ++i) {
+    for (int64_t j = 0; j < in; ++j) delta(i, j) = merged[static_cast<size_t>(i * in + j)];
+  }
+  return linalg::thin_svd(std::move(delta));
+}
+
+// The thin SVD of Σ_t w_t s_t B_t A_t = B·A with B = [B_1, ...] [out, R] and A = [w_1 s_1 A_1;
+// ...] [R, in], R = Σ r_t < min(out, in), without forming ΔW: B = Q_b R_b, Aᵀ = Q_a R_a, and the
+// SVD U_c σ V_cᵀ of the R × R core R_b R_aᵀ gives U = Q_b U_c, Vᵀ = V_cᵀ Q_aᵀ (R columns).
+linalg::SvdF64 low_rank_svd(const std::vector<LoraFactors>& inputs, int64_t rank,
+                            const std::string& module) {
+  const int64_t in = inputs.front().a.size(1);
+  const int64_t out = inputs.front().b.size(0);
+  linalg::Matrix b(out, rank), a_transposed(in, rank);
+  int64_t column = 0;
+  for (const LoraFactors& input : inputs) {
+    const linalg::Matrix b_t =
+        linalg::read_matrix(input.b, "merge-adapters", module.c_str(), "[out, r]");
+    const linalg::Matrix a_t =
+        linalg::read_matrix(input.a, "merge-adapters", module.c_str(), "[r, in]");
+    const double factor = input.weight * input.scaling;
+    for (int64_t k = 0; k < b_t.cols; ++k, ++column) {
+      for (int64_t i = 0; i < out; ++i) b(i, column) = b_t(i, k);
+      for (int64_t j = 0; j < in; ++j) a_transposed(j, column) = factor * a_t(k, j);
+    }
+  }
+  const linalg::QrF64 qb = linalg::reduced_qr(std::move(b));
+  const linalg::QrF64 qa = linalg::reduced_qr(std::move(a_transposed));
+  linalg::SvdF64 core = linalg::thin_svd(linalg::multiply(qb.r, qa.r, false, true));
+  return {linalg::multiply(qb.q, core.u), std::move(core.s),
+          linalg::multiply(core.vt, qa.q, false, true)};
+}
+
 // ΔW_t merged with weights w_t, then its best rank-new_rank factorisation.
 MergedFactors factorise(const std::vector<LoraFactors>& inputs, int64_t new_rank,
                         const CombinationOptions& options, uint64_t seed,
@@ -141,20 +178,23 @@ MergedFactors factorise(const std::vector<LoraFactors>& inputs, int64_t new_rank
                "{}: rank {} exceeds the module's min(out, in) = min({}, {}); choose a lower "
                "--svd-rank",
                module, new_rank, out, in);
-  std::vector<std::vector<float>> deltas;
-  std::vector<double> weights;
-  std::vector<uint64_t> seeds;
-  for (size_t t = 0; t < inputs.size(); ++t) {
-    deltas.push_back(delta_weight(inputs[t], module));
-    weights.push_back(inputs[t].weight);
-    seeds.push_back(mix64(seed ^ t));
+  int64_t summed_rank = 0;
+  for (const LoraFactors& input : inputs) summed_rank += input.a.size(0);
+  linalg::SvdF64 svd;
+  if (options.combination == Combination::svd && new_rank <= summed_rank &&
+      summed_rank < std::min(out, in)) {
+    svd = low_rank_svd(inputs, summed_rank, module);
+  } else {
+    std::vector<std::vector<float>> deltas;
+    std::vector<double> weights;
+    std::vector<uint64_t> seeds;
+    for (size_t t = 0; t < inputs.size(); ++t) {
+      deltas.push_back(delta_weight(inputs[t], module));
+      weights.push_back(inputs[t].weight);
+      seeds.push_back(mix64(seed ^ t));
+    }
+    svd = full_svd(merge_task_tensors(deltas, weights, seeds, task_merge(options)), out, in);
   }
-  const std::vector<float> merged = merge_task_tensors(deltas, weights, seeds, task_merge(options));
-  linalg::Matrix delta(out, in);
-  for (int64_t i = 0; i < out; ++i) {
-    for (int64_t j = 0; j < in; ++j) delta(i, j) = merged[static_cast<size_t>(i * in + j)];
-  }
-  const linalg::SvdF64 svd = linalg::thin_svd(std::move(delta));
   linalg::Matrix b = svd.u.columns(0, new_rank);
   for (int64_t k = 0; k < new_rank; ++k) {
     for (int64_t i = 0; i < out; ++i) b(i, k) *= svd.s[static_cast<size_t>(k)];

@@ -19,10 +19,12 @@
 //                  ΔW_t = s_t B_t A_t [out, in] (f32) merged with weights w_t as the name without
 //                  "_svd" says (svd: a weighted sum), then factorised by a thin SVD in double
 //                  (linalg/svd.h): B = U_r diag(σ_r) [out, r], A = Vᵀ_r [r, in], r = new_rank,
-//                  which must not exceed min(out, in). With a clamp quantile q the entries of
-//                  both are clamped to [-h, h], h the q-quantile (linear interpolation, as
-//                  torch.quantile) of all entries of B and A together. Singular vectors' signs
-//                  are LAPACK's, so only B·A is comparable with PEFT's.
+//                  which must not exceed min(out, in). For svd with R = Σ r_t < min(out, in)
+//                  the same SVD comes from QRs of the stacked factors and an R × R core, without
+//                  forming ΔW (O((out + in) R²) instead of O(out·in·min(out, in))). With a clamp
+//                  quantile q the entries of both are clamped to [-h, h], h the q-quantile (linear
+//                  interpolation, as torch.quantile) of all entries of B and A together. Singular
+//                  vectors' signs are LAPACK's, so only B·A is comparable with PEFT's.
 // Inputs are f32, read as they are; a module some adapters lack is merged from the others.
 #pragma once
 
