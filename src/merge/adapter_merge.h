@@ -21,8 +21,10 @@
 // The folder is written atomically (adapters/adapter_folder.h), modules merged in parallel.
 //
 // Errors (one line, naming the folder, file, field or tensor): no adapters, a weight count that
-// differs from the adapter count, a density outside (0, 1] or missing where the combination
-// uses one, an svd_clamp outside [0, 1], an svd_rank < 1, peft_type other than LORA, use_dora
+// differs from the adapter count, a density outside (0, 1], missing where the combination
+// uses one or given where it does not, an svd rank or clamp given to a combination that does
+// not factorise, an svd_clamp outside [0, 1], a negative svd_rank, peft_type other than LORA,
+// use_dora
 // (the magnitude vector needs the base weights), modules_to_save (full copies of base modules),
 // a tensor that is not a LoRA factor or lacks its partner, target_modules given as a list by one
 // adapter and as a string by another, ranks that differ where they must not, a module whose
