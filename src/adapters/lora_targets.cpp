@@ -43,6 +43,11 @@ std::string pattern_key_regex(const std::string& key) {
   return "(.*\\.)?(" + key + ")";
 }
 
+RankAlpha module_rank_alpha(const LoraConfig& config, const std::string& name) {
+  return {pattern_value(config.rank_pattern, name, config.r, "LoRA rank_pattern"),
+          pattern_value(config.alpha_pattern, name, config.lora_alpha, "LoRA alpha_pattern")};
+}
+
 std::vector<LoraTarget> resolve_lora_targets(const LoraConfig& config,
                                              const std::vector<model::LinearSite>& sites) {
   if (config.target_modules.form == Form::none) {
@@ -60,9 +65,8 @@ std::vector<LoraTarget> resolve_lora_targets(const LoraConfig& config,
         !in_layers(config, site)) {
       continue;
     }
-    targets.push_back(
-        {site, pattern_value(config.rank_pattern, site.name, config.r, "LoRA rank_pattern"),
-         pattern_value(config.alpha_pattern, site.name, config.lora_alpha, "LoRA alpha_pattern")});
+    const RankAlpha rank_alpha = module_rank_alpha(config, site.name);
+    targets.push_back({site, rank_alpha.r, rank_alpha.alpha});
   }
   if (targets.empty()) {
     fail(

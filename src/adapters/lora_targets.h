@@ -42,6 +42,14 @@ struct LoraTarget {
 std::vector<LoraTarget> resolve_lora_targets(const LoraConfig& config,
                                              const std::vector<model::LinearSite>& sites);
 
+// The module's rank and alpha by rank_pattern / alpha_pattern (the rule above), else r and
+// lora_alpha; `name` is the full module name ("model.layers.0.self_attn.q_proj").
+struct RankAlpha {
+  int64_t r = 0;
+  double alpha = 0;
+};
+RankAlpha module_rank_alpha(const LoraConfig& config, const std::string& name);
+
 // PEFT's regex for a rank_pattern / alpha_pattern key, to match a whole module name:
 // "(.*\.)?(key)" (module names hold no newline, so re.match with "$" is a full match).
 std::string pattern_key_regex(const std::string& key);

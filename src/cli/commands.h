@@ -67,5 +67,8 @@ Command add_extract_lora_command(CLI::App& app);
 
 // `retune soup`: the greedy model soup of fine-tuned models on held-out data (soup.cpp).
 Command add_soup_command(CLI::App& app);
+// `retune merge-adapters`: PEFT LoRA adapters merged as add_weighted_adapter does
+// (merge_adapters.cpp).
+Command add_merge_adapters_command(CLI::App& app);
 
 }  // namespace retune::cli

@@ -16,15 +16,16 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", fmt::format("retune {}", retune::version()));
   app.require_subcommand(0, 1);
   const std::vector<retune::cli::Command> commands = {
-      retune::cli::add_selfcheck_command(app),   retune::cli::add_inspect_command(app),
-      retune::cli::add_tokenize_command(app),    retune::cli::add_forward_command(app),
-      retune::cli::add_generate_command(app),    retune::cli::add_train_command(app),
-      retune::cli::add_export_command(app),      retune::cli::add_eval_command(app),
-      retune::cli::add_interpolate_command(app), retune::cli::add_tasks_command(app),
-      retune::cli::add_continual_command(app),   retune::cli::add_demo_command(app),
-      retune::cli::add_init_command(app),        retune::cli::add_report_command(app),
-      retune::cli::add_merge_command(app),       retune::cli::add_extract_lora_command(app),
-      retune::cli::add_compare_command(app),     retune::cli::add_soup_command(app),
+      retune::cli::add_selfcheck_command(app),      retune::cli::add_inspect_command(app),
+      retune::cli::add_tokenize_command(app),       retune::cli::add_forward_command(app),
+      retune::cli::add_generate_command(app),       retune::cli::add_train_command(app),
+      retune::cli::add_export_command(app),         retune::cli::add_eval_command(app),
+      retune::cli::add_interpolate_command(app),    retune::cli::add_tasks_command(app),
+      retune::cli::add_continual_command(app),      retune::cli::add_demo_command(app),
+      retune::cli::add_init_command(app),           retune::cli::add_report_command(app),
+      retune::cli::add_merge_command(app),          retune::cli::add_extract_lora_command(app),
+      retune::cli::add_compare_command(app),        retune::cli::add_soup_command(app),
+      retune::cli::add_merge_adapters_command(app),
   };
   try {
     app.parse(argc, argv);
