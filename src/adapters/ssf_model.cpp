@@ -51,7 +51,7 @@ SsfModel make_ssf(model::CausalLm& model, const SsfConfig& config, uint64_t seed
   const std::vector<std::string> targets = resolve_ssf_targets(config, sites, all_norms);
   const std::set<std::string> targeted(targets.begin(), targets.end());
   const model::Architecture architecture = model.config().architecture;
-  std::string unmergeable;
+  std::map<std::string, std::string> unmergeable;  // module -> why its shift cannot merge
   std::map<std::string, std::shared_ptr<SsfPair>> pairs;
   const auto make_pair = [&](const std::string& name, int64_t width, bool shift) {
     const uint64_t stream = mix64(seed) + 2 * pairs.size();
@@ -70,9 +70,7 @@ SsfModel make_ssf(model::CausalLm& model, const SsfConfig& config, uint64_t seed
       if (!has_bias_slot(site) && !missing) missing = &site;
     }
     mergeable = mergeable || !missing;
-    if (!mergeable && unmergeable.empty() && config.unmergeable_shifts) {
-      unmergeable = no_slot(norm.name, *missing, architecture);
-    }
+    if (!mergeable) unmergeable[norm.name] = no_slot(norm.name, *missing, architecture);
     make_pair(norm.name, norm.weight.size(0), mergeable || config.unmergeable_shifts);
   }
   for (const model::NormSite& norm : norms) {
@@ -83,9 +81,7 @@ SsfModel make_ssf(model::CausalLm& model, const SsfConfig& config, uint64_t seed
     std::shared_ptr<SsfPair> output;
     if (targeted.contains(site.name)) {
       const bool mergeable = has_bias_slot(site);
-      if (!mergeable && unmergeable.empty() && config.unmergeable_shifts) {
-        unmergeable = no_slot(site.name, site, architecture);
-      }
+      if (!mergeable) unmergeable[site.name] = no_slot(site.name, site, architecture);
       make_pair(site.name, site.out_features(), mergeable || config.unmergeable_shifts);
       output = pairs[site.name];
     }
@@ -99,14 +95,19 @@ SsfModel make_ssf(model::CausalLm& model, const SsfConfig& config, uint64_t seed
          input && input->shift.defined() && !norm->second->bias.defined()});
   }
   std::vector<SsfModule> modules;
-  for (const std::string& name : targets) modules.push_back({name, pairs.at(name)});
+  std::string refusal;  // the first module's, in the model's order, whose shift exists
+  for (const std::string& name : targets) {
+    modules.push_back({name, pairs.at(name)});
+    if (refusal.empty() && config.unmergeable_shifts && unmergeable.contains(name)) {
+      refusal = unmergeable.at(name);
+    }
+  }
   std::vector<std::shared_ptr<SsfPair>> norm_pairs;
   for (const model::NormSite& norm : norms) norm_pairs.push_back(pairs.at(norm.name));
   SsfConfig resolved = config;
   resolved.target_modules = {.form = ModuleSelector::Form::names, .names = targets};
   return SsfModel(std::move(resolved), std::move(modules), std::move(linears),
-                  {std::move(norms), std::move(norm_pairs)}, std::move(sites),
-                  std::move(unmergeable));
+                  {std::move(norms), std::move(norm_pairs)}, std::move(sites), std::move(refusal));
 }
 
 void attach(const SsfModel& ssf) {

@@ -78,7 +78,7 @@ WeightInterpolation WeightInterpolation::with_adapter(const std::filesystem::pat
   for (auto& [name, weight] : adapter->merged_weights()) {
     RETUNE_CHECK(base_weights.contains(name),
                  "{}: merging gives weight {}, which the base {} lacks (an SSF shift merged into a "
-                 "new bias): export the adapter and interpolate with the exported model",
+                 "new bias); interpolation needs an adapter that merges into the base's weights",
                  adapter_folder.string(), name, base_folder.string());
     tuned_weights.emplace(name, weight);
   }

@@ -77,12 +77,15 @@ TEST_P(SsfModels, StepGradientsMatchCentralDifferences) {
       model::make_training_step(*lm, [](const std::string&) { return false; });
   const model::TokenBatch batch = fixture_batch(GetParam());
   setup.step->step(batch);
+  std::vector<std::vector<float>> gradients;  // before the differences' steps add to them
+  for (const AdapterParameter& p : ssf.parameters()) gradients.push_back(p.grad.to_f32_vector());
   uint64_t seed = 50;
+  size_t index = 0;
   const float eps = 1e-2f;
   for (const AdapterParameter& p : ssf.parameters()) {
     SCOPED_TRACE(p.name);
     const std::vector<float> u = uniform_tensor(p.value.shape(), seed++).to_f32_vector();
-    const std::vector<float> g = p.grad.to_f32_vector();
+    const std::vector<float>& g = gradients[index++];
     double predicted = 0;
     for (size_t j = 0; j < g.size(); ++j) predicted += static_cast<double>(g[j]) * u[j];
     const Tensor original = p.value.clone();
@@ -120,7 +123,8 @@ INSTANTIATE_TEST_SUITE_P(Models, SsfModels, testing::Values("llama_tied", "qwen2
                          [](const auto& test) { return std::string(test.param); });
 
 // Every module of Llama can hold a shift once attention_bias and mlp_bias are on; export turns
-// them on and writes every bias, zeros where nothing merged.
+// them on and writes every bias, zeros where nothing merged. Interpolation, which blends the
+// base's weights, refuses the biases the base lacks.
 TEST(SsfModel, LlamaExportTurnsTheBiasFlagsOn) {
   const auto lm = load("llama_tied");
   SsfConfig config = config_with(0.2);
@@ -129,6 +133,15 @@ TEST(SsfModel, LlamaExportTurnsTheBiasFlagsOn) {
   EXPECT_EQ(ssf.merged_config_changes(), (json{{"attention_bias", true}, {"mlp_bias", true}}));
   std::vector<std::string> names;
   for (const auto& [name, tensor] : ssf.merged_weights()) names.push_back(name);
+  TempDir dir;
+  ssf.save(*lm, dir / "adapter", "base");
+  const RetuneRun interpolated =
+      run_retune("interpolate --model " + hf_model_fixture("llama_tied").string() + " --adapter " +
+                     (dir / "adapter").string() + " --alpha 0.5 --out " + (dir / "half").string(),
+                 true);
+  EXPECT_EQ(interpolated.exit_code, 1);
+  EXPECT_THAT(interpolated.out, HasSubstr("merging gives weight "
+                                          "model.layers.0.self_attn.q_proj.bias, which the base"));
   for (const char* name :
        {"model.layers.0.self_attn.q_proj.weight", "model.layers.0.self_attn.q_proj.bias",
         "model.layers.0.self_attn.k_proj.bias", "model.layers.0.self_attn.o_proj.bias",
@@ -201,7 +214,7 @@ TEST(SsfModel, SavesAndLoadsBackBitwise) {
   const SafetensorsFile file = SafetensorsFile::open(dir / "adapter/adapter_model.safetensors");
   EXPECT_EQ(file.tensor("base_model.model.transformer.h.0.ln_1.ssf_scale").shape(), Shape({64}));
   EXPECT_EQ(file.tensor("base_model.model.transformer.h.0.mlp.c_fc.ssf_shift").shape(),
-            Shape({256}));
+            Shape({128}));
   const auto fresh = load("gpt2");
   const std::unique_ptr<TrainedAdapter> loaded = load_adapter(*fresh, dir / "adapter");
   const std::vector<AdapterParameter> a = ssf.parameters(), b = loaded->parameters();
