@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "adapters/linear_adapter_checks.h"
 #include "core/rng.h"
 #include "model/training_steps.h"
 #include "ops/arg_checks.h"
@@ -58,24 +59,12 @@ Tensor initial_a(int64_t r, int64_t in, LoraInit init, uint64_t seed) {
   return Tensor::from_vector<float>({r, in}, DType::f32, values);
 }
 
-// x [N, I] and z [N, O] as model/linear_adapter.h passes them.
-void check_activations(const char* op, const Tensor& x, const Tensor& z, int64_t in, int64_t out) {
-  ops::check_matrix(op, "x", x, fmt::format("[N, {}]", in).c_str());
-  ops::check_tensor(op, "x", x, DType::f32, {x.size(0), in}, Device::cpu());
-  ops::check_output(op, "z", z, DType::f32, {x.size(0), out}, Device::cpu());
-  ops::check_disjoint(op, "z", z, "x", x);
-}
-
 }  // namespace
 
 LoraLinear::LoraLinear(Tensor weight, const LoraOptions& options)
     : weight_(std::move(weight)), options_(options) {
   const char* op = "LoraLinear";
-  RETUNE_CHECK(weight_.defined(), "{}: the weight is undefined, expected [O, I]", op);
-  RETUNE_CHECK(weight_.rank() == 2 && dtype_is_float(weight_.dtype()) && weight_.device().is_cpu(),
-               "{}: the weight is {}, expected a float [O, I] on cpu", op, weight_.describe());
-  RETUNE_CHECK(weight_.stride(0) == 1 || weight_.stride(1) == 1,
-               "{}: the weight {} has no unit stride in either dim", op, weight_.describe());
+  check_frozen_weight(op, weight_);
   RETUNE_CHECK(options.r >= 1, "{}: r is {}, expected >= 1", op, options.r);
   RETUNE_CHECK(std::isfinite(options.alpha), "{}: alpha is {}, expected a finite value", op,
                options.alpha);
@@ -173,12 +162,7 @@ Tensor LoraLinear::backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
   const char* op = "LoraLinear::backward";
   RETUNE_CHECK(saved_.xa.defined(), "{}: no forward() to differentiate", op);
   const int64_t N = saved_.xa.size(0);
-  ops::check_tensor(op, "x", x, DType::f32, {N, in_}, Device::cpu());
-  ops::check_tensor(op, "dz", dz, DType::f32, {N, out_}, Device::cpu());
-  if (dx.defined()) {
-    ops::check_output(op, "dx", dx, DType::f32, {N, in_}, Device::cpu());
-    ops::check_disjoint(op, "dx", dx, "dz", dz);
-  }
+  check_gradients(op, x, dz, dx, N, in_, out_);
   const Saved saved = std::exchange(saved_, Saved{});
   const bool drop = options_.dropout > 0;
   // g: the gradient of (d(x) A^T) B^T divided by s; c * dz for DoRA.

@@ -1,5 +1,6 @@
 // TrainedAdapter: what training and the commands that take an adapter folder need of an adapter,
-// whatever its method (LoRA and its relatives: adapters/lora_model.h; (IA)³: adapters/ia3_model.h).
+// whatever its method (LoRA and its relatives: adapters/lora_model.h; (IA)³: adapters/ia3_model.h;
+// SSF: adapters/ssf_model.h).
 // A method's adapter is attached to a model (it shares the model's base weights and runs inside
 // its linears, model/linear_adapter.h); the model must outlive it.
 //
@@ -49,6 +50,10 @@ class TrainedAdapter {
   // ("<module>.weight", and "<module>.bias" where merging scales a bias), f32 in the model's
   // stored layout (Conv1D [in, out]), new storage. The saved weights are not among them.
   virtual NamedTensors merged_weights() const = 0;
+  // The config.json changes the merged weights need (a merge patch), when merging gives base
+  // linears biases their config does not call for (SSF: {"attention_bias": true}); the merged
+  // weights then include those biases, which the base model lacks. Empty for most methods.
+  virtual nlohmann::json merged_config_changes() const { return nlohmann::json::object(); }
 
   // Writes the adapter's PEFT folder atomically (adapters/adapter_folder.h: an existing adapter
   // folder is replaced, one holding anything else refused); the saved weights are read from
@@ -68,9 +73,10 @@ class TrainedAdapter {
 // naming the file when it cannot be read or has no peft_type string.
 std::string adapter_peft_type(const std::filesystem::path& folder);
 
-// Reads the adapter folder and attaches it to `model`: peft_type "LORA" (adapters::load_lora) or
-// "IA3" (adapters::load_ia3), whose errors name the file and field or tensor; any other type is
-// refused, naming the file and the supported types. An error leaves the model as it was.
+// Reads the adapter folder and attaches it to `model`: peft_type "LORA" (adapters::load_lora),
+// "IA3" (adapters::load_ia3) or "SSF" (retune's own: adapters::load_ssf), whose errors name the
+// file and field or tensor; any other type is refused, naming the file and the supported types. An
+// error leaves the model as it was.
 std::unique_ptr<TrainedAdapter> load_adapter(model::CausalLm& model,
                                              const std::filesystem::path& folder);
 

@@ -1,10 +1,11 @@
-// `retune export --model DIR --adapter DIR --out DIR`: merges a PEFT adapter (LoRA, DoRA, IA3)
-// into its base model and writes a Hugging Face model folder that transformers loads without PEFT
-// (what PEFT's merge_and_unload followed by save_pretrained gives): the base folder's config and
-// tokenizer files, and every weight in the base's dtype with the adapted ones merged. Weights the
-// adapter's modules_to_save trained replace the base's; a tied head trained so is written as its
-// own lm_head.weight (f32) with tie_word_embeddings false in config.json. A sparse difference
-// (LT-SFT's sparse_diff/, adapters/sparse_diff.h) is added to the base instead.
+// `retune export --model DIR --adapter DIR --out DIR`: merges a PEFT adapter (LoRA, DoRA, IA3) or
+// retune's SSF adapter into its base model and writes a Hugging Face model folder that transformers
+// loads without PEFT (what PEFT's merge_and_unload followed by save_pretrained gives): the base
+// folder's config and tokenizer files, and every weight in the base's dtype with the adapted ones
+// merged. Weights the adapter's modules_to_save trained replace the base's; a tied head trained so
+// is written as its own lm_head.weight (f32) with tie_word_embeddings false in config.json. An SSF
+// adapter may add biases the base lacks, turning on their config flags (attention_bias, mlp_bias).
+// A sparse difference (LT-SFT's sparse_diff/, adapters/sparse_diff.h) is added to the base instead.
 #include <fmt/format.h>
 
 #include <map>
@@ -52,13 +53,20 @@ int run_export(const ExportOptions& options) {
   for (const auto& [name, weight] : model::named_weights(*model)) {
     const auto found = by_name.find(name);
     weights.emplace_back(name, found == by_name.end() ? weight : found->second);
+    if (found != by_name.end()) by_name.erase(found);
   }
+  // Biases the base lacks, which the config changes call for (SSF's shifts).
+  for (const auto& [name, weight] : merged) {
+    if (by_name.contains(name)) weights.emplace_back(name, weight);
+  }
+  nlohmann::json config_changes = adapter->merged_config_changes();
   // A head that modules_to_save trained has its own weight now.
-  const bool untied = !model->config().tie_word_embeddings &&
-                      model::load_model_config(options.model).tie_word_embeddings;
-  write_model_folder(
-      options.model, in_base_dtypes(options.model, std::move(weights)), options.out,
-      untied ? nlohmann::json{{"tie_word_embeddings", false}} : nlohmann::json::object());
+  if (!model->config().tie_word_embeddings &&
+      model::load_model_config(options.model).tie_word_embeddings) {
+    config_changes["tie_word_embeddings"] = false;
+  }
+  write_model_folder(options.model, in_base_dtypes(options.model, std::move(weights)), options.out,
+                     config_changes);
   fmt::print("{}: {} merged into {} weights of {}\n", options.out, options.adapter, merged.size(),
              options.model);
   return 0;
@@ -74,8 +82,9 @@ Command add_export_command(CLI::App& app) {
       ->type_name("DIR")
       ->required();
   command
-      ->add_option("--adapter", options->adapter,
-                   "a PEFT adapter folder (LoRA, DoRA, IA3), or a sparse difference")
+      ->add_option(
+          "--adapter", options->adapter,
+          "a PEFT adapter folder (LoRA, DoRA, IA3), an SSF adapter folder, or a sparse difference")
       ->type_name("DIR")
       ->required();
   command->add_option("--out", options->out, "the model folder to write (replaced whole)")

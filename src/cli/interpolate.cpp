@@ -210,7 +210,7 @@ Command add_interpolate_command(CLI::App& app) {
       ->type_name("DIR");
   command
       ->add_option("--adapter", options->adapter,
-                   "a PEFT adapter folder (LoRA, DoRA, IA3) of the base")
+                   "a PEFT adapter folder (LoRA, DoRA, IA3) or an SSF folder of the base")
       ->type_name("DIR");
   command->add_option("--alpha", options->alpha, "the weight of the tuned end, in [0, 1]")
       ->type_name("A");

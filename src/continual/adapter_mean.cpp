@@ -23,6 +23,10 @@ std::unique_ptr<model::CausalLm> load_adapter_mean(
     const std::unique_ptr<adapters::TrainedAdapter> adapter =
         adapters::load_adapter(*tuned, folder);
     for (const auto& [name, weight] : adapter->merged_weights()) {
+      RETUNE_CHECK(base_weights.contains(name),
+                   "{}: merging gives weight {}, which the base {} lacks (an SSF shift merged "
+                   "into a new bias): averaging needs adapters that merge into the base's weights",
+                   folder.string(), name, base.string());
       const Tensor& w0 = base_weights.at(name);
       auto [delta, fresh] = deltas.try_emplace(name, Tensor::zeros(w0.shape(), DType::f32));
       float* sum = delta->second.mutable_data<float>();

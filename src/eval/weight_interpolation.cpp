@@ -65,7 +65,13 @@ WeightInterpolation WeightInterpolation::with_adapter(const std::filesystem::pat
   const std::unique_ptr<adapters::TrainedAdapter> adapter =
       adapters::load_adapter(*model, adapter_folder);
   std::map<std::string, Tensor> tuned_weights;
-  for (auto& [name, weight] : adapter->merged_weights()) tuned_weights.emplace(name, weight);
+  for (auto& [name, weight] : adapter->merged_weights()) {
+    RETUNE_CHECK(base_weights.contains(name),
+                 "{}: merging gives weight {}, which the base {} lacks (an SSF shift merged into a "
+                 "new bias); interpolation needs an adapter that merges into the base's weights",
+                 adapter_folder.string(), name, base_folder.string());
+    tuned_weights.emplace(name, weight);
+  }
   // The saved weights are the model's own now, and a head saved so has its own name.
   const std::set<std::string> saved(adapter->saved_weights().begin(),
                                     adapter->saved_weights().end());

@@ -10,6 +10,7 @@
 #include "model/kv_cache.h"
 #include "model/linear_site.h"
 #include "model/model_config.h"
+#include "model/norm_site.h"
 
 namespace retune::model {
 
@@ -38,6 +39,9 @@ class CausalLm {
   // Every linear layer of the decoder layers (not the output head), layer by layer in the
   // order of the model.
   virtual std::vector<LinearSite> linear_sites() = 0;
+  // The decoder layers' norms whose output only linear sites read, layer by layer: not the final
+  // norm (the output head reads it) nor Qwen3's q_norm / k_norm (attention reads them).
+  virtual std::vector<NormSite> norm_sites() = 0;
 
   // logits(forward_hidden(input_ids, positions)), without a cache.
   Tensor forward(const Tensor& input_ids, const Tensor& positions = Tensor()) const {

@@ -150,6 +150,25 @@ std::vector<LinearSite> Gpt2Model::linear_sites() {
   return sites;
 }
 
+std::vector<NormSite> Gpt2Model::norm_sites() {
+  std::vector<NormSite> sites;
+  for (int64_t l = 0; l < config_.num_hidden_layers; ++l) {
+    const std::string prefix = "transformer.h." + std::to_string(l) + ".";
+    const Gpt2LayerWeights& layer = weights_.layers[static_cast<size_t>(l)];
+    sites.push_back({.name = prefix + "ln_1",
+                     .layer = l,
+                     .weight = layer.ln_1.weight,
+                     .bias = layer.ln_1.bias,
+                     .consumers = {prefix + "attn.c_attn"}});
+    sites.push_back({.name = prefix + "ln_2",
+                     .layer = l,
+                     .weight = layer.ln_2.weight,
+                     .bias = layer.ln_2.bias,
+                     .consumers = {prefix + "mlp.c_fc"}});
+  }
+  return sites;
+}
+
 void Gpt2Model::set_adapter(int64_t layer, Gpt2Linear linear,
                             std::shared_ptr<LinearAdapter> adapter) {
   adapters_.set("Gpt2Model", layer, static_cast<size_t>(linear), std::move(adapter));

@@ -48,6 +48,8 @@ class Gpt2Model final : public CausalLm {
   const Tensor& output_head() const override { return weights_.lm_head; }
   void set_output_head(Tensor head) override;
   std::vector<LinearSite> linear_sites() override;
+  // ln_1 (read by attn.c_attn) and ln_2 (mlp.c_fc).
+  std::vector<NormSite> norm_sites() override;
 
  private:
   ModelConfig config_;

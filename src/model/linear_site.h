@@ -21,6 +21,10 @@ struct LinearSite {
   Tensor weight;      // as stored in the model: [O, I], or GPT-2's Conv1D [I, O] (conv1d)
   Tensor bias;        // [O] f32 as the model holds it (added after the adapter); undefined: none
   bool conv1d = false;
+  // The config.json flag that gives this linear a bias in its architecture ("attention_bias",
+  // "mlp_bias"; set or not), or "" where none can (Qwen2's o_proj and MLP, which have none, and
+  // GPT-2's Conv1D layers and Qwen2's q/k/v, which always have one).
+  std::string bias_flag;
   // Attaches the adapter to this linear (null: removes it).
   std::function<void(std::shared_ptr<LinearAdapter>)> attach;
 

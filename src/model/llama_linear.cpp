@@ -53,9 +53,29 @@ const Tensor& llama_linear_bias(const LlamaLayerWeights& layer, LlamaLinear line
       return layer.v_bias;
     case LlamaLinear::o_proj:
       return layer.o_bias;
-    default:
-      return kNone;
+    case LlamaLinear::gate_proj:
+      return layer.gate_bias;
+    case LlamaLinear::up_proj:
+      return layer.up_bias;
+    case LlamaLinear::down_proj:
+      return layer.down_bias;
   }
+  return kNone;
+}
+
+std::string_view llama_bias_flag(Architecture architecture, LlamaLinear linear) {
+  const bool attention = linear == LlamaLinear::q_proj || linear == LlamaLinear::k_proj ||
+                         linear == LlamaLinear::v_proj || linear == LlamaLinear::o_proj;
+  switch (architecture) {
+    case Architecture::llama:
+      return attention ? "attention_bias" : "mlp_bias";
+    case Architecture::qwen3:
+      return attention ? "attention_bias" : "";
+    case Architecture::qwen2:  // q/k/v always have a bias, o_proj and the MLP never
+    case Architecture::gpt2:
+      return "";
+  }
+  return "";
 }
 
 const Tensor& llama_linear_weight(const LlamaLayerWeights& layer, LlamaLinear linear) {

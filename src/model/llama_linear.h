@@ -7,6 +7,7 @@
 
 #include "core/tensor.h"
 #include "model/llama_weights.h"
+#include "model/model_config.h"
 
 namespace retune::model {
 
@@ -22,7 +23,10 @@ std::string_view llama_linear_path(LlamaLinear linear);
 // The layer's weight [O, I] of a linear (mutable: a trainer may replace it by an owned copy).
 Tensor& llama_linear_weight(LlamaLayerWeights& layer, LlamaLinear linear);
 const Tensor& llama_linear_weight(const LlamaLayerWeights& layer, LlamaLinear linear);
-// Its bias [O]; undefined when the config has none (the MLP never has one).
+// Its bias [O]; undefined when the config has none (attention_bias, mlp_bias).
 const Tensor& llama_linear_bias(const LlamaLayerWeights& layer, LlamaLinear linear);
+// The config.json flag that gives the linear a bias in `architecture` ("attention_bias",
+// "mlp_bias"), or "" where none does (model/linear_site.h's bias_flag).
+std::string_view llama_bias_flag(Architecture architecture, LlamaLinear linear);
 
 }  // namespace retune::model

@@ -119,9 +119,9 @@ Tensor LlamaModel::forward_hidden(const Tensor& input_ids, const Tensor& positio
     add_projection(attended, LlamaLinear::o_proj);
 
     const Tensor g = rmsnorm(x, layer.post_attention_norm, eps);
-    ops::swiglu_forward(linear(g, layer.gate_proj, Tensor(), adapter_of(LlamaLinear::gate_proj)),
-                        linear(g, layer.up_proj, Tensor(), adapter_of(LlamaLinear::up_proj)),
-                        activated);
+    ops::swiglu_forward(
+        linear(g, layer.gate_proj, layer.gate_bias, adapter_of(LlamaLinear::gate_proj)),
+        linear(g, layer.up_proj, layer.up_bias, adapter_of(LlamaLinear::up_proj)), activated);
     add_projection(activated, LlamaLinear::down_proj);
   }
   if (cache) cache->advance(time);
@@ -142,10 +142,29 @@ std::vector<LinearSite> LlamaModel::linear_sites() {
            .layer = l,
            .weight = llama_linear_weight(weights_.layers[static_cast<size_t>(l)], linear),
            .bias = llama_linear_bias(weights_.layers[static_cast<size_t>(l)], linear),
+           .bias_flag = std::string(llama_bias_flag(config_.architecture, linear)),
            .attach = [this, l, linear](std::shared_ptr<LinearAdapter> adapter) {
              set_adapter(l, linear, std::move(adapter));
            }});
     }
+  }
+  return sites;
+}
+
+std::vector<NormSite> LlamaModel::norm_sites() {
+  std::vector<NormSite> sites;
+  for (int64_t l = 0; l < config_.num_hidden_layers; ++l) {
+    const std::string prefix = "model.layers." + std::to_string(l) + ".";
+    const LlamaLayerWeights& layer = weights_.layers[static_cast<size_t>(l)];
+    sites.push_back({.name = prefix + "input_layernorm",
+                     .layer = l,
+                     .weight = layer.input_norm,
+                     .consumers = {prefix + "self_attn.q_proj", prefix + "self_attn.k_proj",
+                                   prefix + "self_attn.v_proj"}});
+    sites.push_back({.name = prefix + "post_attention_layernorm",
+                     .layer = l,
+                     .weight = layer.post_attention_norm,
+                     .consumers = {prefix + "mlp.gate_proj", prefix + "mlp.up_proj"}});
   }
   return sites;
 }

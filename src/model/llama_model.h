@@ -51,6 +51,8 @@ class LlamaModel final : public CausalLm {
   const Tensor& output_head() const override { return weights_.lm_head; }
   void set_output_head(Tensor head) override;
   std::vector<LinearSite> linear_sites() override;
+  // input_layernorm (read by q/k/v_proj) and post_attention_layernorm (gate/up_proj).
+  std::vector<NormSite> norm_sites() override;
 
  private:
   ModelConfig config_;

@@ -16,10 +16,11 @@ std::vector<std::pair<std::string, Tensor*>> llama_named_weights(LlamaWeights& w
       named.emplace_back(prefix + std::string(llama_linear_path(linear)) + ".weight",
                          &llama_linear_weight(layer, linear));
     }
-    const std::pair<const char*, Tensor*> biases[] = {{"self_attn.q_proj.bias", &layer.q_bias},
-                                                      {"self_attn.k_proj.bias", &layer.k_bias},
-                                                      {"self_attn.v_proj.bias", &layer.v_bias},
-                                                      {"self_attn.o_proj.bias", &layer.o_bias}};
+    const std::pair<const char*, Tensor*> biases[] = {
+        {"self_attn.q_proj.bias", &layer.q_bias}, {"self_attn.k_proj.bias", &layer.k_bias},
+        {"self_attn.v_proj.bias", &layer.v_bias}, {"self_attn.o_proj.bias", &layer.o_bias},
+        {"mlp.gate_proj.bias", &layer.gate_bias}, {"mlp.up_proj.bias", &layer.up_bias},
+        {"mlp.down_proj.bias", &layer.down_bias}};
     for (const auto& [name, bias] : biases) {
       if (bias->defined()) named.emplace_back(prefix + name, bias);
     }

@@ -40,6 +40,11 @@ LlamaWeights load_llama_weights(const std::filesystem::path& folder, const Model
     layer.gate_proj = reader.stored(prefix + "mlp.gate_proj.weight", {f, c});
     layer.up_proj = reader.stored(prefix + "mlp.up_proj.weight", {f, c});
     layer.down_proj = reader.stored(prefix + "mlp.down_proj.weight", {c, f});
+    if (config.mlp_bias) {
+      layer.gate_bias = reader.f32(prefix + "mlp.gate_proj.bias", {f});
+      layer.up_bias = reader.f32(prefix + "mlp.up_proj.bias", {f});
+      layer.down_bias = reader.f32(prefix + "mlp.down_proj.bias", {c});
+    }
     weights.layers.push_back(std::move(layer));
   }
   weights.norm = reader.f32("model.norm.weight", {c});

@@ -36,6 +36,9 @@ struct LlamaLayerWeights {
   Tensor gate_proj;            // [F, C]     mlp.gate_proj.weight
   Tensor up_proj;              // [F, C]
   Tensor down_proj;            // [C, F]
+  Tensor gate_bias;            // [F]        mlp.gate_proj.bias, undefined unless config.mlp_bias
+  Tensor up_bias;              // [F]
+  Tensor down_bias;            // [C]
 };
 
 struct LlamaWeights {

@@ -165,20 +165,28 @@ void parse_llama_family(const Fields& top, const std::string& source, ModelConfi
     fail("{}: unsupported hidden_act \"{}\" for {} (supported: silu)", source, activation,
          architecture_name(result.architecture));
   }
-  if (top.boolean("mlp_bias", false)) fail("{}: mlp_bias true is not supported yet", source);
   if (top.boolean("use_sliding_window", false)) {
     fail("{}: use_sliding_window true is not supported yet", source);
   }
   switch (result.architecture) {
     case Architecture::llama:
       result.qkv_bias = result.o_bias = top.boolean("attention_bias", false);
+      result.mlp_bias = top.boolean("mlp_bias", false);
       break;
     case Architecture::qwen2:  // Qwen2Attention: q/k/v always have a bias, o_proj never
       result.qkv_bias = true;
+      if (top.boolean("mlp_bias", false)) {
+        fail("{}: mlp_bias true is not supported for Qwen2ForCausalLM (its MLP has no bias)",
+             source);
+      }
       break;
     case Architecture::qwen3:
       result.qkv_bias = result.o_bias = top.boolean("attention_bias", false);
       result.qk_norm = true;
+      if (top.boolean("mlp_bias", false)) {
+        fail("{}: mlp_bias true is not supported for Qwen3ForCausalLM (its MLP has no bias)",
+             source);
+      }
       break;
     case Architecture::gpt2:
       fail("{}: GPT2LMHeadModel is not of the Llama family", source);

@@ -58,6 +58,7 @@ struct ModelConfig {
   bool tie_word_embeddings = false;     // lm_head reuses the token embedding table
   bool qkv_bias = false;                // q/k/v have biases (Qwen2, GPT-2 always)
   bool o_bias = false;                  // o_proj has a bias (attention_bias; GPT-2 always)
+  bool mlp_bias = false;                // gate/up/down_proj have biases (Llama's mlp_bias)
   bool qk_norm = false;                 // RMSNorm over head_dim on each q and k head (Qwen3)
   RopeConfig rope;
 

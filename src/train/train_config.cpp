@@ -264,6 +264,7 @@ constexpr Key kKeys[] = {
     c.adapter = unless_null(v, [&] { return v.path(); }); }},
   {"method", [](const Value& v, TrainConfig& c) {
     c.method = v.choice<TrainMethod>({{"lora", TrainMethod::lora}, {"ia3", TrainMethod::ia3},
+                                      {"ssf", TrainMethod::ssf},
                                       {"full", TrainMethod::full},
                                       {"bitfit", TrainMethod::bitfit},
                                       {"norm", TrainMethod::norm},
@@ -318,6 +319,12 @@ constexpr Key kKeys[] = {
     c.ia3.exclude_modules = module_selector(v, false); }},
   {"ia3.modules_to_save", [](const Value& v, TrainConfig& c) {
     c.ia3.modules_to_save = v.strings("a list of module names"); }},
+  {"ssf.target_modules", [](const Value& v, TrainConfig& c) {
+    c.ssf.target_modules = module_selector(v, true); }},
+  {"ssf.init_std", [](const Value& v, TrainConfig& c) {
+    c.ssf.init_std = v.number(kNonNegative); }},
+  {"ssf.unmergeable_shifts", [](const Value& v, TrainConfig& c) {
+    c.ssf.unmergeable_shifts = v.boolean(); }},
   {"sparse.fraction", [](const Value& v, TrainConfig& c) {
     c.sparse.fraction = v.number(kUnitClosed); }},
   {"sparse.count", [](const Value& v, TrainConfig& c) { c.sparse.count = v.integer(0); }},
@@ -658,6 +665,8 @@ std::string method_name(const TrainConfig& config) {
       return config.lora.use_dora ? "dora" : "lora";
     case TrainMethod::ia3:
       return "ia3";
+    case TrainMethod::ssf:
+      return "ssf";
     case TrainMethod::full:
       return "full";
     case TrainMethod::bitfit:
@@ -673,7 +682,7 @@ std::string method_name(const TrainConfig& config) {
 }
 
 bool trains_adapter(TrainMethod method) {
-  return method == TrainMethod::lora || method == TrainMethod::ia3;
+  return method == TrainMethod::lora || method == TrainMethod::ia3 || method == TrainMethod::ssf;
 }
 
 std::vector<std::string> train_config_keys() {

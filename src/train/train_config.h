@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "adapters/ia3_config.h"
+#include "adapters/ssf_config.h"
 #include "train/lr_schedule.h"
 #include "train/optimizer.h"
 
@@ -47,6 +48,7 @@ namespace retune::train {
 enum class TrainMethod {
   lora,    // LoRA (lora.use_dora for DoRA, lora.use_rslora for rsLoRA)
   ia3,     // (IA)³ (the ia3 settings; adapters/ia3_model.h)
+  ssf,     // SSF: scale and shift after linears and norms (the ssf settings; adapters/ssf_model.h)
   full,    // every weight
   bitfit,  // the biases only
   norm,    // the normalisation weights (and biases) only
@@ -207,9 +209,9 @@ struct TrainConfig {
   std::optional<std::filesystem::path> tokenizer;  // default: the model folder
   std::filesystem::path output;                    // the output folder (required)
   TrainMethod method = TrainMethod::lora;
-  // method lora or ia3: a PEFT adapter folder of that method (peft_type "LORA" / "IA3") to go on
-  // training instead of a new adapter; its adapter_config.json then replaces the lora / ia3
-  // settings.
+  // method lora, ia3 or ssf: an adapter folder of that method (peft_type "LORA" / "IA3" / "SSF")
+  // to go on training instead of a new adapter; its adapter_config.json then replaces the lora /
+  // ia3 / ssf settings.
   std::optional<std::filesystem::path> adapter;
   LoraSettings lora;
   // method ia3: PEFT's IA3Config. Keys ia3.target_modules (module names, "all-linear" or a
@@ -217,6 +219,11 @@ struct TrainConfig {
   // each a plain suffix of a target's name, or a regex; null: the default; [] for none),
   // ia3.exclude_modules (names or a regex) and ia3.modules_to_save (a list of module names).
   adapters::Ia3Config ia3;
+  // method ssf: keys ssf.target_modules (module names or suffixes of linears and decoder-layer
+  // norms, "all-linear" or a regex string; null: every linear and norm), ssf.init_std (σ of the
+  // N(1, σ²) scales and N(0, σ²) shifts, >= 0) and ssf.unmergeable_shifts (create the shifts no
+  // exported bias can hold too: the adapter then works unmerged only). Seeded by training.seed.
+  adapters::SsfConfig ssf;
   CalibrationSettings calibration;
   SparseSettings sparse;
   IstSettings ist;
@@ -243,11 +250,11 @@ TrainConfig load_train_config(const std::filesystem::path& file,
                               const std::vector<std::string>& overrides,
                               const std::string& other_group = "");
 
-// The method as summaries name it: "lora", "dora", "ia3", "full", "bitfit", "norm", "lt_sft" or
-// "s2ft".
+// The method as summaries name it: "lora", "dora", "ia3", "ssf", "full", "bitfit", "norm", "lt_sft"
+// or "s2ft".
 std::string method_name(const TrainConfig& config);
 
-// Whether the method trains an adapter, saved as output/adapter (lora, ia3), rather than base
+// Whether the method trains an adapter, saved as output/adapter (lora, ia3, ssf), rather than base
 // weights, saved as output/model.
 bool trains_adapter(TrainMethod method);
 

@@ -15,6 +15,7 @@
 #include "adapters/ia3_model.h"
 #include "adapters/lora_model.h"
 #include "adapters/s2ft_model.h"
+#include "adapters/ssf_model.h"
 #include "core/error.h"
 #include "core/threads.h"
 #include "data/batch_stream.h"
@@ -60,6 +61,7 @@ bool method_trains(TrainMethod method, const std::string& name) {
     case TrainMethod::lora:
     case TrainMethod::s2ft:
     case TrainMethod::ia3:
+    case TrainMethod::ssf:
       return false;
   }
   return false;
@@ -213,13 +215,16 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
   const int32_t pad_id = pad_token_id(tokenizer_folder, tokenizer);
 
   // What trains.
-  RETUNE_CHECK(!config.adapter || trains_adapter(config.method),
-               "adapter {}: only methods lora and ia3 go on training an adapter, not method {}",
-               config.adapter->string(), method_name(config));
+  RETUNE_CHECK(
+      !config.adapter || trains_adapter(config.method),
+      "adapter {}: only methods lora, ia3 and ssf go on training an adapter, not method {}",
+      config.adapter->string(), method_name(config));
   std::unique_ptr<adapters::TrainedAdapter> adapter;
   if (config.adapter) {
     const std::string type = adapters::adapter_peft_type(*config.adapter);
-    const std::string wanted = config.method == TrainMethod::ia3 ? "IA3" : "LORA";
+    const std::string wanted = config.method == TrainMethod::ia3   ? "IA3"
+                               : config.method == TrainMethod::ssf ? "SSF"
+                                                                   : "LORA";
     RETUNE_CHECK(type == wanted,
                  "adapter {}: a peft_type \"{}\" adapter, which method {} does not train",
                  config.adapter->string(), type, method_name(config));
@@ -246,6 +251,15 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
                      std::count_if(modules.begin(), modules.end(),
                                    [](const auto& module) { return module.ia3->feedforward(); })));
     adapter = std::move(ia3);
+  } else if (config.method == TrainMethod::ssf) {
+    auto ssf = std::make_unique<adapters::SsfModel>(
+        adapters::attach_ssf(*model, config.ssf, config.training.seed));
+    const auto& modules = ssf->modules();
+    note(fmt::format("ssf: {} modules ({} of them norms), {} without a shift (it could not merge)",
+                     modules.size(), ssf->norm_count(),
+                     std::count_if(modules.begin(), modules.end(),
+                                   [](const auto& m) { return !m.pair->shift.defined(); })));
+    adapter = std::move(ssf);
   }
   // S2FT permutes the model's heads and channels and trains blocks on their slices.
   std::optional<adapters::S2ftModel> s2ft;

@@ -76,6 +76,9 @@ const Entries kEveryKey = {
     {"ia3.feedforward_modules", "[up_proj]"},
     {"ia3.exclude_modules", "'.*\\.0\\..*'"},
     {"ia3.modules_to_save", "[norm]"},
+    {"ssf.target_modules", "[input_layernorm, q_proj]"},
+    {"ssf.init_std", "0.05"},
+    {"ssf.unmergeable_shifts", "true"},
     {"sparse.fraction", "0.05"},
     {"sparse.count", "100"},
     {"sparse.dense_steps", "9"},
@@ -223,6 +226,9 @@ TEST_F(TrainConfigTest, EveryKeyRoundTrips) {
   EXPECT_EQ(c.ia3.exclude_modules.form, Form::regex);
   EXPECT_EQ(c.ia3.exclude_modules.regex, ".*\\.0\\..*");
   EXPECT_EQ(c.ia3.modules_to_save, std::vector<std::string>{"norm"});
+  EXPECT_EQ(c.ssf.target_modules.names, (std::vector<std::string>{"input_layernorm", "q_proj"}));
+  EXPECT_EQ(c.ssf.init_std, 0.05);
+  EXPECT_TRUE(c.ssf.unmergeable_shifts);
   EXPECT_EQ(c.sparse.fraction, 0.05);
   EXPECT_EQ(c.sparse.count, 100);
   EXPECT_EQ(c.sparse.dense_steps, 9);
@@ -404,6 +410,19 @@ TEST_F(TrainConfigTest, Ia3ModulesTakeAListARegexOrNull) {
   EXPECT_EQ(method_name(load(kRequired, {"method=ia3"})), "ia3");
 }
 
+TEST_F(TrainConfigTest, SsfSettings) {
+  using Form = adapters::ModuleSelector::Form;
+  const adapters::SsfConfig defaults = load(kRequired, {"method=ssf"}).ssf;
+  EXPECT_EQ(defaults.target_modules.form, Form::none);
+  EXPECT_EQ(defaults.init_std, 0.02);
+  EXPECT_FALSE(defaults.unmergeable_shifts);
+  EXPECT_EQ(method_name(load(kRequired, {"method=ssf"})), "ssf");
+  EXPECT_EQ(load(kRequired, {"ssf.target_modules=all-linear"}).ssf.target_modules.form,
+            Form::all_linear);
+  EXPECT_EQ(error(kRequired, {"ssf.init_std=-0.1"}),
+            "--set: ssf.init_std must be a number >= 0, got \"-0.1\"");
+}
+
 TEST_F(TrainConfigTest, PathsInTheFileAreRelativeToItsFolder) {
   fs::create_directories(dir_ / "configs");
   const fs::path config = dir_ / "configs" / "run.yaml";
@@ -494,7 +513,7 @@ TEST_F(TrainConfigTest, WrongTypesAndRangesNameTheKeyAndWhatItWants) {
 TEST_F(TrainConfigTest, BadChoicesListTheChoices) {
   const std::string f = file_.string();
   EXPECT_EQ(error(std::string(kRequired) + "method: qlora\n"),
-            f + ":5: method must be one of lora, ia3, full, bitfit, norm, lt_sft, s2ft, got "
+            f + ":5: method must be one of lora, ia3, ssf, full, bitfit, norm, lt_sft, s2ft, got "
                 "\"qlora\"");
   EXPECT_EQ(error(kRequired, {"schedule.kind=cosine_with_restarts"}),
             "--set: schedule.kind must be one of constant, linear, cosine, warmup_stable_decay, "
@@ -510,7 +529,7 @@ TEST_F(TrainConfigTest, BadChoicesListTheChoices) {
             "--set: lora.init must be " + inits + ", got \"pissa_niter_0\"");
   EXPECT_EQ(error(std::string(kRequired) + "method: sft\n"),
             file_.string() +
-                ":5: method must be one of lora, ia3, full, bitfit, norm, lt_sft, s2ft, "
+                ":5: method must be one of lora, ia3, ssf, full, bitfit, norm, lt_sft, s2ft, "
                 "got \"sft\"");
   EXPECT_EQ(error(kRequired, {"s2ft.o_ratio=1.5"}),
             "--set: s2ft.o_ratio must be a number in [0, 1], got \"1.5\"");

@@ -1,0 +1,22 @@
+// The argument checks every model::LinearAdapter of adapters/ makes (LoRA, (IA)³, SSF), with
+// errors that start with `op` ("SsfLinear::apply") and name the argument.
+#pragma once
+
+#include <cstdint>
+
+#include "core/tensor.h"
+
+namespace retune::adapters {
+
+// A frozen weight [O, I] as the adapters take it: float (f32, bf16, f16) on cpu, with unit
+// stride along one dim (a Conv1D weight's transposed view is one).
+void check_frozen_weight(const char* op, const Tensor& weight);
+
+// x [N, in] and z [N, out] as model/linear_adapter.h passes them to apply() / forward().
+void check_activations(const char* op, const Tensor& x, const Tensor& z, int64_t in, int64_t out);
+
+// x [rows, in], dz [rows, out] and dx [rows, in] (when defined) as backward() gets them.
+void check_gradients(const char* op, const Tensor& x, const Tensor& dz, const Tensor& dx,
+                     int64_t rows, int64_t in, int64_t out);
+
+}  // namespace retune::adapters
