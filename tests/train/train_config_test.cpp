@@ -64,6 +64,7 @@ const Entries kEveryKey = {
     {"lora.rank_pattern", "{o_proj: 4, \"model.layers.1.v_proj\": 2}"},
     {"lora.alpha_pattern", "{o_proj: 2.5}"},
     {"lora.init", "gaussian"},
+    {"lora.init_adapter", "runs/poly/adapter"},
     {"lora.corda_mode", "kpm"},
     {"lora.eva_rho", "3"},
     {"lora.eva_tau", "0.9"},
@@ -88,6 +89,15 @@ const Entries kEveryKey = {
     {"ist.suppression", "0.5"},
     {"ist.reward_scale", "4"},
     {"ist.rows", "8"},
+    {"poly.r", "4"},
+    {"poly.n_tasks", "2"},
+    {"poly.n_skills", "3"},
+    {"poly.n_splits", "2"},
+    {"poly.target_modules", "[q_proj, o_proj]"},
+    {"poly.exclude_modules", "[lm_head]"},
+    {"poly.modules_to_save", "[norm]"},
+    {"poly.tasks", "[sum, copy]"},
+    {"poly.train", "router"},
     {"s2ft.o_ratio", "0.1"},
     {"s2ft.d_ratio", "0"},
     {"s2ft.v_ratio", "0.25"},
@@ -208,6 +218,7 @@ TEST_F(TrainConfigTest, EveryKeyRoundTrips) {
             (std::map<std::string, int64_t>{{"o_proj", 4}, {"model.layers.1.v_proj", 2}}));
   EXPECT_EQ(c.lora.alpha_pattern, (std::map<std::string, double>{{"o_proj", 2.5}}));
   EXPECT_EQ(c.lora.init, "gaussian");
+  EXPECT_EQ(c.lora.init_adapter, d / "runs/poly/adapter");
   EXPECT_EQ(c.lora.corda_mode, "kpm");
   EXPECT_EQ(c.lora.eva_rho, 3);
   EXPECT_EQ(c.lora.eva_tau, 0.9);
@@ -223,6 +234,15 @@ TEST_F(TrainConfigTest, EveryKeyRoundTrips) {
   EXPECT_EQ(c.ia3.exclude_modules.form, Form::regex);
   EXPECT_EQ(c.ia3.exclude_modules.regex, ".*\\.0\\..*");
   EXPECT_EQ(c.ia3.modules_to_save, std::vector<std::string>{"norm"});
+  EXPECT_EQ(c.poly.config.shape.r, 4);
+  EXPECT_EQ(c.poly.config.shape.n_tasks, 2);
+  EXPECT_EQ(c.poly.config.shape.n_skills, 3);
+  EXPECT_EQ(c.poly.config.shape.n_splits, 2);
+  EXPECT_EQ(c.poly.config.target_modules.names, (std::vector<std::string>{"q_proj", "o_proj"}));
+  EXPECT_EQ(c.poly.config.exclude_modules.names, std::vector<std::string>{"lm_head"});
+  EXPECT_EQ(c.poly.config.modules_to_save, std::vector<std::string>{"norm"});
+  EXPECT_EQ(c.poly.tasks, (std::vector<std::string>{"sum", "copy"}));
+  EXPECT_EQ(c.poly.train, "router");
   EXPECT_EQ(c.sparse.fraction, 0.05);
   EXPECT_EQ(c.sparse.count, 100);
   EXPECT_EQ(c.sparse.dense_steps, 9);
