@@ -111,7 +111,9 @@ TEST(PolyLinear, RelaxedBernoulliDrawsHaveTheirDistribution) {
     }
     const double p = 1 / (1 + std::exp(-static_cast<double>(logit)));
     EXPECT_NEAR(above / static_cast<double>(n), p, 4 * std::sqrt(p * (1 - p) / n)) << logit;
-    if (logit == 0.0f) EXPECT_NEAR(sum / n, 0.5, 0.01);
+    if (logit == 0.0f) {
+      EXPECT_NEAR(sum / n, 0.5, 0.01);
+    }
   }
 }
 
