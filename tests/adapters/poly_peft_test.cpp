@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/mhr_mu.h"
 #include "adapters/poly_model.h"
 #include "model/trainable_weights.h"
 #include "peft_method_fixtures.h"
@@ -133,6 +134,65 @@ TEST(PolyPeft, MergedWeightsComputeTheTasksAdapter) {
     const double error = unmasked_max_error(kModel, merged_lm->forward(ids), lm->forward(ids));
     record_error("task_" + std::to_string(task) + "_merged_logits_max_abs_error", error);
     EXPECT_LE(error, 1e-5);
+  }
+}
+
+TEST(PolyPeft, MhrMuAveragesTheSkills) {
+  const fs::path folder = case_path("mhr", "adapter");
+  const SafetensorsFile poly = SafetensorsFile::open(folder / "adapter_model.safetensors");
+  const auto lm = model::load_causal_lm(hf_model_fixture(kModel));
+  const LoraModel lora = attach_mhr_mu(*lm, folder, LoraConfig{}, 1);
+  EXPECT_EQ(lora.config().r, 4);
+  EXPECT_EQ(lora.config().lora_alpha, 1);
+  for (const LoraModule& module : lora.modules()) {
+    SCOPED_TRACE(module.site.name);
+    const std::string key = "base_model.model." + module.site.name;
+    const Tensor a = poly.tensor(key + ".poly_lora_A");  // [2, 4, in/2, 4]
+    const Tensor b = poly.tensor(key + ".poly_lora_B");  // [2, 4, 4, out/2]
+    const int64_t half_in = a.size(2), half_out = b.size(3);
+    const std::vector<float> av = a.to_f32_vector(), bv = b.to_f32_vector();
+    const std::vector<AdapterParameter> parameters = module.lora->parameters();
+    const std::vector<float> lora_a = parameters[0].value.to_f32_vector();  // [4, in]
+    const std::vector<float> lora_b = parameters[1].value.to_f32_vector();  // [out, 4]
+    for (int64_t k = 0; k < 4; ++k) {
+      for (int64_t i = 0; i < 2 * half_in; ++i) {
+        const int64_t p = i / half_in, d = i % half_in;
+        double mean = 0;
+        for (int64_t s = 0; s < 4; ++s)
+          mean += av[static_cast<size_t>(((p * 4 + s) * half_in + d) * 4 + k)] / 4.0;
+        EXPECT_NEAR(lora_a[static_cast<size_t>(k * 2 * half_in + i)], mean, 1e-6);
+      }
+      for (int64_t o = 0; o < 2 * half_out; ++o) {
+        const int64_t p = o / half_out, d = o % half_out;
+        double mean = 0;
+        for (int64_t s = 0; s < 4; ++s)
+          mean += bv[static_cast<size_t>(((p * 4 + s) * 4 + k) * half_out + d)] / 4.0;
+        EXPECT_NEAR(lora_b[static_cast<size_t>(o * 4 + k)], mean, 1e-6);
+      }
+    }
+  }
+}
+
+TEST(PolyPeft, AFolderWithAMisshapenTensorIsRefused) {
+  const fs::path peft = case_path("poly", "adapter");
+  TempDir dir;
+  fs::create_directories(dir / "bad");
+  fs::copy_file(peft / "adapter_config.json", dir / "bad/adapter_config.json");
+  const std::string key = "base_model.model.model.layers.0.self_attn.q_proj.poly_lora_A";
+  write_safetensors(dir / "bad/adapter_model.safetensors",
+                    with_tensor(adapter_tensors(peft / "adapter_model.safetensors"), key,
+                                Tensor::zeros({1, 4, 32, 4}, DType::f32)),
+                    {});
+  const auto lm = model::load_causal_lm(hf_model_fixture(kModel));
+  try {
+    load_poly(*lm, dir / "bad");
+    FAIL() << "no error";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what())
+                  .find("adapter_model.safetensors: tensor \"" + key +
+                        "\" has shape [1, 4, 32, 4], expected [1, 4, 64, 4]"),
+              std::string::npos)
+        << error.what();
   }
 }
 
