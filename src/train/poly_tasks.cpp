@@ -50,10 +50,9 @@ std::unique_ptr<adapters::PolyModel> start_poly(const TrainConfig& config, model
         adapters::attach_poly(model, settings.config, config.training.seed, settings.tasks));
   }
   auto poly = std::make_unique<adapters::PolyModel>(adapters::load_poly(model, *config.adapter));
-  if ((settings.n_tasks_set && settings.config.shape.n_tasks != poly->n_tasks()) ||
-      !settings.tasks.empty()) {
-    poly->add_tasks(settings.n_tasks_set ? settings.config.shape.n_tasks : poly->n_tasks(),
-                    config.training.seed, settings.tasks);
+  // poly.n_tasks, or the count of poly.tasks (train_config.h).
+  if (settings.n_tasks_set || !settings.tasks.empty()) {
+    poly->add_tasks(settings.config.shape.n_tasks, config.training.seed, settings.tasks);
   }
   if (settings.train == "router") poly->train_router_only();
   return poly;
