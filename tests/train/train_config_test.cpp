@@ -77,6 +77,15 @@ const Entries kEveryKey = {
     {"ia3.feedforward_modules", "[up_proj]"},
     {"ia3.exclude_modules", "'.*\\.0\\..*'"},
     {"ia3.modules_to_save", "[norm]"},
+    {"poly.r", "4"},
+    {"poly.n_tasks", "2"},
+    {"poly.n_skills", "3"},
+    {"poly.n_splits", "2"},
+    {"poly.target_modules", "[q_proj, o_proj]"},
+    {"poly.exclude_modules", "[lm_head]"},
+    {"poly.modules_to_save", "[norm]"},
+    {"poly.tasks", "[sum, copy]"},
+    {"poly.train", "router"},
     {"sparse.fraction", "0.05"},
     {"sparse.count", "100"},
     {"sparse.dense_steps", "9"},
@@ -89,15 +98,6 @@ const Entries kEveryKey = {
     {"ist.suppression", "0.5"},
     {"ist.reward_scale", "4"},
     {"ist.rows", "8"},
-    {"poly.r", "4"},
-    {"poly.n_tasks", "2"},
-    {"poly.n_skills", "3"},
-    {"poly.n_splits", "2"},
-    {"poly.target_modules", "[q_proj, o_proj]"},
-    {"poly.exclude_modules", "[lm_head]"},
-    {"poly.modules_to_save", "[norm]"},
-    {"poly.tasks", "[sum, copy]"},
-    {"poly.train", "router"},
     {"s2ft.o_ratio", "0.1"},
     {"s2ft.d_ratio", "0"},
     {"s2ft.v_ratio", "0.25"},
@@ -514,7 +514,7 @@ TEST_F(TrainConfigTest, WrongTypesAndRangesNameTheKeyAndWhatItWants) {
 TEST_F(TrainConfigTest, BadChoicesListTheChoices) {
   const std::string f = file_.string();
   EXPECT_EQ(error(std::string(kRequired) + "method: qlora\n"),
-            f + ":5: method must be one of lora, ia3, full, bitfit, norm, lt_sft, s2ft, got "
+            f + ":5: method must be one of lora, ia3, full, bitfit, norm, lt_sft, s2ft, poly, got "
                 "\"qlora\"");
   EXPECT_EQ(error(kRequired, {"schedule.kind=cosine_with_restarts"}),
             "--set: schedule.kind must be one of constant, linear, cosine, warmup_stable_decay, "
@@ -523,7 +523,8 @@ TEST_F(TrainConfigTest, BadChoicesListTheChoices) {
             "--set: data.format must be one of auto, text, prompt_completion, alpaca, chat, got "
             "\"csv\"");
   const std::string inits =
-      "one of kaiming, gaussian, pissa, pissa_niter_<k> (k >= 1), olora, eva, corda, lora_ga";
+      "one of kaiming, gaussian, pissa, pissa_niter_<k> (k >= 1), olora, eva, corda, lora_ga, "
+      "mhr_mu";
   EXPECT_EQ(error(kRequired, {"lora.init=loftq"}),
             "--set: lora.init must be " + inits + ", got \"loftq\"");
   EXPECT_EQ(error(kRequired, {"lora.init=pissa_niter_0"}),
@@ -531,7 +532,7 @@ TEST_F(TrainConfigTest, BadChoicesListTheChoices) {
   EXPECT_EQ(error(std::string(kRequired) + "method: sft\n"),
             file_.string() +
                 ":5: method must be one of lora, ia3, full, bitfit, norm, lt_sft, s2ft, "
-                "got \"sft\"");
+                "poly, got \"sft\"");
   EXPECT_EQ(error(kRequired, {"s2ft.o_ratio=1.5"}),
             "--set: s2ft.o_ratio must be a number in [0, 1], got \"1.5\"");
   EXPECT_EQ(load(kRequired, {"lora.init=pissa_niter_16"}).lora.init, "pissa_niter_16");
