@@ -162,8 +162,9 @@ TEST(TrainingRun, GoesOnTrainingAnAdapter) {
 
   TrainConfig full = next;
   full.method = TrainMethod::full;
-  EXPECT_THAT(error_of([&] { run_training(full, false, {}); }),
-              HasSubstr("only methods lora and ia3 go on training an adapter, not method full"));
+  EXPECT_THAT(
+      error_of([&] { run_training(full, false, {}); }),
+      HasSubstr("only methods lora, ia3 and poly go on training an adapter, not method full"));
   TrainConfig ia3 = next;
   ia3.method = TrainMethod::ia3;
   EXPECT_THAT(error_of([&] { run_training(ia3, false, {}); }),
