@@ -12,11 +12,12 @@ namespace retune::adapters {
 namespace fs = std::filesystem;
 
 void write_adapter_folder(const fs::path& folder, const NamedTensors& tensors,
-                          const nlohmann::json& config) {
+                          const nlohmann::json& config,
+                          const std::map<std::string, nlohmann::json>& side_files) {
   if (fs::is_directory(folder)) {
     for (const fs::directory_entry& entry : fs::directory_iterator(folder)) {
       const std::string name = entry.path().filename().string();
-      if (name != kAdapterConfigFile && name != kAdapterWeightsFile) {
+      if (name != kAdapterConfigFile && name != kAdapterWeightsFile && name != kPolyTasksFile) {
         fail(
             "{}: holds {}, which saving an adapter there would delete; choose an adapter "
             "folder or a new one",
@@ -26,10 +27,14 @@ void write_adapter_folder(const fs::path& folder, const NamedTensors& tensors,
   }
   AtomicFolder out(folder);
   write_safetensors(out / kAdapterWeightsFile, tensors, {{"format", "pt"}});
-  const std::string text = config.dump(2, ' ', true);
-  AtomicFile file(out / kAdapterConfigFile);
-  file.write(std::as_bytes(std::span(text)));
-  file.commit();
+  const auto write_json = [&](const std::string& name, const nlohmann::json& value) {
+    const std::string text = value.dump(2, ' ', true);
+    AtomicFile file(out / name);
+    file.write(std::as_bytes(std::span(text)));
+    file.commit();
+  };
+  write_json(kAdapterConfigFile, config);
+  for (const auto& [name, value] : side_files) write_json(name, value);
   out.commit();
 }
 

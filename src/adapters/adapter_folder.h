@@ -17,12 +17,16 @@ namespace retune::adapters {
 
 inline constexpr const char* kAdapterConfigFile = "adapter_config.json";
 inline constexpr const char* kAdapterWeightsFile = "adapter_model.safetensors";
+// Poly's task names (adapters/poly_model.h), a file PEFT ignores.
+inline constexpr const char* kPolyTasksFile = "poly_tasks.json";
 
 // Writes `folder` atomically (io/atomic_folder.h): `tensors` (header metadata {"format": "pt"})
-// and `config` (dumped as PEFT does: sorted keys, indent 2). An existing adapter folder is
-// replaced whole; a folder holding anything else is refused, naming the file it would delete.
+// and `config` (dumped as PEFT does: sorted keys, indent 2), and each of `side_files` (name ->
+// JSON, dumped with indent 2; only kPolyTasksFile). An existing adapter folder is replaced
+// whole; a folder holding anything else is refused, naming the file it would delete.
 void write_adapter_folder(const std::filesystem::path& folder, const NamedTensors& tensors,
-                          const nlohmann::json& config);
+                          const nlohmann::json& config,
+                          const std::map<std::string, nlohmann::json>& side_files = {});
 
 // folder / adapter_model.safetensors; throws naming adapter_model.bin when only a PyTorch pickle
 // is there.

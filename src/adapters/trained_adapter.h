@@ -74,9 +74,9 @@ class TrainedAdapter {
 std::string adapter_peft_type(const std::filesystem::path& folder);
 
 // Reads the adapter folder and attaches it to `model`: peft_type "LORA" (adapters::load_lora),
-// "IA3" (adapters::load_ia3) or "SSF" (retune's own: adapters::load_ssf), whose errors name the
-// file and field or tensor; any other type is refused, naming the file and the supported types. An
-// error leaves the model as it was.
+// "IA3" (adapters::load_ia3), "SSF" (retune's own: adapters::load_ssf) or "POLY"
+// (adapters::load_poly), whose errors name the file and field or tensor; any other type is refused,
+// naming the file and the supported types. An error leaves the model as it was.
 std::unique_ptr<TrainedAdapter> load_adapter(model::CausalLm& model,
                                              const std::filesystem::path& folder);
 

@@ -5,20 +5,24 @@
 // prompt/completion data (Alpaca included) the exact-match accuracy of greedy completions
 // (eval/exact_match.h), unless --no-exact-match. A line per file, or with --json one JSON object
 // {"model", "adapter", "files": [{"file", "examples", "loss", "perplexity", "tokens",
-// "truncated", "exact_match": {"scored", "correct", "accuracy"} or null}]} on stdout.
+// "truncated", "exact_match": {"scored", "correct", "accuracy"} or null}]} on stdout. With a Poly
+// adapter each example runs with its "task" field's task (else --task's; train/poly_tasks.h).
 #include <fmt/format.h>
 
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "adapters/poly_model.h"
 #include "cli/commands.h"
 #include "cli/evaluation_options.h"
 #include "cli/model_options.h"
 #include "cli/threads_option.h"
 #include "eval/file_evaluation.h"
+#include "train/poly_tasks.h"
 
 namespace retune::cli {
 
@@ -63,10 +67,20 @@ int run_eval(const EvalOptions& options) {
   // Every file read and tokenized before the model runs: a bad line fails at once.
   eval::EvaluationFiles files(options.source.tokenizer_folder(), options.source.model, options.data,
                               evaluation_options(options.evaluation));
-  const std::unique_ptr<model::CausalLm> model = load_model(options.source);
+  std::unique_ptr<adapters::TrainedAdapter> adapter;
+  const std::unique_ptr<model::CausalLm> model = load_model(options.source, &adapter);
+  // A Poly adapter routes each row by its example's task ("task" fields, else --task).
+  auto* poly = dynamic_cast<adapters::PolyModel*>(adapter.get());
+  std::function<void(const std::vector<int32_t>&)> route;
+  if (poly) {
+    files.set_tasks([&](const std::vector<Example>& examples) {
+      return train::example_tasks(examples, *poly, options.source.task);
+    });
+    route = [poly](const std::vector<int32_t>& tasks) { poly->route(tasks); };
+  }
   std::vector<eval::FileEvaluation> results;
   for (size_t i = 0; i < files.size(); ++i) {
-    results.push_back(files.evaluate(*model, i));
+    results.push_back(files.evaluate(*model, i, route));
     if (!options.json) fmt::print("{}\n", to_line(results.back()));
   }
   if (options.json) {

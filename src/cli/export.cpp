@@ -1,11 +1,13 @@
-// `retune export --model DIR --adapter DIR --out DIR`: merges a PEFT adapter (LoRA, DoRA, IA3) or
-// retune's SSF adapter into its base model and writes a Hugging Face model folder that transformers
-// loads without PEFT (what PEFT's merge_and_unload followed by save_pretrained gives): the base
-// folder's config and tokenizer files, and every weight in the base's dtype with the adapted ones
-// merged. Weights the adapter's modules_to_save trained replace the base's; a tied head trained so
-// is written as its own lm_head.weight (f32) with tie_word_embeddings false in config.json. An SSF
-// adapter may add biases the base lacks, turning on their config flags (attention_bias, mlp_bias).
-// A sparse difference (LT-SFT's sparse_diff/, adapters/sparse_diff.h) is added to the base instead.
+// `retune export --model DIR --adapter DIR --out DIR`: merges a PEFT adapter (LoRA, DoRA, IA3,
+// Poly) or retune's SSF adapter into its base model and writes a Hugging Face model folder that
+// transformers loads without PEFT (what PEFT's merge_and_unload followed by save_pretrained gives):
+// the base folder's config and tokenizer files, and every weight in the base's dtype with the
+// adapted ones merged. Weights the adapter's modules_to_save trained replace the base's; a tied
+// head trained so is written as its own lm_head.weight (f32) with tie_word_embeddings false in
+// config.json. An SSF adapter may add biases the base lacks, turning on their config flags
+// (attention_bias, mlp_bias). A Poly adapter merges for the task --task names (required):
+// W + A_t B_t / r with the eval routing of task t. A sparse difference (LT-SFT's sparse_diff/,
+// adapters/sparse_diff.h) is added to the base instead.
 #include <fmt/format.h>
 
 #include <map>
@@ -14,10 +16,12 @@
 #include <optional>
 #include <string>
 
+#include "adapters/poly_model.h"
 #include "adapters/sparse_diff.h"
 #include "adapters/trained_adapter.h"
 #include "cli/commands.h"
 #include "cli/threads_option.h"
+#include "core/error.h"
 #include "io/model_folder_writer.h"
 #include "model/causal_lm.h"
 #include "model/model_config.h"
@@ -31,6 +35,7 @@ struct ExportOptions {
   std::string model;
   std::string adapter;
   std::string out;
+  std::optional<std::string> task;
   std::optional<int> threads;
 };
 
@@ -47,6 +52,15 @@ int run_export(const ExportOptions& options) {
   }
   const std::unique_ptr<adapters::TrainedAdapter> adapter =
       adapters::load_adapter(*model, options.adapter);
+  auto* poly = dynamic_cast<adapters::PolyModel*>(adapter.get());
+  RETUNE_CHECK(!options.task || poly,
+               "--task {}: only a Poly adapter (peft_type \"POLY\") takes a task", *options.task);
+  if (poly) {
+    RETUNE_CHECK(options.task.has_value(),
+                 "{}: a Poly adapter merges into the weights for one task: pass --task ID|NAME",
+                 options.adapter);
+    poly->route_all(poly->task_id(*options.task, "--task"));
+  }
   NamedTensors merged = adapter->merged_weights();
   std::map<std::string, Tensor> by_name(merged.begin(), merged.end());
   NamedTensors weights;
@@ -90,6 +104,11 @@ Command add_export_command(CLI::App& app) {
   command->add_option("--out", options->out, "the model folder to write (replaced whole)")
       ->type_name("DIR")
       ->required();
+  command
+      ->add_option("--task", options->task,
+                   "a Poly adapter's task (an id or a name): merges W + A_t B_t / r with its "
+                   "routing at eval (required for Poly)")
+      ->type_name("ID|NAME");
   add_threads_option(command, options->threads);
   return {command, [options] { return run_export(*options); }};
 }

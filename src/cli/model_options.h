@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/trained_adapter.h"
 #include "model/causal_lm.h"
 #include "model/generation_config.h"
 #include "tokenizer/chat_template.h"
@@ -19,16 +20,20 @@ struct ModelSource {
   std::string model;                     // --model DIR (required)
   std::optional<std::string> tokenizer;  // --tokenizer DIR
   std::optional<std::string> adapter;    // --adapter DIR: a PEFT adapter folder (LoRA, DoRA,
-                                         // IA3) or a sparse difference
+                                         // IA3, Poly) or a sparse difference
+  std::optional<std::string> task;       // --task ID|NAME: a Poly adapter's task
 
   // The folder of the tokenizer to use: --tokenizer's when given, else the model folder.
   std::filesystem::path tokenizer_folder() const { return tokenizer.value_or(model); }
 };
 
-// Adds --model, --tokenizer and --adapter to `command`, filling `source`.
+// Adds --model, --tokenizer, --adapter and --task to `command`, filling `source`.
 void add_model_options(CLI::App* command, ModelSource& source);
 
-// The model of `source`, with its adapter applied on the fly (unmerged) when one is given.
-std::unique_ptr<model::CausalLm> load_model(const ModelSource& source);
+// The model of `source`, with its adapter applied on the fly (unmerged) when one is given, and
+// moved into *adapter when that is not null (a sparse difference leaves it null). --task routes
+// every row of a Poly adapter to that task; it is refused for any other adapter.
+std::unique_ptr<model::CausalLm> load_model(
+    const ModelSource& source, std::unique_ptr<adapters::TrainedAdapter>* adapter = nullptr);
 
 }  // namespace retune::cli

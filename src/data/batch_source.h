@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "core/tensor.h"
 
@@ -14,7 +15,8 @@ struct Batch {
   Tensor labels;
   Tensor doc_ids;
   Tensor positions;
-  int64_t target_tokens = 0;  // labels that are not -100
+  int64_t target_tokens = 0;   // labels that are not -100
+  std::vector<int32_t> tasks;  // [B]: each row's task (its first example's; 0 for padding only)
 
   // Uninitialised [rows, length] tensors, no target tokens yet.
   static Batch allocate(int64_t rows, int64_t length);

@@ -48,6 +48,7 @@ void BatchStream::write_row_at(Batch& batch, int64_t b, int64_t row) const {
     examples = std::span<const size_t>(order_).subspan(
         begin, row_starts_[static_cast<size_t>(row) + 1] - begin);
   }
+  batch.tasks.at(static_cast<size_t>(b)) = examples.empty() ? 0 : examples_[examples.front()].task;
   batch.target_tokens += write_row(examples_, examples, options_.sequences,
                                    {row_of(batch.input_ids), row_of(batch.labels),
                                     row_of(batch.doc_ids), row_of(batch.positions)});

@@ -114,14 +114,17 @@ std::string_view parse_error_reason(const nlohmann::json::parse_error& error) {
   return colon == std::string_view::npos ? what : what.substr(colon + 2);
 }
 
-Example parse_line(std::string_view text, DataFormat format, std::string source) {
-  Json line;
-  try {
-    line = Json::parse(text);
-  } catch (const nlohmann::json::parse_error& error) {
-    fail("{}: not valid JSON at column {}: {}", source, error.byte, parse_error_reason(error));
-  }
-  if (!line.is_object()) fail("{}: expected a JSON object, got {}", source, shown(line));
+// The "task" field (none when absent or null).
+std::optional<std::string> task_field(const Json& line, const std::string& source) {
+  const auto it = line.find("task");
+  if (it == line.end() || it->is_null()) return std::nullopt;
+  if (it->is_number_unsigned()) return std::to_string(it->get<uint64_t>());
+  if (it->is_string() && !it->get<std::string>().empty()) return it->get<std::string>();
+  fail("{}: field \"task\" must be a task id (an integer >= 0) or a task name, got {}", source,
+       shown(*it));
+}
+
+Example parse_content(const Json& line, DataFormat format, const std::string& source) {
   if (format == DataFormat::detect) {
     auto deciding = std::find_if(kDeciding.begin(), kDeciding.end(),
                                  [&](const auto& entry) { return line.contains(entry.first); });
@@ -147,6 +150,19 @@ Example parse_line(std::string_view text, DataFormat format, std::string source)
       break;
   }
   fail("unknown DataFormat");
+}
+
+Example parse_line(std::string_view text, DataFormat format, std::string source) {
+  Json line;
+  try {
+    line = Json::parse(text);
+  } catch (const nlohmann::json::parse_error& error) {
+    fail("{}: not valid JSON at column {}: {}", source, error.byte, parse_error_reason(error));
+  }
+  if (!line.is_object()) fail("{}: expected a JSON object, got {}", source, shown(line));
+  Example example = parse_content(line, format, source);
+  example.task = task_field(line, source);
+  return example;
 }
 
 Example text_document(const std::string& file, std::string bytes, DataFormat format) {

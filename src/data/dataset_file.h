@@ -10,6 +10,9 @@
 //   alpaca             {"instruction": S, "input": S, "output": S}   "input" optional
 //   chat               {"messages": [{"role": R, "content": S}, ...]}
 //
+// Any format may also carry "task": the example's task for a Poly adapter (adapters/poly_model.h),
+// an integer id >= 0 or a task name (a string); null is the same as leaving it out.
+//
 // S is a string; a conversation has at least one message and R is one of system, user,
 // assistant, tool. With DataFormat::detect ("auto") each line's format is that of the first of
 // "messages", "prompt", "instruction", "text" the line has (so tatsu-lab/alpaca's lines, which
@@ -32,6 +35,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -63,6 +67,8 @@ struct Conversation {
 struct Example {
   std::string source;  // "data.jsonl:7", or a .txt file's path: where errors about it point
   std::variant<PlainText, PromptCompletion, Conversation> content;
+  // The "task" field: an id as its decimal digits ("2") or a name; none when absent.
+  std::optional<std::string> task = std::nullopt;
 };
 
 // The examples of a file, in file order. Throws an Error as described above.

@@ -22,7 +22,8 @@ std::vector<TokenizedExample> split_long_examples(std::vector<TokenizedExample> 
       windows.push_back({{example.ids.begin() + static_cast<std::ptrdiff_t>(start),
                           example.ids.begin() + static_cast<std::ptrdiff_t>(end)},
                          {example.trained.begin() + static_cast<std::ptrdiff_t>(start),
-                          example.trained.begin() + static_cast<std::ptrdiff_t>(end)}});
+                          example.trained.begin() + static_cast<std::ptrdiff_t>(end)},
+                         example.task});
     }
   }
   return windows;

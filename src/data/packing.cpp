@@ -25,7 +25,9 @@ std::vector<size_t> plan_rows(const std::vector<TokenizedExample>& examples,
   int64_t used = 0;
   for (size_t k = 0; k < order.size(); ++k) {
     const auto tokens = static_cast<int64_t>(kept(examples.at(order[k]), options.length));
-    if (k > 0 && (!options.packing || used + tokens > options.length)) {
+    const bool other_task =
+        k > 0 && examples.at(order[k]).task != examples.at(order[starts.back()]).task;
+    if (k > 0 && (!options.packing || used + tokens > options.length || other_task)) {
       starts.push_back(k);
       used = 0;
     }

@@ -5,7 +5,8 @@
 //   included); summarize() counts the examples truncated and the tokens dropped. No example is
 //   refused for its length.
 // - Packing on: examples are taken in order; each goes into the current row when it fits in
-//   the tokens left, else the current row is closed with padding and the example opens the next
+//   the tokens left and has the task of the row's first example (TokenizedExample::task: a row
+//   has one task), else the current row is closed with padding and the example opens the next
 //   one. An example is never split across rows. The last row is padded.
 // - Packing off: one example per row, padded.
 // - Padding: pad_id tokens at a row's end (see pad_token_id), never trained.

@@ -44,6 +44,7 @@ namespace retune {
 struct TokenizedExample {
   std::vector<int32_t> ids;
   std::vector<bool> trained;  // same length as ids
+  int32_t task = 0;           // its task id for a Poly adapter (train/poly_tasks.h sets it)
 };
 
 struct TokenizeOptions {

@@ -4,6 +4,7 @@
 #include <utility>
 #include <variant>
 
+#include "core/error.h"
 #include "data/packing.h"
 #include "data/pad_token.h"
 #include "model/generation_config.h"
@@ -36,15 +37,38 @@ EvaluationFiles::EvaluationFiles(const std::filesystem::path& tokenizer_folder,
                                               tokenizer_, std::nullopt)};
 }
 
-FileEvaluation EvaluationFiles::evaluate(const model::CausalLm& model, size_t index) {
+void EvaluationFiles::set_tasks(
+    const std::function<std::vector<int32_t>(const std::vector<Example>&)>& tasks_of) {
+  for (File& file : files_) {
+    const std::vector<int32_t> tasks = tasks_of(file.examples);
+    for (size_t i = 0; i < tasks.size(); ++i) file.tokenized.at(i).task = tasks[i];
+  }
+}
+
+FileEvaluation EvaluationFiles::evaluate(
+    const model::CausalLm& model, size_t index,
+    const std::function<void(const std::vector<int32_t>&)>& route) {
   const File& file = files_.at(index);
   FileEvaluation result{
       .file = file.path,
       .examples = static_cast<int64_t>(file.examples.size()),
       .truncated = summarize(file.tokenized, options_.seq_len).truncated_examples};
-  result.loss =
-      evaluate_loss(model, file.tokenized, options_.seq_len, options_.batch_size, pad_id_);
+  std::function<void(const Batch&)> before_batch;
+  if (route) before_batch = [&](const Batch& batch) { route(batch.tasks); };
+  result.loss = evaluate_loss(model, file.tokenized, options_.seq_len, options_.batch_size, pad_id_,
+                              before_batch);
   if (file.has_pairs && options_.exact_match) {
+    if (route) {
+      const int32_t task = file.tokenized.front().task;
+      for (const TokenizedExample& example : file.tokenized) {
+        RETUNE_CHECK(example.task == task,
+                     "{}: exact match with a Poly adapter needs one task for the whole file, and "
+                     "its examples have tasks {} and {} (evaluate them in separate files, or "
+                     "pass --no-exact-match)",
+                     file.path, task, example.task);
+      }
+      route({task});
+    }
     result.exact = exact_match(model, tokenizer_, file.examples, exact_options_);
   }
   return result;

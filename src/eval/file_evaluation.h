@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -56,8 +57,15 @@ class EvaluationFiles {
   // Whether any file has prompt/completion pairs (whose greedy completions exact match scores).
   bool has_pairs() const;
 
-  // The scores of file `index` under `model` (its adapters apply as at inference).
-  FileEvaluation evaluate(const model::CausalLm& model, size_t index);
+  // Gives every example the task id `tasks_of` returns for its file's examples (a Poly adapter's:
+  // train/poly_tasks.h), before evaluate() with a router.
+  void set_tasks(const std::function<std::vector<int32_t>(const std::vector<Example>&)>& tasks_of);
+
+  // The scores of file `index` under `model` (its adapters apply as at inference). `route`, when
+  // set, is given the rows' tasks before each forward (a Poly adapter's PolyModel::route); exact
+  // match then needs the file's examples to share one task (an Error naming the file otherwise).
+  FileEvaluation evaluate(const model::CausalLm& model, size_t index,
+                          const std::function<void(const std::vector<int32_t>&)>& route = {});
   // evaluate() for every file, in order.
   std::vector<FileEvaluation> evaluate_all(const model::CausalLm& model);
 

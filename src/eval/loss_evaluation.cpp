@@ -7,7 +7,8 @@ namespace retune::eval {
 
 LossEvaluation evaluate_loss(const model::CausalLm& model,
                              const std::vector<TokenizedExample>& examples, int64_t seq_len,
-                             int64_t batch_size, int32_t pad_id) {
+                             int64_t batch_size, int32_t pad_id,
+                             const std::function<void(const Batch&)>& before_batch) {
   BatchStream stream(examples,
                      {.batch_size = batch_size,
                       .sequences = {.length = seq_len, .packing = false, .pad_id = pad_id},
@@ -18,6 +19,7 @@ LossEvaluation evaluate_loss(const model::CausalLm& model,
     const Batch batch = stream.next();
     if (batch.target_tokens == 0) continue;
     // One document per row: no document mask is needed (padding only follows the example).
+    if (before_batch) before_batch(batch);
     const Tensor hidden = model.forward_hidden(batch.input_ids, batch.positions);
     const int64_t rows = hidden.size(0) * hidden.size(1);
     const Tensor loss = Tensor::empty({1}, DType::f32);

@@ -4,8 +4,10 @@
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
+#include "data/batch_source.h"
 #include "data/tokenized_example.h"
 #include "model/causal_lm.h"
 
@@ -20,9 +22,11 @@ struct LossEvaluation {
 // Every example in its own row of `seq_len` tokens (truncated or padded with pad_id, as
 // data/packing.h lays rows out without packing), `batch_size` rows per forward, in file order;
 // the loss of each trained token (the labels packing.h gives), averaged over all of them. The
-// model's adapters apply as at inference (no dropout).
+// model's adapters apply as at inference (no dropout). `before_batch`, when set, is called with
+// each batch before its forward (a Poly adapter's task routes: train/poly_tasks.h).
 LossEvaluation evaluate_loss(const model::CausalLm& model,
                              const std::vector<TokenizedExample>& examples, int64_t seq_len,
-                             int64_t batch_size, int32_t pad_id);
+                             int64_t batch_size, int32_t pad_id,
+                             const std::function<void(const Batch&)>& before_batch = {});
 
 }  // namespace retune::eval

@@ -238,12 +238,12 @@ std::string lora_init(const Value& value) {
     const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), niter);
     if (error == std::errc() && end == digits.data() + digits.size() && niter >= 1) return text;
   }
-  constexpr std::string_view kNames[] = {"kaiming", "gaussian", "pissa",  "olora",
-                                         "eva",     "corda",    "lora_ga"};
+  constexpr std::string_view kNames[] = {"kaiming", "gaussian", "pissa",   "olora",
+                                         "eva",     "corda",    "lora_ga", "mhr_mu"};
   if (std::find(std::begin(kNames), std::end(kNames), text) == std::end(kNames)) {
     value.fail(
         "one of kaiming, gaussian, pissa, pissa_niter_<k> (k >= 1), olora, eva, corda, "
-        "lora_ga");
+        "lora_ga, mhr_mu");
   }
   return text;
 }
@@ -269,7 +269,8 @@ constexpr Key kKeys[] = {
                                       {"bitfit", TrainMethod::bitfit},
                                       {"norm", TrainMethod::norm},
                                       {"lt_sft", TrainMethod::lt_sft},
-                                      {"s2ft", TrainMethod::s2ft}});
+                                      {"s2ft", TrainMethod::s2ft},
+                                      {"poly", TrainMethod::poly}});
   }},
   {"log_every", [](const Value& v, TrainConfig& c) { c.log_every = v.integer(0); }},
   {"eval_every", [](const Value& v, TrainConfig& c) { c.eval_every = v.integer(0); }},
@@ -297,6 +298,8 @@ constexpr Key kKeys[] = {
                                     [](const Value& a) { return a.number(kPositive); });
   }},
   {"lora.init", [](const Value& v, TrainConfig& c) { c.lora.init = lora_init(v); }},
+  {"lora.init_adapter", [](const Value& v, TrainConfig& c) {
+    c.lora.init_adapter = unless_null(v, [&] { return v.path(); }); }},
   {"lora.corda_mode", [](const Value& v, TrainConfig& c) {
     c.lora.corda_mode = v.one_of({"ipm", "kpm"}); }},
   {"lora.eva_rho", [](const Value& v, TrainConfig& c) { c.lora.eva_rho = v.number(kAtLeastOne); }},
@@ -325,6 +328,24 @@ constexpr Key kKeys[] = {
     c.ssf.init_std = v.number(kNonNegative); }},
   {"ssf.unmergeable_shifts", [](const Value& v, TrainConfig& c) {
     c.ssf.unmergeable_shifts = v.boolean(); }},
+  {"poly.r", [](const Value& v, TrainConfig& c) { c.poly.config.shape.r = v.integer(1); }},
+  {"poly.n_tasks", [](const Value& v, TrainConfig& c) {
+    c.poly.config.shape.n_tasks = v.integer(1);
+    c.poly.n_tasks_set = true; }},
+  {"poly.n_skills", [](const Value& v, TrainConfig& c) {
+    c.poly.config.shape.n_skills = v.integer(1); }},
+  {"poly.n_splits", [](const Value& v, TrainConfig& c) {
+    c.poly.config.shape.n_splits = v.integer(1); }},
+  {"poly.target_modules", [](const Value& v, TrainConfig& c) {
+    c.poly.config.target_modules = module_selector(v, true); }},
+  {"poly.exclude_modules", [](const Value& v, TrainConfig& c) {
+    c.poly.config.exclude_modules = module_selector(v, false); }},
+  {"poly.modules_to_save", [](const Value& v, TrainConfig& c) {
+    c.poly.config.modules_to_save = v.strings("a list of module names"); }},
+  {"poly.tasks", [](const Value& v, TrainConfig& c) {
+    c.poly.tasks = v.strings("a list of task names, in id order"); }},
+  {"poly.train", [](const Value& v, TrainConfig& c) {
+    c.poly.train = v.one_of({"all", "router"}); }},
   {"sparse.fraction", [](const Value& v, TrainConfig& c) {
     c.sparse.fraction = v.number(kUnitClosed); }},
   {"sparse.count", [](const Value& v, TrainConfig& c) { c.sparse.count = v.integer(0); }},
@@ -656,6 +677,20 @@ TrainConfig load_train_config(const fs::path& file, const std::vector<std::strin
     fail("{}: forgetting.fpf_every needs forgetting.fpf_data or data.retain files to fine-tune on",
          source.file);
   }
+  PolySettings& poly = config.poly;
+  if (!poly.tasks.empty() && !poly.n_tasks_set) {
+    poly.config.shape.n_tasks = static_cast<int64_t>(poly.tasks.size());
+  }
+  if (!poly.tasks.empty() && static_cast<int64_t>(poly.tasks.size()) != poly.config.shape.n_tasks) {
+    fail("{}: poly.tasks names {} tasks but poly.n_tasks is {}; name every task, in id order",
+         source.file, poly.tasks.size(), poly.config.shape.n_tasks);
+  }
+  if (config.lora.init == "mhr_mu" && !config.lora.init_adapter) {
+    fail(
+        "{}: lora.init mhr_mu averages a Poly adapter's skills: set lora.init_adapter to its "
+        "folder",
+        source.file);
+  }
   return config;
 }
 
@@ -677,12 +712,15 @@ std::string method_name(const TrainConfig& config) {
       return "lt_sft";
     case TrainMethod::s2ft:
       return "s2ft";
+    case TrainMethod::poly:
+      return config.poly.config.shape.n_splits > 1 ? "mhr" : "poly";
   }
   return "";
 }
 
 bool trains_adapter(TrainMethod method) {
-  return method == TrainMethod::lora || method == TrainMethod::ia3 || method == TrainMethod::ssf;
+  return method == TrainMethod::lora || method == TrainMethod::ia3 || method == TrainMethod::ssf ||
+         method == TrainMethod::poly;
 }
 
 std::vector<std::string> train_config_keys() {

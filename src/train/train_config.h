@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "adapters/ia3_config.h"
+#include "adapters/poly_config.h"
 #include "adapters/ssf_config.h"
 #include "train/lr_schedule.h"
 #include "train/optimizer.h"
@@ -54,6 +55,19 @@ enum class TrainMethod {
   norm,    // the normalisation weights (and biases) only
   lt_sft,  // LT-SFT: a dense phase, then only the K most changed entries (train/sparse_update.h)
   s2ft,    // S2FT: dense blocks on chosen heads' and FFN channels' slices (adapters/s2ft_model.h)
+  poly,    // Poly / MHR: routed LoRA skills per task (the poly settings; adapters/poly_model.h)
+};
+
+// method poly: PEFT's PolyConfig (poly.r, poly.n_tasks, poly.n_skills, poly.n_splits,
+// poly.target_modules, poly.exclude_modules, poly.modules_to_save), the task names in id order
+// (poly.tasks; n_tasks defaults to their count) and what trains (poly.train: "all", or "router"
+// for MHR-z: the routing logits only, continuing an `adapter:`, whose routers grow to
+// poly.n_tasks rows when that is larger).
+struct PolySettings {
+  adapters::PolyConfig config;
+  bool n_tasks_set = false;
+  std::vector<std::string> tasks;
+  std::string train = "all";
 };
 
 struct LoraSettings {
@@ -74,6 +88,9 @@ struct LoraSettings {
   // B = 0; "pissa", "pissa_niter_<k>", "olora", "eva", "corda" and "lora_ga" compute the start
   // (adapters/lora_initialisation.h; the last three from the `calibration` data).
   std::string init = "kaiming";
+  // lora.init mhr_mu: the Poly adapter folder whose skills are averaged into the LoRA (MHR-μ;
+  // adapters/mhr_mu.h); its targets and rank replace lora.r and lora.target_modules.
+  std::optional<std::filesystem::path> init_adapter;
   std::string corda_mode = "ipm";           // ipm (task data) | kpm (data whose knowledge to keep)
   double eva_rho = 2;                       // EVA (adapters/eva_start.h): components per rank, >= 1
   double eva_tau = 0.99;                    // convergence threshold, in (0, 1]
@@ -224,6 +241,7 @@ struct TrainConfig {
   // N(1, σ²) scales and N(0, σ²) shifts, >= 0) and ssf.unmergeable_shifts (create the shifts no
   // exported bias can hold too: the adapter then works unmerged only). Seeded by training.seed.
   adapters::SsfConfig ssf;
+  PolySettings poly;
   CalibrationSettings calibration;
   SparseSettings sparse;
   IstSettings ist;

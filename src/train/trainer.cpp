@@ -35,6 +35,7 @@ StepReport Trainer::one_step(int64_t step) {
     if (batch.target_tokens == 0) continue;  // nothing to learn: a row of padding only
     const double share =
         static_cast<double>(batch.target_tokens) / static_cast<double>(report.target_tokens);
+    if (options_.before_batch) options_.before_batch(batch);
     const float loss = step_.step({batch.input_ids, batch.labels, batch.doc_ids, batch.positions},
                                   static_cast<float>(share));
     loss_sum += static_cast<double>(loss) * static_cast<double>(batch.target_tokens);

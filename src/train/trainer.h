@@ -40,6 +40,8 @@ struct TrainerOptions {
   std::function<double()> add_distillation;
   // Called with the step (0-based) before its micro-batches (IST's layer selection); none: none.
   std::function<void(int64_t step)> before_step;
+  // Called with each micro-batch before its forward (a Poly adapter's task routes); none: none.
+  std::function<void(const Batch&)> before_batch;
 };
 
 // What one optimizer step did.

@@ -14,6 +14,8 @@
 
 #include "adapters/ia3_model.h"
 #include "adapters/lora_model.h"
+#include "adapters/mhr_mu.h"
+#include "adapters/poly_model.h"
 #include "adapters/s2ft_model.h"
 #include "adapters/ssf_model.h"
 #include "core/error.h"
@@ -36,6 +38,7 @@
 #include "train/lora_setup.h"
 #include "train/lt_sft_run.h"
 #include "train/memory_estimate.h"
+#include "train/poly_tasks.h"
 #include "train/self_distillation.h"
 #include "train/sparse_update.h"
 #include "train/train_data.h"
@@ -62,6 +65,7 @@ bool method_trains(TrainMethod method, const std::string& name) {
     case TrainMethod::s2ft:
     case TrainMethod::ia3:
     case TrainMethod::ssf:
+    case TrainMethod::poly:
       return false;
   }
   return false;
@@ -124,6 +128,10 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
 
   // The model, the tokenizer and the data, all read and checked before anything is written.
   std::unique_ptr<model::CausalLm> model = model::load_causal_lm(config.model);
+  // A Poly adapter comes first: the examples' tasks are its ids.
+  std::unique_ptr<adapters::PolyModel> poly_adapter =
+      config.method == TrainMethod::poly ? start_poly(config, *model) : nullptr;
+  adapters::PolyModel* const poly = poly_adapter.get();
   const std::filesystem::path tokenizer_folder = config.tokenizer.value_or(config.model);
   Tokenizer tokenizer = Tokenizer::load(tokenizer_folder);
   const DataFormat format = parse_data_format(config.data.format);
@@ -175,14 +183,17 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
   }
   std::vector<TokenizedExample> train_tokens =
       tokenize_examples(train_examples, tokenizer, tokenize);
+  std::vector<TokenizedExample> eval_tokens = tokenize_examples(eval_examples, tokenizer, tokenize);
+  if (poly) {
+    set_example_tasks(train_examples, train_tokens, *poly, std::nullopt);
+    set_example_tasks(eval_examples, eval_tokens, *poly, std::nullopt);
+  }
   const std::vector<TokenizedExample> calibration_tokens =
       calibration_examples.empty() ? std::vector<TokenizedExample>{}
                                    : tokenize_examples(calibration_examples, tokenizer, tokenize);
   if (config.data.long_documents == "split") {
     train_tokens = split_long_examples(std::move(train_tokens), config.data.seq_len);
   }
-  const std::vector<TokenizedExample> eval_tokens =
-      tokenize_examples(eval_examples, tokenizer, tokenize);
   std::vector<TokenizedExample> replay_tokens =
       tokenize_examples(replay_examples, tokenizer, tokenize);
   std::vector<TokenizedExample> fisher_tokens =
@@ -217,18 +228,30 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
   // What trains.
   RETUNE_CHECK(
       !config.adapter || trains_adapter(config.method),
-      "adapter {}: only methods lora, ia3 and ssf go on training an adapter, not method {}",
+      "adapter {}: only methods lora, ia3, ssf and poly go on training an adapter, not method {}",
       config.adapter->string(), method_name(config));
   std::unique_ptr<adapters::TrainedAdapter> adapter;
   if (config.adapter) {
     const std::string type = adapters::adapter_peft_type(*config.adapter);
-    const std::string wanted = config.method == TrainMethod::ia3   ? "IA3"
-                               : config.method == TrainMethod::ssf ? "SSF"
-                                                                   : "LORA";
+    const std::string wanted = config.method == TrainMethod::ia3    ? "IA3"
+                               : config.method == TrainMethod::ssf  ? "SSF"
+                               : config.method == TrainMethod::poly ? "POLY"
+                                                                    : "LORA";
     RETUNE_CHECK(type == wanted,
                  "adapter {}: a peft_type \"{}\" adapter, which method {} does not train",
                  config.adapter->string(), type, method_name(config));
-    adapter = adapters::load_adapter(*model, *config.adapter);
+    adapter = poly ? std::move(poly_adapter) : adapters::load_adapter(*model, *config.adapter);
+  } else if (poly) {
+    note(fmt::format("poly: {} modules, {} skills, {} splits, {} tasks", poly->modules().size(),
+                     poly->config().shape.n_skills, poly->config().shape.n_splits,
+                     poly->n_tasks()));
+    adapter = std::move(poly_adapter);
+  } else if (config.method == TrainMethod::lora && config.lora.init == "mhr_mu") {
+    auto lora = std::make_unique<adapters::LoraModel>(adapters::attach_mhr_mu(
+        *model, *config.lora.init_adapter, lora_config(config.lora), config.training.seed));
+    note(fmt::format("lora init mhr_mu: {} modules, rank {}, the skills of {} averaged",
+                     lora->modules().size(), lora->config().r, config.lora.init_adapter->string()));
+    adapter = std::move(lora);
   } else if (config.method == TrainMethod::lora) {
     adapters::LoraStartReport started;
     adapter = std::make_unique<adapters::LoraModel>(adapters::attach_started_lora(
@@ -477,6 +500,7 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
     options.add_distillation = [&] { return distillation->add_gradients(*setup.step); };
   }
   if (ist) options.before_step = [&](int64_t step) { ist->before_step(step, optimizer); };
+  options.before_batch = batch_router(poly);
   Trainer trainer(*setup.step, optimizer, train_data.source(), options);
 
   // The run: evaluations, metrics, checkpoints.
@@ -488,8 +512,8 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
     json line = {{"step", step}};
     std::optional<double> eval_loss;
     if (!eval_tokens.empty()) {
-      const eval::LossEvaluation result =
-          eval::evaluate_loss(*model, eval_tokens, seq_len, config.training.batch_size, pad_id);
+      const eval::LossEvaluation result = eval::evaluate_loss(
+          *model, eval_tokens, seq_len, config.training.batch_size, pad_id, batch_router(poly));
       line["eval_loss"] = result.loss;
       line["eval_perplexity"] = result.perplexity();
       line["eval_tokens"] = result.tokens;

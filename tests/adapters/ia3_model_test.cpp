@@ -141,14 +141,16 @@ TEST(Ia3Model, RefusesMalformedFoldersNamingTheFileAndTensor) {
                 "adapter for another architecture or size?)");
 
   const std::string config_file = (dir / "adapter/adapter_config.json").string();
-  EXPECT_EQ(load_error(good, R"({"peft_type": "LOHA", "r": 8})"),
-            config_file +
-                ": peft_type \"LOHA\" is not an adapter type retune loads (supported: \"LORA\" for "
-                "LoRA and its variants, \"IA3\" for (IA)³, \"SSF\" for SSF)");
+  EXPECT_EQ(
+      load_error(good, R"({"peft_type": "LOHA", "r": 8})"),
+      config_file +
+          ": peft_type \"LOHA\" is not an adapter type retune loads (supported: \"LORA\" for "
+          "LoRA and its variants, \"IA3\" for (IA)³, \"SSF\" for SSF, \"POLY\" for Poly and MHR)");
   EXPECT_EQ(
       load_error(good, R"({"target_modules": ["k_proj"]})"),
       config_file +
-          ": missing field \"peft_type\" (the adapter's method: \"LORA\", \"IA3\" or \"SSF\")");
+          ": missing field \"peft_type\" (the adapter's method: \"LORA\", \"IA3\", \"SSF\" or "
+          "\"POLY\")");
   EXPECT_EQ(load_error(good, R"({"peft_type": "IA3", "target_modules": ["k_proj", "query"]})"),
             config_file +
                 ": IA3 target_modules: no module of the model is named \"query\" or ends with "

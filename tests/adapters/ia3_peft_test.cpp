@@ -19,6 +19,7 @@
 #include "io/safetensors_file.h"
 #include "model/trainable_weights.h"
 #include "peft_fixtures.h"
+#include "peft_method_fixtures.h"
 #include "support/files.h"
 #include "support/model_parity.h"
 #include "support/temp_dir.h"
@@ -31,57 +32,8 @@ using nlohmann::json;
 
 const char* const kModels[] = {"llama_gqa_untied", "qwen2"};
 
-fs::path fixture(const std::string& path) {
-  return fs::path(RETUNE_FIXTURES_DIR) / "peft_methods" / path;
-}
-
-const json& metadata() {
-  static const json meta = read_json_file(fixture("metadata.json"));
-  return meta;
-}
-
 const json& case_of(const std::string& model) {
-  return metadata()["cases"][model + "/ia3"];
-}
-
-void record(const std::string& what, double error) {
-  testing::Test::RecordProperty(what, fmt::format("{:.3g}", error));
-}
-
-// ||a - b|| / ||b||.
-double normwise_error(const Tensor& a, const Tensor& b) {
-  EXPECT_EQ(a.shape(), b.shape());
-  const std::vector<float> x = a.to_f32_vector(), y = b.to_f32_vector();
-  double difference = 0, norm = 0;
-  for (size_t i = 0; i < x.size(); ++i) {
-    difference += (static_cast<double>(x[i]) - y[i]) * (static_cast<double>(x[i]) - y[i]);
-    norm += static_cast<double>(y[i]) * y[i];
-  }
-  return std::sqrt(difference / norm);
-}
-
-// The calibration set as one batch of 4 rows (hf_labelled_batch: the prompts and the last row's
-// padding are unscored).
-model::TokenBatch calibration_batch(const std::string& model) {
-  return hf_labelled_batch(fixture(model) / "calibration.safetensors");
-}
-
-// The largest |a - b| over the logits [B, T, V] of positions the attention mask keeps (PEFT ran
-// the model with it; the padding ends the last row, so the positions before it are unchanged).
-double unpadded_max_error(const std::string& model, const Tensor& a, const Tensor& b) {
-  EXPECT_EQ(a.shape(), b.shape());
-  const Tensor mask =
-      SafetensorsFile::open(fixture(model) / "calibration.safetensors").tensor("attention_mask");
-  const std::vector<float> x = a.to_f32_vector(), y = b.to_f32_vector();
-  const int64_t V = a.size(2);
-  double worst = 0;
-  for (int64_t position = 0; position < mask.numel(); ++position) {
-    if (mask.data<int64_t>()[position] == 0) continue;
-    for (int64_t v = position * V; v < (position + 1) * V; ++v) {
-      worst = std::max(worst, std::abs(static_cast<double>(x[v]) - y[v]));
-    }
-  }
-  return worst;
+  return peft_method_case(model + "/ia3");
 }
 
 TEST(Ia3Peft, DefaultsSelectWhatPeftSelected) {
@@ -120,24 +72,26 @@ TEST(Ia3Peft, LoadedAdapterGivesPeftsLogitsLossAndGradients) {
     const json& meta = case_of(model);
     const json& tolerance = meta["recommended_tolerances"];
     const auto lm = model::load_causal_lm(hf_model_fixture(model));
-    const Ia3Model ia3 = load_ia3(*lm, fixture(model + "/ia3/adapter"));
-    const model::TokenBatch batch = calibration_batch(model);
+    const Ia3Model ia3 = load_ia3(*lm, peft_method_fixture(model + "/ia3/adapter"));
+    const model::TokenBatch batch = peft_method_calibration(model);
 
     const Tensor want_logits =
-        SafetensorsFile::open(fixture(model + "/ia3/logits.safetensors")).tensor("logits");
+        SafetensorsFile::open(peft_method_fixture(model + "/ia3/logits.safetensors"))
+            .tensor("logits");
     const double logits_error =
-        unpadded_max_error(model, lm->forward(batch.input_ids), want_logits);
-    record(model + "_logits_max_abs_error", logits_error);
+        unmasked_max_error(model, lm->forward(batch.input_ids), want_logits);
+    record_error(model + "_logits_max_abs_error", logits_error);
     EXPECT_LE(logits_error, tolerance["logits_abs"].get<double>());
 
     const model::TrainingSetup setup =
         model::make_training_step(*lm, [](const std::string&) { return false; });
     const double loss = setup.step->step(batch);
     const double want_loss = meta["loss"].get<double>();
-    record(model + "_loss_rel_error", std::abs(loss - want_loss) / want_loss);
+    record_error(model + "_loss_rel_error", std::abs(loss - want_loss) / want_loss);
     EXPECT_LE(std::abs(loss - want_loss) / want_loss, tolerance["loss_rel"].get<double>());
 
-    const SafetensorsFile grads = SafetensorsFile::open(fixture(model + "/ia3/grads.safetensors"));
+    const SafetensorsFile grads =
+        SafetensorsFile::open(peft_method_fixture(model + "/ia3/grads.safetensors"));
     ASSERT_EQ(grads.names().size(), ia3.parameters().size());
     double worst = 0;
     for (const AdapterParameter& p : ia3.parameters()) {
@@ -145,7 +99,7 @@ TEST(Ia3Peft, LoadedAdapterGivesPeftsLogitsLossAndGradients) {
       EXPECT_LE(error, tolerance["grads_rel_fro"].get<double>()) << p.name;
       worst = std::max(worst, error);
     }
-    record(model + "_grads_rel_fro_error", worst);
+    record_error(model + "_grads_rel_fro_error", worst);
   }
 }
 
@@ -153,9 +107,10 @@ TEST(Ia3Peft, MergesAsPeftDoes) {
   for (const std::string model : kModels) {
     SCOPED_TRACE(model);
     const auto lm = model::load_causal_lm(hf_model_fixture(model));
-    const Ia3Model ia3 = load_ia3(*lm, fixture(model + "/ia3/adapter"));
+    const Ia3Model ia3 = load_ia3(*lm, peft_method_fixture(model + "/ia3/adapter"));
     const NamedTensors merged = ia3.merged_weights();
-    const SafetensorsFile want = SafetensorsFile::open(fixture(model + "/ia3/merged.safetensors"));
+    const SafetensorsFile want =
+        SafetensorsFile::open(peft_method_fixture(model + "/ia3/merged.safetensors"));
     const json& keys = case_of(model)["merged_keys"];
     ASSERT_EQ(want.names().size(), keys.size());
     double worst = 0;
@@ -167,13 +122,13 @@ TEST(Ia3Peft, MergesAsPeftDoes) {
       EXPECT_LE(error, 1e-7) << name;
       worst = std::max(worst, error);
     }
-    record(model + "_merged_normwise_error", worst);
+    record_error(model + "_merged_normwise_error", worst);
     // The merged model computes what the adapter does.
     const auto merged_lm = model::load_causal_lm(hf_model_fixture(model));
     for (const auto& [name, tensor] : merged) model::set_weight(*merged_lm, name, tensor);
-    const Tensor ids = calibration_batch(model).input_ids;
-    const double error = unpadded_max_error(model, merged_lm->forward(ids), lm->forward(ids));
-    record(model + "_merged_logits_max_abs_error", error);
+    const Tensor ids = peft_method_calibration(model).input_ids;
+    const double error = unmasked_max_error(model, merged_lm->forward(ids), lm->forward(ids));
+    record_error(model + "_merged_logits_max_abs_error", error);
     EXPECT_LE(error, 1e-5);
   }
 }
@@ -181,7 +136,7 @@ TEST(Ia3Peft, MergesAsPeftDoes) {
 TEST(Ia3Peft, SavesWhatPeftSaved) {
   for (const std::string model : kModels) {
     SCOPED_TRACE(model);
-    const fs::path peft = fixture(model + "/ia3/adapter");
+    const fs::path peft = peft_method_fixture(model + "/ia3/adapter");
     const auto lm = model::load_causal_lm(hf_model_fixture(model));
     const json peft_config = read_json_file(peft / "adapter_config.json");
     TempDir dir;

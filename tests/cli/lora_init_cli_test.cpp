@@ -57,7 +57,7 @@ TEST(LoraInitCliErrors, ABadInitNamesTheChoices) {
       true);
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_NE(run.out.find("lora.init must be one of kaiming, gaussian, pissa, pissa_niter_<k> "
-                         "(k >= 1), olora, eva, corda, lora_ga, got \"loftq\""),
+                         "(k >= 1), olora, eva, corda, lora_ga, mhr_mu, got \"loftq\""),
             std::string::npos)
       << run.out;
 }

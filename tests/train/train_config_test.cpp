@@ -64,6 +64,7 @@ const Entries kEveryKey = {
     {"lora.rank_pattern", "{o_proj: 4, \"model.layers.1.v_proj\": 2}"},
     {"lora.alpha_pattern", "{o_proj: 2.5}"},
     {"lora.init", "gaussian"},
+    {"lora.init_adapter", "runs/poly/adapter"},
     {"lora.corda_mode", "kpm"},
     {"lora.eva_rho", "3"},
     {"lora.eva_tau", "0.9"},
@@ -79,6 +80,15 @@ const Entries kEveryKey = {
     {"ssf.target_modules", "[input_layernorm, q_proj]"},
     {"ssf.init_std", "0.05"},
     {"ssf.unmergeable_shifts", "true"},
+    {"poly.r", "4"},
+    {"poly.n_tasks", "2"},
+    {"poly.n_skills", "3"},
+    {"poly.n_splits", "2"},
+    {"poly.target_modules", "[q_proj, o_proj]"},
+    {"poly.exclude_modules", "[lm_head]"},
+    {"poly.modules_to_save", "[norm]"},
+    {"poly.tasks", "[sum, copy]"},
+    {"poly.train", "router"},
     {"sparse.fraction", "0.05"},
     {"sparse.count", "100"},
     {"sparse.dense_steps", "9"},
@@ -211,6 +221,7 @@ TEST_F(TrainConfigTest, EveryKeyRoundTrips) {
             (std::map<std::string, int64_t>{{"o_proj", 4}, {"model.layers.1.v_proj", 2}}));
   EXPECT_EQ(c.lora.alpha_pattern, (std::map<std::string, double>{{"o_proj", 2.5}}));
   EXPECT_EQ(c.lora.init, "gaussian");
+  EXPECT_EQ(c.lora.init_adapter, d / "runs/poly/adapter");
   EXPECT_EQ(c.lora.corda_mode, "kpm");
   EXPECT_EQ(c.lora.eva_rho, 3);
   EXPECT_EQ(c.lora.eva_tau, 0.9);
@@ -229,6 +240,15 @@ TEST_F(TrainConfigTest, EveryKeyRoundTrips) {
   EXPECT_EQ(c.ssf.target_modules.names, (std::vector<std::string>{"input_layernorm", "q_proj"}));
   EXPECT_EQ(c.ssf.init_std, 0.05);
   EXPECT_TRUE(c.ssf.unmergeable_shifts);
+  EXPECT_EQ(c.poly.config.shape.r, 4);
+  EXPECT_EQ(c.poly.config.shape.n_tasks, 2);
+  EXPECT_EQ(c.poly.config.shape.n_skills, 3);
+  EXPECT_EQ(c.poly.config.shape.n_splits, 2);
+  EXPECT_EQ(c.poly.config.target_modules.names, (std::vector<std::string>{"q_proj", "o_proj"}));
+  EXPECT_EQ(c.poly.config.exclude_modules.names, std::vector<std::string>{"lm_head"});
+  EXPECT_EQ(c.poly.config.modules_to_save, std::vector<std::string>{"norm"});
+  EXPECT_EQ(c.poly.tasks, (std::vector<std::string>{"sum", "copy"}));
+  EXPECT_EQ(c.poly.train, "router");
   EXPECT_EQ(c.sparse.fraction, 0.05);
   EXPECT_EQ(c.sparse.count, 100);
   EXPECT_EQ(c.sparse.dense_steps, 9);
@@ -512,9 +532,10 @@ TEST_F(TrainConfigTest, WrongTypesAndRangesNameTheKeyAndWhatItWants) {
 
 TEST_F(TrainConfigTest, BadChoicesListTheChoices) {
   const std::string f = file_.string();
-  EXPECT_EQ(error(std::string(kRequired) + "method: qlora\n"),
-            f + ":5: method must be one of lora, ia3, ssf, full, bitfit, norm, lt_sft, s2ft, got "
-                "\"qlora\"");
+  EXPECT_EQ(
+      error(std::string(kRequired) + "method: qlora\n"),
+      f + ":5: method must be one of lora, ia3, ssf, full, bitfit, norm, lt_sft, s2ft, poly, got "
+          "\"qlora\"");
   EXPECT_EQ(error(kRequired, {"schedule.kind=cosine_with_restarts"}),
             "--set: schedule.kind must be one of constant, linear, cosine, warmup_stable_decay, "
             "infinite, got \"cosine_with_restarts\"");
@@ -522,7 +543,8 @@ TEST_F(TrainConfigTest, BadChoicesListTheChoices) {
             "--set: data.format must be one of auto, text, prompt_completion, alpaca, chat, got "
             "\"csv\"");
   const std::string inits =
-      "one of kaiming, gaussian, pissa, pissa_niter_<k> (k >= 1), olora, eva, corda, lora_ga";
+      "one of kaiming, gaussian, pissa, pissa_niter_<k> (k >= 1), olora, eva, corda, lora_ga, "
+      "mhr_mu";
   EXPECT_EQ(error(kRequired, {"lora.init=loftq"}),
             "--set: lora.init must be " + inits + ", got \"loftq\"");
   EXPECT_EQ(error(kRequired, {"lora.init=pissa_niter_0"}),
@@ -530,7 +552,7 @@ TEST_F(TrainConfigTest, BadChoicesListTheChoices) {
   EXPECT_EQ(error(std::string(kRequired) + "method: sft\n"),
             file_.string() +
                 ":5: method must be one of lora, ia3, ssf, full, bitfit, norm, lt_sft, s2ft, "
-                "got \"sft\"");
+                "poly, got \"sft\"");
   EXPECT_EQ(error(kRequired, {"s2ft.o_ratio=1.5"}),
             "--set: s2ft.o_ratio must be a number in [0, 1], got \"1.5\"");
   EXPECT_EQ(load(kRequired, {"lora.init=pissa_niter_16"}).lora.init, "pissa_niter_16");

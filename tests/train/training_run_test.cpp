@@ -164,7 +164,7 @@ TEST(TrainingRun, GoesOnTrainingAnAdapter) {
   full.method = TrainMethod::full;
   EXPECT_THAT(
       error_of([&] { run_training(full, false, {}); }),
-      HasSubstr("only methods lora, ia3 and ssf go on training an adapter, not method full"));
+      HasSubstr("only methods lora, ia3, ssf and poly go on training an adapter, not method full"));
   TrainConfig ia3 = next;
   ia3.method = TrainMethod::ia3;
   EXPECT_THAT(error_of([&] { run_training(ia3, false, {}); }),
