@@ -68,4 +68,11 @@ Command add_extract_lora_command(CLI::App& app);
 // `retune soup`: the greedy model soup of fine-tuned models on held-out data (soup.cpp).
 Command add_soup_command(CLI::App& app);
 
+// `retune analyze`: analyses of a fine-tuning's weights against its base (analyze.cpp), with
+// its subcommands registered on it: `analyze intruders` (analyze_intruders.cpp) and
+// `analyze delta` (analyze_delta.cpp).
+Command add_analyze_command(CLI::App& app);
+Command add_analyze_intruders_command(CLI::App& analyze);
+Command add_analyze_delta_command(CLI::App& analyze);
+
 }  // namespace retune::cli

@@ -35,7 +35,8 @@ IntruderAnalysis analyse_intruders(const linalg::Matrix& base, const linalg::Mat
       linalg::multiply(analysis.merged.u.columns(0, k), base_svd.u, true, false);
   for (int64_t i = 0; i < k; ++i) {
     double largest = 0;
-    for (int64_t j = 0; j < overlaps.cols; ++j) largest = std::max(largest, std::abs(overlaps(i, j)));
+    for (int64_t j = 0; j < overlaps.cols; ++j)
+      largest = std::max(largest, std::abs(overlaps(i, j)));
     analysis.cosines.push_back(largest);
     if (largest < options.epsilon) analysis.intruders.push_back(i);
   }
@@ -58,11 +59,11 @@ std::vector<ModuleIntruders> find_intruders(const std::vector<ModuleWeights>& mo
 }
 
 LoraFactors mitigated_lora_factors(const linalg::Matrix& base, const linalg::Matrix& merged,
-                                   const IntruderAnalysis& analysis, double lambda,
-                                   double scaling, int64_t rank) {
+                                   const IntruderAnalysis& analysis, double lambda, double scaling,
+                                   int64_t rank) {
   RETUNE_CHECK(lambda >= 0 && lambda <= 1, "--mitigate must be in [0, 1], got {}", lambda);
-  RETUNE_CHECK(scaling > 0 && rank >= 1, "intruder mitigation: scaling {} and rank {}, expected > 0",
-               scaling, rank);
+  RETUNE_CHECK(scaling > 0 && rank >= 1,
+               "intruder mitigation: scaling {} and rank {}, expected > 0", scaling, rank);
   const linalg::SvdF64& svd = analysis.merged;
   // (W_mit − W0) / s, W_mit = W + (λ − 1) Σ u_i σ_i v_iᵀ over the intruders.
   linalg::Matrix delta(base.rows, base.cols);

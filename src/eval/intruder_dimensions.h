@@ -67,7 +67,7 @@ struct LoraFactors {
 // The mitigated factors of a LoRA module of rank `rank` and scaling `scaling` (> 0); `analysis`
 // is analyse_intruders(base, merged, ...). Throws unless 0 <= lambda <= 1.
 LoraFactors mitigated_lora_factors(const linalg::Matrix& base, const linalg::Matrix& merged,
-                                   const IntruderAnalysis& analysis, double lambda,
-                                   double scaling, int64_t rank);
+                                   const IntruderAnalysis& analysis, double lambda, double scaling,
+                                   int64_t rank);
 
 }  // namespace retune::eval

@@ -26,8 +26,7 @@ linalg::Matrix linear_matrix(const Tensor& weight, bool conv1d, const std::strin
                              name.c_str(), "[out, in]");
 }
 
-ModuleWeights pair(const std::string& name, const Tensor& base, const Tensor& tuned,
-                   bool conv1d) {
+ModuleWeights pair(const std::string& name, const Tensor& base, const Tensor& tuned, bool conv1d) {
   return {name.substr(0, name.rfind('.')), linear_matrix(base, conv1d, name),
           linear_matrix(tuned, conv1d, name)};
 }

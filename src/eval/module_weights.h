@@ -23,7 +23,7 @@
 namespace retune::eval {
 
 struct ModuleWeights {
-  std::string module;  // "model.layers.0.self_attn.q_proj"
+  std::string module;    // "model.layers.0.self_attn.q_proj"
   linalg::Matrix base;   // W0 [out, in]
   linalg::Matrix tuned;  // W  [out, in]
 };
