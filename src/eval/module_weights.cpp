@@ -5,7 +5,7 @@
 #include <utility>
 
 #include "adapters/trained_adapter.h"
-#include "core/error.h"
+#include "eval/model_pairing.h"
 #include "merge/tensor_layout.h"
 #include "model/causal_lm.h"
 #include "model/model_config.h"
@@ -57,26 +57,14 @@ std::vector<ModuleWeights> adapter_module_weights(const std::filesystem::path& b
 
 std::vector<ModuleWeights> tuned_module_weights(const std::filesystem::path& base_folder,
                                                 const std::filesystem::path& tuned_folder) {
-  const std::unique_ptr<model::CausalLm> base = model::load_causal_lm(base_folder);
-  const std::unique_ptr<model::CausalLm> tuned = model::load_causal_lm(tuned_folder);
-  RETUNE_CHECK(base->config().architecture == tuned->config().architecture,
-               "{}: architecture {}, but the base {} is {}",
-               (tuned_folder / "config.json").string(),
-               model::architecture_name(tuned->config().architecture), base_folder.string(),
-               model::architecture_name(base->config().architecture));
-  const bool conv1d = base->config().architecture == model::Architecture::gpt2;
-  const std::map<std::string, Tensor> tuned_weights = weights_by_name(*tuned);
+  const bool conv1d =
+      model::load_model_config(base_folder).architecture == model::Architecture::gpt2;
   std::vector<ModuleWeights> modules;
-  for (const auto& [name, weight] : model::named_weights(*base)) {
-    if (!is_layer_matrix(name, weight)) continue;
-    const auto found = tuned_weights.find(name);
-    RETUNE_CHECK(found != tuned_weights.end(), "{}: no weight {}, which the base {} has",
-                 tuned_folder.string(), name, base_folder.string());
-    RETUNE_CHECK(found->second.shape() == weight.shape(),
-                 "{}: weight {} of shape {}, but the base {} has shape {}", tuned_folder.string(),
-                 name, found->second.shape().str(), base_folder.string(), weight.shape().str());
-    if (found->second.to_f32_vector() == weight.to_f32_vector()) continue;
-    modules.push_back(pair(name, weight, found->second, conv1d));
+  for (const PairedWeight& w : pair_model_weights(base_folder, tuned_folder)) {
+    if (!is_layer_matrix(w.name, w.base) || w.tuned.to_f32_vector() == w.base.to_f32_vector()) {
+      continue;
+    }
+    modules.push_back(pair(w.name, w.base, w.tuned, conv1d));
   }
   return modules;
 }
