@@ -31,13 +31,13 @@ TEST(AnalyzeCli, IntrudersOfAnAdapterAsTableAndJson) {
   EXPECT_NE(table.out.find("\ntotal "), std::string::npos) << table.out;
 
   const RetuneRun json = run_retune("analyze intruders --base " + kBase + " --adapter " + kPlanted +
-                                    " --top-k 5 --epsilon 0.4 --json");
+                                    " --top-k 5 --epsilon 0.45 --json");
   ASSERT_EQ(json.exit_code, 0) << json.out;
   const nlohmann::json report = nlohmann::json::parse(json.out);
   EXPECT_EQ(report["base"], kBase);
   EXPECT_EQ(report["adapter"], kPlanted);
   EXPECT_EQ(report["top_k"], 5);
-  EXPECT_EQ(report["epsilon"], 0.4);
+  EXPECT_EQ(report["epsilon"], 0.45);
   ASSERT_EQ(report["modules"].size(), 8u);  // q, v, down and up in 2 layers
   size_t total = 0;
   for (const nlohmann::json& m : report["modules"]) {
@@ -47,7 +47,7 @@ TEST(AnalyzeCli, IntrudersOfAnAdapterAsTableAndJson) {
     total += m["intruders"].get<size_t>();
   }
   EXPECT_EQ(report["total_intruders"], total);
-  EXPECT_GE(total, 6u);  // two planted directions in each of three modules
+  EXPECT_EQ(total, 6u);  // two planted directions in each of three modules
 }
 
 TEST(AnalyzeCli, IntrudersOfAFineTunedModelCoverEveryChangedProjection) {
@@ -65,19 +65,20 @@ TEST(AnalyzeCli, MitigateWritesAnAdapter) {
   TempDir dir;
   const std::string out = (dir / "mitigated").string();
   const RetuneRun run = run_retune("analyze intruders --base " + kBase + " --adapter " + kPlanted +
-                                   " --mitigate 0.5 --out " + out);
+                                   " --mitigate 0 --out " + out);
   ASSERT_EQ(run.exit_code, 0) << run.out;
-  EXPECT_NE(run.out.find(out + ": the adapter with its intruder components scaled by 0.5\n"),
+  EXPECT_NE(run.out.find(out + ": the adapter with its intruder components scaled by 0\n"),
             std::string::npos)
       << run.out;
   EXPECT_TRUE(fs::exists(fs::path(out) / "adapter_model.safetensors"));
-  // The mitigated adapter has fewer intruders than the planted one.
+  // λ = 0 removes the planted intruders.
   const auto total = [&](const std::string& adapter) {
     const RetuneRun r =
         run_retune("analyze intruders --base " + kBase + " --adapter " + adapter + " --json");
     return nlohmann::json::parse(r.out)["total_intruders"].get<size_t>();
   };
-  EXPECT_LT(total(out), total(kPlanted));
+  EXPECT_EQ(total(kPlanted), 6u);
+  EXPECT_EQ(total(out), 0u);
 }
 
 TEST(AnalyzeCli, BadInputIsOneLineErrors) {
@@ -130,8 +131,8 @@ TEST(AnalyzeCli, DeltaOfAnAdapterAsJsonTableAndReport) {
     EXPECT_LE(m["entries_for_90"].get<double>(), m["entries_for_99"].get<double>());
   }
   const std::string html = read_file(page);
-  EXPECT_NE(html.find("<svg class=\"chart line-chart\""), std::string::npos);
-  EXPECT_NE(html.find("<svg class=\"chart bar-chart\""), std::string::npos);
+  EXPECT_NE(html.find("class=\"chart line-chart\""), std::string::npos);
+  EXPECT_NE(html.find("class=\"chart bar-chart\""), std::string::npos);
 
   const RetuneRun table = run_retune("analyze delta --base " + kBase + " --adapter " + kPlanted);
   ASSERT_EQ(table.exit_code, 0) << table.out;
@@ -149,7 +150,8 @@ TEST(AnalyzeCli, DeltaOfAFineTunedModelAndErrors) {
   const std::string missing = (dir / "missing").string();
   const RetuneRun error = run_retune("analyze delta --base " + kBase + " --tuned " + missing, true);
   EXPECT_EQ(error.exit_code, 1);
-  EXPECT_EQ(error.out, "retune: error: " + missing + ": not a folder\n");
+  EXPECT_EQ(error.out.rfind("retune: error: " + missing + "/config.json: cannot open", 0), 0u)
+      << error.out;
 }
 
 }  // namespace

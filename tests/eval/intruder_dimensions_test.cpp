@@ -158,8 +158,9 @@ nlohmann::json peft_record(const std::string& case_name) {
   return nlohmann::json::parse(in);
 }
 
-// PEFT computes in float32 (SVDs of float32 weights); retune in double.
-constexpr double kCosineTolerance = 1e-4;
+// PEFT computes in float32 (SVDs of float32 weights), retune in double: the largest difference
+// measured is 8.2e-5 (trained) for the cosines and 4.2e-6 for the products.
+constexpr double kCosineTolerance = 5e-4;
 // max |ΔW_retune − ΔW_peft| / max |ΔW_peft| of a mitigated module.
 constexpr double kProductTolerance = 1e-4;
 
@@ -244,10 +245,14 @@ TEST(IntruderMitigation, BadInputIsRefusedAndNothingWritten) {
                 ": use_dora is true, but intruder mitigation supports plain LoRA adapters only");
   EXPECT_NE(mitigate(llama, dir / "missing", {10, 0.5}, 0.5).find((dir / "missing").string()),
             std::string::npos);
-  // An adapter of another model: the loader names the module the base lacks.
+  // An adapter of another model: the loader names its config and the targets the base lacks.
   const std::string mismatched =
       mitigate(hf_model_fixture("gpt2"), adapter_of("planted"), {10, 0.5}, 0.5);
-  EXPECT_NE(mismatched.find("model.layers.0"), std::string::npos) << mismatched;
+  EXPECT_EQ(mismatched.rfind((adapter_of("planted") / "adapter_config.json").string() +
+                                 ": LoRA target_modules: no module of the model is named",
+                             0),
+            0u)
+      << mismatched;
   EXPECT_FALSE(fs::exists(out));
 }
 
