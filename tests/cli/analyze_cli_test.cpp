@@ -81,6 +81,29 @@ TEST(AnalyzeCli, MitigateWritesAnAdapter) {
   EXPECT_EQ(total(out), 0u);
 }
 
+TEST(AnalyzeCli, Gpt2Conv1DWeightsAreReadAsOutByIn) {
+  TempDir dir;
+  const std::string gpt2 = hf_model_fixture("gpt2").string();
+  const std::string adapter =
+      (fs::path(RETUNE_FIXTURES_DIR) / "peft" / "gpt2" / "lora" / "after_3_steps").string();
+  const std::string out = (dir / "mitigated").string();
+  ASSERT_EQ(run_retune("analyze intruders --base " + gpt2 + " --adapter " + adapter +
+                       " --mitigate 0.5 --out " + out)
+                .exit_code,
+            0);
+  // c_attn: stored Conv1D [64, 192], nn.Linear [out 192, in 64]; the mitigated factors load.
+  for (const std::string& folder : {adapter, out}) {
+    const RetuneRun run =
+        run_retune("analyze delta --base " + gpt2 + " --adapter " + folder + " --json");
+    ASSERT_EQ(run.exit_code, 0) << run.out;
+    for (const nlohmann::json& m : nlohmann::json::parse(run.out)["modules"]) {
+      if (m["module"] == "transformer.h.0.attn.c_attn") {
+        EXPECT_EQ(m["shape"], nlohmann::json::array({192, 64}));
+      }
+    }
+  }
+}
+
 TEST(AnalyzeCli, BadInputIsOneLineErrors) {
   TempDir dir;
   const auto error = [](const std::string& args) {
