@@ -1,5 +1,6 @@
-// `retune analyze intruders` end to end: the table and JSON for an adapter and a fine-tuned model,
-// --mitigate writing an adapter folder, one-line errors for bad input.
+// `retune analyze intruders` and `retune analyze delta` end to end: the table, JSON and report
+// for an adapter and a fine-tuned model, --mitigate writing an adapter folder (GPT-2 too), one-line
+// errors for bad input.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -50,15 +51,18 @@ TEST(AnalyzeCli, IntrudersOfAnAdapterAsTableAndJson) {
   EXPECT_EQ(total, 6u);  // two planted directions in each of three modules
 }
 
-TEST(AnalyzeCli, IntrudersOfAFineTunedModelCoverEveryChangedProjection) {
+TEST(AnalyzeCli, AFineTunedModelsEveryChangedProjectionIsAnalysed) {
   TempDir dir;
   write_perturbed_model(kBase, dir / "tuned", 3);
-  const RetuneRun run = run_retune("analyze intruders --base " + kBase + " --tuned " +
-                                   (dir / "tuned").string() + " --json");
-  ASSERT_EQ(run.exit_code, 0) << run.out;
-  const nlohmann::json report = nlohmann::json::parse(run.out);
-  ASSERT_EQ(report["modules"].size(), 14u);  // 7 projections in 2 layers; no embeddings or head
-  EXPECT_EQ(report["modules"][0]["module"], "model.layers.0.self_attn.q_proj");
+  for (const char* command : {"intruders", "delta"}) {
+    const RetuneRun run = run_retune(std::string("analyze ") + command + " --base " + kBase +
+                                     " --tuned " + (dir / "tuned").string() + " --json");
+    ASSERT_EQ(run.exit_code, 0) << run.out;
+    const nlohmann::json report = nlohmann::json::parse(run.out);
+    // 7 projections in 2 layers; no embeddings, norms or head.
+    ASSERT_EQ(report["modules"].size(), 14u) << command;
+    EXPECT_EQ(report["modules"][0]["module"], "model.layers.0.self_attn.q_proj");
+  }
 }
 
 TEST(AnalyzeCli, MitigateWritesAnAdapter) {
@@ -134,6 +138,10 @@ TEST(AnalyzeCli, BadInputIsOneLineErrors) {
                 "/adapter_config.json: peft_type IA3, but intruder mitigation supports LoRA "
                 "adapters only\n");
   EXPECT_FALSE(fs::exists(dir / "o"));
+  const std::string missing = (dir / "missing").string();
+  EXPECT_EQ(error("--base " + kBase + " --tuned " + missing)
+                .rfind("retune: error: " + missing + "/config.json: cannot open", 0),
+            0u);
 }
 
 TEST(AnalyzeCli, DeltaOfAnAdapterAsJsonTableAndReport) {
@@ -161,20 +169,6 @@ TEST(AnalyzeCli, DeltaOfAnAdapterAsJsonTableAndReport) {
   ASSERT_EQ(table.exit_code, 0) << table.out;
   EXPECT_EQ(table.out.rfind("module ", 0), 0u) << table.out;
   EXPECT_NE(table.out.find("model.layers.1.mlp.up_proj "), std::string::npos) << table.out;
-}
-
-TEST(AnalyzeCli, DeltaOfAFineTunedModelAndErrors) {
-  TempDir dir;
-  write_perturbed_model(kBase, dir / "tuned", 4);
-  const RetuneRun run = run_retune("analyze delta --base " + kBase + " --tuned " +
-                                   (dir / "tuned").string() + " --json");
-  ASSERT_EQ(run.exit_code, 0) << run.out;
-  EXPECT_EQ(nlohmann::json::parse(run.out)["modules"].size(), 14u);
-  const std::string missing = (dir / "missing").string();
-  const RetuneRun error = run_retune("analyze delta --base " + kBase + " --tuned " + missing, true);
-  EXPECT_EQ(error.exit_code, 1);
-  EXPECT_EQ(error.out.rfind("retune: error: " + missing + "/config.json: cannot open", 0), 0u)
-      << error.out;
 }
 
 }  // namespace
