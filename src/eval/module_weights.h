@@ -7,9 +7,9 @@
 // retune does not follow it there.)
 //
 // The tuned end is either
-//   - a PEFT adapter folder of the base (adapters::load_adapter: LoRA, DoRA, IA3): the modules
-//     whose weight merging changes (TrainedAdapter::merged_weights, PEFT's merge_and_unload),
-//     W = the merged weight; or
+//   - a PEFT adapter folder of the base (adapters::load_adapter: LoRA, DoRA, IA3): every 2-D
+//     weight the adapter merges into (TrainedAdapter::merged_weights, PEFT's merge_and_unload:
+//     its target modules, also one whose update is still zero), W = the merged weight; or
 //   - a fine-tuned model folder of the same architecture: every 2-D weight inside the decoder
 //     layers (the linear projections; not embeddings, head or norms) that differs from the base's.
 #pragma once
