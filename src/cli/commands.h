@@ -71,4 +71,11 @@ Command add_soup_command(CLI::App& app);
 // (merge_adapters.cpp).
 Command add_merge_adapters_command(CLI::App& app);
 
+// `retune analyze`: analyses of a fine-tuning's weights against its base (analyze.cpp), with
+// its subcommands registered on it: `analyze intruders` (analyze_intruders.cpp) and
+// `analyze delta` (analyze_delta.cpp).
+Command add_analyze_command(CLI::App& app);
+Command add_analyze_intruders_command(CLI::App& analyze);
+Command add_analyze_delta_command(CLI::App& analyze);
+
 }  // namespace retune::cli
