@@ -78,4 +78,7 @@ Command add_analyze_command(CLI::App& app);
 Command add_analyze_intruders_command(CLI::App& analyze);
 Command add_analyze_delta_command(CLI::App& analyze);
 
+// `retune prune`: one-shot global magnitude pruning with its mask (prune.cpp).
+Command add_prune_command(CLI::App& app);
+
 }  // namespace retune::cli

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
       retune::cli::add_merge_command(app),          retune::cli::add_extract_lora_command(app),
       retune::cli::add_compare_command(app),        retune::cli::add_soup_command(app),
       retune::cli::add_merge_adapters_command(app), retune::cli::add_analyze_command(app),
+      retune::cli::add_prune_command(app),
   };
   try {
     app.parse(argc, argv);
