@@ -100,7 +100,8 @@ TEST(AnalyzeCli, Gpt2Conv1DWeightsAreReadAsOutByIn) {
     const RetuneRun run =
         run_retune("analyze delta --base " + gpt2 + " --adapter " + folder + " --json");
     ASSERT_EQ(run.exit_code, 0) << run.out;
-    for (const nlohmann::json& m : nlohmann::json::parse(run.out)["modules"]) {
+    const nlohmann::json report = nlohmann::json::parse(run.out);
+    for (const nlohmann::json& m : report["modules"]) {
       if (m["module"] == "transformer.h.0.attn.c_attn") {
         EXPECT_EQ(m["shape"], nlohmann::json::array({192, 64}));
       }
