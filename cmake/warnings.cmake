@@ -1,15 +1,22 @@
 # Compiler flags shared by every retune target: warnings, sanitizers, CPU tuning.
 add_library(retune_flags INTERFACE)
-target_compile_options(retune_flags INTERFACE -Wall -Wextra -Wpedantic -Wshadow
-  -Wnon-virtual-dtor -Woverloaded-virtual -Wno-missing-field-initializers)
+# The host compiler's flags apply to C++ sources; CUDA sources get nvcc's own (below; CMake
+# 3.25 cannot name C++20 for nvcc, hence -std).
+target_compile_options(retune_flags INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic
+  -Wshadow -Wnon-virtual-dtor -Woverloaded-virtual -Wno-missing-field-initializers>)
 if(RETUNE_WERROR)
-  target_compile_options(retune_flags INTERFACE -Werror)
+  target_compile_options(retune_flags INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-Werror>
+    $<$<COMPILE_LANGUAGE:CUDA>:-Werror=all-warnings>)
 endif()
 if(RETUNE_NATIVE)
-  target_compile_options(retune_flags INTERFACE -march=native)
+  target_compile_options(retune_flags INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-march=native>)
+endif()
+if(RETUNE_CUDA)
+  target_compile_options(retune_flags INTERFACE $<$<COMPILE_LANGUAGE:CUDA>:-std=c++20 --expt-relaxed-constexpr
+    -lineinfo>)
 endif()
 if(RETUNE_SANITIZE)
-  target_compile_options(retune_flags INTERFACE -fsanitize=address,undefined
-    -fno-sanitize-recover=undefined -fno-omit-frame-pointer -O1)
+  target_compile_options(retune_flags INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-fsanitize=address,undefined
+    -fno-sanitize-recover=undefined -fno-omit-frame-pointer -O1>)
   target_link_options(retune_flags INTERFACE -fsanitize=address,undefined)
 endif()

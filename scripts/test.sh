@@ -10,7 +10,8 @@ build_dir=build
 flags=(-DCMAKE_BUILD_TYPE=Release)
 if [ "${1:-}" = "--sanitize" ]; then
   build_dir=build-sanitize
-  flags=(-DCMAKE_BUILD_TYPE=Debug -DRETUNE_SANITIZE=ON -DRETUNE_BUILD_BENCH=OFF)
+  # The CUDA sources are compiled by the release build; the sanitizers cannot see into them.
+  flags=(-DCMAKE_BUILD_TYPE=Debug -DRETUNE_SANITIZE=ON -DRETUNE_BUILD_BENCH=OFF -DRETUNE_CUDA=OFF)
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 fi

@@ -2,10 +2,35 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+
+#include "core/error.h"
+
 namespace retune {
 
 std::string device_name(Device device) {
   return device.is_cpu() ? std::string("cpu") : fmt::format("cuda:{}", device.index);
+}
+
+Device parse_device(const std::string& text) {
+  if (text == "cpu") return Device::cpu();
+  if (text == "cuda") return Device::cuda(0);
+  int index = -1;
+  const char* digits = text.data() + 5;
+  const char* end = text.data() + text.size();
+  if (text.size() > 5 && text.starts_with("cuda:")) {
+    const auto [stop, error] = std::from_chars(digits, end, index);
+    if (error == std::errc() && stop == end && index >= 0) return Device::cuda(index);
+  }
+  fail("unknown device '{}': expected cpu, cuda or cuda:N", text);
+}
+
+bool device_supported([[maybe_unused]] Device device) {
+#if RETUNE_CUDA
+  return true;
+#else
+  return device.is_cpu();
+#endif
 }
 
 }  // namespace retune

@@ -4,6 +4,9 @@
 #include <new>
 
 #include "core/error.h"
+#if RETUNE_CUDA
+#include "core/cuda/runtime.h"
+#endif
 
 namespace retune {
 
@@ -29,8 +32,16 @@ Storage::Storage(std::byte* data, size_t nbytes, Device device, StorageOrigin or
       keep_alive_(std::move(keep_alive)) {}
 
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
-  RETUNE_CHECK(device.is_cpu(), "no backend for device {} in this build", device_name(device));
-  std::shared_ptr<void> memory = allocate_host(nbytes);
+  std::shared_ptr<void> memory;
+#if RETUNE_CUDA
+  if (device.kind == DeviceKind::cuda) {
+    memory = std::shared_ptr<void>(cuda::allocate(nbytes),
+                                   [nbytes](void* block) { cuda::release(block, nbytes); });
+  }
+#endif
+  RETUNE_CHECK(device.is_cpu() || memory, "no backend for device {} in this build",
+               device_name(device));
+  if (device.is_cpu()) memory = allocate_host(nbytes);
   auto* data = static_cast<std::byte*>(memory.get());
   return std::shared_ptr<Storage>(
       new Storage(data, nbytes, device, StorageOrigin::owned, true, std::move(memory)));

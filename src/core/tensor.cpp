@@ -2,6 +2,10 @@
 
 #include <cstring>
 
+#if RETUNE_CUDA
+#include "core/cuda/runtime.h"
+#endif
+
 namespace retune {
 
 template <typename T>
@@ -93,6 +97,12 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
 
 Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
   Tensor tensor = empty(shape, dtype, device);
+#if RETUNE_CUDA
+  if (!device.is_cpu()) {
+    cuda::zero_bytes(tensor.storage_->data(), tensor.nbytes());
+    return tensor;
+  }
+#endif
   std::memset(tensor.storage_->data(), 0, tensor.nbytes());
   return tensor;
 }
@@ -138,12 +148,29 @@ void Tensor::require_defined(const char* what) const {
 }
 
 template <typename T>
-T* Tensor::host_pointer() const {
-  require_defined("host access");
-  RETUNE_CHECK(device().is_cpu(), "host access to a tensor on {}", device_name(device()));
+T* Tensor::element_pointer() const {
+  require_defined("element access");
   RETUNE_CHECK(dtype_matches<std::remove_const_t<T>>(dtype_),
                "tensor {} read with the wrong element type", describe());
   return reinterpret_cast<T*>(storage_->data()) + offset_;
+}
+
+template <typename T>
+T* Tensor::host_pointer() const {
+  require_defined("host access");
+  RETUNE_CHECK(device().is_cpu(), "host access to a tensor on {}", device_name(device()));
+  return element_pointer<T>();
+}
+
+template <typename T>
+const T* Tensor::device_data() const {
+  return element_pointer<const T>();
+}
+
+template <typename T>
+T* Tensor::mutable_device_data() const {
+  RETUNE_CHECK(writable(), "tensor {} is read-only (a mapped file region)", describe());
+  return element_pointer<T>();
 }
 
 template <typename T>
@@ -225,15 +252,25 @@ void Tensor::copy_from(const Tensor& source) const {
   source.require_defined("copy_from source");
   RETUNE_CHECK(source.shape_ == shape_ && source.dtype_ == dtype_,
                "copy_from: source {} does not match destination {}", source.describe(), describe());
-  RETUNE_CHECK(device().is_cpu() && source.device().is_cpu(),
-               "copy_from between {} and {} needs a device backend", device_name(device()),
-               device_name(source.device()));
   RETUNE_CHECK(writable(), "copy_from into read-only tensor {}", describe());
+  const size_t element = dtype_size(dtype_);
+  if (!device().is_cpu() || !source.device().is_cpu()) {
+#if RETUNE_CUDA
+    RETUNE_CHECK(is_contiguous() && source.is_contiguous(),
+                 "copy_from between {} and {}: copies that touch a GPU need contiguous views",
+                 describe(), source.describe());
+    cuda::copy_bytes(storage_->data() + offset_ * element, device(),
+                     source.storage_->data() + source.offset_ * element, source.device(), nbytes());
+    return;
+#else
+    fail("copy_from between {} and {} needs a device backend", device_name(device()),
+         device_name(source.device()));
+#endif
+  }
   if (overlaps(source)) {
     copy_from(source.clone());  // an in-place permutation: read everything before writing
     return;
   }
-  const size_t element = dtype_size(dtype_);
   if (is_contiguous() && source.is_contiguous()) {
     std::memcpy(storage_->data() + offset_ * element,
                 source.storage_->data() + source.offset_ * element, nbytes());
@@ -256,8 +293,7 @@ Tensor Tensor::to(DType dtype) const {
   if (dtype == dtype_) return clone();
   RETUNE_CHECK(dtype_is_float(dtype) == dtype_is_float(dtype_),
                "conversion from {} to {} is not supported", dtype_name(dtype_), dtype_name(dtype));
-  RETUNE_CHECK(device().is_cpu(), "dtype conversion on {} needs a device backend",
-               device_name(device()));
+  if (!device().is_cpu()) return to(Device::cpu()).to(dtype).to(device());
   const Tensor source = contiguous();
   Tensor result = empty(shape_, dtype);
   const auto n = static_cast<size_t>(numel());
@@ -284,15 +320,24 @@ Tensor Tensor::to(DType dtype) const {
 
 Tensor Tensor::to(Device device) const {
   require_defined("to(device)");
-  RETUNE_CHECK(device.is_cpu() && this->device().is_cpu(), "no backend for {} -> {} copies",
-               device_name(this->device()), device_name(device));
-  return clone();
+  RETUNE_CHECK(device_supported(device) && device_supported(this->device()),
+               "no backend for {} -> {} copies", device_name(this->device()), device_name(device));
+  if (device == this->device()) return clone();
+  const Tensor source = this->device().is_cpu() ? contiguous() : *this;
+  Tensor copy = empty(shape_, dtype_, device);
+  copy.copy_from(source);
+  return copy;
 }
 
 void Tensor::fill(double value) const {
   require_defined("fill");
-  RETUNE_CHECK(device().is_cpu(), "fill on {} needs a device backend", device_name(device()));
   RETUNE_CHECK(writable(), "fill of read-only tensor {}", describe());
+  if (!device().is_cpu()) {
+    const Tensor filled = Tensor::empty(shape_, dtype_);
+    filled.fill(value);
+    copy_from(filled);
+    return;
+  }
   std::byte* base = storage_->data();
   for_each_offset(shape_, strides_, offset_,
                   [&](int64_t at) { write_from_double(base, dtype_, at, value); });
@@ -300,7 +345,7 @@ void Tensor::fill(double value) const {
 
 std::vector<float> Tensor::to_f32_vector() const {
   require_defined("to_f32_vector");
-  RETUNE_CHECK(device().is_cpu(), "to_f32_vector of a tensor on {}", device_name(device()));
+  if (!device().is_cpu()) return to(Device::cpu()).to_f32_vector();
   std::vector<float> values;
   values.reserve(static_cast<size_t>(numel()));
   const std::byte* base = storage_->data();
@@ -314,7 +359,9 @@ std::vector<float> Tensor::to_f32_vector() const {
   template bool dtype_matches<T>(DType);                                           \
   template Tensor Tensor::from_vector<T>(const Shape&, DType, std::span<const T>); \
   template const T* Tensor::data<T>() const;                                       \
-  template T* Tensor::mutable_data<T>() const;
+  template T* Tensor::mutable_data<T>() const;                                     \
+  template const T* Tensor::device_data<T>() const;                                \
+  template T* Tensor::mutable_device_data<T>() const;
 RETUNE_INSTANTIATE(float)
 RETUNE_INSTANTIATE(int32_t)
 RETUNE_INSTANTIATE(int64_t)

@@ -1,10 +1,12 @@
 // Tensor: a typed, shaped view of a Storage.
 //
 // Row-major with element strides (a view may be non-contiguous: transpose, slice), up to 4-D,
-// dtypes f32/bf16/f16/i32/i64, on a device (only cpu today). Copying a Tensor copies the view,
-// not the bytes: views share the Storage through a shared_ptr, which owns the memory (or keeps
-// the arena buffer / file mapping alive). Host pointers are only handed out for CPU tensors;
-// everything else goes through device-aware calls (to, copy_from, contiguous).
+// dtypes f32/bf16/f16/i32/i64, on a device (the CPU or a CUDA GPU). Copying a Tensor copies the
+// view, not the bytes: views share the Storage through a shared_ptr, which owns the memory (or
+// keeps the arena buffer / file mapping alive). Host pointers are only handed out for CPU
+// tensors; ops hand device pointers to their device's kernels (device_data); everything else
+// goes through device-aware calls (to, copy_from, contiguous). On a CUDA device, copy_from,
+// clone and contiguous need contiguous views, and dtype conversion goes through the host.
 #pragma once
 
 #include <array>
@@ -67,6 +69,12 @@ class Tensor {
   const T* data() const;
   template <typename T>
   T* mutable_data() const;
+  // The first element's address on the tensor's own device (a device pointer for CUDA), for the
+  // ops that launch that device's kernels; checks dtype (and writable for the mutable one).
+  template <typename T>
+  const T* device_data() const;
+  template <typename T>
+  T* mutable_device_data() const;
 
   // Views (share storage).
   Tensor reshape(const Shape& shape) const;  // contiguous tensors only; sizes must agree
@@ -91,6 +99,9 @@ class Tensor {
   // Throws unless on the CPU and T can read dtype_; returns the first element's address.
   template <typename T>
   T* host_pointer() const;
+  // Throws unless T can read dtype_; returns the first element's address on any device.
+  template <typename T>
+  T* element_pointer() const;
   // Throws, naming `what`, for an undefined tensor.
   void require_defined(const char* what) const;
 

@@ -41,11 +41,20 @@ void check_disjoint(const char* op, const char* out_name, const Tensor& out, con
 }
 
 void check_backend(const char* op, Device device) {
-  RETUNE_CHECK(device.is_cpu(), "{}: no backend for {}", op, device_name(device));
+  RETUNE_CHECK(device_supported(device), "{}: no backend for {} in this build", op,
+               device_name(device));
 }
 
 float* optional_data(const Tensor& t) {
   return t.defined() ? t.mutable_data<float>() : nullptr;
+}
+
+float* optional_device_data(const Tensor& t) {
+  return t.defined() ? t.mutable_device_data<float>() : nullptr;
+}
+
+void no_kernel(const char* op, Device device) {
+  fail("{}: no kernel for {} yet; run it on the CPU", op, device_name(device));
 }
 
 }  // namespace retune::ops

@@ -26,10 +26,15 @@ void check_output(const char* op, const char* arg, const Tensor& t, DType dtype,
 void check_disjoint(const char* op, const char* out_name, const Tensor& out, const char* in_name,
                     const Tensor& in);
 
-// The op's arguments are on `device`; throws unless a backend for it exists (the CPU today).
+// The op's arguments are on `device`; throws unless this build has a backend for it (the CPU;
+// CUDA with RETUNE_CUDA). An op without a kernel for the device calls no_kernel.
 void check_backend(const char* op, Device device);
 
 // The host data of an optional f32 gradient (already checked), or null when it is undefined.
 float* optional_data(const Tensor& t);
+// The device pointer of an optional f32 tensor on any device (null when undefined), for kernels.
+float* optional_device_data(const Tensor& t);
+// Throws: `op` has no kernel for `device` (called by ops that exist on the CPU only).
+[[noreturn]] void no_kernel(const char* op, Device device);
 
 }  // namespace retune::ops
