@@ -7,6 +7,10 @@
 
 #include "core/rng.h"
 
+#if RETUNE_CUDA
+#include "core/cuda/runtime.h"
+#endif
+
 namespace retune::ops {
 
 namespace {
@@ -120,6 +124,11 @@ void check_finite_differences(const OpSpec& spec, const HostArrays& inputs, cons
   }
 }
 
+// The tolerance of a check on `device`: a GPU's bf16 products have their own.
+Tolerance tolerance_on(const OpSpec& spec, Device device, Tolerance tolerance) {
+  return !device.is_cpu() && spec.bf16_product_tolerance ? *spec.bf16_product_tolerance : tolerance;
+}
+
 void run_checks(const OpSpec& spec, Device device, uint64_t seed,
                 std::vector<CheckResult>& results) {
   Rng rng(seed);
@@ -131,14 +140,16 @@ void run_checks(const OpSpec& spec, Device device, uint64_t seed,
 
   const HostArrays want = spec.reference_forward(inputs);
   const Tensors got = spec.forward(device_inputs);
+  const Tolerance forward_tolerance = tolerance_on(spec, device, spec.forward_tolerance);
+  const Tolerance backward_tolerance = tolerance_on(spec, device, spec.backward_tolerance);
   for (const auto& [name, array] : want) {
     auto it = got.find(name);
     if (it == got.end()) {
-      results.push_back({"forward " + name, spec.forward_tolerance, 0, 0, false, "missing output"});
+      results.push_back({"forward " + name, forward_tolerance, 0, 0, false, "missing output"});
       continue;
     }
     results.push_back(
-        compare("forward " + name, spec.forward_tolerance, array.values, host_values(it->second)));
+        compare("forward " + name, forward_tolerance, array.values, host_values(it->second)));
   }
   if (!spec.reference_backward) return;
 
@@ -158,13 +169,14 @@ void run_checks(const OpSpec& spec, Device device, uint64_t seed,
   for (const auto& [name, array] : want_grads) {
     auto it = got_grads.find(name);
     if (it == got_grads.end()) {
-      results.push_back({"backward " + name, spec.backward_tolerance, 0, 0, false, "missing"});
+      results.push_back({"backward " + name, backward_tolerance, 0, 0, false, "missing"});
       continue;
     }
-    results.push_back(compare("backward " + name, spec.backward_tolerance, array.values,
-                              host_values(it->second)));
+    results.push_back(
+        compare("backward " + name, backward_tolerance, array.values, host_values(it->second)));
   }
-  if (spec.check_finite_differences) {
+  // The finite differences check the reference, which is the same for every device.
+  if (spec.check_finite_differences && device.is_cpu()) {
     check_finite_differences(spec, inputs, douts, want_grads, results);
   }
 }
@@ -182,7 +194,14 @@ std::vector<CheckResult> run_op_spec(const OpSpec& spec, Device device, uint64_t
 }
 
 std::vector<Device> available_devices() {
-  return {Device::cpu()};
+  std::vector<Device> devices{Device::cpu()};
+#if RETUNE_CUDA
+  if (cuda::device_count() > 0) {
+    cuda::use_device(0);
+    devices.push_back(Device::cuda(0));
+  }
+#endif
+  return devices;
 }
 
 }  // namespace retune::ops

@@ -22,7 +22,8 @@ struct CheckResult {
 // numerical mismatch; an exception from the op itself is reported as a failed check.
 std::vector<CheckResult> run_op_spec(const OpSpec& spec, Device device, uint64_t seed);
 
-// Devices this build can run ops on (the CPU, and CUDA devices once that backend exists).
+// Devices this build can run ops on: the CPU, and CUDA's first device when the build has the
+// backend and the machine a GPU (made current).
 std::vector<Device> available_devices();
 
 }  // namespace retune::ops

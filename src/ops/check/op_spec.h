@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,9 @@ struct OpSpec {
   Tolerance forward_tolerance{1e-5, 1e-5};
   Tolerance backward_tolerance{1e-5, 1e-5};
   Tolerance finite_difference_tolerance{1e-6, 1e-6};
+  // On a GPU, for ops whose products take bf16 inputs (f32 accumulation): replaces
+  // forward_tolerance and backward_tolerance there. Unset: the GPU meets the CPU's tolerances.
+  std::optional<Tolerance> bf16_product_tolerance;
   bool check_finite_differences = true;  // off for the large shapes, where it would be slow
   double finite_difference_step = 1e-6;
 
