@@ -1,7 +1,6 @@
 # Compiler flags shared by every retune target: warnings, sanitizers, CPU tuning.
 add_library(retune_flags INTERFACE)
-# The host compiler's flags apply to C++ sources; CUDA sources get nvcc's own (below; CMake
-# 3.25 cannot name C++20 for nvcc, hence -std).
+# The host compiler's flags apply to C++ sources; CUDA sources get nvcc's own (below).
 target_compile_options(retune_flags INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic
   -Wshadow -Wnon-virtual-dtor -Woverloaded-virtual -Wno-missing-field-initializers>)
 if(RETUNE_WERROR)
@@ -12,7 +11,7 @@ if(RETUNE_NATIVE)
   target_compile_options(retune_flags INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-march=native>)
 endif()
 if(RETUNE_CUDA)
-  target_compile_options(retune_flags INTERFACE $<$<COMPILE_LANGUAGE:CUDA>:-std=c++20 --expt-relaxed-constexpr
+  target_compile_options(retune_flags INTERFACE $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr
     -lineinfo>)
 endif()
 if(RETUNE_SANITIZE)

@@ -6,6 +6,9 @@
 #include "core/profile.h"
 #include "ops/arg_checks.h"
 #include "ops/cpu/gemm.h"
+#if RETUNE_CUDA
+#include "ops/cuda/gemm.h"
+#endif
 
 namespace retune::ops {
 
@@ -28,6 +31,11 @@ struct MatrixBatch {
   cpu::GemmOperand16 half_operand() const {
     return {static_cast<const uint16_t*>(data), dtype, ld, trans};
   }
+#if RETUNE_CUDA
+  cuda::GemmOperand device_operand() const {
+    return {data, dtype, ld, batch_stride, trans};
+  }
+#endif
 };
 
 MatrixBatch as_matrices(const char* op, const Tensor& t, const char* what, bool trans) {
@@ -42,7 +50,7 @@ MatrixBatch as_matrices(const char* op, const Tensor& t, const char* what, bool 
   MatrixBatch m{
       r == 3 ? t.size(0) : -1, t.size(r - 2), t.size(r - 1), t.dtype(), nullptr, 0, 0, trans};
   if (t.numel() != 0) {
-    m.data = half ? static_cast<const void*>(t.data<uint16_t>()) : t.data<float>();
+    m.data = half ? static_cast<const void*>(t.device_data<uint16_t>()) : t.device_data<float>();
   }
   // Stored row-major with a leading dimension, or a transposed view of such a matrix.
   const int64_t row_stride = t.stride(r - 2);
@@ -102,6 +110,15 @@ void matmul_forward(const Tensor& a, const Tensor& b, const Tensor& out, MatmulO
   check_disjoint(op, "out", out, "b", b);
   check_backend(op, a.device());
   if (out.numel() == 0) return;
+#if RETUNE_CUDA
+  if (!a.device().is_cpu()) {
+    cuda::gemm_batched(std::max<int64_t>(p.batch, 1), p.M, p.N, p.K, options.alpha,
+                       p.a.device_operand(), p.b.device_operand(), options.beta,
+                       out.mutable_device_data<float>(), std::max<int64_t>(p.N, 1),
+                       p.batch >= 0 ? p.M * p.N : 0);
+    return;
+  }
+#endif
   // One call for every operand type: the 16-bit one (if any) is converted by the kernel.
   const auto run = [&](const auto& a_operand, const auto& b_operand) {
     cpu::gemm_batched(std::max<int64_t>(p.batch, 1), p.M, p.N, p.K, options.alpha, a_operand,

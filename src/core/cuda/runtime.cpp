@@ -5,6 +5,8 @@
 #include <mutex>
 #include <vector>
 
+#include "core/error.h"
+
 namespace retune::cuda {
 namespace {
 

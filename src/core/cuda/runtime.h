@@ -2,6 +2,8 @@
 // process, one stream per device that every kernel, cuBLASLt call and copy runs on (so work is
 // ordered and a freed block can be reused at once, as in PyTorch's caching allocator), and a
 // caching allocator that keeps freed blocks for reuse instead of returning them to the driver.
+// Kernel files (.cu) include this header: it must not include fmt (nvcc cannot compile it), hence
+// not core/error.h or core/tensor.h either.
 #pragma once
 
 #include <cuda_runtime_api.h>
@@ -10,7 +12,6 @@
 #include <cstdint>
 
 #include "core/device.h"
-#include "core/error.h"
 
 namespace retune::cuda {
 

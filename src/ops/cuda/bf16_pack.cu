@@ -1,0 +1,44 @@
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <algorithm>
+
+#include "ops/cuda/bf16_pack.h"
+#include "ops/cuda/launch.cuh"
+
+namespace retune::ops::cuda {
+namespace {
+
+// matrix i, row r, column c of a strided f32 or f16 batch -> a packed bf16 batch [batch, rows,
+// cols].
+template <typename Source>
+__global__ void pack_bf16_elements(const Source* source, int64_t rows, int64_t cols, int64_t ld,
+                                   int64_t batch_stride, int64_t count, __nv_bfloat16* packed) {
+  const int64_t per_matrix = rows * cols;
+  for (int64_t at = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; at < count;
+       at += int64_t{gridDim.x} * blockDim.x) {
+    const int64_t i = at / per_matrix;
+    const int64_t r = (at % per_matrix) / cols;
+    const int64_t c = at % cols;
+    packed[at] = __float2bfloat16(static_cast<float>(source[i * batch_stride + r * ld + c]));
+  }
+}
+
+}  // namespace
+
+void pack_bf16(const void* source, DType dtype, int64_t rows, int64_t cols, int64_t ld,
+               int64_t batch_stride, int64_t count, uint16_t* packed) {
+  constexpr int kThreads = 256;
+  const unsigned blocks = std::min(blocks_for(count, kThreads), 65535u * 8);
+  auto* out = reinterpret_cast<__nv_bfloat16*>(packed);
+  if (dtype == DType::f16) {
+    pack_bf16_elements<<<blocks, kThreads, 0, stream()>>>(static_cast<const __half*>(source), rows,
+                                                          cols, ld, batch_stride, count, out);
+  } else {
+    pack_bf16_elements<<<blocks, kThreads, 0, stream()>>>(static_cast<const float*>(source), rows,
+                                                          cols, ld, batch_stride, count, out);
+  }
+  check_launch("pack_bf16");
+}
+
+}  // namespace retune::ops::cuda
