@@ -3,14 +3,19 @@
 #include "core/profile.h"
 #include "ops/arg_checks.h"
 #include "ops/cpu/cross_entropy_head.h"
+#if RETUNE_CUDA
+#include "ops/cuda/cross_entropy_head.h"
+#endif
 
 namespace retune::ops {
 
 namespace {
 
-// Checks x, weight, labels and chunk for `op` and describes the problem for the kernel.
+// Checks x, weight, labels and chunk for `op` and describes the problem for the kernel of their
+// device (the pointers are that device's). The labels are checked on the host (a GPU's are copied
+// there): `labelled` is set to the number not ignored.
 cpu::HeadProblem check_problem(const char* op, const Tensor& x, const Tensor& weight,
-                               const Tensor& labels, int64_t chunk) {
+                               const Tensor& labels, int64_t chunk, int64_t& labelled) {
   RETUNE_CHECK(
       x.defined() && x.dtype() == DType::f32 && x.rank() == 2 && x.is_contiguous() && x.size(1) > 0,
       "{}: x is {}, expected a contiguous f32[N, C] with C >= 1", op,
@@ -30,24 +35,42 @@ cpu::HeadProblem check_problem(const char* op, const Tensor& x, const Tensor& we
                labels.defined() ? labels.describe() : "undefined", N, device_name(device));
   RETUNE_CHECK(chunk >= 1, "{}: chunk is {}, expected at least 1 weight row", op, chunk);
   check_backend(op, device);
-  const int32_t* label = labels.data<int32_t>();
+  const Tensor host_labels = device.is_cpu() ? labels : labels.to(Device::cpu());
+  const int32_t* label = host_labels.data<int32_t>();
+  labelled = 0;
   for (int64_t n = 0; n < N; ++n) {
     RETUNE_CHECK(label[n] == kIgnoreIndex || (label[n] >= 0 && label[n] < V),
                  "{}: labels[{}] is {}, expected a class in [0, {}) or {} (ignored)", op, n,
                  label[n], V, kIgnoreIndex);
+    labelled += label[n] != kIgnoreIndex;
   }
   const void* weight_data = weight.dtype() == DType::f32
-                                ? static_cast<const void*>(weight.data<float>())
-                                : weight.data<uint16_t>();
-  return {x.data<float>(), weight_data, weight.dtype(), label, N, C, V, chunk};
+                                ? static_cast<const void*>(weight.device_data<float>())
+                                : weight.device_data<uint16_t>();
+  return {x.device_data<float>(),
+          weight_data,
+          weight.dtype(),
+          labels.device_data<int32_t>(),
+          N,
+          C,
+          V,
+          chunk};
 }
 
 // Checks an f32 output (or gradient) and returns its data.
 float* output_data(const char* op, const char* arg, const Tensor& t, const Shape& shape,
                    Device device) {
   check_output(op, arg, t, DType::f32, shape, device);
-  return t.mutable_data<float>();
+  return t.mutable_device_data<float>();
 }
+
+#if RETUNE_CUDA
+// The GPU's kernel for a checked problem.
+void run_on_gpu(const cpu::HeadProblem& p, int64_t labelled, const cuda::HeadOutputs& outputs) {
+  cuda::cross_entropy_head({p.x, p.weight, p.weight_dtype, p.labels, p.N, p.C, p.V, labelled},
+                           outputs);
+}
+#endif
 
 // An optional gradient: null when undefined, else checked (it may not share memory with x or
 // weight, which the kernel reads while writing it) and its data.
@@ -65,9 +88,16 @@ void cross_entropy_head_forward(const Tensor& x, const Tensor& weight, const Ten
                                 const Tensor& loss, const Tensor& lse, int64_t chunk) {
   const profile::OpScope timed(profile::Op::output_head);
   const char* op = "cross_entropy_head_forward";
-  const cpu::HeadProblem problem = check_problem(op, x, weight, labels, chunk);
+  int64_t labelled = 0;
+  const cpu::HeadProblem problem = check_problem(op, x, weight, labels, chunk, labelled);
   float* loss_data = output_data(op, "loss", loss, {1}, x.device());
   float* lse_data = output_data(op, "lse", lse, {problem.N}, x.device());
+#if RETUNE_CUDA
+  if (!x.device().is_cpu()) {
+    run_on_gpu(problem, labelled, {loss_data, lse_data, false, 0.0f, nullptr, nullptr});
+    return;
+  }
+#endif
   *loss_data = cpu::cross_entropy_head_forward(problem, lse_data);
 }
 
@@ -76,7 +106,8 @@ void cross_entropy_head_backward(const Tensor& dloss, const Tensor& x, const Ten
                                  const Tensor& dweight, int64_t chunk) {
   const profile::OpScope timed(profile::Op::output_head);
   const char* op = "cross_entropy_head_backward";
-  const cpu::HeadProblem problem = check_problem(op, x, weight, labels, chunk);
+  int64_t labelled = 0;
+  const cpu::HeadProblem problem = check_problem(op, x, weight, labels, chunk, labelled);
   const Device device = x.device();
   RETUNE_CHECK(dloss.defined() && dloss.dtype() == DType::f32 && dloss.shape() == Shape{1} &&
                    dloss.device() == device,
@@ -86,6 +117,15 @@ void cross_entropy_head_backward(const Tensor& dloss, const Tensor& x, const Ten
   float* dx_data = gradient_data(op, "dx", dx, {problem.N, problem.C}, x, weight);
   float* dweight_data = gradient_data(op, "dweight", dweight, weight.shape(), x, weight);
   check_disjoint(op, "dx", dx, "dweight", dweight);
+#if RETUNE_CUDA
+  if (!device.is_cpu()) {
+    const float dloss_value = dloss.to(Device::cpu()).data<float>()[0];
+    run_on_gpu(problem, labelled,
+               {nullptr, const_cast<float*>(lse.device_data<float>()), true, dloss_value, dx_data,
+                dweight_data});
+    return;
+  }
+#endif
   cpu::cross_entropy_head_backward(problem, *dloss.data<float>(), lse.data<float>(), dx_data,
                                    dweight_data);
 }
@@ -96,13 +136,20 @@ void cross_entropy_head_forward_backward(const Tensor& x, const Tensor& weight,
                                          float dloss, int64_t chunk) {
   const profile::OpScope timed(profile::Op::output_head);
   const char* op = "cross_entropy_head_forward_backward";
-  const cpu::HeadProblem problem = check_problem(op, x, weight, labels, chunk);
+  int64_t labelled = 0;
+  const cpu::HeadProblem problem = check_problem(op, x, weight, labels, chunk, labelled);
   const Device device = x.device();
   float* loss_data = output_data(op, "loss", loss, {1}, device);
   float* lse_data = output_data(op, "lse", lse, {problem.N}, device);
   float* dx_data = gradient_data(op, "dx", dx, {problem.N, problem.C}, x, weight);
   float* dweight_data = gradient_data(op, "dweight", dweight, weight.shape(), x, weight);
   check_disjoint(op, "dx", dx, "dweight", dweight);
+#if RETUNE_CUDA
+  if (!device.is_cpu()) {
+    run_on_gpu(problem, labelled, {loss_data, lse_data, false, dloss, dx_data, dweight_data});
+    return;
+  }
+#endif
   *loss_data =
       cpu::cross_entropy_head_forward_backward(problem, dloss, lse_data, dx_data, dweight_data);
 }

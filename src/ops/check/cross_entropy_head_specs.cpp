@@ -1,5 +1,7 @@
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "ops/check/specs.h"
 #include "ops/cross_entropy_head.h"
 #include "ops/reference/cross_entropy_head.h"
@@ -59,6 +61,12 @@ OpSpec cross_entropy_head_spec(const std::string& what, HeadCase c) {
   spec.forward_tolerance = {1e-5, 1e-5};
   // Gradients are O(1/n) softmax weights times f32 sums of up to V (dx) or N (dweight) terms.
   spec.backward_tolerance = {1e-7, 1e-5};
+  // On a GPU, x and the weight are rounded to bf16 for the products: a logit (a sum of C terms
+  // ~0.25 in size) errs by ~sqrt(C) * 4e-3 * 0.25, and lse and the loss alike; the gradients are
+  // softmax weights (relative error about the logits' absolute one) times bf16-rounded operands.
+  const double logit_error = 4 * std::sqrt(static_cast<double>(c.C)) * 4e-3 * 0.25;
+  spec.bf16_forward_tolerance = Tolerance{logit_error, 1e-3};
+  spec.bf16_backward_tolerance = Tolerance{1e-4, logit_error + 2e-2};
   // The loss is smooth: central differences with step 1e-6 are good to ~1e-9 in double.
   spec.finite_difference_tolerance = {1e-7, 1e-6};
   spec.check_finite_differences = c.N * c.C * c.V < 5000;

@@ -1,5 +1,8 @@
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "ops/check/specs.h"
 #include "ops/matmul.h"
 #include "ops/reference/matmul.h"
@@ -99,6 +102,12 @@ OpSpec matmul_spec(MatmulCase c) {
   // 16-bit operand, which the reference rounds alike).
   spec.forward_tolerance = {1e-5, 1e-5};
   spec.backward_tolerance = {1e-5, 1e-5};
+  // The GPU rounds each f32 operand to bf16 (relative 2^-9 each): every term of a sum carries
+  // ~4e-3 relative error with a random sign, so a sum of S terms of size <= 1 errs by about
+  // sqrt(S) * 4e-3 * E|ab|; S is K for out, N or M for the gradients. Four sigmas.
+  const double terms = static_cast<double>(std::max({c.M, c.N, c.K}));
+  spec.bf16_forward_tolerance = Tolerance{4 * std::sqrt(terms) * 4e-3 * 0.25 + 1e-3, 1e-2};
+  spec.bf16_backward_tolerance = spec.bf16_forward_tolerance;
   // The op is linear in each operand: central differences are exact up to rounding.
   spec.finite_difference_tolerance = {1e-7, 1e-7};
   spec.check_finite_differences = c.M * c.N * c.K < 5000;

@@ -124,9 +124,9 @@ void check_finite_differences(const OpSpec& spec, const HostArrays& inputs, cons
   }
 }
 
-// The tolerance of a check on `device`: a GPU's bf16 products have their own.
-Tolerance tolerance_on(const OpSpec& spec, Device device, Tolerance tolerance) {
-  return !device.is_cpu() && spec.bf16_product_tolerance ? *spec.bf16_product_tolerance : tolerance;
+// The tolerance of a check on `device`: a GPU's bf16 products may have their own.
+Tolerance tolerance_on(Device device, Tolerance tolerance, const std::optional<Tolerance>& bf16) {
+  return !device.is_cpu() && bf16 ? *bf16 : tolerance;
 }
 
 void run_checks(const OpSpec& spec, Device device, uint64_t seed,
@@ -140,8 +140,10 @@ void run_checks(const OpSpec& spec, Device device, uint64_t seed,
 
   const HostArrays want = spec.reference_forward(inputs);
   const Tensors got = spec.forward(device_inputs);
-  const Tolerance forward_tolerance = tolerance_on(spec, device, spec.forward_tolerance);
-  const Tolerance backward_tolerance = tolerance_on(spec, device, spec.backward_tolerance);
+  const Tolerance forward_tolerance =
+      tolerance_on(device, spec.forward_tolerance, spec.bf16_forward_tolerance);
+  const Tolerance backward_tolerance =
+      tolerance_on(device, spec.backward_tolerance, spec.bf16_backward_tolerance);
   for (const auto& [name, array] : want) {
     auto it = got.find(name);
     if (it == got.end()) {

@@ -81,9 +81,10 @@ struct OpSpec {
   Tolerance forward_tolerance{1e-5, 1e-5};
   Tolerance backward_tolerance{1e-5, 1e-5};
   Tolerance finite_difference_tolerance{1e-6, 1e-6};
-  // On a GPU, for ops whose products take bf16 inputs (f32 accumulation): replaces
+  // On a GPU, for ops whose products take bf16 inputs (f32 accumulation): these replace
   // forward_tolerance and backward_tolerance there. Unset: the GPU meets the CPU's tolerances.
-  std::optional<Tolerance> bf16_product_tolerance;
+  std::optional<Tolerance> bf16_forward_tolerance;
+  std::optional<Tolerance> bf16_backward_tolerance;
   bool check_finite_differences = true;  // off for the large shapes, where it would be slow
   double finite_difference_step = 1e-6;
 

@@ -1,0 +1,50 @@
+#include "ops/cuda/cross_entropy_head.h"
+
+#include <algorithm>
+
+#include "core/cuda/runtime.h"
+#include "core/tensor.h"
+#include "ops/cuda/cross_entropy_rows.h"
+#include "ops/cuda/gemm.h"
+
+namespace retune::ops::cuda {
+
+void cross_entropy_head(const HeadProblem& p, const HeadOutputs& out) {
+  int index = 0;
+  retune::cuda::check(cudaGetDevice(&index), "reading the current device");
+  const Device device = Device::cuda(index);
+  const bool grads = out.dx || out.dweight;
+  const int64_t rows = std::clamp<int64_t>(
+      static_cast<int64_t>(kLogitBytes / (static_cast<size_t>(p.V) * sizeof(float))), 1,
+      std::max<int64_t>(p.N, 1));
+  const Tensor logits = Tensor::empty({rows, p.V}, DType::f32, device);
+  const Tensor dlogits = grads ? Tensor::empty({rows, p.V}, DType::bf16, device) : Tensor();
+  const Tensor row_loss = Tensor::empty({std::max<int64_t>(p.N, 1)}, DType::f32, device);
+  const float grad_scale = p.labelled > 0 ? out.dloss / static_cast<float>(p.labelled) : 0.0f;
+  const GemmOperand weight{p.weight, p.weight_dtype, p.C, 0, false};
+  for (int64_t n0 = 0; n0 < p.N; n0 += rows) {
+    const int64_t R = std::min(rows, p.N - n0);
+    const GemmOperand x_block{p.x + n0 * p.C, DType::f32, p.C, 0, false};
+    // logits [R, V] = x_block weight^T
+    gemm_batched(1, R, p.V, p.C, 1.0f, x_block, {weight.data, weight.dtype, p.C, 0, true}, 0.0f,
+                 logits.mutable_device_data<float>(), p.V, 0);
+    uint16_t* dlogits_data = grads ? dlogits.mutable_device_data<uint16_t>() : nullptr;
+    cross_entropy_rows(logits.device_data<float>(), R, p.V, p.labels + n0, out.lse + n0,
+                       out.lse_given, row_loss.mutable_device_data<float>() + n0, grad_scale,
+                       dlogits_data);
+    if (!grads) continue;
+    const GemmOperand d{dlogits_data, DType::bf16, p.V, 0, false};
+    // dx [R, C] = dlogits weight;  dweight [V, C] += dlogits^T x_block
+    if (out.dx) gemm_batched(1, R, p.C, p.V, 1.0f, d, weight, 0.0f, out.dx + n0 * p.C, p.C, 0);
+    if (out.dweight) {
+      gemm_batched(1, p.V, p.C, R, 1.0f, {d.data, d.dtype, d.ld, 0, true}, x_block, 1.0f,
+                   out.dweight, p.C, 0);
+    }
+  }
+  if (out.loss) {
+    const float mean = p.labelled > 0 ? 1.0f / static_cast<float>(p.labelled) : 0.0f;
+    sum_row_losses(row_loss.device_data<float>(), p.N, mean, out.loss);
+  }
+}
+
+}  // namespace retune::ops::cuda

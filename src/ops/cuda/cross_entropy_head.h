@@ -1,0 +1,42 @@
+// The GPU's output head fused with the cross-entropy (ops/cross_entropy_head.h), built with
+// RETUNE_CUDA. Rows are taken in blocks: a block's logits for the whole vocabulary are made by one
+// bf16 product into scratch (at most kLogitBytes), the row kernel turns them into softmax
+// statistics, losses and bf16 logit gradients, and two more products give the block's dx and
+// add to dweight. The [N, V] logits never exist at once.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/dtype.h"
+
+namespace retune::ops::cuda {
+
+inline constexpr size_t kLogitBytes = size_t{256} << 20;  // f32 logits of one row block
+
+// Device pointers: x f32 [N, C], weight [V, C] (f32, bf16 or f16), labels i32 [N] (checked by the
+// caller: classes in [0, V) or kIgnoreIndex), `labelled` of them not ignored.
+struct HeadProblem {
+  const float* x;
+  const void* weight;
+  DType weight_dtype;
+  const int32_t* labels;
+  int64_t N, C, V;
+  int64_t labelled;
+};
+
+// What to compute. loss f32 [1] (null: not wanted) = mean loss over labelled rows (0 when none);
+// lse f32 [N] is written, or read when lse_given; dx f32 [N, C] is overwritten and dweight
+// f32 [V, C] added to, each skipped when null, for the gradient of dloss * loss.
+struct HeadOutputs {
+  float* loss;
+  float* lse;
+  bool lse_given;
+  float dloss;
+  float* dx;
+  float* dweight;
+};
+
+void cross_entropy_head(const HeadProblem& problem, const HeadOutputs& outputs);
+
+}  // namespace retune::ops::cuda
