@@ -1,9 +1,13 @@
 // retune_train_bench: the training step of BENCHMARKS.md on a random model of the SmolLM2-135M
-// shape — LoRA r16 alpha 32 on q,k,v,o,gate,up,down (DoRA with --dora; or --full, or --norm:
-// the RMSNorm weights, BitFit's counterpart for a model without biases), AdamW on what trains, a
-// batch of B x T random tokens every token scored — timed step by step (forward, backward and the
-// optimizer step), as ../shared/peers/torch_lora_cpu.py times PyTorch's.
+// shape (or --shape qwen2.5-0.5b) — LoRA r16 alpha 32 on q,k,v,o,gate,up,down (DoRA with --dora;
+// or --full, or --norm: the RMSNorm weights, BitFit's counterpart for a model without biases),
+// AdamW on what trains, a batch of B x T random tokens every token scored — timed step by step
+// (forward, backward and the optimizer step), as ../shared/peers/torch_lora_cpu.py times
+// PyTorch's, on the CPU or (--device cuda) a GPU, as ../shared/peers/peft_gpu.py times PEFT's:
+// there the frozen weights are bf16 and the JSON adds the peak GPU memory and the MFU by
+// peft_gpu.py's FLOP count ((4 or 6) N + 12 L C T per token) over the H100's 989 TFLOP/s.
 //   retune_train_bench [--threads N] [--batch 4] [--seq 256] [--steps 4] [--full | --dora | --norm]
+//                      [--device cpu|cuda[:N]] [--shape smollm2-135m|qwen2.5-0.5b]
 // Prints a readable line and one JSON object: tokens/s (median of the timed steps after one
 // warm-up step), the achieved GFLOP/s counting 4N FLOPs per token for LoRA and 6N for full
 // fine-tuning (N = the base parameters, BENCHMARKS.md's convention), that as a fraction of the
@@ -46,6 +50,8 @@ struct Options {
   bool full = false;
   bool dora = false;
   bool norm = false;
+  std::string device = "cpu";
+  std::string shape = "smollm2-135m";
   std::string method() const {
     return full ? "full" : dora ? "dora_r16_all_linear" : norm ? "norm" : "lora_r16_all_linear";
   }
@@ -95,7 +101,14 @@ int run(const Options& options) {
   const std::filesystem::path folder =
       std::filesystem::temp_directory_path() / fmt::format("retune-train-bench-{}", ::getpid());
   std::filesystem::create_directories(folder);
-  const int64_t parameters = write_random_llama(folder, DType::f32);
+  const Device device = parse_device(options.device);
+  activate_device(device);
+  const DecoderShape& shape =
+      options.shape == kQwen25Decoder.name ? kQwen25Decoder : kSmolLM2Decoder;
+  RETUNE_CHECK(options.shape == shape.name, "--shape {}: expected {} or {}", options.shape,
+               kSmolLM2Decoder.name, kQwen25Decoder.name);
+  const int64_t parameters =
+      write_random_llama(folder, device.is_cpu() ? DType::f32 : DType::bf16, shape);
   const std::unique_ptr<model::CausalLm> lm = model::load_causal_lm(folder);
 
   std::optional<adapters::LoraModel> lora;
@@ -107,6 +120,8 @@ int run(const Options& options) {
     config.use_dora = options.dora;
     lora = adapters::attach_lora(*lm, config, 0);
   }
+  model::move_weights(*lm, device);
+  if (lora) lora->move_to(device);
   const model::TrainingSetup setup = model::make_training_step(*lm, [&](const std::string& name) {
     return options.full || (options.norm && name.find("norm") != std::string::npos);
   });
@@ -120,7 +135,10 @@ int run(const Options& options) {
     }
   }
   train::Optimizer optimizer(trained, {.kind = train::OptimizerKind::adamw});
-  const model::TokenBatch batch = random_batch(options.batch, options.seq, lm->config().vocab_size);
+  const model::TokenBatch host_batch =
+      random_batch(options.batch, options.seq, lm->config().vocab_size);
+  const model::TokenBatch batch{host_batch.input_ids.to(device), host_batch.labels.to(device),
+                                Tensor(), Tensor()};
 
   std::vector<double> seconds;
   profile::Profile profile;
@@ -130,11 +148,14 @@ int run(const Options& options) {
     setup.step->step(batch);
     optimizer.step(1e-4);
     optimizer.zero_grad();
+    synchronize_device(device);
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (step > 0) seconds.push_back(elapsed);
   }
-  const nlohmann::json phases = phase_table(profile.totals(), options.steps);
+  // The phases are timed on the host, which a GPU's queued kernels leave behind: CPU only.
+  const nlohmann::json phases =
+      device.is_cpu() ? phase_table(profile.totals(), options.steps) : nlohmann::json::object();
   std::filesystem::remove_all(folder);
   std::ranges::sort(seconds);
   const double median = seconds[seconds.size() / 2];
@@ -142,29 +163,43 @@ int run(const Options& options) {
   const double tokens_per_second = tokens / median;
   const double flops_per_token = (options.full ? 6.0 : 4.0) * static_cast<double>(parameters);
   const double gflops = tokens_per_second * flops_per_token / 1e9;
-  const double sgemm = sgemm_peak_gflops();
+  const double sgemm = device.is_cpu() ? sgemm_peak_gflops() : 0.0;
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   const double peak_rss_gb = static_cast<double>(usage.ru_maxrss) * 1024 / 1e9;
   fmt::print(
-      "{} B={} T={} {} threads: {:.1f} tokens/s ({:.3f} s/step), {:.1f} GFLOP/s = {:.0f}% "
-      "of sgemm ({:.1f}), peak RSS {:.2f} GB\n",
-      options.method(), options.batch, options.seq, num_threads(), tokens_per_second, median,
-      gflops, 100 * gflops / sgemm, sgemm, peak_rss_gb);
-  fmt::print("{}\n", nlohmann::json{{"method", options.method()},
-                                    {"batch", options.batch},
-                                    {"seq", options.seq},
-                                    {"threads", num_threads()},
-                                    {"parameters", parameters},
-                                    {"tokens_per_second", tokens_per_second},
-                                    {"seconds_per_step", median},
-                                    {"gflops", gflops},
-                                    {"sgemm_gflops", sgemm},
-                                    {"fraction_of_sgemm", gflops / sgemm},
-                                    {"peak_rss_bytes", usage.ru_maxrss * 1024},
-                                    {"profile_seconds_per_step", phases},
-                                    {"blas", blas_config()}}
-                         .dump());
+      "{} {} B={} T={} on {}, {} threads: {:.1f} tokens/s ({:.4f} s/step), {:.1f} GFLOP/s, "
+      "peak RSS {:.2f} GB\n",
+      shape.name, options.method(), options.batch, options.seq, device_name(device), num_threads(),
+      tokens_per_second, median, gflops, peak_rss_gb);
+  nlohmann::json result{
+      {"method", options.method()},
+      {"shape", shape.name},
+      {"device", device_name(device)},
+      {"batch", options.batch},
+      {"seq", options.seq},
+      {"threads", num_threads()},
+      {"parameters", parameters},
+      {"tokens_per_second", tokens_per_second},
+      {"seconds_per_step", median},
+      {"gflops", gflops},
+      {"sgemm_gflops", sgemm},
+      {"fraction_of_sgemm", sgemm > 0 ? nlohmann::json(gflops / sgemm) : nlohmann::json()},
+      {"peak_rss_bytes", usage.ru_maxrss * 1024},
+      {"profile_seconds_per_step", phases},
+      {"blas", blas_config()}};
+  if (!device.is_cpu()) {
+    // peft_gpu.py's count: the attention term 12 L C T beside (4 or 6) N.
+    const double gpu_flops_per_token =
+        flops_per_token + 12.0 * static_cast<double>(shape.layers * shape.hidden * options.seq);
+    const double peak_bytes = static_cast<double>(device_peak_bytes(device));
+    result["gpu_flops_per_token"] = gpu_flops_per_token;
+    result["mfu_h100_bf16"] = tokens_per_second * gpu_flops_per_token / 989e12;
+    result["peak_gpu_bytes"] = peak_bytes;
+    fmt::print("MFU {:.1f}% of 989 TFLOP/s, peak GPU memory {:.2f} GiB\n",
+               100 * result["mfu_h100_bf16"].get<double>(), peak_bytes / (1 << 30));
+  }
+  fmt::print("{}\n", result.dump());
   return 0;
 }
 
@@ -179,6 +214,8 @@ int main(int argc, char** argv) {
   app.add_option("--batch", options.batch, "rows per step");
   app.add_option("--seq", options.seq, "tokens per row");
   app.add_option("--steps", options.steps, "timed steps after one warm-up step");
+  app.add_option("--device", options.device, "cpu, cuda or cuda:N");
+  app.add_option("--shape", options.shape, "smollm2-135m or qwen2.5-0.5b");
   auto* full = app.add_flag("--full", options.full, "full fine-tuning instead of LoRA");
   auto* dora = app.add_flag("--dora", options.dora, "DoRA instead of LoRA")->excludes(full);
   app.add_flag("--norm", options.norm, "the norms' weights only (BitFit's counterpart here)")

@@ -97,7 +97,7 @@ Tensor LoraLinear::scaled_product() const {
 }
 
 Tensor LoraLinear::dropped(const Tensor& x, uint64_t offset) const {
-  const Tensor u = Tensor::empty(x.shape(), DType::f32);
+  const Tensor u = Tensor::empty(x.shape(), DType::f32, x.device());
   ops::dropout_forward(x, u, options_.dropout, options_.dropout_seed, offset);
   return u;
 }
@@ -118,7 +118,7 @@ void LoraLinear::run(const char* op, const Tensor& x, const Tensor& z, Saved* sa
   const int64_t N = x.size(0);
   const bool drop = saved != nullptr && options_.dropout > 0;
   const Tensor u = drop ? dropped(x, saved->dropout_offset) : x;
-  const Tensor xa = Tensor::empty({N, options_.r}, DType::f32);
+  const Tensor xa = Tensor::empty({N, options_.r}, DType::f32, x.device());
   ops::matmul_forward(u, a_, xa, {.trans_b = true});
   if (saved) saved->xa = xa;
   if (!options_.use_dora) {
@@ -192,7 +192,7 @@ Tensor LoraLinear::backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
     for (size_t o = 0; o < dm.size(); ++o) m_grad[o] += static_cast<float>(dm[o] / saved.norm[o]);
   }
   ops::matmul_forward(g, saved.xa, b_grad_, {.trans_a = true, .alpha = scaling_, .beta = 1.0f});
-  const Tensor dxa = Tensor::empty({N, options_.r}, DType::f32);
+  const Tensor dxa = Tensor::empty({N, options_.r}, DType::f32, x.device());
   ops::matmul_forward(g, b_, dxa, {.alpha = scaling_});
   const Tensor u = drop ? dropped(x, saved.dropout_offset) : x;
   ops::matmul_forward(dxa, u, a_grad_, {.trans_a = true, .beta = 1.0f});
@@ -237,6 +237,15 @@ void LoraLinear::set_parameter(std::string_view name, const Tensor& value) {
   for (const AdapterParameter& param : parameters())
     names += (names.empty() ? "" : ", ") + param.name;
   fail("LoraLinear: no parameter named \"{}\"; expected one of {}", name, names);
+}
+
+void LoraLinear::move_to(Device device) {
+  RETUNE_CHECK(device.is_cpu() || !options_.use_dora,
+               "DoRA runs on the CPU only so far; {} was asked for", device_name(device));
+  for (Tensor* t : {&a_, &b_, &a_grad_, &b_grad_, &m_, &m_grad_}) {
+    if (t->defined()) *t = t->to(device);
+  }
+  saved_ = Saved{};
 }
 
 void LoraLinear::zero_grad() {

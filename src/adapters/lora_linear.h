@@ -70,6 +70,9 @@ class LoraLinear final : public model::LinearAdapter {
   // Copies `value` (any float dtype, the parameter's shape) into the parameter `name`.
   void set_parameter(std::string_view name, const Tensor& value);
   void zero_grad();
+  // Moves the parameters and their gradients to `device` (what a forward kept is dropped).
+  // DoRA's magnitude update runs on the host: it stays on the CPU (other devices are refused).
+  void move_to(Device device);
 
   // ΔW [O, I] f32 such that W + ΔW is the merged weight (PEFT's merge): s B A for LoRA,
   // c * (W + s B A) - W for DoRA. For Conv1D, ΔW^T is the change of the stored [I, O] weight.

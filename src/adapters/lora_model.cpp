@@ -87,6 +87,10 @@ std::string unexpected_tensor(const std::string& key, const LoraConfig& config,
 
 }  // namespace
 
+void LoraModel::move_to(Device device) {
+  for (const LoraModule& module : modules_) module.lora->move_to(device);
+}
+
 std::vector<AdapterParameter> LoraModel::parameters() const {
   std::vector<AdapterParameter> parameters;
   for (const LoraModule& module : modules_) {

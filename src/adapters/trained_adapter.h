@@ -60,6 +60,12 @@ class TrainedAdapter {
   // `model` (the one the adapter is attached to); base_model_name_or_path goes into the config.
   virtual void save(model::CausalLm& model, const std::filesystem::path& folder,
                     const std::string& base_model_name_or_path) const = 0;
+  // Moves the parameters and their gradients to `device` (the model's linears then run the
+  // adapter there). Methods that run on the CPU only throw for any other device.
+  virtual void move_to(Device device) {
+    RETUNE_CHECK(device.is_cpu(), "this adapter method runs on the CPU only so far, not on {}",
+                 device_name(device));
+  }
 
  protected:
   TrainedAdapter() = default;

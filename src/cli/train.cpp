@@ -1,8 +1,8 @@
-// `retune train CONFIG.yaml [--set key=value ...] [--resume]`: fine-tunes a model as the config
-// says (train/train_config.h lists every key; examples/ has commented configs) and writes the
-// adapter or model, checkpoints, metrics.jsonl and summary.json into its output folder
-// (train/training_run.h). On a terminal a progress line shows step/total, loss, lr, tokens/s and
-// the time left; otherwise each logged step is a plain line. A summary ends the run.
+// `retune train CONFIG.yaml [--set key=value ...] [--device cpu|cuda[:N]] [--resume]`: fine-tunes a
+// model as the config says (train/train_config.h lists every key; examples/ has commented configs)
+// and writes the adapter or model, checkpoints, metrics.jsonl and summary.json into its output
+// folder (train/training_run.h). On a terminal a progress line shows step/total, loss, lr, tokens/s
+// and the time left; otherwise each logged step is a plain line. A summary ends the run.
 //
 // Data rules (data/packing.h): examples are packed into rows of data.seq_len tokens with document
 // masks (no attention across examples) unless data.packing is false (one example per row,
@@ -28,11 +28,14 @@ namespace {
 struct TrainOptions {
   std::string config;
   std::vector<std::string> set;
+  std::string device;
   bool resume = false;
 };
 
 int run_train(const TrainOptions& options) {
-  const train::TrainConfig config = train::load_train_config(options.config, options.set);
+  std::vector<std::string> set = options.set;
+  if (!options.device.empty()) set.push_back("training.device=" + options.device);
+  const train::TrainConfig config = train::load_train_config(options.config, set);
   const train::TrainSummary summary =
       train::run_training(config, options.resume, progress_events(config.log_every));
   fmt::print(
@@ -43,6 +46,9 @@ int run_train(const TrainOptions& options) {
           static_cast<double>(summary.total_parameters),
       summary.steps, duration(summary.seconds), summary.tokens_per_second,
       static_cast<double>(summary.peak_rss_bytes) / 1e9);
+  if (summary.peak_device_bytes > 0) {
+    fmt::print("peak GPU memory {:.2f} GB\n", static_cast<double>(summary.peak_device_bytes) / 1e9);
+  }
   if (summary.first_eval_loss && summary.last_eval_loss) {
     fmt::print("eval loss {:.4f} -> {:.4f}\n", *summary.first_eval_loss, *summary.last_eval_loss);
   }
@@ -68,6 +74,10 @@ Command add_train_command(CLI::App& app) {
       ->add_option("--set", options->set,
                    "override a config key, e.g. --set training.lr=1e-4 (repeatable)")
       ->type_name("KEY=VALUE");
+  command
+      ->add_option("--device", options->device,
+                   "where training runs: cpu or cuda[:N] (the same as --set training.device=...)")
+      ->type_name("DEVICE");
   command->add_flag("--resume", options->resume,
                     "continue from the latest checkpoint in the output folder");
   command->footer(

@@ -5,6 +5,9 @@
 #include <charconv>
 
 #include "core/error.h"
+#if RETUNE_CUDA
+#include "core/cuda/runtime.h"
+#endif
 
 namespace retune {
 
@@ -31,6 +34,36 @@ bool device_supported([[maybe_unused]] Device device) {
 #else
   return device.is_cpu();
 #endif
+}
+
+int cuda_device_count() {
+#if RETUNE_CUDA
+  return cuda::device_count();
+#else
+  return 0;
+#endif
+}
+
+void activate_device(Device device) {
+  RETUNE_CHECK(device_supported(device),
+               "{}: this build of retune has no CUDA backend (it was built without nvcc)",
+               device_name(device));
+#if RETUNE_CUDA
+  if (device.kind == DeviceKind::cuda) cuda::use_device(device.index);
+#endif
+}
+
+void synchronize_device([[maybe_unused]] Device device) {
+#if RETUNE_CUDA
+  if (device.kind == DeviceKind::cuda) cuda::synchronize();
+#endif
+}
+
+size_t device_peak_bytes([[maybe_unused]] Device device) {
+#if RETUNE_CUDA
+  if (device.kind == DeviceKind::cuda) return cuda::peak_bytes_in_use();
+#endif
+  return 0;
 }
 
 }  // namespace retune

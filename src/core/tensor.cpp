@@ -332,6 +332,12 @@ Tensor Tensor::to(Device device) const {
 void Tensor::fill(double value) const {
   require_defined("fill");
   RETUNE_CHECK(writable(), "fill of read-only tensor {}", describe());
+#if RETUNE_CUDA
+  if (!device().is_cpu() && value == 0.0 && is_contiguous()) {
+    cuda::zero_bytes(storage_->data() + offset_ * dtype_size(dtype_), nbytes());
+    return;
+  }
+#endif
   if (!device().is_cpu()) {
     const Tensor filled = Tensor::empty(shape_, dtype_);
     filled.fill(value);

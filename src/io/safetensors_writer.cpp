@@ -99,7 +99,9 @@ void write_safetensors(const std::filesystem::path& path, const NamedTensors& te
   file.write(std::as_bytes(std::span(header)));
   for (const auto* entry : order) {
     try {
-      const Tensor source = entry->second.contiguous();
+      // A GPU's tensor is copied to the host first.
+      const Tensor source = entry->second.device().is_cpu() ? entry->second.contiguous()
+                                                            : entry->second.to(Device::cpu());
       file.write({host_bytes(source), source.nbytes()});
     } catch (const Error& error) {
       fail("{}: tensor '{}': {}", path.string(), entry->first, error.what());

@@ -1,19 +1,14 @@
 #include "model/forward_steps.h"
 
 #include "core/error.h"
+#include "ops/add.h"
 #include "ops/attention.h"
 #include "ops/matmul.h"
 
 namespace retune::model {
 
 void add_bias(const Tensor& out, const Tensor& bias) {
-  const int64_t rows = out.size(0);
-  const int64_t width = out.size(1);
-  float* y = out.mutable_data<float>();
-  const float* b = bias.data<float>();
-  for (int64_t n = 0; n < rows; ++n) {
-    for (int64_t o = 0; o < width; ++o) y[n * width + o] += b[o];
-  }
+  ops::bias_add_forward(out, bias);
 }
 
 Tensor checked_positions(const char* model, const Tensor& input_ids, const Tensor& positions,
@@ -32,7 +27,7 @@ Tensor checked_positions(const char* model, const Tensor& input_ids, const Tenso
   for (int64_t b = 0; b < batch; ++b) {
     for (int64_t t = 0; t < time; ++t) p[b * time + t] = static_cast<int32_t>(past + t);
   }
-  return defaults;
+  return defaults.to(input_ids.device());
 }
 
 void attend(const Tensor& q, const Tensor& k, const Tensor& v, int64_t layer, float scale,

@@ -41,22 +41,22 @@ struct LayerActivations {
   Tensor up;         // [N, F]
 };
 
-// A new f32 tensor of `shape`.
-Tensor empty(const Shape& shape) {
-  return Tensor::empty(shape, DType::f32);
+// A new f32 tensor of `shape` on `device`.
+Tensor empty(const Shape& shape, Device device) {
+  return Tensor::empty(shape, DType::f32, device);
 }
 
 // swiglu(gate, up), a new tensor.
 Tensor swiglu(const Tensor& gate, const Tensor& up) {
-  Tensor out = empty(gate.shape());
+  Tensor out = empty(gate.shape(), gate.device());
   ops::swiglu_forward(gate, up, out);
   return out;
 }
 
 // RMSNorm of x [R, W] with weight [W]: the output and rstd [R], new tensors.
 std::pair<Tensor, Tensor> rmsnorm(const Tensor& x, const Tensor& weight, double eps) {
-  Tensor out = empty(x.shape());
-  Tensor rstd = empty({x.size(0)});
+  Tensor out = empty(x.shape(), x.device());
+  Tensor rstd = empty({x.size(0)}, x.device());
   ops::rmsnorm_forward(x, weight, out, rstd, static_cast<float>(eps));
   return {std::move(out), std::move(rstd)};
 }
@@ -64,7 +64,7 @@ std::pair<Tensor, Tensor> rmsnorm(const Tensor& x, const Tensor& weight, double 
 // dx += the gradient of RMSNorm's input for dout (dweight += its weight's, when defined).
 void rmsnorm_backward_add(const Tensor& dout, const Tensor& x, const Tensor& weight,
                           const Tensor& rstd, const Tensor& dx, const Tensor& dweight) {
-  const Tensor through = empty(x.shape());
+  const Tensor through = empty(x.shape(), x.device());
   ops::rmsnorm_backward(dout, x, weight, rstd, through, dweight);
   add_into(dx, through);
 }
@@ -72,7 +72,9 @@ void rmsnorm_backward_add(const Tensor& dout, const Tensor& x, const Tensor& wei
 }  // namespace
 
 LlamaTraining::LlamaTraining(const LlamaModel& model, LlamaWeights grads)
-    : model_(model), grads_(std::move(grads)) {
+    : model_(model),
+      grads_(std::move(grads)),
+      rope_inv_freq_(model.rope_inv_freq().to(model.weights().embed_tokens.device())) {
   const ModelConfig& config = model.config();
   RETUNE_CHECK(static_cast<int64_t>(grads_.layers.size()) == config.num_hidden_layers,
                "LlamaTraining: gradients for {} layers, the model has {}", grads_.layers.size(),
@@ -117,6 +119,10 @@ float LlamaTraining::train(const TokenBatch& batch, const DistillationTeacher* t
   const auto scale = static_cast<float>(std::pow(static_cast<double>(D), -0.5));
   const Tensor doc_ids = batch.doc_ids.defined() ? batch.doc_ids.contiguous() : Tensor();
   const auto layers = static_cast<size_t>(config.num_hidden_layers);
+  const Device device = weights.embed_tokens.device();
+  RETUNE_CHECK(batch.input_ids.device() == device,
+               "LlamaTraining: the batch is on {}, the model on {}",
+               device_name(batch.input_ids.device()), device_name(device));
 
   // The linear `linear` of layer l with its weights, adapter and wanted gradients.
   const auto linear_of = [&](size_t l, LlamaLinear linear) {
@@ -130,7 +136,7 @@ float LlamaTraining::train(const TokenBatch& batch, const DistillationTeacher* t
   // Forward, keeping each layer's activations.
   std::optional<profile::PhaseScope> phase(std::in_place, profile::Phase::forward);
   std::vector<LayerActivations> saved(layers);
-  Tensor x = empty({N, C});
+  Tensor x = empty({N, C}, device);
   ops::embedding_forward(batch.input_ids.contiguous().reshape({N}), weights.embed_tokens, x);
   for (size_t l = 0; l < layers; ++l) {
     const LlamaLayerWeights& w = weights.layers[l];
@@ -149,10 +155,10 @@ float LlamaTraining::train(const TokenBatch& batch, const DistillationTeacher* t
     }
     a.q = q.reshape({B, T, Hq, D});
     a.k = k.reshape({B, T, Hkv, D});
-    ops::rope_forward(a.q, positions, model_.rope_inv_freq(), a.q);
-    ops::rope_forward(a.k, positions, model_.rope_inv_freq(), a.k);
-    a.attended = empty({N, Hq * D});
-    a.lse = empty({B, Hq, T});
+    ops::rope_forward(a.q, positions, rope_inv_freq_, a.q);
+    ops::rope_forward(a.k, positions, rope_inv_freq_, a.k);
+    a.attended = empty({N, Hq * D}, device);
+    a.lse = empty({B, Hq, T}, device);
     ops::attention_forward(a.q, a.k, a.v, doc_ids, scale, a.attended.reshape({B, T, Hq, D}), a.lse);
     x = sum_of(x, linear_of(l, LlamaLinear::o_proj).forward(a.attended));
     a.x_mid = x;
@@ -166,8 +172,8 @@ float LlamaTraining::train(const TokenBatch& batch, const DistillationTeacher* t
 
   // The head and the loss, with the gradient of the final hidden states.
   const bool need_dx = lowest_trained_layer_ < config.num_hidden_layers || grads_.norm.defined();
-  Tensor dx = need_dx ? empty({N, C}) : Tensor();
-  const Tensor dhidden = need_dx ? empty({N, C}) : Tensor();
+  Tensor dx = need_dx ? empty({N, C}, device) : Tensor();
+  const Tensor dhidden = need_dx ? empty({N, C}, device) : Tensor();
   phase.emplace(profile::Phase::output_head);
   const float loss = output_head_loss("LlamaTraining", final_hidden, weights.lm_head,
                                       grads_.lm_head, batch.labels, teacher, dloss, dhidden);
@@ -185,12 +191,12 @@ float LlamaTraining::train(const TokenBatch& batch, const DistillationTeacher* t
     const bool below = l > lowest || lowest_trained_layer_ < 0;  // dx of the input is needed
 
     // MLP: x = x_mid + down(swiglu(gate(g), up(g))), g = rmsnorm(x_mid).
-    const Tensor dactivated = empty(a.gate.shape());
+    const Tensor dactivated = empty(a.gate.shape(), device);
     linear_of(l, LlamaLinear::down_proj).backward(swiglu(a.gate, a.up), dx, dactivated, false);
-    const Tensor dgate = empty(a.gate.shape());
-    const Tensor dup = empty(a.up.shape());
+    const Tensor dgate = empty(a.gate.shape(), device);
+    const Tensor dup = empty(a.up.shape(), device);
     ops::swiglu_backward(a.gate, a.up, dactivated, dgate, dup);
-    const Tensor dg = empty({N, C});
+    const Tensor dg = empty({N, C}, device);
     const Tensor g = rmsnorm(a.x_mid, w.post_attention_norm, eps).first;
     linear_of(l, LlamaLinear::gate_proj).backward(g, dgate, dg, false);
     linear_of(l, LlamaLinear::up_proj).backward(g, dup, dg, true);
@@ -198,26 +204,26 @@ float LlamaTraining::train(const TokenBatch& batch, const DistillationTeacher* t
                          gw.post_attention_norm);
 
     // Attention: x_mid = x + o(attention(rope(q(h)), rope(k(h)), v(h))), h = rmsnorm(x).
-    const Tensor dattended = empty(a.attended.shape());
+    const Tensor dattended = empty(a.attended.shape(), device);
     linear_of(l, LlamaLinear::o_proj).backward(a.attended, dx, dattended, false);
-    const Tensor dq = empty(a.q.shape());
-    const Tensor dk = empty(a.k.shape());
-    const Tensor dv = empty(a.v.shape());
+    const Tensor dq = empty(a.q.shape(), device);
+    const Tensor dk = empty(a.k.shape(), device);
+    const Tensor dv = empty(a.v.shape(), device);
     ops::attention_backward(dattended.reshape({B, T, Hq, D}), a.q, a.k, a.v,
                             a.attended.reshape({B, T, Hq, D}), a.lse, doc_ids, scale, {dq, dk, dv});
-    ops::rope_backward(dq, positions, model_.rope_inv_freq(), dq);
-    ops::rope_backward(dk, positions, model_.rope_inv_freq(), dk);
+    ops::rope_backward(dq, positions, rope_inv_freq_, dq);
+    ops::rope_backward(dk, positions, rope_inv_freq_, dk);
     Tensor dq_raw = dq.reshape({N, Hq * D});
     Tensor dk_raw = dk.reshape({N, Hkv * D});
     if (config.qk_norm) {
-      dq_raw = empty({N, Hq * D});
-      dk_raw = empty({N, Hkv * D});
+      dq_raw = empty({N, Hq * D}, device);
+      dk_raw = empty({N, Hkv * D}, device);
       ops::rmsnorm_backward(dq.reshape({N * Hq, D}), a.q_raw, w.q_norm, a.rstd_q,
                             dq_raw.reshape({N * Hq, D}), gw.q_norm);
       ops::rmsnorm_backward(dk.reshape({N * Hkv, D}), a.k_raw, w.k_norm, a.rstd_k,
                             dk_raw.reshape({N * Hkv, D}), gw.k_norm);
     }
-    const Tensor dh = below || gw.input_norm.defined() ? empty({N, C}) : Tensor();
+    const Tensor dh = below || gw.input_norm.defined() ? empty({N, C}, device) : Tensor();
     const Tensor h = rmsnorm(a.x, w.input_norm, eps).first;
     linear_of(l, LlamaLinear::q_proj).backward(h, dq_raw, dh, false);
     linear_of(l, LlamaLinear::k_proj).backward(h, dk_raw, dh, true);

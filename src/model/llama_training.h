@@ -40,6 +40,7 @@ class LlamaTraining final : public TrainingStep {
 
   const LlamaModel& model_;
   LlamaWeights grads_;
+  Tensor rope_inv_freq_;          // the model's, on the device of its weights
   int64_t lowest_trained_layer_;  // no input gradient is needed below this layer
 };
 

@@ -6,7 +6,7 @@
 
 namespace retune::model {
 Tensor TrainableLinear::forward(const Tensor& x) const {
-  Tensor y = Tensor::empty({x.size(0), out_features()}, DType::f32);
+  Tensor y = Tensor::empty({x.size(0), out_features()}, DType::f32, x.device());
   ops::matmul_forward(x, weight, y, {.trans_b = !conv1d});
   if (adapter) adapter->forward(x, y);
   if (bias.defined()) add_bias(y, bias);

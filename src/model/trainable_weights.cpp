@@ -48,7 +48,7 @@ TrainingSetup setup(Model& model, const std::function<bool(const std::string&)>&
       continue;
     }
     *weight = weight->to(DType::f32).clone();  // owned: the optimizer writes it
-    grad = Tensor::zeros(weight->shape(), DType::f32);
+    grad = Tensor::zeros(weight->shape(), DType::f32, weight->device());
     result.weights.push_back({name, *weight, grad});
   }
   if (model.config().tie_word_embeddings) {
@@ -57,6 +57,15 @@ TrainingSetup setup(Model& model, const std::function<bool(const std::string&)>&
   }
   result.step = std::make_unique<typename Arch<Model>::Training>(model, grads);
   return result;
+}
+
+template <typename Model>
+void move(Model& model, Device device) {
+  auto& weights = model.mutable_weights();
+  for (const auto& [name, weight] : Arch<Model>::named(weights, model.config())) {
+    if (weight->defined() && weight->device() != device) *weight = weight->to(device);
+  }
+  if (model.config().tie_word_embeddings) weights.lm_head = Arch<Model>::embedding(weights);
 }
 
 template <typename Model>
@@ -88,6 +97,12 @@ TrainingSetup make_training_step(CausalLm& model,
   if (auto* llama = dynamic_cast<LlamaModel*>(&model)) return setup(*llama, trains);
   if (auto* gpt2 = dynamic_cast<Gpt2Model*>(&model)) return setup(*gpt2, trains);
   fail("make_training_step: unsupported model class");
+}
+
+void move_weights(CausalLm& model, Device device) {
+  if (auto* llama = dynamic_cast<LlamaModel*>(&model)) return move(*llama, device);
+  if (auto* gpt2 = dynamic_cast<Gpt2Model*>(&model)) return move(*gpt2, device);
+  fail("move_weights: unsupported model class");
 }
 
 std::vector<std::pair<std::string, Tensor>> named_weights(CausalLm& model) {

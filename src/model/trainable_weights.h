@@ -34,6 +34,10 @@ struct TrainingSetup {
 TrainingSetup make_training_step(CausalLm& model,
                                  const std::function<bool(const std::string&)>& trains);
 
+// Moves every weight of the model to `device`, in its dtype (a tied head follows its embedding
+// table). Training steps keep the tensors they were made with: make them after the move.
+void move_weights(CausalLm& model, Device device);
+
 // Every weight of the model by name, in its order (the names `trains` is asked about; the
 // tensors as the model holds them now: mmapped views, or owned f32 copies where they train).
 std::vector<std::pair<std::string, Tensor>> named_weights(CausalLm& model);

@@ -422,6 +422,13 @@ constexpr Key kKeys[] = {
     c.training.max_grad_norm = v.number(kAny); }},
   {"training.seed", [](const Value& v, TrainConfig& c) {
     c.training.seed = v.integer<uint64_t>(0); }},
+  {"training.device", [](const Value& v, TrainConfig& c) {
+    try {
+      c.training.device = parse_device(v.string());
+    } catch (const Error&) {
+      v.fail("cpu, cuda or cuda:N");
+    }
+  }},
   {"training.max_skipped_steps", [](const Value& v, TrainConfig& c) {
     c.training.max_skipped_steps = v.integer(0); }},
   {"training.forgetting_budget", [](const Value& v, TrainConfig& c) {

@@ -41,6 +41,7 @@
 #include "adapters/ia3_config.h"
 #include "adapters/poly_config.h"
 #include "adapters/ssf_config.h"
+#include "core/device.h"
 #include "train/lr_schedule.h"
 #include "train/optimizer.h"
 
@@ -181,7 +182,10 @@ struct TrainingSettings {
   double max_grad_norm = 1.0;
   uint64_t seed = 0;
   int64_t max_skipped_steps = 0;  // non-finite steps skipped before stopping
-  // The most any data.retain file's loss may rise over the base model's: at an evaluation past
+  // Where the steps run: cpu, or cuda[:N] (LoRA without DoRA, and full fine-tuning, of the
+  // Llama family; the features that evaluate during training run on the CPU only so far).
+  Device device = Device::cpu();  // The most any data.retain file's loss may rise over the base
+                                  // model's: at an evaluation past
   // it, training stops and the output is the best evaluation's weights within it (the lowest
   // eval loss, or the latest without data.eval). Unset: no budget.
   std::optional<double> forgetting_budget;

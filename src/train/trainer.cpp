@@ -36,7 +36,11 @@ StepReport Trainer::one_step(int64_t step) {
     const double share =
         static_cast<double>(batch.target_tokens) / static_cast<double>(report.target_tokens);
     if (options_.before_batch) options_.before_batch(batch);
-    const float loss = step_.step({batch.input_ids, batch.labels, batch.doc_ids, batch.positions},
+    const auto on_device = [&](const Tensor& t) {
+      return t.defined() && t.device() != options_.device ? t.to(options_.device) : t;
+    };
+    const float loss = step_.step({on_device(batch.input_ids), on_device(batch.labels),
+                                   on_device(batch.doc_ids), on_device(batch.positions)},
                                   static_cast<float>(share));
     loss_sum += static_cast<double>(loss) * static_cast<double>(batch.target_tokens);
   }

@@ -34,6 +34,7 @@ struct TrainerOptions {
   double max_grad_norm = 1.0;     // <= 0: no clipping
   LrSchedule schedule;            // its total_steps is `steps`
   int64_t max_skipped_steps = 0;  // non-finite steps tolerated (skipped) before training stops
+  Device device = Device::cpu();  // where the model's steps run: micro-batches are copied there
   // Adds a penalty's gradients to the parameters' and returns its value; none: no penalty.
   std::function<double()> add_penalty;
   // Runs a distillation micro-batch, adding its gradients, and returns its loss; none: none.

@@ -32,6 +32,7 @@
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
 #include "train/checkpoint.h"
+#include "train/device_support.h"
 #include "train/forgetting_budget.h"
 #include "train/fpf_phase.h"
 #include "train/ist_training.h"
@@ -125,6 +126,9 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
     if (events.note) events.note(line);
   };
   if (config.threads) set_num_threads(*config.threads);
+  check_device_support(config);
+  const Device device = config.training.device;
+  activate_device(device);
 
   // The model, the tokenizer and the data, all read and checked before anything is written.
   std::unique_ptr<model::CausalLm> model = model::load_causal_lm(config.model);
@@ -299,6 +303,12 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
            (adapter && std::find(adapter->saved_weights().begin(), adapter->saved_weights().end(),
                                  name) != adapter->saved_weights().end());
   };
+  if (!device.is_cpu()) {
+    // The adapter's starting values were made on the CPU; the steps run on the device.
+    model::move_weights(*model, device);
+    if (adapter) adapter->move_to(device);
+    note(fmt::format("training on {}", device_name(device)));
+  }
   const model::TrainingSetup setup = model::make_training_step(*model, trains);
   std::vector<Parameter> parameters;
   for (const model::TrainedWeight& weight : setup.weights) {
@@ -337,7 +347,8 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
   const MemoryEstimate memory =
       estimate_training_memory(model->config(), frozen_weight_bytes, summary.trainable_parameters,
                                optimizer_options, config.training.batch_size, seq_len);
-  note(check_memory(memory, available_memory_bytes(), config.force));
+  // The estimate is of host memory; on a GPU the allocator reports its own shortage.
+  if (device.is_cpu()) note(check_memory(memory, available_memory_bytes(), config.force));
   Optimizer optimizer(parameters, optimizer_options);
 
   // A sparse mask keeps every trained tensor at its value now but for the mask's entries.
@@ -486,7 +497,8 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
                          .grad_accum = config.training.grad_accum,
                          .max_grad_norm = config.training.max_grad_norm,
                          .schedule = config.schedule,
-                         .max_skipped_steps = config.training.max_skipped_steps};
+                         .max_skipped_steps = config.training.max_skipped_steps,
+                         .device = device};
   if (options.steps == 0) {
     const double rows = config.training.epochs * static_cast<double>(train_data.rows_in_epoch());
     const double per_step =
@@ -614,6 +626,11 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
     go_on = budget.within(last_step, retain, summary.last_eval_loss, parameters);
     save(last_step);
   }
+  if (!device.is_cpu()) {
+    // The outputs are made on the CPU, as after training there.
+    model::move_weights(*model, Device::cpu());
+    if (adapter) adapter->move_to(Device::cpu());
+  }
   std::vector<RetainResult> retained = retain.results();
   if (!go_on && budget.best_step()) {
     // Past the budget: the output is the best evaluation's weights within it.
@@ -655,6 +672,7 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
                                summary.output);
   }
   summary.peak_rss_bytes = peak_rss_bytes();
+  summary.peak_device_bytes = static_cast<int64_t>(device_peak_bytes(device));
   json summary_json = {
       {"steps", summary.steps},
       {"method", method_name(config)},
@@ -665,6 +683,8 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
       {"seconds", summary.seconds},
       {"tokens_per_second", summary.tokens_per_second},
       {"peak_rss_bytes", summary.peak_rss_bytes},
+      {"device", device_name(device)},
+      {"peak_device_bytes", summary.peak_device_bytes},
       {"truncated_examples", summary.truncated_examples},
       {"output", summary.output.string()}};
   if (forgetting.replay > 0 || anchor || distillation || fpf) {

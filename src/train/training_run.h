@@ -47,6 +47,7 @@ struct TrainSummary {
   double seconds = 0;                // this process's training time
   double tokens_per_second = 0;      // input tokens of this process's steps / seconds
   int64_t peak_rss_bytes = 0;
+  int64_t peak_device_bytes = 0;          // the GPU memory retune held at most (0 on the CPU)
   int64_t truncated_examples = 0;         // training examples longer than data.seq_len
   std::optional<double> first_eval_loss;  // before the first step (the base model)
   std::optional<double> last_eval_loss;

@@ -7,6 +7,7 @@ std::vector<OpSpec> all_op_specs() {
   // One line per op, in the order selfcheck reports them.
   const std::vector<std::vector<OpSpec> (*)()> per_op = {
       matmul_specs,
+      add_specs,
       rope_specs,
       attention_specs,
       embedding_specs,

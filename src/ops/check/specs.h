@@ -9,6 +9,7 @@ namespace retune::ops {
 
 // One declaration per op.
 std::vector<OpSpec> matmul_specs();
+std::vector<OpSpec> add_specs();
 std::vector<OpSpec> rope_specs();
 std::vector<OpSpec> attention_specs();
 std::vector<OpSpec> embedding_specs();

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The GPU checks of the CUDA backend, in one call on the device machine (a GPU, torch, PEFT, no
+# Debian -dev packages): the op checks on cuda:0 and the CPU-vs-GPU training parity tests, then
+# BENCHMARKS.md's training step side by side — retune_train_bench --device cuda and PEFT's
+# ../shared/peers/peft_gpu.py — on the SmolLM2-135M and Qwen2.5-0.5B shapes, LoRA r16 all-linear
+# and full fine-tuning, B=8, T=1024. Writes gpu.txt, tests.log, retune.jsonl and peft.jsonl
+# under $OUT (default: gpu-results/).
+#
+# Prepared here: build-cuda/ (cmake -DRETUNE_CUDA=ON) with retune, retune_tests and
+# retune_train_bench built; .device/lib.tar.xz holding the shared libraries they need that the
+# device image lacks (ldd: OpenBLAS's OpenMP build, libgfortran, yaml-cpp, fmt, PCRE2, ...);
+# .device/peft_gpu.py, a copy of ../shared/peers/peft_gpu.py. Carry .device and the three binaries.
+set -uo pipefail
+out=${OUT:-gpu-results}
+mkdir -p "$out" /tmp/retune-lib
+tar xJf .device/lib.tar.xz -C /tmp/retune-lib
+# The tests find their fixtures and the retune binary by the paths they were built with.
+[ -e /work/main ] || { mkdir -p /work && ln -s "$PWD" /work/main; }
+retune_env() { LD_LIBRARY_PATH=/tmp/retune-lib:${LD_LIBRARY_PATH:-} OMP_NUM_THREADS=4 "$@"; }
+
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$out/gpu.txt"
+retune_env timeout "${TEST_SECONDS:-200}" build-cuda/tests/retune_tests \
+  --gtest_filter='AllOps/*cuda*:*Gpu*' 2>&1 | tee "$out/tests.log" | grep -E "FAILED|PASSED|error" | head -60
+for shape in smollm2-135m qwen2.5-0.5b; do
+  for mode in "" --full; do
+    retune_env timeout 90 build-cuda/bench/retune_train_bench --device cuda --shape $shape \
+      --batch 8 --seq 1024 --steps 10 $mode 2>&1 | tee -a "$out/retune.log" | tail -1 >> "$out/retune.jsonl"
+  done
+done
+cat "$out/retune.jsonl"
+PYTHONUNBUFFERED=1 timeout "${PEFT_SECONDS:-240}" python3 .device/peft_gpu.py 2>&1 | tee "$out/peft.jsonl"

@@ -1,0 +1,135 @@
+// `retune train --device cuda` against the same run on the CPU (the GPU's parity test): LoRA
+// and full fine-tuning of fixture models (Llama with tied embeddings; Qwen2, whose q, k and v
+// have biases) give the CPU's loss curve within bf16 tolerance, and the adapter or model folder
+// the GPU run writes works on the CPU. These tests need a CUDA GPU: without one (CI) they skip,
+// saying so, and run on the device machine (bench/run_gpu.sh). A device that does not exist or
+// that the build lacks is refused everywhere.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/device.h"
+#include "io/file_contents.h"
+#include "io/safetensors_file.h"
+#include "support/files.h"
+#include "support/run_retune.h"
+#include "support/temp_dir.h"
+
+namespace retune {
+namespace {
+
+// The training command on a fixture model: examples/lora-chat.yaml without evaluation, 8 steps
+// of 4 rows, one thread, every step logged.
+std::string train_args(const std::string& model, const std::string& method,
+                       const std::string& output, const std::string& device) {
+  return "train " + std::string(RETUNE_FIXTURES_DIR) + "/../../examples/lora-chat.yaml" +
+         " --set model=" + hf_model_fixture(model).string() +
+         " --set tokenizer=" + hf_model_fixture("qwen2").string() + " --set method=" + method +
+         " --set training.steps=8 --set training.grad_accum=1 --set threads=1 --set log_every=1" +
+         " --set data.eval=[] --set data.retain=[] --set lora.dropout=0" +
+         " --set output=" + output + " --device " + device;
+}
+
+// The loss of every logged step in a run's metrics.jsonl.
+std::vector<double> losses(const std::filesystem::path& run) {
+  std::vector<double> result;
+  const std::string text = read_text_file(run / "metrics.jsonl");
+  size_t start = 0;
+  while (start < text.size()) {
+    const size_t end = text.find('\n', start);
+    const nlohmann::json line =
+        nlohmann::json::parse(text.substr(start, end == std::string::npos ? end : end - start));
+    if (line.contains("loss")) result.push_back(line["loss"].get<double>());
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return result;
+}
+
+TEST(GpuTrainCli, RefusesADeviceItCannotUse) {
+  TempDir dir;
+  const RetuneRun unknown =
+      run_retune(train_args("llama_tied", "lora", (dir / "a").string(), "tpu"), true);
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_NE(unknown.out.find("training.device must be cpu, cuda or cuda:N"), std::string::npos)
+      << unknown.out;
+  const RetuneRun missing =
+      run_retune(train_args("llama_tied", "lora", (dir / "b").string(), "cuda:7"), true);
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_TRUE(missing.out.find("cuda:7 does not exist") != std::string::npos ||
+              missing.out.find("no CUDA backend") != std::string::npos)
+      << missing.out;
+  EXPECT_FALSE(std::filesystem::exists(dir / "b"));
+  const RetuneRun method =
+      run_retune(train_args("llama_tied", "ia3", (dir / "c").string(), "cuda"), true);
+  EXPECT_NE(method.exit_code, 0);
+  EXPECT_NE(method.out.find("method ia3 trains on the CPU only so far"), std::string::npos)
+      << method.out;
+}
+
+struct GpuCase {
+  const char* model;
+  const char* method;
+};
+
+class GpuTrainParity : public testing::TestWithParam<GpuCase> {};
+
+TEST_P(GpuTrainParity, GivesTheCpuLossCurveAndAFolderTheCpuReads) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA GPU here: this runs on the device machine";
+  const GpuCase c = GetParam();
+  TempDir dir;
+  const RetuneRun cpu =
+      run_retune(train_args(c.model, c.method, (dir / "cpu").string(), "cpu"), true);
+  ASSERT_EQ(cpu.exit_code, 0) << cpu.out;
+  const RetuneRun gpu =
+      run_retune(train_args(c.model, c.method, (dir / "gpu").string(), "cuda"), true);
+  ASSERT_EQ(gpu.exit_code, 0) << gpu.out;
+  EXPECT_NE(gpu.out.find("training on cuda:0"), std::string::npos) << gpu.out;
+  EXPECT_NE(gpu.out.find("peak GPU memory"), std::string::npos) << gpu.out;
+
+  // bf16 products (8 significant bits) against f32 ones: each step's loss agrees to 1% and the
+  // curves fall alike; the first step sees the same weights on both.
+  const std::vector<double> want = losses(dir / "cpu"), got = losses(dir / "gpu");
+  ASSERT_EQ(want.size(), 8u);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_NEAR(got[i], want[i], 1e-2 * std::fabs(want[i])) << "step " << i + 1;
+  }
+  EXPECT_NEAR(got[0], want[0], 2e-3 * std::fabs(want[0]));
+  EXPECT_LT(got.back(), got.front());
+
+  // What the GPU run wrote works on the CPU: its adapter (or model) gives logits close to the
+  // CPU run's.
+  const bool lora = std::string(c.method) == "lora";
+  const auto logits = [&](const char* run) {
+    const std::string model =
+        lora ? hf_model_fixture(c.model).string() + " --adapter " + (dir / run / "adapter").string()
+             : (dir / run / "model").string();
+    const std::string out = (dir / (std::string(run) + ".safetensors")).string();
+    const RetuneRun forward =
+        run_retune("forward --model " + model + " --ids 1,2,3,4,5 --out " + out, true);
+    EXPECT_EQ(forward.exit_code, 0) << forward.out;
+    return SafetensorsFile::open(out).tensor("logits").to_f32_vector();
+  };
+  const std::vector<float> a = logits("cpu"), b = logits("gpu");
+  ASSERT_EQ(a.size(), b.size());
+  double scale = 0, error = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    scale = std::max(scale, static_cast<double>(std::fabs(a[i])));
+    error = std::max(error, static_cast<double>(std::fabs(a[i] - b[i])));
+  }
+  EXPECT_LT(error, 5e-2 * scale) << "largest logit " << scale;
+}
+
+INSTANTIATE_TEST_SUITE_P(Runs, GpuTrainParity,
+                         testing::Values(GpuCase{"llama_tied", "lora"}, GpuCase{"qwen2", "lora"},
+                                         GpuCase{"llama_tied", "full"}),
+                         [](const auto& test) {
+                           return std::string(test.param.model) + "_" + test.param.method;
+                         });
+
+}  // namespace
+}  // namespace retune
