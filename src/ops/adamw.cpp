@@ -5,6 +5,10 @@
 #include "ops/arg_checks.h"
 #include "ops/cpu/adamw.h"
 
+#if RETUNE_CUDA
+#include "ops/cuda/adamw.h"
+#endif
+
 namespace retune::ops {
 
 void adamw_step(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v,
@@ -33,6 +37,14 @@ void adamw_step(const Tensor& param, const Tensor& grad, const Tensor& m, const 
       static_cast<float>(std::sqrt(1 - std::pow(o.beta2, t))),
       static_cast<float>(o.eps),
   };
+#if RETUNE_CUDA
+  if (!param.device().is_cpu()) {
+    cuda::adamw_step(param.mutable_device_data<float>(), grad.device_data<float>(),
+                     m.mutable_device_data<float>(), v.mutable_device_data<float>(), param.numel(),
+                     scalars);
+    return;
+  }
+#endif
   cpu::adamw_step(param.mutable_data<float>(), grad.data<float>(), m.mutable_data<float>(),
                   v.mutable_data<float>(), param.numel(), scalars);
 }

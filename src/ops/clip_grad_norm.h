@@ -9,8 +9,9 @@
 // If total is not finite (an inf or NaN gradient) no gradient is touched and the non-finite
 // total is returned: the trainer skips the step.
 //
-// grads: f32, contiguous, writable, on the CPU, any shapes; undefined tensors (frozen
-// parameters) are skipped. The gradients are scaled in place.
+// grads: f32, contiguous, writable, all on one device (the CPU or a GPU), any shapes; undefined
+// tensors (frozen parameters) are skipped. The gradients are scaled in place. On a GPU the sum
+// is as deterministic (fixed blocks, summed in a fixed order) and the total is read back.
 #pragma once
 
 #include <span>

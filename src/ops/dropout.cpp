@@ -3,6 +3,10 @@
 #include "ops/arg_checks.h"
 #include "ops/cpu/dropout.h"
 
+#if RETUNE_CUDA
+#include "ops/cuda/dropout.h"
+#endif
+
 namespace retune::ops {
 
 namespace {
@@ -16,17 +20,29 @@ void check_dropout(const char* op, const char* in_arg, const Tensor& in, const c
   check_backend(op, in.device());
 }
 
+// The map both directions share, on the tensors' device.
+void run_dropout(const Tensor& in, const Tensor& out, float p, uint64_t seed, uint64_t offset) {
+#if RETUNE_CUDA
+  if (!in.device().is_cpu()) {
+    cuda::dropout(in.device_data<float>(), in.numel(), p, seed, offset,
+                  out.mutable_device_data<float>());
+    return;
+  }
+#endif
+  cpu::dropout(in.data<float>(), in.numel(), p, seed, offset, out.mutable_data<float>());
+}
+
 }  // namespace
 
 void dropout_forward(const Tensor& x, const Tensor& out, float p, uint64_t seed, uint64_t offset) {
   check_dropout("dropout_forward", "x", x, "out", out, p);
-  cpu::dropout(x.data<float>(), x.numel(), p, seed, offset, out.mutable_data<float>());
+  run_dropout(x, out, p, seed, offset);
 }
 
 void dropout_backward(const Tensor& dout, const Tensor& dx, float p, uint64_t seed,
                       uint64_t offset) {
   check_dropout("dropout_backward", "dout", dout, "dx", dx, p);
-  cpu::dropout(dout.data<float>(), dout.numel(), p, seed, offset, dx.mutable_data<float>());
+  run_dropout(dout, dx, p, seed, offset);
 }
 
 }  // namespace retune::ops

@@ -3,6 +3,10 @@
 #include "ops/arg_checks.h"
 #include "ops/cpu/embedding.h"
 
+#if RETUNE_CUDA
+#include "ops/cuda/embedding.h"
+#endif
+
 namespace retune::ops {
 
 namespace {
@@ -13,13 +17,20 @@ void check_ids(const char* op, const Tensor& ids) {
                "{}: ids is {}, expected a contiguous i32[N]", op, ids.describe());
 }
 
-// Every id in [0, V) (ids on the CPU).
+// Every id in [0, V) (ids on the CPU; the CUDA kernels skip the ids outside instead, see
+// ops/cuda/embedding.h).
 void check_id_range(const char* op, const Tensor& ids, int64_t V) {
   const int32_t* id = ids.data<int32_t>();
   for (int64_t n = 0; n < ids.size(0); ++n) {
     RETUNE_CHECK(0 <= id[n] && id[n] < V, "{}: ids[{}] = {} is outside the vocabulary [0, {})", op,
                  n, id[n], V);
   }
+}
+
+// The table's first element on its device: f32, or the bits of a 16-bit float.
+const void* table_rows(const Tensor& table) {
+  if (table.dtype() == DType::f32) return table.device_data<float>();
+  return table.device_data<uint16_t>();
 }
 
 }  // namespace
@@ -37,10 +48,16 @@ void embedding_forward(const Tensor& ids, const Tensor& table, const Tensor& out
   check_tensor(op, "table", table, table.dtype(), table.shape(), ids.device());
   check_output(op, "out", out, DType::f32, {N, C}, ids.device());
   check_backend(op, ids.device());
+#if RETUNE_CUDA
+  if (!ids.device().is_cpu()) {
+    cuda::embedding_forward(ids.device_data<int32_t>(), table_rows(table), table.dtype(), N, V, C,
+                            out.mutable_device_data<float>());
+    return;
+  }
+#endif
   check_id_range(op, ids, V);
-  const void* rows = table.dtype() == DType::f32 ? static_cast<const void*>(table.data<float>())
-                                                 : table.data<uint16_t>();
-  cpu::embedding_forward(ids.data<int32_t>(), rows, table.dtype(), N, C, out.mutable_data<float>());
+  cpu::embedding_forward(ids.data<int32_t>(), table_rows(table), table.dtype(), N, C,
+                         out.mutable_data<float>());
 }
 
 void embedding_backward(const Tensor& ids, const Tensor& dout, const Tensor& dtable) {
@@ -55,6 +72,13 @@ void embedding_backward(const Tensor& ids, const Tensor& dout, const Tensor& dta
   check_matrix(op, "dtable", dtable, "[V, C]");
   check_output(op, "dtable", dtable, DType::f32, {dtable.size(0), dout.size(1)}, ids.device());
   check_backend(op, ids.device());
+#if RETUNE_CUDA
+  if (!ids.device().is_cpu()) {
+    cuda::embedding_backward(ids.device_data<int32_t>(), dout.device_data<float>(), N,
+                             dtable.size(0), dout.size(1), dtable.mutable_device_data<float>());
+    return;
+  }
+#endif
   check_id_range(op, ids, dtable.size(0));
   cpu::embedding_backward(ids.data<int32_t>(), dout.data<float>(), N, dout.size(1),
                           dtable.mutable_data<float>());

@@ -3,6 +3,10 @@
 #include "ops/arg_checks.h"
 #include "ops/cpu/layernorm.h"
 
+#if RETUNE_CUDA
+#include "ops/cuda/layernorm.h"
+#endif
+
 namespace retune::ops {
 
 void layernorm_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& out,
@@ -17,6 +21,14 @@ void layernorm_forward(const Tensor& x, const Tensor& weight, const Tensor& bias
   check_output(op, "mean", mean, DType::f32, {N}, x.device());
   check_output(op, "rstd", rstd, DType::f32, {N}, x.device());
   check_backend(op, x.device());
+#if RETUNE_CUDA
+  if (!x.device().is_cpu()) {
+    cuda::layernorm_forward(x.device_data<float>(), weight.device_data<float>(),
+                            bias.device_data<float>(), N, C, eps, out.mutable_device_data<float>(),
+                            mean.mutable_device_data<float>(), rstd.mutable_device_data<float>());
+    return;
+  }
+#endif
   cpu::layernorm_forward(x.data<float>(), weight.data<float>(), bias.data<float>(), N, C, eps,
                          out.mutable_data<float>(), mean.mutable_data<float>(),
                          rstd.mutable_data<float>());
@@ -37,6 +49,15 @@ void layernorm_backward(const Tensor& dout, const Tensor& x, const Tensor& weigh
   if (dweight.defined()) check_output(op, "dweight", dweight, DType::f32, {C}, x.device());
   if (dbias.defined()) check_output(op, "dbias", dbias, DType::f32, {C}, x.device());
   check_backend(op, x.device());
+#if RETUNE_CUDA
+  if (!x.device().is_cpu()) {
+    cuda::layernorm_backward(dout.device_data<float>(), x.device_data<float>(),
+                             weight.device_data<float>(), mean.device_data<float>(),
+                             rstd.device_data<float>(), N, C, optional_device_data(dx),
+                             optional_device_data(dweight), optional_device_data(dbias));
+    return;
+  }
+#endif
   cpu::layernorm_backward(dout.data<float>(), x.data<float>(), weight.data<float>(),
                           mean.data<float>(), rstd.data<float>(), N, C, optional_data(dx),
                           optional_data(dweight), optional_data(dbias));

@@ -3,6 +3,10 @@
 #include "ops/arg_checks.h"
 #include "ops/cpu/rmsnorm.h"
 
+#if RETUNE_CUDA
+#include "ops/cuda/rmsnorm.h"
+#endif
+
 namespace retune::ops {
 
 void rmsnorm_forward(const Tensor& x, const Tensor& weight, const Tensor& out, const Tensor& rstd,
@@ -15,6 +19,13 @@ void rmsnorm_forward(const Tensor& x, const Tensor& weight, const Tensor& out, c
   check_output(op, "out", out, DType::f32, {N, C}, x.device());
   check_output(op, "rstd", rstd, DType::f32, {N}, x.device());
   check_backend(op, x.device());
+#if RETUNE_CUDA
+  if (!x.device().is_cpu()) {
+    cuda::rmsnorm_forward(x.device_data<float>(), weight.device_data<float>(), N, C, eps,
+                          out.mutable_device_data<float>(), rstd.mutable_device_data<float>());
+    return;
+  }
+#endif
   cpu::rmsnorm_forward(x.data<float>(), weight.data<float>(), N, C, eps, out.mutable_data<float>(),
                        rstd.mutable_data<float>());
 }
@@ -31,6 +42,14 @@ void rmsnorm_backward(const Tensor& dout, const Tensor& x, const Tensor& weight,
   if (dx.defined()) check_output(op, "dx", dx, DType::f32, {N, C}, x.device());
   if (dweight.defined()) check_output(op, "dweight", dweight, DType::f32, {C}, x.device());
   check_backend(op, x.device());
+#if RETUNE_CUDA
+  if (!x.device().is_cpu()) {
+    cuda::rmsnorm_backward(dout.device_data<float>(), x.device_data<float>(),
+                           weight.device_data<float>(), rstd.device_data<float>(), N, C,
+                           optional_device_data(dx), optional_device_data(dweight));
+    return;
+  }
+#endif
   cpu::rmsnorm_backward(dout.data<float>(), x.data<float>(), weight.data<float>(),
                         rstd.data<float>(), N, C, optional_data(dx), optional_data(dweight));
 }

@@ -3,7 +3,12 @@
 #include <cmath>
 #include <vector>
 
+#include "ops/arg_checks.h"
 #include "ops/cpu/rope.h"
+
+#if RETUNE_CUDA
+#include "ops/cuda/rope.h"
+#endif
 
 namespace retune::ops {
 
@@ -32,11 +37,20 @@ void run_rope(const char* op, const char* in_name, const char* out_name, const T
   RETUNE_CHECK(in.device() == out.device() && positions.device() == out.device() &&
                    inv_freq.device() == out.device(),
                "{}: tensors on different devices", op);
-  RETUNE_CHECK(out.device().is_cpu(), "{}: no backend for {}", op, device_name(out.device()));
-  const bool in_place = in.storage() == out.storage() && in.data<float>() == out.data<float>();
+  check_backend(op, out.device());
+  const bool in_place =
+      in.storage() == out.storage() && in.device_data<float>() == out.device_data<float>();
   RETUNE_CHECK(in_place || !out.overlaps(in), "{}: {} overlaps {} without being it", op, out_name,
                in_name);
   if (in.numel() == 0) return;
+#if RETUNE_CUDA
+  if (!out.device().is_cpu()) {
+    cuda::rope_forward(in.device_data<float>(), positions.device_data<int32_t>(),
+                       inv_freq.device_data<float>(), out.mutable_device_data<float>(), B * T, H, D,
+                       2 * inv_freq.size(0), inverse);
+    return;
+  }
+#endif
   cpu::rope_forward(in.data<float>(), positions.data<int32_t>(), inv_freq.data<float>(),
                     out.mutable_data<float>(), B * T, H, D, 2 * inv_freq.size(0), inverse);
 }

@@ -5,6 +5,10 @@
 #include "ops/arg_checks.h"
 #include "ops/cpu/sgd.h"
 
+#if RETUNE_CUDA
+#include "ops/cuda/sgd.h"
+#endif
+
 namespace retune::ops {
 
 void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer,
@@ -27,7 +31,7 @@ void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_bu
   if (o.momentum != 0) {
     check_output("sgd_step", "momentum_buffer", momentum_buffer, DType::f32, param.shape(),
                  param.device());
-    buffer = momentum_buffer.mutable_data<float>();
+    buffer = momentum_buffer.mutable_device_data<float>();  // a host pointer for a CPU tensor
   }
   check_backend("sgd_step", param.device());
   const cpu::SgdScalars scalars{static_cast<float>(o.lr),
@@ -36,6 +40,13 @@ void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_bu
                                 static_cast<float>(o.weight_decay),
                                 o.nesterov,
                                 first_step};
+#if RETUNE_CUDA
+  if (!param.device().is_cpu()) {
+    cuda::sgd_step(param.mutable_device_data<float>(), grad.device_data<float>(), buffer,
+                   param.numel(), scalars);
+    return;
+  }
+#endif
   cpu::sgd_step(param.mutable_data<float>(), grad.data<float>(), buffer, param.numel(), scalars);
 }
 

@@ -1,0 +1,19 @@
+// The CUDA LayerNorm kernels (see ops/layernorm.h), on device pointers. x, dout, out, dx: [N, C];
+// weight, bias, dweight, dbias: [C]; mean, rstd: [N].
+#pragma once
+
+#include <cstdint>
+
+namespace retune::ops::cuda {
+
+// One block per row; the variance in two passes, as the CPU's.
+void layernorm_forward(const float* x, const float* weight, const float* bias, int64_t N, int64_t C,
+                       float eps, float* out, float* mean, float* rstd);
+
+// dx (overwritten; one block per row), dweight and dbias (+=; deterministic sums over rows in
+// fixed chunks, ops/cuda/column_sums.cuh); any may be null.
+void layernorm_backward(const float* dout, const float* x, const float* weight, const float* mean,
+                        const float* rstd, int64_t N, int64_t C, float* dx, float* dweight,
+                        float* dbias);
+
+}  // namespace retune::ops::cuda

@@ -1,0 +1,18 @@
+// The CUDA RMSNorm kernels (see ops/rmsnorm.h), on device pointers. x, dout, out, dx: [N, C];
+// weight, dweight: [C]; rstd: [N].
+#pragma once
+
+#include <cstdint>
+
+namespace retune::ops::cuda {
+
+// One block per row.
+void rmsnorm_forward(const float* x, const float* weight, int64_t N, int64_t C, float eps,
+                     float* out, float* rstd);
+
+// dx (overwritten; one block per row) and dweight (+=; a deterministic sum over rows in fixed
+// chunks, ops/cuda/column_sums.cuh); either may be null.
+void rmsnorm_backward(const float* dout, const float* x, const float* weight, const float* rstd,
+                      int64_t N, int64_t C, float* dx, float* dweight);
+
+}  // namespace retune::ops::cuda
