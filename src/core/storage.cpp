@@ -35,7 +35,7 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
   std::shared_ptr<void> memory;
 #if RETUNE_CUDA
   if (device.kind == DeviceKind::cuda) {
-    memory = std::shared_ptr<void>(cuda::allocate(nbytes),
+    memory = std::shared_ptr<void>(cuda::allocate(nbytes, device.index),
                                    [nbytes](void* block) { cuda::release(block, nbytes); });
   }
 #endif

@@ -15,6 +15,7 @@
 #include "io/file_contents.h"
 #include "io/safetensors_file.h"
 #include "support/files.h"
+#include "support/model_parity.h"
 #include "support/run_retune.h"
 #include "support/temp_dir.h"
 

@@ -74,6 +74,11 @@ void use_device(int index) {
   runtime().current = index;
 }
 
+int current_device() {
+  const std::lock_guard lock(runtime().mutex);
+  return runtime().current;
+}
+
 cudaStream_t stream() {
   Runtime& rt = runtime();
   const std::lock_guard lock(rt.mutex);
@@ -89,10 +94,17 @@ void synchronize() {
   check(cudaStreamSynchronize(stream()), "synchronising the stream");
 }
 
-void* allocate(size_t nbytes) {
+void* allocate(size_t nbytes, int device) {
   const size_t size = rounded_size(nbytes);
   Runtime& rt = runtime();
   const std::lock_guard lock(rt.mutex);
+  if (device != rt.current) {
+    const int count = device_count();
+    RETUNE_CHECK(device < count, "cuda:{} does not exist: this machine has {} CUDA {}", device,
+                 count, count == 1 ? "device" : "devices");
+    fail("cuda:{} is not the current device (cuda:{}); retune uses one GPU per process", device,
+         rt.current);
+  }
   DeviceState& state = rt.state();
   void* block = nullptr;
   if (const auto it = state.free_blocks.find(size); it != state.free_blocks.end()) {
@@ -104,6 +116,8 @@ void* allocate(size_t nbytes) {
     empty_cache(state);
     if (cudaMalloc(&block, size) != cudaSuccess) {
       cudaGetLastError();
+      RETUNE_CHECK(device_count() > 0, "cuda:{} does not exist: this machine has no CUDA device",
+                   device);
       size_t free_bytes = 0, total = 0;
       cudaMemGetInfo(&free_bytes, &total);
       fail("out of GPU memory on cuda:{}: {} bytes asked for, {} in use by retune, {} free of {}",

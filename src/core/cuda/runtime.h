@@ -23,16 +23,18 @@ int device_count();
 // Makes device `index` current for this process; throws unless it exists. Every later
 // allocation, kernel and copy on a cuda tensor goes to the current device.
 void use_device(int index);
+// The current device's index.
+int current_device();
 // The current device's stream, created on first use.
 cudaStream_t stream();
 // Waits for everything queued on the current device's stream.
 void synchronize();
 
-// The caching allocator. allocate returns nbytes (rounded up) of device memory on the current
-// device, from a block freed earlier when one of that rounded size is cached. When the driver
-// refuses, every cached block is returned to it and the allocation retried once; a second
-// refusal throws, naming the sizes in use and free. release gives a block back to the cache.
-void* allocate(size_t nbytes);
+// The caching allocator. allocate returns nbytes (rounded up) of device memory on `device`, which
+// must be the current one, from a block freed earlier when one of that rounded size is cached. When
+// the driver refuses, every cached block is returned to it and the allocation retried once; a
+// second refusal throws, naming the sizes in use and free. release gives a block back to the cache.
+void* allocate(size_t nbytes, int device);
 void release(void* block, size_t nbytes);
 // Bytes handed out and not released: now and at most since the last reset_peak.
 size_t bytes_in_use();

@@ -37,7 +37,7 @@ Blas& blas() {
   Blas& b = (*per_device)[device];
   if (!b.handle) {
     check_blas(cublasLtCreate(&b.handle), "creating the handle");
-    b.workspace = retune::cuda::allocate(kWorkspaceBytes);
+    b.workspace = retune::cuda::allocate(kWorkspaceBytes, device);
   }
   return b;
 }

@@ -16,7 +16,7 @@ class Scratch {
  public:
   explicit Scratch(int64_t count)
       : nbytes_(static_cast<size_t>(count) * sizeof(T)),
-        data_(static_cast<T*>(retune::cuda::allocate(nbytes_))) {}
+        data_(static_cast<T*>(retune::cuda::allocate(nbytes_, retune::cuda::current_device()))) {}
   ~Scratch() { retune::cuda::release(data_, nbytes_); }
   Scratch(const Scratch&) = delete;
   Scratch& operator=(const Scratch&) = delete;
