@@ -3,13 +3,17 @@
 #include "core/profile.h"
 #include "ops/arg_checks.h"
 #include "ops/cpu/attention.h"
+#if RETUNE_CUDA
+#include "ops/cuda/attention.h"
+#endif
 
 namespace retune::ops {
 
 namespace {
 
-// Checks q, k, v and doc_ids (and that the device has a backend); the kernel's view of them.
-// k and v have the rows of q, or for a cache (past >= 0) rows of which past + T are read.
+// Checks q, k, v and doc_ids (and that the device has a backend); the kernel's view of them
+// (device pointers: host pointers for the CPU). k and v have the rows of q, or for a cache
+// (past >= 0) rows of which past + T are read.
 cpu::AttentionInputs check_inputs(const char* op, const Tensor& q, const Tensor& k, const Tensor& v,
                                   const Tensor& doc_ids, float scale, int64_t past = -1) {
   RETUNE_CHECK(q.defined(), "{}: q is undefined", op);
@@ -32,28 +36,33 @@ cpu::AttentionInputs check_inputs(const char* op, const Tensor& q, const Tensor&
   check_tensor(op, "v", v, DType::f32, {B, S, Hkv, D}, device);
   if (doc_ids.defined()) check_tensor(op, "doc_ids", doc_ids, DType::i32, {B, T}, device);
   check_backend(op, device);
+#if RETUNE_CUDA
+  RETUNE_CHECK(device.is_cpu() || D <= cuda::kAttentionMaxHeadDim,
+               "{}: the CUDA kernels take head dims up to {}, got {}", op,
+               cuda::kAttentionMaxHeadDim, D);
+#endif
   return {.batch = B,
           .tokens = T,
           .q_heads = Hq,
           .kv_heads = Hkv,
           .head_dim = D,
-          .q = q.data<float>(),
-          .k = k.data<float>(),
-          .v = v.data<float>(),
-          .doc_ids = doc_ids.defined() ? doc_ids.data<int32_t>() : nullptr,
+          .q = q.device_data<float>(),
+          .k = k.device_data<float>(),
+          .v = v.device_data<float>(),
+          .doc_ids = doc_ids.defined() ? doc_ids.device_data<int32_t>() : nullptr,
           .scale = scale,
           .kv_tokens = S,
           .past = cached ? past : 0};
 }
 
 // An output of `op` (out, lse, or a defined gradient): checked, and sharing no memory with
-// the tensors the op reads; its data, or null when it is undefined.
+// the tensors the op reads; its device data, or null when it is undefined.
 float* checked_output(const char* op, const char* name, const Tensor& t, const Shape& shape,
                       std::initializer_list<std::pair<const char*, const Tensor*>> reads) {
   if (!t.defined()) return nullptr;
   check_output(op, name, t, DType::f32, shape, (*reads.begin()).second->device());
   for (const auto& [read_name, read] : reads) check_disjoint(op, name, t, read_name, *read);
-  return t.mutable_data<float>();
+  return t.mutable_device_data<float>();
 }
 
 }  // namespace
@@ -69,6 +78,12 @@ void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const 
   float* out_data = checked_output(op, "out", out, q.shape(), reads);
   float* lse_data = checked_output(op, "lse", lse, {in.batch, in.q_heads, in.tokens}, reads);
   check_disjoint(op, "lse", lse, "out", out);
+#if RETUNE_CUDA
+  if (!q.device().is_cpu()) {
+    cuda::attention_forward(in, out_data, lse_data);
+    return;
+  }
+#endif
   cpu::attention_forward(in, out_data, lse_data);
 }
 
@@ -80,7 +95,14 @@ void attention_cached_forward(const Tensor& q, const Tensor& k_cache, const Tens
   check_output(op, "out", out, DType::f32, q.shape(), q.device());  // required
   const auto reads = {std::pair{"q", &q}, std::pair{"k_cache", &k_cache},
                       std::pair{"v_cache", &v_cache}};
-  cpu::attention_forward(in, checked_output(op, "out", out, q.shape(), reads), nullptr);
+  float* out_data = checked_output(op, "out", out, q.shape(), reads);
+#if RETUNE_CUDA
+  if (!q.device().is_cpu()) {
+    cuda::attention_forward(in, out_data, nullptr);
+    return;
+  }
+#endif
+  cpu::attention_forward(in, out_data, nullptr);
 }
 
 void attention_backward(const Tensor& dout, const Tensor& q, const Tensor& k, const Tensor& v,
@@ -100,6 +122,13 @@ void attention_backward(const Tensor& dout, const Tensor& q, const Tensor& k, co
   check_disjoint(op, "dq", grads.dq, "dk", grads.dk);
   check_disjoint(op, "dq", grads.dq, "dv", grads.dv);
   check_disjoint(op, "dk", grads.dk, "dv", grads.dv);
+#if RETUNE_CUDA
+  if (!q.device().is_cpu()) {
+    cuda::attention_backward(in, dout.device_data<float>(), out.device_data<float>(),
+                             lse.device_data<float>(), dq, dk, dv);
+    return;
+  }
+#endif
   cpu::attention_backward(in, dout.data<float>(), out.data<float>(), lse.data<float>(), dq, dk, dv);
 }
 

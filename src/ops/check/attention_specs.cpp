@@ -153,11 +153,19 @@ std::vector<OpSpec> attention_specs() {
   specs.push_back(attention_spec({1, 129, 2, 2, 8, {}, false}));
   // Large: many tiles and heads in parallel.
   specs.push_back(attention_spec({2, 150, 6, 2, 32, packed_documents(2, 150, {70, 3, 41}), false}));
+  // The GPU kernels' shapes: head dim 64 with several 64-row tiles (the last one partial),
+  // grouped-query heads and documents that leave some query tiles seeing none of a key tile;
+  // head dims 128 and 160 (another tiling, padded to 256).
+  specs.push_back(
+      attention_spec({2, 200, 4, 2, 64, packed_documents(2, 200, {90, 50, 75}), false}));
+  specs.push_back(attention_spec({1, 130, 2, 1, 128, {}, false}));
+  specs.push_back(attention_spec({1, 70, 3, 1, 160, packed_documents(1, 70, {40, 20}), false}));
   // A KV cache: one decoded token, a prefill into an empty cache, a chunk after a long past
   // (more than a tile of keys), each with unread rows at the end of the cache.
   specs.push_back(cached_attention_spec(2, 1, 4, 2, 8, 5, 9));
   specs.push_back(cached_attention_spec(1, 6, 3, 1, 4, 0, 8));
   specs.push_back(cached_attention_spec(2, 70, 4, 2, 16, 90, 170));
+  specs.push_back(cached_attention_spec(2, 66, 4, 2, 64, 130, 240));  // the GPU's head dim 64
   return specs;
 }
 
