@@ -42,7 +42,7 @@ cpu::KlHeadProblem check_problem(const char* op, const Tensor& x, const Tensor& 
   RETUNE_CHECK(std::isfinite(temperature) && temperature > 0,
                "{}: temperature is {}, expected a finite number > 0", op, temperature);
   RETUNE_CHECK(chunk >= 1, "{}: chunk is {}, expected at least 1 weight row", op, chunk);
-  check_backend(op, device);
+  if (!device.is_cpu()) no_kernel(op, device);
   return {x.data<float>(),
           weight_data,
           weight.dtype(),
