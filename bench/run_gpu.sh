@@ -16,7 +16,11 @@ mkdir -p "$out" /tmp/retune-lib
 tar xJf .device/lib.tar.xz -C /tmp/retune-lib
 # The tests find their fixtures and the retune binary by the paths they were built with.
 [ -e /work/main ] || { mkdir -p /work && ln -s "$PWD" /work/main; }
-retune_env() { LD_LIBRARY_PATH=/tmp/retune-lib:${LD_LIBRARY_PATH:-} OMP_NUM_THREADS=4 "$@"; }
+# cuBLASLt comes from the device's CUDA toolkit (or the wheel PyTorch uses).
+libs=/tmp/retune-lib:/usr/local/cuda/lib64
+libs+=:$(python3 -c 'import nvidia.cublas, os; print(os.path.dirname(nvidia.cublas.__file__) + "/lib")' 2>/dev/null)
+retune_env() { LD_LIBRARY_PATH=$libs:${LD_LIBRARY_PATH:-} OMP_NUM_THREADS=4 "$@"; }
+retune_env ldd build-cuda/src/retune | grep "not found"
 
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$out/gpu.txt"
 retune_env timeout "${TEST_SECONDS:-200}" build-cuda/tests/retune_tests \
