@@ -42,7 +42,7 @@ void Ia3Linear::forward(const Tensor& x, const Tensor& z) {
 }
 
 void Ia3Linear::run(const char* op, const Tensor& x, const Tensor& z, Tensor* pre) const {
-  check_activations(op, x, z, in_, out_);
+  check_activations(op, x, z, in_, out_, Device::cpu());
   if (feedforward_) {
     ops::matmul_forward(model::scaled_columns(x, l_.reshape({in_})), weight_, z, {.trans_b = true});
     return;
@@ -56,7 +56,7 @@ Tensor Ia3Linear::backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
   RETUNE_CHECK(rows_ > 0, "{}: no forward() to differentiate", op);
   const int64_t N = std::exchange(rows_, 0);
   const Tensor pre = std::exchange(pre_, Tensor());
-  check_gradients(op, x, dz, dx, N, in_, out_);
+  check_gradients(op, x, dz, dx, N, in_, out_, Device::cpu());
   if (!feedforward_) {
     model::add_column_products(dz, pre, l_grad_);
     if (dx.defined() && !accumulate_dx) dx.fill(0.0);

@@ -12,11 +12,14 @@ namespace retune::adapters {
 // stride along one dim (a Conv1D weight's transposed view is one).
 void check_frozen_weight(const char* op, const Tensor& weight);
 
-// x [N, in] and z [N, out] as model/linear_adapter.h passes them to apply() / forward().
-void check_activations(const char* op, const Tensor& x, const Tensor& z, int64_t in, int64_t out);
+// x [N, in] and z [N, out] as model/linear_adapter.h passes them to apply() / forward(), on
+// `device`, where the adapter's parameters are.
+void check_activations(const char* op, const Tensor& x, const Tensor& z, int64_t in, int64_t out,
+                       Device device);
 
-// x [rows, in], dz [rows, out] and dx [rows, in] (when defined) as backward() gets them.
+// x [rows, in], dz [rows, out] and dx [rows, in] (when defined) as backward() gets them, on
+// `device`.
 void check_gradients(const char* op, const Tensor& x, const Tensor& dz, const Tensor& dx,
-                     int64_t rows, int64_t in, int64_t out);
+                     int64_t rows, int64_t in, int64_t out, Device device);
 
 }  // namespace retune::adapters

@@ -55,7 +55,7 @@ void SsfLinear::forward(const Tensor& x, const Tensor& z) {
 }
 
 void SsfLinear::run(const char* op, const Tensor& x, const Tensor& z, Tensor* kept) const {
-  check_activations(op, x, z, in_, out_);
+  check_activations(op, x, z, in_, out_, Device::cpu());
   if (input_) {
     ops::matmul_forward(model::scaled_columns(x, input_->scale, input_->shift), weight_, z,
                         {.trans_b = true});
@@ -69,7 +69,7 @@ Tensor SsfLinear::backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
   RETUNE_CHECK(rows_ > 0, "{}: no forward() to differentiate", op);
   const int64_t N = std::exchange(rows_, 0);
   const Tensor kept = std::exchange(kept_, Tensor());
-  check_gradients(op, x, dz, dx, N, in_, out_);
+  check_gradients(op, x, dz, dx, N, in_, out_, Device::cpu());
   Tensor base = dz;  // the gradient of z' (before the output pair)
   if (output_) {
     model::add_column_products(dz, kept, output_->scale_grad);

@@ -34,6 +34,7 @@ cpu::KlHeadProblem check_problem(const char* op, const Tensor& x, const Tensor& 
   const int64_t N = x.size(0);
   const int64_t C = x.size(1);
   const Device device = x.device();
+  if (!device.is_cpu()) no_kernel(op, device);
   const void* weight_data = head_data(op, "weight", weight, -1, C, device);
   const int64_t V = weight.size(0);
   const void* teacher_weight_data = head_data(op, "teacher_weight", teacher_weight, V, C, device);
@@ -42,7 +43,6 @@ cpu::KlHeadProblem check_problem(const char* op, const Tensor& x, const Tensor& 
   RETUNE_CHECK(std::isfinite(temperature) && temperature > 0,
                "{}: temperature is {}, expected a finite number > 0", op, temperature);
   RETUNE_CHECK(chunk >= 1, "{}: chunk is {}, expected at least 1 weight row", op, chunk);
-  if (!device.is_cpu()) no_kernel(op, device);
   return {x.data<float>(),
           weight_data,
           weight.dtype(),
