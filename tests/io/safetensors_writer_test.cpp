@@ -122,15 +122,14 @@ TEST(SafetensorsWriter, AnInterruptedWriteLeavesNothingBehind) {
             path.string() + ": tensor 'b': contiguous of an undefined tensor");
   EXPECT_TRUE(folder_listing(dir.path()).empty());
 
-  // A tensor tagged with another device: its bytes cannot be read on the host.
+  // A tensor tagged with a device that this build or machine lacks: its bytes cannot be read.
   auto host = Storage::allocate(16, Device::cpu());
-  auto cuda = Storage::wrap(host->data(), 16, Device{DeviceKind::cuda, 0}, StorageOrigin::owned,
-                            true, host);
+  auto cuda = Storage::wrap(host->data(), 16, Device::cuda(7), StorageOrigin::owned, true, host);
   const Tensor on_gpu = Tensor::on_storage(cuda, 0, {4}, DType::f32);
-  EXPECT_EQ(error_of([&] {
-              write_safetensors(path, {{"a", good}, {"gpu", on_gpu}});
-            }),
-            path.string() + ": tensor 'gpu': host access to a tensor on cuda:0");
+  EXPECT_THAT(error_of([&] {
+                write_safetensors(path, {{"a", good}, {"gpu", on_gpu}});
+              }),
+              HasSubstr(path.string() + ": tensor 'gpu': "));
   EXPECT_TRUE(folder_listing(dir.path()).empty());
 
   // A failed write keeps the file already there.

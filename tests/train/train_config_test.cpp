@@ -136,6 +136,7 @@ const Entries kEveryKey = {
     {"training.nesterov", "true"},
     {"training.max_grad_norm", "0"},
     {"training.seed", "1234"},
+    {"training.device", "cuda:1"},
     {"training.max_skipped_steps", "3"},
     {"training.forgetting_budget", "0.25"},
     {"forgetting.replay", "0.25"},
@@ -298,6 +299,7 @@ TEST_F(TrainConfigTest, EveryKeyRoundTrips) {
   EXPECT_TRUE(c.training.optimizer.nesterov);
   EXPECT_EQ(c.training.max_grad_norm, 0);
   EXPECT_EQ(c.training.seed, 1234u);
+  EXPECT_EQ(c.training.device, Device::cuda(1));
   EXPECT_EQ(c.training.max_skipped_steps, 3);
   EXPECT_EQ(c.training.forgetting_budget, 0.25);
   EXPECT_EQ(c.forgetting.replay, 0.25);
