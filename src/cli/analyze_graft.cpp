@@ -105,12 +105,12 @@ void print_table(const eval::GraftResult& result) {
              "(loss)");
   const auto row = [&](const std::string& label, const eval::GraftScore& score,
                        const std::string& recovered) {
-    fmt::print("{:<12} {:>9} {:>9.4f} {}\n", label,
+    fmt::print("{:<12} {:>9} {:>9.4f}{}\n", label,
                score.accuracy ? fmt::format("{:.1f}%", 100 * *score.accuracy) : "-", score.loss,
                recovered);
   };
   const auto recovered = [&](const eval::GraftScore& graft) {
-    return fmt::format("{:>15} {:>11}", percent(recovered_accuracy(result, graft)),
+    return fmt::format(" {:>15} {:>11}", percent(recovered_accuracy(result, graft)),
                        percent(recovered_loss(result, graft)));
   };
   row("pre", result.pre, "");
