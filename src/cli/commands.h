@@ -72,11 +72,12 @@ Command add_soup_command(CLI::App& app);
 Command add_merge_adapters_command(CLI::App& app);
 
 // `retune analyze`: analyses of a fine-tuning's weights against its base (analyze.cpp), with
-// its subcommands registered on it: `analyze intruders` (analyze_intruders.cpp) and
-// `analyze delta` (analyze_delta.cpp).
+// its subcommands registered on it: `analyze intruders` (analyze_intruders.cpp),
+// `analyze delta` (analyze_delta.cpp) and `analyze graft` (analyze_graft.cpp).
 Command add_analyze_command(CLI::App& app);
 Command add_analyze_intruders_command(CLI::App& analyze);
 Command add_analyze_delta_command(CLI::App& analyze);
+Command add_analyze_graft_command(CLI::App& analyze);
 
 // `retune prune`: one-shot global magnitude pruning with its mask (prune.cpp).
 Command add_prune_command(CLI::App& app);

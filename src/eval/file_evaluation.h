@@ -69,6 +69,14 @@ class EvaluationFiles {
   // evaluate() for every file, in order.
   std::vector<FileEvaluation> evaluate_all(const model::CausalLm& model);
 
+  // File `index`'s examples as tokenized, the id rows are padded with, and the options: for
+  // passes over the same rows that are not evaluations (eval/grafting.h's gradients).
+  const std::vector<TokenizedExample>& tokenized(size_t index) const {
+    return files_.at(index).tokenized;
+  }
+  int32_t pad_id() const { return pad_id_; }
+  const FileEvaluationOptions& options() const { return options_; }
+
  private:
   struct File {
     std::string path;

@@ -44,7 +44,8 @@ NamedTensors in_base_dtypes(const std::filesystem::path& base_folder, NamedTenso
 
 void write_model_folder(const std::filesystem::path& base_folder, const NamedTensors& weights,
                         const std::filesystem::path& out_folder,
-                        const nlohmann::json& config_changes, uint64_t max_shard_bytes) {
+                        const nlohmann::json& config_changes, uint64_t max_shard_bytes,
+                        const std::function<void(const std::filesystem::path&)>& add_files) {
   RETUNE_CHECK(std::filesystem::is_directory(base_folder), "{}: not a folder",
                base_folder.string());
   AtomicFolder folder(out_folder);
@@ -60,6 +61,7 @@ void write_model_folder(const std::filesystem::path& base_folder, const NamedTen
     if (error) fail("{}: cannot copy: {}", entry.path().string(), error.message());
   }
   write_sharded_safetensors(folder.temp_path(), weights, {{"format", "pt"}}, max_shard_bytes);
+  if (add_files) add_files(folder.temp_path());
   folder.commit();
 }
 

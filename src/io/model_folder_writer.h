@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "io/safetensors_writer.h"
@@ -22,10 +23,14 @@ NamedTensors in_base_dtypes(const std::filesystem::path& base_folder, NamedTenso
 
 // Weights not copied: *.safetensors, the safetensors index, and PyTorch pickles (*.bin, *.pt).
 // A non-empty `config_changes` is merged into config.json (RFC 7386 merge patch:
-// {"tie_word_embeddings": false}), which is then written with two-space indents.
-void write_model_folder(const std::filesystem::path& base_folder, const NamedTensors& weights,
-                        const std::filesystem::path& out_folder,
-                        const nlohmann::json& config_changes = nlohmann::json::object(),
-                        uint64_t max_shard_bytes = kDefaultMaxShardBytes);
+// {"tie_word_embeddings": false}), which is then written with two-space indents. `add_files`,
+// when set, is called with the folder being written (its temporary path) to write more files
+// into it before it is renamed into place (a grafted model's mask).
+void write_model_folder(
+    const std::filesystem::path& base_folder, const NamedTensors& weights,
+    const std::filesystem::path& out_folder,
+    const nlohmann::json& config_changes = nlohmann::json::object(),
+    uint64_t max_shard_bytes = kDefaultMaxShardBytes,
+    const std::function<void(const std::filesystem::path& folder)>& add_files = {});
 
 }  // namespace retune
