@@ -52,14 +52,15 @@ void check_options(size_t count, const AdapterMergeOptions& options) {
     RETUNE_CHECK(!c.density, "{} takes no density (ties*, dare_* and magnitude_prune* do)", name);
   }
   if (!factorises(c.combination)) {
-    RETUNE_CHECK(options.svd_rank == 0 && !c.svd_clamp,
+    RETUNE_CHECK(!options.svd_rank && !c.svd_clamp,
                  "{} takes no svd rank or clamp (svd and *_svd do)", name);
   }
   if (c.svd_clamp) {
     RETUNE_CHECK(*c.svd_clamp >= 0 && *c.svd_clamp <= 1, "svd clamp must be in [0, 1], got {}",
                  *c.svd_clamp);
   }
-  RETUNE_CHECK(options.svd_rank >= 0, "svd rank must be >= 1, got {}", options.svd_rank);
+  RETUNE_CHECK(!options.svd_rank || *options.svd_rank >= 1, "svd rank must be >= 1, got {}",
+               options.svd_rank.value_or(0));
 }
 
 // One tensor key's module and whether it is A, or a one-line error.
@@ -149,7 +150,7 @@ ModuleSelector united_targets(const std::vector<InputAdapter>& inputs) {
 }
 
 int64_t new_rank(const std::vector<InputAdapter>& inputs, AdapterCombination combination,
-                 int64_t svd_rank) {
+                 std::optional<int64_t> svd_rank) {
   int64_t largest = 0;
   int64_t sum = 0;
   for (const InputAdapter& input : inputs) {
@@ -163,7 +164,7 @@ int64_t new_rank(const std::vector<InputAdapter>& inputs, AdapterCombination com
     }
   }
   if (combination == AdapterCombination::cat) return sum;
-  if (factorises(combination)) return svd_rank > 0 ? svd_rank : largest;
+  if (factorises(combination)) return svd_rank.value_or(largest);
   return largest;
 }
 

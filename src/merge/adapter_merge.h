@@ -23,7 +23,7 @@
 // Errors (one line, naming the folder, file, field or tensor): no adapters, a weight count that
 // differs from the adapter count, a density outside (0, 1], missing where the combination
 // uses one or given where it does not, an svd rank or clamp given to a combination that does
-// not factorise, an svd_clamp outside [0, 1], a negative svd_rank, peft_type other than LORA,
+// not factorise, an svd_clamp outside [0, 1], an svd_rank below 1, peft_type other than LORA,
 // use_dora
 // (the magnitude vector needs the base weights), modules_to_save (full copies of base modules),
 // a tensor that is not a LoRA factor or lacks its partner, target_modules given as a list by one
@@ -34,6 +34,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,8 +45,8 @@ namespace retune::merge {
 struct AdapterMergeOptions {
   std::vector<double> weights;  // one per adapter; negative ones subtract
   CombinationOptions combination;
-  int64_t svd_rank = 0;  // svd, *_svd: the new rank; 0: the largest input rank
-  uint64_t seed = 0;     // dare_*: the drop masks
+  std::optional<int64_t> svd_rank;  // svd, *_svd: the new rank, >= 1; unset: the largest input rank
+  uint64_t seed = 0;                // dare_*: the drop masks
 };
 
 struct AdapterMerge {

@@ -85,6 +85,9 @@ TEST_F(AdapterMergeErrors, WeightCountAndDensity) {
   AdapterMergeOptions rank = options_for(C::cat, {1, 1});
   rank.svd_rank = 2;
   EXPECT_EQ(error({a, c}, rank), "cat takes no svd rank or clamp (svd and *_svd do)");
+  AdapterMergeOptions zero_rank = options_for(C::svd, {1, 1});
+  zero_rank.svd_rank = 0;
+  EXPECT_EQ(error({a, c}, zero_rank), "svd rank must be >= 1, got 0");
 }
 
 TEST_F(AdapterMergeErrors, AdaptersThatAreNotPlainLora) {

@@ -35,7 +35,7 @@ AdapterMergeOptions case_options(const json& arguments) {
   if (arguments.value("majority_sign_method", "total") == "frequency") {
     options.combination.majority_sign = MajoritySign::frequency;
   }
-  options.svd_rank = arguments.value("svd_rank", int64_t{0});
+  if (arguments.contains("svd_rank")) options.svd_rank = arguments["svd_rank"].get<int64_t>();
   return options;
 }
 
