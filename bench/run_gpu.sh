@@ -9,7 +9,10 @@
 # Prepared here: build-cuda/ (cmake -DRETUNE_CUDA=ON) with retune, retune_tests and
 # retune_train_bench built; .device/lib.tar.xz holding the shared libraries they need that the
 # device image lacks (ldd: OpenBLAS's OpenMP build, libgfortran, yaml-cpp, fmt, PCRE2, ...);
-# .device/peft_gpu.py, a copy of ../shared/peers/peft_gpu.py. Carry .device and the three binaries.
+# .device/peft_gpu.py, a copy of ../shared/peers/peft_gpu.py (its loop may be cut to the
+# configurations wanted, as for bench/results/gpu-train-2026-11-27-h200.json). Carry .device and
+# the three binaries: they, the libraries and the tracked tree fit the 64 MiB a call takes once
+# the binaries are stripped.
 set -uo pipefail
 out=${OUT:-gpu-results}
 mkdir -p "$out" /tmp/retune-lib
