@@ -6,9 +6,9 @@
 # and full fine-tuning, B=8, T=1024. Writes gpu.txt, tests.log, retune.jsonl and peft.jsonl
 # under $OUT (default: gpu-results/).
 #
-# Prepared here: build-cuda/ (cmake -DRETUNE_CUDA=ON) with retune, retune_tests and
-# retune_train_bench built; .device/lib.tar.xz holding the shared libraries they need that the
-# device image lacks (ldd: OpenBLAS's OpenMP build, libgfortran, yaml-cpp, fmt, PCRE2, ...);
+# Prepared here by bench/prepare_gpu_run.sh: build-cuda/ (cmake -DRETUNE_CUDA=ON) with retune,
+# retune_tests and retune_train_bench built; .device/lib.tar.xz holding the shared libraries they
+# need that the device image lacks (ldd: OpenBLAS's OpenMP build, libgfortran, yaml-cpp, fmt, PCRE2, ...);
 # .device/peft_gpu.py, a copy of ../shared/peers/peft_gpu.py (its loop may be cut to the
 # configurations wanted, as for bench/results/gpu-train-2026-11-27-h200.json). Carry .device and
 # the three binaries: they, the libraries and the tracked tree fit the 64 MiB a call takes once
