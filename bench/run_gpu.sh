@@ -17,8 +17,11 @@ set -uo pipefail
 out=${OUT:-gpu-results}
 mkdir -p "$out" /tmp/retune-lib
 tar xJf .device/lib.tar.xz -C /tmp/retune-lib
-# The tests find their fixtures and the retune binary by the paths they were built with.
-[ -e /work/main ] || { mkdir -p /work && ln -s "$PWD" /work/main; }
+# The tests find their fixtures and the retune binary by the absolute paths they were built
+# with: that source folder, here, is this checkout.
+built_in=$(grep -aom1 '/[[:alnum:]_./-]*/tests/fixtures' build-cuda/tests/retune_tests)
+src_root=${built_in%/tests/fixtures}
+[ -z "$src_root" ] || [ -e "$src_root" ] || { mkdir -p "$(dirname "$src_root")" && ln -s "$PWD" "$src_root"; }
 # cuBLASLt comes from the device's CUDA toolkit (or the wheel PyTorch uses).
 libs=/tmp/retune-lib:/usr/local/cuda/lib64
 libs+=:$(python3 -c 'import nvidia.cublas, os; print(os.path.dirname(nvidia.cublas.__file__) + "/lib")' 2>/dev/null)
