@@ -18,6 +18,7 @@
 
 #include "cli/commands.h"
 #include "cli/run_progress.h"
+#include "core/stop_request.h"
 #include "train/train_config.h"
 #include "train/training_run.h"
 
@@ -33,6 +34,7 @@ struct TrainOptions {
 };
 
 int run_train(const TrainOptions& options) {
+  install_stop_handlers();
   std::vector<std::string> set = options.set;
   if (!options.device.empty()) set.push_back("training.device=" + options.device);
   const train::TrainConfig config = train::load_train_config(options.config, set);

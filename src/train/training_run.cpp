@@ -19,6 +19,7 @@
 #include "adapters/s2ft_model.h"
 #include "adapters/ssf_model.h"
 #include "core/error.h"
+#include "core/stop_request.h"
 #include "core/threads.h"
 #include "data/batch_stream.h"
 #include "data/dataset_file.h"
@@ -611,9 +612,16 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
         summary.last_eval_loss = evaluate(report.step);
         go_on = budget.within(report.step, retain, summary.last_eval_loss, parameters);
       }
-      if (config.save_every > 0 && report.step % config.save_every == 0 &&
-          report.step != options.steps) {
-        save(report.step);
+      const bool saved_now = config.save_every > 0 && report.step % config.save_every == 0 &&
+                             report.step != options.steps;
+      if (saved_now) save(report.step);
+      // SIGINT / SIGTERM (core/stop_request.h): a checkpoint of this step, and no output, which
+      // would present the unfinished run as done. The last step finishes as usual.
+      if (const int signal = stop_signal(); signal != 0 && report.step != options.steps) {
+        if (!saved_now) save(report.step);
+        fail(
+            "training stopped by {} after step {} of {}: its checkpoint is in {}; --resume goes on",
+            stop_signal_name(signal), report.step, options.steps, config.output.string());
       }
       return go_on;
     });
