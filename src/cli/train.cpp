@@ -2,7 +2,8 @@
 // model as the config says (train/train_config.h lists every key; examples/ has commented configs)
 // and writes the adapter or model, checkpoints, metrics.jsonl and summary.json into its output
 // folder (train/training_run.h). On a terminal a progress line shows step/total, loss, lr, tokens/s
-// and the time left; otherwise each logged step is a plain line. A summary ends the run.
+// and the time left; otherwise each logged step is a plain line. A summary ends the run. SIGINT
+// or SIGTERM stops it after the step in progress with a checkpoint (exit 1; --resume goes on).
 //
 // Data rules (data/packing.h): examples are packed into rows of data.seq_len tokens with document
 // masks (no attention across examples) unless data.packing is false (one example per row,
