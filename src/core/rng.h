@@ -9,8 +9,9 @@
 
 namespace retune {
 
-// splitmix64's finaliser: a bijective 64-bit mix.
-inline uint64_t mix64(uint64_t x) {
+// splitmix64's finaliser: a bijective 64-bit mix. constexpr, so that GPU kernels (built with
+// --expt-relaxed-constexpr) draw the same numbers from these very functions (ops/cuda/dropout.cu).
+constexpr uint64_t mix64(uint64_t x) {
   x ^= x >> 30;
   x *= 0xbf58476d1ce4e5b9ull;
   x ^= x >> 27;
@@ -20,7 +21,7 @@ inline uint64_t mix64(uint64_t x) {
 }
 
 // Uniform in [0, 1) with 24 random bits, a pure function of (seed, index).
-inline float counter_uniform(uint64_t seed, uint64_t index) {
+constexpr float counter_uniform(uint64_t seed, uint64_t index) {
   const uint64_t bits = mix64(mix64(seed + 0x9e3779b97f4a7c15ull) ^ index);
   return static_cast<float>(bits >> 40) * 0x1p-24f;
 }

@@ -64,14 +64,6 @@ float* output_data(const char* op, const char* arg, const Tensor& t, const Shape
   return t.mutable_device_data<float>();
 }
 
-#if RETUNE_CUDA
-// The GPU's kernel for a checked problem.
-void run_on_gpu(const cpu::HeadProblem& p, int64_t labelled, const cuda::HeadOutputs& outputs) {
-  cuda::cross_entropy_head({p.x, p.weight, p.weight_dtype, p.labels, p.N, p.C, p.V, labelled},
-                           outputs);
-}
-#endif
-
 // An optional gradient: null when undefined, else checked (it may not share memory with x or
 // weight, which the kernel reads while writing it) and its data.
 float* gradient_data(const char* op, const char* arg, const Tensor& t, const Shape& shape,
@@ -94,7 +86,8 @@ void cross_entropy_head_forward(const Tensor& x, const Tensor& weight, const Ten
   float* lse_data = output_data(op, "lse", lse, {problem.N}, x.device());
 #if RETUNE_CUDA
   if (!x.device().is_cpu()) {
-    run_on_gpu(problem, labelled, {loss_data, lse_data, false, 0.0f, nullptr, nullptr});
+    cuda::cross_entropy_head(problem, labelled,
+                             {loss_data, lse_data, false, 0.0f, nullptr, nullptr});
     return;
   }
 #endif
@@ -120,9 +113,9 @@ void cross_entropy_head_backward(const Tensor& dloss, const Tensor& x, const Ten
 #if RETUNE_CUDA
   if (!device.is_cpu()) {
     const float dloss_value = dloss.to(Device::cpu()).data<float>()[0];
-    run_on_gpu(problem, labelled,
-               {nullptr, const_cast<float*>(lse.device_data<float>()), true, dloss_value, dx_data,
-                dweight_data});
+    cuda::cross_entropy_head(problem, labelled,
+                             {nullptr, const_cast<float*>(lse.device_data<float>()), true,
+                              dloss_value, dx_data, dweight_data});
     return;
   }
 #endif
@@ -146,7 +139,8 @@ void cross_entropy_head_forward_backward(const Tensor& x, const Tensor& weight,
   check_disjoint(op, "dx", dx, "dweight", dweight);
 #if RETUNE_CUDA
   if (!device.is_cpu()) {
-    run_on_gpu(problem, labelled, {loss_data, lse_data, false, dloss, dx_data, dweight_data});
+    cuda::cross_entropy_head(problem, labelled,
+                             {loss_data, lse_data, false, dloss, dx_data, dweight_data});
     return;
   }
 #endif

@@ -9,7 +9,7 @@
 
 namespace retune::ops::cuda {
 
-void cross_entropy_head(const HeadProblem& p, const HeadOutputs& out) {
+void cross_entropy_head(const cpu::HeadProblem& p, int64_t labelled, const HeadOutputs& out) {
   int index = 0;
   retune::cuda::check(cudaGetDevice(&index), "reading the current device");
   const Device device = Device::cuda(index);
@@ -20,7 +20,7 @@ void cross_entropy_head(const HeadProblem& p, const HeadOutputs& out) {
   const Tensor logits = Tensor::empty({rows, p.V}, DType::f32, device);
   const Tensor dlogits = grads ? Tensor::empty({rows, p.V}, DType::bf16, device) : Tensor();
   const Tensor row_loss = Tensor::empty({std::max<int64_t>(p.N, 1)}, DType::f32, device);
-  const float grad_scale = p.labelled > 0 ? out.dloss / static_cast<float>(p.labelled) : 0.0f;
+  const float grad_scale = labelled > 0 ? out.dloss / static_cast<float>(labelled) : 0.0f;
   const GemmOperand weight{p.weight, p.weight_dtype, p.C, 0, false};
   for (int64_t n0 = 0; n0 < p.N; n0 += rows) {
     const int64_t R = std::min(rows, p.N - n0);
@@ -42,7 +42,7 @@ void cross_entropy_head(const HeadProblem& p, const HeadOutputs& out) {
     }
   }
   if (out.loss) {
-    const float mean = p.labelled > 0 ? 1.0f / static_cast<float>(p.labelled) : 0.0f;
+    const float mean = labelled > 0 ? 1.0f / static_cast<float>(labelled) : 0.0f;
     sum_row_losses(row_loss.device_data<float>(), p.N, mean, out.loss);
   }
 }

@@ -8,22 +8,11 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "core/dtype.h"
+#include "ops/cpu/cross_entropy_head.h"
 
 namespace retune::ops::cuda {
 
 inline constexpr size_t kLogitBytes = size_t{256} << 20;  // f32 logits of one row block
-
-// Device pointers: x f32 [N, C], weight [V, C] (f32, bf16 or f16), labels i32 [N] (checked by the
-// caller: classes in [0, V) or kIgnoreIndex), `labelled` of them not ignored.
-struct HeadProblem {
-  const float* x;
-  const void* weight;
-  DType weight_dtype;
-  const int32_t* labels;
-  int64_t N, C, V;
-  int64_t labelled;
-};
 
 // What to compute. loss f32 [1] (null: not wanted) = mean loss over labelled rows (0 when none);
 // lse f32 [N] is written, or read when lse_given; dx f32 [N, C] is overwritten and dweight
@@ -37,6 +26,10 @@ struct HeadOutputs {
   float* dweight;
 };
 
-void cross_entropy_head(const HeadProblem& problem, const HeadOutputs& outputs);
+// `problem` is ops/cpu/cross_entropy_head.h's description with device pointers (its chunk is not
+// read: the GPU takes row blocks of the whole vocabulary), its labels checked by the caller, and
+// `labelled` of them not ignored.
+void cross_entropy_head(const cpu::HeadProblem& problem, int64_t labelled,
+                        const HeadOutputs& outputs);
 
 }  // namespace retune::ops::cuda
