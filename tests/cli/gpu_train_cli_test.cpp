@@ -69,6 +69,15 @@ TEST(GpuTrainCli, RefusesADeviceItCannotUse) {
   EXPECT_NE(method.exit_code, 0);
   EXPECT_NE(method.out.find("method ia3 trains on the CPU only so far"), std::string::npos)
       << method.out;
+  const RetuneRun retain = run_retune(
+      train_args("llama_tied", "lora", (dir / "d").string(), "cuda") + " --set data.retain=[" +
+          std::string(RETUNE_FIXTURES_DIR) + "/../../examples/data/text.txt]",
+      true);
+  EXPECT_NE(retain.exit_code, 0);
+  EXPECT_NE(retain.out.find("training.device cuda:0: data.retain runs on the CPU only so far"),
+            std::string::npos)
+      << retain.out;
+  EXPECT_FALSE(std::filesystem::exists(dir / "d"));
 }
 
 struct GpuCase {
