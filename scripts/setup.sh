@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs what retune needs to build and test, from Debian's packages. A no-op when all is there.
+#   scripts/setup.sh             the release build's needs
+#   scripts/setup.sh --sanitize  also Clang, its sanitizer and libFuzzer runtimes and its OpenMP
 set -euo pipefail
 
 packages=(
@@ -8,6 +10,9 @@ packages=(
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libfmt-dev libpcre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
+if [ "${1:-}" = "--sanitize" ]; then
+  packages+=(clang libclang-rt-14-dev libomp-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

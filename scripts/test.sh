@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs the whole test suite.
 #   scripts/test.sh             the release build, in build/
-#   scripts/test.sh --sanitize  AddressSanitizer + UndefinedBehaviorSanitizer, in build-sanitize/
+#   scripts/test.sh --sanitize  AddressSanitizer + UndefinedBehaviorSanitizer (Clang), in
+#                               build-sanitize/, with the fuzz targets (tests/fuzz), which ctest
+#                               runs for a minute each
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh "$@"
 
 build_dir=build
 flags=(-DCMAKE_BUILD_TYPE=Release)
 if [ "${1:-}" = "--sanitize" ]; then
   build_dir=build-sanitize
   # The CUDA sources are compiled by the release build; the sanitizers cannot see into them.
-  flags=(-DCMAKE_BUILD_TYPE=Debug -DRETUNE_SANITIZE=ON -DRETUNE_BUILD_BENCH=OFF -DRETUNE_CUDA=OFF)
+  # Clang: libFuzzer's coverage instrumentation is Clang's.
+  export CC=clang CXX=clang++
+  flags=(-DCMAKE_BUILD_TYPE=Debug -DRETUNE_SANITIZE=ON -DRETUNE_FUZZ=ON -DRETUNE_BUILD_BENCH=OFF
+    -DRETUNE_CUDA=OFF)
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 fi

@@ -47,9 +47,10 @@ std::vector<std::string> modules_to_save_weights(model::CausalLm& model,
   }
   std::vector<std::string> weights;
   for (const auto& [module, weight] : modules) {
+    const std::string& name = module;  // Clang 14 cannot capture a structured binding
     const bool selected =
         std::any_of(entries.begin(), entries.end(),
-                    [&](const std::string& entry) { return module.ends_with(entry); });
+                    [&](const std::string& entry) { return name.ends_with(entry); });
     if (!selected) continue;
     RETUNE_CHECK(
         std::find(adapted_modules.begin(), adapted_modules.end(), module) == adapted_modules.end(),

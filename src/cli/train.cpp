@@ -62,6 +62,10 @@ int run_train(const TrainOptions& options) {
   if (summary.truncated_examples > 0) {
     fmt::print("{} training examples were truncated to data.seq_len\n", summary.truncated_examples);
   }
+  if (summary.skipped_steps > 0) {
+    fmt::print("{} steps were skipped: a non-finite loss or gradient norm\n",
+               summary.skipped_steps);
+  }
   fmt::print("output: {}\n", summary.output.string());
   return 0;
 }

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "io/file_contents.h"
+#include "io/path_names.h"
 
 namespace retune::continual {
 namespace {
@@ -96,6 +97,12 @@ ContinualTask read_task(const YAML::Node& node, size_t index, const Reader& read
   task.test = reader.path(node["test"], key + ".test");
   task.name = node["name"] ? reader.scalar(node["name"], key + ".name", "a string")
                            : task.train.stem().string();
+  // The name is part of the task's run folder (OUTPUT/task-<i>-<name>), which must stay inside
+  // the output folder.
+  if (!is_plain_file_name(task.name)) {
+    reader.fail(node["name"] ? node["name"] : node, key + ".name",
+                "a name without '/' or '\\', not \".\" or \"..\"");
+  }
   return task;
 }
 

@@ -114,6 +114,13 @@ std::string_view parse_error_reason(const nlohmann::json::parse_error& error) {
   return colon == std::string_view::npos ? what : what.substr(colon + 2);
 }
 
+// Another exception's reason without its id ("[json.exception.out_of_range.406] ").
+std::string_view json_error_reason(const nlohmann::json::exception& error) {
+  std::string_view what = error.what();
+  const size_t end = what.starts_with('[') ? what.find("] ") : std::string_view::npos;
+  return end == std::string_view::npos ? what : what.substr(end + 2);
+}
+
 // The "task" field (none when absent or null).
 std::optional<std::string> task_field(const Json& line, const std::string& source) {
   const auto it = line.find("task");
@@ -158,6 +165,8 @@ Example parse_line(std::string_view text, DataFormat format, std::string source)
     line = Json::parse(text);
   } catch (const nlohmann::json::parse_error& error) {
     fail("{}: not valid JSON at column {}: {}", source, error.byte, parse_error_reason(error));
+  } catch (const nlohmann::json::exception& error) {  // a number past the double range
+    fail("{}: not valid JSON: {}", source, json_error_reason(error));
   }
   if (!line.is_object()) fail("{}: expected a JSON object, got {}", source, shown(line));
   Example example = parse_content(line, format, source);

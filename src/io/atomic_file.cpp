@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "io/temporary_path.h"
 
 namespace retune {
 
@@ -28,7 +29,8 @@ void sync_folder(const std::filesystem::path& folder) {
 }  // namespace
 
 AtomicFile::AtomicFile(std::filesystem::path path)
-    : path_(std::move(path)), temp_path_(path_.string() + ".tmp-" + std::to_string(::getpid())) {
+    : path_(std::move(path)), temp_path_(temporary_beside(path_)) {
+  remove_stale_temporaries(path_);
   fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0) fail_errno(temp_path_, "create");
 }

@@ -2,7 +2,8 @@
 //
 // The bytes go to `<path>.tmp-<pid>` in the same folder; commit() fsyncs it, renames it over
 // `path` and fsyncs the folder. Destroying an uncommitted AtomicFile (an error on the way, an
-// exception unwinding) removes the temporary file and leaves `path` as it was.
+// exception unwinding) removes the temporary file and leaves `path` as it was; one that a killed
+// process left is removed when the next AtomicFile of `path` starts (io/temporary_path.h).
 #pragma once
 
 #include <cstddef>

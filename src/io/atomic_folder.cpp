@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "core/error.h"
+#include "io/temporary_path.h"
 
 namespace retune {
 namespace {
@@ -22,16 +23,12 @@ void sync_folder(const std::filesystem::path& folder) {
   if (result != 0) fail("{}: cannot sync: {}", folder.string(), std::strerror(errno));
 }
 
-std::filesystem::path temporary_beside(const std::filesystem::path& path) {
-  return path.string() + ".tmp-" + std::to_string(::getpid());
-}
-
 }  // namespace
 
 AtomicFolder::AtomicFolder(std::filesystem::path path)
     : path_(std::move(path)), temp_path_(temporary_beside(path_)) {
+  remove_stale_temporaries(path_);
   std::error_code error;
-  std::filesystem::remove_all(temp_path_, error);  // a leftover of a killed run with our pid
   std::filesystem::create_directories(temp_path_, error);
   if (error) fail("{}: cannot create the folder: {}", temp_path_.string(), error.message());
 }

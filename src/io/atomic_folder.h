@@ -4,7 +4,9 @@
 // The files go into `<path>.tmp-<pid>` beside it; commit() fsyncs the folder and renames it to
 // `path` (an existing folder of that name is swapped out in the same step and then removed, so
 // `path` always holds the old or the new folder in full). Destroying an uncommitted
-// AtomicFolder removes the temporary folder and leaves `path` as it was.
+// AtomicFolder removes the temporary folder and leaves `path` as it was; a temporary folder that
+// a killed process left beside `path` is removed when the next AtomicFolder of `path` starts
+// (io/temporary_path.h).
 #pragma once
 
 #include <filesystem>

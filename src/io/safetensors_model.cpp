@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "io/file_contents.h"
+#include "io/path_names.h"
 
 namespace retune {
 
@@ -35,12 +36,6 @@ bool is_pytorch_file(const std::filesystem::path& file) {
         pytorch.front());
   }
   fail("{}: no {} or {} in the folder", folder.string(), kSingleFile, kIndexFile);
-}
-
-// A shard name must stay inside the folder: a plain file name.
-bool is_plain_file_name(const std::string& name) {
-  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos &&
-         name.find('\\') == std::string::npos && name.find('\0') == std::string::npos;
 }
 
 }  // namespace

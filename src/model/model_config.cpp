@@ -15,6 +15,17 @@ using nlohmann::json;
 constexpr Architecture kArchitectures[] = {Architecture::llama, Architecture::qwen2,
                                            Architecture::qwen3, Architecture::gpt2};
 
+// The largest value a size field may declare: far above any released model (Llama 3.1 405B has
+// hidden 16384, intermediate 53248, 126 layers, 128 heads; Gemma 3 a 262144 vocabulary), and low
+// enough that products of sizes (parameter counts, bytes, memory estimates) stay within int64.
+int64_t size_limit(std::string_view key) {
+  if (key == "hidden_size" || key == "n_embd") return int64_t{1} << 16;
+  if (key == "intermediate_size" || key == "n_inner") return int64_t{1} << 20;
+  if (key == "vocab_size") return int64_t{1} << 24;
+  if (key.ends_with("max_position_embeddings") || key == "n_positions") return int64_t{1} << 30;
+  return 4096;  // layers, heads, head_dim
+}
+
 // Reads the fields of one JSON object; `prefix` ("" or "rope_parameters.") names nested
 // fields in errors.
 class Fields {
@@ -62,8 +73,10 @@ class Fields {
 
  private:
   int64_t positive_int(const std::string& key, const json& value) const {
-    if (!value.is_number_integer() || value.get<int64_t>() <= 0) {
-      bad(key, "a positive integer", value);
+    const int64_t limit = size_limit(key);
+    if (!value.is_number_integer() || value.get<int64_t>() <= 0 || value.get<int64_t>() > limit ||
+        (value.is_number_unsigned() && value.get<uint64_t>() > static_cast<uint64_t>(limit))) {
+      bad(key, fmt::format("a positive integer of at most {}", limit), value);
     }
     return value.get<int64_t>();
   }

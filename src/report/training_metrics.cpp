@@ -21,6 +21,8 @@ json parse_line(const std::string& text, const std::string& where) {
     line = json::parse(text);
   } catch (const json::parse_error& error) {
     fail("{}: not valid JSON at column {}: expected one JSON object a line", where, error.byte);
+  } catch (const json::exception&) {  // a number past the double range
+    fail("{}: not valid JSON: a number out of range", where);
   }
   RETUNE_CHECK(line.is_object(), "{}: expected a JSON object", where);
   return line;

@@ -24,8 +24,12 @@ Bpe Bpe::from_json(const nlohmann::json& node, const std::string& file) {
 
   Bpe bpe;
   for (const auto& [token, id_node] : node.at("vocab").items()) {
-    auto id = id_node.get<int32_t>();
-    if (id < 0) fail("{}: vocabulary token {:?} has negative id {}", file, token, id);
+    if (!id_node.is_number_integer() || id_node.get<int64_t>() < 0 ||
+        id_node.get<int64_t>() >= kMaxVocabulary) {
+      fail("{}: vocabulary token {:?} has id {}, not an integer in [0, {})", file, token,
+           id_node.dump(), kMaxVocabulary);
+    }
+    const auto id = static_cast<int32_t>(id_node.get<int64_t>());
     if (static_cast<size_t>(id) >= bpe.tokens_by_id_.size()) {
       bpe.tokens_by_id_.resize(static_cast<size_t>(id) + 1);
     }

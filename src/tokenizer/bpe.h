@@ -15,9 +15,13 @@ namespace retune::tokenizer {
 
 class Bpe {
  public:
+  // The most token ids a vocabulary may span (ids 0 .. kMaxVocabulary - 1): config.json's bound
+  // on vocab_size (model/model_config.h), far above any released tokenizer's 262144.
+  static constexpr int32_t kMaxVocabulary = int32_t{1} << 24;
+
   // Parses the "model" node; throws an Error naming `file` for another model type or an
   // unsupported option (dropout, continuing_subword_prefix, end_of_word_suffix), a merge of
-  // unknown tokens, or a duplicate id.
+  // unknown tokens, or an id that is negative, used twice or not below kMaxVocabulary.
   static Bpe from_json(const nlohmann::json& node, const std::string& file);
 
   // Appends the ids of one word to out.

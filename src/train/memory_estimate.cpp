@@ -64,19 +64,28 @@ MemoryEstimate estimate_training_memory(const model::ModelConfig& config, int64_
   const int64_t optimizer_bytes = optimizer.kind == OptimizerKind::adamw ? 8
                                   : optimizer.momentum > 0               ? 4
                                                                          : 0;
-  const int64_t N = batch_rows * seq_len;
-  const int64_t C = config.hidden_size;
-  const int64_t V = config.vocab_size;
+  // In doubles: the sizes a config may declare (model/model_config.h's bounds) can multiply past
+  // int64; such an estimate saturates (and is then refused).
+  const double N = static_cast<double>(batch_rows) * static_cast<double>(seq_len);
+  const auto C = static_cast<double>(config.hidden_size);
+  const auto V = static_cast<double>(config.vocab_size);
   const LayerFloats layer = layer_floats(config);
-  const int64_t head = N * (2 * C + 3) +
-                       std::clamp(ops::cpu::kHeadScratchFloats / V, int64_t{1}, N) * V +
-                       std::min(ops::kCrossEntropyHeadChunk, V) * C;
-  const int64_t floats = N * config.num_hidden_layers * layer.kept + N * (4 * C + 2) +
-                         std::max(N * layer.backward, head);
-  MemoryEstimate estimate{.weights = weight_bytes,
-                          .trainable_state = trainable_elements * (8 + optimizer_bytes),
-                          .activations = 4 * floats};
-  estimate.total = estimate.weights + estimate.trainable_state + estimate.activations;
+  const double head_rows =
+      std::clamp(static_cast<double>(ops::cpu::kHeadScratchFloats / config.vocab_size), 1.0, N);
+  const double head = N * (2 * C + 3) + head_rows * V +
+                      std::min(static_cast<double>(ops::kCrossEntropyHeadChunk), V) * C;
+  const double floats = N * static_cast<double>(config.num_hidden_layers * layer.kept) +
+                        N * (4 * C + 2) + std::max(N * static_cast<double>(layer.backward), head);
+  const auto bytes = [](double value) {
+    return value >= 0x1p62 ? int64_t{1} << 62 : static_cast<int64_t>(value);
+  };
+  MemoryEstimate estimate{
+      .weights = weight_bytes,
+      .trainable_state = bytes(static_cast<double>(trainable_elements) * (8 + optimizer_bytes)),
+      .activations = bytes(4 * floats)};
+  estimate.total =
+      bytes(static_cast<double>(estimate.weights) + static_cast<double>(estimate.trainable_state) +
+            static_cast<double>(estimate.activations));
   return estimate;
 }
 

@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cmath>
 #include <initializer_list>
+#include <limits>
 #include <map>
 #include <optional>
 #include <span>
@@ -76,13 +77,18 @@ class Value {
   bool is_scalar() const { return node_.IsScalar(); }
 
   template <typename Int = int64_t>
-  Int integer(std::type_identity_t<Int> min) const {
-    const std::string expected = fmt::format("an integer >= {}", min);
+  Int integer(std::type_identity_t<Int> min,
+              std::type_identity_t<Int> max = std::numeric_limits<Int>::max()) const {
+    const std::string expected = max == std::numeric_limits<Int>::max()
+                                     ? fmt::format("an integer >= {}", min)
+                                     : fmt::format("an integer in [{}, {}]", min, max);
     std::string_view text = scalar(expected);
     if (text.starts_with('+')) text.remove_prefix(1);
     Int value{};
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (error != std::errc() || end != text.data() + text.size() || value < min) fail(expected);
+    if (error != std::errc() || end != text.data() + text.size() || value < min || value > max) {
+      fail(expected);
+    }
     return value;
   }
 
@@ -382,7 +388,8 @@ constexpr Key kKeys[] = {
   {"data.retain", [](const Value& v, TrainConfig& c) { c.data.retain = v.paths(); }},
   {"data.format", [](const Value& v, TrainConfig& c) {
     c.data.format = v.one_of({"auto", "text", "prompt_completion", "alpaca", "chat"}); }},
-  {"data.seq_len", [](const Value& v, TrainConfig& c) { c.data.seq_len = v.integer(2); }},
+  {"data.seq_len", [](const Value& v, TrainConfig& c) {
+    c.data.seq_len = v.integer(2, kMaxSeqLen); }},
   {"data.packing", [](const Value& v, TrainConfig& c) { c.data.packing = v.boolean(); }},
   {"data.train_on_all", [](const Value& v, TrainConfig& c) { c.data.train_on_all = v.boolean(); }},
   {"data.chat_template", [](const Value& v, TrainConfig& c) {
@@ -393,7 +400,7 @@ constexpr Key kKeys[] = {
     c.data.long_documents = v.one_of({"truncate", "split"}); }},
 
   {"training.batch_size", [](const Value& v, TrainConfig& c) {
-    c.training.batch_size = v.integer(1); }},
+    c.training.batch_size = v.integer(1, kMaxBatchSize); }},
   {"training.grad_accum", [](const Value& v, TrainConfig& c) {
     c.training.grad_accum = v.integer(1); }},
   {"training.steps", [](const Value& v, TrainConfig& c) { c.training.steps = v.integer(0); }},

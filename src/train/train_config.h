@@ -104,6 +104,11 @@ struct LoraSettings {
   std::vector<std::string> modules_to_save;
 };
 
+// Bounds on a micro-batch, so that sizes multiplied from them stay within int64: a row of at
+// most 2^20 tokens, at most 2^16 rows.
+inline constexpr int64_t kMaxSeqLen = int64_t{1} << 20;
+inline constexpr int64_t kMaxBatchSize = int64_t{1} << 16;
+
 struct DataSettings {
   std::vector<std::filesystem::path> train;  // JSONL or .txt files (required)
   std::vector<std::filesystem::path> eval;   // held-out files; empty: no evaluation

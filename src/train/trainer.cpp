@@ -10,7 +10,11 @@ namespace retune::train {
 
 Trainer::Trainer(model::TrainingStep& step, Optimizer& optimizer, BatchSource& data,
                  const TrainerOptions& options)
-    : step_(step), optimizer_(optimizer), data_(data), options_(options) {
+    : step_(step),
+      optimizer_(optimizer),
+      data_(data),
+      options_(options),
+      skipped_(options.skipped_before) {
   RETUNE_CHECK(options.steps >= 1, "training.steps must be >= 1, got {}", options.steps);
   RETUNE_CHECK(options.grad_accum >= 1, "training.grad_accum must be >= 1, got {}",
                options.grad_accum);
@@ -59,10 +63,10 @@ void Trainer::run(int64_t first_step, const std::function<bool(const StepReport&
   for (int64_t step = first_step; step < options_.steps; ++step) {
     const StepReport report = one_step(step);
     if (report.skipped && ++skipped_ > options_.max_skipped_steps) {
-      fail(
+      throw NonFiniteStop(fmt::format(
           "training stopped at step {}: {} steps had a non-finite loss or gradient norm (loss "
-          "{}, gradient norm {}); the last checkpoint is kept",
-          report.step, skipped_, report.loss, report.grad_norm);
+          "{}, gradient norm {}; training.max_skipped_steps is {})",
+          report.step, skipped_, report.loss, report.grad_norm, options_.max_skipped_steps));
     }
     if (!after_step(report)) return;
   }

@@ -21,6 +21,7 @@
 #include <functional>
 #include <optional>
 
+#include "core/error.h"
 #include "data/batch_source.h"
 #include "model/training_step.h"
 #include "train/lr_schedule.h"
@@ -34,6 +35,7 @@ struct TrainerOptions {
   double max_grad_norm = 1.0;     // <= 0: no clipping
   LrSchedule schedule;            // its total_steps is `steps`
   int64_t max_skipped_steps = 0;  // non-finite steps tolerated (skipped) before training stops
+  int64_t skipped_before = 0;     // non-finite steps skipped before first_step (a resumed run's)
   Device device = Device::cpu();  // where the model's steps run: micro-batches are copied there
   // Adds a penalty's gradients to the parameters' and returns its value; none: no penalty.
   std::function<double()> add_penalty;
@@ -59,6 +61,12 @@ struct StepReport {
   bool skipped = false;       // not applied: the loss or the gradient norm was not finite
 };
 
+// Thrown by Trainer::run when more than max_skipped_steps steps were not finite.
+class NonFiniteStop : public Error {
+ public:
+  using Error::Error;
+};
+
 class Trainer {
  public:
   // All three must outlive the trainer. `data` hands out micro-batches of [B, T].
@@ -67,9 +75,12 @@ class Trainer {
 
   // Runs the steps after `first_step` (the steps a resumed run has done) up to options.steps,
   // calling after_step after each one; after_step returns false to stop early (a forgetting
-  // budget, a signal). Throws retune::Error when more than max_skipped_steps steps were not
-  // finite, naming the last one.
+  // budget, a signal). Throws NonFiniteStop when more than max_skipped_steps steps were not
+  // finite, naming the last one (its gradients dropped, nothing of it applied).
   void run(int64_t first_step, const std::function<bool(const StepReport&)>& after_step);
+
+  // The steps skipped so far (options.skipped_before included).
+  int64_t skipped_steps() const { return skipped_; }
 
  private:
   StepReport one_step(int64_t step);

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -40,6 +39,7 @@
 #include "train/lora_setup.h"
 #include "train/lt_sft_run.h"
 #include "train/memory_estimate.h"
+#include "train/metrics_log.h"
 #include "train/poly_tasks.h"
 #include "train/self_distillation.h"
 #include "train/sparse_update.h"
@@ -89,22 +89,6 @@ int64_t peak_rss_bytes() {
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<int64_t>(usage.ru_maxrss) * 1024;
 }
-
-// Appends JSON lines to metrics.jsonl, flushing each.
-class MetricsLog {
- public:
-  MetricsLog(const std::filesystem::path& path, bool append)
-      : out_(path, append ? std::ios::app : std::ios::trunc) {
-    if (!out_) fail("{}: cannot open for writing", path.string());
-  }
-  void write(const json& line) {
-    out_ << line.dump() << '\n';
-    out_.flush();
-  }
-
- private:
-  std::ofstream out_;
-};
 
 void write_json(const std::filesystem::path& path, const json& value) {
   const std::string text = value.dump(2) + "\n";
@@ -494,12 +478,14 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
     if (adapter) adapter->restore_checkpoint_state(checkpoint->run);
   }
 
-  TrainerOptions options{.steps = config.training.steps,
-                         .grad_accum = config.training.grad_accum,
-                         .max_grad_norm = config.training.max_grad_norm,
-                         .schedule = config.schedule,
-                         .max_skipped_steps = config.training.max_skipped_steps,
-                         .device = device};
+  TrainerOptions options{
+      .steps = config.training.steps,
+      .grad_accum = config.training.grad_accum,
+      .max_grad_norm = config.training.max_grad_norm,
+      .schedule = config.schedule,
+      .max_skipped_steps = config.training.max_skipped_steps,
+      .skipped_before = checkpoint ? checkpoint->run.value("skipped_steps", int64_t{0}) : 0,
+      .device = device};
   if (options.steps == 0) {
     const double rows = config.training.epochs * static_cast<double>(train_data.rows_in_epoch());
     const double per_step =
@@ -518,7 +504,8 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
 
   // The run: evaluations, metrics, checkpoints.
   std::filesystem::create_directories(config.output);
-  MetricsLog metrics(config.output / "metrics.jsonl", checkpoint.has_value());
+  MetricsLog metrics(config.output / "metrics.jsonl",
+                     checkpoint ? std::optional(checkpoint->step) : std::nullopt);
   // Evaluates the eval and retain files; returns the eval loss (none without eval files).
   const auto evaluate = [&](int64_t step) -> std::optional<double> {
     if (eval_tokens.empty() && retain.empty()) return std::nullopt;
@@ -556,6 +543,8 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
     metrics.write(line);
     return eval_loss;
   };
+  std::optional<std::filesystem::path> last_checkpoint;
+  if (checkpoint) last_checkpoint = latest_checkpoint(config.output);
   const auto save = [&](int64_t step) {
     Checkpoint state{.step = step, .data = train_data.position()};
     train_data.save_state(state.run);
@@ -569,8 +558,9 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
                                    {"next_row", fpf->position().next_row}};
     }
     if (!retain.empty()) state.run["retain_base"] = retain.base_state();
-    note(fmt::format("step {}: checkpoint {}", step,
-                     write_checkpoint(config.output, state).string()));
+    state.run["skipped_steps"] = trainer.skipped_steps();
+    last_checkpoint = write_checkpoint(config.output, state);
+    note(fmt::format("step {}: checkpoint {}", step, last_checkpoint->string()));
   };
   const int64_t first_step = checkpoint ? checkpoint->step : 0;
   ForgettingBudget budget(config.training.forgetting_budget);
@@ -585,8 +575,19 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
   int64_t last_step = first_step;
   int64_t tokens = 0;
   const auto start = std::chrono::steady_clock::now();
+  const auto run_steps = [&](const std::function<bool(const StepReport&)>& after_step) {
+    try {
+      trainer.run(first_step, after_step);
+    } catch (const NonFiniteStop& stop) {
+      // A skipped step changes no weight: the last checkpoint is as good as any after it.
+      fail("{}; {}", stop.what(),
+           last_checkpoint ? fmt::format("the last checkpoint, {}, is kept (--resume goes on)",
+                                         last_checkpoint->string())
+                           : std::string("no checkpoint had been written"));
+    }
+  };
   if (go_on)
-    trainer.run(first_step, [&](const StepReport& report) {
+    run_steps([&](const StepReport& report) {
       if (masked) masked->project();
       last_step = report.step;
       tokens += report.tokens;
@@ -629,6 +630,7 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
   summary.tokens_per_second =
       summary.seconds > 0 ? static_cast<double>(tokens) / summary.seconds : 0;
   summary.steps = last_step;
+  summary.skipped_steps = trainer.skipped_steps();
   if (go_on && (last_step > first_step || !checkpoint)) {
     summary.last_eval_loss = evaluate(last_step);
     go_on = budget.within(last_step, retain, summary.last_eval_loss, parameters);
@@ -694,6 +696,7 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
       {"device", device_name(device)},
       {"peak_device_bytes", summary.peak_device_bytes},
       {"truncated_examples", summary.truncated_examples},
+      {"skipped_steps", summary.skipped_steps},
       {"output", summary.output.string()}};
   if (forgetting.replay > 0 || anchor || distillation || fpf) {
     summary_json["forgetting_control"] = {{"replay", forgetting.replay},

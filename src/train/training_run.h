@@ -49,6 +49,7 @@ struct TrainSummary {
   int64_t peak_rss_bytes = 0;
   int64_t peak_device_bytes = 0;          // the GPU memory retune held at most (0 on the CPU)
   int64_t truncated_examples = 0;         // training examples longer than data.seq_len
+  int64_t skipped_steps = 0;              // steps not applied: a non-finite loss or gradient norm
   std::optional<double> first_eval_loss;  // before the first step (the base model)
   std::optional<double> last_eval_loss;
   // One per data.retain file, in order; last_loss at the evaluation whose weights were output.

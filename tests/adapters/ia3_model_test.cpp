@@ -193,7 +193,7 @@ TEST(Ia3Config, ReadsPeftsFieldsAndRefusesWhatRetuneDoesNotSupport) {
       {R"({"peft_type": "IA3", "target_modules": "("})", "cfg.json: field \"target_modules\""},
   };
   for (const auto& [text, message] : refused) {
-    EXPECT_THAT(error_of([&] { parse(text); }), HasSubstr(message)) << text;
+    EXPECT_THAT(error_of([&, &json_text = text] { parse(json_text); }), HasSubstr(message)) << text;
   }
 }
 

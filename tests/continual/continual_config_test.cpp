@@ -88,6 +88,15 @@ TEST_F(ContinualConfigTest, RefusesBadGroupsWithTheirPlace) {
   EXPECT_EQ(error("continual:\n  tasks:\n    - {train: a.jsonl, test: b.jsonl}\n"
                   "    - {train: a.jsonl, test: c.jsonl}\n"),
             f + ":8: task name \"a\" is used twice");
+  // A task's name names its run folder, which must stay inside the output folder.
+  for (const std::string name : {"../escape", "a/b", "..", "."}) {
+    EXPECT_EQ(error("continual:\n  tasks:\n    - {name: \"" + name +
+                    "\", train: a.jsonl, test: b.jsonl}\n"),
+              f +
+                  ":7: continual.tasks[0].name must be a name without '/' or '\\', not \".\" or "
+                  "\"..\", got \"" +
+                  name + "\"");
+  }
 }
 
 TEST(ContinualConfig, ExampleConfigParses) {

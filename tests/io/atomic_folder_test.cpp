@@ -1,6 +1,11 @@
 #include "io/atomic_folder.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
 
 #include "support/files.h"
 #include "support/temp_dir.h"
@@ -41,6 +46,32 @@ TEST(AtomicFolder, AnUncommittedFolderLeavesNothing) {
   }
   EXPECT_EQ(folder_listing(dir / "out"), std::vector<std::string>{"old.txt"});
   EXPECT_EQ(folder_listing(dir.path()), std::vector<std::string>{"out"});
+}
+
+// A pid that no process has now: a child's, after it has ended and been waited for.
+pid_t ended_pid() {
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ::waitpid(child, nullptr, 0);
+  return child;
+}
+
+// What a killed writer left beside the path is removed by the next write of that path; what a
+// running process is writing is not.
+TEST(AtomicFolder, RemovesTheLeftoversOfKilledWriters) {
+  TempDir dir;
+  const std::string killed = "out.tmp-" + std::to_string(ended_pid());
+  const std::string running = "out.tmp-" + std::to_string(::getppid());
+  std::filesystem::create_directories(dir / killed);
+  write_file(dir / killed / "half.txt", "ha");
+  std::filesystem::create_directories(dir / running);
+  write_file(dir / "out.json.tmp-1", "{");  // another path's
+  write_file(dir / "other.tmp-999999999", "not ours");
+  AtomicFolder folder(dir / "out");
+  write_file(folder / "a.txt", "new");
+  folder.commit();
+  EXPECT_EQ(folder_listing(dir.path()),
+            (std::vector<std::string>{"other.tmp-999999999", "out", "out.json.tmp-1", running}));
 }
 
 }  // namespace

@@ -155,7 +155,28 @@ TEST(ModelConfig, RefusesFieldOfWrongType) {
   config["hidden_size"] = "64";
   TempDir dir;
   EXPECT_THAT(error_of([&] { load_written(dir, config); }),
-              HasSubstr("field \"hidden_size\" must be a positive integer, got \"64\""));
+              HasSubstr("field \"hidden_size\" must be a positive integer of at most 65536, "
+                        "got \"64\""));
+}
+
+// Sizes past the bounds (far above any released model) are refused before anything is sized by
+// them, so no product of sizes can overflow.
+TEST(ModelConfig, RefusesSizesPastTheirBounds) {
+  TempDir dir;
+  const auto error_with = [&](const std::string& field, json value) {
+    json config = fixture_json("llama_tied");
+    config[field] = value;
+    return error_of([&] { load_written(dir, config); });
+  };
+  EXPECT_THAT(error_with("vocab_size", int64_t{1} << 40),
+              HasSubstr("field \"vocab_size\" must be a positive integer of at most 16777216, "
+                        "got 1099511627776"));
+  EXPECT_THAT(error_with("intermediate_size", uint64_t{1} << 63),
+              HasSubstr("field \"intermediate_size\" must be a positive integer of at most "
+                        "1048576, got 9223372036854775808"));
+  EXPECT_THAT(error_with("num_hidden_layers", 4097),
+              HasSubstr("field \"num_hidden_layers\" must be a positive integer of at most 4096"));
+  EXPECT_THAT(error_with("head_dim", -3), HasSubstr("field \"head_dim\" must be a positive"));
 }
 
 // The frequencies transformers computed (the fixture's rope_inv_freq), default and llama3.

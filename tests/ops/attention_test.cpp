@@ -134,13 +134,13 @@ TEST(Attention, PackedDocumentsEqualEachDocumentAlone) {
   Problem packed = make_problem(1, 100, 6, 2, 16, 20);
   packed.doc_ids = doc_ids({1, 100}, ids);
   compute(packed);
-  for (const auto& [begin, end] : docs) {
-    auto rows = [&](const Tensor& t) { return t.slice(1, begin, end).contiguous(); };
+  for (const auto& doc : docs) {
+    auto rows = [&](const Tensor& t) { return t.slice(1, doc.first, doc.second).contiguous(); };
     Problem alone{rows(packed.q), rows(packed.k), rows(packed.v), Tensor(), rows(packed.dout)};
     compute(alone);
     // Not bitwise: the kernel's tiles and key ranges differ, so OpenBLAS sums in other orders.
     expect_near(alone.out, rows(packed.out), 1e-6, "out");
-    expect_near(alone.lse, packed.lse.slice(2, begin, end), 1e-6, "lse");
+    expect_near(alone.lse, packed.lse.slice(2, doc.first, doc.second), 1e-6, "lse");
     expect_near(alone.dq, rows(packed.dq), 1e-6, "dq");
     expect_near(alone.dk, rows(packed.dk), 1e-6, "dk");
     expect_near(alone.dv, rows(packed.dv), 1e-6, "dv");

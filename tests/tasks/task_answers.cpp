@@ -4,11 +4,15 @@
 #include <array>
 #include <cstdint>
 // GCC 12 warns, wrongly, that libstdc++'s regex automaton copies an uninitialised std::function
-// when it builds with -O1 and the sanitizers (scripts/test.sh --sanitize); -Werror would fail.
+// when it builds with -O1 and the sanitizers; -Werror would fail.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <regex>
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 namespace retune::tasks {
 namespace {

@@ -492,9 +492,14 @@ TEST_F(TrainConfigTest, WrongTypesAndRangesNameTheKeyAndWhatItWants) {
     return error(std::string(kRequired) + yaml);
   };
   EXPECT_EQ(at_line_5("training: {batch_size: four}\n"),
-            f + ":5: training.batch_size must be an integer >= 1, got \"four\"");
+            f + ":5: training.batch_size must be an integer in [1, 65536], got \"four\"");
   EXPECT_EQ(at_line_5("training: {batch_size: 0}\n"),
-            f + ":5: training.batch_size must be an integer >= 1, got \"0\"");
+            f + ":5: training.batch_size must be an integer in [1, 65536], got \"0\"");
+  EXPECT_EQ(at_line_5("data: {seq_len: 1048577}\n"),
+            f + ":5: data.seq_len must be an integer in [2, 1048576], got \"1048577\"");
+  EXPECT_EQ(
+      at_line_5("data: {seq_len: 99999999999999999999}\n"),
+      f + ":5: data.seq_len must be an integer in [2, 1048576], got \"99999999999999999999\"");
   EXPECT_EQ(at_line_5("training: {grad_accum: 2.5}\n"),
             f + ":5: training.grad_accum must be an integer >= 1, got \"2.5\"");
   EXPECT_EQ(at_line_5("training: {steps: -1}\n"),
@@ -518,7 +523,7 @@ TEST_F(TrainConfigTest, WrongTypesAndRangesNameTheKeyAndWhatItWants) {
             f + ":5: lora.exclude_modules must be a list of module names, got \"lm_head\"");
   EXPECT_EQ(at_line_5("lora: 16\n"), f + ":5: lora must be a map, got \"16\"");
   EXPECT_EQ(at_line_5("data: {seq_len: 1}\n"),
-            f + ":5: data.seq_len must be an integer >= 2, got \"1\"");
+            f + ":5: data.seq_len must be an integer in [2, 1048576], got \"1\"");
   EXPECT_EQ(at_line_5("data: {packing: maybe}\n"),
             f + ":5: data.packing must be true or false, got \"maybe\"");
   EXPECT_EQ(at_line_5("threads: 0\n"), f + ":5: threads must be an integer >= 1, got \"0\"");

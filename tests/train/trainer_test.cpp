@@ -1,14 +1,16 @@
 // The step loop on a fixture model: training lowers the loss, gradient accumulation over
 // micro-batches equals one larger batch, a resumed run continues bitwise, and non-finite steps
-// stop training with the step number.
+// are skipped, counted and stop training past max_skipped_steps.
 #include "train/trainer.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/rng.h"
@@ -149,6 +151,92 @@ TEST(Trainer, StopsAtANonFiniteLoss) {
   run.setup.weights.front().value.fill(std::numeric_limits<double>::quiet_NaN());
   EXPECT_THAT(error_of([&] { run.train(3, 1); }),
               HasSubstr("training stopped at step 1: 1 steps had a non-finite loss"));
+}
+
+// A training step whose gradients turn infinite on chosen calls, its loss staying finite: a
+// fault only the gradient norm shows.
+class InfiniteGradientStep : public model::TrainingStep {
+ public:
+  InfiniteGradientStep(model::TrainingStep& inner, Tensor& grad, std::vector<int> faulty_calls)
+      : inner_(inner), grad_(grad), faulty_calls_(std::move(faulty_calls)) {}
+  float step(const model::TokenBatch& batch, float dloss) override {
+    const float loss = inner_.step(batch, dloss);
+    if (std::find(faulty_calls_.begin(), faulty_calls_.end(), ++calls_) != faulty_calls_.end()) {
+      grad_.mutable_data<float>()[0] = std::numeric_limits<float>::infinity();
+    }
+    return loss;
+  }
+  float distill_step(const model::TokenBatch& rows, const model::DistillationTeacher& teacher,
+                     float dloss) override {
+    return inner_.distill_step(rows, teacher, dloss);
+  }
+
+ private:
+  model::TrainingStep& inner_;
+  Tensor& grad_;
+  std::vector<int> faulty_calls_;
+  int calls_ = 0;
+};
+
+// Steps 2 and 4 get an infinite gradient: each is skipped (nothing applied, the weights stay as
+// they were), counted, and training goes on while the count is within max_skipped_steps.
+TEST(Trainer, SkipsAndCountsStepsWithAnInfiniteGradient) {
+  TrainingRun run(2);
+  InfiniteGradientStep faulty(*run.setup.step, run.setup.weights.front().grad, {2, 4});
+  TrainerOptions options{.steps = 5, .max_skipped_steps = 2};
+  options.schedule = {.kind = LrScheduleKind::constant, .peak_lr = 1e-2, .total_steps = 5};
+  Trainer trainer(faulty, *run.optimizer, *run.data, options);
+  std::vector<std::vector<float>> weights_after;
+  trainer.run(0, [&](const StepReport& report) {
+    run.reports.push_back(report);
+    weights_after.push_back(run.weights());
+    return true;
+  });
+  ASSERT_EQ(run.reports.size(), 5u);
+  for (size_t i = 0; i < 5; ++i) {
+    const bool faulty_step = i == 1 || i == 3;
+    EXPECT_EQ(run.reports[i].skipped, faulty_step) << "step " << i + 1;
+    EXPECT_TRUE(std::isfinite(run.reports[i].loss));
+    EXPECT_EQ(std::isfinite(run.reports[i].grad_norm), !faulty_step);
+    if (faulty_step) EXPECT_EQ(weights_after[i], weights_after[i - 1]) << "step " << i + 1;
+  }
+  EXPECT_NE(weights_after[2], weights_after[1]);
+  EXPECT_EQ(trainer.skipped_steps(), 2);
+}
+
+// One skipped step more than max_skipped_steps stops training at that step; a resumed run's
+// earlier skips count (skipped_before).
+TEST(Trainer, StopsAfterMaxSkippedSteps) {
+  TrainingRun run(2);
+  InfiniteGradientStep faulty(*run.setup.step, run.setup.weights.front().grad, {2, 4});
+  TrainerOptions options{.steps = 5, .max_skipped_steps = 1};
+  options.schedule = {.kind = LrScheduleKind::constant, .peak_lr = 1e-2, .total_steps = 5};
+  const auto steps_done = [&](TrainerOptions o) {
+    int64_t done = 0;
+    const std::string error = error_of([&] {
+      Trainer(faulty, *run.optimizer, *run.data, o).run(0, [&](const StepReport& report) {
+        done = report.step;
+        return true;
+      });
+    });
+    return std::make_pair(done, error);
+  };
+  const auto [done, error] = steps_done(options);
+  EXPECT_EQ(done, 3);
+  EXPECT_THAT(error, HasSubstr("training stopped at step 4: 2 steps had a non-finite loss or "
+                               "gradient norm (loss "));
+  EXPECT_THAT(error, HasSubstr("gradient norm inf; training.max_skipped_steps is 1)"));
+
+  TrainingRun resumed(2);
+  InfiniteGradientStep again(*resumed.setup.step, resumed.setup.weights.front().grad, {2});
+  options.skipped_before = 1;
+  EXPECT_THAT(
+      error_of([&] {
+        Trainer(again, *resumed.optimizer, *resumed.data, options).run(0, [](const StepReport&) {
+          return true;
+        });
+      }),
+      HasSubstr("training stopped at step 2: 2 steps had a non-finite"));
 }
 
 }  // namespace

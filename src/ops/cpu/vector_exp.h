@@ -21,7 +21,8 @@ inline float vector_exp(float x) {
   constexpr float kRound = 12582912.0f;       // 1.5 * 2^23: adding it rounds to an integer
   constexpr float kLowest = -87.3f;           // e^-87.3 is just above the smallest normal
   constexpr float kHighest = 88.72f;          // e^88.72 is just below the largest float
-  const float clamped = x < kLowest ? kLowest : (x > kHighest ? kHighest : x);
+  // NaN fails both tests and becomes kLowest here, so the conversion to int below stays defined.
+  const float clamped = x >= kLowest ? (x <= kHighest ? x : kHighest) : kLowest;
   const float k = (clamped * kLog2e + kRound) - kRound;  // in [-126, 128]
   const float r = (clamped - k * kLn2High) - k * kLn2Low;
   float p = 1.9875691500e-4f;
