@@ -31,6 +31,7 @@ out=$work/killed
 command_to "$out"
 absent=0
 whole=0
+in_write=0
 for ((kill_number = 1; kill_number <= kills; ++kill_number)); do
   rm -rf "$out"
   "${to[@]}" > "$work/killed.log" 2>&1 &
@@ -39,6 +40,7 @@ for ((kill_number = 1; kill_number <= kills; ++kill_number)); do
   sleep "$(awk -v ns="$delay_ns" 'BEGIN { printf "%.6f", ns / 1e9 }')"
   kill -s KILL "$pid" 2> /dev/null
   wait "$pid" 2> /dev/null
+  [ -e "$out.tmp-$pid" ] && in_write=$((in_write + 1))
   if [ ! -e "$out" ]; then
     absent=$((absent + 1))
   elif diff -r "$work/reference" "$out" > /dev/null; then
@@ -49,4 +51,5 @@ for ((kill_number = 1; kill_number <= kills; ++kill_number)); do
     exit 1
   fi
 done
-echo "$kills kills: the output was absent after $absent and whole after $whole; never partial"
+echo "$kills kills ($in_write while the output was being written): the output was absent after" \
+  "$absent and whole after $whole; never partial"

@@ -198,7 +198,9 @@ TEST(Trainer, SkipsAndCountsStepsWithAnInfiniteGradient) {
     EXPECT_EQ(run.reports[i].skipped, faulty_step) << "step " << i + 1;
     EXPECT_TRUE(std::isfinite(run.reports[i].loss));
     EXPECT_EQ(std::isfinite(run.reports[i].grad_norm), !faulty_step);
-    if (faulty_step) EXPECT_EQ(weights_after[i], weights_after[i - 1]) << "step " << i + 1;
+    if (faulty_step) {
+      EXPECT_EQ(weights_after[i], weights_after[i - 1]) << "step " << i + 1;
+    }
   }
   EXPECT_NE(weights_after[2], weights_after[1]);
   EXPECT_EQ(trainer.skipped_steps(), 2);
