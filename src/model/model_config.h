@@ -66,10 +66,12 @@ struct ModelConfig {
   int64_t rotary_dims() const;
 };
 
-// Parses a config.json document; `source` (the file's path) starts every error message. A
-// missing required field, a field of the wrong type or range, an unsupported architecture
-// (the message lists the supported ones) or an unsupported rope_type / activation throws
-// retune::Error naming the field.
+// Parses a config.json document; `source` (the file's path) starts every error message. Size
+// fields are bounded, far above released models, so that products of sizes stay within int64:
+// hidden_size <= 2^16, intermediate_size <= 2^20, vocab_size <= 2^24, positions <= 2^30, layers,
+// heads and head_dim <= 4096. A missing required field, a field of the wrong type or range
+// (past its bound too), an unsupported architecture (the message lists the supported ones) or
+// an unsupported rope_type / activation throws retune::Error naming the field.
 ModelConfig parse_model_config(const nlohmann::json& config, const std::string& source);
 
 // Reads and parses `folder`/config.json.

@@ -64,7 +64,7 @@ MemoryEstimate estimate_training_memory(const model::ModelConfig& config, int64_
   const int64_t optimizer_bytes = optimizer.kind == OptimizerKind::adamw ? 8
                                   : optimizer.momentum > 0               ? 4
                                                                          : 0;
-  // In doubles: the sizes a config may declare (model/model_config.h's bounds) can multiply past
+  // In doubles: the sizes a config may declare (bounded in model/model_config.h) can multiply past
   // int64; such an estimate saturates (and is then refused).
   const double N = static_cast<double>(batch_rows) * static_cast<double>(seq_len);
   const auto C = static_cast<double>(config.hidden_size);
