@@ -393,9 +393,11 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
 
   // Where to start: the latest checkpoint when resuming.
   std::optional<Checkpoint> checkpoint;
+  std::optional<std::filesystem::path> last_checkpoint;  // the newest on disk, as the run goes
   if (resume) {
     if (const auto latest = latest_checkpoint(config.output)) {
       checkpoint = read_checkpoint(*latest);
+      last_checkpoint = latest;
       note(fmt::format("resuming from {} (step {})", latest->string(), checkpoint->step));
     } else {
       note(fmt::format("no checkpoint in {}: starting from the beginning", config.output.string()));
@@ -543,8 +545,6 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
     metrics.write(line);
     return eval_loss;
   };
-  std::optional<std::filesystem::path> last_checkpoint;
-  if (checkpoint) last_checkpoint = latest_checkpoint(config.output);
   const auto save = [&](int64_t step) {
     Checkpoint state{.step = step, .data = train_data.position()};
     train_data.save_state(state.run);
@@ -575,57 +575,55 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
   int64_t last_step = first_step;
   int64_t tokens = 0;
   const auto start = std::chrono::steady_clock::now();
-  const auto run_steps = [&](const std::function<bool(const StepReport&)>& after_step) {
-    try {
-      trainer.run(first_step, after_step);
-    } catch (const NonFiniteStop& stop) {
-      // A skipped step changes no weight: the last checkpoint is as good as any after it.
-      fail("{}; {}", stop.what(),
-           last_checkpoint ? fmt::format("the last checkpoint, {}, is kept (--resume goes on)",
-                                         last_checkpoint->string())
-                           : std::string("no checkpoint had been written"));
-    }
-  };
-  if (go_on)
-    run_steps([&](const StepReport& report) {
-      if (masked) masked->project();
-      last_step = report.step;
-      tokens += report.tokens;
-      if (events.step) events.step(report, options.steps);
-      std::optional<double> fpf_loss;
-      if (fpf && fpf->due(report.step)) fpf_loss = fpf->run(*setup.step);
-      if (report.step % std::max<int64_t>(config.log_every, 1) == 0 ||
-          report.step == options.steps) {
-        json line = {{"step", report.step},
-                     {"loss", report.loss},
-                     {"lr", report.lr},
-                     {"grad_norm", report.grad_norm},
-                     {"tokens_per_second", static_cast<double>(report.tokens) / report.seconds},
-                     {"epoch", train_data.position().epoch},
-                     {"skipped", report.skipped}};
-        if (anchor) line["penalty"] = report.penalty;
-        if (distillation) line["distill"] = report.distill;
-        if (fpf_loss) line["fpf_loss"] = *fpf_loss;
-        metrics.write(line);
-      }
-      if (config.eval_every > 0 && report.step % config.eval_every == 0 &&
-          report.step != options.steps) {
-        summary.last_eval_loss = evaluate(report.step);
-        go_on = budget.within(report.step, retain, summary.last_eval_loss, parameters);
-      }
-      const bool saved_now = config.save_every > 0 && report.step % config.save_every == 0 &&
-                             report.step != options.steps;
-      if (saved_now) save(report.step);
-      // SIGINT / SIGTERM (core/stop_request.h): a checkpoint of this step, and no output, which
-      // would present the unfinished run as done. The last step finishes as usual.
-      if (const int signal = stop_signal(); signal != 0 && report.step != options.steps) {
-        if (!saved_now) save(report.step);
-        fail(
-            "training stopped by {} after step {} of {}: its checkpoint is in {}; --resume goes on",
-            stop_signal_name(signal), report.step, options.steps, config.output.string());
-      }
-      return go_on;
-    });
+  try {
+    if (go_on)
+      trainer.run(first_step, [&](const StepReport& report) {
+        if (masked) masked->project();
+        last_step = report.step;
+        tokens += report.tokens;
+        if (events.step) events.step(report, options.steps);
+        std::optional<double> fpf_loss;
+        if (fpf && fpf->due(report.step)) fpf_loss = fpf->run(*setup.step);
+        if (report.step % std::max<int64_t>(config.log_every, 1) == 0 ||
+            report.step == options.steps) {
+          json line = {{"step", report.step},
+                       {"loss", report.loss},
+                       {"lr", report.lr},
+                       {"grad_norm", report.grad_norm},
+                       {"tokens_per_second", static_cast<double>(report.tokens) / report.seconds},
+                       {"epoch", train_data.position().epoch},
+                       {"skipped", report.skipped}};
+          if (anchor) line["penalty"] = report.penalty;
+          if (distillation) line["distill"] = report.distill;
+          if (fpf_loss) line["fpf_loss"] = *fpf_loss;
+          metrics.write(line);
+        }
+        if (config.eval_every > 0 && report.step % config.eval_every == 0 &&
+            report.step != options.steps) {
+          summary.last_eval_loss = evaluate(report.step);
+          go_on = budget.within(report.step, retain, summary.last_eval_loss, parameters);
+        }
+        const bool saved_now = config.save_every > 0 && report.step % config.save_every == 0 &&
+                               report.step != options.steps;
+        if (saved_now) save(report.step);
+        // SIGINT / SIGTERM (core/stop_request.h): a checkpoint of this step, and no output, which
+        // would present the unfinished run as done. The last step finishes as usual.
+        if (const int signal = stop_signal(); signal != 0 && report.step != options.steps) {
+          if (!saved_now) save(report.step);
+          fail(
+              "training stopped by {} after step {} of {}: its checkpoint is in {}; --resume goes "
+              "on",
+              stop_signal_name(signal), report.step, options.steps, config.output.string());
+        }
+        return go_on;
+      });
+  } catch (const NonFiniteStop& stop) {
+    // A skipped step changes no weight: the last checkpoint is as good as any after it.
+    fail("{}; {}", stop.what(),
+         last_checkpoint ? fmt::format("the last checkpoint, {}, is kept (--resume goes on)",
+                                       last_checkpoint->string())
+                         : std::string("no checkpoint had been written"));
+  }
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   summary.tokens_per_second =
       summary.seconds > 0 ? static_cast<double>(tokens) / summary.seconds : 0;
