@@ -12,7 +12,8 @@
 # .device/peft_gpu.py, a copy of ../shared/peers/peft_gpu.py (its loop may be cut to the
 # configurations wanted, as for bench/results/gpu-train-2026-11-27-h200.json). Carry .device and
 # the three binaries: they, the libraries and the tracked tree fit the 64 MiB a call takes once
-# the binaries are stripped.
+# the binaries are stripped. SHAPES (default "smollm2-135m qwen2.5-0.5b") and MODES (default
+# "lora --full") choose retune's runs; PEER=0 leaves out PEFT's.
 set -uo pipefail
 out=${OUT:-gpu-results}
 mkdir -p "$out" /tmp/retune-lib
@@ -31,11 +32,12 @@ retune_env ldd build-cuda/src/retune | grep "not found"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$out/gpu.txt"
 retune_env timeout "${TEST_SECONDS:-200}" build-cuda/tests/retune_tests \
   --gtest_filter='AllOps/*cuda*:*Gpu*' 2>&1 | tee "$out/tests.log" | grep -E "FAILED|PASSED|error" | head -60
-for shape in smollm2-135m qwen2.5-0.5b; do
-  for mode in "" --full; do
+for shape in ${SHAPES:-smollm2-135m qwen2.5-0.5b}; do
+  for mode in ${MODES:-lora --full}; do
+    [ "$mode" = lora ] && mode=""
     retune_env timeout 90 build-cuda/bench/retune_train_bench --device cuda --shape $shape \
       --batch 8 --seq 1024 --steps 10 $mode 2>&1 | tee -a "$out/retune.log" | tail -1 >> "$out/retune.jsonl"
   done
 done
 cat "$out/retune.jsonl"
-PYTHONUNBUFFERED=1 timeout "${PEFT_SECONDS:-240}" python3 .device/peft_gpu.py 2>&1 | tee "$out/peft.jsonl"
+[ "${PEER:-1}" = 0 ] || PYTHONUNBUFFERED=1 timeout "${PEFT_SECONDS:-240}" python3 .device/peft_gpu.py 2>&1 | tee "$out/peft.jsonl"

@@ -11,9 +11,9 @@
 // Prints a readable line and one JSON object: tokens/s (median of the timed steps after one
 // warm-up step), the achieved GFLOP/s counting 4N FLOPs per token for LoRA and 6N for full
 // fine-tuning (N = the base parameters, BENCHMARKS.md's convention), that as a fraction of the
-// sgemm 1024^3 rate measured in the same run, and the peak RSS; and a profile of the timed
-// steps (core/profile.h): seconds per step in each phase, split into matmul, attention, the
-// output head and the rest.
+// sgemm 1024^3 rate measured in the same run, and the peak RSS; and a profile (core/profile.h):
+// seconds per step in each phase, split into matmul, attention, the output head and the rest, of
+// the timed steps on the CPU and of three more steps, synchronised at every scope, on a GPU.
 #include <fmt/format.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -140,22 +140,36 @@ int run(const Options& options) {
   const model::TokenBatch batch{host_batch.input_ids.to(device), host_batch.labels.to(device),
                                 Tensor(), Tensor()};
 
-  std::vector<double> seconds;
-  profile::Profile profile;
-  for (int64_t step = 0; step <= options.steps; ++step) {  // step 0 warms up
-    if (step == 1) profile.reset();
-    const auto start = std::chrono::steady_clock::now();
+  auto train_step = [&] {
     setup.step->step(batch);
     optimizer.step(1e-4);
     optimizer.zero_grad();
     synchronize_device(device);
-    const double elapsed =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (step > 0) seconds.push_back(elapsed);
+  };
+  std::vector<double> seconds;
+  nlohmann::json phases;
+  {
+    // The CPU's timed steps are profiled. A GPU's queued kernels run behind the host's clocks,
+    // so its profile comes from kGpuProfiledSteps more steps that wait for the device at every
+    // scope (slower than the timed ones).
+    std::optional<profile::Profile> cpu_profile;
+    if (device.is_cpu()) cpu_profile.emplace();
+    for (int64_t step = 0; step <= options.steps; ++step) {  // step 0 warms up
+      if (step == 1 && cpu_profile) cpu_profile->reset();
+      const auto start = std::chrono::steady_clock::now();
+      train_step();
+      const double elapsed =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (step > 0) seconds.push_back(elapsed);
+    }
+    if (cpu_profile) phases = phase_table(cpu_profile->totals(), options.steps);
   }
-  // The phases are timed on the host, which a GPU's queued kernels leave behind: CPU only.
-  const nlohmann::json phases =
-      device.is_cpu() ? phase_table(profile.totals(), options.steps) : nlohmann::json::object();
+  if (!device.is_cpu()) {
+    constexpr int64_t kGpuProfiledSteps = 3;
+    const profile::Profile gpu_profile([&] { synchronize_device(device); });
+    for (int64_t step = 0; step < kGpuProfiledSteps; ++step) train_step();
+    phases = phase_table(gpu_profile.totals(), kGpuProfiledSteps);
+  }
   std::filesystem::remove_all(folder);
   std::ranges::sort(seconds);
   const double median = seconds[seconds.size() / 2];

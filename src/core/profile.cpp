@@ -14,6 +14,7 @@ struct State {
   Phase phase = Phase::unphased;
   bool in_op = false;
   Totals totals;
+  std::function<void()> settle;
 };
 
 State& state() {
@@ -21,8 +22,14 @@ State& state() {
   return s;
 }
 
+// The clock, once the queued work is done (Profile's settle).
+Clock::time_point settled_now() {
+  if (state().settle) state().settle();
+  return Clock::now();
+}
+
 double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
+  return std::chrono::duration<double>(settled_now() - start).count();
 }
 
 }  // namespace
@@ -54,13 +61,13 @@ Totals& Totals::operator+=(const Totals& more) {
   return *this;
 }
 
-Profile::Profile() {
+Profile::Profile(std::function<void()> settle) {
   RETUNE_CHECK(!state().running, "profile::Profile: another profile is running");
-  state() = State{.running = true};
+  state() = State{.running = true, .settle = std::move(settle)};
 }
 
 Profile::~Profile() {
-  state().running = false;
+  state() = State{};
 }
 
 Totals Profile::totals() const {
@@ -75,7 +82,7 @@ PhaseScope::PhaseScope(Phase phase)
     : active_(state().running && !omp_in_parallel()), outer_(state().phase) {
   if (!active_) return;
   state().phase = phase;
-  start_ = Clock::now();
+  start_ = settled_now();
 }
 
 PhaseScope::~PhaseScope() {
@@ -93,7 +100,7 @@ OpScope::OpScope(Op op)
     : active_(state().running && !state().in_op && !omp_in_parallel()), op_(op) {
   if (!active_) return;
   state().in_op = true;
-  start_ = Clock::now();
+  start_ = settled_now();
 }
 
 OpScope::~OpScope() {

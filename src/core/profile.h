@@ -9,6 +9,7 @@
 #include <array>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <string_view>
 
 namespace retune::profile {
@@ -30,10 +31,12 @@ struct Totals {
   Totals& operator+=(const Totals& more);
 };
 
-// Starts collecting on construction; totals() reads what was collected so far.
+// Starts collecting on construction; totals() reads what was collected so far. `settle`, when
+// given, runs before every clock read of a scope: a GPU's caller passes a device synchronisation,
+// so that each scope is charged the queued device work it launched (and the run is slower).
 class Profile {
  public:
-  Profile();
+  explicit Profile(std::function<void()> settle = nullptr);
   ~Profile();
   Profile(const Profile&) = delete;
   Profile& operator=(const Profile&) = delete;

@@ -1,5 +1,6 @@
 // The step profile: phases and ops add their wall time only while a Profile runs, an op inside an
-// op counts once, a phase inside a phase is charged to the inner one, and reset clears it.
+// op counts once, a phase inside a phase is charged to the inner one, reset clears it, and a
+// settle hook runs before every clock read.
 #include "core/profile.h"
 
 #include <gtest/gtest.h>
@@ -60,6 +61,31 @@ TEST(Profile, ChargesPhasesAndOpsOnlyWhileRunning) {
   EXPECT_EQ(profile.totals().phase[at(Phase::forward)], 0.0);
   EXPECT_EQ(phase_name(Phase::output_head), "output_head");
   EXPECT_EQ(op_name(Op::attention), "attention");
+}
+
+// A GPU's kernels run after the host queued them: with settle waiting for the queued work,
+// each scope is charged the work it queued, not the host's time to queue it.
+TEST(Profile, SettlesQueuedWorkBeforeEveryClockRead) {
+  int queued_ms = 0;
+  int settles = 0;
+  Profile profile([&] {
+    sleep_ms(queued_ms);
+    queued_ms = 0;
+    ++settles;
+  });
+  {
+    const PhaseScope backward(Phase::backward);
+    {
+      const OpScope attention(Op::attention);
+      queued_ms = 30;  // queued, not yet run: the op's end waits for it
+    }
+    queued_ms = 10;  // the rest of the phase
+  }
+  const Totals t = profile.totals();
+  EXPECT_GE(t.op[at(Phase::backward)][at(Op::attention)], 0.030);
+  EXPECT_LT(t.op[at(Phase::backward)][at(Op::attention)], 0.040);
+  EXPECT_GE(t.other(Phase::backward), 0.010);
+  EXPECT_EQ(settles, 4);  // a start and an end per scope
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "ops/attention.h"
@@ -29,6 +30,16 @@ std::vector<double> packed_documents(int64_t B, int64_t T, const std::vector<int
     }
   }
   return ids;
+}
+
+// The GPU's tolerance for head dims on its tensor cores, whose products round q, k, v, dout and
+// the probabilities (and dS) to bf16: as a matrix product's (matmul_specs.cpp) with the longer
+// of a key row (up to `keys` terms) and a head row (D terms). Sums of bf16-rounded products
+// measured against the f64 reference (an emulation of the kernels' rounding on these shapes)
+// used at most a fifth of it.
+Tolerance tensor_core_tolerance(int64_t keys, int64_t D) {
+  const auto terms = static_cast<double>(std::max(keys, D));
+  return {4 * std::sqrt(terms) * 4e-3 * 0.25 + 1e-3, 1e-2};
 }
 
 OpSpec attention_spec(const AttentionCase& c) {
@@ -97,6 +108,8 @@ OpSpec attention_spec(const AttentionCase& c) {
   // dk and dv sum Hq / Hkv * T terms of either sign in f32 (210 in the large case, where dv
   // is 6.5e-7 off): twice the forward's allowance.
   spec.backward_tolerance = {2e-6, 2e-6};
+  spec.bf16_forward_tolerance = tensor_core_tolerance(c.T, c.D);
+  spec.bf16_backward_tolerance = spec.bf16_forward_tolerance;
   // Smooth in q, k, v: with step h = 1e-6 central differences err by about h^2 times the
   // third derivative plus 1e-16 |L| / h, a few 1e-9.
   spec.finite_difference_tolerance = {1e-7, 1e-7};
@@ -131,6 +144,7 @@ OpSpec cached_attention_spec(int64_t B, int64_t T, int64_t Hq, int64_t Hkv, int6
     return Tensors{{"out", out}};
   };
   spec.forward_tolerance = {1e-6, 1e-6};  // as attention_forward's
+  spec.bf16_forward_tolerance = tensor_core_tolerance(S, D);
   return spec;
 }
 
@@ -155,9 +169,12 @@ std::vector<OpSpec> attention_specs() {
   specs.push_back(attention_spec({2, 150, 6, 2, 32, packed_documents(2, 150, {70, 3, 41}), false}));
   // The GPU kernels' shapes: head dim 64 with several 64-row tiles (the last one partial),
   // grouped-query heads and documents that leave some query tiles seeing none of a key tile;
-  // head dims 128 and 160 (another tiling, padded to 256).
+  // plain causal head dim 64 over whole tiles (the tensor-core kernels' unmasked tiles); head
+  // dims 80 (padded to 128 with zero columns), 128, and 160 (the f32 kernels, padded to 256).
   specs.push_back(
       attention_spec({2, 200, 4, 2, 64, packed_documents(2, 200, {90, 50, 75}), false}));
+  specs.push_back(attention_spec({2, 256, 4, 2, 64, {}, false}));
+  specs.push_back(attention_spec({1, 100, 2, 2, 80, {}, false}));
   specs.push_back(attention_spec({1, 130, 2, 1, 128, {}, false}));
   specs.push_back(attention_spec({1, 70, 3, 1, 160, packed_documents(1, 70, {40, 20}), false}));
   // A KV cache: one decoded token, a prefill into an empty cache, a chunk after a long past

@@ -1,10 +1,11 @@
-// The GPU's attention kernels (ops/attention.h), flash-attention style in f32: a block takes a
+// The GPU's attention kernels (ops/attention.h), flash-attention style: a block takes a
 // tile of query rows (or, for dk and dv, of keys) and walks the tiles of the other side with an
 // online softmax, in shared memory and registers, never forming the [T, T] scores. Key tiles
 // after a query tile's last query are never visited; with documents, tiles whose queries see
 // none of their keys are skipped, and every score is masked by document. Deterministic: every
-// output element is written by one thread, which sums in a fixed order (no atomics).
-// Built with RETUNE_CUDA.
+// output element is written by one thread, which sums in a fixed order (no atomics). Head dims
+// up to 128 run on the tensor cores (bf16 operands, f32 accumulation and softmax; see
+// attention_tensor_cores.cuh), larger ones in f32. Built with RETUNE_CUDA.
 #pragma once
 
 #include <cstdint>

@@ -2,8 +2,10 @@
 // rowsum(dout * out) first; then the probabilities P = exp(scale q k - lse) are recomputed
 // tile by tile, with dP = dout v^T and dS = P * (dP - delta), by two kernels that each own
 // their outputs (no atomics): dk and dv per key tile over the query tiles that see it, dq per
-// query tile over the key tiles it sees.
+// query tile over the key tiles it sees. Head dims up to 128 take the tensor-core kernels
+// (attention_tensor_cores.cuh), larger ones the f32 kernels here.
 #include "ops/cuda/attention.h"
+#include "ops/cuda/attention_tensor_cores.cuh"
 #include "ops/cuda/attention_tiles.cuh"
 #include "ops/cuda/launch.cuh"
 #include "ops/cuda/scratch.cuh"
@@ -32,19 +34,6 @@ __global__ void __launch_bounds__(kDeltaThreads)
   const int64_t t = row / s.q_heads % s.tokens;
   if (lane == 0) delta[s.row_stat(b, h, t)] = sum;
 }
-
-// The arguments of both gradient kernels.
-struct BackwardArgs {
-  Dims s;
-  const float* q;
-  const float* k;
-  const float* v;
-  const int32_t* doc_ids;  // null: one document per row
-  float scale;
-  const float* dout;
-  const float* lse;    // [B, Hq, T]
-  const float* delta;  // [B, Hq, T]
-};
 
 // Shared memory of the dk/dv kernel: the key tile's keys and values, a query tile's queries and
 // dout, P^T and dS^T, the query tile's lse, delta and document ids, and the key tile's ids.
@@ -287,6 +276,9 @@ void attention_backward(const cpu::AttentionInputs& in, const float* dout, const
   check_launch("attention backward (delta)");
   const attention::BackwardArgs args{s,        in.q, in.k, in.v,        in.doc_ids,
                                      in.scale, dout, lse,  delta.data()};
+  if (attention::on_tensor_cores(in.head_dim)) {
+    return attention::tensor_core_gradients(args, dq, dk, dv);
+  }
   attention::with_padded_head_dim(in.head_dim, [&](auto head_dim) {
     attention::launch_gradients<decltype(head_dim)::value>(args, dq, dk, dv);
   });

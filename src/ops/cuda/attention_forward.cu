@@ -1,5 +1,7 @@
-// attention_forward on the GPU (ops/cuda/attention.h): one block per query tile.
+// attention_forward on the GPU (ops/cuda/attention.h): the tensor-core kernel where the head
+// dim allows (attention_tensor_cores.cuh), else the f32 kernel here, one block per query tile.
 #include "ops/cuda/attention.h"
+#include "ops/cuda/attention_tensor_cores.cuh"
 #include "ops/cuda/attention_tiles.cuh"
 #include "ops/cuda/launch.cuh"
 
@@ -139,6 +141,7 @@ void launch_forward(const cpu::AttentionInputs& in, float* out, float* lse) {
 
 void attention_forward(const cpu::AttentionInputs& in, float* out, float* lse) {
   if (in.batch * in.tokens * in.q_heads == 0) return;
+  if (attention::on_tensor_cores(in.head_dim)) return attention::tensor_core_forward(in, out, lse);
   attention::with_padded_head_dim(in.head_dim, [&](auto head_dim) {
     attention::launch_forward<decltype(head_dim)::value>(in, out, lse);
   });

@@ -90,6 +90,19 @@ inline Dims dims_of(const cpu::AttentionInputs& in) {
   return {in.batch, in.tokens, in.q_heads, in.kv_heads, in.head_dim, in.kv_tokens, in.past};
 }
 
+// The arguments of the gradient kernels (dk and dv, dq).
+struct BackwardArgs {
+  Dims s;
+  const float* q;
+  const float* k;
+  const float* v;
+  const int32_t* doc_ids;  // null: one document per row
+  float scale;
+  const float* dout;
+  const float* lse;    // [B, Hq, T]
+  const float* delta;  // [B, Hq, T]
+};
+
 // tile[r, d] = rows[r * ld + d] for r < valid_rows and d < D, 0 elsewhere ([kTile, kD] with
 // row stride kD + 1). Consecutive threads read consecutive d of a row (coalesced). All threads
 // of the block call it; the caller synchronises before the tile is read.

@@ -1,0 +1,93 @@
+// The tensor-core attention kernels (ops/cuda/attention.h): the same flash-style walks as the
+// f32 kernels of attention_forward.cu and attention_backward.cu, with every product on the
+// tensor cores (mma_fragments.cuh: bf16 operands, f32 accumulation) and the softmax in f32
+// registers. For padded head dims up to kMaxHeadDim; larger ones take the f32 kernels. Built
+// only with RETUNE_CUDA.
+//
+// A block is 4 warps and owns a tile of 64 rows (queries, or keys for dk and dv); warp w owns
+// its rows 16 w .. 16 w + 15 and the matching rows of every accumulator. The other side is
+// walked in tiles of 64, each tile's rows converted to bf16 into shared memory once and read by
+// all warps.
+#pragma once
+
+#include <cstdint>
+
+#include "ops/cuda/attention_tiles.cuh"
+#include "ops/cuda/mma_fragments.cuh"
+
+namespace retune::ops::cuda::attention {
+
+namespace tensor_cores {
+
+constexpr int kMaxHeadDim = 128;
+constexpr int kWarps = 4;
+constexpr int kThreads = 32 * kWarps;
+constexpr int kTile = 16 * kWarps;  // rows of a block's own tile and of each tile it walks
+
+// The shared-memory tiles and fragment counts of padded head dim kD (bf16 elements).
+template <int kD>
+struct Tiles {
+  static_assert(kD % 16 == 0 && kD <= kMaxHeadDim);
+  static constexpr int kRowStride = mma::padded_stride(kD);     // row tile [kTile, kD]
+  static constexpr int kColStride = mma::padded_stride(kTile);  // transposed tile [kD, kTile]
+  static constexpr int kRowTile = kTile * kRowStride;
+  static constexpr int kColTile = kD * kColStride;
+  static constexpr int kDimChunks = kD / 16;    // k-chunks of a product over the head dim
+  static constexpr int kDimBlocks = kD / 8;     // n-blocks of an output over the head dim
+  static constexpr int kRowChunks = kTile / 16;  // k-chunks of a product over a tile's rows
+  static constexpr int kRowBlocks = kTile / 8;   // n-blocks of scores over a tile's rows
+};
+
+// This lane's accumulator rows of its warp's 16: m0 + g (r = 0) and m0 + g + 8 (r = 1), where
+// m0 = 16 w is the warp's first row of the block's tile.
+__device__ inline int warp_first_row() {
+  return 16 * static_cast<int>(threadIdx.x / 32);
+}
+__device__ inline int lane_row(int r) {
+  return warp_first_row() + mma::lane_group() + 8 * r;
+}
+
+// Writes factor * acc ([16 rows of the warp, kD] as kDimBlocks accumulators) to x[row * ld + d]
+// for the rows row < valid_rows of the block's tile and d < D (x points at the tile's row 0).
+template <int kD>
+__device__ void store_rows(const float (&acc)[Tiles<kD>::kDimBlocks][4], float factor, float* x,
+                           int64_t ld, int64_t valid_rows, int64_t D) {
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    const int row = lane_row(r);
+    if (row >= valid_rows) continue;
+#pragma unroll
+    for (int nd = 0; nd < Tiles<kD>::kDimBlocks; ++nd) {
+#pragma unroll
+      for (int c = 0; c < 2; ++c) {
+        const int d = 8 * nd + mma::acc_col(c);
+        if (d < D) x[row * ld + d] = factor * acc[nd][2 * r + c];
+      }
+    }
+  }
+}
+
+// Calls f(std::integral_constant<int, kD>{}) for the padded head dim kD of D, which must be
+// on_tensor_cores.
+template <typename F>
+void with_tensor_core_head_dim(int64_t D, F&& f) {
+  with_padded_head_dim(D, [&](auto head_dim) {
+    if constexpr (decltype(head_dim)::value <= kMaxHeadDim) f(head_dim);
+  });
+}
+
+}  // namespace tensor_cores
+
+// Whether head dim D runs on the tensor-core kernels.
+inline bool on_tensor_cores(int64_t D) {
+  return padded_head_dim(D) <= tensor_cores::kMaxHeadDim;
+}
+
+// As attention_forward (ops/cuda/attention.h), for on_tensor_cores(in.head_dim).
+void tensor_core_forward(const cpu::AttentionInputs& in, float* out, float* lse);
+
+// The dk, dv and dq kernels of attention_backward (null outputs skipped), for
+// on_tensor_cores(args.s.head_dim); args.delta is computed.
+void tensor_core_gradients(const BackwardArgs& args, float* dq, float* dk, float* dv);
+
+}  // namespace retune::ops::cuda::attention

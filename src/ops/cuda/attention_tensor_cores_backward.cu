@@ -1,0 +1,308 @@
+// The gradient kernels of attention_backward on the tensor cores (attention_tensor_cores.cuh),
+// the FlashAttention-2 way as the f32 ones in attention_backward.cu: P = exp(scale q k^T - lse)
+// recomputed tile by tile, dP = dout v^T and dS = P * (dP - delta), each an mma product or f32
+// register work, P and dS feeding the next products from the accumulators. dk and dv per key
+// tile, dq per query tile: every output is written by one block (no atomics).
+#include "ops/cuda/attention_tensor_cores.cuh"
+#include "ops/cuda/launch.cuh"
+
+namespace retune::ops::cuda::attention {
+namespace tensor_cores {
+namespace {
+
+using mma::bf16;
+
+// Shared memory of the dk/dv kernel: the key tile's keys and values; a query tile's queries and
+// dout, as rows and transposed; the query tile's lse, delta and document ids and the key tile's
+// ids.
+template <int kD>
+constexpr size_t key_grads_shared_bytes() {
+  using S = Tiles<kD>;
+  return (4 * S::kRowTile + 2 * S::kColTile) * sizeof(bf16) + 4 * kTile * sizeof(float);
+}
+
+// One block per (key tile, batch row b, kv head g), the first key tiles (which the most queries
+// see) first: dk and dv of the tile's keys, overwritten (a null one skipped). It walks the query
+// heads of g and, for each, the query tiles from the one holding the tile's first key on. A warp
+// owns 16 keys: it makes their transposed scores S^T = k q^T and dP^T = v dout^T with the tile's
+// queries, then P^T and dS^T, and sums dv += P^T dout and dk += dS^T q in registers.
+template <int kD>
+__global__ void __launch_bounds__(kThreads)
+    key_grads_kernel(BackwardArgs args, float* dk, float* dv) {
+  using S = Tiles<kD>;
+  const Dims& s = args.s;
+  extern __shared__ __align__(16) unsigned char shared[];
+  auto* k_tile = reinterpret_cast<bf16*>(shared);  // [kTile, kD] keys k0 ..
+  bf16* v_tile = k_tile + S::kRowTile;             // [kTile, kD] values k0 ..
+  bf16* q_tile = v_tile + S::kRowTile;             // [kTile, kD] queries q0 ..
+  bf16* dout_tile = q_tile + S::kRowTile;          // [kTile, kD] dout of queries q0 ..
+  bf16* qt_tile = dout_tile + S::kRowTile;         // [kD, kTile] queries q0 .., transposed
+  bf16* doutt_tile = qt_tile + S::kColTile;        // [kD, kTile] dout, transposed
+  auto* row_lse = reinterpret_cast<float*>(doutt_tile + S::kColTile);  // [kTile] of queries
+  float* row_delta = row_lse + kTile;                                  // [kTile] of queries
+  auto* row_docs = reinterpret_cast<int32_t*>(row_delta + kTile);      // [kTile] of queries
+  int32_t* key_docs = row_docs + kTile;                                // [kTile] of keys
+
+  const int64_t kv_heads = s.batch * s.kv_heads;
+  const int64_t b = blockIdx.x % kv_heads / s.kv_heads;
+  const int64_t g = blockIdx.x % kv_heads % s.kv_heads;
+  const int64_t k0 = blockIdx.x / kv_heads * kTile;
+  const int64_t keys = min(int64_t{kTile}, s.tokens - k0);
+  const int64_t ldq = s.q_heads * s.head_dim;
+  const int64_t ldkv = s.kv_heads * s.head_dim;
+  const bool has_docs = args.doc_ids != nullptr;
+  const int32_t* docs = has_docs ? args.doc_ids + b * s.tokens : nullptr;
+
+  mma::load_row_tile<kTile, kD, kThreads>(k_tile, args.k + s.kv_row(b, k0, g), ldkv, keys,
+                                          s.head_dim);
+  mma::load_row_tile<kTile, kD, kThreads>(v_tile, args.v + s.kv_row(b, k0, g), ldkv, keys,
+                                          s.head_dim);
+  if (threadIdx.x < kTile) {
+    const int64_t j = k0 + threadIdx.x;
+    key_docs[threadIdx.x] = has_docs && j < s.tokens ? docs[j] : 0;
+  }
+  float dk_sum[S::kDimBlocks][4] = {};
+  float dv_sum[S::kDimBlocks][4] = {};
+
+  for (int64_t h = g * s.group(); h < (g + 1) * s.group(); ++h) {
+    for (int64_t q0 = k0; q0 < s.tokens; q0 += kTile) {
+      __syncthreads();  // nobody reads the previous query tile any more
+      if (threadIdx.x < kTile) {
+        const int64_t i = q0 + threadIdx.x;
+        const bool real = i < s.tokens;
+        row_lse[threadIdx.x] = real ? args.lse[s.row_stat(b, h, i)] : 0.0f;
+        row_delta[threadIdx.x] = real ? args.delta[s.row_stat(b, h, i)] : 0.0f;
+        row_docs[threadIdx.x] = has_docs && real ? docs[i] : 0;
+      }
+      __syncthreads();
+      // Accumulator element i of n-block nb: key row r = i / 2, query q0 + 8 nb + acc_col(i).
+      auto seen = [&](int r, int query) {
+        const int key = lane_row(r);
+        return sees(s, q0 + query, k0 + key, has_docs, row_docs[query], key_docs[key]);
+      };
+      if (has_docs) {
+        bool any = false;
+#pragma unroll
+        for (int nb = 0; nb < S::kRowBlocks; ++nb) {
+#pragma unroll
+          for (int i = 0; i < 4; ++i) any = any || seen(i / 2, 8 * nb + mma::acc_col(i));
+        }
+        if (!__syncthreads_or(any)) continue;  // no query of the tile sees a key of the block
+      }
+      const int64_t rows = min(int64_t{kTile}, s.tokens - q0);
+      const float* q_rows = args.q + s.q_row(b, q0, h);
+      const float* dout_rows = args.dout + s.q_row(b, q0, h);
+      mma::load_row_tile<kTile, kD, kThreads>(q_tile, q_rows, ldq, rows, s.head_dim);
+      mma::load_row_tile<kTile, kD, kThreads>(dout_tile, dout_rows, ldq, rows, s.head_dim);
+      mma::load_transposed_tile<kTile, kD, kThreads>(qt_tile, q_rows, ldq, rows, s.head_dim);
+      mma::load_transposed_tile<kTile, kD, kThreads>(doutt_tile, dout_rows, ldq, rows,
+                                                     s.head_dim);
+      __syncthreads();
+
+      float p[S::kRowBlocks][4] = {};   // S^T = k q^T, then P^T (0 where masked)
+      float ds[S::kRowBlocks][4] = {};  // dP^T = v dout^T, then dS^T = P^T * (dP^T - delta)
+#pragma unroll
+      for (int kc = 0; kc < S::kDimChunks; ++kc) {
+        uint32_t key_fragment[4];
+        uint32_t value_fragment[4];
+        mma::load_a(key_fragment, k_tile, S::kRowStride, warp_first_row(), kc);
+        mma::load_a(value_fragment, v_tile, S::kRowStride, warp_first_row(), kc);
+#pragma unroll
+        for (int nb = 0; nb < S::kRowBlocks; ++nb) {
+          uint32_t query_fragment[2];
+          uint32_t dout_fragment[2];
+          mma::load_b(query_fragment, q_tile, S::kRowStride, 8 * nb, kc);
+          mma::load_b(dout_fragment, dout_tile, S::kRowStride, 8 * nb, kc);
+          mma::mma_bf16(p[nb], key_fragment, query_fragment);
+          mma::mma_bf16(ds[nb], value_fragment, dout_fragment);
+        }
+      }
+      // Every query of the tile is real and sees every key of the block: no mask.
+      const bool whole = !has_docs && q0 >= k0 + kTile - 1 && q0 + kTile <= s.tokens;
+#pragma unroll
+      for (int nb = 0; nb < S::kRowBlocks; ++nb) {
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+          const int query = 8 * nb + mma::acc_col(i);
+          const bool on = whole || seen(i / 2, query);
+          p[nb][i] = on ? __expf(args.scale * p[nb][i] - row_lse[query]) : 0.0f;
+          ds[nb][i] = p[nb][i] * (ds[nb][i] - row_delta[query]);
+        }
+      }
+#pragma unroll
+      for (int kc = 0; kc < S::kRowChunks; ++kc) {  // over the tile's queries
+        uint32_t p_fragment[4];
+        uint32_t ds_fragment[4];
+        mma::to_a_fragment(p_fragment, p[2 * kc], p[2 * kc + 1]);
+        mma::to_a_fragment(ds_fragment, ds[2 * kc], ds[2 * kc + 1]);
+#pragma unroll
+        for (int nd = 0; nd < S::kDimBlocks; ++nd) {
+          uint32_t dout_fragment[2];
+          uint32_t query_fragment[2];
+          mma::load_b(dout_fragment, doutt_tile, S::kColStride, 8 * nd, kc);
+          mma::load_b(query_fragment, qt_tile, S::kColStride, 8 * nd, kc);
+          mma::mma_bf16(dv_sum[nd], p_fragment, dout_fragment);  // dv += P^T dout
+          mma::mma_bf16(dk_sum[nd], ds_fragment, query_fragment);  // dk += dS^T q (scaled below)
+        }
+      }
+    }
+  }
+  if (dk) store_rows<kD>(dk_sum, args.scale, dk + s.kv_row(b, k0, g), ldkv, keys, s.head_dim);
+  if (dv) store_rows<kD>(dv_sum, 1.0f, dv + s.kv_row(b, k0, g), ldkv, keys, s.head_dim);
+}
+
+// Shared memory of the dq kernel: the query tile's queries and dout, a key tile as rows and
+// transposed, a value tile, and the key tile's document ids.
+template <int kD>
+constexpr size_t query_grads_shared_bytes() {
+  using S = Tiles<kD>;
+  return (4 * S::kRowTile + S::kColTile) * sizeof(bf16) + kTile * sizeof(int32_t);
+}
+
+// One block per (query tile, batch row b, query head h), the last query tiles first: dq of the
+// tile's queries, overwritten. It walks the key tiles from key 0 to the tile's last query; a
+// warp makes its 16 queries' S = q k^T and dP = dout v^T, then P and dS, and sums dq += dS k.
+template <int kD>
+__global__ void __launch_bounds__(kThreads) query_grads_kernel(BackwardArgs args, float* dq) {
+  using S = Tiles<kD>;
+  const Dims& s = args.s;
+  extern __shared__ __align__(16) unsigned char shared[];
+  auto* q_tile = reinterpret_cast<bf16*>(shared);  // [kTile, kD] queries q0 ..
+  bf16* dout_tile = q_tile + S::kRowTile;          // [kTile, kD] dout of queries q0 ..
+  bf16* k_tile = dout_tile + S::kRowTile;          // [kTile, kD] keys k0 ..
+  bf16* v_tile = k_tile + S::kRowTile;             // [kTile, kD] values k0 ..
+  bf16* kt_tile = v_tile + S::kRowTile;            // [kD, kTile] keys k0 .., transposed
+  auto* key_docs = reinterpret_cast<int32_t*>(kt_tile + S::kColTile);  // [kTile]
+
+  const int64_t heads = s.batch * s.q_heads;
+  const int64_t tiles = (s.tokens + kTile - 1) / kTile;
+  const int64_t b = blockIdx.x % heads / s.q_heads;
+  const int64_t h = blockIdx.x % heads % s.q_heads;
+  const int64_t g = h / s.group();
+  const int64_t q0 = (tiles - 1 - blockIdx.x / heads) * kTile;
+  const int64_t rows = min(int64_t{kTile}, s.tokens - q0);
+  const int64_t key_end = q0 + rows;  // the tile's queries see keys [0, key_end) at most
+  const int64_t ldq = s.q_heads * s.head_dim;
+  const int64_t ldkv = s.kv_heads * s.head_dim;
+  const bool has_docs = args.doc_ids != nullptr;
+  const int32_t* docs = has_docs ? args.doc_ids + b * s.tokens : nullptr;
+
+  mma::load_row_tile<kTile, kD, kThreads>(q_tile, args.q + s.q_row(b, q0, h), ldq, rows,
+                                          s.head_dim);
+  mma::load_row_tile<kTile, kD, kThreads>(dout_tile, args.dout + s.q_row(b, q0, h), ldq, rows,
+                                          s.head_dim);
+  int64_t query[2];  // this lane's two query rows (lane_row)
+  int32_t row_doc[2];
+  float row_lse[2];
+  float row_delta[2];
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    query[r] = q0 + lane_row(r);
+    const bool real = query[r] < s.tokens;
+    row_doc[r] = has_docs && real ? docs[query[r]] : 0;
+    row_lse[r] = real ? args.lse[s.row_stat(b, h, query[r])] : 0.0f;
+    row_delta[r] = real ? args.delta[s.row_stat(b, h, query[r])] : 0.0f;
+  }
+  float dq_sum[S::kDimBlocks][4] = {};
+
+  for (int64_t k0 = 0; k0 < key_end; k0 += kTile) {
+    // Accumulator element i of n-block nb: query row r = i / 2, key k0 + 8 nb + acc_col(i).
+    auto seen = [&](int r, int key) {
+      return sees(s, query[r], k0 + key, has_docs, row_doc[r], has_docs ? key_docs[key] : 0);
+    };
+    __syncthreads();  // the query tiles are loaded; nobody reads the previous key tile
+    if (has_docs) {
+      const int64_t j = k0 + threadIdx.x;
+      if (threadIdx.x < kTile) key_docs[threadIdx.x] = j < key_end ? docs[j] : 0;
+      __syncthreads();
+      bool any = false;
+#pragma unroll
+      for (int nb = 0; nb < S::kRowBlocks; ++nb) {
+#pragma unroll
+        for (int i = 0; i < 4; ++i) any = any || seen(i / 2, 8 * nb + mma::acc_col(i));
+      }
+      if (!__syncthreads_or(any)) continue;  // no query sees a key of the tile
+    }
+    const int64_t keys = min(int64_t{kTile}, key_end - k0);
+    const float* key_rows = args.k + s.kv_row(b, k0, g);
+    mma::load_row_tile<kTile, kD, kThreads>(k_tile, key_rows, ldkv, keys, s.head_dim);
+    mma::load_row_tile<kTile, kD, kThreads>(v_tile, args.v + s.kv_row(b, k0, g), ldkv, keys,
+                                            s.head_dim);
+    mma::load_transposed_tile<kTile, kD, kThreads>(kt_tile, key_rows, ldkv, keys, s.head_dim);
+    __syncthreads();
+
+    float p[S::kRowBlocks][4] = {};   // S = q k^T, then P (0 where masked)
+    float ds[S::kRowBlocks][4] = {};  // dP = dout v^T, then dS = P * (dP - delta)
+#pragma unroll
+    for (int kc = 0; kc < S::kDimChunks; ++kc) {
+      uint32_t query_fragment[4];
+      uint32_t dout_fragment[4];
+      mma::load_a(query_fragment, q_tile, S::kRowStride, warp_first_row(), kc);
+      mma::load_a(dout_fragment, dout_tile, S::kRowStride, warp_first_row(), kc);
+#pragma unroll
+      for (int nb = 0; nb < S::kRowBlocks; ++nb) {
+        uint32_t key_fragment[2];
+        uint32_t value_fragment[2];
+        mma::load_b(key_fragment, k_tile, S::kRowStride, 8 * nb, kc);
+        mma::load_b(value_fragment, v_tile, S::kRowStride, 8 * nb, kc);
+        mma::mma_bf16(p[nb], query_fragment, key_fragment);
+        mma::mma_bf16(ds[nb], dout_fragment, value_fragment);
+      }
+    }
+    const bool whole = !has_docs && k0 + kTile - 1 <= q0;  // no mask
+#pragma unroll
+    for (int nb = 0; nb < S::kRowBlocks; ++nb) {
+#pragma unroll
+      for (int i = 0; i < 4; ++i) {
+        const int r = i / 2;
+        const bool on = whole || seen(r, 8 * nb + mma::acc_col(i));
+        p[nb][i] = on ? __expf(args.scale * p[nb][i] - row_lse[r]) : 0.0f;
+        ds[nb][i] = p[nb][i] * (ds[nb][i] - row_delta[r]);
+      }
+    }
+#pragma unroll
+    for (int kc = 0; kc < S::kRowChunks; ++kc) {  // dq += dS k over the tile's keys
+      uint32_t ds_fragment[4];
+      mma::to_a_fragment(ds_fragment, ds[2 * kc], ds[2 * kc + 1]);
+#pragma unroll
+      for (int nd = 0; nd < S::kDimBlocks; ++nd) {
+        uint32_t key_fragment[2];
+        mma::load_b(key_fragment, kt_tile, S::kColStride, 8 * nd, kc);
+        mma::mma_bf16(dq_sum[nd], ds_fragment, key_fragment);
+      }
+    }
+  }
+  store_rows<kD>(dq_sum, args.scale, dq + s.q_row(b, q0, h), ldq, rows, s.head_dim);
+}
+
+template <int kD>
+void launch_gradients(const BackwardArgs& args, float* dq, float* dk, float* dv) {
+  const int64_t tiles = (args.s.tokens + kTile - 1) / kTile;
+  if (dk || dv) {
+    const size_t bytes = key_grads_shared_bytes<kD>();
+    allow_shared_memory(key_grads_kernel<kD>, bytes,
+                        "attention backward (dk, dv): its shared memory");
+    const auto blocks = static_cast<unsigned>(args.s.batch * args.s.kv_heads * tiles);
+    key_grads_kernel<kD><<<blocks, kThreads, bytes, stream()>>>(args, dk, dv);
+    check_launch("attention backward (dk, dv; tensor cores)");
+  }
+  if (dq) {
+    const size_t bytes = query_grads_shared_bytes<kD>();
+    allow_shared_memory(query_grads_kernel<kD>, bytes,
+                        "attention backward (dq): its shared memory");
+    const auto blocks = static_cast<unsigned>(args.s.batch * args.s.q_heads * tiles);
+    query_grads_kernel<kD><<<blocks, kThreads, bytes, stream()>>>(args, dq);
+    check_launch("attention backward (dq; tensor cores)");
+  }
+}
+
+}  // namespace
+}  // namespace tensor_cores
+
+void tensor_core_gradients(const BackwardArgs& args, float* dq, float* dk, float* dv) {
+  tensor_cores::with_tensor_core_head_dim(args.s.head_dim, [&](auto head_dim) {
+    tensor_cores::launch_gradients<decltype(head_dim)::value>(args, dq, dk, dv);
+  });
+}
+
+}  // namespace retune::ops::cuda::attention
