@@ -23,6 +23,11 @@ tar xJf .device/lib.tar.xz -C /tmp/retune-lib
 built_in=$(grep -aom1 '/[[:alnum:]_./-]*/tests/fixtures' build-cuda/tests/retune_tests)
 src_root=${built_in%/tests/fixtures}
 [ -z "$src_root" ] || [ -e "$src_root" ] || { mkdir -p "$(dirname "$src_root")" && ln -s "$PWD" "$src_root"; }
+# And the retune binary by the path it was built at (a build folder other than build-cuda/ when
+# bench/prepare_gpu_run.sh was given one).
+built_retune=$(grep -aom1 '/[[:alnum:]_./-]*/build[[:alnum:]_-]*/src/retune' build-cuda/tests/retune_tests)
+build_root=${built_retune%/src/retune}
+[ -z "$build_root" ] || [ -e "$built_retune" ] || { mkdir -p "$(dirname "$build_root")" && ln -sfn "$PWD/build-cuda" "$build_root"; }
 # cuBLASLt comes from the device's CUDA toolkit (or the wheel PyTorch uses).
 libs=/tmp/retune-lib:/usr/local/cuda/lib64
 libs+=:$(python3 -c 'import nvidia.cublas, os; print(os.path.dirname(nvidia.cublas.__file__) + "/lib")' 2>/dev/null)

@@ -29,7 +29,13 @@ Storage::Storage(std::byte* data, size_t nbytes, Device device, StorageOrigin or
       device_(device),
       origin_(origin),
       writable_(writable),
-      keep_alive_(std::move(keep_alive)) {}
+      keep_alive_(std::move(keep_alive)),
+      version_(next_version()) {}
+
+uint64_t Storage::next_version() {
+  static std::atomic<uint64_t> last{0};
+  return last.fetch_add(1, std::memory_order_relaxed) + 1;
+}
 
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
   std::shared_ptr<void> memory;

@@ -8,7 +8,9 @@
 // Storages are shared by tensors through std::shared_ptr; a Storage is never copied.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 #include "core/device.h"
@@ -35,6 +37,14 @@ class Storage {
   StorageOrigin origin() const { return origin_; }
   bool writable() const { return writable_; }
 
+  // A number that changes whenever the bytes may have changed: unique among all storages of the
+  // process and all their writes (a storage's first at creation, a new one at each
+  // mark_written). Tensor calls mark_written wherever it hands out a pointer to write through
+  // or writes itself, so equal versions of a storage mean equal bytes: ops may keep what they
+  // derived from the bytes (the GPU's bf16 copies of product operands) under this key.
+  uint64_t version() const { return version_.load(std::memory_order_relaxed); }
+  void mark_written() { version_.store(next_version(), std::memory_order_relaxed); }
+
  private:
   Storage(std::byte* data, size_t nbytes, Device device, StorageOrigin origin, bool writable,
           std::shared_ptr<const void> keep_alive);
@@ -45,6 +55,9 @@ class Storage {
   StorageOrigin origin_;
   bool writable_;
   std::shared_ptr<const void> keep_alive_;  // owns the bytes
+  std::atomic<uint64_t> version_;
+
+  static uint64_t next_version();
 };
 
 }  // namespace retune

@@ -170,7 +170,9 @@ const T* Tensor::device_data() const {
 template <typename T>
 T* Tensor::mutable_device_data() const {
   RETUNE_CHECK(writable(), "tensor {} is read-only (a mapped file region)", describe());
-  return element_pointer<T>();
+  T* pointer = element_pointer<T>();
+  storage_->mark_written();
+  return pointer;
 }
 
 template <typename T>
@@ -181,7 +183,9 @@ const T* Tensor::data() const {
 template <typename T>
 T* Tensor::mutable_data() const {
   RETUNE_CHECK(writable(), "tensor {} is read-only (a mapped file region)", describe());
-  return host_pointer<T>();
+  T* pointer = host_pointer<T>();
+  storage_->mark_written();
+  return pointer;
 }
 
 Tensor Tensor::reshape(const Shape& shape) const {
@@ -253,6 +257,7 @@ void Tensor::copy_from(const Tensor& source) const {
   RETUNE_CHECK(source.shape_ == shape_ && source.dtype_ == dtype_,
                "copy_from: source {} does not match destination {}", source.describe(), describe());
   RETUNE_CHECK(writable(), "copy_from into read-only tensor {}", describe());
+  storage_->mark_written();
   const size_t element = dtype_size(dtype_);
   if (!device().is_cpu() || !source.device().is_cpu()) {
 #if RETUNE_CUDA
@@ -332,6 +337,7 @@ Tensor Tensor::to(Device device) const {
 void Tensor::fill(double value) const {
   require_defined("fill");
   RETUNE_CHECK(writable(), "fill of read-only tensor {}", describe());
+  storage_->mark_written();
 #if RETUNE_CUDA
   if (!device().is_cpu() && value == 0.0 && is_contiguous()) {
     cuda::zero_bytes(storage_->data() + offset_ * dtype_size(dtype_), nbytes());

@@ -24,6 +24,7 @@ struct MatrixBatch {
   int64_t ld;
   int64_t batch_stride;
   bool trans;
+  uint64_t version;  // the storage's (Storage::version)
   bool half() const { return dtype != DType::f32; }
   cpu::GemmOperand f32_operand() const {
     return {static_cast<const float*>(data), ld, batch_stride, trans};
@@ -33,7 +34,7 @@ struct MatrixBatch {
   }
 #if RETUNE_CUDA
   cuda::GemmOperand device_operand() const {
-    return {data, dtype, ld, batch_stride, trans};
+    return {data, dtype, ld, batch_stride, trans, version};
   }
 #endif
 };
@@ -48,7 +49,8 @@ MatrixBatch as_matrices(const char* op, const Tensor& t, const char* what, bool 
                "{}: {} must be f32, or bf16/f16 when 2-D (a shared frozen weight), got {}", op,
                what, t.describe());
   MatrixBatch m{
-      r == 3 ? t.size(0) : -1, t.size(r - 2), t.size(r - 1), t.dtype(), nullptr, 0, 0, trans};
+      r == 3 ? t.size(0) : -1, t.size(r - 2), t.size(r - 1), t.dtype(), nullptr, 0, 0, trans,
+      t.storage()->version()};
   if (t.numel() != 0) {
     m.data = half ? static_cast<const void*>(t.device_data<uint16_t>()) : t.device_data<float>();
   }

@@ -5,6 +5,7 @@
 
 #include <numeric>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "support/error_of.h"
@@ -130,6 +131,31 @@ TEST(Tensor, DeviceNames) {
 
 // Copies to a GPU and back, zeros and fills there; without a GPU (CI), the error says why: the
 // build has no backend, or the machine no such device.
+// Storage::version changes with every write through a tensor (a pointer to write through,
+// copy_from, fill), not with reads or views, and no two storages share one.
+TEST(Tensor, StorageVersionChangesWithEveryWrite) {
+  const Tensor t = iota({2, 3});
+  const Tensor other = iota({2, 3});
+  EXPECT_NE(t.storage()->version(), other.storage()->version());
+  uint64_t version = t.storage()->version();
+  auto changed = [&] {
+    const uint64_t now = t.storage()->version();
+    return std::exchange(version, now) != now;
+  };
+  t.data<float>();
+  t.transpose(0, 1).to_f32_vector();
+  EXPECT_FALSE(changed()) << "reads";
+  t.slice(1, 0, 2).mutable_data<float>();
+  EXPECT_TRUE(changed()) << "mutable_data of a view";
+  t.copy_from(other);
+  EXPECT_TRUE(changed()) << "copy_from";
+  t.fill(1.0);
+  EXPECT_TRUE(changed()) << "fill";
+  t.mutable_device_data<float>();
+  EXPECT_TRUE(changed()) << "mutable_device_data";
+  EXPECT_NE(t.clone().storage()->version(), t.storage()->version());
+}
+
 TEST(Tensor, GpuRoundTripOrAClearRefusal) {
   const Tensor t = iota({2, 3});
   EXPECT_TRUE(t.device().is_cpu());

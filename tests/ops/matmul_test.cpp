@@ -9,8 +9,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/device.h"
 #include "core/random_tensor.h"
 #include "core/threads.h"
+#include "ops/add.h"
 #include "ops/cpu/narrow_gemm.h"
 #include "support/error_of.h"
 
@@ -271,6 +273,33 @@ TEST(Matmul, RejectsBadArgumentsNamingThem) {
         matmul_backward(out, a, b, {Tensor::empty({4, 3}, DType::f32)});
       }),
       HasSubstr("matmul_backward: da is f32[4, 3] on cpu, expected a contiguous f32[3, 4]"));
+}
+
+// The GPU keeps the bf16 copy of a large f32 operand for the next products of the same bytes
+// (ops/cuda/gemm.h): a write between two products, by an op, copy_from or fill, must make the
+// next product read the new values.
+TEST(Matmul, GpuKeptOperandCopiesFollowWrites) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no GPU";
+  const Device gpu = Device::cuda(0);
+  activate_device(gpu);
+  const Tensor a = uniform_tensor({1024, 512}, 1).to(gpu);  // 1 MiB as bf16: kept
+  const Tensor b = uniform_tensor({512, 8}, 2).to(gpu);
+  const Tensor out = Tensor::empty({1024, 8}, DType::f32, gpu);
+  // a's product now, against a fresh copy of a's current values (never kept: a new storage).
+  auto expect_fresh_product = [&](const char* after) {
+    matmul_forward(a, b, out);
+    const Tensor fresh = Tensor::empty({1024, 8}, DType::f32, gpu);
+    matmul_forward(a.clone(), b, fresh);
+    EXPECT_EQ(out.to_f32_vector(), fresh.to_f32_vector()) << after;
+  };
+  expect_fresh_product("the first product");
+  expect_fresh_product("a second product of the same bytes");
+  add_forward(a, a, a);
+  expect_fresh_product("an op's write");
+  a.copy_from(uniform_tensor({1024, 512}, 3).to(gpu));
+  expect_fresh_product("copy_from");
+  a.fill(0.5);
+  expect_fresh_product("fill");
 }
 
 }  // namespace

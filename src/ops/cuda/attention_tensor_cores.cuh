@@ -32,8 +32,8 @@ struct Tiles {
   static constexpr int kColStride = mma::padded_stride(kTile);  // transposed tile [kD, kTile]
   static constexpr int kRowTile = kTile * kRowStride;
   static constexpr int kColTile = kD * kColStride;
-  static constexpr int kDimChunks = kD / 16;    // k-chunks of a product over the head dim
-  static constexpr int kDimBlocks = kD / 8;     // n-blocks of an output over the head dim
+  static constexpr int kDimChunks = kD / 16;     // k-chunks of a product over the head dim
+  static constexpr int kDimBlocks = kD / 8;      // n-blocks of an output over the head dim
   static constexpr int kRowChunks = kTile / 16;  // k-chunks of a product over a tile's rows
   static constexpr int kRowBlocks = kTile / 8;   // n-blocks of scores over a tile's rows
 };

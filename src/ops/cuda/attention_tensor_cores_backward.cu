@@ -2,9 +2,13 @@
 // the FlashAttention-2 way as the f32 ones in attention_backward.cu: P = exp(scale q k^T - lse)
 // recomputed tile by tile, dP = dout v^T and dS = P * (dP - delta), each an mma product or f32
 // register work, P and dS feeding the next products from the accumulators. dk and dv per key
-// tile, dq per query tile: every output is written by one block (no atomics).
+// tile and query head (summed over the query heads of a kv head after), dq per query tile:
+// every output is written by one block (no atomics).
+#include <utility>
+
 #include "ops/cuda/attention_tensor_cores.cuh"
 #include "ops/cuda/launch.cuh"
+#include "ops/cuda/scratch.cuh"
 
 namespace retune::ops::cuda::attention {
 namespace tensor_cores {
@@ -21,11 +25,13 @@ constexpr size_t key_grads_shared_bytes() {
   return (4 * S::kRowTile + 2 * S::kColTile) * sizeof(bf16) + 4 * kTile * sizeof(float);
 }
 
-// One block per (key tile, batch row b, kv head g), the first key tiles (which the most queries
-// see) first: dk and dv of the tile's keys, overwritten (a null one skipped). It walks the query
-// heads of g and, for each, the query tiles from the one holding the tile's first key on. A warp
-// owns 16 keys: it makes their transposed scores S^T = k q^T and dP^T = v dout^T with the tile's
-// queries, then P^T and dS^T, and sums dv += P^T dout and dk += dS^T q in registers.
+// One block per (key tile, batch row b, query head h), the first key tiles (which the most
+// queries see) first: the share of h's queries in dk and dv of the tile's keys (of kv head
+// g = h / group), written (a null one skipped) at the rows of head h in [B, T, Hq, D] tensors:
+// dk and dv themselves when Hq = Hkv, else per-query-head parts that sum_group_parts adds up.
+// It walks the query tiles from the one holding the tile's first key on. A warp owns 16 keys: it
+// makes their transposed scores S^T = k q^T and dP^T = v dout^T with the tile's queries, then
+// P^T and dS^T, and sums dv += P^T dout and dk += dS^T q in registers.
 template <int kD>
 __global__ void __launch_bounds__(kThreads)
     key_grads_kernel(BackwardArgs args, float* dk, float* dv) {
@@ -43,10 +49,11 @@ __global__ void __launch_bounds__(kThreads)
   auto* row_docs = reinterpret_cast<int32_t*>(row_delta + kTile);      // [kTile] of queries
   int32_t* key_docs = row_docs + kTile;                                // [kTile] of keys
 
-  const int64_t kv_heads = s.batch * s.kv_heads;
-  const int64_t b = blockIdx.x % kv_heads / s.kv_heads;
-  const int64_t g = blockIdx.x % kv_heads % s.kv_heads;
-  const int64_t k0 = blockIdx.x / kv_heads * kTile;
+  const int64_t heads = s.batch * s.q_heads;
+  const int64_t b = blockIdx.x % heads / s.q_heads;
+  const int64_t h = blockIdx.x % heads % s.q_heads;
+  const int64_t g = h / s.group();
+  const int64_t k0 = blockIdx.x / heads * kTile;
   const int64_t keys = min(int64_t{kTile}, s.tokens - k0);
   const int64_t ldq = s.q_heads * s.head_dim;
   const int64_t ldkv = s.kv_heads * s.head_dim;
@@ -64,91 +71,102 @@ __global__ void __launch_bounds__(kThreads)
   float dk_sum[S::kDimBlocks][4] = {};
   float dv_sum[S::kDimBlocks][4] = {};
 
-  for (int64_t h = g * s.group(); h < (g + 1) * s.group(); ++h) {
-    for (int64_t q0 = k0; q0 < s.tokens; q0 += kTile) {
-      __syncthreads();  // nobody reads the previous query tile any more
-      if (threadIdx.x < kTile) {
-        const int64_t i = q0 + threadIdx.x;
-        const bool real = i < s.tokens;
-        row_lse[threadIdx.x] = real ? args.lse[s.row_stat(b, h, i)] : 0.0f;
-        row_delta[threadIdx.x] = real ? args.delta[s.row_stat(b, h, i)] : 0.0f;
-        row_docs[threadIdx.x] = has_docs && real ? docs[i] : 0;
-      }
-      __syncthreads();
-      // Accumulator element i of n-block nb: key row r = i / 2, query q0 + 8 nb + acc_col(i).
-      auto seen = [&](int r, int query) {
-        const int key = lane_row(r);
-        return sees(s, q0 + query, k0 + key, has_docs, row_docs[query], key_docs[key]);
-      };
-      if (has_docs) {
-        bool any = false;
-#pragma unroll
-        for (int nb = 0; nb < S::kRowBlocks; ++nb) {
-#pragma unroll
-          for (int i = 0; i < 4; ++i) any = any || seen(i / 2, 8 * nb + mma::acc_col(i));
-        }
-        if (!__syncthreads_or(any)) continue;  // no query of the tile sees a key of the block
-      }
-      const int64_t rows = min(int64_t{kTile}, s.tokens - q0);
-      const float* q_rows = args.q + s.q_row(b, q0, h);
-      const float* dout_rows = args.dout + s.q_row(b, q0, h);
-      mma::load_row_tile<kTile, kD, kThreads>(q_tile, q_rows, ldq, rows, s.head_dim);
-      mma::load_row_tile<kTile, kD, kThreads>(dout_tile, dout_rows, ldq, rows, s.head_dim);
-      mma::load_transposed_tile<kTile, kD, kThreads>(qt_tile, q_rows, ldq, rows, s.head_dim);
-      mma::load_transposed_tile<kTile, kD, kThreads>(doutt_tile, dout_rows, ldq, rows,
-                                                     s.head_dim);
-      __syncthreads();
-
-      float p[S::kRowBlocks][4] = {};   // S^T = k q^T, then P^T (0 where masked)
-      float ds[S::kRowBlocks][4] = {};  // dP^T = v dout^T, then dS^T = P^T * (dP^T - delta)
-#pragma unroll
-      for (int kc = 0; kc < S::kDimChunks; ++kc) {
-        uint32_t key_fragment[4];
-        uint32_t value_fragment[4];
-        mma::load_a(key_fragment, k_tile, S::kRowStride, warp_first_row(), kc);
-        mma::load_a(value_fragment, v_tile, S::kRowStride, warp_first_row(), kc);
-#pragma unroll
-        for (int nb = 0; nb < S::kRowBlocks; ++nb) {
-          uint32_t query_fragment[2];
-          uint32_t dout_fragment[2];
-          mma::load_b(query_fragment, q_tile, S::kRowStride, 8 * nb, kc);
-          mma::load_b(dout_fragment, dout_tile, S::kRowStride, 8 * nb, kc);
-          mma::mma_bf16(p[nb], key_fragment, query_fragment);
-          mma::mma_bf16(ds[nb], value_fragment, dout_fragment);
-        }
-      }
-      // Every query of the tile is real and sees every key of the block: no mask.
-      const bool whole = !has_docs && q0 >= k0 + kTile - 1 && q0 + kTile <= s.tokens;
+  for (int64_t q0 = k0; q0 < s.tokens; q0 += kTile) {
+    __syncthreads();  // nobody reads the previous query tile any more
+    if (threadIdx.x < kTile) {
+      const int64_t i = q0 + threadIdx.x;
+      const bool real = i < s.tokens;
+      row_lse[threadIdx.x] = real ? args.lse[s.row_stat(b, h, i)] : 0.0f;
+      row_delta[threadIdx.x] = real ? args.delta[s.row_stat(b, h, i)] : 0.0f;
+      row_docs[threadIdx.x] = has_docs && real ? docs[i] : 0;
+    }
+    __syncthreads();
+    // Accumulator element i of n-block nb: key row r = i / 2, query q0 + 8 nb + acc_col(i).
+    auto seen = [&](int r, int query) {
+      const int key = lane_row(r);
+      return sees(s, q0 + query, k0 + key, has_docs, row_docs[query], key_docs[key]);
+    };
+    if (has_docs) {
+      bool any = false;
 #pragma unroll
       for (int nb = 0; nb < S::kRowBlocks; ++nb) {
 #pragma unroll
-        for (int i = 0; i < 4; ++i) {
-          const int query = 8 * nb + mma::acc_col(i);
-          const bool on = whole || seen(i / 2, query);
-          p[nb][i] = on ? __expf(args.scale * p[nb][i] - row_lse[query]) : 0.0f;
-          ds[nb][i] = p[nb][i] * (ds[nb][i] - row_delta[query]);
-        }
+        for (int i = 0; i < 4; ++i) any = any || seen(i / 2, 8 * nb + mma::acc_col(i));
       }
+      if (!__syncthreads_or(any)) continue;  // no query of the tile sees a key of the block
+    }
+    const int64_t rows = min(int64_t{kTile}, s.tokens - q0);
+    const float* q_rows = args.q + s.q_row(b, q0, h);
+    const float* dout_rows = args.dout + s.q_row(b, q0, h);
+    mma::load_row_tile<kTile, kD, kThreads>(q_tile, q_rows, ldq, rows, s.head_dim);
+    mma::load_row_tile<kTile, kD, kThreads>(dout_tile, dout_rows, ldq, rows, s.head_dim);
+    mma::load_transposed_tile<kTile, kD, kThreads>(qt_tile, q_rows, ldq, rows, s.head_dim);
+    mma::load_transposed_tile<kTile, kD, kThreads>(doutt_tile, dout_rows, ldq, rows, s.head_dim);
+    __syncthreads();
+
+    float p[S::kRowBlocks][4] = {};   // S^T = k q^T, then P^T (0 where masked)
+    float ds[S::kRowBlocks][4] = {};  // dP^T = v dout^T, then dS^T = P^T * (dP^T - delta)
 #pragma unroll
-      for (int kc = 0; kc < S::kRowChunks; ++kc) {  // over the tile's queries
-        uint32_t p_fragment[4];
-        uint32_t ds_fragment[4];
-        mma::to_a_fragment(p_fragment, p[2 * kc], p[2 * kc + 1]);
-        mma::to_a_fragment(ds_fragment, ds[2 * kc], ds[2 * kc + 1]);
+    for (int kc = 0; kc < S::kDimChunks; ++kc) {
+      uint32_t key_fragment[4];
+      uint32_t value_fragment[4];
+      mma::load_a(key_fragment, k_tile, S::kRowStride, warp_first_row(), kc);
+      mma::load_a(value_fragment, v_tile, S::kRowStride, warp_first_row(), kc);
 #pragma unroll
-        for (int nd = 0; nd < S::kDimBlocks; ++nd) {
-          uint32_t dout_fragment[2];
-          uint32_t query_fragment[2];
-          mma::load_b(dout_fragment, doutt_tile, S::kColStride, 8 * nd, kc);
-          mma::load_b(query_fragment, qt_tile, S::kColStride, 8 * nd, kc);
-          mma::mma_bf16(dv_sum[nd], p_fragment, dout_fragment);  // dv += P^T dout
-          mma::mma_bf16(dk_sum[nd], ds_fragment, query_fragment);  // dk += dS^T q (scaled below)
-        }
+      for (int nb = 0; nb < S::kRowBlocks; ++nb) {
+        uint32_t query_fragment[2];
+        uint32_t dout_fragment[2];
+        mma::load_b(query_fragment, q_tile, S::kRowStride, 8 * nb, kc);
+        mma::load_b(dout_fragment, dout_tile, S::kRowStride, 8 * nb, kc);
+        mma::mma_bf16(p[nb], key_fragment, query_fragment);
+        mma::mma_bf16(ds[nb], value_fragment, dout_fragment);
+      }
+    }
+    // Every query of the tile is real and sees every key of the block: no mask.
+    const bool whole = !has_docs && q0 >= k0 + kTile - 1 && q0 + kTile <= s.tokens;
+#pragma unroll
+    for (int nb = 0; nb < S::kRowBlocks; ++nb) {
+#pragma unroll
+      for (int i = 0; i < 4; ++i) {
+        const int query = 8 * nb + mma::acc_col(i);
+        const bool on = whole || seen(i / 2, query);
+        p[nb][i] = on ? __expf(args.scale * p[nb][i] - row_lse[query]) : 0.0f;
+        ds[nb][i] = p[nb][i] * (ds[nb][i] - row_delta[query]);
+      }
+    }
+#pragma unroll
+    for (int kc = 0; kc < S::kRowChunks; ++kc) {  // over the tile's queries
+      uint32_t p_fragment[4];
+      uint32_t ds_fragment[4];
+      mma::to_a_fragment(p_fragment, p[2 * kc], p[2 * kc + 1]);
+      mma::to_a_fragment(ds_fragment, ds[2 * kc], ds[2 * kc + 1]);
+#pragma unroll
+      for (int nd = 0; nd < S::kDimBlocks; ++nd) {
+        uint32_t dout_fragment[2];
+        uint32_t query_fragment[2];
+        mma::load_b(dout_fragment, doutt_tile, S::kColStride, 8 * nd, kc);
+        mma::load_b(query_fragment, qt_tile, S::kColStride, 8 * nd, kc);
+        mma::mma_bf16(dv_sum[nd], p_fragment, dout_fragment);    // dv += P^T dout
+        mma::mma_bf16(dk_sum[nd], ds_fragment, query_fragment);  // dk += dS^T q (scaled below)
       }
     }
   }
-  if (dk) store_rows<kD>(dk_sum, args.scale, dk + s.kv_row(b, k0, g), ldkv, keys, s.head_dim);
-  if (dv) store_rows<kD>(dv_sum, 1.0f, dv + s.kv_row(b, k0, g), ldkv, keys, s.head_dim);
+  if (dk) store_rows<kD>(dk_sum, args.scale, dk + s.q_row(b, k0, h), ldq, keys, s.head_dim);
+  if (dv) store_rows<kD>(dv_sum, 1.0f, dv + s.q_row(b, k0, h), ldq, keys, s.head_dim);
+}
+
+// out[b, t, g, d] = sum over the query heads h of kv head g of parts[b, t, h, d] (in head
+// order): dk or dv from key_grads_kernel's per-query-head parts.
+__global__ void sum_group_parts(Dims s, const float* parts, float* out) {
+  const int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x;  // ((b T + t) Hkv + g) D + d
+  if (i >= s.batch * s.tokens * s.kv_heads * s.head_dim) return;
+  const int64_t d = i % s.head_dim;
+  const int64_t row = i / s.head_dim / s.kv_heads;  // b T + t
+  const int64_t g = i / s.head_dim % s.kv_heads;
+  const float* part = parts + (row * s.q_heads + g * s.group()) * s.head_dim + d;
+  float sum = 0.0f;
+  for (int64_t h = 0; h < s.group(); ++h) sum += part[h * s.head_dim];
+  out[i] = sum;
 }
 
 // Shared memory of the dq kernel: the query tile's queries and dout, a key tile as rows and
@@ -279,12 +297,28 @@ template <int kD>
 void launch_gradients(const BackwardArgs& args, float* dq, float* dk, float* dv) {
   const int64_t tiles = (args.s.tokens + kTile - 1) / kTile;
   if (dk || dv) {
+    const Dims& s = args.s;
+    // With grouped queries, each query head's share goes to parts first.
+    const bool grouped = s.group() > 1;
+    const int64_t part_floats = grouped ? s.batch * s.tokens * s.q_heads * s.head_dim : 0;
+    const Scratch<float> dk_parts(dk ? part_floats : 0);
+    const Scratch<float> dv_parts(dv ? part_floats : 0);
+    float* dk_out = grouped && dk ? dk_parts.data() : dk;
+    float* dv_out = grouped && dv ? dv_parts.data() : dv;
     const size_t bytes = key_grads_shared_bytes<kD>();
     allow_shared_memory(key_grads_kernel<kD>, bytes,
                         "attention backward (dk, dv): its shared memory");
-    const auto blocks = static_cast<unsigned>(args.s.batch * args.s.kv_heads * tiles);
-    key_grads_kernel<kD><<<blocks, kThreads, bytes, stream()>>>(args, dk, dv);
+    const auto blocks = static_cast<unsigned>(s.batch * s.q_heads * tiles);
+    key_grads_kernel<kD><<<blocks, kThreads, bytes, stream()>>>(args, dk_out, dv_out);
     check_launch("attention backward (dk, dv; tensor cores)");
+    const int64_t kv_floats = s.batch * s.tokens * s.kv_heads * s.head_dim;
+    for (auto [parts, out] : {std::pair{dk_out, dk}, std::pair{dv_out, dv}}) {
+      if (!grouped || !out) continue;
+      constexpr int kSumThreads = 256;
+      sum_group_parts<<<blocks_for(kv_floats, kSumThreads), kSumThreads, 0, stream()>>>(s, parts,
+                                                                                        out);
+      check_launch("attention backward (dk, dv; the query heads' parts)");
+    }
   }
   if (dq) {
     const size_t bytes = query_grads_shared_bytes<kD>();

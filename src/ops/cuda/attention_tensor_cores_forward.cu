@@ -29,8 +29,8 @@ __global__ void __launch_bounds__(kThreads)
   using S = Tiles<kD>;
   extern __shared__ __align__(16) unsigned char shared[];
   auto* q_tile = reinterpret_cast<bf16*>(shared);                      // [kTile, kD] q0 ..
-  bf16* k_tile = q_tile + S::kRowTile;                                  // [kTile, kD] k0 ..
-  bf16* vt_tile = k_tile + S::kRowTile;                                 // [kD, kTile] k0 ..
+  bf16* k_tile = q_tile + S::kRowTile;                                 // [kTile, kD] k0 ..
+  bf16* vt_tile = k_tile + S::kRowTile;                                // [kD, kTile] k0 ..
   auto* key_docs = reinterpret_cast<int32_t*>(vt_tile + S::kColTile);  // [kTile]
 
   const int64_t heads = s.batch * s.q_heads;
@@ -85,8 +85,7 @@ __global__ void __launch_bounds__(kThreads)
       if (!__syncthreads_or(any)) continue;  // no query sees a key of the tile
     }
     const int64_t keys = min(int64_t{kTile}, key_end - k0);
-    mma::load_row_tile<kTile, kD, kThreads>(k_tile, k + s.kv_row(b, k0, g), ldkv, keys,
-                                            s.head_dim);
+    mma::load_row_tile<kTile, kD, kThreads>(k_tile, k + s.kv_row(b, k0, g), ldkv, keys, s.head_dim);
     mma::load_transposed_tile<kTile, kD, kThreads>(vt_tile, v + s.kv_row(b, k0, g), ldkv, keys,
                                                    s.head_dim);
     __syncthreads();

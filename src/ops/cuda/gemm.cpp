@@ -2,9 +2,11 @@
 
 #include <cublasLt.h>
 
+#include <algorithm>
 #include <array>
 #include <map>
 #include <mutex>
+#include <vector>
 
 #include "core/cuda/runtime.h"
 #include "core/tensor.h"
@@ -21,11 +23,21 @@ void check_blas(cublasStatus_t status, const char* what) {
 }
 
 // The handle and workspace of the current device, made on first use and kept for the process.
+// How one product runs: its descriptor, the layouts of cuBLASLt's A, B and C (= D), and the
+// algorithm cuBLASLt's heuristic chose. Made once per shape, strides, transposes and alignments
+// and kept for the process (never destroyed).
+struct Plan {
+  cublasLtMatmulDesc_t desc = nullptr;
+  cublasLtMatrixLayout_t a = nullptr;
+  cublasLtMatrixLayout_t b = nullptr;
+  cublasLtMatrixLayout_t c = nullptr;
+  cublasLtMatmulAlgo_t algorithm{};
+};
+
 struct Blas {
   cublasLtHandle_t handle = nullptr;
   void* workspace = nullptr;
-  // The algorithm cuBLASLt's heuristic chose for each product's shape, strides and alignments.
-  std::map<std::array<int64_t, 16>, cublasLtMatmulAlgo_t> algorithms;
+  std::map<std::array<int64_t, 16>, Plan> plans;
 };
 
 Blas& blas() {
@@ -42,17 +54,63 @@ Blas& blas() {
   return b;
 }
 
+// Operands of at least this many bytes keep their bf16 copies (gemm.h); smaller ones are cheap
+// to pack again.
+constexpr size_t kKeptOperandBytes = size_t{1} << 20;
+
+// A packed bf16 copy, and what it is a copy of.
+struct PackedOperand {
+  std::array<int64_t, 7> source;  // data, dtype, rows, cols, ld, batch stride, version
+  Tensor packed;
+};
+
+// The kept copies of each device, the most recently used last.
+std::vector<PackedOperand>& kept_operands(Device device) {
+  static std::map<int, std::vector<PackedOperand>>* per_device =
+      new std::map<int, std::vector<PackedOperand>>;  // never destroyed
+  return (*per_device)[device.index];
+}
+
 // The operand, stored as a [rows, cols] matrix per batch item, as bf16: itself, or a packed copy
-// in `scratch` (which must outlive the product).
+// in `scratch` (which must outlive the product), made now or kept from an earlier product.
 GemmOperand as_bf16(const GemmOperand& m, int64_t rows, int64_t cols, int64_t batch,
                     Tensor& scratch, Device device) {
   if (m.dtype == DType::bf16) return m;
   const int64_t matrices = m.batch_stride == 0 ? 1 : batch;
   const int64_t count = matrices * rows * cols;
+  const GemmOperand packed_operand{nullptr, DType::bf16, cols,
+                                   m.batch_stride == 0 ? 0 : rows * cols, m.trans};
+  const bool keep = m.version != 0 && static_cast<size_t>(count) * 2 >= kKeptOperandBytes;
+  const std::array<int64_t, 7> source{static_cast<int64_t>(reinterpret_cast<uintptr_t>(m.data)),
+                                      static_cast<int64_t>(m.dtype),
+                                      rows,
+                                      cols,
+                                      m.ld,
+                                      m.batch_stride,
+                                      static_cast<int64_t>(m.version)};
+  static std::mutex mutex;
+  const std::lock_guard lock(mutex);
+  std::vector<PackedOperand>& kept = kept_operands(device);
+  if (keep) {
+    const auto found = std::ranges::find(kept, source, &PackedOperand::source);
+    if (found != kept.end()) {
+      scratch = found->packed;
+      std::rotate(found, found + 1, kept.end());  // now the most recently used
+      GemmOperand reused = packed_operand;
+      reused.data = scratch.device_data<uint16_t>();
+      return reused;
+    }
+  }
   scratch = Tensor::empty({count}, DType::bf16, device);
   uint16_t* packed = scratch.mutable_device_data<uint16_t>();
   pack_bf16(m.data, m.dtype, rows, cols, m.ld, m.batch_stride, count, packed);
-  return {packed, DType::bf16, cols, m.batch_stride == 0 ? 0 : rows * cols, m.trans};
+  if (keep) {
+    if (kept.size() == kKeptOperands) kept.erase(kept.begin());
+    kept.push_back({source, scratch});
+  }
+  GemmOperand made = packed_operand;
+  made.data = packed;
+  return made;
 }
 
 // The largest power of two (up to 256) that divides the address: cuBLASLt's alignment preference.
@@ -63,26 +121,74 @@ int64_t alignment_of(const void* pointer) {
   return alignment;
 }
 
-// A cuBLASLt matrix layout, destroyed with the object.
-struct Layout {
+// A cuBLASLt matrix layout.
+cublasLtMatrixLayout_t make_layout(cudaDataType_t type, int64_t rows, int64_t cols, int64_t ld,
+                                   int64_t batch, int64_t batch_stride) {
   cublasLtMatrixLayout_t layout = nullptr;
-  Layout(cudaDataType_t type, int64_t rows, int64_t cols, int64_t ld, int64_t batch,
-         int64_t batch_stride) {
-    check_blas(cublasLtMatrixLayoutCreate(&layout, type, static_cast<uint64_t>(rows),
-                                          static_cast<uint64_t>(cols), ld),
-               "creating a layout");
-    const auto count = static_cast<int32_t>(batch);
-    check_blas(cublasLtMatrixLayoutSetAttribute(layout, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &count,
-                                                sizeof(count)),
-               "setting the batch count");
-    check_blas(cublasLtMatrixLayoutSetAttribute(layout, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET,
-                                                &batch_stride, sizeof(batch_stride)),
-               "setting the batch stride");
+  check_blas(cublasLtMatrixLayoutCreate(&layout, type, static_cast<uint64_t>(rows),
+                                        static_cast<uint64_t>(cols), ld),
+             "creating a layout");
+  const auto count = static_cast<int32_t>(batch);
+  check_blas(cublasLtMatrixLayoutSetAttribute(layout, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &count,
+                                              sizeof(count)),
+             "setting the batch count");
+  check_blas(cublasLtMatrixLayoutSetAttribute(layout, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET,
+                                              &batch_stride, sizeof(batch_stride)),
+             "setting the batch stride");
+  return layout;
+}
+
+// The plan of a product described by gemm_batched's key: batch, M, N, K, the leading dims of b,
+// a and out, their batch strides, whether b and a are transposed, whether beta is non-zero, and
+// the alignments of b, a and out.
+Plan make_plan(const Blas& lt, const std::array<int64_t, 16>& key) {
+  const auto [batch, M, N, K, b_ld, a_ld, ldo, b_stride, a_stride, out_stride, b_trans, a_trans,
+              beta_nonzero, b_alignment, a_alignment, out_alignment] = key;
+  const int64_t a_rows = a_trans ? K : M, a_cols = a_trans ? M : K;
+  const int64_t b_rows = b_trans ? N : K, b_cols = b_trans ? K : N;
+  Plan plan;
+  check_blas(cublasLtMatmulDescCreate(&plan.desc, CUBLAS_COMPUTE_32F, CUDA_R_32F),
+             "creating a product");
+  const cublasOperation_t trans_a = b_trans ? CUBLAS_OP_T : CUBLAS_OP_N;
+  const cublasOperation_t trans_b = a_trans ? CUBLAS_OP_T : CUBLAS_OP_N;
+  check_blas(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_TRANSA, &trans_a,
+                                            sizeof(trans_a)),
+             "setting transa");
+  check_blas(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_TRANSB, &trans_b,
+                                            sizeof(trans_b)),
+             "setting transb");
+  plan.a = make_layout(CUDA_R_16BF, b_cols, b_rows, b_ld, batch, b_stride);
+  plan.b = make_layout(CUDA_R_16BF, a_cols, a_rows, a_ld, batch, a_stride);
+  plan.c = make_layout(CUDA_R_32F, N, M, ldo, batch, out_stride);
+
+  cublasLtMatmulPreference_t preference = nullptr;
+  check_blas(cublasLtMatmulPreferenceCreate(&preference), "creating a preference");
+  const uint64_t workspace = kWorkspaceBytes;
+  check_blas(
+      cublasLtMatmulPreferenceSetAttribute(preference, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
+                                           &workspace, sizeof(workspace)),
+      "setting the workspace");
+  const std::array<std::pair<cublasLtMatmulPreferenceAttributes_t, int64_t>, 4> alignments{
+      {{CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, b_alignment},
+       {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, a_alignment},
+       {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, out_alignment},
+       {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, out_alignment}}};
+  for (const auto& [attribute, value] : alignments) {
+    const auto bytes = static_cast<uint32_t>(value);
+    check_blas(cublasLtMatmulPreferenceSetAttribute(preference, attribute, &bytes, sizeof(bytes)),
+               "setting an alignment");
   }
-  ~Layout() { cublasLtMatrixLayoutDestroy(layout); }
-  Layout(const Layout&) = delete;
-  Layout& operator=(const Layout&) = delete;
-};
+  cublasLtMatmulHeuristicResult_t result{};
+  int found_count = 0;
+  const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(
+      lt.handle, plan.desc, plan.a, plan.b, plan.c, plan.c, preference, 1, &result, &found_count);
+  cublasLtMatmulPreferenceDestroy(preference);
+  check_blas(status, "choosing an algorithm");
+  RETUNE_CHECK(found_count > 0, "cuBLASLt has no algorithm for a [{}, {}] x [{}, {}] product", M, K,
+               K, N);
+  plan.algorithm = result.algo;
+  return plan;
+}
 
 }  // namespace
 
@@ -104,20 +210,6 @@ void gemm_batched(int64_t batch, int64_t M, int64_t N, int64_t K, float alpha,
   // cuBLASLt is column-major: the row-major out [M, N] is the column-major out^T [N, M] =
   // op(b)^T op(a)^T, and a stored row-major matrix [rows, cols] is the column-major [cols, rows]
   // with the same leading dimension. So cuBLASLt's A is our b, its B our a.
-  cublasLtMatmulDesc_t desc = nullptr;
-  check_blas(cublasLtMatmulDescCreate(&desc, CUBLAS_COMPUTE_32F, CUDA_R_32F), "creating a product");
-  const cublasOperation_t trans_a = b.trans ? CUBLAS_OP_T : CUBLAS_OP_N;
-  const cublasOperation_t trans_b = a.trans ? CUBLAS_OP_T : CUBLAS_OP_N;
-  check_blas(
-      cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSA, &trans_a, sizeof(trans_a)),
-      "setting transa");
-  check_blas(
-      cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSB, &trans_b, sizeof(trans_b)),
-      "setting transb");
-  const Layout layout_a(CUDA_R_16BF, b_cols, b_rows, b.ld, batch, b.batch_stride);
-  const Layout layout_b(CUDA_R_16BF, a_cols, a_rows, a.ld, batch, a.batch_stride);
-  const Layout layout_c(CUDA_R_32F, N, M, ldo, batch, out_batch_stride);
-
   const std::array<int64_t, 16> key{batch,
                                     M,
                                     N,
@@ -134,49 +226,18 @@ void gemm_batched(int64_t batch, int64_t M, int64_t N, int64_t K, float alpha,
                                     alignment_of(b.data),
                                     alignment_of(a.data),
                                     alignment_of(out)};
-  cublasLtMatmulAlgo_t algorithm;
+  const Plan* plan = nullptr;
   {
     static std::mutex mutex;
     const std::lock_guard lock(mutex);
-    auto found = lt.algorithms.find(key);
-    if (found == lt.algorithms.end()) {
-      cublasLtMatmulPreference_t preference = nullptr;
-      check_blas(cublasLtMatmulPreferenceCreate(&preference), "creating a preference");
-      const uint64_t workspace = kWorkspaceBytes;
-      check_blas(
-          cublasLtMatmulPreferenceSetAttribute(preference, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
-                                               &workspace, sizeof(workspace)),
-          "setting the workspace");
-      const std::array<std::pair<cublasLtMatmulPreferenceAttributes_t, int64_t>, 4> alignments{
-          {{CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, key[13]},
-           {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, key[14]},
-           {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, key[15]},
-           {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, key[15]}}};
-      for (const auto& [attribute, value] : alignments) {
-        const auto bytes = static_cast<uint32_t>(value);
-        check_blas(
-            cublasLtMatmulPreferenceSetAttribute(preference, attribute, &bytes, sizeof(bytes)),
-            "setting an alignment");
-      }
-      cublasLtMatmulHeuristicResult_t result{};
-      int found_count = 0;
-      const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(
-          lt.handle, desc, layout_a.layout, layout_b.layout, layout_c.layout, layout_c.layout,
-          preference, 1, &result, &found_count);
-      cublasLtMatmulPreferenceDestroy(preference);
-      check_blas(status, "choosing an algorithm");
-      RETUNE_CHECK(found_count > 0, "cuBLASLt has no algorithm for a [{}, {}] x [{}, {}] product",
-                   M, K, K, N);
-      found = lt.algorithms.emplace(key, result.algo).first;
-    }
-    algorithm = found->second;
+    auto found = lt.plans.find(key);
+    if (found == lt.plans.end()) found = lt.plans.emplace(key, make_plan(lt, key)).first;
+    plan = &found->second;
   }
-  const cublasStatus_t status =
-      cublasLtMatmul(lt.handle, desc, &alpha, b.data, layout_a.layout, a.data, layout_b.layout,
-                     &beta, out, layout_c.layout, out, layout_c.layout, &algorithm, lt.workspace,
-                     kWorkspaceBytes, retune::cuda::stream());
-  cublasLtMatmulDescDestroy(desc);
-  check_blas(status, "a matrix product");
+  check_blas(cublasLtMatmul(lt.handle, plan->desc, &alpha, b.data, plan->a, a.data, plan->b, &beta,
+                            out, plan->c, out, plan->c, &plan->algorithm, lt.workspace,
+                            kWorkspaceBytes, retune::cuda::stream()),
+             "a matrix product");
 }
 
 }  // namespace retune::ops::cuda

@@ -10,19 +10,27 @@ namespace retune::ops::cuda {
 
 // One operand on the device: matrix i of the batch starts at element i * batch_stride of data
 // (0: shared by every batch item); element (r, c) of the stored (untransposed) matrix is at
-// r * ld + c. f32, bf16 or f16.
+// r * ld + c. f32, bf16 or f16. version: the Storage::version of the bytes, or 0 when unknown.
 struct GemmOperand {
   const void* data;
   DType dtype;
   int64_t ld;
   int64_t batch_stride;
   bool trans;
+  uint64_t version = 0;
 };
 
 // out_i = alpha * op(a_i) @ op(b_i) + beta * out_i for i < batch: op(a_i) [M, K], op(b_i) [K, N],
 // out_i f32 [M, N] at out + i * out_batch_stride with leading dim ldo. f32 and f16 operands are
-// rounded to bf16 first (into scratch memory, one pass each); bf16 ones are read as they are. The
-// products accumulate in f32 (CUBLAS_COMPUTE_32F). With beta = 0, out is never read.
+// rounded to bf16 first (one pass each); bf16 ones are read as they are. The products
+// accumulate in f32 (CUBLAS_COMPUTE_32F). With beta = 0, out is never read.
+//
+// A large operand with a known version keeps its bf16 copy for the next products that read
+// the same bytes (the same data, layout and version): a layer's input feeds several
+// projections and their adapters, a gradient the adapter's and the base weight's products. The
+// last kKeptOperands such copies are kept, per device, until a newer one pushes them out.
+constexpr int kKeptOperands = 3;
+
 void gemm_batched(int64_t batch, int64_t M, int64_t N, int64_t K, float alpha, const GemmOperand& a,
                   const GemmOperand& b, float beta, float* out, int64_t ldo,
                   int64_t out_batch_stride);

@@ -128,8 +128,8 @@ __device__ void load_row_tile(bf16* tile, const float* rows, int64_t ld, int64_t
 // Transposed tile [kD, kRows] of bf16 (stride padded_stride(kRows)): tile[d, r] = rows[r * ld +
 // d], zero-filled as load_row_tile. Each thread converts a pair of adjacent rows at one d.
 template <int kRows, int kD, int kThreads>
-__device__ void load_transposed_tile(bf16* tile, const float* rows, int64_t ld,
-                                     int64_t valid_rows, int64_t D) {
+__device__ void load_transposed_tile(bf16* tile, const float* rows, int64_t ld, int64_t valid_rows,
+                                     int64_t D) {
   constexpr int kRowPairs = kRows / 2;
   for (int e = static_cast<int>(threadIdx.x); e < kRowPairs * kD; e += kThreads) {
     const int d = e % kD, r = 2 * (e / kD);
