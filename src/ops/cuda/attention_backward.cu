@@ -277,7 +277,7 @@ void attention_backward(const cpu::AttentionInputs& in, const float* dout, const
   const attention::BackwardArgs args{s,        in.q, in.k, in.v,        in.doc_ids,
                                      in.scale, dout, lse,  delta.data()};
   if (attention::on_tensor_cores(in.head_dim)) {
-    return attention::tensor_core_gradients(args, dq, dk, dv);
+    return attention::tensor_core_gradients(in, args, dq, dk, dv);
   }
   attention::with_padded_head_dim(in.head_dim, [&](auto head_dim) {
     attention::launch_gradients<decltype(head_dim)::value>(args, dq, dk, dv);

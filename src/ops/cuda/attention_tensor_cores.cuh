@@ -14,6 +14,7 @@
 
 #include "ops/cuda/attention_tiles.cuh"
 #include "ops/cuda/mma_fragments.cuh"
+#include "ops/cuda/scratch.cuh"
 
 namespace retune::ops::cuda::attention {
 
@@ -46,6 +47,71 @@ __device__ inline int warp_first_row() {
 __device__ inline int lane_row(int r) {
   return warp_first_row() + mma::lane_group() + 8 * r;
 }
+
+// The kernels read q, k, v and dout from bf16 copies with the head dim padded to kD by zeros
+// (rows of kD values, [B, T, H, kD]: every row 16-byte aligned), made by padded_copies.
+struct PaddedRows {
+  const mma::bf16* q;     // [B, T, Hq, kD]
+  const mma::bf16* k;     // [B, S, Hkv, kD]
+  const mma::bf16* v;     // [B, S, Hkv, kD]
+  const mma::bf16* dout;  // [B, T, Hq, kD], backward only
+};
+
+// A thread's share of a [kTile, kD] tile of padded bf16 rows in registers, fetched from global
+// memory (fetch) before the shared-memory tile it goes to is free, and stored there (as rows,
+// or transposed) after: the fetch of the next tile runs while the block computes on this one.
+// Vector i holds the 8 values of row (threadIdx.x + kThreads i) % kTile at the columns
+// 8 ((threadIdx.x + kThreads i) / kTile) ..: a warp's lanes take 32 consecutive rows, so the
+// transposed stores of a warp write consecutive addresses.
+template <int kD>
+struct TileFetch {
+  static constexpr int kVectors = kTile * kD / 8 / kThreads;
+  uint4 vectors[kVectors];
+
+  __device__ static int row(int i) {
+    return (static_cast<int>(threadIdx.x) + kThreads * i) % kTile;
+  }
+  __device__ static int col(int i) {
+    return 8 * ((static_cast<int>(threadIdx.x) + kThreads * i) / kTile);
+  }
+
+  // The tile whose row 0 is at `rows` (rows ld apart); rows >= valid_rows are zeros.
+  __device__ void fetch(const mma::bf16* rows, int64_t ld, int64_t valid_rows) {
+#pragma unroll
+    for (int i = 0; i < kVectors; ++i) {
+      vectors[i] = row(i) < valid_rows
+                       ? *reinterpret_cast<const uint4*>(rows + row(i) * ld + col(i))
+                       : make_uint4(0, 0, 0, 0);
+    }
+  }
+  // Into a row tile [kTile, kD] (stride Tiles<kD>::kRowStride).
+  __device__ void store_rows(mma::bf16* tile) const {
+#pragma unroll
+    for (int i = 0; i < kVectors; ++i) {
+      *reinterpret_cast<uint4*>(tile + row(i) * Tiles<kD>::kRowStride + col(i)) = vectors[i];
+    }
+  }
+  // Into a transposed tile [kD, kTile] (stride Tiles<kD>::kColStride).
+  __device__ void store_transposed(mma::bf16* tile) const {
+#pragma unroll
+    for (int i = 0; i < kVectors; ++i) {
+      const auto* values = reinterpret_cast<const mma::bf16*>(&vectors[i]);
+#pragma unroll
+      for (int j = 0; j < 8; ++j) tile[(col(i) + j) * Tiles<kD>::kColStride + row(i)] = values[j];
+    }
+  }
+};
+
+// Scratch bf16 copies of q, k, v and (when given) dout with the head dim padded to kD: the
+// kernels' PaddedRows, alive as long as this object.
+class PaddedCopies {
+ public:
+  PaddedCopies(const cpu::AttentionInputs& in, int kD, const float* dout);
+  PaddedRows rows() const;
+
+ private:
+  Scratch<mma::bf16> q_, k_, v_, dout_;
+};
 
 // Writes factor * acc ([16 rows of the warp, kD] as kDimBlocks accumulators) to x[row * ld + d]
 // for the rows row < valid_rows of the block's tile and d < D (x points at the tile's row 0).
@@ -87,7 +153,8 @@ inline bool on_tensor_cores(int64_t D) {
 void tensor_core_forward(const cpu::AttentionInputs& in, float* out, float* lse);
 
 // The dk, dv and dq kernels of attention_backward (null outputs skipped), for
-// on_tensor_cores(args.s.head_dim); args.delta is computed.
-void tensor_core_gradients(const BackwardArgs& args, float* dq, float* dk, float* dv);
+// on_tensor_cores(in.head_dim); args.delta is computed.
+void tensor_core_gradients(const cpu::AttentionInputs& in, const BackwardArgs& args, float* dq,
+                           float* dk, float* dv);
 
 }  // namespace retune::ops::cuda::attention

@@ -34,7 +34,7 @@ constexpr size_t key_grads_shared_bytes() {
 // P^T and dS^T, and sums dv += P^T dout and dk += dS^T q in registers.
 template <int kD>
 __global__ void __launch_bounds__(kThreads)
-    key_grads_kernel(BackwardArgs args, float* dk, float* dv) {
+    key_grads_kernel(BackwardArgs args, PaddedRows in, float* dk, float* dv) {
   using S = Tiles<kD>;
   const Dims& s = args.s;
   extern __shared__ __align__(16) unsigned char shared[];
@@ -56,14 +56,20 @@ __global__ void __launch_bounds__(kThreads)
   const int64_t k0 = blockIdx.x / heads * kTile;
   const int64_t keys = min(int64_t{kTile}, s.tokens - k0);
   const int64_t ldq = s.q_heads * s.head_dim;
-  const int64_t ldkv = s.kv_heads * s.head_dim;
   const bool has_docs = args.doc_ids != nullptr;
   const int32_t* docs = has_docs ? args.doc_ids + b * s.tokens : nullptr;
+  const int64_t ld_padded = s.q_heads * kD;
+  const mma::bf16* query_rows = in.q + (b * s.tokens * s.q_heads + h) * kD;
+  const mma::bf16* dout_rows = in.dout + (b * s.tokens * s.q_heads + h) * kD;
 
-  mma::load_row_tile<kTile, kD, kThreads>(k_tile, args.k + s.kv_row(b, k0, g), ldkv, keys,
-                                          s.head_dim);
-  mma::load_row_tile<kTile, kD, kThreads>(v_tile, args.v + s.kv_row(b, k0, g), ldkv, keys,
-                                          s.head_dim);
+  TileFetch<kD> fetched_q;  // the keys and values first, then the query tiles' q
+  TileFetch<kD> fetched_dout;
+  const int64_t key_row = ((b * s.tokens + k0) * s.kv_heads + g) * kD;
+  fetched_q.fetch(in.k + key_row, s.kv_heads * kD, keys);
+  fetched_dout.fetch(in.v + key_row, s.kv_heads * kD, keys);
+  fetched_q.store_rows(k_tile);
+  fetched_dout.store_rows(v_tile);
+  int64_t fetched = -1;  // the query tile in fetched_q and fetched_dout
   if (threadIdx.x < kTile) {
     const int64_t j = k0 + threadIdx.x;
     key_docs[threadIdx.x] = has_docs && j < s.tokens ? docs[j] : 0;
@@ -95,14 +101,22 @@ __global__ void __launch_bounds__(kThreads)
       }
       if (!__syncthreads_or(any)) continue;  // no query of the tile sees a key of the block
     }
-    const int64_t rows = min(int64_t{kTile}, s.tokens - q0);
-    const float* q_rows = args.q + s.q_row(b, q0, h);
-    const float* dout_rows = args.dout + s.q_row(b, q0, h);
-    mma::load_row_tile<kTile, kD, kThreads>(q_tile, q_rows, ldq, rows, s.head_dim);
-    mma::load_row_tile<kTile, kD, kThreads>(dout_tile, dout_rows, ldq, rows, s.head_dim);
-    mma::load_transposed_tile<kTile, kD, kThreads>(qt_tile, q_rows, ldq, rows, s.head_dim);
-    mma::load_transposed_tile<kTile, kD, kThreads>(doutt_tile, dout_rows, ldq, rows, s.head_dim);
+    if (fetched != q0) {  // the first tile, or one after a skipped tile
+      const int64_t rows = min(int64_t{kTile}, s.tokens - q0);
+      fetched_q.fetch(query_rows + q0 * ld_padded, ld_padded, rows);
+      fetched_dout.fetch(dout_rows + q0 * ld_padded, ld_padded, rows);
+    }
+    fetched_q.store_rows(q_tile);
+    fetched_q.store_transposed(qt_tile);
+    fetched_dout.store_rows(dout_tile);
+    fetched_dout.store_transposed(doutt_tile);
     __syncthreads();
+    if (const int64_t next = q0 + kTile; next < s.tokens) {  // runs while this tile computes
+      const int64_t rows = min(int64_t{kTile}, s.tokens - next);
+      fetched_q.fetch(query_rows + next * ld_padded, ld_padded, rows);
+      fetched_dout.fetch(dout_rows + next * ld_padded, ld_padded, rows);
+      fetched = next;
+    }
 
     float p[S::kRowBlocks][4] = {};   // S^T = k q^T, then P^T (0 where masked)
     float ds[S::kRowBlocks][4] = {};  // dP^T = v dout^T, then dS^T = P^T * (dP^T - delta)
@@ -181,7 +195,8 @@ constexpr size_t query_grads_shared_bytes() {
 // tile's queries, overwritten. It walks the key tiles from key 0 to the tile's last query; a
 // warp makes its 16 queries' S = q k^T and dP = dout v^T, then P and dS, and sums dq += dS k.
 template <int kD>
-__global__ void __launch_bounds__(kThreads) query_grads_kernel(BackwardArgs args, float* dq) {
+__global__ void __launch_bounds__(kThreads)
+    query_grads_kernel(BackwardArgs args, PaddedRows in, float* dq) {
   using S = Tiles<kD>;
   const Dims& s = args.s;
   extern __shared__ __align__(16) unsigned char shared[];
@@ -201,15 +216,21 @@ __global__ void __launch_bounds__(kThreads) query_grads_kernel(BackwardArgs args
   const int64_t rows = min(int64_t{kTile}, s.tokens - q0);
   const int64_t key_end = q0 + rows;  // the tile's queries see keys [0, key_end) at most
   const int64_t ldq = s.q_heads * s.head_dim;
-  const int64_t ldkv = s.kv_heads * s.head_dim;
   const bool has_docs = args.doc_ids != nullptr;
   const int32_t* docs = has_docs ? args.doc_ids + b * s.tokens : nullptr;
+  const int64_t ldkv = s.kv_heads * kD;  // of the padded copies of k and v
+  const mma::bf16* key_rows = in.k + (b * s.tokens * s.kv_heads + g) * kD;
+  const mma::bf16* value_rows = in.v + (b * s.tokens * s.kv_heads + g) * kD;
 
-  mma::load_row_tile<kTile, kD, kThreads>(q_tile, args.q + s.q_row(b, q0, h), ldq, rows,
-                                          s.head_dim);
-  mma::load_row_tile<kTile, kD, kThreads>(dout_tile, args.dout + s.q_row(b, q0, h), ldq, rows,
-                                          s.head_dim);
-  int64_t query[2];  // this lane's two query rows (lane_row)
+  TileFetch<kD> fetched_k;  // the queries and dout first, then the key tiles' k
+  TileFetch<kD> fetched_v;
+  const int64_t query_row = ((b * s.tokens + q0) * s.q_heads + h) * kD;
+  fetched_k.fetch(in.q + query_row, s.q_heads * kD, rows);
+  fetched_v.fetch(in.dout + query_row, s.q_heads * kD, rows);
+  fetched_k.store_rows(q_tile);
+  fetched_v.store_rows(dout_tile);
+  int64_t fetched = -1;  // the key tile in fetched_k and fetched_v
+  int64_t query[2];      // this lane's two query rows (lane_row)
   int32_t row_doc[2];
   float row_lse[2];
   float row_delta[2];
@@ -241,13 +262,21 @@ __global__ void __launch_bounds__(kThreads) query_grads_kernel(BackwardArgs args
       }
       if (!__syncthreads_or(any)) continue;  // no query sees a key of the tile
     }
-    const int64_t keys = min(int64_t{kTile}, key_end - k0);
-    const float* key_rows = args.k + s.kv_row(b, k0, g);
-    mma::load_row_tile<kTile, kD, kThreads>(k_tile, key_rows, ldkv, keys, s.head_dim);
-    mma::load_row_tile<kTile, kD, kThreads>(v_tile, args.v + s.kv_row(b, k0, g), ldkv, keys,
-                                            s.head_dim);
-    mma::load_transposed_tile<kTile, kD, kThreads>(kt_tile, key_rows, ldkv, keys, s.head_dim);
+    if (fetched != k0) {  // the first tile, or one after a skipped tile
+      const int64_t keys = min(int64_t{kTile}, key_end - k0);
+      fetched_k.fetch(key_rows + k0 * ldkv, ldkv, keys);
+      fetched_v.fetch(value_rows + k0 * ldkv, ldkv, keys);
+    }
+    fetched_k.store_rows(k_tile);
+    fetched_k.store_transposed(kt_tile);
+    fetched_v.store_rows(v_tile);
     __syncthreads();
+    if (const int64_t next = k0 + kTile; next < key_end) {  // runs while this tile computes
+      const int64_t keys = min(int64_t{kTile}, key_end - next);
+      fetched_k.fetch(key_rows + next * ldkv, ldkv, keys);
+      fetched_v.fetch(value_rows + next * ldkv, ldkv, keys);
+      fetched = next;
+    }
 
     float p[S::kRowBlocks][4] = {};   // S = q k^T, then P (0 where masked)
     float ds[S::kRowBlocks][4] = {};  // dP = dout v^T, then dS = P * (dP - delta)
@@ -294,7 +323,9 @@ __global__ void __launch_bounds__(kThreads) query_grads_kernel(BackwardArgs args
 }
 
 template <int kD>
-void launch_gradients(const BackwardArgs& args, float* dq, float* dk, float* dv) {
+void launch_gradients(const cpu::AttentionInputs& in, const BackwardArgs& args, float* dq,
+                      float* dk, float* dv) {
+  const PaddedCopies copies(in, kD, args.dout);
   const int64_t tiles = (args.s.tokens + kTile - 1) / kTile;
   if (dk || dv) {
     const Dims& s = args.s;
@@ -309,7 +340,8 @@ void launch_gradients(const BackwardArgs& args, float* dq, float* dk, float* dv)
     allow_shared_memory(key_grads_kernel<kD>, bytes,
                         "attention backward (dk, dv): its shared memory");
     const auto blocks = static_cast<unsigned>(s.batch * s.q_heads * tiles);
-    key_grads_kernel<kD><<<blocks, kThreads, bytes, stream()>>>(args, dk_out, dv_out);
+    key_grads_kernel<kD>
+        <<<blocks, kThreads, bytes, stream()>>>(args, copies.rows(), dk_out, dv_out);
     check_launch("attention backward (dk, dv; tensor cores)");
     const int64_t kv_floats = s.batch * s.tokens * s.kv_heads * s.head_dim;
     for (auto [parts, out] : {std::pair{dk_out, dk}, std::pair{dv_out, dv}}) {
@@ -325,7 +357,7 @@ void launch_gradients(const BackwardArgs& args, float* dq, float* dk, float* dv)
     allow_shared_memory(query_grads_kernel<kD>, bytes,
                         "attention backward (dq): its shared memory");
     const auto blocks = static_cast<unsigned>(args.s.batch * args.s.q_heads * tiles);
-    query_grads_kernel<kD><<<blocks, kThreads, bytes, stream()>>>(args, dq);
+    query_grads_kernel<kD><<<blocks, kThreads, bytes, stream()>>>(args, copies.rows(), dq);
     check_launch("attention backward (dq; tensor cores)");
   }
 }
@@ -333,9 +365,10 @@ void launch_gradients(const BackwardArgs& args, float* dq, float* dk, float* dv)
 }  // namespace
 }  // namespace tensor_cores
 
-void tensor_core_gradients(const BackwardArgs& args, float* dq, float* dk, float* dv) {
-  tensor_cores::with_tensor_core_head_dim(args.s.head_dim, [&](auto head_dim) {
-    tensor_cores::launch_gradients<decltype(head_dim)::value>(args, dq, dk, dv);
+void tensor_core_gradients(const cpu::AttentionInputs& in, const BackwardArgs& args, float* dq,
+                           float* dk, float* dv) {
+  tensor_cores::with_tensor_core_head_dim(in.head_dim, [&](auto head_dim) {
+    tensor_cores::launch_gradients<decltype(head_dim)::value>(in, args, dq, dk, dv);
   });
 }
 

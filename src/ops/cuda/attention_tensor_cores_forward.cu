@@ -8,6 +8,12 @@ namespace {
 
 using mma::bf16;
 
+// Blocks of the forward kernel resident per multiprocessor: 3 (at most 170 registers a thread)
+// where the head dim lets the registers fit, for more warps to hide the latency of the tiles'
+// loads; else 2.
+template <int kD>
+constexpr int kForwardBlocksPerSm = kD <= 64 ? 3 : 2;
+
 // Shared memory: the query tile, a key tile, a value tile (transposed) and the key tile's
 // document ids.
 template <int kD>
@@ -23,9 +29,9 @@ constexpr size_t forward_shared_bytes() {
 // keeps its 16 queries' fragments in registers; scores S = q k^T and o += P v are mma products,
 // P going from the score accumulators to the second product's operand without shared memory.
 template <int kD>
-__global__ void __launch_bounds__(kThreads)
-    forward_kernel(Dims s, const float* q, const float* k, const float* v, const int32_t* doc_ids,
-                   float scale, float* out, float* lse) {
+__global__ void __launch_bounds__(kThreads, kForwardBlocksPerSm<kD>)
+    forward_kernel(Dims s, PaddedRows in, const int32_t* doc_ids, float scale, float* out,
+                   float* lse) {
   using S = Tiles<kD>;
   extern __shared__ __align__(16) unsigned char shared[];
   auto* q_tile = reinterpret_cast<bf16*>(shared);                      // [kTile, kD] q0 ..
@@ -42,12 +48,18 @@ __global__ void __launch_bounds__(kThreads)
   const int64_t rows = min(int64_t{kTile}, s.tokens - q0);
   const int64_t key_end = s.past + q0 + rows;  // the tile's queries see keys [0, key_end) at most
   const int64_t ldq = s.q_heads * s.head_dim;
-  const int64_t ldkv = s.kv_heads * s.head_dim;
   const bool has_docs = doc_ids != nullptr;
   const int32_t* docs = has_docs ? doc_ids + b * s.tokens : nullptr;
+  const mma::bf16* key_rows = in.k + ((b * s.kv_tokens) * s.kv_heads + g) * kD;
+  const mma::bf16* value_rows = in.v + ((b * s.kv_tokens) * s.kv_heads + g) * kD;
+  const int64_t ldkv = s.kv_heads * kD;
 
-  mma::load_row_tile<kTile, kD, kThreads>(q_tile, q + s.q_row(b, q0, h), ldq, rows, s.head_dim);
-  int64_t query[2];  // this lane's two query rows, r = 0 and 1 (lane_row)
+  TileFetch<kD> fetched_k;
+  TileFetch<kD> fetched_v;
+  fetched_k.fetch(in.q + ((b * s.tokens + q0) * s.q_heads + h) * kD, s.q_heads * kD, rows);
+  fetched_k.store_rows(q_tile);
+  int64_t fetched = -1;  // the key tile in fetched_k and fetched_v
+  int64_t query[2];      // this lane's two query rows, r = 0 and 1 (lane_row)
   int32_t row_doc[2];
   float m[2];
   float l[2];  // this lane's keys' share; summed over its lane group at the end
@@ -84,11 +96,20 @@ __global__ void __launch_bounds__(kThreads)
       }
       if (!__syncthreads_or(any)) continue;  // no query sees a key of the tile
     }
-    const int64_t keys = min(int64_t{kTile}, key_end - k0);
-    mma::load_row_tile<kTile, kD, kThreads>(k_tile, k + s.kv_row(b, k0, g), ldkv, keys, s.head_dim);
-    mma::load_transposed_tile<kTile, kD, kThreads>(vt_tile, v + s.kv_row(b, k0, g), ldkv, keys,
-                                                   s.head_dim);
+    if (fetched != k0) {  // the first tile, or one after a skipped tile
+      const int64_t keys = min(int64_t{kTile}, key_end - k0);
+      fetched_k.fetch(key_rows + k0 * ldkv, ldkv, keys);
+      fetched_v.fetch(value_rows + k0 * ldkv, ldkv, keys);
+    }
+    fetched_k.store_rows(k_tile);
+    fetched_v.store_transposed(vt_tile);
     __syncthreads();
+    if (const int64_t next = k0 + kTile; next < key_end) {  // runs while this tile computes
+      const int64_t keys = min(int64_t{kTile}, key_end - next);
+      fetched_k.fetch(key_rows + next * ldkv, ldkv, keys);
+      fetched_v.fetch(value_rows + next * ldkv, ldkv, keys);
+      fetched = next;
+    }
 
     float p[S::kRowBlocks][4] = {};  // the scores q k^T, then exp(score - m)
 #pragma unroll
@@ -167,12 +188,13 @@ __global__ void __launch_bounds__(kThreads)
 
 template <int kD>
 void launch_forward(const cpu::AttentionInputs& in, float* out, float* lse) {
+  const PaddedCopies copies(in, kD, nullptr);
   const size_t bytes = forward_shared_bytes<kD>();
   allow_shared_memory(forward_kernel<kD>, bytes, "attention forward: its shared memory");
   const int64_t tiles = (in.tokens + kTile - 1) / kTile;
   const auto blocks = static_cast<unsigned>(in.batch * in.q_heads * tiles);
-  forward_kernel<kD><<<blocks, kThreads, bytes, stream()>>>(dims_of(in), in.q, in.k, in.v,
-                                                            in.doc_ids, in.scale, out, lse);
+  forward_kernel<kD><<<blocks, kThreads, bytes, stream()>>>(dims_of(in), copies.rows(), in.doc_ids,
+                                                            in.scale, out, lse);
   check_launch("attention forward (tensor cores)");
 }
 
