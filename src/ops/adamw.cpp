@@ -1,6 +1,7 @@
 #include "ops/adamw.h"
 
 #include <cmath>
+#include <vector>
 
 #include "ops/arg_checks.h"
 #include "ops/cpu/adamw.h"
@@ -11,8 +12,11 @@
 
 namespace retune::ops {
 
-void adamw_step(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v,
-                int64_t step, const AdamWOptions& o) {
+namespace {
+
+// Checks one tensor's arguments; returns its step's constants.
+cpu::AdamWScalars checked_scalars(const Tensor& param, const Tensor& grad, const Tensor& m,
+                                  const Tensor& v, int64_t step, const AdamWOptions& o) {
   RETUNE_CHECK(param.defined(), "adamw_step: param is undefined");
   check_output("adamw_step", "param", param, DType::f32, param.shape(), param.device());
   RETUNE_CHECK(step >= 1, "adamw_step: step is {}, expected the 1-based step number", step);
@@ -27,7 +31,7 @@ void adamw_step(const Tensor& param, const Tensor& grad, const Tensor& m, const 
   check_output("adamw_step", "v", v, DType::f32, param.shape(), param.device());
   check_backend("adamw_step", param.device());
   const auto t = static_cast<double>(step);
-  const cpu::AdamWScalars scalars{
+  return {
       static_cast<float>(1 - o.lr * o.weight_decay),
       static_cast<float>(o.beta1),
       static_cast<float>(1 - o.beta1),
@@ -37,16 +41,38 @@ void adamw_step(const Tensor& param, const Tensor& grad, const Tensor& m, const 
       static_cast<float>(std::sqrt(1 - std::pow(o.beta2, t))),
       static_cast<float>(o.eps),
   };
+}
+
+}  // namespace
+
+void adamw_step(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v,
+                int64_t step, const AdamWOptions& o) {
+  const AdamWTensors one{param, grad, m, v, step, o.weight_decay};
+  adamw_steps({&one, 1}, o);
+}
+
+void adamw_steps(std::span<const AdamWTensors> tensors, const AdamWOptions& options) {
 #if RETUNE_CUDA
-  if (!param.device().is_cpu()) {
-    cuda::adamw_step(param.mutable_device_data<float>(), grad.device_data<float>(),
-                     m.mutable_device_data<float>(), v.mutable_device_data<float>(), param.numel(),
-                     scalars);
-    return;
-  }
+  std::vector<cuda::AdamWTensor> on_device;
 #endif
-  cpu::adamw_step(param.mutable_data<float>(), grad.data<float>(), m.mutable_data<float>(),
-                  v.mutable_data<float>(), param.numel(), scalars);
+  for (const AdamWTensors& t : tensors) {
+    AdamWOptions own = options;
+    own.weight_decay = t.weight_decay;
+    const cpu::AdamWScalars scalars = checked_scalars(t.param, t.grad, t.m, t.v, t.step, own);
+#if RETUNE_CUDA
+    if (!t.param.device().is_cpu()) {
+      on_device.push_back({t.param.mutable_device_data<float>(), t.grad.device_data<float>(),
+                           t.m.mutable_device_data<float>(), t.v.mutable_device_data<float>(),
+                           t.param.numel(), scalars});
+      continue;
+    }
+#endif
+    cpu::adamw_step(t.param.mutable_data<float>(), t.grad.data<float>(), t.m.mutable_data<float>(),
+                    t.v.mutable_data<float>(), t.param.numel(), scalars);
+  }
+#if RETUNE_CUDA
+  cuda::adamw_steps(on_device);
+#endif
 }
 
 }  // namespace retune::ops

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "core/tensor.h"
 
@@ -28,5 +29,17 @@ struct AdamWOptions {
 
 void adamw_step(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v,
                 int64_t step, const AdamWOptions& options);
+
+// One parameter tensor of adamw_steps, with its own step number and weight decay.
+struct AdamWTensors {
+  Tensor param, grad, m, v;
+  int64_t step;
+  double weight_decay;
+};
+
+// adamw_step for each of `tensors` (options.weight_decay is replaced by each one's), with the
+// same results. On a GPU, up to cuda::kAdamWTensorsPerLaunch tensors share one kernel launch
+// (an optimizer's hundreds of adapter tensors would otherwise be hundreds of small launches).
+void adamw_steps(std::span<const AdamWTensors> tensors, const AdamWOptions& options);
 
 }  // namespace retune::ops

@@ -110,17 +110,13 @@ double Optimizer::clip_grad_norm(double max_norm) {
 void Optimizer::step(double lr) {
   const profile::PhaseScope timed(profile::Phase::optimizer);
   const OptimizerOptions& o = options_;
+  std::vector<ops::AdamWTensors> adamw;  // every tensor's step at once (one GPU launch per batch)
   for (size_t i = 0; i < parameters_.size(); ++i) {
     if (!frozen_.empty() && frozen_[i]) continue;
     const Parameter& p = parameters_[i];
     const double weight_decay = p.decay ? o.weight_decay : 0.0;
     if (o.kind == OptimizerKind::adamw) {
-      ops::adamw_step(p.value, p.grad, state_[i][0], state_[i][1], updates_[i] + 1,
-                      {.lr = lr,
-                       .beta1 = o.beta1,
-                       .beta2 = o.beta2,
-                       .eps = o.eps,
-                       .weight_decay = weight_decay});
+      adamw.push_back({p.value, p.grad, state_[i][0], state_[i][1], updates_[i] + 1, weight_decay});
     } else {
       ops::sgd_step(p.value, p.grad, state_[i].empty() ? Tensor() : state_[i][0], updates_[i] == 0,
                     {.lr = lr,
@@ -131,6 +127,7 @@ void Optimizer::step(double lr) {
     }
     ++updates_[i];
   }
+  ops::adamw_steps(adamw, {.lr = lr, .beta1 = o.beta1, .beta2 = o.beta2, .eps = o.eps});
   ++steps_;
 }
 

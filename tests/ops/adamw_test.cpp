@@ -6,7 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <vector>
 
+#include "core/device.h"
+#include "core/random_tensor.h"
 #include "support/error_of.h"
 #include "support/vector_tensor.h"
 
@@ -88,6 +91,48 @@ TEST(AdamW, TenStepsOnAQuadraticMatchADoubleLoop) {
     EXPECT_NEAR(got[i], p[i], 1e-6) << i;
     EXPECT_NE(got[i], start[i]) << i;
   }
+}
+
+// adamw_steps gives each tensor adamw_step's result with its own step and weight decay, across
+// the GPU's launch batches (more tensors than one launch takes, one of them empty).
+void expect_batched_steps_match_single_ones(Device device) {
+  const int count = 45;  // one GPU launch takes 40
+  std::vector<AdamWTensors> batched;
+  std::vector<AdamWTensors> single;
+  for (int i = 0; i < count; ++i) {
+    const int64_t n = i == 3 ? 0 : 1 + 37 * (i % 7);
+    auto drawn = [&](uint64_t seed, double lo) {
+      return uniform_tensor({n}, 100 * static_cast<uint64_t>(i) + seed, lo, 1.0).to(device);
+    };
+    // v >= 0: a running mean of squares.
+    const AdamWTensors t{drawn(1, -1), drawn(2, -1), drawn(3, -1),
+                         drawn(4, 0),  1 + i % 5,    0.1 * (i % 3)};
+    batched.push_back(t);
+    single.push_back({t.param.clone(), t.grad, t.m.clone(), t.v.clone(), t.step, t.weight_decay});
+  }
+  const AdamWOptions options{.lr = 0.01, .weight_decay = 99.0};  // replaced by each tensor's
+  adamw_steps(batched, options);
+  for (const AdamWTensors& t : single) {
+    AdamWOptions own = options;
+    own.weight_decay = t.weight_decay;
+    adamw_step(t.param, t.grad, t.m, t.v, t.step, own);
+  }
+  for (int i = 0; i < count; ++i) {
+    const auto at = static_cast<size_t>(i);
+    EXPECT_EQ(batched[at].param.to_f32_vector(), single[at].param.to_f32_vector()) << i;
+    EXPECT_EQ(batched[at].m.to_f32_vector(), single[at].m.to_f32_vector()) << i;
+    EXPECT_EQ(batched[at].v.to_f32_vector(), single[at].v.to_f32_vector()) << i;
+  }
+}
+
+TEST(AdamW, BatchedStepsMatchSingleOnes) {
+  expect_batched_steps_match_single_ones(Device::cpu());
+}
+
+TEST(AdamW, GpuBatchedStepsMatchSingleOnes) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no GPU";
+  activate_device(Device::cuda(0));
+  expect_batched_steps_match_single_ones(Device::cuda(0));
 }
 
 }  // namespace
