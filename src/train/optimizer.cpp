@@ -12,6 +12,7 @@
 #include "ops/adamw.h"
 #include "ops/clip_grad_norm.h"
 #include "ops/sgd.h"
+#include "ops/zero_fill.h"
 
 namespace retune::train {
 namespace {
@@ -140,7 +141,10 @@ void Optimizer::set_frozen(std::vector<bool> frozen) {
 
 void Optimizer::zero_grad() {
   const profile::PhaseScope timed(profile::Phase::optimizer);
-  for (const Parameter& p : parameters_) p.grad.fill(0.0);
+  std::vector<Tensor> grads;
+  grads.reserve(parameters_.size());
+  for (const Parameter& p : parameters_) grads.push_back(p.grad);
+  ops::zero_fill(grads);
 }
 
 std::string Optimizer::state_name(size_t i, size_t k) const {

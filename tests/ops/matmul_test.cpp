@@ -275,14 +275,14 @@ TEST(Matmul, RejectsBadArgumentsNamingThem) {
       HasSubstr("matmul_backward: da is f32[4, 3] on cpu, expected a contiguous f32[3, 4]"));
 }
 
-// The GPU keeps the bf16 copy of a large f32 operand for the next products of the same bytes
-// (ops/cuda/gemm.h): a write between two products, by an op, copy_from or fill, must make the
-// next product read the new values.
+// The GPU keeps the bf16 copy of an f32 operand for later products of the same bytes
+// (ops/cuda/kept_operands.h): a write between two products, by an op, copy_from or fill, must make
+// the next product read the new values.
 TEST(Matmul, GpuKeptOperandCopiesFollowWrites) {
   if (cuda_device_count() == 0) GTEST_SKIP() << "no GPU";
   const Device gpu = Device::cuda(0);
   activate_device(gpu);
-  const Tensor a = uniform_tensor({1024, 512}, 1).to(gpu);  // 1 MiB as bf16: kept
+  const Tensor a = uniform_tensor({1024, 512}, 1).to(gpu);  // 1 MiB as bf16: the large tier
   const Tensor b = uniform_tensor({512, 8}, 2).to(gpu);
   const Tensor out = Tensor::empty({1024, 8}, DType::f32, gpu);
   // a's product now, against a fresh copy of a's current values (never kept: a new storage).

@@ -2,15 +2,14 @@
 
 #include <cublasLt.h>
 
-#include <algorithm>
 #include <array>
 #include <map>
 #include <mutex>
-#include <vector>
 
 #include "core/cuda/runtime.h"
 #include "core/tensor.h"
 #include "ops/cuda/bf16_pack.h"
+#include "ops/cuda/kept_operands.h"
 
 namespace retune::ops::cuda {
 namespace {
@@ -54,63 +53,33 @@ Blas& blas() {
   return b;
 }
 
-// Operands of at least this many bytes keep their bf16 copies (gemm.h); smaller ones are cheap
-// to pack again.
-constexpr size_t kKeptOperandBytes = size_t{1} << 20;
-
-// A packed bf16 copy, and what it is a copy of.
-struct PackedOperand {
-  std::array<int64_t, 7> source;  // data, dtype, rows, cols, ld, batch stride, version
-  Tensor packed;
-};
-
-// The kept copies of each device, the most recently used last.
-std::vector<PackedOperand>& kept_operands(Device device) {
-  static std::map<int, std::vector<PackedOperand>>* per_device =
-      new std::map<int, std::vector<PackedOperand>>;  // never destroyed
-  return (*per_device)[device.index];
-}
-
 // The operand, stored as a [rows, cols] matrix per batch item, as bf16: itself, or a packed copy
-// in `scratch` (which must outlive the product), made now or kept from an earlier product.
+// in `scratch` (which must outlive the product), kept from an earlier product or made now (and
+// kept, when its version is known).
 GemmOperand as_bf16(const GemmOperand& m, int64_t rows, int64_t cols, int64_t batch,
                     Tensor& scratch, Device device) {
   if (m.dtype == DType::bf16) return m;
   const int64_t matrices = m.batch_stride == 0 ? 1 : batch;
   const int64_t count = matrices * rows * cols;
-  const GemmOperand packed_operand{nullptr, DType::bf16, cols,
-                                   m.batch_stride == 0 ? 0 : rows * cols, m.trans};
-  const bool keep = m.version != 0 && static_cast<size_t>(count) * 2 >= kKeptOperandBytes;
-  const std::array<int64_t, 7> source{static_cast<int64_t>(reinterpret_cast<uintptr_t>(m.data)),
-                                      static_cast<int64_t>(m.dtype),
-                                      rows,
-                                      cols,
-                                      m.ld,
-                                      m.batch_stride,
-                                      static_cast<int64_t>(m.version)};
-  static std::mutex mutex;
-  const std::lock_guard lock(mutex);
-  std::vector<PackedOperand>& kept = kept_operands(device);
-  if (keep) {
-    const auto found = std::ranges::find(kept, source, &PackedOperand::source);
-    if (found != kept.end()) {
-      scratch = found->packed;
-      std::rotate(found, found + 1, kept.end());  // now the most recently used
-      GemmOperand reused = packed_operand;
-      reused.data = scratch.device_data<uint16_t>();
-      return reused;
-    }
+  GemmOperand packed{nullptr, DType::bf16, cols, m.batch_stride == 0 ? 0 : rows * cols, m.trans};
+  const OperandKey key{static_cast<int64_t>(reinterpret_cast<uintptr_t>(m.data)),
+                       static_cast<int64_t>(m.dtype),
+                       rows,
+                       cols,
+                       m.ld,
+                       m.batch_stride,
+                       static_cast<int64_t>(m.version)};
+  if (m.version != 0) scratch = find_kept_operand(key);
+  if (scratch.defined()) {
+    packed.data = scratch.device_data<uint16_t>();
+    return packed;
   }
   scratch = Tensor::empty({count}, DType::bf16, device);
-  uint16_t* packed = scratch.mutable_device_data<uint16_t>();
-  pack_bf16(m.data, m.dtype, rows, cols, m.ld, m.batch_stride, count, packed);
-  if (keep) {
-    if (kept.size() == kKeptOperands) kept.erase(kept.begin());
-    kept.push_back({source, scratch});
-  }
-  GemmOperand made = packed_operand;
-  made.data = packed;
-  return made;
+  uint16_t* data = scratch.mutable_device_data<uint16_t>();
+  pack_bf16(m.data, m.dtype, rows, cols, m.ld, m.batch_stride, count, data);
+  if (m.version != 0) keep_operand(key, scratch);
+  packed.data = data;
+  return packed;
 }
 
 // The largest power of two (up to 256) that divides the address: cuBLASLt's alignment preference.

@@ -25,12 +25,10 @@ struct GemmOperand {
 // rounded to bf16 first (one pass each); bf16 ones are read as they are. The products
 // accumulate in f32 (CUBLAS_COMPUTE_32F). With beta = 0, out is never read.
 //
-// A large operand with a known version keeps its bf16 copy for the next products that read
-// the same bytes (the same data, layout and version): a layer's input feeds several
-// projections and their adapters, a gradient the adapter's and the base weight's products. The
-// last kKeptOperands such copies are kept, per device, until a newer one pushes them out.
-constexpr int kKeptOperands = 3;
-
+// An operand with a known version keeps its bf16 copy for later products of the same bytes
+// (ops/cuda/kept_operands.h): a layer's input feeds several projections and their adapters, a
+// gradient the adapter's and the base weight's products, an adapter's weights the forward and
+// the backward.
 void gemm_batched(int64_t batch, int64_t M, int64_t N, int64_t K, float alpha, const GemmOperand& a,
                   const GemmOperand& b, float beta, float* out, int64_t ldo,
                   int64_t out_batch_stride);

@@ -1,0 +1,35 @@
+// The bf16 copies of product operands that the GPU's matrix products keep for later products of
+// the same bytes (ops/cuda/gemm.h), per device. A copy is found by what it copies: the source's
+// address, dtype, stored rows, cols, leading dim, batch stride and Storage::version (which
+// changes with every write, so a found copy always equals a fresh one). Two tiers, each dropping
+// its least recently used copy first:
+//   large (>= kLargeOperandBytes): the last kLargeOperands, a layer's inputs and gradients,
+//     read by a projection and its adapter or by several projections in a row;
+//   small: up to kSmallOperandBudget bytes in all, adapter weights and their [N, r] products,
+//     read again in the backward, many products later.
+// Built with RETUNE_CUDA.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "core/tensor.h"
+
+namespace retune::ops::cuda {
+
+constexpr size_t kLargeOperandBytes = size_t{1} << 20;
+constexpr size_t kLargeOperands = 3;
+constexpr size_t kSmallOperandBudget = size_t{96} << 20;
+
+// data, dtype, rows, cols, ld, batch stride, version
+using OperandKey = std::array<int64_t, 7>;
+
+// The kept copy of `key` on the current device (then the most recently used of its tier), or
+// an undefined tensor.
+Tensor find_kept_operand(const OperandKey& key);
+
+// Keeps `packed` (a bf16 tensor on the current device) as the copy of `key`.
+void keep_operand(const OperandKey& key, const Tensor& packed);
+
+}  // namespace retune::ops::cuda

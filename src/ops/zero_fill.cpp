@@ -1,0 +1,29 @@
+#include "ops/zero_fill.h"
+
+#include <vector>
+
+#if RETUNE_CUDA
+#include "ops/cuda/zero_fill.h"
+#endif
+
+namespace retune::ops {
+
+void zero_fill(std::span<const Tensor> tensors) {
+#if RETUNE_CUDA
+  std::vector<cuda::ZeroFillTensor> on_device;
+#endif
+  for (const Tensor& t : tensors) {
+#if RETUNE_CUDA
+    if (t.defined() && !t.device().is_cpu() && t.dtype() == DType::f32 && t.is_contiguous()) {
+      on_device.push_back({t.mutable_device_data<float>(), t.numel()});
+      continue;
+    }
+#endif
+    t.fill(0.0);
+  }
+#if RETUNE_CUDA
+  cuda::zero_fill(on_device);
+#endif
+}
+
+}  // namespace retune::ops
