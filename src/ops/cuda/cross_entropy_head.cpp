@@ -14,8 +14,9 @@ void cross_entropy_head(const cpu::HeadProblem& p, int64_t labelled, const HeadO
   retune::cuda::check(cudaGetDevice(&index), "reading the current device");
   const Device device = Device::cuda(index);
   const bool grads = out.dx || out.dweight;
-  const int64_t rows = std::clamp<int64_t>(
-      static_cast<int64_t>(kLogitBytes / (static_cast<size_t>(p.V) * sizeof(float))), 1,
+  const int64_t rows = std::min(
+      std::max(static_cast<int64_t>(kLogitBytes / (static_cast<size_t>(p.V) * sizeof(float))),
+               kMinRowBlock),
       std::max<int64_t>(p.N, 1));
   const Tensor logits = Tensor::empty({rows, p.V}, DType::f32, device);
   const Tensor dlogits = grads ? Tensor::empty({rows, p.V}, DType::bf16, device) : Tensor();
