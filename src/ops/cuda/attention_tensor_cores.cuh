@@ -29,10 +29,8 @@ constexpr int kTile = 16 * kWarps;  // rows of a block's own tile and of each ti
 template <int kD>
 struct Tiles {
   static_assert(kD % 16 == 0 && kD <= kMaxHeadDim);
-  static constexpr int kRowStride = mma::padded_stride(kD);     // row tile [kTile, kD]
-  static constexpr int kColStride = mma::padded_stride(kTile);  // transposed tile [kD, kTile]
+  static constexpr int kRowStride = mma::padded_stride(kD);  // row tile [kTile, kD]
   static constexpr int kRowTile = kTile * kRowStride;
-  static constexpr int kColTile = kD * kColStride;
   static constexpr int kDimChunks = kD / 16;     // k-chunks of a product over the head dim
   static constexpr int kDimBlocks = kD / 8;      // n-blocks of an output over the head dim
   static constexpr int kRowChunks = kTile / 16;  // k-chunks of a product over a tile's rows
@@ -58,21 +56,21 @@ struct PaddedRows {
 };
 
 // A thread's share of a [kTile, kD] tile of padded bf16 rows in registers, fetched from global
-// memory (fetch) before the shared-memory tile it goes to is free, and stored there (as rows,
-// or transposed) after: the fetch of the next tile runs while the block computes on this one.
-// Vector i holds the 8 values of row (threadIdx.x + kThreads i) % kTile at the columns
-// 8 ((threadIdx.x + kThreads i) / kTile) ..: a warp's lanes take 32 consecutive rows, so the
-// transposed stores of a warp write consecutive addresses.
+// memory (fetch) before the shared-memory tile it goes to is free, and stored there after: the
+// fetch of the next tile runs while the block computes on this one. Vector i holds the 8 values
+// at columns 8 (e % (kD / 8)) .. of row e / (kD / 8), e = threadIdx.x + kThreads i: consecutive
+// lanes read (and store) consecutive 16 bytes of a row.
 template <int kD>
 struct TileFetch {
   static constexpr int kVectors = kTile * kD / 8 / kThreads;
+  static constexpr int kRowVectors = kD / 8;
   uint4 vectors[kVectors];
 
   __device__ static int row(int i) {
-    return (static_cast<int>(threadIdx.x) + kThreads * i) % kTile;
+    return (static_cast<int>(threadIdx.x) + kThreads * i) / kRowVectors;
   }
   __device__ static int col(int i) {
-    return 8 * ((static_cast<int>(threadIdx.x) + kThreads * i) / kTile);
+    return 8 * ((static_cast<int>(threadIdx.x) + kThreads * i) % kRowVectors);
   }
 
   // The tile whose row 0 is at `rows` (rows ld apart); rows >= valid_rows are zeros.
@@ -89,15 +87,6 @@ struct TileFetch {
 #pragma unroll
     for (int i = 0; i < kVectors; ++i) {
       *reinterpret_cast<uint4*>(tile + row(i) * Tiles<kD>::kRowStride + col(i)) = vectors[i];
-    }
-  }
-  // Into a transposed tile [kD, kTile] (stride Tiles<kD>::kColStride).
-  __device__ void store_transposed(mma::bf16* tile) const {
-#pragma unroll
-    for (int i = 0; i < kVectors; ++i) {
-      const auto* values = reinterpret_cast<const mma::bf16*>(&vectors[i]);
-#pragma unroll
-      for (int j = 0; j < 8; ++j) tile[(col(i) + j) * Tiles<kD>::kColStride + row(i)] = values[j];
     }
   }
 };

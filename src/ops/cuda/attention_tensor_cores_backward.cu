@@ -17,12 +17,10 @@ namespace {
 using mma::bf16;
 
 // Shared memory of the dk/dv kernel: the key tile's keys and values; a query tile's queries and
-// dout, as rows and transposed; the query tile's lse, delta and document ids and the key tile's
-// ids.
+// dout; the query tile's lse, delta and document ids and the key tile's ids.
 template <int kD>
 constexpr size_t key_grads_shared_bytes() {
-  using S = Tiles<kD>;
-  return (4 * S::kRowTile + 2 * S::kColTile) * sizeof(bf16) + 4 * kTile * sizeof(float);
+  return 4 * Tiles<kD>::kRowTile * sizeof(bf16) + 4 * kTile * sizeof(float);
 }
 
 // One block per (key tile, batch row b, query head h), the first key tiles (which the most
@@ -42,12 +40,10 @@ __global__ void __launch_bounds__(kThreads)
   bf16* v_tile = k_tile + S::kRowTile;             // [kTile, kD] values k0 ..
   bf16* q_tile = v_tile + S::kRowTile;             // [kTile, kD] queries q0 ..
   bf16* dout_tile = q_tile + S::kRowTile;          // [kTile, kD] dout of queries q0 ..
-  bf16* qt_tile = dout_tile + S::kRowTile;         // [kD, kTile] queries q0 .., transposed
-  bf16* doutt_tile = qt_tile + S::kColTile;        // [kD, kTile] dout, transposed
-  auto* row_lse = reinterpret_cast<float*>(doutt_tile + S::kColTile);  // [kTile] of queries
-  float* row_delta = row_lse + kTile;                                  // [kTile] of queries
-  auto* row_docs = reinterpret_cast<int32_t*>(row_delta + kTile);      // [kTile] of queries
-  int32_t* key_docs = row_docs + kTile;                                // [kTile] of keys
+  auto* row_lse = reinterpret_cast<float*>(dout_tile + S::kRowTile);  // [kTile] of queries
+  float* row_delta = row_lse + kTile;                                 // [kTile] of queries
+  auto* row_docs = reinterpret_cast<int32_t*>(row_delta + kTile);     // [kTile] of queries
+  int32_t* key_docs = row_docs + kTile;                               // [kTile] of keys
 
   const int64_t heads = s.batch * s.q_heads;
   const int64_t b = blockIdx.x % heads / s.q_heads;
@@ -107,9 +103,7 @@ __global__ void __launch_bounds__(kThreads)
       fetched_dout.fetch(dout_rows + q0 * ld_padded, ld_padded, rows);
     }
     fetched_q.store_rows(q_tile);
-    fetched_q.store_transposed(qt_tile);
     fetched_dout.store_rows(dout_tile);
-    fetched_dout.store_transposed(doutt_tile);
     __syncthreads();
     if (const int64_t next = q0 + kTile; next < s.tokens) {  // runs while this tile computes
       const int64_t rows = min(int64_t{kTile}, s.tokens - next);
@@ -127,13 +121,17 @@ __global__ void __launch_bounds__(kThreads)
       mma::load_a(key_fragment, k_tile, S::kRowStride, warp_first_row(), kc);
       mma::load_a(value_fragment, v_tile, S::kRowStride, warp_first_row(), kc);
 #pragma unroll
-      for (int nb = 0; nb < S::kRowBlocks; ++nb) {
-        uint32_t query_fragment[2];
-        uint32_t dout_fragment[2];
-        mma::load_b(query_fragment, q_tile, S::kRowStride, 8 * nb, kc);
-        mma::load_b(dout_fragment, dout_tile, S::kRowStride, 8 * nb, kc);
-        mma::mma_bf16(p[nb], key_fragment, query_fragment);
-        mma::mma_bf16(ds[nb], value_fragment, dout_fragment);
+      for (int nb = 0; nb < S::kRowBlocks; nb += 2) {
+        uint32_t queries0[2];
+        uint32_t queries1[2];
+        uint32_t douts0[2];
+        uint32_t douts1[2];
+        mma::load_b_pair(queries0, queries1, q_tile, S::kRowStride, 8 * nb, kc);
+        mma::load_b_pair(douts0, douts1, dout_tile, S::kRowStride, 8 * nb, kc);
+        mma::mma_bf16(p[nb], key_fragment, queries0);
+        mma::mma_bf16(p[nb + 1], key_fragment, queries1);
+        mma::mma_bf16(ds[nb], value_fragment, douts0);
+        mma::mma_bf16(ds[nb + 1], value_fragment, douts1);
       }
     }
     // Every query of the tile is real and sees every key of the block: no mask.
@@ -155,13 +153,17 @@ __global__ void __launch_bounds__(kThreads)
       mma::to_a_fragment(p_fragment, p[2 * kc], p[2 * kc + 1]);
       mma::to_a_fragment(ds_fragment, ds[2 * kc], ds[2 * kc + 1]);
 #pragma unroll
-      for (int nd = 0; nd < S::kDimBlocks; ++nd) {
-        uint32_t dout_fragment[2];
-        uint32_t query_fragment[2];
-        mma::load_b(dout_fragment, doutt_tile, S::kColStride, 8 * nd, kc);
-        mma::load_b(query_fragment, qt_tile, S::kColStride, 8 * nd, kc);
-        mma::mma_bf16(dv_sum[nd], p_fragment, dout_fragment);    // dv += P^T dout
-        mma::mma_bf16(dk_sum[nd], ds_fragment, query_fragment);  // dk += dS^T q (scaled below)
+      for (int nd = 0; nd < S::kDimBlocks; nd += 2) {
+        uint32_t douts0[2];
+        uint32_t douts1[2];
+        uint32_t queries0[2];
+        uint32_t queries1[2];
+        mma::load_b_pair_trans(douts0, douts1, dout_tile, S::kRowStride, 8 * nd, kc);
+        mma::load_b_pair_trans(queries0, queries1, q_tile, S::kRowStride, 8 * nd, kc);
+        mma::mma_bf16(dv_sum[nd], p_fragment, douts0);  // dv += P^T dout
+        mma::mma_bf16(dv_sum[nd + 1], p_fragment, douts1);
+        mma::mma_bf16(dk_sum[nd], ds_fragment, queries0);  // dk += dS^T q (scaled below)
+        mma::mma_bf16(dk_sum[nd + 1], ds_fragment, queries1);
       }
     }
   }
@@ -183,12 +185,11 @@ __global__ void sum_group_parts(Dims s, const float* parts, float* out) {
   out[i] = sum;
 }
 
-// Shared memory of the dq kernel: the query tile's queries and dout, a key tile as rows and
-// transposed, a value tile, and the key tile's document ids.
+// Shared memory of the dq kernel: the query tile's queries and dout, a key and a value tile,
+// and the key tile's document ids.
 template <int kD>
 constexpr size_t query_grads_shared_bytes() {
-  using S = Tiles<kD>;
-  return (4 * S::kRowTile + S::kColTile) * sizeof(bf16) + kTile * sizeof(int32_t);
+  return 4 * Tiles<kD>::kRowTile * sizeof(bf16) + kTile * sizeof(int32_t);
 }
 
 // One block per (query tile, batch row b, query head h), the last query tiles first: dq of the
@@ -204,8 +205,7 @@ __global__ void __launch_bounds__(kThreads)
   bf16* dout_tile = q_tile + S::kRowTile;          // [kTile, kD] dout of queries q0 ..
   bf16* k_tile = dout_tile + S::kRowTile;          // [kTile, kD] keys k0 ..
   bf16* v_tile = k_tile + S::kRowTile;             // [kTile, kD] values k0 ..
-  bf16* kt_tile = v_tile + S::kRowTile;            // [kD, kTile] keys k0 .., transposed
-  auto* key_docs = reinterpret_cast<int32_t*>(kt_tile + S::kColTile);  // [kTile]
+  auto* key_docs = reinterpret_cast<int32_t*>(v_tile + S::kRowTile);  // [kTile]
 
   const int64_t heads = s.batch * s.q_heads;
   const int64_t tiles = (s.tokens + kTile - 1) / kTile;
@@ -268,7 +268,6 @@ __global__ void __launch_bounds__(kThreads)
       fetched_v.fetch(value_rows + k0 * ldkv, ldkv, keys);
     }
     fetched_k.store_rows(k_tile);
-    fetched_k.store_transposed(kt_tile);
     fetched_v.store_rows(v_tile);
     __syncthreads();
     if (const int64_t next = k0 + kTile; next < key_end) {  // runs while this tile computes
@@ -287,13 +286,17 @@ __global__ void __launch_bounds__(kThreads)
       mma::load_a(query_fragment, q_tile, S::kRowStride, warp_first_row(), kc);
       mma::load_a(dout_fragment, dout_tile, S::kRowStride, warp_first_row(), kc);
 #pragma unroll
-      for (int nb = 0; nb < S::kRowBlocks; ++nb) {
-        uint32_t key_fragment[2];
-        uint32_t value_fragment[2];
-        mma::load_b(key_fragment, k_tile, S::kRowStride, 8 * nb, kc);
-        mma::load_b(value_fragment, v_tile, S::kRowStride, 8 * nb, kc);
-        mma::mma_bf16(p[nb], query_fragment, key_fragment);
-        mma::mma_bf16(ds[nb], dout_fragment, value_fragment);
+      for (int nb = 0; nb < S::kRowBlocks; nb += 2) {
+        uint32_t keys0[2];
+        uint32_t keys1[2];
+        uint32_t values0[2];
+        uint32_t values1[2];
+        mma::load_b_pair(keys0, keys1, k_tile, S::kRowStride, 8 * nb, kc);
+        mma::load_b_pair(values0, values1, v_tile, S::kRowStride, 8 * nb, kc);
+        mma::mma_bf16(p[nb], query_fragment, keys0);
+        mma::mma_bf16(p[nb + 1], query_fragment, keys1);
+        mma::mma_bf16(ds[nb], dout_fragment, values0);
+        mma::mma_bf16(ds[nb + 1], dout_fragment, values1);
       }
     }
     const bool whole = !has_docs && k0 + kTile - 1 <= q0;  // no mask
@@ -312,10 +315,12 @@ __global__ void __launch_bounds__(kThreads)
       uint32_t ds_fragment[4];
       mma::to_a_fragment(ds_fragment, ds[2 * kc], ds[2 * kc + 1]);
 #pragma unroll
-      for (int nd = 0; nd < S::kDimBlocks; ++nd) {
-        uint32_t key_fragment[2];
-        mma::load_b(key_fragment, kt_tile, S::kColStride, 8 * nd, kc);
-        mma::mma_bf16(dq_sum[nd], ds_fragment, key_fragment);
+      for (int nd = 0; nd < S::kDimBlocks; nd += 2) {
+        uint32_t keys0[2];
+        uint32_t keys1[2];
+        mma::load_b_pair_trans(keys0, keys1, k_tile, S::kRowStride, 8 * nd, kc);
+        mma::mma_bf16(dq_sum[nd], ds_fragment, keys0);
+        mma::mma_bf16(dq_sum[nd + 1], ds_fragment, keys1);
       }
     }
   }

@@ -14,12 +14,10 @@ using mma::bf16;
 template <int kD>
 constexpr int kForwardBlocksPerSm = kD <= 64 ? 3 : 2;
 
-// Shared memory: the query tile, a key tile, a value tile (transposed) and the key tile's
-// document ids.
+// Shared memory: the query tile, a key tile, a value tile and the key tile's document ids.
 template <int kD>
 constexpr size_t forward_shared_bytes() {
-  using S = Tiles<kD>;
-  return (2 * S::kRowTile + S::kColTile) * sizeof(bf16) + kTile * sizeof(int32_t);
+  return 3 * Tiles<kD>::kRowTile * sizeof(bf16) + kTile * sizeof(int32_t);
 }
 
 // One block per (query tile, batch row b, query head h), the last query tiles (which see the
@@ -34,10 +32,10 @@ __global__ void __launch_bounds__(kThreads, kForwardBlocksPerSm<kD>)
                    float* lse) {
   using S = Tiles<kD>;
   extern __shared__ __align__(16) unsigned char shared[];
-  auto* q_tile = reinterpret_cast<bf16*>(shared);                      // [kTile, kD] q0 ..
-  bf16* k_tile = q_tile + S::kRowTile;                                 // [kTile, kD] k0 ..
-  bf16* vt_tile = k_tile + S::kRowTile;                                // [kD, kTile] k0 ..
-  auto* key_docs = reinterpret_cast<int32_t*>(vt_tile + S::kColTile);  // [kTile]
+  auto* q_tile = reinterpret_cast<bf16*>(shared);                     // [kTile, kD] q0 ..
+  bf16* k_tile = q_tile + S::kRowTile;                                // [kTile, kD] k0 ..
+  bf16* v_tile = k_tile + S::kRowTile;                                // [kTile, kD] k0 ..
+  auto* key_docs = reinterpret_cast<int32_t*>(v_tile + S::kRowTile);  // [kTile]
 
   const int64_t heads = s.batch * s.q_heads;
   const int64_t tiles = (s.tokens + kTile - 1) / kTile;
@@ -102,7 +100,7 @@ __global__ void __launch_bounds__(kThreads, kForwardBlocksPerSm<kD>)
       fetched_v.fetch(value_rows + k0 * ldkv, ldkv, keys);
     }
     fetched_k.store_rows(k_tile);
-    fetched_v.store_transposed(vt_tile);
+    fetched_v.store_rows(v_tile);
     __syncthreads();
     if (const int64_t next = k0 + kTile; next < key_end) {  // runs while this tile computes
       const int64_t keys = min(int64_t{kTile}, key_end - next);
@@ -115,10 +113,12 @@ __global__ void __launch_bounds__(kThreads, kForwardBlocksPerSm<kD>)
 #pragma unroll
     for (int kc = 0; kc < S::kDimChunks; ++kc) {
 #pragma unroll
-      for (int nb = 0; nb < S::kRowBlocks; ++nb) {
-        uint32_t key_fragment[2];
-        mma::load_b(key_fragment, k_tile, S::kRowStride, 8 * nb, kc);
-        mma::mma_bf16(p[nb], q_fragments[kc], key_fragment);
+      for (int nb = 0; nb < S::kRowBlocks; nb += 2) {
+        uint32_t keys0[2];
+        uint32_t keys1[2];
+        mma::load_b_pair(keys0, keys1, k_tile, S::kRowStride, 8 * nb, kc);
+        mma::mma_bf16(p[nb], q_fragments[kc], keys0);
+        mma::mma_bf16(p[nb + 1], q_fragments[kc], keys1);
       }
     }
     // Every query of the tile sees every key of this one: no mask.
@@ -162,10 +162,12 @@ __global__ void __launch_bounds__(kThreads, kForwardBlocksPerSm<kD>)
       uint32_t p_fragment[4];
       mma::to_a_fragment(p_fragment, p[2 * kc], p[2 * kc + 1]);
 #pragma unroll
-      for (int nd = 0; nd < S::kDimBlocks; ++nd) {
-        uint32_t value_fragment[2];
-        mma::load_b(value_fragment, vt_tile, S::kColStride, 8 * nd, kc);
-        mma::mma_bf16(o[nd], p_fragment, value_fragment);
+      for (int nd = 0; nd < S::kDimBlocks; nd += 2) {
+        uint32_t values0[2];
+        uint32_t values1[2];
+        mma::load_b_pair_trans(values0, values1, v_tile, S::kRowStride, 8 * nd, kc);
+        mma::mma_bf16(o[nd], p_fragment, values0);
+        mma::mma_bf16(o[nd + 1], p_fragment, values1);
       }
     }
   }

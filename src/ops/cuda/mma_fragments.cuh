@@ -1,7 +1,6 @@
 // Warp-level tensor-core products for kernels that keep their tiles in shared memory: PTX's
-// mma.sync m16n8k16 with bf16 operands and f32 accumulators (sm_80 and later), the operand
-// fragments read from bf16 tiles, and the loads that fill those tiles from f32 rows in global
-// memory. Built only with RETUNE_CUDA.
+// mma.sync m16n8k16 with bf16 operands and f32 accumulators (sm_80 and later), with the operand
+// fragments read from bf16 tiles by ldmatrix. Built only with RETUNE_CUDA.
 //
 // A warp's lane l is (group g = l / 4, thread t = l % 4). For D[16, 8] += A[16, 16] B[16, 8]:
 //   A: a[0] = A[g, 2t..2t+1], a[1] = A[g+8, 2t..], a[2] = A[g, 2t+8..], a[3] = A[g+8, 2t+8..]
@@ -11,11 +10,12 @@
 // pair of adjacent n-blocks, D[:, 16c .. 16c+15], is exactly the A fragment of k-chunk c of a
 // following product once rounded to bf16 (to_a_fragment).
 //
-// Tiles: a "row tile" [rows, kD] holds rows (of q, k, v, dout) with row stride kD + 8; a
-// "transposed tile" [kD, cols] holds the same rows as columns, with row stride cols + 8. Both
-// padded strides make the fragment reads of a warp hit 32 distinct banks. A fragment of A (or
-// of B, n-major) from a tile X is read at X's rows m0 + g, m0 + g + 8 (or n0 + g) and columns
-// 16 kc + 2t (+ 8).
+// Tiles are row-major bf16 with a padded row stride (padded_stride): its rows 16 bytes longer
+// than their values, so the 8 rows an ldmatrix phase reads start in 8 different 4-bank groups.
+// ldmatrix.x4 reads four 8 x 8 blocks, lanes 8i .. 8i + 7 giving the addresses of block i's rows,
+// and hands lane l the pair (row l / 4, columns 2 (l % 4) ..) of each block, or with .trans the
+// pair (rows 2 (l % 4) .., column l / 4): exactly the fragments above, of A and of B stored with
+// n as rows (B^T row-major: load_b_pair) or with k as rows (B row-major: load_b_pair_trans).
 #pragma once
 
 #include <cuda_bf16.h>
@@ -55,26 +55,41 @@ __device__ inline uint32_t pack_bf16(float lo, float hi) {
   return *reinterpret_cast<const uint32_t*>(&pair);
 }
 
-__device__ inline uint32_t read_pair(const bf16* tile, int index) {
-  return *reinterpret_cast<const uint32_t*>(tile + index);
+// The shared-memory address of p, for ldmatrix.
+__device__ inline uint32_t shared_address(const void* p) {
+  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
 }
 
 // The A fragment of rows m0 .. m0+15 and columns 16 kc .. 16 kc + 15 of a tile with row stride
 // `stride`.
 __device__ inline void load_a(uint32_t (&a)[4], const bf16* tile, int stride, int m0, int kc) {
-  const int row = m0 + lane_group(), col = 16 * kc + 2 * lane_thread();
-  a[0] = read_pair(tile, row * stride + col);
-  a[1] = read_pair(tile, (row + 8) * stride + col);
-  a[2] = read_pair(tile, row * stride + col + 8);
-  a[3] = read_pair(tile, (row + 8) * stride + col + 8);
+  const int lane = static_cast<int>(threadIdx.x % kWarp);
+  const int row = m0 + lane % 8 + 8 * (lane / 8 % 2), col = 16 * kc + 8 * (lane / 16);
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(a[0]), "=r"(a[1]), "=r"(a[2]), "=r"(a[3])
+               : "r"(shared_address(tile + row * stride + col)));
 }
 
-// The B fragment B[k, n] = tile[n0 + n, 16 kc + k] (the tile is n-major: B's columns are its
-// rows).
-__device__ inline void load_b(uint32_t (&b)[2], const bf16* tile, int stride, int n0, int kc) {
-  const int index = (n0 + lane_group()) * stride + 16 * kc + 2 * lane_thread();
-  b[0] = read_pair(tile, index);
-  b[1] = read_pair(tile, index + 8);
+// The B fragments of n-blocks n0 (b0) and n0 + 8 (b1) for k-chunk kc of B[k, n] = tile[n, k]
+// (a tile whose rows are B's columns: keys for q k^T).
+__device__ inline void load_b_pair(uint32_t (&b0)[2], uint32_t (&b1)[2], const bf16* tile,
+                                   int stride, int n0, int kc) {
+  const int lane = static_cast<int>(threadIdx.x % kWarp);
+  const int row = n0 + lane % 8 + 8 * (lane / 16), col = 16 * kc + 8 * (lane / 8 % 2);
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(b0[0]), "=r"(b0[1]), "=r"(b1[0]), "=r"(b1[1])
+               : "r"(shared_address(tile + row * stride + col)));
+}
+
+// The B fragments of n-blocks n0 (b0) and n0 + 8 (b1) for k-chunk kc of B[k, n] = tile[k, n]
+// (a tile whose rows are B's rows: values for P v).
+__device__ inline void load_b_pair_trans(uint32_t (&b0)[2], uint32_t (&b1)[2], const bf16* tile,
+                                         int stride, int n0, int kc) {
+  const int lane = static_cast<int>(threadIdx.x % kWarp);
+  const int row = 16 * kc + lane % 8 + 8 * (lane / 8 % 2), col = n0 + 8 * (lane / 16);
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(b0[0]), "=r"(b0[1]), "=r"(b1[0]), "=r"(b1[1])
+               : "r"(shared_address(tile + row * stride + col)));
 }
 
 // The A fragment of k-chunk c made from accumulators: columns 16c .. 16c+15 are the n-blocks
@@ -104,41 +119,6 @@ __device__ inline float group_sum(float v) {
 __device__ inline float group_max(float v) {
   v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 1));
   return fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 2));
-}
-
-// Row tile [kRows, kD] of bf16 (stride padded_stride(kD)): tile[r, d] = rows[r * ld + d] for
-// r < valid_rows and d < D, 0 elsewhere. Each thread converts pairs of adjacent d (consecutive
-// threads, consecutive pairs: coalesced). All kThreads threads of the block call it; the caller
-// synchronises before the tile is read.
-template <int kRows, int kD, int kThreads>
-__device__ void load_row_tile(bf16* tile, const float* rows, int64_t ld, int64_t valid_rows,
-                              int64_t D) {
-  constexpr int kPairs = kD / 2;
-  for (int e = static_cast<int>(threadIdx.x); e < kRows * kPairs; e += kThreads) {
-    const int r = e / kPairs, d = 2 * (e % kPairs);
-    const float* row = rows + r * ld;
-    const bool real = r < valid_rows;
-    const float lo = real && d < D ? row[d] : 0.0f;
-    const float hi = real && d + 1 < D ? row[d + 1] : 0.0f;
-    *reinterpret_cast<__nv_bfloat162*>(tile + r * padded_stride(kD) + d) =
-        __floats2bfloat162_rn(lo, hi);
-  }
-}
-
-// Transposed tile [kD, kRows] of bf16 (stride padded_stride(kRows)): tile[d, r] = rows[r * ld +
-// d], zero-filled as load_row_tile. Each thread converts a pair of adjacent rows at one d.
-template <int kRows, int kD, int kThreads>
-__device__ void load_transposed_tile(bf16* tile, const float* rows, int64_t ld, int64_t valid_rows,
-                                     int64_t D) {
-  constexpr int kRowPairs = kRows / 2;
-  for (int e = static_cast<int>(threadIdx.x); e < kRowPairs * kD; e += kThreads) {
-    const int d = e % kD, r = 2 * (e / kD);
-    const bool column = d < D;
-    const float lo = column && r < valid_rows ? rows[r * ld + d] : 0.0f;
-    const float hi = column && r + 1 < valid_rows ? rows[(r + 1) * ld + d] : 0.0f;
-    *reinterpret_cast<__nv_bfloat162*>(tile + d * padded_stride(kRows) + r) =
-        __floats2bfloat162_rn(lo, hi);
-  }
 }
 
 }  // namespace retune::ops::cuda::mma
