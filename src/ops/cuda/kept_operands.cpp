@@ -1,63 +1,17 @@
 #include "ops/cuda/kept_operands.h"
 
-#include <list>
 #include <map>
 #include <mutex>
-#include <unordered_map>
-#include <utility>
 
 #include "core/cuda/runtime.h"
 
 namespace retune::ops::cuda {
 namespace {
 
-struct KeyHash {
-  size_t operator()(const OperandKey& key) const {
-    size_t hash = 0;
-    for (const int64_t part : key) {
-      hash ^= std::hash<int64_t>{}(part) + 0x9e3779b97f4a7c15ULL + (hash << 6) + (hash >> 2);
-    }
-    return hash;
-  }
-};
-
-// One tier: its copies in the order of use (the most recent last) and an index into them.
-class Tier {
- public:
-  Tier(size_t max_copies, size_t max_bytes) : max_copies_(max_copies), max_bytes_(max_bytes) {}
-
-  Tensor find(const OperandKey& key) {
-    const auto found = index_.find(key);
-    if (found == index_.end()) return Tensor();
-    copies_.splice(copies_.end(), copies_, found->second);
-    return found->second->second;
-  }
-
-  void keep(const OperandKey& key, const Tensor& packed) {
-    if (index_.contains(key)) return;
-    copies_.emplace_back(key, packed);
-    index_.emplace(key, std::prev(copies_.end()));
-    bytes_ += packed.nbytes();
-    while (copies_.size() > max_copies_ || bytes_ > max_bytes_) {
-      bytes_ -= copies_.front().second.nbytes();
-      index_.erase(copies_.front().first);
-      copies_.pop_front();
-    }
-  }
-
- private:
-  size_t max_copies_;
-  size_t max_bytes_;
-  size_t bytes_ = 0;
-  std::list<std::pair<OperandKey, Tensor>> copies_;
-  std::unordered_map<OperandKey, std::list<std::pair<OperandKey, Tensor>>::iterator, KeyHash>
-      index_;
-};
-
 struct Kept {
-  Tier large{kLargeOperands, SIZE_MAX};
-  Tier small{SIZE_MAX, kSmallOperandBudget};
-  Tier& tier(size_t bytes) { return bytes >= kLargeOperandBytes ? large : small; }
+  OperandTier large{kLargeOperands, SIZE_MAX};
+  OperandTier small{SIZE_MAX, kSmallOperandBudget};
+  OperandTier& tier(size_t bytes) { return bytes >= kLargeOperandBytes ? large : small; }
 };
 
 std::mutex& kept_mutex() {
@@ -71,6 +25,36 @@ Kept& kept() {
 }
 
 }  // namespace
+
+size_t OperandTier::KeyHash::operator()(const OperandKey& key) const {
+  size_t hash = 0;
+  for (const int64_t part : key) {
+    hash ^= std::hash<int64_t>{}(part) + 0x9e3779b97f4a7c15ULL + (hash << 6) + (hash >> 2);
+  }
+  return hash;
+}
+
+OperandTier::OperandTier(size_t max_copies, size_t max_bytes)
+    : max_copies_(max_copies), max_bytes_(max_bytes) {}
+
+Tensor OperandTier::find(const OperandKey& key) {
+  const auto found = index_.find(key);
+  if (found == index_.end()) return Tensor();
+  copies_.splice(copies_.end(), copies_, found->second);
+  return found->second->second;
+}
+
+void OperandTier::keep(const OperandKey& key, const Tensor& packed) {
+  if (index_.contains(key)) return;
+  copies_.emplace_back(key, packed);
+  index_.emplace(key, std::prev(copies_.end()));
+  bytes_ += packed.nbytes();
+  while (copies_.size() > max_copies_ || bytes_ > max_bytes_) {
+    bytes_ -= copies_.front().second.nbytes();
+    index_.erase(copies_.front().first);
+    copies_.pop_front();
+  }
+}
 
 Tensor find_kept_operand(const OperandKey& key) {
   const std::lock_guard lock(kept_mutex());

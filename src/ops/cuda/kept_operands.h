@@ -13,6 +13,9 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <list>
+#include <unordered_map>
+#include <utility>
 
 #include "core/tensor.h"
 
@@ -24,6 +27,30 @@ constexpr size_t kSmallOperandBudget = size_t{96} << 20;
 
 // data, dtype, rows, cols, ld, batch stride, version
 using OperandKey = std::array<int64_t, 7>;
+
+// One tier: copies in the order of their last use, the least recently used dropped first while
+// there are more than max_copies or more than max_bytes of them.
+class OperandTier {
+ public:
+  OperandTier(size_t max_copies, size_t max_bytes);
+  // The copy of `key` (now the most recently used), or an undefined tensor.
+  Tensor find(const OperandKey& key);
+  // Keeps `packed` as the copy of key (a key already kept keeps its copy).
+  void keep(const OperandKey& key, const Tensor& packed);
+  size_t size() const { return copies_.size(); }
+
+ private:
+  struct KeyHash {
+    size_t operator()(const OperandKey& key) const;
+  };
+  using Copies = std::list<std::pair<OperandKey, Tensor>>;
+
+  size_t max_copies_;
+  size_t max_bytes_;
+  size_t bytes_ = 0;
+  Copies copies_;
+  std::unordered_map<OperandKey, Copies::iterator, KeyHash> index_;
+};
 
 // The kept copy of `key` on the current device (then the most recently used of its tier), or
 // an undefined tensor.
