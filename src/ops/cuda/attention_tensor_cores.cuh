@@ -6,8 +6,8 @@
 //
 // A block is 4 warps and owns a tile of 64 rows (queries, or keys for dk and dv); warp w owns
 // its rows 16 w .. 16 w + 15 and the matching rows of every accumulator. The other side is
-// walked in tiles of 64, each tile's rows converted to bf16 into shared memory once and read by
-// all warps.
+// walked in tiles of 64, each tile's rows (from the bf16 copies of PaddedCopies) staged in shared
+// memory once and read by all warps.
 #pragma once
 
 #include <cstdint>
@@ -47,7 +47,7 @@ __device__ inline int lane_row(int r) {
 }
 
 // The kernels read q, k, v and dout from bf16 copies with the head dim padded to kD by zeros
-// (rows of kD values, [B, T, H, kD]: every row 16-byte aligned), made by padded_copies.
+// (rows of kD values, [B, T, H, kD]: every row 16-byte aligned), made by PaddedCopies.
 struct PaddedRows {
   const mma::bf16* q;     // [B, T, Hq, kD]
   const mma::bf16* k;     // [B, S, Hkv, kD]

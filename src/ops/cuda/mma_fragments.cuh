@@ -102,10 +102,8 @@ __device__ inline void to_a_fragment(uint32_t (&a)[4], const float (&acc0)[4],
   a[3] = pack_bf16(acc1[2], acc1[3]);
 }
 
-// The row (0 .. 15 within the fragment) and column (0 .. 7) of accumulator element i.
-__device__ inline int acc_row(int i) {
-  return lane_group() + 8 * (i / 2);
-}
+// The column (0 .. 7 within its n-block) of accumulator element i; its row is lane_group() +
+// 8 (i / 2).
 __device__ inline int acc_col(int i) {
   return 2 * lane_thread() + i % 2;
 }
