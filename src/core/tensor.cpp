@@ -114,7 +114,8 @@ Tensor Tensor::from_vector(const Shape& shape, DType dtype, std::span<const T> v
   RETUNE_CHECK(static_cast<int64_t>(values.size()) == shape.numel(),
                "from_vector: {} values for shape {}", values.size(), shape.str());
   Tensor tensor = empty(shape, dtype);
-  std::memcpy(tensor.storage_->data(), values.data(), tensor.nbytes());
+  // An empty vector's data() may be null, which memcpy may not be given even for 0 bytes.
+  if (!values.empty()) std::memcpy(tensor.storage_->data(), values.data(), tensor.nbytes());
   return tensor;
 }
 

@@ -131,6 +131,13 @@ TEST(Tensor, DeviceNames) {
 
 // Copies to a GPU and back, zeros and fills there; without a GPU (CI), the error says why: the
 // build has no backend, or the machine no such device.
+// An empty tensor from an empty vector (whose data() is null: UBSan caught a memcpy of it).
+TEST(Tensor, FromAnEmptyVector) {
+  const Tensor t = Tensor::from_vector<float>({0, 3}, DType::f32, std::vector<float>{});
+  EXPECT_EQ(t.numel(), 0);
+  EXPECT_TRUE(t.to_f32_vector().empty());
+}
+
 // Storage::version changes with every write through a tensor (a pointer to write through,
 // copy_from, fill), not with reads or views, and no two storages share one.
 TEST(Tensor, StorageVersionChangesWithEveryWrite) {
