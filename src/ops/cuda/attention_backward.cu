@@ -92,13 +92,7 @@ __global__ void __launch_bounds__(kThreads)
   for (int64_t h = g * s.group(); h < (g + 1) * s.group(); ++h) {
     for (int64_t q0 = k0; q0 < s.tokens; q0 += T::kTile) {
       __syncthreads();  // nobody reads the previous query tile any more
-      if (threadIdx.x < T::kTile) {
-        const int64_t i = q0 + threadIdx.x;
-        const bool real = i < s.tokens;
-        row_lse[threadIdx.x] = real ? args.lse[s.row_stat(b, h, i)] : 0.0f;
-        row_delta[threadIdx.x] = real ? args.delta[s.row_stat(b, h, i)] : 0.0f;
-        row_docs[threadIdx.x] = has_docs && real ? docs[i] : 0;
-      }
+      load_query_stats<T::kTile>(args, b, h, q0, docs, row_lse, row_delta, row_docs);
       __syncthreads();
       // Element (a, c) of a thread's share: key k0 + ty + 16 a, query q0 + tx + 8 c.
       auto seen = [&](int a, int c) {
@@ -167,13 +161,7 @@ __global__ void __launch_bounds__(kThreads) query_grads_kernel(BackwardArgs args
   float* ds_tile = v_tile + T::kRowTileFloats;    // [kTile, kTile] dS, query x key
   auto* key_docs = reinterpret_cast<int32_t*>(ds_tile + T::kScoreTileFloats);  // [kTile]
 
-  const int64_t heads = s.batch * s.q_heads;
-  const int64_t tiles = (s.tokens + T::kTile - 1) / T::kTile;
-  const int64_t b = blockIdx.x % heads / s.q_heads;
-  const int64_t h = blockIdx.x % heads % s.q_heads;
-  const int64_t g = h / s.group();
-  const int64_t q0 = (tiles - 1 - blockIdx.x / heads) * T::kTile;
-  const int64_t rows = min(int64_t{T::kTile}, s.tokens - q0);
+  const auto [b, h, g, q0, rows] = query_tile_of_block<T::kTile>(s);
   const int64_t key_end = q0 + rows;  // the tile's queries see keys [0, key_end) at most
   const int64_t ldq = s.q_heads * s.head_dim;
   const int64_t ldkv = s.kv_heads * s.head_dim;

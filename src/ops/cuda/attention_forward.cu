@@ -35,13 +35,7 @@ __global__ void __launch_bounds__(kThreads)
   float* p_tile = v_tile + T::kRowTileFloats;  // [kTile, kTile] exp(score - m), query x key
   auto* key_docs = reinterpret_cast<int32_t*>(p_tile + T::kScoreTileFloats);  // [kTile]
 
-  const int64_t heads = s.batch * s.q_heads;
-  const int64_t tiles = (s.tokens + T::kTile - 1) / T::kTile;
-  const int64_t b = blockIdx.x % heads / s.q_heads;
-  const int64_t h = blockIdx.x % heads % s.q_heads;
-  const int64_t g = h / s.group();
-  const int64_t q0 = (tiles - 1 - blockIdx.x / heads) * T::kTile;
-  const int64_t rows = min(int64_t{T::kTile}, s.tokens - q0);
+  const auto [b, h, g, q0, rows] = query_tile_of_block<T::kTile>(s);
   const int64_t key_end = s.past + q0 + rows;  // the tile's queries see keys [0, key_end) at most
   const int64_t ldq = s.q_heads * s.head_dim;
   const int64_t ldkv = s.kv_heads * s.head_dim;

@@ -91,6 +91,47 @@ struct TileFetch {
   }
 };
 
+// Stages tile t0 of two row sources of one layout (keys and values, or queries and dout: rows
+// [0, end) of padded bf16 copies, ld apart) in first_tile and second_tile, from first and second
+// (fetched now unless the previous stage prefetched them: `fetched` names the tile they hold),
+// waits for the block, then starts fetching the tile after t0 into them, which runs while the
+// block computes on this one. Every thread calls it once nobody reads the tiles any more.
+template <int kD>
+__device__ __forceinline__ void stage_tile_pair(TileFetch<kD>& first, TileFetch<kD>& second,
+                                                int64_t& fetched, const mma::bf16* first_rows,
+                                                const mma::bf16* second_rows, int64_t ld,
+                                                int64_t end, int64_t t0, mma::bf16* first_tile,
+                                                mma::bf16* second_tile) {
+  if (fetched != t0) {  // the first tile, or one after a skipped tile
+    const int64_t rows = min(int64_t{kTile}, end - t0);
+    first.fetch(first_rows + t0 * ld, ld, rows);
+    second.fetch(second_rows + t0 * ld, ld, rows);
+  }
+  first.store_rows(first_tile);
+  second.store_rows(second_tile);
+  __syncthreads();
+  if (const int64_t next = t0 + kTile; next < end) {
+    const int64_t rows = min(int64_t{kTile}, end - next);
+    first.fetch(first_rows + next * ld, ld, rows);
+    second.fetch(second_rows + next * ld, ld, rows);
+    fetched = next;
+  }
+}
+
+// Whether seen(r, col) holds for an element of this lane's share of a [kTile, kTile] score tile
+// (accumulator row r = i / 2 of the lane's two, column 8 nb + acc_col(i) of n-block nb). Under
+// __syncthreads_or: whether any pair of the tile is seen.
+template <typename Seen>
+__device__ __forceinline__ bool lane_sees_any(const Seen& seen) {
+  bool any = false;
+#pragma unroll
+  for (int nb = 0; nb < kTile / 8; ++nb) {
+#pragma unroll
+    for (int i = 0; i < 4; ++i) any = any || seen(i / 2, 8 * nb + mma::acc_col(i));
+  }
+  return any;
+}
+
 // Scratch bf16 copies of q, k, v and (when given) dout with the head dim padded to kD: the
 // kernels' PaddedRows, alive as long as this object.
 class PaddedCopies {

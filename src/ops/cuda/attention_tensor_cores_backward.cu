@@ -75,13 +75,7 @@ __global__ void __launch_bounds__(kThreads)
 
   for (int64_t q0 = k0; q0 < s.tokens; q0 += kTile) {
     __syncthreads();  // nobody reads the previous query tile any more
-    if (threadIdx.x < kTile) {
-      const int64_t i = q0 + threadIdx.x;
-      const bool real = i < s.tokens;
-      row_lse[threadIdx.x] = real ? args.lse[s.row_stat(b, h, i)] : 0.0f;
-      row_delta[threadIdx.x] = real ? args.delta[s.row_stat(b, h, i)] : 0.0f;
-      row_docs[threadIdx.x] = has_docs && real ? docs[i] : 0;
-    }
+    load_query_stats<kTile>(args, b, h, q0, docs, row_lse, row_delta, row_docs);
     __syncthreads();
     // Accumulator element i of n-block nb: key row r = i / 2, query q0 + 8 nb + acc_col(i).
     auto seen = [&](int r, int query) {
@@ -89,28 +83,11 @@ __global__ void __launch_bounds__(kThreads)
       return sees(s, q0 + query, k0 + key, has_docs, row_docs[query], key_docs[key]);
     };
     if (has_docs) {
-      bool any = false;
-#pragma unroll
-      for (int nb = 0; nb < S::kRowBlocks; ++nb) {
-#pragma unroll
-        for (int i = 0; i < 4; ++i) any = any || seen(i / 2, 8 * nb + mma::acc_col(i));
-      }
-      if (!__syncthreads_or(any)) continue;  // no query of the tile sees a key of the block
+      // No query of the tile sees a key of the block.
+      if (!__syncthreads_or(lane_sees_any(seen))) continue;
     }
-    if (fetched != q0) {  // the first tile, or one after a skipped tile
-      const int64_t rows = min(int64_t{kTile}, s.tokens - q0);
-      fetched_q.fetch(query_rows + q0 * ld_padded, ld_padded, rows);
-      fetched_dout.fetch(dout_rows + q0 * ld_padded, ld_padded, rows);
-    }
-    fetched_q.store_rows(q_tile);
-    fetched_dout.store_rows(dout_tile);
-    __syncthreads();
-    if (const int64_t next = q0 + kTile; next < s.tokens) {  // runs while this tile computes
-      const int64_t rows = min(int64_t{kTile}, s.tokens - next);
-      fetched_q.fetch(query_rows + next * ld_padded, ld_padded, rows);
-      fetched_dout.fetch(dout_rows + next * ld_padded, ld_padded, rows);
-      fetched = next;
-    }
+    stage_tile_pair(fetched_q, fetched_dout, fetched, query_rows, dout_rows, ld_padded, s.tokens,
+                    q0, q_tile, dout_tile);
 
     float p[S::kRowBlocks][4] = {};   // S^T = k q^T, then P^T (0 where masked)
     float ds[S::kRowBlocks][4] = {};  // dP^T = v dout^T, then dS^T = P^T * (dP^T - delta)
@@ -120,19 +97,8 @@ __global__ void __launch_bounds__(kThreads)
       uint32_t value_fragment[4];
       mma::load_a(key_fragment, k_tile, S::kRowStride, warp_first_row(), kc);
       mma::load_a(value_fragment, v_tile, S::kRowStride, warp_first_row(), kc);
-#pragma unroll
-      for (int nb = 0; nb < S::kRowBlocks; nb += 2) {
-        uint32_t queries0[2];
-        uint32_t queries1[2];
-        uint32_t douts0[2];
-        uint32_t douts1[2];
-        mma::load_b_pair(queries0, queries1, q_tile, S::kRowStride, 8 * nb, kc);
-        mma::load_b_pair(douts0, douts1, dout_tile, S::kRowStride, 8 * nb, kc);
-        mma::mma_bf16(p[nb], key_fragment, queries0);
-        mma::mma_bf16(p[nb + 1], key_fragment, queries1);
-        mma::mma_bf16(ds[nb], value_fragment, douts0);
-        mma::mma_bf16(ds[nb + 1], value_fragment, douts1);
-      }
+      mma::add_two_products<mma::BRows::n>(p, key_fragment, q_tile, ds, value_fragment, dout_tile,
+                                           S::kRowStride, kc);
     }
     // Every query of the tile is real and sees every key of the block: no mask.
     const bool whole = !has_docs && q0 >= k0 + kTile - 1 && q0 + kTile <= s.tokens;
@@ -152,19 +118,9 @@ __global__ void __launch_bounds__(kThreads)
       uint32_t ds_fragment[4];
       mma::to_a_fragment(p_fragment, p[2 * kc], p[2 * kc + 1]);
       mma::to_a_fragment(ds_fragment, ds[2 * kc], ds[2 * kc + 1]);
-#pragma unroll
-      for (int nd = 0; nd < S::kDimBlocks; nd += 2) {
-        uint32_t douts0[2];
-        uint32_t douts1[2];
-        uint32_t queries0[2];
-        uint32_t queries1[2];
-        mma::load_b_pair_trans(douts0, douts1, dout_tile, S::kRowStride, 8 * nd, kc);
-        mma::load_b_pair_trans(queries0, queries1, q_tile, S::kRowStride, 8 * nd, kc);
-        mma::mma_bf16(dv_sum[nd], p_fragment, douts0);  // dv += P^T dout
-        mma::mma_bf16(dv_sum[nd + 1], p_fragment, douts1);
-        mma::mma_bf16(dk_sum[nd], ds_fragment, queries0);  // dk += dS^T q (scaled below)
-        mma::mma_bf16(dk_sum[nd + 1], ds_fragment, queries1);
-      }
+      // dv += P^T dout; dk += dS^T q (scaled below).
+      mma::add_two_products<mma::BRows::k>(dv_sum, p_fragment, dout_tile, dk_sum, ds_fragment,
+                                           q_tile, S::kRowStride, kc);
     }
   }
   if (dk) store_rows<kD>(dk_sum, args.scale, dk + s.q_row(b, k0, h), ldq, keys, s.head_dim);
@@ -207,13 +163,7 @@ __global__ void __launch_bounds__(kThreads)
   bf16* v_tile = k_tile + S::kRowTile;             // [kTile, kD] values k0 ..
   auto* key_docs = reinterpret_cast<int32_t*>(v_tile + S::kRowTile);  // [kTile]
 
-  const int64_t heads = s.batch * s.q_heads;
-  const int64_t tiles = (s.tokens + kTile - 1) / kTile;
-  const int64_t b = blockIdx.x % heads / s.q_heads;
-  const int64_t h = blockIdx.x % heads % s.q_heads;
-  const int64_t g = h / s.group();
-  const int64_t q0 = (tiles - 1 - blockIdx.x / heads) * kTile;
-  const int64_t rows = min(int64_t{kTile}, s.tokens - q0);
+  const auto [b, h, g, q0, rows] = query_tile_of_block<kTile>(s);
   const int64_t key_end = q0 + rows;  // the tile's queries see keys [0, key_end) at most
   const int64_t ldq = s.q_heads * s.head_dim;
   const bool has_docs = args.doc_ids != nullptr;
@@ -254,28 +204,10 @@ __global__ void __launch_bounds__(kThreads)
       const int64_t j = k0 + threadIdx.x;
       if (threadIdx.x < kTile) key_docs[threadIdx.x] = j < key_end ? docs[j] : 0;
       __syncthreads();
-      bool any = false;
-#pragma unroll
-      for (int nb = 0; nb < S::kRowBlocks; ++nb) {
-#pragma unroll
-        for (int i = 0; i < 4; ++i) any = any || seen(i / 2, 8 * nb + mma::acc_col(i));
-      }
-      if (!__syncthreads_or(any)) continue;  // no query sees a key of the tile
+      if (!__syncthreads_or(lane_sees_any(seen))) continue;  // no query sees a key of the tile
     }
-    if (fetched != k0) {  // the first tile, or one after a skipped tile
-      const int64_t keys = min(int64_t{kTile}, key_end - k0);
-      fetched_k.fetch(key_rows + k0 * ldkv, ldkv, keys);
-      fetched_v.fetch(value_rows + k0 * ldkv, ldkv, keys);
-    }
-    fetched_k.store_rows(k_tile);
-    fetched_v.store_rows(v_tile);
-    __syncthreads();
-    if (const int64_t next = k0 + kTile; next < key_end) {  // runs while this tile computes
-      const int64_t keys = min(int64_t{kTile}, key_end - next);
-      fetched_k.fetch(key_rows + next * ldkv, ldkv, keys);
-      fetched_v.fetch(value_rows + next * ldkv, ldkv, keys);
-      fetched = next;
-    }
+    stage_tile_pair(fetched_k, fetched_v, fetched, key_rows, value_rows, ldkv, key_end, k0, k_tile,
+                    v_tile);
 
     float p[S::kRowBlocks][4] = {};   // S = q k^T, then P (0 where masked)
     float ds[S::kRowBlocks][4] = {};  // dP = dout v^T, then dS = P * (dP - delta)
@@ -285,19 +217,8 @@ __global__ void __launch_bounds__(kThreads)
       uint32_t dout_fragment[4];
       mma::load_a(query_fragment, q_tile, S::kRowStride, warp_first_row(), kc);
       mma::load_a(dout_fragment, dout_tile, S::kRowStride, warp_first_row(), kc);
-#pragma unroll
-      for (int nb = 0; nb < S::kRowBlocks; nb += 2) {
-        uint32_t keys0[2];
-        uint32_t keys1[2];
-        uint32_t values0[2];
-        uint32_t values1[2];
-        mma::load_b_pair(keys0, keys1, k_tile, S::kRowStride, 8 * nb, kc);
-        mma::load_b_pair(values0, values1, v_tile, S::kRowStride, 8 * nb, kc);
-        mma::mma_bf16(p[nb], query_fragment, keys0);
-        mma::mma_bf16(p[nb + 1], query_fragment, keys1);
-        mma::mma_bf16(ds[nb], dout_fragment, values0);
-        mma::mma_bf16(ds[nb + 1], dout_fragment, values1);
-      }
+      mma::add_two_products<mma::BRows::n>(p, query_fragment, k_tile, ds, dout_fragment, v_tile,
+                                           S::kRowStride, kc);
     }
     const bool whole = !has_docs && k0 + kTile - 1 <= q0;  // no mask
 #pragma unroll
@@ -314,14 +235,7 @@ __global__ void __launch_bounds__(kThreads)
     for (int kc = 0; kc < S::kRowChunks; ++kc) {  // dq += dS k over the tile's keys
       uint32_t ds_fragment[4];
       mma::to_a_fragment(ds_fragment, ds[2 * kc], ds[2 * kc + 1]);
-#pragma unroll
-      for (int nd = 0; nd < S::kDimBlocks; nd += 2) {
-        uint32_t keys0[2];
-        uint32_t keys1[2];
-        mma::load_b_pair_trans(keys0, keys1, k_tile, S::kRowStride, 8 * nd, kc);
-        mma::mma_bf16(dq_sum[nd], ds_fragment, keys0);
-        mma::mma_bf16(dq_sum[nd + 1], ds_fragment, keys1);
-      }
+      mma::add_products<mma::BRows::k>(dq_sum, ds_fragment, k_tile, S::kRowStride, kc);
     }
   }
   store_rows<kD>(dq_sum, args.scale, dq + s.q_row(b, q0, h), ldq, rows, s.head_dim);

@@ -37,13 +37,7 @@ __global__ void __launch_bounds__(kThreads, kForwardBlocksPerSm<kD>)
   bf16* v_tile = k_tile + S::kRowTile;                                // [kTile, kD] k0 ..
   auto* key_docs = reinterpret_cast<int32_t*>(v_tile + S::kRowTile);  // [kTile]
 
-  const int64_t heads = s.batch * s.q_heads;
-  const int64_t tiles = (s.tokens + kTile - 1) / kTile;
-  const int64_t b = blockIdx.x % heads / s.q_heads;
-  const int64_t h = blockIdx.x % heads % s.q_heads;
-  const int64_t g = h / s.group();
-  const int64_t q0 = (tiles - 1 - blockIdx.x / heads) * kTile;
-  const int64_t rows = min(int64_t{kTile}, s.tokens - q0);
+  const auto [b, h, g, q0, rows] = query_tile_of_block<kTile>(s);
   const int64_t key_end = s.past + q0 + rows;  // the tile's queries see keys [0, key_end) at most
   const int64_t ldq = s.q_heads * s.head_dim;
   const bool has_docs = doc_ids != nullptr;
@@ -86,40 +80,15 @@ __global__ void __launch_bounds__(kThreads, kForwardBlocksPerSm<kD>)
       const int64_t j = k0 + threadIdx.x;
       if (threadIdx.x < kTile) key_docs[threadIdx.x] = j < key_end ? docs[j] : 0;
       __syncthreads();
-      bool any = false;
-#pragma unroll
-      for (int nb = 0; nb < S::kRowBlocks; ++nb) {
-#pragma unroll
-        for (int i = 0; i < 4; ++i) any = any || seen(i / 2, 8 * nb + mma::acc_col(i));
-      }
-      if (!__syncthreads_or(any)) continue;  // no query sees a key of the tile
+      if (!__syncthreads_or(lane_sees_any(seen))) continue;  // no query sees a key of the tile
     }
-    if (fetched != k0) {  // the first tile, or one after a skipped tile
-      const int64_t keys = min(int64_t{kTile}, key_end - k0);
-      fetched_k.fetch(key_rows + k0 * ldkv, ldkv, keys);
-      fetched_v.fetch(value_rows + k0 * ldkv, ldkv, keys);
-    }
-    fetched_k.store_rows(k_tile);
-    fetched_v.store_rows(v_tile);
-    __syncthreads();
-    if (const int64_t next = k0 + kTile; next < key_end) {  // runs while this tile computes
-      const int64_t keys = min(int64_t{kTile}, key_end - next);
-      fetched_k.fetch(key_rows + next * ldkv, ldkv, keys);
-      fetched_v.fetch(value_rows + next * ldkv, ldkv, keys);
-      fetched = next;
-    }
+    stage_tile_pair(fetched_k, fetched_v, fetched, key_rows, value_rows, ldkv, key_end, k0, k_tile,
+                    v_tile);
 
     float p[S::kRowBlocks][4] = {};  // the scores q k^T, then exp(score - m)
 #pragma unroll
     for (int kc = 0; kc < S::kDimChunks; ++kc) {
-#pragma unroll
-      for (int nb = 0; nb < S::kRowBlocks; nb += 2) {
-        uint32_t keys0[2];
-        uint32_t keys1[2];
-        mma::load_b_pair(keys0, keys1, k_tile, S::kRowStride, 8 * nb, kc);
-        mma::mma_bf16(p[nb], q_fragments[kc], keys0);
-        mma::mma_bf16(p[nb + 1], q_fragments[kc], keys1);
-      }
+      mma::add_products<mma::BRows::n>(p, q_fragments[kc], k_tile, S::kRowStride, kc);
     }
     // Every query of the tile sees every key of this one: no mask.
     const bool whole = !has_docs && k0 + kTile - 1 <= s.past + q0;
@@ -161,14 +130,7 @@ __global__ void __launch_bounds__(kThreads, kForwardBlocksPerSm<kD>)
     for (int kc = 0; kc < S::kRowChunks; ++kc) {  // o += P v over the tile's keys
       uint32_t p_fragment[4];
       mma::to_a_fragment(p_fragment, p[2 * kc], p[2 * kc + 1]);
-#pragma unroll
-      for (int nd = 0; nd < S::kDimBlocks; nd += 2) {
-        uint32_t values0[2];
-        uint32_t values1[2];
-        mma::load_b_pair_trans(values0, values1, v_tile, S::kRowStride, 8 * nd, kc);
-        mma::mma_bf16(o[nd], p_fragment, values0);
-        mma::mma_bf16(o[nd + 1], p_fragment, values1);
-      }
+      mma::add_products<mma::BRows::k>(o, p_fragment, v_tile, S::kRowStride, kc);
     }
   }
 

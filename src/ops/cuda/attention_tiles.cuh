@@ -103,6 +103,43 @@ struct BackwardArgs {
   const float* delta;  // [B, Hq, T]
 };
 
+// The query tile of this block in a launch of one block per (query tile of kRows, batch row,
+// query head), the last query tiles (which see the most keys) first: batch row b, query head h,
+// its kv head g, the tile's first query q0 and its real rows.
+struct QueryTile {
+  int64_t b, h, g, q0, rows;
+};
+template <int kRows>
+__device__ __forceinline__ QueryTile query_tile_of_block(const Dims& s) {
+  QueryTile t;
+  const int64_t heads = s.batch * s.q_heads;
+  const int64_t tiles = (s.tokens + kRows - 1) / kRows;
+  t.b = blockIdx.x % heads / s.q_heads;
+  t.h = blockIdx.x % heads % s.q_heads;
+  t.g = t.h / s.group();
+  t.q0 = (tiles - 1 - blockIdx.x / heads) * kRows;
+  t.rows = min(int64_t{kRows}, s.tokens - t.q0);
+  return t;
+}
+
+// Threads 0 .. kRows - 1 put the lse, delta and document id of query q0 + threadIdx.x of head h
+// of batch row b (0 for each past the last query) into row_lse, row_delta and row_docs (docs:
+// batch row b's document ids, read when args has doc_ids). The dk/dv kernels' per-query-tile
+// statistics; the caller synchronises before they are read.
+template <int kRows>
+__device__ void load_query_stats(const BackwardArgs& args, int64_t b, int64_t h, int64_t q0,
+                                 const int32_t* docs, float* row_lse, float* row_delta,
+                                 int32_t* row_docs) {
+  if (threadIdx.x < kRows) {
+    const Dims& s = args.s;
+    const int64_t i = q0 + threadIdx.x;
+    const bool real = i < s.tokens;
+    row_lse[threadIdx.x] = real ? args.lse[s.row_stat(b, h, i)] : 0.0f;
+    row_delta[threadIdx.x] = real ? args.delta[s.row_stat(b, h, i)] : 0.0f;
+    row_docs[threadIdx.x] = args.doc_ids != nullptr && real ? docs[i] : 0;
+  }
+}
+
 // tile[r, d] = rows[r * ld + d] for r < valid_rows and d < D, 0 elsewhere ([kTile, kD] with
 // row stride kD + 1). Consecutive threads read consecutive d of a row (coalesced). All threads
 // of the block call it; the caller synchronises before the tile is read.

@@ -92,6 +92,57 @@ __device__ inline void load_b_pair_trans(uint32_t (&b0)[2], uint32_t (&b1)[2], c
                : "r"(shared_address(tile + row * stride + col)));
 }
 
+// Where a tile holds B: its rows are B's columns (B[k, n] = tile[n, k]: keys for q k^T) or B's
+// rows (B[k, n] = tile[k, n]: values for P v).
+enum class BRows { n, k };
+
+// The B fragments of n-blocks n0 and n0 + 8 for k-chunk kc (load_b_pair or load_b_pair_trans).
+template <BRows kRows>
+__device__ __forceinline__ void load_b_pairs(uint32_t (&b0)[2], uint32_t (&b1)[2], const bf16* tile,
+                                             int stride, int n0, int kc) {
+  if constexpr (kRows == BRows::n) {
+    load_b_pair(b0, b1, tile, stride, n0, kc);
+  } else {
+    load_b_pair_trans(b0, b1, tile, stride, n0, kc);
+  }
+}
+
+// acc[n] += a B_n over the kBlocks n-blocks of B: the products of one k-chunk kc.
+template <BRows kRows, int kBlocks>
+__device__ __forceinline__ void add_products(float (&acc)[kBlocks][4], const uint32_t (&a)[4],
+                                             const bf16* tile, int stride, int kc) {
+#pragma unroll
+  for (int n = 0; n < kBlocks; n += 2) {
+    uint32_t b0[2];
+    uint32_t b1[2];
+    load_b_pairs<kRows>(b0, b1, tile, stride, 8 * n, kc);
+    mma_bf16(acc[n], a, b0);
+    mma_bf16(acc[n + 1], a, b1);
+  }
+}
+
+// add_products for two products at once, their loads and products interleaved (the backward's
+// scores and dP, or dv and dk, over one tile).
+template <BRows kRows, int kBlocks>
+__device__ __forceinline__ void add_two_products(float (&acc0)[kBlocks][4], const uint32_t (&a0)[4],
+                                                 const bf16* tile0, float (&acc1)[kBlocks][4],
+                                                 const uint32_t (&a1)[4], const bf16* tile1,
+                                                 int stride, int kc) {
+#pragma unroll
+  for (int n = 0; n < kBlocks; n += 2) {
+    uint32_t b00[2];
+    uint32_t b01[2];
+    uint32_t b10[2];
+    uint32_t b11[2];
+    load_b_pairs<kRows>(b00, b01, tile0, stride, 8 * n, kc);
+    load_b_pairs<kRows>(b10, b11, tile1, stride, 8 * n, kc);
+    mma_bf16(acc0[n], a0, b00);
+    mma_bf16(acc0[n + 1], a0, b01);
+    mma_bf16(acc1[n], a1, b10);
+    mma_bf16(acc1[n + 1], a1, b11);
+  }
+}
+
 // The A fragment of k-chunk c made from accumulators: columns 16c .. 16c+15 are the n-blocks
 // 2c (acc0) and 2c + 1 (acc1).
 __device__ inline void to_a_fragment(uint32_t (&a)[4], const float (&acc0)[4],
