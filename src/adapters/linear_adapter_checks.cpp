@@ -15,18 +15,29 @@ void check_frozen_weight(const char* op, const Tensor& weight) {
                "{}: the weight {} has no unit stride in either dim", op, weight.describe());
 }
 
+namespace {
+
+// The dtype `t` is checked against: f32, or bf16 too when allowed.
+DType allowed_dtype(const Tensor& t, bool bf16_too) {
+  return bf16_too ? ops::f32_or_bf16(t) : DType::f32;
+}
+
+}  // namespace
+
 void check_activations(const char* op, const Tensor& x, const Tensor& z, int64_t in, int64_t out,
-                       Device device) {
-  ops::check_matrix(op, "x", x, fmt::format("[N, {}]", in).c_str());
-  ops::check_tensor(op, "x", x, DType::f32, {x.size(0), in}, device);
-  ops::check_output(op, "z", z, DType::f32, {x.size(0), out}, device);
+                       Device device, bool bf16_too) {
+  const DType x_dtype = allowed_dtype(x, bf16_too);
+  RETUNE_CHECK(x.defined() && x.rank() == 2, "{}: x is {}, expected a contiguous {}[N, {}]", op,
+               x.defined() ? x.describe() : "undefined", dtype_name(x_dtype), in);
+  ops::check_tensor(op, "x", x, x_dtype, {x.size(0), in}, device);
+  ops::check_output(op, "z", z, allowed_dtype(z, bf16_too), {x.size(0), out}, device);
   ops::check_disjoint(op, "z", z, "x", x);
 }
 
 void check_gradients(const char* op, const Tensor& x, const Tensor& dz, const Tensor& dx,
-                     int64_t rows, int64_t in, int64_t out, Device device) {
-  ops::check_tensor(op, "x", x, DType::f32, {rows, in}, device);
-  ops::check_tensor(op, "dz", dz, DType::f32, {rows, out}, device);
+                     int64_t rows, int64_t in, int64_t out, Device device, bool bf16_too) {
+  ops::check_tensor(op, "x", x, allowed_dtype(x, bf16_too), {rows, in}, device);
+  ops::check_tensor(op, "dz", dz, allowed_dtype(dz, bf16_too), {rows, out}, device);
   if (dx.defined()) {
     ops::check_output(op, "dx", dx, DType::f32, {rows, in}, device);
     ops::check_disjoint(op, "dx", dx, "dz", dz);

@@ -13,13 +13,14 @@ namespace retune::adapters {
 void check_frozen_weight(const char* op, const Tensor& weight);
 
 // x [N, in] and z [N, out] as model/linear_adapter.h passes them to apply() / forward(), on
-// `device`, where the adapter's parameters are.
+// `device`, where the adapter's parameters are: f32, or also bf16 each for an adapter that takes
+// a model's bf16 activations (bf16_too).
 void check_activations(const char* op, const Tensor& x, const Tensor& z, int64_t in, int64_t out,
-                       Device device);
+                       Device device, bool bf16_too = false);
 
 // x [rows, in], dz [rows, out] and dx [rows, in] (when defined) as backward() gets them, on
-// `device`.
+// `device`; with bf16_too, x and dz may be bf16 (dx is f32).
 void check_gradients(const char* op, const Tensor& x, const Tensor& dz, const Tensor& dx,
-                     int64_t rows, int64_t in, int64_t out, Device device);
+                     int64_t rows, int64_t in, int64_t out, Device device, bool bf16_too = false);
 
 }  // namespace retune::adapters

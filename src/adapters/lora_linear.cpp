@@ -114,7 +114,7 @@ void LoraLinear::forward(const Tensor& x, const Tensor& z) {
 }
 
 void LoraLinear::run(const char* op, const Tensor& x, const Tensor& z, Saved* saved) const {
-  check_activations(op, x, z, in_, out_, a_.device());
+  check_activations(op, x, z, in_, out_, a_.device(), takes_bf16_activations());
   const int64_t N = x.size(0);
   const bool drop = saved != nullptr && options_.dropout > 0;
   const Tensor u = drop ? dropped(x, saved->dropout_offset) : x;
@@ -162,7 +162,7 @@ Tensor LoraLinear::backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
   const char* op = "LoraLinear::backward";
   RETUNE_CHECK(saved_.xa.defined(), "{}: no forward() to differentiate", op);
   const int64_t N = saved_.xa.size(0);
-  check_gradients(op, x, dz, dx, N, in_, out_, a_.device());
+  check_gradients(op, x, dz, dx, N, in_, out_, a_.device(), takes_bf16_activations());
   const Saved saved = std::exchange(saved_, Saved{});
   const bool drop = options_.dropout > 0;
   // g: the gradient of (d(x) A^T) B^T divided by s; c * dz for DoRA.

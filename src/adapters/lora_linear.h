@@ -5,7 +5,8 @@
 //   W: [O, I] the frozen weight in nn.Linear layout, f32, bf16 or f16, with unit stride along
 //      one dim; for GPT-2's Conv1D weights (stored [I, O]) pass weight.transpose(0, 1). The
 //      adapter keeps this view (sharing its storage) and reads W only for DoRA.
-//   x: [N, I], z: [N, O] = x W^T, f32 contiguous (see model/linear_adapter.h).
+//   x: [N, I], z: [N, O] = x W^T, contiguous, f32, or each bf16 (a model's bf16 activations;
+//      not with DoRA), as is backward()'s dz (see model/linear_adapter.h).
 //   Parameters, owned f32, named as PEFT saves them (A and B keep this orientation for Conv1D):
 //     "lora_A.weight" A [r, I], "lora_B.weight" B [O, r], DoRA "lora_magnitude_vector" m [O].
 //   s = alpha / r, or alpha / sqrt(r) with use_rslora;  d(x) = dropout(x), in forward() only.
@@ -64,6 +65,7 @@ class LoraLinear final : public model::LinearAdapter {
   void apply(const Tensor& x, const Tensor& z) const override;
   void forward(const Tensor& x, const Tensor& z) override;
   Tensor backward(const Tensor& x, const Tensor& dz, const Tensor& dx, bool accumulate_dx) override;
+  bool takes_bf16_activations() const override { return !options_.use_dora; }
 
   // lora_A.weight, lora_B.weight and, for DoRA, lora_magnitude_vector, with their gradients.
   std::vector<AdapterParameter> parameters() const;

@@ -11,6 +11,10 @@
 // The model's inference forward calls apply(); its training forward calls forward() and, after
 // the loss, backward() once for that forward, in the reverse order of the layers. An adapter
 // keeps what its backward needs from the last forward() (one micro-batch at a time).
+//
+// A model that keeps activations in bf16 (its MLP on a GPU: model/llama_training.h) passes x, z
+// and dz in bf16 to an adapter whose takes_bf16_activations() says it can take them (each of
+// the three f32 or bf16; dx stays f32), and keeps f32 where an adapter cannot.
 #pragma once
 
 #include "core/tensor.h"
@@ -34,6 +38,8 @@ class LinearAdapter {
   // dz times W, into dx.
   virtual Tensor backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
                           bool accumulate_dx) = 0;
+  // Whether forward() and backward() take bf16 x, z and dz (see above).
+  virtual bool takes_bf16_activations() const { return false; }
 };
 
 }  // namespace retune::model

@@ -1,5 +1,6 @@
 #include "model/llama_training.h"
 
+#include <array>
 #include <cmath>
 #include <optional>
 #include <utility>
@@ -37,7 +38,7 @@ struct LayerActivations {
   Tensor lse;        // [B, Hq, T]
   Tensor x_mid;      // [N, C]   after the attention's residual add
   Tensor rstd_post;  // [N]
-  Tensor gate;       // [N, F]
+  Tensor gate;       // [N, F]   f32 or bf16 (MlpActivations), as up
   Tensor up;         // [N, F]
 };
 
@@ -46,9 +47,9 @@ Tensor empty(const Shape& shape, Device device) {
   return Tensor::empty(shape, DType::f32, device);
 }
 
-// swiglu(gate, up), a new tensor.
+// swiglu(gate, up), a new tensor of gate's dtype.
 Tensor swiglu(const Tensor& gate, const Tensor& up) {
-  Tensor out = empty(gate.shape(), gate.device());
+  Tensor out = Tensor::empty(gate.shape(), gate.dtype(), gate.device());
   ops::swiglu_forward(gate, up, out);
   return out;
 }
@@ -71,10 +72,11 @@ void rmsnorm_backward_add(const Tensor& dout, const Tensor& x, const Tensor& wei
 
 }  // namespace
 
-LlamaTraining::LlamaTraining(const LlamaModel& model, LlamaWeights grads)
+LlamaTraining::LlamaTraining(const LlamaModel& model, LlamaWeights grads, MlpActivations mlp)
     : model_(model),
       grads_(std::move(grads)),
-      rope_inv_freq_(model.rope_inv_freq().to(model.weights().embed_tokens.device())) {
+      rope_inv_freq_(model.rope_inv_freq().to(model.weights().embed_tokens.device())),
+      mlp_(mlp) {
   const ModelConfig& config = model.config();
   RETUNE_CHECK(static_cast<int64_t>(grads_.layers.size()) == config.num_hidden_layers,
                "LlamaTraining: gradients for {} layers, the model has {}", grads_.layers.size(),
@@ -132,6 +134,19 @@ float LlamaTraining::train(const TokenBatch& batch, const DistillationTeacher* t
                            .weight_grad = llama_linear_weight(grads_.layers[l], linear),
                            .bias_grad = llama_linear_bias(grads_.layers[l], linear)};
   };
+  // Layer l's MLP linears, with gate's and up's output dtype (see MlpActivations).
+  const bool bf16_mlp = mlp_ == MlpActivations::bf16 || !device.is_cpu();
+  const auto mlp_of = [&](size_t l) {
+    std::array<TrainableLinear, 3> mlp{linear_of(l, LlamaLinear::gate_proj),
+                                       linear_of(l, LlamaLinear::up_proj),
+                                       linear_of(l, LlamaLinear::down_proj)};
+    auto& [gate, up, down] = mlp;
+    if (bf16_mlp && gate.can_output_bf16() && up.can_output_bf16() &&
+        (!down.adapter || down.adapter->takes_bf16_activations())) {
+      gate.output = up.output = DType::bf16;
+    }
+    return mlp;
+  };
 
   // Forward, keeping each layer's activations.
   std::optional<profile::PhaseScope> phase(std::in_place, profile::Phase::forward);
@@ -164,9 +179,10 @@ float LlamaTraining::train(const TokenBatch& batch, const DistillationTeacher* t
     a.x_mid = x;
     Tensor g;
     std::tie(g, a.rstd_post) = rmsnorm(x, w.post_attention_norm, eps);
-    a.gate = linear_of(l, LlamaLinear::gate_proj).forward(g);
-    a.up = linear_of(l, LlamaLinear::up_proj).forward(g);
-    x = sum_of(x, linear_of(l, LlamaLinear::down_proj).forward(swiglu(a.gate, a.up)));
+    const auto [gate, up, down] = mlp_of(l);
+    a.gate = gate.forward(g);
+    a.up = up.forward(g);
+    x = sum_of(x, down.forward(swiglu(a.gate, a.up)));
   }
   const auto [final_hidden, rstd_final] = rmsnorm(x, weights.norm, eps);
 
@@ -190,16 +206,18 @@ float LlamaTraining::train(const TokenBatch& batch, const DistillationTeacher* t
     const LayerActivations& a = saved[l];
     const bool below = l > lowest || lowest_trained_layer_ < 0;  // dx of the input is needed
 
-    // MLP: x = x_mid + down(swiglu(gate(g), up(g))), g = rmsnorm(x_mid).
+    // MLP: x = x_mid + down(swiglu(gate(g), up(g))), g = rmsnorm(x_mid). The gradients of gate
+    // and up have their dtype; swiglu's is f32 (it sums the down adapter's path and the base's).
+    const auto [gate, up, down] = mlp_of(l);
     const Tensor dactivated = empty(a.gate.shape(), device);
-    linear_of(l, LlamaLinear::down_proj).backward(swiglu(a.gate, a.up), dx, dactivated, false);
-    const Tensor dgate = empty(a.gate.shape(), device);
-    const Tensor dup = empty(a.up.shape(), device);
+    down.backward(swiglu(a.gate, a.up), dx, dactivated, false);
+    const Tensor dgate = Tensor::empty(a.gate.shape(), a.gate.dtype(), device);
+    const Tensor dup = Tensor::empty(a.up.shape(), a.up.dtype(), device);
     ops::swiglu_backward(a.gate, a.up, dactivated, dgate, dup);
     const Tensor dg = empty({N, C}, device);
     const Tensor g = rmsnorm(a.x_mid, w.post_attention_norm, eps).first;
-    linear_of(l, LlamaLinear::gate_proj).backward(g, dgate, dg, false);
-    linear_of(l, LlamaLinear::up_proj).backward(g, dup, dg, true);
+    gate.backward(g, dgate, dg, false);
+    up.backward(g, dup, dg, true);
     rmsnorm_backward_add(dg, a.x_mid, w.post_attention_norm, a.rstd_post, dx,
                          gw.post_attention_norm);
 

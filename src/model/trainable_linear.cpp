@@ -1,12 +1,21 @@
 #include "model/trainable_linear.h"
 
+#include "core/error.h"
 #include "model/forward_steps.h"
 #include "model/training_steps.h"
 #include "ops/matmul.h"
 
 namespace retune::model {
+bool TrainableLinear::can_output_bf16() const {
+  return !bias.defined() && (!adapter || adapter->takes_bf16_activations());
+}
+
 Tensor TrainableLinear::forward(const Tensor& x) const {
-  Tensor y = Tensor::empty({x.size(0), out_features()}, DType::f32, x.device());
+  RETUNE_CHECK(output == DType::f32 || (output == DType::bf16 && can_output_bf16()),
+               "TrainableLinear: a {} output needs no bias and an adapter that takes bf16 "
+               "activations",
+               dtype_name(output));
+  Tensor y = Tensor::empty({x.size(0), out_features()}, output, x.device());
   ops::matmul_forward(x, weight, y, {.trans_b = !conv1d});
   if (adapter) adapter->forward(x, y);
   if (bias.defined()) add_bias(y, bias);

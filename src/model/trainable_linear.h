@@ -7,6 +7,9 @@
 //   backward: given dy [N, O]: dx [N, I] (written or added to), and, when they are defined,
 //             weight_grad += the weight's gradient, bias_grad += sum over rows of dy, and the
 //             adapter's own parameter gradients.
+// x and y (and so dy) are f32, or bf16 where the model keeps an activation in bf16 (its MLP on a
+// GPU): x of any linear, y of one without a bias whose adapter (if any) takes bf16 activations.
+// dx is f32.
 #pragma once
 
 #include "core/tensor.h"
@@ -21,8 +24,11 @@ struct TrainableLinear {
   Tensor weight_grad;                // f32, the weight's shape; undefined: frozen
   Tensor bias_grad;                  // f32 [O]; undefined: frozen (or no bias)
   bool conv1d = false;
+  DType output = DType::f32;  // y's dtype: f32 or bf16 (see above)
 
   int64_t out_features() const { return weight.size(conv1d ? 1 : 0); }
+  // Whether y may be bf16 here: no bias, and an adapter (if any) that takes bf16 activations.
+  bool can_output_bf16() const;
 
   // y for the input x; the adapter keeps what its backward needs.
   Tensor forward(const Tensor& x) const;

@@ -34,6 +34,10 @@ void check_output(const char* op, const char* arg, const Tensor& t, DType dtype,
   RETUNE_CHECK(t.writable(), "{}: {} {} is read-only", op, arg, t.describe());
 }
 
+DType f32_or_bf16(const Tensor& t) {
+  return t.defined() && t.dtype() == DType::bf16 ? DType::bf16 : DType::f32;
+}
+
 void check_disjoint(const char* op, const char* out_name, const Tensor& out, const char* in_name,
                     const Tensor& in) {
   RETUNE_CHECK(!out.overlaps(in), "{}: {} overlaps {}; they must not share memory", op, out_name,
@@ -51,6 +55,18 @@ float* optional_data(const Tensor& t) {
 
 float* optional_device_data(const Tensor& t) {
   return t.defined() ? t.mutable_device_data<float>() : nullptr;
+}
+
+const void* activation_data(const Tensor& t) {
+  if (!t.defined()) return nullptr;
+  if (t.dtype() == DType::bf16) return t.device_data<uint16_t>();
+  return t.device_data<float>();
+}
+
+void* mutable_activation_data(const Tensor& t) {
+  if (!t.defined()) return nullptr;
+  if (t.dtype() == DType::bf16) return t.mutable_device_data<uint16_t>();
+  return t.mutable_device_data<float>();
 }
 
 void no_kernel(const char* op, Device device) {

@@ -22,6 +22,10 @@ void check_tensor(const char* op, const char* arg, const Tensor& t, DType dtype,
 void check_output(const char* op, const char* arg, const Tensor& t, DType dtype, const Shape& shape,
                   Device device);
 
+// What an op that takes f32 or bf16 (an activation stored in 16 bits) checks `t` against: bf16
+// when `t` is bf16, else f32 (so that a wrong dtype is reported as not f32).
+DType f32_or_bf16(const Tensor& t);
+
 // `out`, which the op writes while it still reads `in`, shares no element with it.
 void check_disjoint(const char* op, const char* out_name, const Tensor& out, const char* in_name,
                     const Tensor& in);
@@ -34,6 +38,10 @@ void check_backend(const char* op, Device device);
 float* optional_data(const Tensor& t);
 // The device pointer of an optional f32 tensor on any device (null when undefined), for kernels.
 float* optional_device_data(const Tensor& t);
+// The device pointer of an f32 or bf16 tensor on any device (null when undefined), for kernels
+// that take either (ops/cuda/element_types.cuh); the mutable one is for outputs.
+const void* activation_data(const Tensor& t);
+void* mutable_activation_data(const Tensor& t);
 // Throws: `op` has no kernel for `device` (called by ops that exist on the CPU only).
 [[noreturn]] void no_kernel(const char* op, Device device);
 

@@ -2,6 +2,7 @@
 
 #include "ops/arg_checks.h"
 #include "ops/cpu/dropout.h"
+#include "ops/cpu/widened.h"
 
 #if RETUNE_CUDA
 #include "ops/cuda/dropout.h"
@@ -15,8 +16,8 @@ void check_dropout(const char* op, const char* in_arg, const Tensor& in, const c
                    const Tensor& out, float p) {
   RETUNE_CHECK(p >= 0 && p <= 1, "{}: p is {}, expected a probability in [0, 1]", op, p);
   RETUNE_CHECK(in.defined(), "{}: {} is undefined", op, in_arg);
-  check_tensor(op, in_arg, in, DType::f32, in.shape(), in.device());
-  check_output(op, out_arg, out, DType::f32, in.shape(), in.device());
+  check_tensor(op, in_arg, in, f32_or_bf16(in), in.shape(), in.device());
+  check_output(op, out_arg, out, f32_or_bf16(out), in.shape(), in.device());
   check_backend(op, in.device());
 }
 
@@ -24,12 +25,15 @@ void check_dropout(const char* op, const char* in_arg, const Tensor& in, const c
 void run_dropout(const Tensor& in, const Tensor& out, float p, uint64_t seed, uint64_t offset) {
 #if RETUNE_CUDA
   if (!in.device().is_cpu()) {
-    cuda::dropout(in.device_data<float>(), in.numel(), p, seed, offset,
-                  out.mutable_device_data<float>());
+    cuda::dropout(activation_data(in), in.dtype(), in.numel(), p, seed, offset,
+                  mutable_activation_data(out), out.dtype());
     return;
   }
 #endif
-  cpu::dropout(in.data<float>(), in.numel(), p, seed, offset, out.mutable_data<float>());
+  const Tensor wide_out = cpu::f32_output(out);
+  cpu::dropout(cpu::widened(in).data<float>(), in.numel(), p, seed, offset,
+               wide_out.mutable_data<float>());
+  cpu::store_rounded(out, wide_out);
 }
 
 }  // namespace

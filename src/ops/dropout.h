@@ -6,8 +6,8 @@
 // the thread count, and the backward recomputes it instead of storing it. Give consecutive calls
 // of a step different offsets (e.g. advance by each call's numel) so their masks differ.
 // p in [0, 1]: p == 0 copies x, p == 1 gives zeros.
-// x, out, dout, dx: f32, any shape (treated as N flat elements), the same shape, contiguous;
-// outputs are caller-allocated.
+// x, out, dout, dx: any shape (treated as N flat elements), the same shape, contiguous; each f32
+// or bf16 (a bf16 activation, computed in f32); outputs are caller-allocated.
 #pragma once
 
 #include <cstdint>

@@ -7,11 +7,14 @@
 // out: [M, N] or [batch, M, N]   (3-D when either operand is)
 // A 2-D operand is shared by every batch item. A linear layer y = x W^T is
 // matmul_forward(x [B*T, C], W [OC, C], y [B*T, OC], {.trans_b = true}).
-// out is f32, and so are a and b, except that one 2-D operand (a frozen weight, such as a bf16
-// model's projection read straight from the mmapped file) may be bf16 or f16: it is converted to
-// f32 a block or a row at a time as the product needs it (ops/cpu/gemm.h), never as a whole. Each
-// matrix needs unit stride along one of its last two dims (row slices and transposed views are
-// fine). Writes into `out` (caller-allocated; it may not alias a or b).
+// out is f32 or bf16. a and b are f32, or 2-D bf16 or f16: a frozen weight, such as a bf16
+// model's projection read straight from the mmapped file, or an activation a model keeps in bf16
+// (the MLP's on a GPU). On the CPU one 16-bit operand is converted to f32 a block or a row at a
+// time as the product needs it (ops/cpu/gemm.h), never as a whole; with two, b is converted
+// first; a bf16 out is computed in f32 and rounded once (also with beta, which then reads the
+// old out as it is stored). The GPU multiplies in bf16 with f32 accumulation (ops/cuda/gemm.h).
+// Each matrix needs unit stride along one of its last two dims (row slices and transposed views
+// are fine). Writes into `out` (caller-allocated; it may not alias a or b).
 #pragma once
 
 #include "core/tensor.h"
@@ -31,9 +34,9 @@ void matmul_forward(const Tensor& a, const Tensor& b, const Tensor& out,
 // Gradients of out = op(a) @ op(b) given dout = dL/dout. `da`/`db` may be undefined Tensors:
 // that gradient is skipped (a frozen weight costs nothing). With accumulate the gradient is
 // added to what da/db hold (parameter gradients accumulate over micro-batches); otherwise it
-// overwrites them. When b is shared (2-D) and a is batched, db sums over the batch. A 16-bit
-// operand is a frozen weight: asking for its gradient throws; the other one's gradient is
-// computed as for f32 (da of a linear layer with a bf16 weight).
+// overwrites them. When b is shared (2-D) and a is batched, db sums over the batch. dout, da and
+// db are f32 or bf16 (2-D, as for the forward's operands). A 16-bit operand's gradient is
+// computed like an f32 one's (a bf16 activation's); a frozen weight's is simply not asked for.
 struct MatmulGrads {
   Tensor da;
   Tensor db;

@@ -2,8 +2,9 @@
 //
 //   out = silu(gate) * up,   silu(g) = g * sigmoid(g)
 //
-// gate, up, out: f32 [N, F] (any shape works: the op is elementwise), the same shape, contiguous;
-// out is caller-allocated.
+// gate, up, out: [N, F] (any shape works: the op is elementwise), the same shape, contiguous;
+// out is caller-allocated. Each tensor is f32 or bf16 (gate and up alike; the backward's dgate
+// and dup alike), the arithmetic f32: a model's MLP may keep these activations in bf16.
 #pragma once
 
 #include "core/tensor.h"

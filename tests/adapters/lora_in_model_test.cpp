@@ -4,6 +4,7 @@
 // weight norm as a constant, the magnitude vector's).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -43,11 +44,11 @@ std::vector<std::shared_ptr<LoraLinear>> attach_everywhere(model::CausalLm& mode
 }
 
 // One training step's loss with only the adapters training.
-template <typename Model, typename Training>
-float adapter_step(const Model& model, const model::TokenBatch& batch) {
+template <typename Model, typename Training, typename... Options>
+float adapter_step(const Model& model, const model::TokenBatch& batch, Options... options) {
   std::remove_cvref_t<decltype(model.weights())> grads;  // every base weight frozen
   grads.layers.resize(model.weights().layers.size());
-  return Training(model, grads).step(batch);
+  return Training(model, grads, options...).step(batch);
 }
 
 float step(model::CausalLm& lm, const model::TokenBatch& batch) {
@@ -98,6 +99,55 @@ TEST_P(LoraInModel, AdapterGradientsMatchCentralDifferences) {
     }
   }
 }
+
+// The MLP's activations in bf16 (as on a GPU), run on the CPU: the loss and every adapter
+// gradient stay within bf16's precision of the f32 step's. DoRA takes f32 activations only: its
+// layers keep f32, bit for bit.
+class LoraInLlama : public testing::TestWithParam<Case> {};
+
+TEST_P(LoraInLlama, Bf16MlpActivationsStayCloseToF32) {
+  const auto lm = model::load_causal_lm(hf_model_fixture(GetParam().fixture));
+  const auto adapters = attach_everywhere(*lm, GetParam());
+  const auto& llama = dynamic_cast<const model::LlamaModel&>(*lm);
+  const model::TokenBatch batch = fixture_batch(GetParam().fixture);
+  // Each run's loss and the adapters' gradients, which are then zeroed for the next.
+  const auto run = [&](model::MlpActivations mlp) {
+    const float loss = adapter_step<model::LlamaModel, model::LlamaTraining>(llama, batch, mlp);
+    std::vector<std::vector<float>> grads;
+    for (const auto& adapter : adapters) {
+      for (const AdapterParameter& p : adapter->parameters()) {
+        grads.push_back(p.grad.to_f32_vector());
+      }
+      adapter->zero_grad();
+    }
+    return std::pair{loss, grads};
+  };
+  const auto [f32_loss, f32_grads] = run(model::MlpActivations::by_device);
+  const auto [bf16_loss, bf16_grads] = run(model::MlpActivations::bf16);
+  if (GetParam().dora) {
+    EXPECT_EQ(bf16_loss, f32_loss);
+    EXPECT_EQ(bf16_grads, f32_grads);
+    return;
+  }
+  EXPECT_NE(bf16_loss, f32_loss) << "the bf16 activations were not used";
+  EXPECT_NEAR(bf16_loss, f32_loss, 2e-3 * std::abs(f32_loss));
+  for (size_t i = 0; i < f32_grads.size(); ++i) {
+    double error = 0, norm = 0;
+    for (size_t j = 0; j < f32_grads[i].size(); ++j) {
+      error += std::pow(bf16_grads[i][j] - f32_grads[i][j], 2);
+      norm += std::pow(f32_grads[i][j], 2);
+    }
+    EXPECT_LT(std::sqrt(error), 2e-2 * std::sqrt(norm)) << "parameter " << i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, LoraInLlama,
+                         testing::Values(Case{"llama_gqa_untied", false, false},
+                                         Case{"qwen2", true, false}, Case{"qwen3", false, true}),
+                         [](const testing::TestParamInfo<Case>& param) {
+                           return param.param.fixture + (param.param.rslora ? "_rslora" : "") +
+                                  (param.param.dora ? "_dora" : "");
+                         });
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, LoraInModel,
                          testing::Values(Case{"llama_gqa_untied", false, false},

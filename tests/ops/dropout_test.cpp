@@ -40,8 +40,8 @@ TEST(Dropout, RejectsBadArgumentsNamingThem) {
                         "f32[3, 4] on cpu"));
   EXPECT_THAT(error_of([&] { dropout_forward(x.transpose(0, 1), out, 0.1f, 1, 0); }),
               HasSubstr("x is f32[4, 3] on cpu (non-contiguous), expected a contiguous"));
-  EXPECT_THAT(error_of([&] { dropout_backward(x.to(DType::bf16), out, 0.1f, 1, 0); }),
-              HasSubstr("dropout_backward: dout is bf16[3, 4] on cpu, expected a contiguous "
+  EXPECT_THAT(error_of([&] { dropout_backward(x.to(DType::f16), out, 0.1f, 1, 0); }),
+              HasSubstr("dropout_backward: dout is f16[3, 4] on cpu, expected a contiguous "
                         "f32[3, 4]"));
   EXPECT_THAT(error_of([&] { dropout_backward(x, Tensor(), 0.1f, 1, 0); }),
               HasSubstr("dropout_backward: dx is undefined"));

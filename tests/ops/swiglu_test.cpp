@@ -28,10 +28,19 @@ TEST(Swiglu, RejectsBadArgumentsNamingThem) {
   EXPECT_THAT(error_of([&] { swiglu_forward(halves.slice(1, 0, 8), halves.slice(1, 8, 16), out); }),
               HasSubstr("gate is f32[3, 8] on cpu (non-contiguous), expected a contiguous"));
   EXPECT_THAT(error_of([&] {
-                swiglu_backward(gate, gate, gate, Tensor::empty({3, 8}, DType::bf16), Tensor());
+                swiglu_backward(gate, gate, gate, Tensor::empty({3, 8}, DType::f16), Tensor());
               }),
-              HasSubstr("swiglu_backward: dgate is bf16[3, 8] on cpu, expected a contiguous "
+              HasSubstr("swiglu_backward: dgate is f16[3, 8] on cpu, expected a contiguous "
                         "f32[3, 8]"));
+  // bf16 or f32, each; gate and up alike, dgate and dup alike.
+  EXPECT_THAT(
+      error_of([&] { swiglu_forward(gate, gate.to(DType::bf16), out); }),
+      HasSubstr("swiglu_forward: up is bf16[3, 8] on cpu, expected a contiguous f32[3, 8]"));
+  EXPECT_THAT(error_of([&] {
+                swiglu_backward(gate, gate, gate, Tensor::empty({3, 8}, DType::bf16), out);
+              }),
+              HasSubstr("swiglu_backward: dup is f32[3, 8] on cpu, expected a contiguous "
+                        "bf16[3, 8]"));
   EXPECT_THAT(error_of([&] {
                 swiglu_backward(gate, gate, uniform_tensor({8, 3}, 4, -3.0, 3.0), Tensor(), out);
               }),

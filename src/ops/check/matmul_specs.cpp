@@ -16,23 +16,17 @@ struct MatmulCase {
   int64_t b_batch;  // 0: b is 2-D
   int64_t M, N, K;
   bool trans_a, trans_b;
-  // A 16-bit dtype for one 2-D operand (a frozen weight: no gradient), f32 for the other.
+  // A 16-bit dtype for a 2-D operand: a frozen weight (no gradient), f32 for the other; or, with
+  // activations, bf16 activations (both may be, and have gradients).
   DType a_dtype = DType::f32;
   DType b_dtype = DType::f32;
+  // out's dtype; the backward's dout has it too (a bf16 activation's gradient is bf16).
+  DType out_dtype = DType::f32;
+  bool activations = false;
 };
 
 Shape operand_shape(int64_t batch, int64_t rows, int64_t cols) {
   return batch ? Shape{batch, rows, cols} : Shape{rows, cols};
-}
-
-// The values of an input the forward stores in a 16-bit `dtype` (from f32), as the op reads them.
-// f32 inputs stay exact, so that finite differences see their small steps.
-std::vector<double> stored_values(const HostArray& array, DType dtype) {
-  if (dtype == DType::f32) return array.values;
-  const std::vector<float> f32(array.values.begin(), array.values.end());
-  const std::vector<float> stored =
-      Tensor::from_vector<float>(array.shape, DType::f32, f32).to(dtype).to_f32_vector();
-  return {stored.begin(), stored.end()};
 }
 
 std::string dtype_note(const char* operand, DType dtype) {
@@ -49,11 +43,12 @@ OpSpec matmul_spec(MatmulCase c) {
 
   OpSpec spec;
   spec.op = "matmul";
-  const bool a_grad = c.a_dtype == DType::f32;
-  const bool b_grad = c.b_dtype == DType::f32;
-  spec.variant = fmt::format("a{} b{} M={} N={} K={}{}{}{}{}", a_shape.str(), b_shape.str(), c.M,
+  const bool a_grad = c.a_dtype == DType::f32 || c.activations;
+  const bool b_grad = c.b_dtype == DType::f32 || c.activations;
+  spec.variant = fmt::format("a{} b{} M={} N={} K={}{}{}{}{}{}", a_shape.str(), b_shape.str(), c.M,
                              c.N, c.K, c.trans_a ? " trans_a" : "", c.trans_b ? " trans_b" : "",
-                             dtype_note("a", c.a_dtype), dtype_note("b", c.b_dtype));
+                             dtype_note("a", c.a_dtype), dtype_note("b", c.b_dtype),
+                             dtype_note("out", c.out_dtype));
   spec.inputs = {{"a", a_shape, ArgKind::real, -1.0, 1.0, a_grad},
                  {"b", b_shape, ArgKind::real, -1.0, 1.0, b_grad}};
   spec.loss_outputs = {"out"};
@@ -72,7 +67,8 @@ OpSpec matmul_spec(MatmulCase c) {
     const auto [a, b] = stored(in);
     HostArray da = host_zeros(a_shape);
     HostArray db = host_zeros(b_shape);
-    reference::matmul_backward<double>(d.at("out").values.data(), a.data(), b.data(),
+    const std::vector<double> dout = stored_values(d.at("out"), c.out_dtype);
+    reference::matmul_backward<double>(dout.data(), a.data(), b.data(),
                                        a_grad ? da.values.data() : nullptr,
                                        b_grad ? db.values.data() : nullptr, batch, c.M, c.N, c.K,
                                        c.trans_a, c.trans_b, a_stride, b_stride);
@@ -83,7 +79,7 @@ OpSpec matmul_spec(MatmulCase c) {
   };
   spec.forward = [=](const Tensors& in) {
     const Tensor& a = in.at("a");
-    Tensor out = Tensor::empty(out_shape, DType::f32, a.device());
+    Tensor out = Tensor::empty(out_shape, c.out_dtype, a.device());
     matmul_forward(a.to(c.a_dtype), in.at("b").to(c.b_dtype), out, {c.trans_a, c.trans_b});
     return Tensors{{"out", out}};
   };
@@ -92,7 +88,7 @@ OpSpec matmul_spec(MatmulCase c) {
     const Tensor b = in.at("b").to(c.b_dtype);
     MatmulGrads grads{a_grad ? Tensor::empty(a.shape(), DType::f32, a.device()) : Tensor(),
                       b_grad ? Tensor::empty(b.shape(), DType::f32, b.device()) : Tensor()};
-    matmul_backward(d.at("out"), a, b, grads, c.trans_a, c.trans_b);
+    matmul_backward(d.at("out").to(c.out_dtype), a, b, grads, c.trans_a, c.trans_b);
     Tensors out;
     if (a_grad) out["da"] = grads.da;
     if (b_grad) out["db"] = grads.db;
@@ -108,9 +104,16 @@ OpSpec matmul_spec(MatmulCase c) {
   const double terms = static_cast<double>(std::max({c.M, c.N, c.K}));
   spec.bf16_forward_tolerance = Tolerance{4 * std::sqrt(terms) * 4e-3 * 0.25 + 1e-3, 1e-2};
   spec.bf16_backward_tolerance = spec.bf16_forward_tolerance;
-  // The op is linear in each operand: central differences are exact up to rounding.
+  if (c.out_dtype == DType::bf16) {
+    // The output's own rounding (relative 2^-9) comes on top; dout is rounded in the reference.
+    spec.forward_tolerance.rtol += 4e-3;
+    spec.bf16_forward_tolerance->rtol += 4e-3;
+  }
+  // The op is linear in each operand: central differences are exact up to rounding. A reference
+  // that rounds an operand to 16 bits is a step function of it; the f32 cases check the same
+  // reference gradients.
   spec.finite_difference_tolerance = {1e-7, 1e-7};
-  spec.check_finite_differences = c.M * c.N * c.K < 5000;
+  spec.check_finite_differences = c.M * c.N * c.K < 5000 && !c.activations;
   return spec;
 }
 
@@ -170,6 +173,19 @@ std::vector<OpSpec> matmul_specs() {
   specs.push_back(matmul_spec({0, 0, 67, 129, 257, false, true, DType::f32, DType::bf16}));
   specs.push_back(matmul_spec({4, 0, 33, 65, 100, false, false, DType::f32, DType::bf16}));
   specs.push_back(matmul_spec({0, 0, 203, 17, 129, true, false, DType::bf16, DType::f32}));
+  // bf16 activations (a model's MLP on a GPU): a gate projection's bf16 output from an f32 input
+  // and its bf16 gradient (two 16-bit operands in the backward), the down projection's bf16 input
+  // and its gradient, and two bf16 activations.
+  const DType bf16 = DType::bf16, f32 = DType::f32;
+  for (bool ta : {false, true}) {
+    for (bool tb : {false, true}) {
+      specs.push_back(matmul_spec({0, 0, 37, 45, 29, ta, tb, f32, bf16, bf16, true}));
+      specs.push_back(matmul_spec({0, 0, 37, 29, 45, ta, tb, bf16, bf16, f32, true}));
+      specs.push_back(matmul_spec({0, 0, 5, 3, 7, ta, tb, bf16, bf16, bf16, true}));
+    }
+  }
+  specs.push_back(matmul_spec({3, 0, 2, 5, 3, false, true, f32, bf16, bf16, true}));  // batched
+  specs.push_back(matmul_spec({0, 0, 67, 129, 257, false, true, bf16, bf16, bf16, true}));
   for (bool ta : {false, true}) {
     for (bool tb : {false, true}) {
       specs.push_back(matmul_spec({0, 0, 300, 7, 33, ta, tb, DType::f32, DType::bf16}));

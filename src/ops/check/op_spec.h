@@ -37,6 +37,16 @@ inline HostArray host_zeros(const Shape& shape) {
   return {shape, std::vector<double>(static_cast<size_t>(shape.numel()), 0.0)};
 }
 
+// The values of `array` as the op reads them when it is stored in `dtype` (rounded from f32 to a
+// 16-bit dtype; f32 ones stay exact, so that finite differences see their small steps).
+inline std::vector<double> stored_values(const HostArray& array, DType dtype) {
+  if (dtype == DType::f32) return array.values;
+  const std::vector<float> f32(array.values.begin(), array.values.end());
+  const std::vector<float> stored =
+      Tensor::from_vector<float>(array.shape, DType::f32, f32).to(dtype).to_f32_vector();
+  return {stored.begin(), stored.end()};
+}
+
 // The values of an integer input (labels, ids) as i32.
 inline std::vector<int32_t> host_int32s(const HostArray& array) {
   return {array.values.begin(), array.values.end()};

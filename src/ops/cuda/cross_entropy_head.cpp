@@ -28,7 +28,7 @@ void cross_entropy_head(const cpu::HeadProblem& p, int64_t labelled, const HeadO
     const GemmOperand x_block{p.x + n0 * p.C, DType::f32, p.C, 0, false};
     // logits [R, V] = x_block weight^T
     gemm_batched(1, R, p.V, p.C, 1.0f, x_block, {weight.data, weight.dtype, p.C, 0, true}, 0.0f,
-                 logits.mutable_device_data<float>(), p.V, 0);
+                 {logits.mutable_device_data<float>(), DType::f32, p.V, 0});
     uint16_t* dlogits_data = grads ? dlogits.mutable_device_data<uint16_t>() : nullptr;
     cross_entropy_rows(logits.device_data<float>(), R, p.V, p.labels + n0, out.lse + n0,
                        out.lse_given, row_loss.mutable_device_data<float>() + n0, grad_scale,
@@ -36,10 +36,12 @@ void cross_entropy_head(const cpu::HeadProblem& p, int64_t labelled, const HeadO
     if (!grads) continue;
     const GemmOperand d{dlogits_data, DType::bf16, p.V, 0, false};
     // dx [R, C] = dlogits weight;  dweight [V, C] += dlogits^T x_block
-    if (out.dx) gemm_batched(1, R, p.C, p.V, 1.0f, d, weight, 0.0f, out.dx + n0 * p.C, p.C, 0);
+    if (out.dx) {
+      gemm_batched(1, R, p.C, p.V, 1.0f, d, weight, 0.0f, {out.dx + n0 * p.C, DType::f32, p.C, 0});
+    }
     if (out.dweight) {
       gemm_batched(1, p.V, p.C, R, 1.0f, {d.data, d.dtype, d.ld, 0, true}, x_block, 1.0f,
-                   out.dweight, p.C, 0);
+                   {out.dweight, DType::f32, p.C, 0});
     }
   }
   if (out.loss) {

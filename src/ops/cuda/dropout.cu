@@ -1,5 +1,6 @@
 #include "core/rng.h"
 #include "ops/cuda/dropout.h"
+#include "ops/cuda/element_types.cuh"
 #include "ops/cuda/launch.cuh"
 
 namespace retune::ops::cuda {
@@ -8,21 +9,25 @@ namespace {
 
 constexpr int kThreads = 256;
 
-__global__ void dropout_kernel(const float* in, int64_t n, float p, float scale, uint64_t seed,
-                               uint64_t offset, float* out) {
+// p = 0 keeps every element (a conversion between dtypes).
+template <typename In, typename Out>
+__global__ void dropout_kernel(const In* in, int64_t n, float p, float scale, uint64_t seed,
+                               uint64_t offset, Out* out) {
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const bool keep = retune::counter_uniform(seed, offset + static_cast<uint64_t>(i)) >= p;
-    out[i] = keep ? in[i] * scale : 0.0f;
+    const bool keep =
+        p == 0.0f || retune::counter_uniform(seed, offset + static_cast<uint64_t>(i)) >= p;
+    store_f32(out, i, keep ? load_f32(in, i) * scale : 0.0f);
   }
 }
 
 }  // namespace
 
-void dropout(const float* in, int64_t n, float p, uint64_t seed, uint64_t offset, float* out) {
+void dropout(const void* in, DType in_dtype, int64_t n, float p, uint64_t seed, uint64_t offset,
+             void* out, DType out_dtype) {
   if (n == 0) return;
-  const size_t nbytes = static_cast<size_t>(n) * sizeof(float);
-  if (p == 0.0f) {
+  const size_t nbytes = static_cast<size_t>(n) * dtype_size(out_dtype);
+  if (p == 0.0f && in_dtype == out_dtype) {
     if (out != in) {
       retune::cuda::check(cudaMemcpyAsync(out, in, nbytes, cudaMemcpyDeviceToDevice, stream()),
                           "dropout (copy)");
@@ -34,8 +39,14 @@ void dropout(const float* in, int64_t n, float p, uint64_t seed, uint64_t offset
     return;
   }
   const float scale = 1.0f / (1.0f - p);
-  dropout_kernel<<<blocks_for(n, kThreads), kThreads, 0, stream()>>>(in, n, p, scale, seed, offset,
-                                                                     out);
+  with_element_type(in_dtype, [&](auto in_type) {
+    using In = decltype(in_type);
+    with_element_type(out_dtype, [&](auto out_type) {
+      using Out = decltype(out_type);
+      dropout_kernel<<<blocks_for(n, kThreads), kThreads, 0, stream()>>>(
+          static_cast<const In*>(in), n, p, scale, seed, offset, static_cast<Out*>(out));
+    });
+  });
   check_launch("dropout");
 }
 

@@ -36,7 +36,7 @@ struct Plan {
 struct Blas {
   cublasLtHandle_t handle = nullptr;
   void* workspace = nullptr;
-  std::map<std::array<int64_t, 16>, Plan> plans;
+  std::map<std::array<int64_t, 17>, Plan> plans;
 };
 
 Blas& blas() {
@@ -108,11 +108,11 @@ cublasLtMatrixLayout_t make_layout(cudaDataType_t type, int64_t rows, int64_t co
 }
 
 // The plan of a product described by gemm_batched's key: batch, M, N, K, the leading dims of b,
-// a and out, their batch strides, whether b and a are transposed, whether beta is non-zero, and
-// the alignments of b, a and out.
-Plan make_plan(const Blas& lt, const std::array<int64_t, 16>& key) {
+// a and out, their batch strides, whether b and a are transposed, whether beta is non-zero, the
+// alignments of b, a and out, and out's dtype.
+Plan make_plan(const Blas& lt, const std::array<int64_t, 17>& key) {
   const auto [batch, M, N, K, b_ld, a_ld, ldo, b_stride, a_stride, out_stride, b_trans, a_trans,
-              beta_nonzero, b_alignment, a_alignment, out_alignment] = key;
+              beta_nonzero, b_alignment, a_alignment, out_alignment, out_dtype] = key;
   const int64_t a_rows = a_trans ? K : M, a_cols = a_trans ? M : K;
   const int64_t b_rows = b_trans ? N : K, b_cols = b_trans ? K : N;
   Plan plan;
@@ -128,7 +128,9 @@ Plan make_plan(const Blas& lt, const std::array<int64_t, 16>& key) {
              "setting transb");
   plan.a = make_layout(CUDA_R_16BF, b_cols, b_rows, b_ld, batch, b_stride);
   plan.b = make_layout(CUDA_R_16BF, a_cols, a_rows, a_ld, batch, a_stride);
-  plan.c = make_layout(CUDA_R_32F, N, M, ldo, batch, out_stride);
+  const cudaDataType_t out_type =
+      static_cast<DType>(out_dtype) == DType::bf16 ? CUDA_R_16BF : CUDA_R_32F;
+  plan.c = make_layout(out_type, N, M, ldo, batch, out_stride);
 
   cublasLtMatmulPreference_t preference = nullptr;
   check_blas(cublasLtMatmulPreferenceCreate(&preference), "creating a preference");
@@ -162,9 +164,11 @@ Plan make_plan(const Blas& lt, const std::array<int64_t, 16>& key) {
 }  // namespace
 
 void gemm_batched(int64_t batch, int64_t M, int64_t N, int64_t K, float alpha,
-                  const GemmOperand& a_in, const GemmOperand& b_in, float beta, float* out,
-                  int64_t ldo, int64_t out_batch_stride) {
+                  const GemmOperand& a_in, const GemmOperand& b_in, float beta,
+                  const GemmOutput& out) {
   if (M == 0 || N == 0 || batch == 0) return;
+  RETUNE_CHECK(out.dtype == DType::f32 || out.dtype == DType::bf16,
+               "gemm_batched: the output is {}, expected f32 or bf16", dtype_name(out.dtype));
   int device_index = 0;
   retune::cuda::check(cudaGetDevice(&device_index), "reading the current device");
   const Device device = Device::cuda(device_index);
@@ -179,22 +183,23 @@ void gemm_batched(int64_t batch, int64_t M, int64_t N, int64_t K, float alpha,
   // cuBLASLt is column-major: the row-major out [M, N] is the column-major out^T [N, M] =
   // op(b)^T op(a)^T, and a stored row-major matrix [rows, cols] is the column-major [cols, rows]
   // with the same leading dimension. So cuBLASLt's A is our b, its B our a.
-  const std::array<int64_t, 16> key{batch,
+  const std::array<int64_t, 17> key{batch,
                                     M,
                                     N,
                                     K,
                                     b.ld,
                                     a.ld,
-                                    ldo,
+                                    out.ld,
                                     b.batch_stride,
                                     a.batch_stride,
-                                    out_batch_stride,
+                                    out.batch_stride,
                                     b.trans,
                                     a.trans,
                                     beta != 0.0f,
                                     alignment_of(b.data),
                                     alignment_of(a.data),
-                                    alignment_of(out)};
+                                    alignment_of(out.data),
+                                    static_cast<int64_t>(out.dtype)};
   const Plan* plan = nullptr;
   {
     static std::mutex mutex;
@@ -204,7 +209,7 @@ void gemm_batched(int64_t batch, int64_t M, int64_t N, int64_t K, float alpha,
     plan = &found->second;
   }
   check_blas(cublasLtMatmul(lt.handle, plan->desc, &alpha, b.data, plan->a, a.data, plan->b, &beta,
-                            out, plan->c, out, plan->c, &plan->algorithm, lt.workspace,
+                            out.data, plan->c, out.data, plan->c, &plan->algorithm, lt.workspace,
                             kWorkspaceBytes, retune::cuda::stream()),
              "a matrix product");
 }

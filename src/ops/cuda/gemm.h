@@ -20,17 +20,25 @@ struct GemmOperand {
   uint64_t version = 0;
 };
 
+// The product's output on the device: matrix i of the batch starts at element i * batch_stride
+// of data, element (r, c) at r * ld + c. f32 or bf16.
+struct GemmOutput {
+  void* data;
+  DType dtype;
+  int64_t ld;
+  int64_t batch_stride;
+};
+
 // out_i = alpha * op(a_i) @ op(b_i) + beta * out_i for i < batch: op(a_i) [M, K], op(b_i) [K, N],
-// out_i f32 [M, N] at out + i * out_batch_stride with leading dim ldo. f32 and f16 operands are
-// rounded to bf16 first (one pass each); bf16 ones are read as they are. The products
-// accumulate in f32 (CUBLAS_COMPUTE_32F). With beta = 0, out is never read.
+// out_i [M, N]. f32 and f16 operands are rounded to bf16 first (one pass each); bf16 ones are
+// read as they are. The products accumulate in f32 (CUBLAS_COMPUTE_32F), which a bf16 out is
+// rounded from once (after adding beta times its old value). With beta = 0, out is never read.
 //
 // An operand with a known version keeps its bf16 copy for later products of the same bytes
 // (ops/cuda/kept_operands.h): a layer's input feeds several projections and their adapters, a
 // gradient the adapter's and the base weight's products, an adapter's weights the forward and
 // the backward.
 void gemm_batched(int64_t batch, int64_t M, int64_t N, int64_t K, float alpha, const GemmOperand& a,
-                  const GemmOperand& b, float beta, float* out, int64_t ldo,
-                  int64_t out_batch_stride);
+                  const GemmOperand& b, float beta, const GemmOutput& out);
 
 }  // namespace retune::ops::cuda
