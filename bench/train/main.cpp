@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -71,6 +72,26 @@ model::TokenBatch random_batch(int64_t batch, int64_t seq, int64_t vocab) {
 }
 
 // Seconds per step by phase, each split into its op kinds and the rest, printed as a table.
+// The kStagesShown stages that took longest, per step, longest first: label, seconds, calls
+// (also printed, one line each).
+nlohmann::json stage_table(const std::map<std::string, profile::StageTotal>& stages,
+                           int64_t steps) {
+  constexpr size_t kStagesShown = 40;
+  std::vector<std::pair<std::string, profile::StageTotal>> rows(stages.begin(), stages.end());
+  std::ranges::sort(
+      rows, [](const auto& a, const auto& b) { return a.second.seconds > b.second.seconds; });
+  rows.resize(std::min(rows.size(), kStagesShown));
+  nlohmann::json table = nlohmann::json::array();
+  const auto per_step = static_cast<double>(steps);
+  for (const auto& [label, total] : rows) {
+    const double seconds = total.seconds / per_step;
+    const double calls = static_cast<double>(total.calls) / per_step;
+    fmt::print("stage {:9.3f} ms/step {:6.0f} calls  {}\n", 1e3 * seconds, calls, label);
+    table.push_back({{"stage", label}, {"seconds", seconds}, {"calls", calls}});
+  }
+  return table;
+}
+
 nlohmann::json phase_table(const profile::Totals& totals, int64_t steps) {
   using profile::Op;
   using profile::Phase;
@@ -154,12 +175,13 @@ int run(const Options& options) {
   std::vector<double> seconds;
   std::vector<double> queue_seconds;
   nlohmann::json phases;
+  nlohmann::json stages = nlohmann::json::array();
   {
     // The CPU's timed steps are profiled. A GPU's queued kernels run behind the host's clocks,
     // so its profile comes from kGpuProfiledSteps more steps that wait for the device at every
     // scope (slower than the timed ones).
     std::optional<profile::Profile> cpu_profile;
-    if (device.is_cpu()) cpu_profile.emplace();
+    if (device.is_cpu()) cpu_profile.emplace(nullptr, true);
     for (int64_t step = 0; step <= options.steps; ++step) {  // step 0 warms up
       if (step == 1 && cpu_profile) cpu_profile->reset();
       const auto start = std::chrono::steady_clock::now();
@@ -171,13 +193,17 @@ int run(const Options& options) {
         queue_seconds.push_back(queued);
       }
     }
-    if (cpu_profile) phases = phase_table(cpu_profile->totals(), options.steps);
+    if (cpu_profile) {
+      phases = phase_table(cpu_profile->totals(), options.steps);
+      stages = stage_table(cpu_profile->stages(), options.steps);
+    }
   }
   if (!device.is_cpu()) {
     constexpr int64_t kGpuProfiledSteps = 3;
-    const profile::Profile gpu_profile([&] { synchronize_device(device); });
+    const profile::Profile gpu_profile([&] { synchronize_device(device); }, true);
     for (int64_t step = 0; step < kGpuProfiledSteps; ++step) train_step();
     phases = phase_table(gpu_profile.totals(), kGpuProfiledSteps);
+    stages = stage_table(gpu_profile.stages(), kGpuProfiledSteps);
   }
   std::filesystem::remove_all(folder);
   std::ranges::sort(seconds);
@@ -214,6 +240,7 @@ int run(const Options& options) {
       {"fraction_of_sgemm", sgemm > 0 ? nlohmann::json(gflops / sgemm) : nlohmann::json()},
       {"peak_rss_bytes", usage.ru_maxrss * 1024},
       {"profile_seconds_per_step", phases},
+      {"stages_per_step", stages},
       {"blas", blas_config()}};
   if (!device.is_cpu()) {
     // peft_gpu.py's count: the attention term 12 L C T beside (4 or 6) N.

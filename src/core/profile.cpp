@@ -15,6 +15,9 @@ struct State {
   bool in_op = false;
   Totals totals;
   std::function<void()> settle;
+  bool stages = false;
+  Stage* stage = nullptr;  // the innermost running stage
+  std::map<std::string, StageTotal> stage_totals;
 };
 
 State& state() {
@@ -61,9 +64,9 @@ Totals& Totals::operator+=(const Totals& more) {
   return *this;
 }
 
-Profile::Profile(std::function<void()> settle) {
+Profile::Profile(std::function<void()> settle, bool stages) {
   RETUNE_CHECK(!state().running, "profile::Profile: another profile is running");
-  state() = State{.running = true, .settle = std::move(settle)};
+  state() = State{.running = true, .settle = std::move(settle), .stages = stages};
 }
 
 Profile::~Profile() {
@@ -74,8 +77,13 @@ Totals Profile::totals() const {
   return state().totals;
 }
 
+std::map<std::string, StageTotal> Profile::stages() const {
+  return state().stage_totals;
+}
+
 void Profile::reset() {
   state().totals = Totals{};
+  state().stage_totals.clear();
 }
 
 PhaseScope::PhaseScope(Phase phase)
@@ -108,6 +116,26 @@ OpScope::~OpScope() {
   State& s = state();
   s.totals.op[static_cast<size_t>(s.phase)][static_cast<size_t>(op_)] += seconds_since(start_);
   s.in_op = false;
+}
+
+Stage::Stage(const std::function<std::string()>& label)
+    : active_(state().running && state().stages && !omp_in_parallel()) {
+  if (!active_) return;
+  label_ = label();
+  outer_ = state().stage;
+  state().stage = this;
+  start_ = settled_now();
+}
+
+Stage::~Stage() {
+  if (!active_) return;
+  const double seconds = seconds_since(start_);
+  State& s = state();
+  StageTotal& total = s.stage_totals[label_];
+  total.seconds += seconds - inner_seconds_;
+  ++total.calls;
+  if (outer_) outer_->inner_seconds_ += seconds;
+  s.stage = outer_;
 }
 
 }  // namespace retune::profile

@@ -9,7 +9,10 @@
 #include <array>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <map>
+#include <string>
 #include <string_view>
 
 namespace retune::profile {
@@ -31,16 +34,25 @@ struct Totals {
   Totals& operator+=(const Totals& more);
 };
 
+// One labelled stage's account (Stage): its seconds, without those of the stages inside it, and
+// how often it ran.
+struct StageTotal {
+  double seconds = 0;
+  int64_t calls = 0;
+};
+
 // Starts collecting on construction; totals() reads what was collected so far. `settle`, when
 // given, runs before every clock read of a scope: a GPU's caller passes a device synchronisation,
 // so that each scope is charged the queued device work it launched (and the run is slower).
+// With `stages`, the Stage scopes are timed too (stages() reads them by label).
 class Profile {
  public:
-  explicit Profile(std::function<void()> settle = nullptr);
+  explicit Profile(std::function<void()> settle = nullptr, bool stages = false);
   ~Profile();
   Profile(const Profile&) = delete;
   Profile& operator=(const Profile&) = delete;
   Totals totals() const;
+  std::map<std::string, StageTotal> stages() const;
   void reset();
 };
 
@@ -70,6 +82,25 @@ class OpScope {
  private:
   bool active_;
   Op op_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// Times its scope under a label, an op call and its sizes ("swiglu_forward bf16[8192, 4864]"),
+// when the running Profile keeps stages; `label` is called only then. A stage inside another is
+// charged to itself alone (the outer one's seconds exclude it). Unlike OpScope, every stage
+// counts, also inside an op.
+class Stage {
+ public:
+  explicit Stage(const std::function<std::string()>& label);
+  ~Stage();
+  Stage(const Stage&) = delete;
+  Stage& operator=(const Stage&) = delete;
+
+ private:
+  bool active_;
+  std::string label_;
+  Stage* outer_ = nullptr;
+  double inner_seconds_ = 0;  // of the stages inside this one
   std::chrono::steady_clock::time_point start_;
 };
 

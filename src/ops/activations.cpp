@@ -2,6 +2,7 @@
 
 #include "ops/arg_checks.h"
 #include "ops/cpu/activations.h"
+#include "ops/op_stage.h"
 
 #if RETUNE_CUDA
 #include "ops/cuda/activations.h"
@@ -25,6 +26,7 @@ int64_t check_elementwise(const char* op, const Tensor& x, const Tensor& out, co
 }  // namespace
 
 void silu_forward(const Tensor& x, const Tensor& out) {
+  const profile::Stage stage = op_stage("silu_forward", x);
   const int64_t n = check_elementwise("silu_forward", x, out, "out");
 #if RETUNE_CUDA
   if (!x.device().is_cpu()) {
@@ -36,6 +38,7 @@ void silu_forward(const Tensor& x, const Tensor& out) {
 }
 
 void silu_backward(const Tensor& x, const Tensor& dout, const Tensor& dx) {
+  const profile::Stage stage = op_stage("silu_backward", x);
   const int64_t n = check_elementwise("silu_backward", x, dx, "dx", &dout);
 #if RETUNE_CUDA
   if (!x.device().is_cpu()) {
@@ -48,6 +51,7 @@ void silu_backward(const Tensor& x, const Tensor& dout, const Tensor& dx) {
 }
 
 void gelu_forward(const Tensor& x, const Tensor& out, GeluApproximation approximation) {
+  const profile::Stage stage = op_stage("gelu_forward", x);
   const int64_t n = check_elementwise("gelu_forward", x, out, "out");
 #if RETUNE_CUDA
   if (!x.device().is_cpu()) {
@@ -60,6 +64,7 @@ void gelu_forward(const Tensor& x, const Tensor& out, GeluApproximation approxim
 
 void gelu_backward(const Tensor& x, const Tensor& dout, const Tensor& dx,
                    GeluApproximation approximation) {
+  const profile::Stage stage = op_stage("gelu_backward", x);
   const int64_t n = check_elementwise("gelu_backward", x, dx, "dx", &dout);
 #if RETUNE_CUDA
   if (!x.device().is_cpu()) {

@@ -1,8 +1,11 @@
 #include "ops/adamw.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <vector>
 
+#include "core/profile.h"
 #include "ops/arg_checks.h"
 #include "ops/cpu/adamw.h"
 
@@ -52,6 +55,7 @@ void adamw_step(const Tensor& param, const Tensor& grad, const Tensor& m, const 
 }
 
 void adamw_steps(std::span<const AdamWTensors> tensors, const AdamWOptions& options) {
+  const profile::Stage stage([&] { return fmt::format("adamw_steps x{}", tensors.size()); });
 #if RETUNE_CUDA
   std::vector<cuda::AdamWTensor> on_device;
 #endif

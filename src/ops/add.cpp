@@ -2,6 +2,7 @@
 
 #include "ops/arg_checks.h"
 #include "ops/cpu/add.h"
+#include "ops/op_stage.h"
 #if RETUNE_CUDA
 #include "ops/cuda/add.h"
 #endif
@@ -28,6 +29,7 @@ void check_bias(const char* op, const Tensor& y, const char* y_name, const Tenso
 
 void add_forward(const Tensor& a, const Tensor& b, const Tensor& out) {
   const char* op = "add_forward";
+  const profile::Stage stage = op_stage(op, a);
   RETUNE_CHECK(a.defined(), "{}: a is undefined", op);
   check_tensor(op, "a", a, DType::f32, a.shape(), a.device());
   check_tensor(op, "b", b, DType::f32, a.shape(), a.device());
@@ -50,6 +52,7 @@ void add_forward(const Tensor& a, const Tensor& b, const Tensor& out) {
 }
 
 void bias_add_forward(const Tensor& y, const Tensor& bias) {
+  const profile::Stage stage = op_stage("bias_add_forward", y);
   check_bias("bias_add_forward", y, "y", bias, "bias", true);
 #if RETUNE_CUDA
   if (!y.device().is_cpu()) {
@@ -62,6 +65,7 @@ void bias_add_forward(const Tensor& y, const Tensor& bias) {
 }
 
 void bias_add_backward(const Tensor& dy, const Tensor& dbias) {
+  const profile::Stage stage = op_stage("bias_add_backward", dy);
   check_bias("bias_add_backward", dy, "dy", dbias, "dbias", false);
 #if RETUNE_CUDA
   if (!dy.device().is_cpu()) {

@@ -3,6 +3,7 @@
 #include "core/profile.h"
 #include "ops/arg_checks.h"
 #include "ops/cpu/attention.h"
+#include "ops/op_stage.h"
 #if RETUNE_CUDA
 #include "ops/cuda/attention.h"
 #endif
@@ -71,6 +72,7 @@ void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const 
                        float scale, const Tensor& out, const Tensor& lse) {
   const profile::OpScope timed(profile::Op::attention);
   const char* op = "attention_forward";
+  const profile::Stage stage = op_stage(op, q);
   const cpu::AttentionInputs in = check_inputs(op, q, k, v, doc_ids, scale);
   check_output(op, "out", out, DType::f32, q.shape(), q.device());  // required, unlike gradients
   check_output(op, "lse", lse, DType::f32, {in.batch, in.q_heads, in.tokens}, q.device());
@@ -90,6 +92,7 @@ void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const 
 void attention_cached_forward(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
                               int64_t past, float scale, const Tensor& out) {
   const char* op = "attention_cached_forward";
+  const profile::Stage stage = op_stage(op, q);
   RETUNE_CHECK(past >= 0, "{}: past must be >= 0, got {}", op, past);
   const cpu::AttentionInputs in = check_inputs(op, q, k_cache, v_cache, Tensor(), scale, past);
   check_output(op, "out", out, DType::f32, q.shape(), q.device());  // required
@@ -110,6 +113,7 @@ void attention_backward(const Tensor& dout, const Tensor& q, const Tensor& k, co
                         const AttentionGrads& grads) {
   const profile::OpScope timed(profile::Op::attention);
   const char* op = "attention_backward";
+  const profile::Stage stage = op_stage(op, q);
   const cpu::AttentionInputs in = check_inputs(op, q, k, v, doc_ids, scale);
   check_tensor(op, "dout", dout, DType::f32, q.shape(), q.device());
   check_tensor(op, "out", out, DType::f32, q.shape(), q.device());

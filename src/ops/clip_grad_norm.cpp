@@ -1,9 +1,12 @@
 #include "ops/clip_grad_norm.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <optional>
 #include <vector>
 
+#include "core/profile.h"
 #include "ops/arg_checks.h"
 #include "ops/cpu/clip_grad_norm.h"
 
@@ -49,6 +52,7 @@ void scale_in_place(const Tensor& g, float factor) {
 }  // namespace
 
 double clip_grad_norm(std::span<const Tensor> grads, double max_norm) {
+  const profile::Stage stage([&] { return fmt::format("clip_grad_norm x{}", grads.size()); });
   std::optional<Device> device;  // the first defined gradient's: every other must share it
   for (size_t i = 0; i < grads.size(); ++i) {
     const Tensor& g = grads[i];

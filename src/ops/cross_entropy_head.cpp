@@ -3,6 +3,7 @@
 #include "core/profile.h"
 #include "ops/arg_checks.h"
 #include "ops/cpu/cross_entropy_head.h"
+#include "ops/op_stage.h"
 #if RETUNE_CUDA
 #include "ops/cuda/cross_entropy_head.h"
 #endif
@@ -80,6 +81,7 @@ void cross_entropy_head_forward(const Tensor& x, const Tensor& weight, const Ten
                                 const Tensor& loss, const Tensor& lse, int64_t chunk) {
   const profile::OpScope timed(profile::Op::output_head);
   const char* op = "cross_entropy_head_forward";
+  const profile::Stage stage = op_stage(op, x);
   int64_t labelled = 0;
   const cpu::HeadProblem problem = check_problem(op, x, weight, labels, chunk, labelled);
   float* loss_data = output_data(op, "loss", loss, {1}, x.device());
@@ -99,6 +101,7 @@ void cross_entropy_head_backward(const Tensor& dloss, const Tensor& x, const Ten
                                  const Tensor& dweight, int64_t chunk) {
   const profile::OpScope timed(profile::Op::output_head);
   const char* op = "cross_entropy_head_backward";
+  const profile::Stage stage = op_stage(op, x);
   int64_t labelled = 0;
   const cpu::HeadProblem problem = check_problem(op, x, weight, labels, chunk, labelled);
   const Device device = x.device();
@@ -129,6 +132,7 @@ void cross_entropy_head_forward_backward(const Tensor& x, const Tensor& weight,
                                          float dloss, int64_t chunk) {
   const profile::OpScope timed(profile::Op::output_head);
   const char* op = "cross_entropy_head_forward_backward";
+  const profile::Stage stage = op_stage(op, x);
   int64_t labelled = 0;
   const cpu::HeadProblem problem = check_problem(op, x, weight, labels, chunk, labelled);
   const Device device = x.device();

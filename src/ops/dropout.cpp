@@ -3,6 +3,7 @@
 #include "ops/arg_checks.h"
 #include "ops/cpu/dropout.h"
 #include "ops/cpu/widened.h"
+#include "ops/op_stage.h"
 
 #if RETUNE_CUDA
 #include "ops/cuda/dropout.h"
@@ -39,12 +40,14 @@ void run_dropout(const Tensor& in, const Tensor& out, float p, uint64_t seed, ui
 }  // namespace
 
 void dropout_forward(const Tensor& x, const Tensor& out, float p, uint64_t seed, uint64_t offset) {
+  const profile::Stage stage = op_stage("dropout_forward", x);
   check_dropout("dropout_forward", "x", x, "out", out, p);
   run_dropout(x, out, p, seed, offset);
 }
 
 void dropout_backward(const Tensor& dout, const Tensor& dx, float p, uint64_t seed,
                       uint64_t offset) {
+  const profile::Stage stage = op_stage("dropout_backward", dout);
   check_dropout("dropout_backward", "dout", dout, "dx", dx, p);
   run_dropout(dout, dx, p, seed, offset);
 }

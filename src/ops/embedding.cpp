@@ -2,6 +2,7 @@
 
 #include "ops/arg_checks.h"
 #include "ops/cpu/embedding.h"
+#include "ops/op_stage.h"
 
 #if RETUNE_CUDA
 #include "ops/cuda/embedding.h"
@@ -37,6 +38,7 @@ const void* table_rows(const Tensor& table) {
 
 void embedding_forward(const Tensor& ids, const Tensor& table, const Tensor& out) {
   const char* op = "embedding_forward";
+  const profile::Stage stage = op_stage(op, out);
   check_ids(op, ids);
   RETUNE_CHECK(table.defined(), "{}: table is undefined", op);
   RETUNE_CHECK(dtype_is_float(table.dtype()) && table.rank() == 2 && table.is_contiguous(),
@@ -62,6 +64,7 @@ void embedding_forward(const Tensor& ids, const Tensor& table, const Tensor& out
 
 void embedding_backward(const Tensor& ids, const Tensor& dout, const Tensor& dtable) {
   const char* op = "embedding_backward";
+  const profile::Stage stage = op_stage(op, dout);
   check_ids(op, ids);
   check_matrix(op, "dout", dout, "[N, C]");
   const int64_t N = ids.size(0);

@@ -5,6 +5,7 @@
 #include "core/profile.h"
 #include "ops/arg_checks.h"
 #include "ops/cpu/kl_divergence_head.h"
+#include "ops/op_stage.h"
 
 namespace retune::ops {
 
@@ -84,6 +85,7 @@ void kl_divergence_head_forward(const Tensor& x, const Tensor& weight, const Ten
                                 const Tensor& teacher_lse, int64_t chunk) {
   const profile::OpScope timed(profile::Op::output_head);
   const char* op = "kl_divergence_head_forward";
+  const profile::Stage stage = op_stage(op, x);
   const cpu::KlHeadProblem problem =
       check_problem(op, x, weight, teacher_x, teacher_weight, labels, temperature, chunk);
   check_output(op, "loss", loss, DType::f32, {1}, x.device());
@@ -102,6 +104,7 @@ void kl_divergence_head_backward(const Tensor& dloss, const Tensor& x, const Ten
                                  int64_t chunk) {
   const profile::OpScope timed(profile::Op::output_head);
   const char* op = "kl_divergence_head_backward";
+  const profile::Stage stage = op_stage(op, x);
   const cpu::KlHeadProblem problem =
       check_problem(op, x, weight, teacher_x, teacher_weight, labels, temperature, chunk);
   check_tensor(op, "dloss", dloss, DType::f32, {1}, x.device());
@@ -120,6 +123,7 @@ void kl_divergence_head_forward_backward(const Tensor& x, const Tensor& weight,
                                          const Tensor& dweight, float dloss, int64_t chunk) {
   const profile::OpScope timed(profile::Op::output_head);
   const char* op = "kl_divergence_head_forward_backward";
+  const profile::Stage stage = op_stage(op, x);
   const cpu::KlHeadProblem problem =
       check_problem(op, x, weight, teacher_x, teacher_weight, labels, temperature, chunk);
   check_output(op, "loss", loss, DType::f32, {1}, x.device());

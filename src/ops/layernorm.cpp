@@ -2,6 +2,7 @@
 
 #include "ops/arg_checks.h"
 #include "ops/cpu/layernorm.h"
+#include "ops/op_stage.h"
 
 #if RETUNE_CUDA
 #include "ops/cuda/layernorm.h"
@@ -12,6 +13,7 @@ namespace retune::ops {
 void layernorm_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& out,
                        const Tensor& mean, const Tensor& rstd, float eps) {
   const char* op = "layernorm_forward";
+  const profile::Stage stage = op_stage(op, x);
   check_norm_input(op, x, eps);
   const int64_t N = x.size(0);
   const int64_t C = x.size(1);
@@ -38,6 +40,7 @@ void layernorm_backward(const Tensor& dout, const Tensor& x, const Tensor& weigh
                         const Tensor& mean, const Tensor& rstd, const Tensor& dx,
                         const Tensor& dweight, const Tensor& dbias) {
   const char* op = "layernorm_backward";
+  const profile::Stage stage = op_stage(op, x);
   check_matrix(op, "x", x, "[N, C]");
   const int64_t N = x.size(0);
   const int64_t C = x.size(1);

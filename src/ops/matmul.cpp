@@ -1,5 +1,7 @@
 #include "ops/matmul.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <limits>
 
@@ -105,6 +107,12 @@ void matmul_forward(const Tensor& a, const Tensor& b, const Tensor& out, MatmulO
   const profile::OpScope timed(profile::Op::matmul);
   const char* op = "matmul_forward";
   const Product p = plan_product(op, a, b, options.trans_a, options.trans_b);
+  const profile::Stage stage([&] {
+    return fmt::format("matmul {}{}{} x {}{}{} -> {}{}", dtype_name(a.dtype()), a.shape().str(),
+                       options.trans_a ? "^T" : "", dtype_name(b.dtype()), b.shape().str(),
+                       options.trans_b ? "^T" : "", dtype_name(out.dtype()),
+                       options.beta != 0.0f ? " +=" : "");
+  });
   check_output(op, "out", out, f32_or_bf16(out), p.out_shape(), a.device());
   check_disjoint(op, "out", out, "a", a);
   check_disjoint(op, "out", out, "b", b);

@@ -2,6 +2,7 @@
 
 #include "ops/arg_checks.h"
 #include "ops/cpu/rmsnorm.h"
+#include "ops/op_stage.h"
 
 #if RETUNE_CUDA
 #include "ops/cuda/rmsnorm.h"
@@ -12,6 +13,7 @@ namespace retune::ops {
 void rmsnorm_forward(const Tensor& x, const Tensor& weight, const Tensor& out, const Tensor& rstd,
                      float eps) {
   const char* op = "rmsnorm_forward";
+  const profile::Stage stage = op_stage(op, x);
   check_norm_input(op, x, eps);
   const int64_t N = x.size(0);
   const int64_t C = x.size(1);
@@ -33,6 +35,7 @@ void rmsnorm_forward(const Tensor& x, const Tensor& weight, const Tensor& out, c
 void rmsnorm_backward(const Tensor& dout, const Tensor& x, const Tensor& weight, const Tensor& rstd,
                       const Tensor& dx, const Tensor& dweight) {
   const char* op = "rmsnorm_backward";
+  const profile::Stage stage = op_stage(op, x);
   check_matrix(op, "x", x, "[N, C]");
   const int64_t N = x.size(0);
   const int64_t C = x.size(1);

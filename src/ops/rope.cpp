@@ -5,6 +5,7 @@
 
 #include "ops/arg_checks.h"
 #include "ops/cpu/rope.h"
+#include "ops/op_stage.h"
 
 #if RETUNE_CUDA
 #include "ops/cuda/rope.h"
@@ -18,6 +19,7 @@ namespace {
 // output `out_name`, and runs the kernel.
 void run_rope(const char* op, const char* in_name, const char* out_name, const Tensor& in,
               const Tensor& positions, const Tensor& inv_freq, const Tensor& out, bool inverse) {
+  const profile::Stage stage = op_stage(op, in);
   RETUNE_CHECK(in.defined() && out.defined() && positions.defined() && inv_freq.defined(),
                "{}: {}, positions, inv_freq and {} must all be defined", op, in_name, out_name);
   RETUNE_CHECK(in.dtype() == DType::f32 && in.rank() == 4 && in.is_contiguous(),

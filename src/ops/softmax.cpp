@@ -2,6 +2,7 @@
 
 #include "ops/arg_checks.h"
 #include "ops/cpu/softmax.h"
+#include "ops/op_stage.h"
 
 #if RETUNE_CUDA
 #include "ops/cuda/softmax.h"
@@ -11,6 +12,7 @@ namespace retune::ops {
 
 void softmax_forward(const Tensor& x, const Tensor& y) {
   const char* op = "softmax_forward";
+  const profile::Stage stage = op_stage(op, x);
   check_matrix(op, "x", x, "[N, C]");
   check_output(op, "y", y, DType::f32, x.shape(), x.device());
   check_backend(op, x.device());
@@ -26,6 +28,7 @@ void softmax_forward(const Tensor& x, const Tensor& y) {
 
 void softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx) {
   const char* op = "softmax_backward";
+  const profile::Stage stage = op_stage(op, y);
   check_matrix(op, "y", y, "[N, C]");
   check_tensor(op, "dy", dy, DType::f32, y.shape(), y.device());
   check_output(op, "dx", dx, DType::f32, y.shape(), y.device());

@@ -3,6 +3,7 @@
 #include "ops/arg_checks.h"
 #include "ops/cpu/swiglu.h"
 #include "ops/cpu/widened.h"
+#include "ops/op_stage.h"
 
 #if RETUNE_CUDA
 #include "ops/cuda/swiglu.h"
@@ -22,6 +23,7 @@ void check_gate_and_up(const char* op, const Tensor& gate, const Tensor& up) {
 
 void swiglu_forward(const Tensor& gate, const Tensor& up, const Tensor& out) {
   const char* op = "swiglu_forward";
+  const profile::Stage stage = op_stage(op, gate);
   check_gate_and_up(op, gate, up);
   check_output(op, "out", out, f32_or_bf16(out), gate.shape(), gate.device());
   check_backend(op, gate.device());
@@ -41,6 +43,7 @@ void swiglu_forward(const Tensor& gate, const Tensor& up, const Tensor& out) {
 void swiglu_backward(const Tensor& gate, const Tensor& up, const Tensor& dout, const Tensor& dgate,
                      const Tensor& dup) {
   const char* op = "swiglu_backward";
+  const profile::Stage stage = op_stage(op, gate);
   check_gate_and_up(op, gate, up);
   check_tensor(op, "dout", dout, f32_or_bf16(dout), gate.shape(), gate.device());
   const DType grad_dtype = f32_or_bf16(dgate.defined() ? dgate : dup);

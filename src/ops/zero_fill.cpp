@@ -1,6 +1,10 @@
 #include "ops/zero_fill.h"
 
+#include <fmt/format.h>
+
 #include <vector>
+
+#include "core/profile.h"
 
 #if RETUNE_CUDA
 #include "ops/cuda/zero_fill.h"
@@ -9,6 +13,7 @@
 namespace retune::ops {
 
 void zero_fill(std::span<const Tensor> tensors) {
+  const profile::Stage stage([&] { return fmt::format("zero_fill x{}", tensors.size()); });
 #if RETUNE_CUDA
   std::vector<cuda::ZeroFillTensor> on_device;
 #endif

@@ -88,5 +88,43 @@ TEST(Profile, SettlesQueuedWorkBeforeEveryClockRead) {
   EXPECT_EQ(settles, 4);  // a start and an end per scope
 }
 
+// Stages are timed by label only in a profile that keeps them, exclusively of the stages inside
+// them, also inside an op; their labels are made only then.
+TEST(Profile, StagesChargeTheirLabelsExclusively) {
+  int labels_made = 0;
+  const auto label = [&](std::string text) {
+    return [&labels_made, text] {
+      ++labels_made;
+      return text;
+    };
+  };
+  {
+    Profile without_stages;
+    const Stage stage(label("unseen"));
+    EXPECT_TRUE(without_stages.stages().empty());
+  }
+  EXPECT_EQ(labels_made, 0);
+  Profile profile(nullptr, true);
+  for (int call = 0; call < 2; ++call) {
+    const OpScope op(Op::matmul);
+    const Stage outer(label("matmul [4, 4]"));
+    sleep_ms(10);
+    {
+      const Stage inner(label("pack [4, 4]"));
+      sleep_ms(20);
+    }
+  }
+  const std::map<std::string, StageTotal> stages = profile.stages();
+  ASSERT_EQ(stages.size(), 2u);
+  EXPECT_EQ(stages.at("matmul [4, 4]").calls, 2);
+  EXPECT_EQ(stages.at("pack [4, 4]").calls, 2);
+  EXPECT_GE(stages.at("pack [4, 4]").seconds, 0.040);
+  EXPECT_GE(stages.at("matmul [4, 4]").seconds, 0.020);
+  EXPECT_LT(stages.at("matmul [4, 4]").seconds, 0.040);  // without the packs' 40 ms
+  EXPECT_EQ(labels_made, 4);
+  profile.reset();
+  EXPECT_TRUE(profile.stages().empty());
+}
+
 }  // namespace
 }  // namespace retune::profile

@@ -1,12 +1,14 @@
 #include "ops/cuda/gemm.h"
 
 #include <cublasLt.h>
+#include <fmt/format.h>
 
 #include <array>
 #include <map>
 #include <mutex>
 
 #include "core/cuda/runtime.h"
+#include "core/profile.h"
 #include "core/tensor.h"
 #include "ops/cuda/bf16_pack.h"
 #include "ops/cuda/kept_operands.h"
@@ -74,6 +76,9 @@ GemmOperand as_bf16(const GemmOperand& m, int64_t rows, int64_t cols, int64_t ba
     packed.data = scratch.device_data<uint16_t>();
     return packed;
   }
+  const profile::Stage stage([&] {
+    return fmt::format("pack_bf16 {}[{}, {}] x{}", dtype_name(m.dtype), rows, cols, matrices);
+  });
   scratch = Tensor::empty({count}, DType::bf16, device);
   uint16_t* data = scratch.mutable_device_data<uint16_t>();
   pack_bf16(m.data, m.dtype, rows, cols, m.ld, m.batch_stride, count, data);
