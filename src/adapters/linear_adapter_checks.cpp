@@ -39,7 +39,7 @@ void check_gradients(const char* op, const Tensor& x, const Tensor& dz, const Te
   ops::check_tensor(op, "x", x, allowed_dtype(x, bf16_too), {rows, in}, device);
   ops::check_tensor(op, "dz", dz, allowed_dtype(dz, bf16_too), {rows, out}, device);
   if (dx.defined()) {
-    ops::check_output(op, "dx", dx, DType::f32, {rows, in}, device);
+    ops::check_output(op, "dx", dx, allowed_dtype(dx, bf16_too), {rows, in}, device);
     ops::check_disjoint(op, "dx", dx, "dz", dz);
   }
 }

@@ -19,7 +19,7 @@ void check_activations(const char* op, const Tensor& x, const Tensor& z, int64_t
                        Device device, bool bf16_too = false);
 
 // x [rows, in], dz [rows, out] and dx [rows, in] (when defined) as backward() gets them, on
-// `device`; with bf16_too, x and dz may be bf16 (dx is f32).
+// `device`; with bf16_too, each may be bf16.
 void check_gradients(const char* op, const Tensor& x, const Tensor& dz, const Tensor& dx,
                      int64_t rows, int64_t in, int64_t out, Device device, bool bf16_too = false);
 

@@ -12,9 +12,9 @@
 // the loss, backward() once for that forward, in the reverse order of the layers. An adapter
 // keeps what its backward needs from the last forward() (one micro-batch at a time).
 //
-// A model that keeps activations in bf16 (its MLP on a GPU: model/llama_training.h) passes x, z
-// and dz in bf16 to an adapter whose takes_bf16_activations() says it can take them (each of
-// the three f32 or bf16; dx stays f32), and keeps f32 where an adapter cannot.
+// A model that keeps activations in bf16 (on a GPU: model/llama_training.h) passes x, z, dz and
+// dx in bf16 to an adapter whose takes_bf16_activations() says it can take them (each of the
+// four f32 or bf16), and keeps f32 where an adapter cannot.
 #pragma once
 
 #include "core/tensor.h"

@@ -1,6 +1,5 @@
 #include "model/llama_training.h"
 
-#include <array>
 #include <cmath>
 #include <optional>
 #include <utility>
@@ -38,8 +37,17 @@ struct LayerActivations {
   Tensor lse;        // [B, Hq, T]
   Tensor x_mid;      // [N, C]   after the attention's residual add
   Tensor rstd_post;  // [N]
-  Tensor gate;       // [N, F]   f32 or bf16 (MlpActivations), as up
+  Tensor gate;       // [N, F]   f32 or bf16 (Bf16Activations), as up
   Tensor up;         // [N, F]
+};
+
+// One layer's linears in training, and the dtypes of the norms' outputs that feed them: h, the
+// input norm's, feeds q, k and v; g, the post-attention norm's, gate and up. gate's and up's
+// output dtype is that of the MLP's activations.
+struct LayerLinears {
+  TrainableLinear q, k, v, o, gate, up, down;
+  DType h = DType::f32;
+  DType g = DType::f32;
 };
 
 // A new f32 tensor of `shape` on `device`.
@@ -54,9 +62,10 @@ Tensor swiglu(const Tensor& gate, const Tensor& up) {
   return out;
 }
 
-// RMSNorm of x [R, W] with weight [W]: the output and rstd [R], new tensors.
-std::pair<Tensor, Tensor> rmsnorm(const Tensor& x, const Tensor& weight, double eps) {
-  Tensor out = empty(x.shape(), x.device());
+// RMSNorm of x [R, W] with weight [W]: the output (of `dtype`) and rstd [R], new tensors.
+std::pair<Tensor, Tensor> rmsnorm(const Tensor& x, const Tensor& weight, double eps,
+                                  DType dtype = DType::f32) {
+  Tensor out = Tensor::empty(x.shape(), dtype, x.device());
   Tensor rstd = empty({x.size(0)}, x.device());
   ops::rmsnorm_forward(x, weight, out, rstd, static_cast<float>(eps));
   return {std::move(out), std::move(rstd)};
@@ -72,11 +81,12 @@ void rmsnorm_backward_add(const Tensor& dout, const Tensor& x, const Tensor& wei
 
 }  // namespace
 
-LlamaTraining::LlamaTraining(const LlamaModel& model, LlamaWeights grads, MlpActivations mlp)
+LlamaTraining::LlamaTraining(const LlamaModel& model, LlamaWeights grads,
+                             Bf16Activations bf16_activations)
     : model_(model),
       grads_(std::move(grads)),
       rope_inv_freq_(model.rope_inv_freq().to(model.weights().embed_tokens.device())),
-      mlp_(mlp) {
+      bf16_activations_(bf16_activations) {
   const ModelConfig& config = model.config();
   RETUNE_CHECK(static_cast<int64_t>(grads_.layers.size()) == config.num_hidden_layers,
                "LlamaTraining: gradients for {} layers, the model has {}", grads_.layers.size(),
@@ -134,18 +144,26 @@ float LlamaTraining::train(const TokenBatch& batch, const DistillationTeacher* t
                            .weight_grad = llama_linear_weight(grads_.layers[l], linear),
                            .bias_grad = llama_linear_bias(grads_.layers[l], linear)};
   };
-  // Layer l's MLP linears, with gate's and up's output dtype (see MlpActivations).
-  const bool bf16_mlp = mlp_ == MlpActivations::bf16 || !device.is_cpu();
-  const auto mlp_of = [&](size_t l) {
-    std::array<TrainableLinear, 3> mlp{linear_of(l, LlamaLinear::gate_proj),
-                                       linear_of(l, LlamaLinear::up_proj),
-                                       linear_of(l, LlamaLinear::down_proj)};
-    auto& [gate, up, down] = mlp;
-    if (bf16_mlp && gate.can_output_bf16() && up.can_output_bf16() &&
-        (!down.adapter || down.adapter->takes_bf16_activations())) {
-      gate.output = up.output = DType::bf16;
+  // Layer l's linears and the dtypes of the activations between them (see Bf16Activations): bf16
+  // where every linear an activation feeds takes it.
+  const bool bf16 = bf16_activations_ == Bf16Activations::everywhere || !device.is_cpu();
+  const auto linears_of = [&](size_t l) {
+    LayerLinears in{.q = linear_of(l, LlamaLinear::q_proj),
+                    .k = linear_of(l, LlamaLinear::k_proj),
+                    .v = linear_of(l, LlamaLinear::v_proj),
+                    .o = linear_of(l, LlamaLinear::o_proj),
+                    .gate = linear_of(l, LlamaLinear::gate_proj),
+                    .up = linear_of(l, LlamaLinear::up_proj),
+                    .down = linear_of(l, LlamaLinear::down_proj)};
+    if (!bf16) return in;
+    if (in.q.takes_bf16_input() && in.k.takes_bf16_input() && in.v.takes_bf16_input()) {
+      in.h = DType::bf16;
     }
-    return mlp;
+    if (in.gate.takes_bf16_input() && in.up.takes_bf16_input()) in.g = DType::bf16;
+    if (in.gate.can_output_bf16() && in.up.can_output_bf16() && in.down.takes_bf16_input()) {
+      in.gate.output = in.up.output = DType::bf16;
+    }
+    return in;
   };
 
   // Forward, keeping each layer's activations.
@@ -157,11 +175,12 @@ float LlamaTraining::train(const TokenBatch& batch, const DistillationTeacher* t
     const LlamaLayerWeights& w = weights.layers[l];
     LayerActivations& a = saved[l];
     a.x = x;
+    const LayerLinears in = linears_of(l);
     Tensor h;
-    std::tie(h, a.rstd_in) = rmsnorm(x, w.input_norm, eps);
-    Tensor q = linear_of(l, LlamaLinear::q_proj).forward(h);
-    Tensor k = linear_of(l, LlamaLinear::k_proj).forward(h);
-    a.v = linear_of(l, LlamaLinear::v_proj).forward(h).reshape({B, T, Hkv, D});
+    std::tie(h, a.rstd_in) = rmsnorm(x, w.input_norm, eps, in.h);
+    Tensor q = in.q.forward(h);
+    Tensor k = in.k.forward(h);
+    a.v = in.v.forward(h).reshape({B, T, Hkv, D});
     if (config.qk_norm) {
       a.q_raw = q.reshape({N * Hq, D});
       a.k_raw = k.reshape({N * Hkv, D});
@@ -175,14 +194,13 @@ float LlamaTraining::train(const TokenBatch& batch, const DistillationTeacher* t
     a.attended = empty({N, Hq * D}, device);
     a.lse = empty({B, Hq, T}, device);
     ops::attention_forward(a.q, a.k, a.v, doc_ids, scale, a.attended.reshape({B, T, Hq, D}), a.lse);
-    x = sum_of(x, linear_of(l, LlamaLinear::o_proj).forward(a.attended));
+    x = sum_of(x, in.o.forward(a.attended));
     a.x_mid = x;
     Tensor g;
-    std::tie(g, a.rstd_post) = rmsnorm(x, w.post_attention_norm, eps);
-    const auto [gate, up, down] = mlp_of(l);
-    a.gate = gate.forward(g);
-    a.up = up.forward(g);
-    x = sum_of(x, down.forward(swiglu(a.gate, a.up)));
+    std::tie(g, a.rstd_post) = rmsnorm(x, w.post_attention_norm, eps, in.g);
+    a.gate = in.gate.forward(g);
+    a.up = in.up.forward(g);
+    x = sum_of(x, in.down.forward(swiglu(a.gate, a.up)));
   }
   const auto [final_hidden, rstd_final] = rmsnorm(x, weights.norm, eps);
 
@@ -206,24 +224,24 @@ float LlamaTraining::train(const TokenBatch& batch, const DistillationTeacher* t
     const LayerActivations& a = saved[l];
     const bool below = l > lowest || lowest_trained_layer_ < 0;  // dx of the input is needed
 
-    // MLP: x = x_mid + down(swiglu(gate(g), up(g))), g = rmsnorm(x_mid). The gradients of gate
-    // and up have their dtype; swiglu's is f32 (it sums the down adapter's path and the base's).
-    const auto [gate, up, down] = mlp_of(l);
-    const Tensor dactivated = empty(a.gate.shape(), device);
-    down.backward(swiglu(a.gate, a.up), dx, dactivated, false);
+    // MLP: x = x_mid + down(swiglu(gate(g), up(g))), g = rmsnorm(x_mid). The gradients of gate,
+    // up and swiglu's output have their dtype.
+    const LayerLinears in = linears_of(l);
+    const Tensor dactivated = Tensor::empty(a.gate.shape(), a.gate.dtype(), device);
+    in.down.backward(swiglu(a.gate, a.up), dx, dactivated, false);
     const Tensor dgate = Tensor::empty(a.gate.shape(), a.gate.dtype(), device);
     const Tensor dup = Tensor::empty(a.up.shape(), a.up.dtype(), device);
     ops::swiglu_backward(a.gate, a.up, dactivated, dgate, dup);
     const Tensor dg = empty({N, C}, device);
-    const Tensor g = rmsnorm(a.x_mid, w.post_attention_norm, eps).first;
-    gate.backward(g, dgate, dg, false);
-    up.backward(g, dup, dg, true);
+    const Tensor g = rmsnorm(a.x_mid, w.post_attention_norm, eps, in.g).first;
+    in.gate.backward(g, dgate, dg, false);
+    in.up.backward(g, dup, dg, true);
     rmsnorm_backward_add(dg, a.x_mid, w.post_attention_norm, a.rstd_post, dx,
                          gw.post_attention_norm);
 
     // Attention: x_mid = x + o(attention(rope(q(h)), rope(k(h)), v(h))), h = rmsnorm(x).
     const Tensor dattended = empty(a.attended.shape(), device);
-    linear_of(l, LlamaLinear::o_proj).backward(a.attended, dx, dattended, false);
+    in.o.backward(a.attended, dx, dattended, false);
     const Tensor dq = empty(a.q.shape(), device);
     const Tensor dk = empty(a.k.shape(), device);
     const Tensor dv = empty(a.v.shape(), device);
@@ -242,10 +260,10 @@ float LlamaTraining::train(const TokenBatch& batch, const DistillationTeacher* t
                             dk_raw.reshape({N * Hkv, D}), gw.k_norm);
     }
     const Tensor dh = below || gw.input_norm.defined() ? empty({N, C}, device) : Tensor();
-    const Tensor h = rmsnorm(a.x, w.input_norm, eps).first;
-    linear_of(l, LlamaLinear::q_proj).backward(h, dq_raw, dh, false);
-    linear_of(l, LlamaLinear::k_proj).backward(h, dk_raw, dh, true);
-    linear_of(l, LlamaLinear::v_proj).backward(h, dv.reshape({N, Hkv * D}), dh, true);
+    const Tensor h = rmsnorm(a.x, w.input_norm, eps, in.h).first;
+    in.q.backward(h, dq_raw, dh, false);
+    in.k.backward(h, dk_raw, dh, true);
+    in.v.backward(h, dv.reshape({N, Hkv * D}), dh, true);
     if (dh.defined()) rmsnorm_backward_add(dh, a.x, w.input_norm, a.rstd_in, dx, gw.input_norm);
   }
   if (lowest_trained_layer_ < 0) {

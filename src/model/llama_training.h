@@ -19,20 +19,22 @@
 
 namespace retune::model {
 
-// The dtype of each layer's MLP activations [N, F] (gate, up, their swiglu, and the gradients of
-// gate and up), the largest a layer keeps and moves: bf16 halves their memory and traffic, at
-// bf16's precision (as PEFT's bf16 autocast). A layer keeps f32 where bf16 cannot be used (a
-// gate or up bias, or an adapter that takes f32 only: model/linear_adapter.h).
-enum class MlpActivations {
-  by_device,  // bf16 on a GPU; f32 on the CPU, whose results stay the f32 reference
-  bf16,       // bf16 on every device (a test of the GPU's precision on the CPU)
+// Where the step keeps its large activations in bf16, which halves their memory and traffic at
+// bf16's precision (as PEFT's bf16 autocast): each layer's MLP activations [N, F] (gate, up,
+// their swiglu, and the gradients of all three) and the norms' outputs that feed q, k, v and
+// gate, up (recomputed in the backward, as before). A layer keeps f32 where bf16 cannot be used:
+// a gate or up bias, or an adapter that takes f32 only (model/linear_adapter.h). The residual
+// stream, attention and every other gradient stay f32.
+enum class Bf16Activations {
+  on_gpu,      // on a GPU; the CPU keeps f32, its results the f32 reference
+  everywhere,  // on every device (a test of the GPU's precision on the CPU)
 };
 
 class LlamaTraining final : public TrainingStep {
  public:
   // `model` must outlive this; `grads` as described above (gradients accumulate into them).
   LlamaTraining(const LlamaModel& model, LlamaWeights grads,
-                MlpActivations mlp = MlpActivations::by_device);
+                Bf16Activations bf16_activations = Bf16Activations::on_gpu);
 
   // Forward and backward of one micro-batch: returns its mean loss over the scored tokens and
   // adds dloss times the gradient of that mean to every trained gradient (dloss: this
@@ -52,7 +54,7 @@ class LlamaTraining final : public TrainingStep {
   LlamaWeights grads_;
   Tensor rope_inv_freq_;          // the model's, on the device of its weights
   int64_t lowest_trained_layer_;  // no input gradient is needed below this layer
-  MlpActivations mlp_;
+  Bf16Activations bf16_activations_;
 };
 
 }  // namespace retune::model

@@ -6,10 +6,6 @@
 #include "ops/matmul.h"
 
 namespace retune::model {
-bool TrainableLinear::can_output_bf16() const {
-  return !bias.defined() && (!adapter || adapter->takes_bf16_activations());
-}
-
 Tensor TrainableLinear::forward(const Tensor& x) const {
   RETUNE_CHECK(output == DType::f32 || (output == DType::bf16 && can_output_bf16()),
                "TrainableLinear: a {} output needs no bias and an adapter that takes bf16 "

@@ -7,9 +7,8 @@
 //   backward: given dy [N, O]: dx [N, I] (written or added to), and, when they are defined,
 //             weight_grad += the weight's gradient, bias_grad += sum over rows of dy, and the
 //             adapter's own parameter gradients.
-// x and y (and so dy) are f32, or bf16 where the model keeps an activation in bf16 (its MLP on a
-// GPU): x of any linear, y of one without a bias whose adapter (if any) takes bf16 activations.
-// dx is f32.
+// x and y (and so dy) are f32, or bf16 where the model keeps an activation in bf16 (on a GPU): x
+// and dx of a linear whose adapter (if any) takes bf16 activations, y of one without a bias too.
 #pragma once
 
 #include "core/tensor.h"
@@ -27,8 +26,10 @@ struct TrainableLinear {
   DType output = DType::f32;  // y's dtype: f32 or bf16 (see above)
 
   int64_t out_features() const { return weight.size(conv1d ? 1 : 0); }
-  // Whether y may be bf16 here: no bias, and an adapter (if any) that takes bf16 activations.
-  bool can_output_bf16() const;
+  // Whether x may be bf16: no adapter, or one that takes bf16 activations.
+  bool takes_bf16_input() const { return !adapter || adapter->takes_bf16_activations(); }
+  // Whether y may be bf16: no bias, and x may be bf16 (an adapter's z and dz are bf16 too).
+  bool can_output_bf16() const { return !bias.defined() && takes_bf16_input(); }
 
   // y for the input x; the adapter keeps what its backward needs.
   Tensor forward(const Tensor& x) const;

@@ -2,6 +2,7 @@
 
 #include "ops/arg_checks.h"
 #include "ops/cpu/add.h"
+#include "ops/cpu/widened.h"
 #include "ops/op_stage.h"
 #if RETUNE_CUDA
 #include "ops/cuda/add.h"
@@ -31,24 +32,28 @@ void add_forward(const Tensor& a, const Tensor& b, const Tensor& out) {
   const char* op = "add_forward";
   const profile::Stage stage = op_stage(op, a);
   RETUNE_CHECK(a.defined(), "{}: a is undefined", op);
-  check_tensor(op, "a", a, DType::f32, a.shape(), a.device());
-  check_tensor(op, "b", b, DType::f32, a.shape(), a.device());
-  check_output(op, "out", out, DType::f32, a.shape(), a.device());
+  check_tensor(op, "a", a, f32_or_bf16(a), a.shape(), a.device());
+  check_tensor(op, "b", b, f32_or_bf16(b), a.shape(), a.device());
+  check_output(op, "out", out, f32_or_bf16(out), a.shape(), a.device());
   // In place (out is a or b) is fine; a partial overlap is not.
   const auto same = [&](const Tensor& t) {
-    return t.storage() == out.storage() && t.device_data<float>() == out.device_data<float>();
+    return t.storage() == out.storage() && t.dtype() == out.dtype() &&
+           activation_data(t) == activation_data(out);
   };
   if (!same(a)) check_disjoint(op, "out", out, "a", a);
   if (!same(b)) check_disjoint(op, "out", out, "b", b);
   check_backend(op, a.device());
 #if RETUNE_CUDA
   if (!a.device().is_cpu()) {
-    cuda::add_forward(a.device_data<float>(), b.device_data<float>(),
-                      out.mutable_device_data<float>(), a.numel());
+    cuda::add_forward(activation_data(a), a.dtype(), activation_data(b), b.dtype(),
+                      mutable_activation_data(out), out.dtype(), a.numel());
     return;
   }
 #endif
-  cpu::add_forward(a.data<float>(), b.data<float>(), out.mutable_data<float>(), a.numel());
+  const Tensor wide_out = cpu::f32_output(out);
+  cpu::add_forward(cpu::widened(a).data<float>(), cpu::widened(b).data<float>(),
+                   wide_out.mutable_data<float>(), a.numel());
+  cpu::store_rounded(out, wide_out);
 }
 
 void bias_add_forward(const Tensor& y, const Tensor& bias) {

@@ -4,8 +4,9 @@
 //   contiguous bias_add_forward:  y[n, o] += bias[o]                y: f32 [N, O], bias: f32 [O]
 //   bias_add_backward: dbias[o] += sum over n of dy[n, o] dy: f32 [N, O], dbias: f32 [O]
 //
-// add's out may be a or b itself (in place), otherwise it may not overlap them. dbias is a
-// parameter gradient and accumulates. The gradient of add is dout for both inputs (no op).
+// add's a, b and out may each be bf16 instead (a bf16 activation or gradient; the sum is f32,
+// rounded once). Its out may be a or b itself (in place), otherwise it may not overlap them. dbias
+// is a parameter gradient and accumulates. The gradient of add is dout for both inputs (no op).
 #pragma once
 
 #include "core/tensor.h"

@@ -2,6 +2,7 @@
 
 #include "ops/arg_checks.h"
 #include "ops/cpu/rmsnorm.h"
+#include "ops/cpu/widened.h"
 #include "ops/op_stage.h"
 
 #if RETUNE_CUDA
@@ -18,18 +19,21 @@ void rmsnorm_forward(const Tensor& x, const Tensor& weight, const Tensor& out, c
   const int64_t N = x.size(0);
   const int64_t C = x.size(1);
   check_tensor(op, "weight", weight, DType::f32, {C}, x.device());
-  check_output(op, "out", out, DType::f32, {N, C}, x.device());
+  check_output(op, "out", out, f32_or_bf16(out), {N, C}, x.device());
   check_output(op, "rstd", rstd, DType::f32, {N}, x.device());
   check_backend(op, x.device());
 #if RETUNE_CUDA
   if (!x.device().is_cpu()) {
     cuda::rmsnorm_forward(x.device_data<float>(), weight.device_data<float>(), N, C, eps,
-                          out.mutable_device_data<float>(), rstd.mutable_device_data<float>());
+                          mutable_activation_data(out), out.dtype(),
+                          rstd.mutable_device_data<float>());
     return;
   }
 #endif
-  cpu::rmsnorm_forward(x.data<float>(), weight.data<float>(), N, C, eps, out.mutable_data<float>(),
-                       rstd.mutable_data<float>());
+  const Tensor wide_out = cpu::f32_output(out);
+  cpu::rmsnorm_forward(x.data<float>(), weight.data<float>(), N, C, eps,
+                       wide_out.mutable_data<float>(), rstd.mutable_data<float>());
+  cpu::store_rounded(out, wide_out);
 }
 
 void rmsnorm_backward(const Tensor& dout, const Tensor& x, const Tensor& weight, const Tensor& rstd,

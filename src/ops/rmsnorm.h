@@ -4,7 +4,9 @@
 //   out[n, c] = weight[c] * (x[n, c] * rstd[n])
 //
 // x: [N, C], weight: [C], out: [N, C], rstd: [N] (saved for the backward). All f32 and
-// contiguous; out and rstd are caller-allocated. C >= 1, eps >= 0.
+// contiguous, except that out may be bf16 (rounded once from the f32 value: a norm whose output
+// feeds only matrix products, as a model's on a GPU); out and rstd are caller-allocated. C >= 1,
+// eps >= 0.
 #pragma once
 
 #include "core/tensor.h"

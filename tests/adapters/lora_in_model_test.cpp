@@ -100,19 +100,19 @@ TEST_P(LoraInModel, AdapterGradientsMatchCentralDifferences) {
   }
 }
 
-// The MLP's activations in bf16 (as on a GPU), run on the CPU: the loss and every adapter
+// The large activations in bf16 (as on a GPU), run on the CPU: the loss and every adapter
 // gradient stay within bf16's precision of the f32 step's. DoRA takes f32 activations only: its
 // layers keep f32, bit for bit.
 class LoraInLlama : public testing::TestWithParam<Case> {};
 
-TEST_P(LoraInLlama, Bf16MlpActivationsStayCloseToF32) {
+TEST_P(LoraInLlama, Bf16ActivationsStayCloseToF32) {
   const auto lm = model::load_causal_lm(hf_model_fixture(GetParam().fixture));
   const auto adapters = attach_everywhere(*lm, GetParam());
   const auto& llama = dynamic_cast<const model::LlamaModel&>(*lm);
   const model::TokenBatch batch = fixture_batch(GetParam().fixture);
   // Each run's loss and the adapters' gradients, which are then zeroed for the next.
-  const auto run = [&](model::MlpActivations mlp) {
-    const float loss = adapter_step<model::LlamaModel, model::LlamaTraining>(llama, batch, mlp);
+  const auto run = [&](model::Bf16Activations bf16) {
+    const float loss = adapter_step<model::LlamaModel, model::LlamaTraining>(llama, batch, bf16);
     std::vector<std::vector<float>> grads;
     for (const auto& adapter : adapters) {
       for (const AdapterParameter& p : adapter->parameters()) {
@@ -122,8 +122,8 @@ TEST_P(LoraInLlama, Bf16MlpActivationsStayCloseToF32) {
     }
     return std::pair{loss, grads};
   };
-  const auto [f32_loss, f32_grads] = run(model::MlpActivations::by_device);
-  const auto [bf16_loss, bf16_grads] = run(model::MlpActivations::bf16);
+  const auto [f32_loss, f32_grads] = run(model::Bf16Activations::on_gpu);
+  const auto [bf16_loss, bf16_grads] = run(model::Bf16Activations::everywhere);
   if (GetParam().dora) {
     EXPECT_EQ(bf16_loss, f32_loss);
     EXPECT_EQ(bf16_grads, f32_grads);

@@ -338,6 +338,42 @@ TEST(LoraLinear, GradientsAccumulateUntilZeroGrad) {
   }
 }
 
+// A model's bf16 activations (x, z, dz and dx in bf16, as on a GPU), with dropout and dx
+// accumulating: the same as f32 activations holding the same values, within bf16's rounding of
+// z and dx. DoRA takes f32 only.
+TEST(LoraLinear, Bf16ActivationsMatchF32OnesOfTheSameValues) {
+  const Tensor w = uniform_tensor({7, 6}, 21);
+  const LoraOptions options{.r = 3, .alpha = 6, .dropout = 0.25f, .dropout_seed = 5};
+  const Tensor x = uniform_tensor({9, 6}, 22).to(DType::bf16);
+  const Tensor dz = uniform_tensor({9, 7}, 23).to(DType::bf16);
+  const Tensor z0 = uniform_tensor({9, 7}, 24).to(DType::bf16);
+  const Tensor dx0 = uniform_tensor({9, 6}, 25).to(DType::bf16);
+  // One forward and backward with activations of `dtype`: z, dx and the parameters' gradients.
+  const auto run = [&](DType dtype) {
+    LoraLinear layer(w, options);
+    layer.set_parameter("lora_B.weight", uniform_tensor({7, 3}, 26));
+    const Tensor z = z0.to(dtype), dx = dx0.to(dtype);
+    layer.forward(x.to(dtype), z);
+    layer.backward(x.to(dtype), dz.to(dtype), dx, true);
+    std::vector<std::vector<float>> got{z.to_f32_vector(), dx.to_f32_vector()};
+    for (const AdapterParameter& p : layer.parameters()) got.push_back(p.grad.to_f32_vector());
+    return got;
+  };
+  const auto f32 = run(DType::f32), bf16 = run(DType::bf16);
+  ASSERT_EQ(bf16.size(), f32.size());
+  for (size_t i = 0; i < f32.size(); ++i) {
+    for (size_t j = 0; j < f32[i].size(); ++j) {
+      EXPECT_NEAR(bf16[i][j], f32[i][j], 4e-3 * std::abs(f32[i][j]) + 1e-6)
+          << "output " << i << " at " << j;
+    }
+  }
+  LoraLinear dora(w, {.r = 3, .use_dora = true});
+  EXPECT_FALSE(dora.takes_bf16_activations());
+  EXPECT_THAT(error_of([&] { dora.forward(x, z0.to(DType::f32)); }),
+              testing::HasSubstr("LoraLinear::forward: x is bf16[9, 6] on cpu, expected a "
+                                 "contiguous f32[9, 6]"));
+}
+
 TEST(LoraLinear, RejectsBadArgumentsNamingThem) {
   const Tensor w = uniform_tensor({5, 6}, 14);
   EXPECT_EQ(error_of([&] { (void)LoraLinear(w, {.r = 0}); }), "LoraLinear: r is 0, expected >= 1");

@@ -10,10 +10,11 @@ namespace {
 
 constexpr float kEps = 1e-6f;  // Qwen2's and Llama 3's rms_norm_eps
 
-OpSpec rmsnorm_spec(int64_t N, int64_t C) {
+// out_dtype: bf16 for a norm whose output only feeds matrix products (a model's on a GPU).
+OpSpec rmsnorm_spec(int64_t N, int64_t C, DType out_dtype = DType::f32) {
   OpSpec spec;
   spec.op = "rmsnorm";
-  spec.variant = fmt::format("N={} C={}", N, C);
+  spec.variant = fmt::format("N={} C={}{}", N, C, out_dtype == DType::f32 ? "" : " out bf16");
   spec.inputs = {{"x", {N, C}, ArgKind::real, -2.0, 2.0}, {"weight", {C}, ArgKind::real, 0.5, 1.5}};
   spec.loss_outputs = {"out"};
   spec.reference_forward = [=](const HostArrays& in) {
@@ -33,7 +34,7 @@ OpSpec rmsnorm_spec(int64_t N, int64_t C) {
   };
   spec.forward = [=](const Tensors& in) {
     const Tensor& x = in.at("x");
-    Tensor out = Tensor::empty({N, C}, DType::f32, x.device());
+    Tensor out = Tensor::empty({N, C}, out_dtype, x.device());
     Tensor rstd = Tensor::empty({N}, DType::f32, x.device());
     rmsnorm_forward(x, in.at("weight"), out, rstd, kEps);
     return Tensors{{"out", out}, {"rstd", rstd}};
@@ -52,6 +53,8 @@ OpSpec rmsnorm_spec(int64_t N, int64_t C) {
   // Smooth in x (eps keeps rstd bounded): central differences are good to ~h^2.
   spec.finite_difference_tolerance = {1e-6, 1e-6};
   spec.check_finite_differences = N * C < 2000;
+  // A bf16 out is the f32 one rounded once (2^-9 relative).
+  if (out_dtype == DType::bf16) spec.forward_tolerance = {1e-6, 4e-3};
   return spec;
 }
 
@@ -65,6 +68,8 @@ std::vector<OpSpec> rmsnorm_specs() {
   specs.push_back(rmsnorm_spec(1, 13));    // one row
   specs.push_back(rmsnorm_spec(4, 65));    // one past a column block
   specs.push_back(rmsnorm_spec(67, 577));  // large: many rows, odd width
+  specs.push_back(rmsnorm_spec(3, 7, DType::bf16));
+  specs.push_back(rmsnorm_spec(67, 577, DType::bf16));
   return specs;
 }
 

@@ -1,4 +1,5 @@
 #include "ops/cuda/add.h"
+#include "ops/cuda/element_types.cuh"
 #include "ops/cuda/launch.cuh"
 
 namespace retune::ops::cuda {
@@ -7,10 +8,11 @@ namespace {
 constexpr int kThreads = 256;
 constexpr unsigned kMaxBlocks = 65535u * 4;
 
-__global__ void add_kernel(const float* a, const float* b, float* out, int64_t n) {
+template <typename A, typename B, typename Out>
+__global__ void add_kernel(const A* a, const B* b, Out* out, int64_t n) {
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n;
        i += int64_t{gridDim.x} * blockDim.x) {
-    out[i] = a[i] + b[i];
+    store_f32(out, i, load_f32(a, i) + load_f32(b, i));
   }
 }
 
@@ -37,9 +39,20 @@ unsigned grid_for(int64_t n) {
 
 }  // namespace
 
-void add_forward(const float* a, const float* b, float* out, int64_t n) {
+void add_forward(const void* a, DType a_dtype, const void* b, DType b_dtype, void* out,
+                 DType out_dtype, int64_t n) {
   if (n == 0) return;
-  add_kernel<<<grid_for(n), kThreads, 0, stream()>>>(a, b, out, n);
+  with_element_type(a_dtype, [&](auto a_type) {
+    with_element_type(b_dtype, [&](auto b_type) {
+      with_element_type(out_dtype, [&](auto out_type) {
+        using A = decltype(a_type);
+        using B = decltype(b_type);
+        using Out = decltype(out_type);
+        add_kernel<<<grid_for(n), kThreads, 0, stream()>>>(
+            static_cast<const A*>(a), static_cast<const B*>(b), static_cast<Out*>(out), n);
+      });
+    });
+  });
   check_launch("add_forward");
 }
 

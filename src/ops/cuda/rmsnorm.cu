@@ -1,4 +1,5 @@
 #include "ops/cuda/column_sums.cuh"
+#include "ops/cuda/element_types.cuh"
 #include "ops/cuda/launch.cuh"
 #include "ops/cuda/rmsnorm.h"
 #include "ops/cuda/row_reduce.cuh"
@@ -7,17 +8,18 @@ namespace retune::ops::cuda {
 
 namespace {
 
+template <typename Out>
 __global__ void rmsnorm_forward_kernel(const float* x, const float* weight, int64_t N, int64_t C,
-                                       float eps, float* out, float* rstd) {
+                                       float eps, Out* out, float* rstd) {
   for (int64_t n = blockIdx.x; n < N; n += gridDim.x) {
     const float* xn = x + n * C;
-    float* on = out + n * C;
+    Out* on = out + n * C;
     float sum_sq = 0;
     for (int64_t c = threadIdx.x; c < C; c += blockDim.x) sum_sq += xn[c] * xn[c];
     sum_sq = block_sum(sum_sq);
     const float r = 1.0f / sqrtf(sum_sq / static_cast<float>(C) + eps);
     if (threadIdx.x == 0) rstd[n] = r;
-    for (int64_t c = threadIdx.x; c < C; c += blockDim.x) on[c] = weight[c] * (xn[c] * r);
+    for (int64_t c = threadIdx.x; c < C; c += blockDim.x) store_f32(on, c, weight[c] * (xn[c] * r));
   }
 }
 
@@ -52,10 +54,13 @@ struct DweightTerm {
 }  // namespace
 
 void rmsnorm_forward(const float* x, const float* weight, int64_t N, int64_t C, float eps,
-                     float* out, float* rstd) {
+                     void* out, DType out_dtype, float* rstd) {
   if (N == 0) return;
-  rmsnorm_forward_kernel<<<row_blocks(N), kRowThreads, 0, stream()>>>(x, weight, N, C, eps, out,
-                                                                      rstd);
+  with_element_type(out_dtype, [&](auto out_type) {
+    using Out = decltype(out_type);
+    rmsnorm_forward_kernel<<<row_blocks(N), kRowThreads, 0, stream()>>>(
+        x, weight, N, C, eps, static_cast<Out*>(out), rstd);
+  });
   check_launch("rmsnorm_forward");
 }
 

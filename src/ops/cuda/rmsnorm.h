@@ -4,11 +4,13 @@
 
 #include <cstdint>
 
+#include "core/dtype.h"
+
 namespace retune::ops::cuda {
 
-// One block per row.
+// One block per row; out is f32 or bf16 (out_dtype).
 void rmsnorm_forward(const float* x, const float* weight, int64_t N, int64_t C, float eps,
-                     float* out, float* rstd);
+                     void* out, DType out_dtype, float* rstd);
 
 // dx (overwritten; one block per row) and dweight (+=; a deterministic sum over rows in fixed
 // chunks, ops/cuda/column_sums.cuh); either may be null.
