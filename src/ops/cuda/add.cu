@@ -1,4 +1,5 @@
 #include "ops/cuda/add.h"
+#include "ops/cuda/column_sums.cuh"
 #include "ops/cuda/element_types.cuh"
 #include "ops/cuda/launch.cuh"
 
@@ -22,14 +23,6 @@ __global__ void bias_kernel(float* y, const float* bias, int64_t N, int64_t O) {
        i += int64_t{gridDim.x} * blockDim.x) {
     y[i] += bias[i % O];
   }
-}
-
-__global__ void column_sum_kernel(const float* dy, float* dbias, int64_t N, int64_t O) {
-  const int64_t o = blockIdx.x * int64_t{blockDim.x} + threadIdx.x;
-  if (o >= O) return;
-  float sum = 0.0f;
-  for (int64_t n = 0; n < N; ++n) sum += dy[n * O + o];
-  dbias[o] += sum;
 }
 
 unsigned grid_for(int64_t n) {
@@ -63,9 +56,7 @@ void bias_add_forward(float* y, const float* bias, int64_t N, int64_t O) {
 }
 
 void bias_add_backward(const float* dy, float* dbias, int64_t N, int64_t O) {
-  if (O == 0) return;
-  column_sum_kernel<<<blocks_for(O, kThreads), kThreads, 0, stream()>>>(dy, dbias, N, O);
-  check_launch("bias_add_backward");
+  add_column_sums(MatrixElement{dy, O}, N, O, dbias, "bias_add_backward");
 }
 
 }  // namespace retune::ops::cuda

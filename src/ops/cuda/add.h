@@ -13,8 +13,8 @@ void add_forward(const void* a, DType a_dtype, const void* b, DType b_dtype, voi
                  DType out_dtype, int64_t n);
 // y[n, o] += bias[o] for y [N, O].
 void bias_add_forward(float* y, const float* bias, int64_t N, int64_t O);
-// dbias[o] += sum over n of dy[n, o]: one thread per column sums its rows in order
-// (deterministic).
+// dbias[o] += sum over n of dy[n, o], deterministically in fixed chunks of rows
+// (ops/cuda/column_sums.cuh).
 void bias_add_backward(const float* dy, float* dbias, int64_t N, int64_t O);
 
 }  // namespace retune::ops::cuda

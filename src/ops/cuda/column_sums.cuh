@@ -43,6 +43,13 @@ static __global__ void add_chunk_sums(const float* partial, int64_t chunks, int6
 
 }  // namespace column_sums_detail
 
+// The term of a plain column sum: element (n, c) of a row-major [N, C] matrix (a bias's gradient).
+struct MatrixElement {
+  const float* matrix;
+  int64_t C;
+  __device__ float operator()(int64_t n, int64_t c) const { return matrix[n * C + c]; }
+};
+
 // out[c] += sum over n < N of term(n, c) for c < C, where term is a copyable functor with a
 // `__device__ float operator()(int64_t n, int64_t c) const` reading device memory. `name`
 // names the kernels in launch errors.

@@ -70,12 +70,6 @@ struct DweightTerm {
 };
 
 // dbias's term: dout.
-struct DbiasTerm {
-  const float* dout;
-  int64_t C;
-  __device__ float operator()(int64_t n, int64_t c) const { return dout[n * C + c]; }
-};
-
 }  // namespace
 
 void layernorm_forward(const float* x, const float* weight, const float* bias, int64_t N, int64_t C,
@@ -99,7 +93,7 @@ void layernorm_backward(const float* dout, const float* x, const float* weight, 
     add_column_sums(DweightTerm{dout, x, mean, rstd, C}, N, C, dweight,
                     "layernorm_backward (dweight)");
   }
-  if (dbias) add_column_sums(DbiasTerm{dout, C}, N, C, dbias, "layernorm_backward (dbias)");
+  if (dbias) add_column_sums(MatrixElement{dout, C}, N, C, dbias, "layernorm_backward (dbias)");
 }
 
 }  // namespace retune::ops::cuda
