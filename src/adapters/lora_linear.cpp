@@ -118,7 +118,8 @@ void LoraLinear::run(const char* op, const Tensor& x, const Tensor& z, Saved* sa
   const int64_t N = x.size(0);
   const bool drop = saved != nullptr && options_.dropout > 0;
   const Tensor u = drop ? dropped(x, saved->dropout_offset) : x;
-  const Tensor xa = Tensor::empty({N, options_.r}, DType::f32, x.device());
+  // In x's dtype: a GPU's product rounds it to bf16 anyway.
+  const Tensor xa = Tensor::empty({N, options_.r}, x.dtype(), x.device());
   ops::matmul_forward(u, a_, xa, {.trans_b = true});
   if (saved) saved->xa = xa;
   if (!options_.use_dora) {
@@ -192,7 +193,7 @@ Tensor LoraLinear::backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
     for (size_t o = 0; o < dm.size(); ++o) m_grad[o] += static_cast<float>(dm[o] / saved.norm[o]);
   }
   ops::matmul_forward(g, saved.xa, b_grad_, {.trans_a = true, .alpha = scaling_, .beta = 1.0f});
-  const Tensor dxa = Tensor::empty({N, options_.r}, DType::f32, x.device());
+  const Tensor dxa = Tensor::empty({N, options_.r}, dz.dtype(), x.device());
   ops::matmul_forward(g, b_, dxa, {.alpha = scaling_});
   const Tensor u = drop ? dropped(x, saved.dropout_offset) : x;
   ops::matmul_forward(dxa, u, a_grad_, {.trans_a = true, .beta = 1.0f});

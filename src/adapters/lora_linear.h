@@ -31,8 +31,9 @@
 // Dropout uses ops/dropout.h with dropout_seed; the k-th forward() draws its mask at an offset
 // equal to the sum of numel(x) over the forward() calls before it.
 //
-// Memory: from forward() to backward() the adapter keeps d(x) A^T [N, r], and for DoRA c, n [O]
-// and the scaled term [N, O]; backward() releases them (x comes back as its argument).
+// Memory: from forward() to backward() the adapter keeps d(x) A^T [N, r] (in x's dtype; its
+// gradient has dz's), and for DoRA c, n [O] and the scaled term [N, O]; backward() releases them
+// (x comes back as its argument).
 #pragma once
 
 #include <cstdint>
@@ -92,7 +93,7 @@ class LoraLinear final : public model::LinearAdapter {
  private:
   // What backward() needs from the last forward().
   struct Saved {
-    Tensor xa;                 // d(x) A^T [N, r]
+    Tensor xa;                 // d(x) A^T [N, r], x's dtype
     Tensor term;               // DoRA: what c scales, (z or d(x) W^T) + s (d(x) A^T) B^T [N, O]
     std::vector<float> scale;  // DoRA: c [O]
     std::vector<float> norm;   // DoRA: n [O]
