@@ -13,7 +13,8 @@
 # configurations wanted, as for bench/results/gpu-train-2026-11-27-h200.json). Carry .device and
 # the three binaries: they, the libraries and the tracked tree fit the 64 MiB a call takes once
 # the binaries are stripped. SHAPES (default "smollm2-135m qwen2.5-0.5b") and MODES (default
-# "lora --full") choose retune's runs; PEER=0 leaves out PEFT's.
+# "lora --full"; also --f32-activations, LoRA with every activation in f32) choose retune's runs;
+# PEER=0 leaves out PEFT's.
 set -uo pipefail
 out=${OUT:-gpu-results}
 mkdir -p "$out" /tmp/retune-lib

@@ -51,6 +51,7 @@ struct Options {
   bool full = false;
   bool dora = false;
   bool norm = false;
+  bool f32_activations = false;  // on a GPU too (to compare with the default bf16 ones)
   std::string device = "cpu";
   std::string shape = "smollm2-135m";
   std::string method() const {
@@ -143,9 +144,12 @@ int run(const Options& options) {
   }
   model::move_weights(*lm, device);
   if (lora) lora->move_to(device);
-  const model::TrainingSetup setup = model::make_training_step(*lm, [&](const std::string& name) {
-    return options.full || (options.norm && name.find("norm") != std::string::npos);
-  });
+  const model::TrainingSetup setup = model::make_training_step(
+      *lm,
+      [&](const std::string& name) {
+        return options.full || (options.norm && name.find("norm") != std::string::npos);
+      },
+      options.f32_activations ? model::Bf16Activations::nowhere : model::Bf16Activations::on_gpu);
   std::vector<train::Parameter> trained;
   for (const model::TrainedWeight& w : setup.weights) {
     trained.push_back({w.name, w.value, w.grad, train::hf_decays(w.name)});
@@ -224,6 +228,7 @@ int run(const Options& options) {
       tokens_per_second, median, gflops, peak_rss_gb);
   nlohmann::json result{
       {"method", options.method()},
+      {"activations", options.f32_activations || device.is_cpu() ? "f32" : "bf16"},
       {"shape", shape.name},
       {"device", device_name(device)},
       {"batch", options.batch},
@@ -275,6 +280,8 @@ int main(int argc, char** argv) {
   app.add_flag("--norm", options.norm, "the norms' weights only (BitFit's counterpart here)")
       ->excludes(full)
       ->excludes(dora);
+  app.add_flag("--f32-activations", options.f32_activations,
+               "keep every activation in f32 on a GPU too (default there: the large ones in bf16)");
   CLI11_PARSE(app, argc, argv);
   return retune::bench::run(options);
 }

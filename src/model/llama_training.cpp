@@ -146,7 +146,8 @@ float LlamaTraining::train(const TokenBatch& batch, const DistillationTeacher* t
   };
   // Layer l's linears and the dtypes of the activations between them (see Bf16Activations): bf16
   // where every linear an activation feeds takes it.
-  const bool bf16 = bf16_activations_ == Bf16Activations::everywhere || !device.is_cpu();
+  const bool bf16 = bf16_activations_ == Bf16Activations::everywhere ||
+                    (bf16_activations_ == Bf16Activations::on_gpu && !device.is_cpu());
   const auto linears_of = [&](size_t l) {
     LayerLinears in{.q = linear_of(l, LlamaLinear::q_proj),
                     .k = linear_of(l, LlamaLinear::k_proj),

@@ -13,22 +13,12 @@
 #pragma once
 
 #include "core/tensor.h"
+#include "model/bf16_activations.h"
 #include "model/llama_model.h"
 #include "model/token_batch.h"
 #include "model/training_step.h"
 
 namespace retune::model {
-
-// Where the step keeps its large activations in bf16, which halves their memory and traffic at
-// bf16's precision (as PEFT's bf16 autocast): each layer's MLP activations [N, F] (gate, up,
-// their swiglu, and the gradients of all three) and the norms' outputs that feed q, k, v and
-// gate, up (recomputed in the backward, as before). A layer keeps f32 where bf16 cannot be used:
-// a gate or up bias, or an adapter that takes f32 only (model/linear_adapter.h). The residual
-// stream, attention and every other gradient stay f32.
-enum class Bf16Activations {
-  on_gpu,      // on a GPU; the CPU keeps f32, its results the f32 reference
-  everywhere,  // on every device (a test of the GPU's precision on the CPU)
-};
 
 class LlamaTraining final : public TrainingStep {
  public:

@@ -1,6 +1,8 @@
 #include "model/trainable_weights.h"
 
 #include <map>
+#include <memory>
+#include <utility>
 
 #include "core/error.h"
 #include "model/gpt2_named_weights.h"
@@ -17,7 +19,10 @@ struct Arch;
 
 template <>
 struct Arch<LlamaModel> {
-  using Training = LlamaTraining;
+  static std::unique_ptr<TrainingStep> training(const LlamaModel& model, LlamaWeights grads,
+                                                Bf16Activations bf16_activations) {
+    return std::make_unique<LlamaTraining>(model, std::move(grads), bf16_activations);
+  }
   static auto named(LlamaWeights& weights, const ModelConfig& config) {
     return llama_named_weights(weights, config);
   }
@@ -26,7 +31,10 @@ struct Arch<LlamaModel> {
 
 template <>
 struct Arch<Gpt2Model> {
-  using Training = Gpt2Training;
+  static std::unique_ptr<TrainingStep> training(const Gpt2Model& model, Gpt2Weights grads,
+                                                Bf16Activations /*f32 throughout*/) {
+    return std::make_unique<Gpt2Training>(model, std::move(grads));
+  }
   static auto named(Gpt2Weights& weights, const ModelConfig& config) {
     return gpt2_named_weights(weights, config);
   }
@@ -34,7 +42,8 @@ struct Arch<Gpt2Model> {
 };
 
 template <typename Model>
-TrainingSetup setup(Model& model, const std::function<bool(const std::string&)>& trains) {
+TrainingSetup setup(Model& model, const std::function<bool(const std::string&)>& trains,
+                    Bf16Activations bf16_activations) {
   auto& weights = model.mutable_weights();
   auto grads = weights;  // the same structure; every tensor is replaced below
   const auto named = Arch<Model>::named(weights, model.config());
@@ -55,7 +64,7 @@ TrainingSetup setup(Model& model, const std::function<bool(const std::string&)>&
     weights.lm_head = Arch<Model>::embedding(weights);
     grads.lm_head = Arch<Model>::embedding(grads);
   }
-  result.step = std::make_unique<typename Arch<Model>::Training>(model, grads);
+  result.step = Arch<Model>::training(model, grads, bf16_activations);
   return result;
 }
 
@@ -93,9 +102,12 @@ void set_named(Model& model, const std::string& name, Tensor value) {
 }  // namespace
 
 TrainingSetup make_training_step(CausalLm& model,
-                                 const std::function<bool(const std::string&)>& trains) {
-  if (auto* llama = dynamic_cast<LlamaModel*>(&model)) return setup(*llama, trains);
-  if (auto* gpt2 = dynamic_cast<Gpt2Model*>(&model)) return setup(*gpt2, trains);
+                                 const std::function<bool(const std::string&)>& trains,
+                                 Bf16Activations bf16_activations) {
+  if (auto* llama = dynamic_cast<LlamaModel*>(&model)) {
+    return setup(*llama, trains, bf16_activations);
+  }
+  if (auto* gpt2 = dynamic_cast<Gpt2Model*>(&model)) return setup(*gpt2, trains, bf16_activations);
   fail("make_training_step: unsupported model class");
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "model/bf16_activations.h"
 #include "model/causal_lm.h"
 #include "model/training_step.h"
 
@@ -31,8 +32,10 @@ struct TrainingSetup {
 // "transformer.h.0.ln_1.bias", ...; a tied head has no name of its own and trains with the
 // embedding table). With nothing trained and no adapter attached, training would change nothing:
 // that is the caller's check.
+// bf16_activations: where a Llama-family step keeps its large activations in bf16.
 TrainingSetup make_training_step(CausalLm& model,
-                                 const std::function<bool(const std::string&)>& trains);
+                                 const std::function<bool(const std::string&)>& trains,
+                                 Bf16Activations bf16_activations = Bf16Activations::on_gpu);
 
 // Moves every weight of the model to `device`, in its dtype (a tied head follows its embedding
 // table). Training steps keep the tensors they were made with: make them after the move.
