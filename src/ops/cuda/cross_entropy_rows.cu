@@ -62,8 +62,17 @@ __global__ void __launch_bounds__(kThreads)
   if (lse_given) {
     row_lse = lse[n];
   } else {
+    // The thread's own pair, one exponential per logit: a larger logit rescales the sum.
     SoftmaxSum mine{-FLT_MAX, 0.0f};
-    for (int64_t v = threadIdx.x; v < V; v += kThreads) mine = combine(mine, {row[v], 1.0f});
+    for (int64_t v = threadIdx.x; v < V; v += kThreads) {
+      const float x = row[v];
+      if (x > mine.max) {
+        mine.sum = mine.sum * __expf(mine.max - x) + 1.0f;
+        mine.max = x;
+      } else {
+        mine.sum += __expf(x - mine.max);
+      }
+    }
     const SoftmaxSum total = block_combine(mine, shared);
     row_lse = total.max + logf(total.sum);
     if (threadIdx.x == 0) lse[n] = row_lse;
@@ -71,7 +80,7 @@ __global__ void __launch_bounds__(kThreads)
   if (threadIdx.x == 0) row_loss[n] = row_lse - row[label];
   if (!dlogits) return;
   for (int64_t v = threadIdx.x; v < V; v += kThreads) {
-    const float p = expf(row[v] - row_lse) - (v == label ? 1.0f : 0.0f);
+    const float p = __expf(row[v] - row_lse) - (v == label ? 1.0f : 0.0f);
     dlogits[n * V + v] = __float2bfloat16(p * grad_scale);
   }
 }
