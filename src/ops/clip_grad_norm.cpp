@@ -39,14 +39,24 @@ double sum_of_squares(std::span<const Tensor> grads, [[maybe_unused]] Device dev
   return sum;
 }
 
-void scale_in_place(const Tensor& g, float factor) {
+// Every defined gradient times factor, all on `device`.
+void scale_in_place(std::span<const Tensor> grads, float factor, [[maybe_unused]] Device device) {
 #if RETUNE_CUDA
-  if (!g.device().is_cpu()) {
-    cuda::scale_in_place(g.mutable_device_data<float>(), g.numel(), factor);
+  if (!device.is_cpu()) {
+    std::vector<float*> arrays;
+    std::vector<int64_t> sizes;
+    for (const Tensor& g : grads) {
+      if (!g.defined()) continue;
+      arrays.push_back(g.mutable_device_data<float>());
+      sizes.push_back(g.numel());
+    }
+    cuda::scale_in_place(arrays, sizes, factor);
     return;
   }
 #endif
-  cpu::scale_in_place(g.mutable_data<float>(), g.numel(), factor);
+  for (const Tensor& g : grads) {
+    if (g.defined()) cpu::scale_in_place(g.mutable_data<float>(), g.numel(), factor);
+  }
 }
 
 }  // namespace
@@ -69,11 +79,7 @@ double clip_grad_norm(std::span<const Tensor> grads, double max_norm) {
   const double total = std::sqrt(sum_of_squares(grads, *device));
   if (!std::isfinite(total)) return total;
   const double coef = max_norm / (total + 1e-6);
-  if (max_norm > 0 && coef < 1) {
-    for (const Tensor& g : grads) {
-      if (g.defined()) scale_in_place(g, static_cast<float>(coef));
-    }
-  }
+  if (max_norm > 0 && coef < 1) scale_in_place(grads, static_cast<float>(coef), *device);
   return total;
 }
 

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 
+#include "core/device.h"
 #include "core/rng.h"
 #include "core/threads.h"
 #include "support/error_of.h"
@@ -65,6 +66,34 @@ TEST(ClipGradNorm, OneAndTwoThreadsGiveTheSameBits) {
   set_num_threads(threads);
   EXPECT_EQ(std::memcmp(&norms[0], &norms[1], sizeof(double)), 0);
   EXPECT_EQ(clipped[0], clipped[1]);
+}
+
+// The GPU takes every gradient at once, in launches of up to 128 arrays: 300 gradients of odd
+// sizes (one past the largest grid a launch gives an array, 1024 blocks of 256) and undefined
+// ones give the CPU's norm and clipped values.
+TEST(ClipGradNorm, GpuMatchesTheCpuOverManyTensors) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no GPU";
+  const Device gpu = Device::cuda(0);
+  activate_device(gpu);
+  Rng rng(11);
+  std::vector<Tensor> on_cpu, on_gpu;
+  for (int k = 0; k < 300; ++k) {
+    const size_t n = k == 150 ? 1024 * 256 * 3 + 5 : static_cast<size_t>(1 + (k * 37) % 5000);
+    std::vector<float> values(n);
+    for (float& value : values) value = static_cast<float>(rng.uniform(-1.0, 1.0));
+    on_cpu.push_back(k % 50 == 7 ? Tensor() : vector_tensor(values));
+    on_gpu.push_back(on_cpu.back().defined() ? on_cpu.back().to(gpu) : Tensor());
+  }
+  const double want = clip_grad_norm(on_cpu, 1.0);
+  const double got = clip_grad_norm(on_gpu, 1.0);
+  EXPECT_NEAR(got, want, 1e-9 * want);
+  for (size_t k = 0; k < on_cpu.size(); ++k) {
+    if (!on_cpu[k].defined()) continue;
+    const std::vector<float> a = on_cpu[k].to_f32_vector(), b = on_gpu[k].to_f32_vector();
+    for (size_t i = 0; i < a.size(); ++i) {
+      ASSERT_NEAR(b[i], a[i], 1e-6f * std::fabs(a[i]) + 1e-12f) << "tensor " << k << " at " << i;
+    }
+  }
 }
 
 }  // namespace

@@ -1,34 +1,39 @@
-#include <algorithm>
+#include <vector>
 
 #include "ops/cuda/clip_grad_norm.h"
-#include "ops/cuda/launch.cuh"
 #include "ops/cuda/row_reduce.cuh"
 #include "ops/cuda/scratch.cuh"
+#include "ops/cuda/tensor_batches.cuh"
 
 namespace retune::ops::cuda {
 
 namespace {
 
-constexpr int kThreads = 256;
-constexpr int64_t kElementsPerThread = 16;  // a block's share of a small array, at least
-constexpr int64_t kMaxBlocks = 512;         // per array: bounds the partial sums
+constexpr int kArraysPerLaunch = 128;
 
-// Blocks that sum an array of n elements (the partial sums it adds to the buffer).
-int64_t blocks_for_sum(int64_t n) {
-  return std::clamp<int64_t>(
-      (n + kThreads * kElementsPerThread - 1) / (kThreads * kElementsPerThread), 1, kMaxBlocks);
-}
+// An array whose squares are summed, and where its blocks' partial sums go: block x of the
+// launch writes partial[x] (kMaxBlocksPerArray slots; those of blocks the launch lacks stay 0).
+struct SquaresArray {
+  const float* data;
+  int64_t n;
+  double* partial;
+};
 
-// partial[blockIdx.x] = sum of x^2 over the elements this block strides over, in double.
-__global__ void partial_sums_of_squares(const float* x, int64_t n, double* partial) {
+struct ScaledArray {
+  float* data;
+  int64_t n;
+  float factor;
+};
+
+__global__ void partial_sums_of_squares(ItemBatch<SquaresArray, kArraysPerLaunch> batch) {
+  const SquaresArray& a = batch.items[blockIdx.y];
   double sum = 0;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const double value = x[i];
+  for_each_element(a.n, [&](int64_t i) {
+    const double value = a.data[i];
     sum += value * value;
-  }
+  });
   sum = block_sum(sum);
-  if (threadIdx.x == 0) partial[blockIdx.x] = sum;
+  if (threadIdx.x == 0) a.partial[blockIdx.x] = sum;
 }
 
 // *total = sum of partial[0, count), by one block.
@@ -39,35 +44,27 @@ __global__ void add_partial_sums(const double* partial, int64_t count, double* t
   if (threadIdx.x == 0) *total = sum;
 }
 
-__global__ void scale_kernel(float* x, int64_t n, float factor) {
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    x[i] *= factor;
-  }
+__global__ void scale_kernel(ItemBatch<ScaledArray, kArraysPerLaunch> batch) {
+  const ScaledArray& a = batch.items[blockIdx.y];
+  for_each_element(a.n, [&](int64_t i) { a.data[i] *= a.factor; });
 }
 
 }  // namespace
 
 double sum_of_squares(std::span<const float* const> arrays, std::span<const int64_t> sizes) {
-  int64_t partial_count = 0;
-  for (size_t k = 0; k < arrays.size(); ++k) {
-    if (sizes[k] > 0) partial_count += blocks_for_sum(sizes[k]);
-  }
-  if (partial_count == 0) return 0;
-  // The partial sums, then the total.
-  const Scratch<double> buffer(partial_count + 1);
+  if (arrays.empty()) return 0;
+  const auto slots = static_cast<int64_t>(arrays.size()) * kMaxBlocksPerArray;
+  const Scratch<double> buffer(slots + 1);
   double* partial = buffer.data();
-  int64_t at = 0;
+  retune::cuda::zero_bytes(partial, static_cast<size_t>(slots) * sizeof(double));
+  std::vector<SquaresArray> items;
   for (size_t k = 0; k < arrays.size(); ++k) {
-    if (sizes[k] == 0) continue;
-    const int64_t blocks = blocks_for_sum(sizes[k]);
-    partial_sums_of_squares<<<static_cast<unsigned>(blocks), kThreads, 0, stream()>>>(
-        arrays[k], sizes[k], partial + at);
-    check_launch("clip_grad_norm (sums of squares)");
-    at += blocks;
+    items.push_back({arrays[k], sizes[k], partial + static_cast<int64_t>(k) * kMaxBlocksPerArray});
   }
-  double* total = partial + partial_count;
-  add_partial_sums<<<1, kThreads, 0, stream()>>>(partial, partial_count, total);
+  launch_in_batches<kArraysPerLaunch>(std::span<const SquaresArray>(items), partial_sums_of_squares,
+                                      "clip_grad_norm (sums of squares)");
+  double* total = partial + slots;
+  add_partial_sums<<<1, 1024, 0, stream()>>>(partial, slots, total);
   check_launch("clip_grad_norm (total)");
   double result = 0;
   retune::cuda::check(
@@ -77,10 +74,11 @@ double sum_of_squares(std::span<const float* const> arrays, std::span<const int6
   return result;
 }
 
-void scale_in_place(float* x, int64_t n, float factor) {
-  if (n == 0) return;
-  scale_kernel<<<blocks_for(n, kThreads), kThreads, 0, stream()>>>(x, n, factor);
-  check_launch("clip_grad_norm (scaling)");
+void scale_in_place(std::span<float* const> arrays, std::span<const int64_t> sizes, float factor) {
+  std::vector<ScaledArray> items;
+  for (size_t k = 0; k < arrays.size(); ++k) items.push_back({arrays[k], sizes[k], factor});
+  launch_in_batches<kArraysPerLaunch>(std::span<const ScaledArray>(items), scale_kernel,
+                                      "clip_grad_norm (scaling)");
 }
 
 }  // namespace retune::ops::cuda
