@@ -1,7 +1,5 @@
 #include "adapters/linear_adapter_checks.h"
 
-#include <fmt/format.h>
-
 #include "core/error.h"
 #include "ops/arg_checks.h"
 

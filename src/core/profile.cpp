@@ -2,6 +2,8 @@
 
 #include <omp.h>
 
+#include <utility>
+
 #include "core/error.h"
 
 namespace retune::profile {
@@ -118,10 +120,12 @@ OpScope::~OpScope() {
   s.in_op = false;
 }
 
-Stage::Stage(const std::function<std::string()>& label)
-    : active_(state().running && state().stages && !omp_in_parallel()) {
-  if (!active_) return;
-  label_ = label();
+bool Stage::wanted() {
+  return state().running && state().stages && !omp_in_parallel();
+}
+
+void Stage::start(std::string label) {
+  label_ = std::move(label);
   outer_ = state().stage;
   state().stage = this;
   start_ = settled_now();

@@ -88,15 +88,22 @@ class OpScope {
 // Times its scope under a label, an op call and its sizes ("swiglu_forward bf16[8192, 4864]"),
 // when the running Profile keeps stages; `label` is called only then. A stage inside another is
 // charged to itself alone (the outer one's seconds exclude it). Unlike OpScope, every stage
-// counts, also inside an op.
+// counts, also inside an op. Without such a profile a stage costs one check (no label, no
+// allocation): ops make one at every call.
 class Stage {
  public:
-  explicit Stage(const std::function<std::string()>& label);
+  template <typename Label>  // std::string label()
+  explicit Stage(const Label& label) : active_(wanted()) {
+    if (active_) start(label());
+  }
   ~Stage();
   Stage(const Stage&) = delete;
   Stage& operator=(const Stage&) = delete;
 
  private:
+  static bool wanted();  // a running profile keeps stages (outside OpenMP parallel regions)
+  void start(std::string label);
+
   bool active_;
   std::string label_;
   Stage* outer_ = nullptr;

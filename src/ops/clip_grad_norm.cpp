@@ -18,20 +18,8 @@ namespace retune::ops {
 
 namespace {
 
-// The sum of squares of every defined gradient, all on `device`.
-double sum_of_squares(std::span<const Tensor> grads, [[maybe_unused]] Device device) {
-#if RETUNE_CUDA
-  if (!device.is_cpu()) {
-    std::vector<const float*> arrays;
-    std::vector<int64_t> sizes;
-    for (const Tensor& g : grads) {
-      if (!g.defined()) continue;
-      arrays.push_back(g.device_data<float>());
-      sizes.push_back(g.numel());
-    }
-    return cuda::sum_of_squares(arrays, sizes);
-  }
-#endif
+// The sum of squares of every defined gradient on the CPU.
+double sum_of_squares(std::span<const Tensor> grads) {
   double sum = 0;
   for (const Tensor& g : grads) {
     if (g.defined()) sum += cpu::sum_of_squares(g.data<float>(), g.numel());
@@ -39,21 +27,8 @@ double sum_of_squares(std::span<const Tensor> grads, [[maybe_unused]] Device dev
   return sum;
 }
 
-// Every defined gradient times factor, all on `device`.
-void scale_in_place(std::span<const Tensor> grads, float factor, [[maybe_unused]] Device device) {
-#if RETUNE_CUDA
-  if (!device.is_cpu()) {
-    std::vector<float*> arrays;
-    std::vector<int64_t> sizes;
-    for (const Tensor& g : grads) {
-      if (!g.defined()) continue;
-      arrays.push_back(g.mutable_device_data<float>());
-      sizes.push_back(g.numel());
-    }
-    cuda::scale_in_place(arrays, sizes, factor);
-    return;
-  }
-#endif
+// Every defined gradient on the CPU times factor.
+void scale_in_place(std::span<const Tensor> grads, float factor) {
   for (const Tensor& g : grads) {
     if (g.defined()) cpu::scale_in_place(g.mutable_data<float>(), g.numel(), factor);
   }
@@ -76,10 +51,24 @@ double clip_grad_norm(std::span<const Tensor> grads, double max_norm) {
                  device_name(g.device()), device_name(*device));
   }
   if (!device) return 0;
-  const double total = std::sqrt(sum_of_squares(grads, *device));
-  if (!std::isfinite(total)) return total;
-  const double coef = max_norm / (total + 1e-6);
-  if (max_norm > 0 && coef < 1) scale_in_place(grads, static_cast<float>(coef), *device);
+  // clip = max_norm / (total + 1e-6) when below 1 (torch's clip_grad_norm_).
+  const auto clip = [&](double total) {
+    const double coef = max_norm / (total + 1e-6);
+    return std::isfinite(total) && max_norm > 0 && coef < 1 ? std::optional(coef) : std::nullopt;
+  };
+#if RETUNE_CUDA
+  if (!device->is_cpu()) {
+    std::vector<cuda::FloatArray> arrays;  // every gradient at once
+    for (const Tensor& g : grads) {
+      if (g.defined()) arrays.push_back({g.mutable_device_data<float>(), g.numel()});
+    }
+    const double total = std::sqrt(cuda::sum_of_squares(arrays));
+    if (const auto coef = clip(total)) cuda::scale_in_place(arrays, static_cast<float>(*coef));
+    return total;
+  }
+#endif
+  const double total = std::sqrt(sum_of_squares(grads));
+  if (const auto coef = clip(total)) scale_in_place(grads, static_cast<float>(*coef));
   return total;
 }
 

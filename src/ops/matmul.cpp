@@ -8,6 +8,7 @@
 #include "core/profile.h"
 #include "ops/arg_checks.h"
 #include "ops/cpu/gemm.h"
+#include "ops/cpu/widened.h"
 #if RETUNE_CUDA
 #include "ops/cuda/gemm.h"
 #endif
@@ -120,13 +121,10 @@ void matmul_forward(const Tensor& a, const Tensor& b, const Tensor& out, MatmulO
   if (out.numel() == 0) return;
 #if RETUNE_CUDA
   if (!a.device().is_cpu()) {
-    void* out_data = out.dtype() == DType::f32
-                         ? static_cast<void*>(out.mutable_device_data<float>())
-                         : static_cast<void*>(out.mutable_device_data<uint16_t>());
-    cuda::gemm_batched(
-        std::max<int64_t>(p.batch, 1), p.M, p.N, p.K, options.alpha, p.a.device_operand(),
-        p.b.device_operand(), options.beta,
-        {out_data, out.dtype(), std::max<int64_t>(p.N, 1), p.batch >= 0 ? p.M * p.N : 0});
+    cuda::gemm_batched(std::max<int64_t>(p.batch, 1), p.M, p.N, p.K, options.alpha,
+                       p.a.device_operand(), p.b.device_operand(), options.beta,
+                       {mutable_activation_data(out), out.dtype(), std::max<int64_t>(p.N, 1),
+                        p.batch >= 0 ? p.M * p.N : 0});
     return;
   }
 #endif
@@ -134,14 +132,13 @@ void matmul_forward(const Tensor& a, const Tensor& b, const Tensor& out, MatmulO
   // f32 and rounded, and of two 16-bit operands b is widened first (both only where a model runs
   // its activations in bf16, as on a GPU; a test does so on the CPU).
   if (out.dtype() != DType::f32) {
-    const Tensor wide =
-        options.beta != 0.0f ? out.to(DType::f32) : Tensor::empty(out.shape(), DType::f32);
+    const Tensor wide = options.beta != 0.0f ? cpu::widened(out) : cpu::f32_output(out);
     matmul_forward(a, b, wide, options);
-    out.copy_from(wide.to(out.dtype()));
+    cpu::store_rounded(out, wide);
     return;
   }
   if (p.a.half() && p.b.half()) {
-    matmul_forward(a, b.to(DType::f32), out, options);
+    matmul_forward(a, cpu::widened(b), out, options);
     return;
   }
   // One call for every operand type: the 16-bit one (if any) is converted by the kernel.

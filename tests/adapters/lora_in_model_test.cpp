@@ -15,6 +15,7 @@
 #include "model/gpt2_training.h"
 #include "model/llama_training.h"
 #include "support/central_difference.h"
+#include "support/l2_error.h"
 #include "support/training_checks.h"
 
 namespace retune::adapters {
@@ -132,12 +133,7 @@ TEST_P(LoraInLlama, Bf16ActivationsStayCloseToF32) {
   EXPECT_NE(bf16_loss, f32_loss) << "the bf16 activations were not used";
   EXPECT_NEAR(bf16_loss, f32_loss, 2e-3 * std::abs(f32_loss));
   for (size_t i = 0; i < f32_grads.size(); ++i) {
-    double error = 0, norm = 0;
-    for (size_t j = 0; j < f32_grads[i].size(); ++j) {
-      error += std::pow(bf16_grads[i][j] - f32_grads[i][j], 2);
-      norm += std::pow(f32_grads[i][j], 2);
-    }
-    EXPECT_LT(std::sqrt(error), 2e-2 * std::sqrt(norm)) << "parameter " << i;
+    EXPECT_LT(relative_l2_error(bf16_grads[i], f32_grads[i]), 2e-2) << "parameter " << i;
   }
 }
 

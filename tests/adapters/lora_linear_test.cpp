@@ -15,6 +15,7 @@
 #include "core/rng.h"
 #include "support/double_reference.h"
 #include "support/error_of.h"
+#include "support/l2_error.h"
 
 namespace retune::adapters {
 namespace {
@@ -362,13 +363,8 @@ TEST(LoraLinear, Bf16ActivationsMatchF32OnesOfTheSameValues) {
   const auto f32 = run(DType::f32), bf16 = run(DType::bf16);
   ASSERT_EQ(bf16.size(), f32.size());
   for (size_t i = 0; i < f32.size(); ++i) {
-    double error = 0, norm = 0;
-    for (size_t j = 0; j < f32[i].size(); ++j) {
-      error += std::pow(bf16[i][j] - f32[i][j], 2);
-      norm += std::pow(f32[i][j], 2);
-    }
-    EXPECT_LT(std::sqrt(error), 1e-2 * std::sqrt(norm)) << "output " << i;
-    EXPECT_GT(norm, 0) << "output " << i;
+    EXPECT_LT(relative_l2_error(bf16[i], f32[i]), 1e-2) << "output " << i;
+    EXPECT_GT(l2_norm(f32[i]), 0) << "output " << i;
   }
   LoraLinear dora(w, {.r = 3, .use_dora = true});
   EXPECT_FALSE(dora.takes_bf16_activations());

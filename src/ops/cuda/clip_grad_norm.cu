@@ -11,12 +11,13 @@ namespace {
 
 constexpr int kArraysPerLaunch = 128;
 
-// An array whose squares are summed, and where its blocks' partial sums go: block x of the
-// launch writes partial[x] (kMaxBlocksPerArray slots; those of blocks the launch lacks stay 0).
+// An array whose squares are summed, and where its blocks' partial sums go: partial[x] for each
+// block x < blocks = blocks_per_array(n), those that hold its elements.
 struct SquaresArray {
   const float* data;
   int64_t n;
   double* partial;
+  int64_t blocks;
 };
 
 struct ScaledArray {
@@ -33,7 +34,7 @@ __global__ void partial_sums_of_squares(ItemBatch<SquaresArray, kArraysPerLaunch
     sum += value * value;
   });
   sum = block_sum(sum);
-  if (threadIdx.x == 0) a.partial[blockIdx.x] = sum;
+  if (threadIdx.x == 0 && blockIdx.x < a.blocks) a.partial[blockIdx.x] = sum;
 }
 
 // *total = sum of partial[0, count), by one block.
@@ -51,15 +52,18 @@ __global__ void scale_kernel(ItemBatch<ScaledArray, kArraysPerLaunch> batch) {
 
 }  // namespace
 
-double sum_of_squares(std::span<const float* const> arrays, std::span<const int64_t> sizes) {
-  if (arrays.empty()) return 0;
-  const auto slots = static_cast<int64_t>(arrays.size()) * kMaxBlocksPerArray;
+double sum_of_squares(std::span<const FloatArray> arrays) {
+  int64_t slots = 0;
+  for (const FloatArray& a : arrays) slots += a.n > 0 ? blocks_per_array(a.n) : 0;
+  if (slots == 0) return 0;
   const Scratch<double> buffer(slots + 1);
   double* partial = buffer.data();
-  retune::cuda::zero_bytes(partial, static_cast<size_t>(slots) * sizeof(double));
   std::vector<SquaresArray> items;
-  for (size_t k = 0; k < arrays.size(); ++k) {
-    items.push_back({arrays[k], sizes[k], partial + static_cast<int64_t>(k) * kMaxBlocksPerArray});
+  int64_t at = 0;
+  for (const FloatArray& a : arrays) {
+    if (a.n == 0) continue;
+    items.push_back({a.data, a.n, partial + at, blocks_per_array(a.n)});
+    at += items.back().blocks;
   }
   launch_in_batches<kArraysPerLaunch>(std::span<const SquaresArray>(items), partial_sums_of_squares,
                                       "clip_grad_norm (sums of squares)");
@@ -74,9 +78,9 @@ double sum_of_squares(std::span<const float* const> arrays, std::span<const int6
   return result;
 }
 
-void scale_in_place(std::span<float* const> arrays, std::span<const int64_t> sizes, float factor) {
+void scale_in_place(std::span<const FloatArray> arrays, float factor) {
   std::vector<ScaledArray> items;
-  for (size_t k = 0; k < arrays.size(); ++k) items.push_back({arrays[k], sizes[k], factor});
+  for (const FloatArray& a : arrays) items.push_back({a.data, a.n, factor});
   launch_in_batches<kArraysPerLaunch>(std::span<const ScaledArray>(items), scale_kernel,
                                       "clip_grad_norm (scaling)");
 }

@@ -7,12 +7,18 @@
 
 namespace retune::ops::cuda {
 
-// Sum of x^2 over every element of the arrays (arrays[k] holds sizes[k] floats), in double,
-// deterministically: each array is summed by fixed blocks into its own partial sums, which one
-// block then adds in a fixed order. Waits for the total (reads it back to the host).
-double sum_of_squares(std::span<const float* const> arrays, std::span<const int64_t> sizes);
+// n floats on the device.
+struct FloatArray {
+  float* data;
+  int64_t n;
+};
+
+// Sum of x^2 over every element of the arrays, in double, deterministically: each array is summed
+// by fixed blocks into its own partial sums, which one block then adds in a fixed order. Waits
+// for the total (reads it back to the host).
+double sum_of_squares(std::span<const FloatArray> arrays);
 
 // x[i] *= factor over every element of the arrays.
-void scale_in_place(std::span<float* const> arrays, std::span<const int64_t> sizes, float factor);
+void scale_in_place(std::span<const FloatArray> arrays, float factor);
 
 }  // namespace retune::ops::cuda

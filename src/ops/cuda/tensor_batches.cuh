@@ -14,6 +14,12 @@ namespace retune::ops::cuda {
 constexpr int kBatchThreads = 256;
 constexpr int64_t kMaxBlocksPerArray = 1024;
 
+// The blocks a launch gives each array when its largest holds n elements; they are also the blocks
+// that hold elements of an n-element array in any launch.
+inline int64_t blocks_per_array(int64_t n) {
+  return std::min<int64_t>(blocks_for(n, kBatchThreads), kMaxBlocksPerArray);
+}
+
 // kCount items (each with an element count n), as one kernel argument.
 template <typename Item, int kCount>
 struct ItemBatch {
@@ -43,9 +49,7 @@ void launch_in_batches(std::span<const Item> items, Kernel kernel, const char* w
       largest = std::max(largest, items[first + i].n);
     }
     if (largest == 0) continue;
-    const dim3 grid(static_cast<unsigned>(
-                        std::min<int64_t>(blocks_for(largest, kBatchThreads), kMaxBlocksPerArray)),
-                    static_cast<unsigned>(count));
+    const dim3 grid(static_cast<unsigned>(blocks_per_array(largest)), static_cast<unsigned>(count));
     kernel<<<grid, kBatchThreads, 0, stream()>>>(batch);
     check_launch(what);
   }
