@@ -41,6 +41,9 @@ TEST(Rmsnorm, RejectsBadArgumentsNamingThem) {
               HasSubstr("rmsnorm_forward: x is f32[15] on cpu, expected a contiguous f32[N, C]"));
   EXPECT_THAT(fwd(n.x.to(DType::bf16), n.weight, n.out, n.rstd, 1e-6f),
               HasSubstr("x is bf16[3, 5] on cpu, expected a contiguous f32[N, C]"));
+  // out may be bf16 (a norm that feeds only products), not another 16-bit dtype.
+  EXPECT_EQ(fwd(n.x, n.weight, Tensor::empty({3, 5}, DType::f16), n.rstd, 1e-6f),
+            "rmsnorm_forward: out is f16[3, 5] on cpu, expected a contiguous f32[3, 5] on cpu");
   EXPECT_THAT(fwd(n.x.transpose(0, 1), n.weight, n.out, n.rstd, 1e-6f),
               HasSubstr("x is f32[5, 3] on cpu, expected a contiguous f32[N, C]"));
   EXPECT_THAT(fwd(Tensor(), n.weight, n.out, n.rstd, 1e-6f),
