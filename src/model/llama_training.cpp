@@ -135,6 +135,9 @@ float LlamaTraining::train(const TokenBatch& batch, const DistillationTeacher* t
   RETUNE_CHECK(batch.input_ids.device() == device,
                "LlamaTraining: the batch is on {}, the model on {}",
                device_name(batch.input_ids.device()), device_name(device));
+  // The head's checks read the labels on the host. Copied now, before the forward is queued, the
+  // copy waits only for the batch's own; at the head it would wait for the whole forward.
+  const Tensor host_labels = device.is_cpu() ? Tensor() : batch.labels.to(Device::cpu());
 
   // The linear `linear` of layer l with its weights, adapter and wanted gradients.
   const auto linear_of = [&](size_t l, LlamaLinear linear) {
@@ -210,9 +213,11 @@ float LlamaTraining::train(const TokenBatch& batch, const DistillationTeacher* t
   Tensor dx = need_dx ? empty({N, C}, device) : Tensor();
   const Tensor dhidden = need_dx ? empty({N, C}, device) : Tensor();
   phase.emplace(profile::Phase::output_head);
-  const float loss = output_head_loss("LlamaTraining", final_hidden, weights.lm_head,
-                                      grads_.lm_head, batch.labels, teacher, dloss, dhidden);
-  if (!need_dx) return loss;
+  // Read once the backward is queued: reading waits for the device.
+  const Tensor loss = output_head_loss("LlamaTraining", final_hidden, weights.lm_head,
+                                       grads_.lm_head, batch.labels, host_labels, teacher, dloss,
+                                       dhidden);
+  if (!need_dx) return loss.to_f32_vector()[0];
   phase.emplace(profile::Phase::backward);
   ops::rmsnorm_backward(dhidden, x, weights.norm, rstd_final, dx, grads_.norm);
 
@@ -270,7 +275,7 @@ float LlamaTraining::train(const TokenBatch& batch, const DistillationTeacher* t
   if (lowest_trained_layer_ < 0) {
     ops::embedding_backward(batch.input_ids.contiguous().reshape({N}), dx, grads_.embed_tokens);
   }
-  return loss;
+  return loss.to_f32_vector()[0];
 }
 
 }  // namespace retune::model

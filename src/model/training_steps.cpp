@@ -102,18 +102,19 @@ void write_input_scale_path(const Tensor& g, const Tensor& scale, const Tensor& 
   }
 }
 
-float output_head_loss(const char* model, const Tensor& hidden, const Tensor& head,
-                       const Tensor& head_grad, const Tensor& labels,
-                       const DistillationTeacher* teacher, float dloss, const Tensor& dhidden) {
+Tensor output_head_loss(const char* model, const Tensor& hidden, const Tensor& head,
+                        const Tensor& head_grad, const Tensor& labels, const Tensor& host_labels,
+                        const DistillationTeacher* teacher, float dloss, const Tensor& dhidden) {
   const int64_t N = hidden.size(0);
   const Device device = hidden.device();
   const Tensor loss = Tensor::empty({1}, DType::f32, device);
   const Tensor row_labels = labels.contiguous().reshape({N});
   if (!teacher) {
-    ops::cross_entropy_head_forward_backward(hidden, head, row_labels, loss,
-                                             Tensor::empty({N}, DType::f32, device), dhidden,
-                                             head_grad, dloss);
-    return loss.to_f32_vector()[0];
+    ops::cross_entropy_head_forward_backward(
+        hidden, head, row_labels, loss, Tensor::empty({N}, DType::f32, device), dhidden, head_grad,
+        dloss, ops::kCrossEntropyHeadChunk,
+        host_labels.defined() ? host_labels.contiguous().reshape({N}) : Tensor());
+    return loss;
   }
   const Shape want{labels.size(0), labels.size(1), hidden.size(1)};
   RETUNE_CHECK(teacher->hidden.defined() && teacher->hidden.dtype() == DType::f32 &&
@@ -123,7 +124,7 @@ float output_head_loss(const char* model, const Tensor& hidden, const Tensor& he
   ops::kl_divergence_head_forward_backward(
       hidden, head, teacher->hidden.contiguous().reshape(hidden.shape()), teacher->head, row_labels,
       teacher->temperature, loss, dhidden, head_grad, dloss);
-  return *loss.data<float>();
+  return loss;
 }
 
 }  // namespace retune::model

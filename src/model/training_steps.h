@@ -46,10 +46,14 @@ void write_input_scale_path(const Tensor& g, const Tensor& scale, const Tensor& 
 // teacher->hidden must be f32 [B, T, C]). hidden f32 [N = B*T, C] are the final hidden states;
 // head [V, C] the output head and head_grad its gradient (undefined: frozen), added to. Writes
 // dloss times the gradient of the loss for the hidden states into dhidden [N, C] (undefined:
-// not needed) and returns the loss. `model` names the caller in errors ("LlamaTraining").
-float output_head_loss(const char* model, const Tensor& hidden, const Tensor& head,
-                       const Tensor& head_grad, const Tensor& labels,
-                       const DistillationTeacher* teacher, float dloss, const Tensor& dhidden);
+// not needed) and returns the loss, f32 [1] on hidden's device: reading it waits for the head's
+// kernels, so a GPU step reads it only after queueing its backward. host_labels, when defined,
+// is labels' copy on the host, which the cross-entropy's checks read (see
+// ops::cross_entropy_head_forward_backward). `model` names the caller in errors
+// ("LlamaTraining").
+Tensor output_head_loss(const char* model, const Tensor& hidden, const Tensor& head,
+                        const Tensor& head_grad, const Tensor& labels, const Tensor& host_labels,
+                        const DistillationTeacher* teacher, float dloss, const Tensor& dhidden);
 
 // The lowest layer whose backward anything trained needs: the lowest layer l for which
 // `layer_trains(l)` holds, -1 when the embedding trains (`embedding_trains`), `layers` when

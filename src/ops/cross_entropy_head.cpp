@@ -13,10 +13,12 @@ namespace retune::ops {
 namespace {
 
 // Checks x, weight, labels and chunk for `op` and describes the problem for the kernel of their
-// device (the pointers are that device's). The labels are checked on the host (a GPU's are copied
-// there): `labelled` is set to the number not ignored.
+// device (the pointers are that device's). The labels are checked on the host: host_labels when
+// given, else labels (a GPU's copied there, which waits for the work queued before). `labelled`
+// is set to the number not ignored.
 cpu::HeadProblem check_problem(const char* op, const Tensor& x, const Tensor& weight,
-                               const Tensor& labels, int64_t chunk, int64_t& labelled) {
+                               const Tensor& labels, int64_t chunk, int64_t& labelled,
+                               const Tensor& host_labels = Tensor()) {
   RETUNE_CHECK(
       x.defined() && x.dtype() == DType::f32 && x.rank() == 2 && x.is_contiguous() && x.size(1) > 0,
       "{}: x is {}, expected a contiguous f32[N, C] with C >= 1", op,
@@ -36,8 +38,11 @@ cpu::HeadProblem check_problem(const char* op, const Tensor& x, const Tensor& we
                labels.defined() ? labels.describe() : "undefined", N, device_name(device));
   RETUNE_CHECK(chunk >= 1, "{}: chunk is {}, expected at least 1 weight row", op, chunk);
   check_backend(op, device);
-  const Tensor host_labels = device.is_cpu() ? labels : labels.to(Device::cpu());
-  const int32_t* label = host_labels.data<int32_t>();
+  if (host_labels.defined()) check_tensor(op, "host_labels", host_labels, DType::i32, {N}, Device::cpu());
+  const Tensor checked = host_labels.defined() ? host_labels
+                         : device.is_cpu()      ? labels
+                                                : labels.to(Device::cpu());
+  const int32_t* label = checked.data<int32_t>();
   labelled = 0;
   for (int64_t n = 0; n < N; ++n) {
     RETUNE_CHECK(label[n] == kIgnoreIndex || (label[n] >= 0 && label[n] < V),
@@ -129,12 +134,14 @@ void cross_entropy_head_backward(const Tensor& dloss, const Tensor& x, const Ten
 void cross_entropy_head_forward_backward(const Tensor& x, const Tensor& weight,
                                          const Tensor& labels, const Tensor& loss,
                                          const Tensor& lse, const Tensor& dx, const Tensor& dweight,
-                                         float dloss, int64_t chunk) {
+                                         float dloss, int64_t chunk,
+                                         const Tensor& host_labels) {
   const profile::OpScope timed(profile::Op::output_head);
   const char* op = "cross_entropy_head_forward_backward";
   const profile::Stage stage = op_stage(op, x);
   int64_t labelled = 0;
-  const cpu::HeadProblem problem = check_problem(op, x, weight, labels, chunk, labelled);
+  const cpu::HeadProblem problem =
+      check_problem(op, x, weight, labels, chunk, labelled, host_labels);
   const Device device = x.device();
   float* loss_data = output_data(op, "loss", loss, {1}, device);
   float* lse_data = output_data(op, "lse", lse, {problem.N}, device);

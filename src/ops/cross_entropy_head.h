@@ -50,10 +50,15 @@ void cross_entropy_head_backward(const Tensor& dloss, const Tensor& x, const Ten
 // instead of twice. Writes loss, lse and dx; adds to dweight (dx and dweight may be undefined,
 // as for the backward). Equal to cross_entropy_head then cross_entropy_head_backward up to
 // rounding.
+//
+// host_labels, when defined, is a copy of labels on the host (i32 [N], contiguous), which the
+// checks read instead of copying labels there: on a GPU that copy would wait for every kernel
+// queued before it (a training step's whole forward). The caller vouches that the two are equal.
 void cross_entropy_head_forward_backward(const Tensor& x, const Tensor& weight,
                                          const Tensor& labels, const Tensor& loss,
                                          const Tensor& lse, const Tensor& dx, const Tensor& dweight,
                                          float dloss = 1.0f,
-                                         int64_t chunk = kCrossEntropyHeadChunk);
+                                         int64_t chunk = kCrossEntropyHeadChunk,
+                                         const Tensor& host_labels = Tensor());
 
 }  // namespace retune::ops

@@ -143,6 +143,31 @@ TEST(CrossEntropyHead, RejectsBadInputsNamingThem) {
               HasSubstr("cross_entropy_head_forward_backward: labels[4] is 99"));
 }
 
+// The fused pass checks the host copy of the labels when it is given (a GPU step's, made before
+// its forward is queued), and refuses one that is not an i32 [N] on the host.
+TEST(CrossEntropyHead, FusedPassChecksTheHostLabelsWhenGiven) {
+  const Head h = random_head(5, 8, 37, 13);
+  const Tensor loss = Tensor::empty({1}, DType::f32);
+  const Tensor lse = Tensor::empty({5}, DType::f32);
+  const Tensor dx = Tensor::empty({5, 8}, DType::f32);
+  const auto fused_with = [&](const Tensor& host_labels) {
+    return error_of([&] {
+      cross_entropy_head_forward_backward(h.x, h.weight, h.labels, loss, lse, dx, Tensor(), 1.0f,
+                                          kCrossEntropyHeadChunk, host_labels);
+    });
+  };
+  EXPECT_EQ(fused_with(h.labels.clone()), "no error");
+  const Results without = fused(h, kCrossEntropyHeadChunk, Tensor());
+  expect_same_bits(loss, without.loss, "loss");
+  expect_same_bits(dx, without.dx, "dx");
+  EXPECT_THAT(fused_with(label_tensor({0, 1, 2, 3, 99})),
+              HasSubstr("cross_entropy_head_forward_backward: labels[4] is 99"));
+  EXPECT_THAT(fused_with(label_tensor({0, 1, 2, 3})),
+              HasSubstr("host_labels is i32[4] on cpu, expected a contiguous i32[5] on cpu"));
+  EXPECT_THAT(fused_with(Tensor::zeros({5}, DType::f32)),
+              HasSubstr("host_labels is f32[5] on cpu, expected a contiguous i32[5] on cpu"));
+}
+
 TEST(CrossEntropyHead, DweightAccumulates) {
   const Head h = random_head(6, 8, 37, 3);
   const Tensor zeros = Tensor::zeros({37, 8}, DType::f32);
