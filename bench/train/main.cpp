@@ -75,7 +75,8 @@ model::TokenBatch random_batch(int64_t batch, int64_t seq, int64_t vocab) {
 // Seconds per step by phase, each split into its op kinds and the rest, printed as a table.
 // The kStagesShown stages that took longest, per step, longest first: label, seconds, calls
 // (also printed, one line each).
-nlohmann::json stage_table(const std::map<std::string, profile::StageTotal>& stages,
+nlohmann::json stage_table(const char* kind,
+                           const std::map<std::string, profile::StageTotal>& stages,
                            int64_t steps) {
   constexpr size_t kStagesShown = 40;
   std::vector<std::pair<std::string, profile::StageTotal>> rows(stages.begin(), stages.end());
@@ -87,18 +88,18 @@ nlohmann::json stage_table(const std::map<std::string, profile::StageTotal>& sta
   for (const auto& [label, total] : rows) {
     const double seconds = total.seconds / per_step;
     const double calls = static_cast<double>(total.calls) / per_step;
-    fmt::print("stage {:9.3f} ms/step {:6.0f} calls  {}\n", 1e3 * seconds, calls, label);
+    fmt::print("{} {:9.3f} ms/step {:6.0f} calls  {}\n", kind, 1e3 * seconds, calls, label);
     table.push_back({{"stage", label}, {"seconds", seconds}, {"calls", calls}});
   }
   return table;
 }
 
-nlohmann::json phase_table(const profile::Totals& totals, int64_t steps) {
+nlohmann::json phase_table(const char* title, const profile::Totals& totals, int64_t steps) {
   using profile::Op;
   using profile::Phase;
   const auto per_step = [&](double seconds) { return seconds / static_cast<double>(steps); };
   nlohmann::json table = nlohmann::json::object();
-  fmt::print("{:<12} {:>8} {:>8} {:>10} {:>12} {:>8}\n", "phase (s)", "total", "matmul",
+  fmt::print("{}\n{:<12} {:>8} {:>8} {:>10} {:>12} {:>8}\n", title, "phase (s)", "total", "matmul",
              "attention", "output_head", "other");
   for (const Phase phase :
        {Phase::forward, Phase::output_head, Phase::backward, Phase::optimizer, Phase::unphased}) {
@@ -198,16 +199,30 @@ int run(const Options& options) {
       }
     }
     if (cpu_profile) {
-      phases = phase_table(cpu_profile->totals(), options.steps);
-      stages = stage_table(cpu_profile->stages(), options.steps);
+      phases = phase_table("profile of the timed steps", cpu_profile->totals(), options.steps);
+      stages = stage_table("stage", cpu_profile->stages(), options.steps);
     }
   }
+  nlohmann::json host_phases;
+  nlohmann::json host_stages;
   if (!device.is_cpu()) {
     constexpr int64_t kGpuProfiledSteps = 3;
-    const profile::Profile gpu_profile([&] { synchronize_device(device); }, true);
+    {
+      const profile::Profile gpu_profile([&] { synchronize_device(device); }, true);
+      for (int64_t step = 0; step < kGpuProfiledSteps; ++step) train_step();
+      phases = phase_table("device profile (synchronised at every scope)", gpu_profile.totals(),
+                           kGpuProfiledSteps);
+      stages = stage_table("stage", gpu_profile.stages(), kGpuProfiledSteps);
+    }
+    // The host's own share: the same steps unsynchronised, so that every clock reads when the
+    // host has queued the work, not when the device ran it. A stage slower here than on the
+    // device leaves the device waiting for the host. (A step's end waits for the device to read
+    // the loss, outside any phase.)
+    const profile::Profile host_profile(nullptr, true);
     for (int64_t step = 0; step < kGpuProfiledSteps; ++step) train_step();
-    phases = phase_table(gpu_profile.totals(), kGpuProfiledSteps);
-    stages = stage_table(gpu_profile.stages(), kGpuProfiledSteps);
+    host_phases =
+        phase_table("host profile (time to queue)", host_profile.totals(), kGpuProfiledSteps);
+    host_stages = stage_table("host stage", host_profile.stages(), kGpuProfiledSteps);
   }
   std::filesystem::remove_all(folder);
   std::ranges::sort(seconds);
@@ -246,6 +261,8 @@ int run(const Options& options) {
       {"peak_rss_bytes", usage.ru_maxrss * 1024},
       {"profile_seconds_per_step", phases},
       {"stages_per_step", stages},
+      {"host_profile_seconds_per_step", host_phases},
+      {"host_stages_per_step", host_stages},
       {"blas", blas_config()}};
   if (!device.is_cpu()) {
     // peft_gpu.py's count: the attention term 12 L C T beside (4 or 6) N.

@@ -167,10 +167,10 @@ float Gpt2Training::train(const TokenBatch& batch, const DistillationTeacher* te
                        grads_.ln_f.weight.defined() || grads_.ln_f.bias.defined();
   const Tensor dhidden = need_dx ? empty({N, C}) : Tensor();
   phase.emplace(profile::Phase::output_head);
-  const float loss = output_head_loss("Gpt2Training", final_norm.out, weights.lm_head,
-                                      grads_.lm_head, batch.labels, Tensor(), teacher, dloss,
-                                      dhidden)
-                         .to_f32_vector()[0];
+  const float loss =
+      output_head_loss("Gpt2Training", final_norm.out, weights.lm_head, grads_.lm_head,
+                       batch.labels, Tensor(), teacher, dloss, dhidden)
+          .to_f32_vector()[0];
   if (!need_dx) return loss;
   phase.emplace(profile::Phase::backward);
   const Tensor dx = Tensor::zeros({N, C}, DType::f32);  // the residual stream's gradient

@@ -214,9 +214,9 @@ float LlamaTraining::train(const TokenBatch& batch, const DistillationTeacher* t
   const Tensor dhidden = need_dx ? empty({N, C}, device) : Tensor();
   phase.emplace(profile::Phase::output_head);
   // Read once the backward is queued: reading waits for the device.
-  const Tensor loss = output_head_loss("LlamaTraining", final_hidden, weights.lm_head,
-                                       grads_.lm_head, batch.labels, host_labels, teacher, dloss,
-                                       dhidden);
+  const Tensor loss =
+      output_head_loss("LlamaTraining", final_hidden, weights.lm_head, grads_.lm_head, batch.labels,
+                       host_labels, teacher, dloss, dhidden);
   if (!need_dx) return loss.to_f32_vector()[0];
   phase.emplace(profile::Phase::backward);
   ops::rmsnorm_backward(dhidden, x, weights.norm, rstd_final, dx, grads_.norm);
@@ -275,6 +275,7 @@ float LlamaTraining::train(const TokenBatch& batch, const DistillationTeacher* t
   if (lowest_trained_layer_ < 0) {
     ops::embedding_backward(batch.input_ids.contiguous().reshape({N}), dx, grads_.embed_tokens);
   }
+  phase.reset();  // the wait for the device is no phase's
   return loss.to_f32_vector()[0];
 }
 

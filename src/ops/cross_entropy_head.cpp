@@ -38,10 +38,11 @@ cpu::HeadProblem check_problem(const char* op, const Tensor& x, const Tensor& we
                labels.defined() ? labels.describe() : "undefined", N, device_name(device));
   RETUNE_CHECK(chunk >= 1, "{}: chunk is {}, expected at least 1 weight row", op, chunk);
   check_backend(op, device);
-  if (host_labels.defined()) check_tensor(op, "host_labels", host_labels, DType::i32, {N}, Device::cpu());
+  if (host_labels.defined())
+    check_tensor(op, "host_labels", host_labels, DType::i32, {N}, Device::cpu());
   const Tensor checked = host_labels.defined() ? host_labels
-                         : device.is_cpu()      ? labels
-                                                : labels.to(Device::cpu());
+                         : device.is_cpu()     ? labels
+                                               : labels.to(Device::cpu());
   const int32_t* label = checked.data<int32_t>();
   labelled = 0;
   for (int64_t n = 0; n < N; ++n) {
@@ -134,8 +135,7 @@ void cross_entropy_head_backward(const Tensor& dloss, const Tensor& x, const Ten
 void cross_entropy_head_forward_backward(const Tensor& x, const Tensor& weight,
                                          const Tensor& labels, const Tensor& loss,
                                          const Tensor& lse, const Tensor& dx, const Tensor& dweight,
-                                         float dloss, int64_t chunk,
-                                         const Tensor& host_labels) {
+                                         float dloss, int64_t chunk, const Tensor& host_labels) {
   const profile::OpScope timed(profile::Op::output_head);
   const char* op = "cross_entropy_head_forward_backward";
   const profile::Stage stage = op_stage(op, x);

@@ -57,8 +57,7 @@ void cross_entropy_head_backward(const Tensor& dloss, const Tensor& x, const Ten
 void cross_entropy_head_forward_backward(const Tensor& x, const Tensor& weight,
                                          const Tensor& labels, const Tensor& loss,
                                          const Tensor& lse, const Tensor& dx, const Tensor& dweight,
-                                         float dloss = 1.0f,
-                                         int64_t chunk = kCrossEntropyHeadChunk,
+                                         float dloss = 1.0f, int64_t chunk = kCrossEntropyHeadChunk,
                                          const Tensor& host_labels = Tensor());
 
 }  // namespace retune::ops
