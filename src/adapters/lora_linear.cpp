@@ -107,13 +107,24 @@ void LoraLinear::apply(const Tensor& x, const Tensor& z) const {
 }
 
 void LoraLinear::forward(const Tensor& x, const Tensor& z) {
+  train_forward("LoraLinear::forward", x, z, false);
+}
+
+bool LoraLinear::forward_term(const Tensor& x, const Tensor& z) {
+  if (options_.use_dora) return false;
+  train_forward("LoraLinear::forward_term", x, z, true);
+  return true;
+}
+
+void LoraLinear::train_forward(const char* op, const Tensor& x, const Tensor& z, bool term_only) {
   Saved saved{.dropout_offset = next_dropout_offset_};
-  run("LoraLinear::forward", x, z, &saved);
+  run(op, x, z, &saved, term_only);
   next_dropout_offset_ += static_cast<uint64_t>(x.numel());
   saved_ = std::move(saved);
 }
 
-void LoraLinear::run(const char* op, const Tensor& x, const Tensor& z, Saved* saved) const {
+void LoraLinear::run(const char* op, const Tensor& x, const Tensor& z, Saved* saved,
+                     bool term_only) const {
   check_activations(op, x, z, in_, out_, a_.device(), takes_bf16_activations());
   const int64_t N = x.size(0);
   const bool drop = saved != nullptr && options_.dropout > 0;
@@ -123,7 +134,8 @@ void LoraLinear::run(const char* op, const Tensor& x, const Tensor& z, Saved* sa
   ops::matmul_forward(u, a_, xa, {.trans_b = true});
   if (saved) saved->xa = xa;
   if (!options_.use_dora) {
-    ops::matmul_forward(xa, b_, z, {.trans_b = true, .alpha = scaling_, .beta = 1.0f});
+    ops::matmul_forward(xa, b_, z,
+                        {.trans_b = true, .alpha = scaling_, .beta = term_only ? 0.0f : 1.0f});
     return;
   }
   const Tensor w = weight_f32();

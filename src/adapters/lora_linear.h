@@ -65,6 +65,7 @@ class LoraLinear final : public model::LinearAdapter {
 
   void apply(const Tensor& x, const Tensor& z) const override;
   void forward(const Tensor& x, const Tensor& z) override;
+  bool forward_term(const Tensor& x, const Tensor& z) override;  // LoRA: s (d(x) A^T) B^T
   Tensor backward(const Tensor& x, const Tensor& dz, const Tensor& dx, bool accumulate_dx) override;
   bool takes_bf16_activations() const override { return !options_.use_dora; }
 
@@ -100,8 +101,12 @@ class LoraLinear final : public model::LinearAdapter {
     uint64_t dropout_offset = 0;
   };
 
-  // apply() (saved == nullptr: no dropout, nothing kept) and forward().
-  void run(const char* op, const Tensor& x, const Tensor& z, Saved* saved) const;
+  // apply() (saved == nullptr: no dropout, nothing kept), forward() and, with term_only (LoRA
+  // only), forward_term().
+  void run(const char* op, const Tensor& x, const Tensor& z, Saved* saved,
+           bool term_only = false) const;
+  // forward() and forward_term(): run() with what backward() needs kept.
+  void train_forward(const char* op, const Tensor& x, const Tensor& z, bool term_only);
   Tensor dropped(const Tensor& x, uint64_t offset) const;  // d(x), a new tensor
   Tensor weight_f32() const;                               // W as f32, a view or a copy
   Tensor scaled_product() const;                           // s B A [O, I]

@@ -30,6 +30,12 @@ class LinearAdapter {
   // Training: as apply() with dropout active; keeps what backward() needs but x (the model
   // passes x again to backward(), so it may recompute it instead of keeping it).
   virtual void forward(const Tensor& x, const Tensor& z) = 0;
+  // Training, for an adapter whose change is a term added to the base product (LoRA): as
+  // forward(), but z receives the term alone (its old contents are not read), and the model then
+  // adds the base product to it. That sum costs the base product's epilogue a read of z, less
+  // than a pass of the adapter's own over a finished z. Returns false, leaving z and the adapter
+  // as they were, when the change is not such a term (DoRA): the model then calls forward().
+  virtual bool forward_term(const Tensor& /*x*/, const Tensor& /*z*/) { return false; }
   // Given x (the last forward()'s, the same values) and dz = dL/d(adapted z) [N, O]: adds to the
   // adapter's parameter gradients, writes its own path's gradient of x into dx [N, I] (added to
   // it when accumulate_dx, else overwriting it; skipped when dx is undefined), and returns the

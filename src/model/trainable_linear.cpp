@@ -12,8 +12,9 @@ Tensor TrainableLinear::forward(const Tensor& x) const {
                "activations",
                dtype_name(output));
   Tensor y = Tensor::empty({x.size(0), out_features()}, output, x.device());
-  ops::matmul_forward(x, weight, y, {.trans_b = !conv1d});
-  if (adapter) adapter->forward(x, y);
+  const bool term_first = adapter && adapter->forward_term(x, y);
+  ops::matmul_forward(x, weight, y, {.trans_b = !conv1d, .beta = term_first ? 1.0f : 0.0f});
+  if (adapter && !term_first) adapter->forward(x, y);
   if (bias.defined()) add_bias(y, bias);
   return y;
 }

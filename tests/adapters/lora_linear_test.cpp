@@ -237,6 +237,41 @@ TEST_P(LoraLinearVariants, EachForwardDrawsTheNextMask) {
   }
 }
 
+// forward_term() writes LoRA's term alone (the model adds the base product after) and keeps what
+// forward() keeps; DoRA's change is no term: it declines, touching nothing.
+TEST_P(LoraLinearVariants, ForwardTermPlusTheBaseProductIsForward) {
+  Case s(GetParam());
+  s.use_mask(0);
+  const Tensor before = uniform_tensor({Case::N, Case::O}, 9);
+  const Tensor z = before.clone();
+  const Tensor dout = uniform_tensor({Case::N, Case::O}, 6);
+  const Tensor dx = Tensor::empty(s.x.shape(), DType::f32);
+  if (s.variant.use_dora) {
+    EXPECT_FALSE(s.layer.forward_term(s.x, z));
+    expect_near(z, doubles(before), "z");
+    EXPECT_THAT(error_of([&] { s.layer.backward(s.x, dout, dx, false); }),
+                HasSubstr("no forward() to differentiate"));
+    return;
+  }
+  ASSERT_TRUE(s.layer.forward_term(s.x, z));
+  std::vector<double> sum = doubles(z);
+  const std::vector<double> base = doubles(s.ref.base_product());
+  for (size_t i = 0; i < sum.size(); ++i) sum[i] += base[i];
+  expect_near(
+      Tensor::from_vector<float>(z.shape(), DType::f32, std::vector<float>(sum.begin(), sum.end())),
+      s.ref.output(), "term + base");
+  s.layer.backward(s.x, dout, dx, false);
+
+  Case t(GetParam());
+  t.layer.forward(t.x, t.ref.base_product());
+  const Tensor want_dx = Tensor::empty(t.x.shape(), DType::f32);
+  t.layer.backward(t.x, dout, want_dx, false);
+  expect_near(dx, doubles(want_dx), "dx");
+  expect_near(s.grad(0), doubles(t.grad(0)), "dA");
+  expect_near(s.grad(1), doubles(t.grad(1)), "dB");
+  EXPECT_EQ(s.layer.dropout_offset(), t.layer.dropout_offset());
+}
+
 INSTANTIATE_TEST_SUITE_P(LoraVariants, LoraLinearVariants,
                          testing::Values(Variant{"lora", false, false, 0.0f},
                                          Variant{"rslora", true, false, 0.0f},
