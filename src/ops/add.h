@@ -1,7 +1,7 @@
 // Additions of the residual stream and of linear layers' biases.
 //
-//   add_forward:       out = a + b                       a, b, out: f32, one shape (any),
-//   contiguous bias_add_forward:  y[n, o] += bias[o]                y: f32 [N, O], bias: f32 [O]
+//   add_forward:       out = a + b                        a, b, out: f32, contiguous, one shape
+//   bias_add_forward:  y[n, o] += bias[o]                 y: f32 [N, O], bias: f32 [O]
 //   bias_add_backward: dbias[o] += sum over n of dy[n, o] dy: f32 [N, O], dbias: f32 [O]
 //
 // add's a, b and out may each be bf16 instead (a bf16 activation or gradient; the sum is f32,

@@ -5,8 +5,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 
+#include "core/device.h"
 #include "core/random_tensor.h"
 #include "core/rng.h"
 #include "core/threads.h"
@@ -166,6 +168,36 @@ TEST(CrossEntropyHead, FusedPassChecksTheHostLabelsWhenGiven) {
               HasSubstr("host_labels is i32[4] on cpu, expected a contiguous i32[5] on cpu"));
   EXPECT_THAT(fused_with(Tensor::zeros({5}, DType::f32)),
               HasSubstr("host_labels is f32[5] on cpu, expected a contiguous i32[5] on cpu"));
+}
+
+// A NaN logit makes its row's lse and the loss NaN (a diverged run must show as one), also where
+// it is the only logit a GPU thread reads (V below the row kernel's 512 threads).
+void expect_a_nan_logit_gives_a_nan_loss(Device device) {
+  Head h = random_head(4, 8, 100, 17);
+  std::vector<float> weight = h.weight.to_f32_vector();
+  weight[37 * 8 + 3] = std::nanf("");  // logit 37 of every row
+  h.weight = Tensor::from_vector<float>({100, 8}, DType::f32, weight);
+  const Tensor loss = Tensor::empty({1}, DType::f32, device);
+  const Tensor lse = Tensor::empty({4}, DType::f32, device);
+  cross_entropy_head_forward(h.x.to(device), h.weight.to(device), h.labels.to(device), loss, lse);
+  EXPECT_TRUE(std::isnan(loss.to_f32_vector()[0]));
+  const std::vector<float> row_lse = lse.to_f32_vector();
+  const std::vector<float> labels = h.labels.to_f32_vector();
+  for (size_t n = 0; n < row_lse.size(); ++n) {
+    if (labels[n] != kIgnoreIndex) {  // an ignored row's lse is 0
+      EXPECT_TRUE(std::isnan(row_lse[n])) << n;
+    }
+  }
+}
+
+TEST(CrossEntropyHead, ANanLogitGivesANanLoss) {
+  expect_a_nan_logit_gives_a_nan_loss(Device::cpu());
+}
+
+TEST(CrossEntropyHead, GpuANanLogitGivesANanLoss) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no GPU";
+  activate_device(Device::cuda(0));
+  expect_a_nan_logit_gives_a_nan_loss(Device::cuda(0));
 }
 
 TEST(CrossEntropyHead, DweightAccumulates) {

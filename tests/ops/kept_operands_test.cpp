@@ -11,7 +11,7 @@ namespace retune::ops::cuda {
 namespace {
 
 OperandKey key(int64_t data, int64_t version = 1) {
-  return {data, static_cast<int64_t>(DType::f32), 4, 4, 4, 0, version};
+  return {data, static_cast<int64_t>(DType::f32), 4, 4, 4, 0, version, 1};
 }
 
 Tensor copy_of(int64_t bytes) {

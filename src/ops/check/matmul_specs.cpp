@@ -98,14 +98,15 @@ OpSpec matmul_spec(MatmulCase c) {
   // 16-bit operand, which the reference rounds alike).
   spec.forward_tolerance = {1e-5, 1e-5};
   spec.backward_tolerance = {1e-5, 1e-5};
-  // The GPU rounds each f32 operand to bf16 (relative 2^-9 each): every term of a sum carries
-  // ~4e-3 relative error with a random sign, so a sum of S terms of size <= 1 errs by about
+  // The GPU rounds each f32 operand to bf16 (relative 2^-8 at most each): every term of a sum
+  // carries ~4e-3 relative error with a random sign, so a sum of S terms of size <= 1 errs by about
   // sqrt(S) * 4e-3 * E|ab|; S is K for out, N or M for the gradients. Four sigmas.
   const double terms = static_cast<double>(std::max({c.M, c.N, c.K}));
   spec.bf16_forward_tolerance = Tolerance{4 * std::sqrt(terms) * 4e-3 * 0.25 + 1e-3, 1e-2};
   spec.bf16_backward_tolerance = spec.bf16_forward_tolerance;
   if (c.out_dtype == DType::bf16) {
-    // The output's own rounding (relative 2^-9) comes on top; dout is rounded in the reference.
+    // The output's own rounding (relative 2^-8 at most) comes on top; dout is rounded in the
+    // reference.
     spec.forward_tolerance.rtol += 4e-3;
     spec.bf16_forward_tolerance->rtol += 4e-3;
   }

@@ -54,8 +54,8 @@ OpSpec swiglu_spec(int64_t N, int64_t F, DType dtype = DType::f32) {
   spec.finite_difference_tolerance = {1e-6, 1e-6};
   spec.check_finite_differences = N * F < 5000;
   if (dtype == DType::bf16) {
-    // The reference reads the same rounded inputs; each output is rounded once more (2^-9
-    // relative). Rounded inputs make the reference a step function: its f32 twin checks its
+    // The reference reads the same rounded inputs; each output is rounded once more (2^-8
+    // relative at most). Rounded inputs make the reference a step function: its f32 twin checks its
     // gradient.
     spec.forward_tolerance = {2e-6, 4e-3};
     spec.backward_tolerance = {2e-6, 4e-3};

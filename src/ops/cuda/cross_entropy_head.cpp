@@ -4,6 +4,7 @@
 
 #include "core/cuda/runtime.h"
 #include "core/tensor.h"
+#include "ops/cuda/bf16_pack.h"
 #include "ops/cuda/cross_entropy_rows.h"
 #include "ops/cuda/gemm.h"
 
@@ -22,7 +23,17 @@ void cross_entropy_head(const cpu::HeadProblem& p, int64_t labelled, const HeadO
   const Tensor dlogits = grads ? Tensor::empty({rows, p.V}, DType::bf16, device) : Tensor();
   const Tensor row_loss = Tensor::empty({std::max<int64_t>(p.N, 1)}, DType::f32, device);
   const float grad_scale = labelled > 0 ? out.dloss / static_cast<float>(labelled) : 0.0f;
-  const GemmOperand weight{p.weight, p.weight_dtype, p.C, 0, false};
+  // An f32 or f16 weight (a trained head) is rounded to bf16 once here, not by each product.
+  const Tensor packed_weight =
+      p.weight_dtype == DType::bf16 ? Tensor() : Tensor::empty({p.V, p.C}, DType::bf16, device);
+  if (packed_weight.defined()) {
+    pack_bf16(p.weight, p.weight_dtype, p.V, p.C, p.C, 0, p.V * p.C,
+              packed_weight.mutable_device_data<uint16_t>());
+  }
+  const GemmOperand weight =
+      packed_weight.defined()
+          ? GemmOperand{packed_weight.device_data<uint16_t>(), DType::bf16, p.C, 0, false}
+          : GemmOperand{p.weight, p.weight_dtype, p.C, 0, false};
   for (int64_t n0 = 0; n0 < p.N; n0 += rows) {
     const int64_t R = std::min(rows, p.N - n0);
     const GemmOperand x_block{p.x + n0 * p.C, DType::f32, p.C, 0, false};

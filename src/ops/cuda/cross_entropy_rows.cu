@@ -62,11 +62,13 @@ __global__ void __launch_bounds__(kThreads)
   if (lse_given) {
     row_lse = lse[n];
   } else {
-    // The thread's own pair, one exponential per logit: a larger logit rescales the sum.
+    // The thread's own pair, one exponential per logit: a larger logit rescales the sum. A NaN
+    // takes that branch too, making the pair's max and sum NaN: the row's lse stays NaN, as
+    // on the CPU, instead of the NaN being dropped with an empty pair's (-FLT_MAX) max.
     SoftmaxSum mine{-FLT_MAX, 0.0f};
     for (int64_t v = threadIdx.x; v < V; v += kThreads) {
       const float x = row[v];
-      if (x > mine.max) {
+      if (!(x <= mine.max)) {
         mine.sum = mine.sum * __expf(mine.max - x) + 1.0f;
         mine.max = x;
       } else {

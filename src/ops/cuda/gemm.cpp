@@ -70,7 +70,8 @@ GemmOperand as_bf16(const GemmOperand& m, int64_t rows, int64_t cols, int64_t ba
                        cols,
                        m.ld,
                        m.batch_stride,
-                       static_cast<int64_t>(m.version)};
+                       static_cast<int64_t>(m.version),
+                       matrices};
   if (m.version != 0) scratch = find_kept_operand(key);
   if (scratch.defined()) {
     packed.data = scratch.device_data<uint16_t>();
@@ -153,6 +154,15 @@ Plan make_plan(const Blas& lt, const std::array<int64_t, 17>& key) {
     const auto bytes = static_cast<uint32_t>(value);
     check_blas(cublasLtMatmulPreferenceSetAttribute(preference, attribute, &bytes, sizeof(bytes)),
                "setting an alignment");
+  }
+  if (out_type == CUDA_R_16BF) {
+    // A split-K reduction may keep its partial sums in the output (or in its type): bf16 ones
+    // would round the sum more than once. Only f32 partial sums (or none) keep gemm.h's promise.
+    const uint32_t schemes = CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE;
+    check_blas(
+        cublasLtMatmulPreferenceSetAttribute(preference, CUBLASLT_MATMUL_PREF_REDUCTION_SCHEME_MASK,
+                                             &schemes, sizeof(schemes)),
+        "setting the reduction schemes");
   }
   cublasLtMatmulHeuristicResult_t result{};
   int found_count = 0;

@@ -1,8 +1,8 @@
 // The bf16 copies of product operands that the GPU's matrix products keep for later products of
 // the same bytes (ops/cuda/gemm.h), per device. A copy is found by what it copies: the source's
-// address, dtype, stored rows, cols, leading dim, batch stride and Storage::version (which
-// changes with every write, so a found copy always equals a fresh one). Two tiers, each dropping
-// its least recently used copy first:
+// address, dtype, stored rows, cols, leading dim, batch stride, number of matrices and
+// Storage::version (which changes with every write, so a found copy always equals a fresh one).
+// Two tiers, each dropping its least recently used copy first:
 //   large (>= kLargeOperandBytes): the last kLargeOperands, a layer's inputs and gradients,
 //     read by a projection and its adapter or by several projections in a row;
 //   small: up to kSmallOperandBudget bytes in all, adapter weights and their [N, r] products,
@@ -25,8 +25,8 @@ constexpr size_t kLargeOperandBytes = size_t{1} << 20;
 constexpr size_t kLargeOperands = 3;
 constexpr size_t kSmallOperandBudget = size_t{96} << 20;
 
-// data, dtype, rows, cols, ld, batch stride, version
-using OperandKey = std::array<int64_t, 7>;
+// data, dtype, rows, cols, ld, batch stride, version, matrices
+using OperandKey = std::array<int64_t, 8>;
 
 // One tier: copies in the order of their last use, the least recently used dropped first while
 // there are more than max_copies or more than max_bytes of them.

@@ -69,7 +69,6 @@ struct DweightTerm {
   }
 };
 
-// dbias's term: dout.
 }  // namespace
 
 void layernorm_forward(const float* x, const float* weight, const float* bias, int64_t N, int64_t C,
