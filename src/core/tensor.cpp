@@ -356,6 +356,10 @@ void Tensor::fill(double value) const {
                   [&](int64_t at) { write_from_double(base, dtype_, at, value); });
 }
 
+Tensor on_device(const Tensor& t, Device device) {
+  return t.defined() && t.device() != device ? t.to(device) : t;
+}
+
 std::vector<float> Tensor::to_f32_vector() const {
   require_defined("to_f32_vector");
   if (!device().is_cpu()) return to(Device::cpu()).to_f32_vector();

@@ -112,4 +112,7 @@ class Tensor {
   DType dtype_ = DType::f32;
 };
 
+// t on `device`: t itself when it is there already (or undefined), else a copy there.
+Tensor on_device(const Tensor& t, Device device);
+
 }  // namespace retune

@@ -23,7 +23,8 @@ struct LossEvaluation {
 // data/packing.h lays rows out without packing), `batch_size` rows per forward, in file order;
 // the loss of each trained token (the labels packing.h gives), averaged over all of them. The
 // model's adapters apply as at inference (no dropout). `before_batch`, when set, is called with
-// each batch before its forward (a Poly adapter's task routes: train/poly_tasks.h).
+// each batch before its forward (a Poly adapter's task routes: train/poly_tasks.h). The batches
+// go to the model's device (its output head's): a model trained on a GPU is evaluated there.
 LossEvaluation evaluate_loss(const model::CausalLm& model,
                              const std::vector<TokenizedExample>& examples, int64_t seq_len,
                              int64_t batch_size, int32_t pad_id,

@@ -33,7 +33,7 @@ Tensor checked_positions(const char* model, const Tensor& input_ids, const Tenso
 void attend(const Tensor& q, const Tensor& k, const Tensor& v, int64_t layer, float scale,
             KvCache* cache, const Tensor& out) {
   if (!cache) {
-    const Tensor lse = Tensor::empty({q.size(0), q.size(2), q.size(1)}, DType::f32);
+    const Tensor lse = Tensor::empty({q.size(0), q.size(2), q.size(1)}, DType::f32, q.device());
     ops::attention_forward(q, k, v, Tensor(), scale, out, lse);
     return;
   }
@@ -50,7 +50,7 @@ Tensor head_logits(const char* model, const Tensor& hidden, const Tensor& lm_hea
   const int64_t batch = hidden.size(0);
   const int64_t time = hidden.size(1);
   const Tensor flat = hidden.contiguous().reshape({batch * time, channels});
-  const Tensor out = Tensor::empty({batch * time, lm_head.size(0)}, DType::f32);
+  const Tensor out = Tensor::empty({batch * time, lm_head.size(0)}, DType::f32, hidden.device());
   ops::matmul_forward(flat, lm_head, out, {.trans_b = true});
   return out.reshape({batch, time, lm_head.size(0)});
 }

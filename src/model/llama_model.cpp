@@ -20,7 +20,7 @@ namespace {
 // adapter or null.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias,
               const LinearAdapter* adapter) {
-  Tensor out = Tensor::empty({x.size(0), weight.size(0)}, DType::f32);
+  Tensor out = Tensor::empty({x.size(0), weight.size(0)}, DType::f32, x.device());
   ops::matmul_forward(x, weight, out, {.trans_b = true});
   if (adapter) adapter->apply(x, out);
   if (bias.defined()) add_bias(out, bias);
@@ -29,8 +29,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias,
 
 // RMSNorm of x [N, C] with weight [C] -> new f32 [N, C].
 Tensor rmsnorm(const Tensor& x, const Tensor& weight, double eps) {
-  Tensor out = Tensor::empty(x.shape(), DType::f32);
-  const Tensor rstd = Tensor::empty({x.size(0)}, DType::f32);
+  Tensor out = Tensor::empty(x.shape(), DType::f32, x.device());
+  const Tensor rstd = Tensor::empty({x.size(0)}, DType::f32, x.device());
   ops::rmsnorm_forward(x, weight, out, rstd, static_cast<float>(eps));
   return out;
 }
@@ -67,6 +67,15 @@ void LlamaModel::set_output_head(Tensor head) {
 
 Tensor LlamaModel::forward_hidden(const Tensor& input_ids, const Tensor& positions,
                                   KvCache* cache) const {
+  const Device device = weights_.embed_tokens.device();
+  RETUNE_CHECK(input_ids.device() == device,
+               "LlamaModel::forward: the input is on {}, the model on {}",
+               device_name(input_ids.device()), device_name(device));
+  RETUNE_CHECK(
+      !cache || device.is_cpu(),
+      "LlamaModel::forward: a KV cache (generation) runs on the CPU only so far, the model "
+      "is on {}",
+      device_name(device));
   const int64_t past = cache ? cache->length() : 0;
   const Tensor position_ids = checked_positions("LlamaModel", input_ids, positions, past);
   const int64_t batch = input_ids.size(0);
@@ -81,10 +90,10 @@ Tensor LlamaModel::forward_hidden(const Tensor& input_ids, const Tensor& positio
   const double eps = config_.rms_norm_eps;
   const auto scale = static_cast<float>(std::pow(static_cast<double>(d), -0.5));
 
-  const Tensor x = Tensor::empty({n, c}, DType::f32);  // the residual stream
+  const Tensor x = Tensor::empty({n, c}, DType::f32, device);  // the residual stream
   ops::embedding_forward(input_ids.contiguous().reshape({n}), weights_.embed_tokens, x);
-  const Tensor attended = Tensor::empty({n, q_heads * d}, DType::f32);
-  const Tensor activated = Tensor::empty({n, config_.intermediate_size}, DType::f32);
+  const Tensor attended = Tensor::empty({n, q_heads * d}, DType::f32, device);
+  const Tensor activated = Tensor::empty({n, config_.intermediate_size}, DType::f32, device);
   for (size_t l = 0; l < weights_.layers.size(); ++l) {
     const LlamaLayerWeights& layer = weights_.layers[l];
     const auto adapter_of = [&](LlamaLinear linear) {

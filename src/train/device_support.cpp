@@ -17,9 +17,7 @@ void check_device_support(const TrainConfig& config) {
                device_name(device), method_name(config));
   const ForgettingSettings& f = config.forgetting;
   const std::vector<std::pair<const char*, bool>> cpu_only{
-      {"data.eval", !config.data.eval.empty()},
-      {"data.retain", !config.data.retain.empty()},
-      {"training.forgetting_budget", config.training.forgetting_budget.has_value()},
+      {"data.exact_match", config.data.exact_match},
       {"forgetting.l2sp", f.l2sp > 0},
       {"forgetting.ewc", f.ewc > 0},
       {"forgetting.distill", f.distill > 0},

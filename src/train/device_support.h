@@ -1,7 +1,8 @@
 // What training runs on a device other than the CPU (training.device: cuda[:N]): the steps of
-// LoRA (without DoRA) and of full fine-tuning, with the plain cross-entropy. The features that
-// evaluate the model during training (data.eval, data.retain, the forgetting budget), the
-// forgetting regularisers, IST, sparse masks and the other methods run on the CPU only so far.
+// LoRA (without DoRA) and of full fine-tuning, with the plain cross-entropy, and the evaluations
+// during training (data.eval, data.retain and the forgetting budget), on the same device. The
+// exact match of greedy completions (data.exact_match: generation), the forgetting regularisers,
+// IST, sparse masks and the other methods run on the CPU only so far.
 #pragma once
 
 #include "train/train_config.h"

@@ -634,17 +634,18 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
     go_on = budget.within(last_step, retain, summary.last_eval_loss, parameters);
     save(last_step);
   }
+  std::vector<RetainResult> retained = retain.results();
+  if (!go_on && budget.best_step()) {
+    // Past the budget: the output is the best evaluation's weights within it (restored where
+    // they trained: `parameters` are the device's tensors).
+    budget.restore(parameters);
+    summary.last_eval_loss = budget.best_eval_loss();
+    retained = budget.best_retain();
+  }
   if (!device.is_cpu()) {
     // The outputs are made on the CPU, as after training there.
     model::move_weights(*model, Device::cpu());
     if (adapter) adapter->move_to(Device::cpu());
-  }
-  std::vector<RetainResult> retained = retain.results();
-  if (!go_on && budget.best_step()) {
-    // Past the budget: the output is the best evaluation's weights within it.
-    budget.restore(parameters);
-    summary.last_eval_loss = budget.best_eval_loss();
-    retained = budget.best_retain();
   }
   if (budget.exceeded_at()) {
     const RetainResult& worst = retain.most_forgotten();

@@ -69,15 +69,63 @@ TEST(GpuTrainCli, RefusesADeviceItCannotUse) {
   EXPECT_NE(method.exit_code, 0);
   EXPECT_NE(method.out.find("method ia3 trains on the CPU only so far"), std::string::npos)
       << method.out;
-  const RetuneRun retain = run_retune(
-      train_args("llama_tied", "lora", (dir / "d").string(), "cuda") + " --set data.retain=[" +
-          std::string(RETUNE_FIXTURES_DIR) + "/../../examples/data/text.txt]",
-      true);
-  EXPECT_NE(retain.exit_code, 0);
-  EXPECT_NE(retain.out.find("training.device cuda:0: data.retain runs on the CPU only so far"),
-            std::string::npos)
-      << retain.out;
+  const RetuneRun exact_match =
+      run_retune(train_args("llama_tied", "lora", (dir / "d").string(), "cuda") +
+                     " --set data.exact_match=true",
+                 true);
+  EXPECT_NE(exact_match.exit_code, 0);
+  EXPECT_NE(
+      exact_match.out.find("training.device cuda:0: data.exact_match runs on the CPU only so far"),
+      std::string::npos)
+      << exact_match.out;
   EXPECT_FALSE(std::filesystem::exists(dir / "d"));
+}
+
+// The evaluations of a run (data.eval, data.retain: before the first step, every 4 steps and at
+// the end), logged as metrics.jsonl lines with eval_loss and each retain file's loss.
+std::vector<nlohmann::json> evaluations(const std::filesystem::path& run) {
+  std::vector<nlohmann::json> result;
+  const std::string text = read_text_file(run / "metrics.jsonl");
+  size_t start = 0;
+  while (start < text.size()) {
+    const size_t end = text.find('\n', start);
+    const nlohmann::json line =
+        nlohmann::json::parse(text.substr(start, end == std::string::npos ? end : end - start));
+    if (line.contains("eval_loss")) result.push_back(line);
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return result;
+}
+
+// A GPU run evaluates on the GPU: its eval and retain losses (and so its forgetting) match the CPU
+// run's within the loss curve's bf16 tolerance, under a forgetting budget it stays within.
+TEST(GpuTrainCli, EvaluatesAndMeasuresForgettingOnTheGpu) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA GPU here: this runs on the device machine";
+  TempDir dir;
+  const std::string examples = std::string(RETUNE_FIXTURES_DIR) + "/../../examples/data/";
+  const auto args = [&](const char* run, const char* device) {
+    return train_args("qwen2", "lora", (dir / run).string(), device) + " --set data.eval=[" +
+           examples + "chat.jsonl] --set data.retain=[" + examples +
+           "text.txt] --set eval_every=4 --set training.forgetting_budget=100";
+  };
+  const RetuneRun cpu = run_retune(args("cpu", "cpu"), true);
+  ASSERT_EQ(cpu.exit_code, 0) << cpu.out;
+  const RetuneRun gpu = run_retune(args("gpu", "cuda"), true);
+  ASSERT_EQ(gpu.exit_code, 0) << gpu.out;
+  const std::vector<nlohmann::json> want = evaluations(dir / "cpu"), got = evaluations(dir / "gpu");
+  ASSERT_EQ(want.size(), 3u);  // steps 0, 4 and 8
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    const double eval = want[i]["eval_loss"].get<double>();
+    EXPECT_NEAR(got[i]["eval_loss"].get<double>(), eval, 1e-2 * eval) << "evaluation " << i;
+    ASSERT_EQ(got[i]["retain"].size(), 1u);
+    const double retain = want[i]["retain"].begin().value()["loss"].get<double>();
+    EXPECT_NEAR(got[i]["retain"].begin().value()["loss"].get<double>(), retain, 1e-2 * retain)
+        << "evaluation " << i;
+  }
+  EXPECT_LT(got.back()["eval_loss"].get<double>(), got.front()["eval_loss"].get<double>());
+  EXPECT_TRUE(std::filesystem::exists(dir / "gpu" / "adapter" / "adapter_model.safetensors"));
 }
 
 struct GpuCase {
