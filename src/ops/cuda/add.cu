@@ -7,14 +7,20 @@ namespace retune::ops::cuda {
 namespace {
 
 constexpr int kThreads = 256;
-constexpr unsigned kMaxBlocks = 65535u * 4;
 
 template <typename A, typename B, typename Out>
-__global__ void add_kernel(const A* a, const B* b, Out* out, int64_t n) {
-  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n;
-       i += int64_t{gridDim.x} * blockDim.x) {
-    store_f32(out, i, load_f32(a, i) + load_f32(b, i));
-  }
+__global__ void add_kernel(const A* a, const B* b, Out* out, int64_t n, bool vectors) {
+  for_elements(
+      n, vectors,
+      [&](int64_t i) {
+        float x[kVector], y[kVector];
+        load_vector(a, i, x);
+        load_vector(b, i, y);
+#pragma unroll
+        for (int k = 0; k < kVector; ++k) x[k] += y[k];
+        store_vector(out, i, x);
+      },
+      [&](int64_t i) { store_f32(out, i, load_f32(a, i) + load_f32(b, i)); });
 }
 
 __global__ void bias_kernel(float* y, const float* bias, int64_t N, int64_t O) {
@@ -23,11 +29,6 @@ __global__ void bias_kernel(float* y, const float* bias, int64_t N, int64_t O) {
        i += int64_t{gridDim.x} * blockDim.x) {
     y[i] += bias[i % O];
   }
-}
-
-unsigned grid_for(int64_t n) {
-  const unsigned blocks = blocks_for(n, kThreads);
-  return blocks < kMaxBlocks ? blocks : kMaxBlocks;
 }
 
 }  // namespace
@@ -41,8 +42,9 @@ void add_forward(const void* a, DType a_dtype, const void* b, DType b_dtype, voi
         using A = decltype(a_type);
         using B = decltype(b_type);
         using Out = decltype(out_type);
-        add_kernel<<<grid_for(n), kThreads, 0, stream()>>>(
-            static_cast<const A*>(a), static_cast<const B*>(b), static_cast<Out*>(out), n);
+        const bool vectors = vector_aligned({a, b, out});
+        add_kernel<<<elementwise_blocks(n, vectors, kThreads), kThreads, 0, stream()>>>(
+            static_cast<const A*>(a), static_cast<const B*>(b), static_cast<Out*>(out), n, vectors);
       });
     });
   });
@@ -51,7 +53,7 @@ void add_forward(const void* a, DType a_dtype, const void* b, DType b_dtype, voi
 
 void bias_add_forward(float* y, const float* bias, int64_t N, int64_t O) {
   if (N * O == 0) return;
-  bias_kernel<<<grid_for(N * O), kThreads, 0, stream()>>>(y, bias, N, O);
+  bias_kernel<<<elementwise_blocks(N * O, false, kThreads), kThreads, 0, stream()>>>(y, bias, N, O);
   check_launch("bias_add_forward");
 }
 

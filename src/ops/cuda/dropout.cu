@@ -12,13 +12,23 @@ constexpr int kThreads = 256;
 // p = 0 keeps every element (a conversion between dtypes).
 template <typename In, typename Out>
 __global__ void dropout_kernel(const In* in, int64_t n, float p, float scale, uint64_t seed,
-                               uint64_t offset, Out* out) {
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+                               uint64_t offset, bool vectors, Out* out) {
+  // Element i of the output, given the input's value x there.
+  const auto dropped = [&](int64_t i, float x) {
     const bool keep =
         p == 0.0f || retune::counter_uniform(seed, offset + static_cast<uint64_t>(i)) >= p;
-    store_f32(out, i, keep ? load_f32(in, i) * scale : 0.0f);
-  }
+    return keep ? x * scale : 0.0f;
+  };
+  for_elements(
+      n, vectors,
+      [&](int64_t i) {
+        float x[kVector];
+        load_vector(in, i, x);
+#pragma unroll
+        for (int k = 0; k < kVector; ++k) x[k] = dropped(i + k, x[k]);
+        store_vector(out, i, x);
+      },
+      [&](int64_t i) { store_f32(out, i, dropped(i, load_f32(in, i))); });
 }
 
 }  // namespace
@@ -43,8 +53,9 @@ void dropout(const void* in, DType in_dtype, int64_t n, float p, uint64_t seed, 
     using In = decltype(in_type);
     with_element_type(out_dtype, [&](auto out_type) {
       using Out = decltype(out_type);
-      dropout_kernel<<<blocks_for(n, kThreads), kThreads, 0, stream()>>>(
-          static_cast<const In*>(in), n, p, scale, seed, offset, static_cast<Out*>(out));
+      const bool vectors = vector_aligned({in, out});
+      dropout_kernel<<<elementwise_blocks(n, vectors, kThreads), kThreads, 0, stream()>>>(
+          static_cast<const In*>(in), n, p, scale, seed, offset, vectors, static_cast<Out*>(out));
     });
   });
   check_launch("dropout");
