@@ -15,7 +15,8 @@ bool ForgettingBudget::within(int64_t step, const RetainSet& retain,
   best_eval_loss_ = eval_loss;
   best_retain_ = retain.results();
   best_.clear();
-  for (const Parameter& p : parameters) best_.push_back(p.value.clone());
+  // Kept on the host: a GPU run's full fine-tune would otherwise hold its weights twice there.
+  for (const Parameter& p : parameters) best_.push_back(p.value.to(Device::cpu()));
   return true;
 }
 

@@ -188,9 +188,9 @@ struct TrainingSettings {
   uint64_t seed = 0;
   int64_t max_skipped_steps = 0;  // non-finite steps skipped before stopping
   // Where the steps run: cpu, or cuda[:N] (LoRA without DoRA, and full fine-tuning, of the
-  // Llama family; the features that evaluate during training run on the CPU only so far).
-  Device device = Device::cpu();  // The most any data.retain file's loss may rise over the base
-                                  // model's: at an evaluation past
+  // Llama family, with the evaluations during training: train/device_support.h).
+  Device device = Device::cpu();
+  // The most any data.retain file's loss may rise over the base model's: at an evaluation past
   // it, training stops and the output is the best evaluation's weights within it (the lowest
   // eval loss, or the latest without data.eval). Unset: no budget.
   std::optional<double> forgetting_budget;

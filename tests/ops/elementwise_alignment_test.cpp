@@ -18,7 +18,8 @@
 namespace retune::ops {
 namespace {
 
-constexpr int64_t kElements = 1000;  // 125 vectors: a view from element 1 has a tail of 7
+// 125 vectors and a tail of 3 where the arrays are aligned; one element at a time from element 1.
+constexpr int64_t kElements = 1003;
 
 // `values` of `dtype` on `device`, starting `skip` elements into their storage.
 Tensor view_of(const Tensor& values, DType dtype, Device device, int64_t skip) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "adapters/trained_adapter.h"
+#include "core/device.h"
 #include "data/dataset_file.h"
 #include "data/pad_token.h"
 #include "data/tokenized_example.h"
@@ -143,6 +144,27 @@ TEST(TrainingRun, StopsAtTheForgettingBudgetKeepingTheBestWithinIt) {
   const TrainSummary finished = run_training(roomy, false, {});
   EXPECT_EQ(finished.steps, 12);
   EXPECT_FALSE(finished.budget_exceeded_at);
+}
+
+// The same on a GPU: the evaluations run there, the best weights within the budget are restored
+// there and then written from the CPU; evaluated on the CPU, they give the recorded retain loss
+// within the GPU's bf16 tolerance.
+TEST(TrainingRun, GpuStopsAtTheForgettingBudgetKeepingTheBestWithinIt) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA GPU here: this runs on the device machine";
+  TempDir dir;
+  TrainConfig config = config_with_retain(dir, TrainMethod::full);
+  config.training.device = Device::cuda(0);
+  config.training.lr = 5e-2;
+  config.eval_every = 2;
+  config.training.forgetting_budget = 0.05;
+  const TrainSummary stopped = run_training(config, false, {});
+  ASSERT_TRUE(stopped.budget_exceeded_at && stopped.output_step);
+  EXPECT_LT(*stopped.output_step, *stopped.budget_exceeded_at);
+  ASSERT_EQ(stopped.retain.size(), 1u);
+  EXPECT_LE(stopped.retain[0].forgetting(), 0.05);
+  const double output_loss =
+      retain_loss(*model::load_causal_lm(stopped.output), config, dir / "retain.jsonl");
+  EXPECT_NEAR(output_loss, stopped.retain[0].last_loss, 1e-2 * stopped.retain[0].last_loss);
 }
 
 // `adapter`: a second run goes on training the first run's adapter — it starts where the first
