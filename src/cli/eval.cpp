@@ -7,6 +7,8 @@
 // {"model", "adapter", "files": [{"file", "examples", "loss", "perplexity", "tokens",
 // "truncated", "exact_match": {"scored", "correct", "accuracy"} or null}]} on stdout. With a Poly
 // adapter each example runs with its "task" field's task (else --task's; train/poly_tasks.h).
+// --device cuda[:N] scores on a GPU (Llama-family models, alone or with a LoRA adapter, as
+// `retune train --device` trains them); exact match, which generates, needs the CPU there.
 #include <fmt/format.h>
 
 #include <functional>
@@ -21,7 +23,10 @@
 #include "cli/evaluation_options.h"
 #include "cli/model_options.h"
 #include "cli/threads_option.h"
+#include "core/device.h"
+#include "core/error.h"
 #include "eval/file_evaluation.h"
+#include "model/trainable_weights.h"
 #include "train/poly_tasks.h"
 
 namespace retune::cli {
@@ -34,6 +39,7 @@ struct EvalOptions {
   EvaluationFlags evaluation;
   bool json = false;
   std::optional<int> threads;
+  std::string device = "cpu";
 };
 
 nlohmann::json to_json(const eval::FileEvaluation& r) {
@@ -64,11 +70,23 @@ std::string to_line(const eval::FileEvaluation& r) {
 
 int run_eval(const EvalOptions& options) {
   use_threads(options.threads);
+  const Device device = parse_device(options.device);
   // Every file read and tokenized before the model runs: a bad line fails at once.
   eval::EvaluationFiles files(options.source.tokenizer_folder(), options.source.model, options.data,
                               evaluation_options(options.evaluation));
+  RETUNE_CHECK(device.is_cpu() || !files.options().exact_match || !files.has_pairs(),
+               "--device {}: exact match generates completions, which runs on the CPU only so "
+               "far; add --no-exact-match",
+               device_name(device));
   std::unique_ptr<adapters::TrainedAdapter> adapter;
   const std::unique_ptr<model::CausalLm> model = load_model(options.source, &adapter);
+  if (!device.is_cpu()) {
+    RETUNE_CHECK(model->config().architecture != model::Architecture::gpt2,
+                 "--device {}: GPT-2 runs on the CPU only so far", device_name(device));
+    activate_device(device);
+    model::move_weights(*model, device);
+    if (adapter) adapter->move_to(device);
+  }
   // A Poly adapter routes each row by its example's task ("task" fields, else --task).
   auto* poly = dynamic_cast<adapters::PolyModel*>(adapter.get());
   std::function<void(const std::vector<int32_t>&)> route;
@@ -108,6 +126,8 @@ Command add_eval_command(CLI::App& app) {
   add_evaluation_options(command, options->evaluation);
   command->add_flag("--json", options->json, "print one JSON object instead of lines");
   add_threads_option(command, options->threads);
+  command->add_option("--device", options->device, "cpu (default), cuda or cuda:N")
+      ->type_name("DEVICE");
   return {command, [options] { return run_eval(*options); }};
 }
 

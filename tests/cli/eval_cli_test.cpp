@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/device.h"
 #include "support/files.h"
 #include "support/model_parity.h"
 #include "support/run_retune.h"
@@ -75,6 +76,40 @@ TEST(EvalCli, RefusesBadInputInOneLine) {
             "retune: error: --batch-size must be at least 1, got 0\n");
   EXPECT_EQ(error(run_retune(qa + " --max-new-tokens -1", true)),
             "retune: error: --max-new-tokens must be >= 0, got -1\n");
+  EXPECT_EQ(error(run_retune(qa + " --device tpu", true)),
+            "retune: error: unknown device 'tpu': expected cpu, cuda or cuda:N\n");
+  // Checked before any device is used, so also where there is none.
+  EXPECT_EQ(error(run_retune(qa + " --device cuda", true)),
+            "retune: error: --device cuda:0: exact match generates completions, which runs on the "
+            "CPU only so far; add --no-exact-match\n");
+}
+
+// --device cuda: the losses a GPU gives are the CPU's within bf16 tolerance, with or without a
+// LoRA adapter (one `retune train` made on the CPU).
+TEST(EvalCli, GpuScoresAsTheCpuDoes) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA GPU here: this runs on the device machine";
+  TempDir dir;
+  write_file(dir / "qa.jsonl", kQa);
+  const std::string model = hf_model_fixture("qwen2").string();
+  const RetuneRun train = run_retune(
+      "train " + std::string(RETUNE_FIXTURES_DIR) +
+          "/../../examples/lora-chat.yaml --set model=" + model +
+          " --set training.steps=4 --set data.eval=[] --set output=" + (dir / "run").string(),
+      true);
+  ASSERT_EQ(train.exit_code, 0) << train.out;
+  for (const std::string& adapter :
+       {std::string(), " --adapter " + (dir / "run" / "adapter").string()}) {
+    const auto loss = [&](const char* device) {
+      const RetuneRun run =
+          run_retune("eval --model " + model + adapter + " --data " + (dir / "qa.jsonl").string() +
+                         " --no-exact-match --json --device " + device,
+                     true);
+      EXPECT_EQ(run.exit_code, 0) << run.out;
+      return nlohmann::json::parse(run.out)["files"][0]["loss"].get<double>();
+    };
+    const double cpu = loss("cpu");
+    EXPECT_NEAR(loss("cuda"), cpu, 1e-2 * cpu) << adapter;
+  }
 }
 
 }  // namespace
