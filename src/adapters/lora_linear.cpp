@@ -19,6 +19,13 @@ namespace {
 
 constexpr const char* kA = "lora_A.weight";
 constexpr const char* kB = "lora_B.weight";
+
+// The dtype of a thin [N, r] product made from the activation t (d(x) A^T from x, its gradient
+// from dz): t's on the CPU; bf16 on a GPU, whose later products would round it to bf16 first
+// (rounded once from the f32 sums either way).
+DType product_dtype(const Tensor& t) {
+  return t.device().is_cpu() ? t.dtype() : DType::bf16;
+}
 constexpr const char* kMagnitude = "lora_magnitude_vector";
 
 // ||w_o + delta_o|| for each row o of w [O, I] (f32, any strides) and delta [O, I] (contiguous).
@@ -129,8 +136,7 @@ void LoraLinear::run(const char* op, const Tensor& x, const Tensor& z, Saved* sa
   const int64_t N = x.size(0);
   const bool drop = saved != nullptr && options_.dropout > 0;
   const Tensor u = drop ? dropped(x, saved->dropout_offset) : x;
-  // In x's dtype: a GPU's product rounds it to bf16 anyway.
-  const Tensor xa = Tensor::empty({N, options_.r}, x.dtype(), x.device());
+  const Tensor xa = Tensor::empty({N, options_.r}, product_dtype(x), x.device());
   ops::matmul_forward(u, a_, xa, {.trans_b = true});
   if (saved) saved->xa = xa;
   if (!options_.use_dora) {
@@ -205,7 +211,7 @@ Tensor LoraLinear::backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
     for (size_t o = 0; o < dm.size(); ++o) m_grad[o] += static_cast<float>(dm[o] / saved.norm[o]);
   }
   ops::matmul_forward(g, saved.xa, b_grad_, {.trans_a = true, .alpha = scaling_, .beta = 1.0f});
-  const Tensor dxa = Tensor::empty({N, options_.r}, dz.dtype(), x.device());
+  const Tensor dxa = Tensor::empty({N, options_.r}, product_dtype(dz), x.device());
   ops::matmul_forward(g, b_, dxa, {.alpha = scaling_});
   const Tensor u = drop ? dropped(x, saved.dropout_offset) : x;
   ops::matmul_forward(dxa, u, a_grad_, {.trans_a = true, .beta = 1.0f});

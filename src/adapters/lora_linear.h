@@ -31,9 +31,10 @@
 // Dropout uses ops/dropout.h with dropout_seed; the k-th forward() draws its mask at an offset
 // equal to the sum of numel(x) over the forward() calls before it.
 //
-// Memory: from forward() to backward() the adapter keeps d(x) A^T [N, r] (in x's dtype; its
-// gradient has dz's), and for DoRA c, n [O] and the scaled term [N, O]; backward() releases them
-// (x comes back as its argument).
+// Memory: from forward() to backward() the adapter keeps d(x) A^T [N, r] (in x's dtype on the
+// CPU, bf16 on a GPU, whose products round their operands to bf16: the same values, without a
+// rounding pass of their own; its gradient likewise, in dz's dtype or bf16), and for DoRA c, n
+// [O] and the scaled term [N, O]; backward() releases them (x comes back as its argument).
 #pragma once
 
 #include <cstdint>
@@ -68,6 +69,7 @@ class LoraLinear final : public model::LinearAdapter {
   bool forward_term(const Tensor& x, const Tensor& z) override;  // LoRA: s (d(x) A^T) B^T
   Tensor backward(const Tensor& x, const Tensor& dz, const Tensor& dx, bool accumulate_dx) override;
   bool takes_bf16_activations() const override { return !options_.use_dora; }
+  std::vector<Tensor> product_weights() const override { return {a_, b_}; }
 
   // lora_A.weight, lora_B.weight and, for DoRA, lora_magnitude_vector, with their gradients.
   std::vector<AdapterParameter> parameters() const;

@@ -17,6 +17,8 @@
 // four f32 or bf16), and keeps f32 where an adapter cannot.
 #pragma once
 
+#include <vector>
+
 #include "core/tensor.h"
 
 namespace retune::model {
@@ -46,6 +48,9 @@ class LinearAdapter {
                           bool accumulate_dx) = 0;
   // Whether forward() and backward() take bf16 x, z and dz (see above).
   virtual bool takes_bf16_activations() const { return false; }
+  // The f32 weights the adapter's matrix products read (LoRA: A and B), which a GPU step readies
+  // for its products all at once (ops::prepare_product_operands).
+  virtual std::vector<Tensor> product_weights() const { return {}; }
 };
 
 }  // namespace retune::model

@@ -12,6 +12,7 @@
 #include "model/training_steps.h"
 #include "ops/attention.h"
 #include "ops/embedding.h"
+#include "ops/matmul.h"
 #include "ops/rmsnorm.h"
 #include "ops/rope.h"
 #include "ops/swiglu.h"
@@ -138,6 +139,19 @@ float LlamaTraining::train(const TokenBatch& batch, const DistillationTeacher* t
   // The head's checks read the labels on the host. Copied now, before the forward is queued, the
   // copy waits only for the batch's own; at the head it would wait for the whole forward.
   const Tensor host_labels = device.is_cpu() ? Tensor() : batch.labels.to(Device::cpu());
+  if (!device.is_cpu()) {
+    // The adapters' weights changed with the last optimizer step: their bf16 copies for the
+    // products, made at once.
+    std::vector<Tensor> adapter_weights;
+    for (size_t l = 0; l < static_cast<size_t>(config.num_hidden_layers); ++l) {
+      for (const LlamaLinear linear : kLlamaLinears) {
+        if (const LinearAdapter* adapter = model_.adapter(static_cast<int64_t>(l), linear)) {
+          for (const Tensor& w : adapter->product_weights()) adapter_weights.push_back(w);
+        }
+      }
+    }
+    ops::prepare_product_operands(adapter_weights);
+  }
 
   // The linear `linear` of layer l with its weights, adapter and wanted gradients.
   const auto linear_of = [&](size_t l, LlamaLinear linear) {

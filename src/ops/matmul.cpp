@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <vector>
 
 #include "core/profile.h"
 #include "ops/arg_checks.h"
@@ -233,6 +234,28 @@ void matmul_backward(const Tensor& dout, const Tensor& a, const Tensor& b, const
     return;
   }
   matmul_backward_plain(dout, a, b, grads, trans_a, trans_b);
+}
+
+void prepare_product_operands(std::span<const Tensor> matrices) {
+  const char* op = "prepare_product_operands";
+  if (matrices.empty()) return;
+  const Device device = matrices.front().defined() ? matrices.front().device() : Device::cpu();
+  for (size_t i = 0; i < matrices.size(); ++i) {
+    const Tensor& m = matrices[i];
+    RETUNE_CHECK(m.defined() && m.dtype() == DType::f32 && m.rank() == 2 && m.is_contiguous() &&
+                     m.device() == device,
+                 "{}: matrix {} is {}, expected a contiguous 2-D f32 tensor on {}", op, i,
+                 m.defined() ? m.describe() : "undefined", device_name(device));
+  }
+  if (device.is_cpu()) return;
+  check_backend(op, device);
+#if RETUNE_CUDA
+  std::vector<cuda::F32Matrix> kept;
+  for (const Tensor& m : matrices) {
+    kept.push_back({m.device_data<float>(), m.size(0), m.size(1), m.storage()->version()});
+  }
+  cuda::keep_bf16_copies(kept);
+#endif
 }
 
 }  // namespace retune::ops

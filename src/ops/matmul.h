@@ -17,6 +17,8 @@
 // are fine). Writes into `out` (caller-allocated; it may not alias a or b).
 #pragma once
 
+#include <span>
+
 #include "core/tensor.h"
 
 namespace retune::ops {
@@ -45,5 +47,12 @@ struct MatmulGrads {
 };
 void matmul_backward(const Tensor& dout, const Tensor& a, const Tensor& b, const MatmulGrads& grads,
                      bool trans_a = false, bool trans_b = false);
+
+// Readies f32 matrices (contiguous 2-D, on one device) for the products that will read them: on
+// a GPU, rounds each to the bf16 copy its products would make and keep (ops/cuda/gemm.h), a few
+// launches for all of them, where the products would each launch their own (an adapter's
+// hundreds of small weights, once per step). Nothing on the CPU, whose products read f32 as it
+// is. A matrix written afterwards is simply rounded again by its next product.
+void prepare_product_operands(std::span<const Tensor> matrices);
 
 }  // namespace retune::ops

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "core/device.h"
 #include "core/random_tensor.h"
@@ -329,6 +330,47 @@ TEST(Matmul, GpuKeptOperandCopiesFollowWrites) {
   expect_fresh_product("copy_from");
   a.fill(0.5);
   expect_fresh_product("fill");
+}
+
+TEST(Matmul, PrepareProductOperandsTakesContiguousF32Matrices) {
+  const Tensor a = uniform_tensor({4, 6}, 1);
+  prepare_product_operands(std::vector<Tensor>{a, uniform_tensor({6, 2}, 2)});  // CPU: nothing
+  prepare_product_operands({});
+  const auto error = [](const Tensor& bad) {
+    return error_of([&] { prepare_product_operands(std::vector<Tensor>{uniform_tensor({2, 2}, 3), bad}); });
+  };
+  EXPECT_EQ(error(a.to(DType::bf16)),
+            "prepare_product_operands: matrix 1 is bf16[4, 6] on cpu, expected a contiguous 2-D "
+            "f32 tensor on cpu");
+  EXPECT_THAT(error(uniform_tensor({2, 2, 2}, 4)), HasSubstr("matrix 1 is f32[2, 2, 2]"));
+  EXPECT_THAT(error(a.transpose(0, 1)), HasSubstr("expected a contiguous 2-D f32 tensor"));
+  EXPECT_THAT(error(Tensor()), HasSubstr("matrix 1 is undefined"));
+}
+
+// Copies made ahead by prepare_product_operands are the ones the products would make: the same
+// results as a fresh operand's, also after a write to a prepared matrix, and for a matrix too
+// large to be prepared (left to its product).
+TEST(Matmul, GpuPreparedOperandsGiveTheProductsOwnResults) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no GPU";
+  const Device gpu = Device::cuda(0);
+  activate_device(gpu);
+  const Tensor x = uniform_tensor({64, 300}, 5).to(gpu);
+  const Tensor small = uniform_tensor({16, 300}, 6).to(gpu);    // as a LoRA A
+  const Tensor large = uniform_tensor({2048, 300}, 7).to(gpu);  // 1.2 MB as bf16
+  prepare_product_operands(std::vector<Tensor>{small, large});
+  for (const Tensor* w : {&small, &large}) {
+    const auto expect_fresh_product = [&](const char* when) {
+      const Tensor out = Tensor::empty({64, w->size(0)}, DType::f32, gpu);
+      const Tensor fresh = Tensor::empty({64, w->size(0)}, DType::f32, gpu);
+      matmul_forward(x, *w, out, {.trans_b = true});
+      matmul_forward(x, w->clone(), fresh, {.trans_b = true});
+      EXPECT_EQ(out.to_f32_vector(), fresh.to_f32_vector()) << w->size(0) << " rows, " << when;
+    };
+    expect_fresh_product("prepared");
+    w->fill(0.25);
+    prepare_product_operands(std::vector<Tensor>{*w});
+    expect_fresh_product("written and prepared again");
+  }
 }
 
 }  // namespace

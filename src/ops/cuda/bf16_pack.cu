@@ -6,6 +6,7 @@
 
 #include "ops/cuda/bf16_pack.h"
 #include "ops/cuda/launch.cuh"
+#include "ops/cuda/tensor_batches.cuh"
 
 namespace retune::ops::cuda {
 namespace {
@@ -43,7 +44,17 @@ __global__ void pack_contiguous_f32(const float* source, int64_t count, __nv_bfl
   }
 }
 
+__global__ void pack_arrays_kernel(ItemBatch<PackedArray, kPackedArraysPerLaunch> batch) {
+  const PackedArray& a = batch.items[blockIdx.y];
+  auto* packed = reinterpret_cast<__nv_bfloat16*>(a.packed);
+  for_each_element(a.n, [&](int64_t i) { packed[i] = __float2bfloat16(a.source[i]); });
+}
+
 }  // namespace
+
+void pack_bf16_arrays(std::span<const PackedArray> arrays) {
+  launch_in_batches<kPackedArraysPerLaunch>(arrays, pack_arrays_kernel, "pack_bf16_arrays");
+}
 
 void pack_bf16(const void* source, DType dtype, int64_t rows, int64_t cols, int64_t ld,
                int64_t batch_stride, int64_t count, uint16_t* packed) {

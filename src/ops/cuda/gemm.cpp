@@ -6,6 +6,8 @@
 #include <array>
 #include <map>
 #include <mutex>
+#include <utility>
+#include <vector>
 
 #include "core/cuda/runtime.h"
 #include "core/profile.h"
@@ -64,14 +66,8 @@ GemmOperand as_bf16(const GemmOperand& m, int64_t rows, int64_t cols, int64_t ba
   const int64_t matrices = m.batch_stride == 0 ? 1 : batch;
   const int64_t count = matrices * rows * cols;
   GemmOperand packed{nullptr, DType::bf16, cols, m.batch_stride == 0 ? 0 : rows * cols, m.trans};
-  const OperandKey key{static_cast<int64_t>(reinterpret_cast<uintptr_t>(m.data)),
-                       static_cast<int64_t>(m.dtype),
-                       rows,
-                       cols,
-                       m.ld,
-                       m.batch_stride,
-                       static_cast<int64_t>(m.version),
-                       matrices};
+  const OperandKey key =
+      operand_key(m.data, m.dtype, rows, cols, m.ld, m.batch_stride, m.version, matrices);
   if (m.version != 0) scratch = find_kept_operand(key);
   if (scratch.defined()) {
     packed.data = scratch.device_data<uint16_t>();
@@ -177,6 +173,25 @@ Plan make_plan(const Blas& lt, const std::array<int64_t, 17>& key) {
 }
 
 }  // namespace
+
+void keep_bf16_copies(std::span<const F32Matrix> matrices) {
+  int device_index = 0;
+  retune::cuda::check(cudaGetDevice(&device_index), "reading the current device");
+  const Device device = Device::cuda(device_index);
+  std::vector<std::pair<OperandKey, Tensor>> copies;
+  std::vector<PackedArray> arrays;
+  for (const F32Matrix& m : matrices) {
+    const int64_t n = m.rows * m.cols;
+    if (n == 0 || static_cast<size_t>(n) * 2 >= kLargeOperandBytes) continue;
+    const OperandKey key = operand_key(m.data, DType::f32, m.rows, m.cols, m.cols, 0, m.version, 1);
+    if (find_kept_operand(key).defined()) continue;
+    const Tensor copy = Tensor::empty({n}, DType::bf16, device);
+    arrays.push_back({m.data, copy.mutable_device_data<uint16_t>(), n});
+    copies.emplace_back(key, copy);
+  }
+  pack_bf16_arrays(arrays);
+  for (const auto& [key, copy] : copies) keep_operand(key, copy);
+}
 
 void gemm_batched(int64_t batch, int64_t M, int64_t N, int64_t K, float alpha,
                   const GemmOperand& a_in, const GemmOperand& b_in, float beta,

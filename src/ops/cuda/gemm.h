@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "core/dtype.h"
 
@@ -40,5 +41,19 @@ struct GemmOutput {
 // the backward.
 void gemm_batched(int64_t batch, int64_t M, int64_t N, int64_t K, float alpha, const GemmOperand& a,
                   const GemmOperand& b, float beta, const GemmOutput& out);
+
+// A contiguous f32 matrix [rows, cols] on the device, its storage at `version` (non-zero).
+struct F32Matrix {
+  const float* data;
+  int64_t rows;
+  int64_t cols;
+  uint64_t version;
+};
+
+// Makes and keeps the bf16 copy of each matrix that has none kept, as the products keep theirs
+// (the same key), in a few launches for all of them (bf16_pack.h's pack_bf16_arrays) instead of
+// one in each product that reads a matrix first. Copies of kLargeOperandBytes or more are left
+// to the products: the large tier keeps too few to hold them until then.
+void keep_bf16_copies(std::span<const F32Matrix> matrices);
 
 }  // namespace retune::ops::cuda

@@ -56,6 +56,18 @@ void OperandTier::keep(const OperandKey& key, const Tensor& packed) {
   }
 }
 
+OperandKey operand_key(const void* data, DType dtype, int64_t rows, int64_t cols, int64_t ld,
+                       int64_t batch_stride, uint64_t version, int64_t matrices) {
+  return {static_cast<int64_t>(reinterpret_cast<uintptr_t>(data)),
+          static_cast<int64_t>(dtype),
+          rows,
+          cols,
+          ld,
+          batch_stride,
+          static_cast<int64_t>(version),
+          matrices};
+}
+
 Tensor find_kept_operand(const OperandKey& key) {
   const std::lock_guard lock(kept_mutex());
   Kept& k = kept();

@@ -52,6 +52,11 @@ class OperandTier {
   std::unordered_map<OperandKey, Copies::iterator, KeyHash> index_;
 };
 
+// The key of the copy of `matrices` matrices [rows, cols] of `dtype` at data, rows ld apart and
+// matrices batch_stride apart, whose storage has `version`.
+OperandKey operand_key(const void* data, DType dtype, int64_t rows, int64_t cols, int64_t ld,
+                       int64_t batch_stride, uint64_t version, int64_t matrices);
+
 // The kept copy of `key` on the current device (then the most recently used of its tier), or
 // an undefined tensor.
 Tensor find_kept_operand(const OperandKey& key);
