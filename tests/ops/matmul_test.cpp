@@ -337,7 +337,9 @@ TEST(Matmul, PrepareProductOperandsTakesContiguousF32Matrices) {
   prepare_product_operands(std::vector<Tensor>{a, uniform_tensor({6, 2}, 2)});  // CPU: nothing
   prepare_product_operands({});
   const auto error = [](const Tensor& bad) {
-    return error_of([&] { prepare_product_operands(std::vector<Tensor>{uniform_tensor({2, 2}, 3), bad}); });
+    return error_of([&] {
+      prepare_product_operands(std::vector<Tensor>{uniform_tensor({2, 2}, 3), bad});
+    });
   };
   EXPECT_EQ(error(a.to(DType::bf16)),
             "prepare_product_operands: matrix 1 is bf16[4, 6] on cpu, expected a contiguous 2-D "
