@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "model/model_config.h"
 
 namespace retune::train {
 
@@ -15,6 +16,10 @@ void check_device_support(const TrainConfig& config) {
                "training.device {}: method {} trains on the CPU only so far (lora and full run "
                "on the GPU)",
                device_name(device), method_name(config));
+  RETUNE_CHECK(model::load_model_config(config.model).architecture != model::Architecture::gpt2,
+               "training.device {}: {} is a GPT-2 model, which trains on the CPU only so far (the "
+               "Llama family runs on the GPU)",
+               device_name(device), config.model.string());
   const ForgettingSettings& f = config.forgetting;
   const std::vector<std::pair<const char*, bool>> cpu_only{
       {"data.exact_match", config.data.exact_match},

@@ -1,16 +1,17 @@
 // What training runs on a device other than the CPU (training.device: cuda[:N]): the steps of
-// LoRA (without DoRA) and of full fine-tuning, with the plain cross-entropy, and the evaluations
-// during training (data.eval, data.retain and the forgetting budget), on the same device. The
-// exact match of greedy completions (data.exact_match: generation), the forgetting regularisers,
-// IST, sparse masks and the other methods run on the CPU only so far.
+// LoRA (without DoRA) and of full fine-tuning of Llama-family models (not GPT-2), with the plain
+// cross-entropy, and the evaluations during training (data.eval, data.retain and the forgetting
+// budget), on the same device. The exact match of greedy completions (data.exact_match:
+// generation), the forgetting regularisers, IST, sparse masks and the other methods run on the
+// CPU only so far.
 #pragma once
 
 #include "train/train_config.h"
 
 namespace retune::train {
 
-// Throws, naming the first config key that asks for something the device cannot run yet, unless
-// config.training.device is the CPU.
+// Throws, naming the first config key (or the model) that asks for something the device cannot
+// run yet, unless config.training.device is the CPU. Reads the model's config.json.
 void check_device_support(const TrainConfig& config);
 
 }  // namespace retune::train

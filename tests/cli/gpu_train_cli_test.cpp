@@ -79,6 +79,12 @@ TEST(GpuTrainCli, RefusesADeviceItCannotUse) {
       std::string::npos)
       << exact_match.out;
   EXPECT_FALSE(std::filesystem::exists(dir / "d"));
+  const RetuneRun gpt2 = run_retune(train_args("gpt2", "lora", (dir / "e").string(), "cuda"), true);
+  EXPECT_NE(gpt2.exit_code, 0);
+  EXPECT_NE(gpt2.out.find("is a GPT-2 model, which trains on the CPU only so far"),
+            std::string::npos)
+      << gpt2.out;
+  EXPECT_FALSE(std::filesystem::exists(dir / "e"));
 }
 
 // The evaluations of a run (data.eval, data.retain: before the first step, every 4 steps and at
