@@ -22,7 +22,8 @@ constexpr const char* kB = "lora_B.weight";
 
 // The dtype of a thin [N, r] product made from the activation t (d(x) A^T from x, its gradient
 // from dz): t's on the CPU; bf16 on a GPU, whose later products would round it to bf16 first
-// (rounded once from the f32 sums either way).
+// (rounded once from the f32 sums either way, though cuBLASLt may sum in another order for a
+// bf16 output).
 DType product_dtype(const Tensor& t) {
   return t.device().is_cpu() ? t.dtype() : DType::bf16;
 }

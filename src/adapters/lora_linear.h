@@ -32,9 +32,9 @@
 // equal to the sum of numel(x) over the forward() calls before it.
 //
 // Memory: from forward() to backward() the adapter keeps d(x) A^T [N, r] (in x's dtype on the
-// CPU, bf16 on a GPU, whose products round their operands to bf16: the same values, without a
-// rounding pass of their own; its gradient likewise, in dz's dtype or bf16), and for DoRA c, n
-// [O] and the scaled term [N, O]; backward() releases them (x comes back as its argument).
+// CPU, bf16 on a GPU, whose products round their operands to bf16: the values they would read,
+// without a rounding pass of their own; its gradient likewise, in dz's dtype or bf16), and for DoRA
+// c, n [O] and the scaled term [N, O]; backward() releases them (x comes back as its argument).
 #pragma once
 
 #include <cstdint>
@@ -96,7 +96,7 @@ class LoraLinear final : public model::LinearAdapter {
  private:
   // What backward() needs from the last forward().
   struct Saved {
-    Tensor xa;                 // d(x) A^T [N, r], x's dtype
+    Tensor xa;                 // d(x) A^T [N, r], x's dtype (bf16 on a GPU)
     Tensor term;               // DoRA: what c scales, (z or d(x) W^T) + s (d(x) A^T) B^T [N, O]
     std::vector<float> scale;  // DoRA: c [O]
     std::vector<float> norm;   // DoRA: n [O]

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/lora_model.h"
 #include "adapters/poly_model.h"
 #include "cli/commands.h"
 #include "cli/evaluation_options.h"
@@ -83,6 +84,11 @@ int run_eval(const EvalOptions& options) {
   if (!device.is_cpu()) {
     RETUNE_CHECK(model->config().architecture != model::Architecture::gpt2,
                  "--device {}: GPT-2 runs on the CPU only so far", device_name(device));
+    const auto* lora = dynamic_cast<const adapters::LoraModel*>(adapter.get());
+    RETUNE_CHECK(!adapter || (lora && !lora->config().use_dora),
+                 "--device {}: {} is not a LoRA adapter (DoRA, (IA)³, SSF and Poly run on the CPU "
+                 "only so far)",
+                 device_name(device), *options.source.adapter);
     activate_device(device);
     model::move_weights(*model, device);
     if (adapter) adapter->move_to(device);

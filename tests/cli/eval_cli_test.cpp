@@ -82,6 +82,18 @@ TEST(EvalCli, RefusesBadInputInOneLine) {
   EXPECT_EQ(error(run_retune(qa + " --device cuda", true)),
             "retune: error: --device cuda:0: exact match generates completions, which runs on the "
             "CPU only so far; add --no-exact-match\n");
+  const std::string on_gpu =
+      " --data " + (dir / "qa.jsonl").string() + " --no-exact-match --device cuda";
+  EXPECT_EQ(error(run_retune("eval --model " + hf_model_fixture("gpt2").string() + on_gpu, true)),
+            "retune: error: --device cuda:0: GPT-2 runs on the CPU only so far\n");
+  const std::string fixtures = std::string(RETUNE_FIXTURES_DIR);
+  for (const std::string& adapter :
+       {fixtures + "/peft_methods/qwen2/ia3/adapter", fixtures + "/peft/qwen2/dora/initial"}) {
+    EXPECT_EQ(
+        error(run_retune("eval" + model + " --adapter " + adapter + on_gpu, true)),
+        "retune: error: --device cuda:0: " + adapter +
+            " is not a LoRA adapter (DoRA, (IA)³, SSF and Poly run on the CPU only so far)\n");
+  }
 }
 
 // --device cuda: the losses a GPU gives are the CPU's within bf16 tolerance, with or without a

@@ -15,6 +15,9 @@
 #include "core/threads.h"
 #include "ops/add.h"
 #include "ops/cpu/narrow_gemm.h"
+#if RETUNE_CUDA
+#include "ops/cuda/kept_operands.h"
+#endif
 #include "support/error_of.h"
 
 namespace retune::ops {
@@ -360,6 +363,17 @@ TEST(Matmul, GpuPreparedOperandsGiveTheProductsOwnResults) {
   const Tensor small = uniform_tensor({16, 300}, 6).to(gpu);    // as a LoRA A
   const Tensor large = uniform_tensor({2048, 300}, 7).to(gpu);  // 1.2 MB as bf16
   prepare_product_operands(std::vector<Tensor>{small, large});
+#if RETUNE_CUDA
+  // Kept under the key the products look up (gemm.cpp's as_bf16); the large one is not.
+  const auto kept = [](const Tensor& w) {
+    return cuda::find_kept_operand(cuda::operand_key(w.device_data<float>(), DType::f32, w.size(0),
+                                                     w.size(1), w.size(1), 0,
+                                                     w.storage()->version(), 1))
+        .defined();
+  };
+  EXPECT_TRUE(kept(small));
+  EXPECT_FALSE(kept(large));
+#endif
   for (const Tensor* w : {&small, &large}) {
     const auto expect_fresh_product = [&](const char* when) {
       const Tensor out = Tensor::empty({64, w->size(0)}, DType::f32, gpu);

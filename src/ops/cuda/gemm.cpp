@@ -180,9 +180,13 @@ void keep_bf16_copies(std::span<const F32Matrix> matrices) {
   const Device device = Device::cuda(device_index);
   std::vector<std::pair<OperandKey, Tensor>> copies;
   std::vector<PackedArray> arrays;
+  size_t bytes = 0;
   for (const F32Matrix& m : matrices) {
     const int64_t n = m.rows * m.cols;
-    if (n == 0 || static_cast<size_t>(n) * 2 >= kLargeOperandBytes) continue;
+    const size_t copy_bytes = static_cast<size_t>(n) * 2;
+    if (n == 0 || copy_bytes >= kLargeOperandBytes) continue;
+    if (bytes + copy_bytes > kPreparedOperandBudget) break;
+    bytes += copy_bytes;
     const OperandKey key = operand_key(m.data, DType::f32, m.rows, m.cols, m.cols, 0, m.version, 1);
     if (find_kept_operand(key).defined()) continue;
     const Tensor copy = Tensor::empty({n}, DType::bf16, device);

@@ -6,6 +6,7 @@
 #include <span>
 
 #include "core/dtype.h"
+#include "ops/cuda/kept_operands.h"
 
 namespace retune::ops::cuda {
 
@@ -53,7 +54,11 @@ struct F32Matrix {
 // Makes and keeps the bf16 copy of each matrix that has none kept, as the products keep theirs
 // (the same key), in a few launches for all of them (bf16_pack.h's pack_bf16_arrays) instead of
 // one in each product that reads a matrix first. Copies of kLargeOperandBytes or more are left
-// to the products: the large tier keeps too few to hold them until then.
+// to the products: the large tier keeps too few to hold them until then. So are the matrices
+// after the first kPreparedOperandBudget bytes of copies (the matrices in the order their
+// products come): the small tier drops its oldest copies past its budget, and would drop
+// prepared ones before their products read them.
+constexpr size_t kPreparedOperandBudget = kSmallOperandBudget / 2;
 void keep_bf16_copies(std::span<const F32Matrix> matrices);
 
 }  // namespace retune::ops::cuda

@@ -5,8 +5,9 @@
 // Two tiers, each dropping its least recently used copy first:
 //   large (>= kLargeOperandBytes): the last kLargeOperands, a layer's inputs and gradients,
 //     read by a projection and its adapter or by several projections in a row;
-//   small: up to kSmallOperandBudget bytes in all, adapter weights and their [N, r] products,
-//     read again in the backward, many products later.
+//   small: up to kSmallOperandBudget bytes in all, adapter weights (most made ahead by
+//     gemm.h's keep_bf16_copies) and f32 [N, r] products, read again in the backward, many
+//     products later.
 // Built with RETUNE_CUDA.
 #pragma once
 
