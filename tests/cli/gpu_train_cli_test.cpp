@@ -34,18 +34,27 @@ std::string train_args(const std::string& model, const std::string& method,
          " --set output=" + output + " --device " + device;
 }
 
-// The loss of every logged step in a run's metrics.jsonl.
-std::vector<double> losses(const std::filesystem::path& run) {
-  std::vector<double> result;
+// The lines of a run's metrics.jsonl that have `key`.
+std::vector<nlohmann::json> metrics_with(const std::filesystem::path& run, const char* key) {
+  std::vector<nlohmann::json> result;
   const std::string text = read_text_file(run / "metrics.jsonl");
   size_t start = 0;
   while (start < text.size()) {
     const size_t end = text.find('\n', start);
     const nlohmann::json line =
         nlohmann::json::parse(text.substr(start, end == std::string::npos ? end : end - start));
-    if (line.contains("loss")) result.push_back(line["loss"].get<double>());
+    if (line.contains(key)) result.push_back(line);
     if (end == std::string::npos) break;
     start = end + 1;
+  }
+  return result;
+}
+
+// The loss of every logged step in a run's metrics.jsonl.
+std::vector<double> losses(const std::filesystem::path& run) {
+  std::vector<double> result;
+  for (const nlohmann::json& line : metrics_with(run, "loss")) {
+    result.push_back(line["loss"].get<double>());
   }
   return result;
 }
@@ -87,23 +96,6 @@ TEST(GpuTrainCli, RefusesADeviceItCannotUse) {
   EXPECT_FALSE(std::filesystem::exists(dir / "e"));
 }
 
-// The evaluations of a run (data.eval, data.retain: before the first step, every 4 steps and at
-// the end), logged as metrics.jsonl lines with eval_loss and each retain file's loss.
-std::vector<nlohmann::json> evaluations(const std::filesystem::path& run) {
-  std::vector<nlohmann::json> result;
-  const std::string text = read_text_file(run / "metrics.jsonl");
-  size_t start = 0;
-  while (start < text.size()) {
-    const size_t end = text.find('\n', start);
-    const nlohmann::json line =
-        nlohmann::json::parse(text.substr(start, end == std::string::npos ? end : end - start));
-    if (line.contains("eval_loss")) result.push_back(line);
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  return result;
-}
-
 // A GPU run evaluates on the GPU: its eval and retain losses (and so its forgetting) match the CPU
 // run's within the loss curve's bf16 tolerance, under a forgetting budget it stays within.
 TEST(GpuTrainCli, EvaluatesAndMeasuresForgettingOnTheGpu) {
@@ -119,7 +111,10 @@ TEST(GpuTrainCli, EvaluatesAndMeasuresForgettingOnTheGpu) {
   ASSERT_EQ(cpu.exit_code, 0) << cpu.out;
   const RetuneRun gpu = run_retune(args("gpu", "cuda"), true);
   ASSERT_EQ(gpu.exit_code, 0) << gpu.out;
-  const std::vector<nlohmann::json> want = evaluations(dir / "cpu"), got = evaluations(dir / "gpu");
+  // The evaluations (before the first step, every 4 steps and at the end) with eval_loss and each
+  // retain file's loss.
+  const std::vector<nlohmann::json> want = metrics_with(dir / "cpu", "eval_loss"),
+                                    got = metrics_with(dir / "gpu", "eval_loss");
   ASSERT_EQ(want.size(), 3u);  // steps 0, 4 and 8
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) {
