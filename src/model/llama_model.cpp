@@ -90,9 +90,6 @@ Tensor LlamaModel::forward_hidden(const Tensor& input_ids, const Tensor& positio
   const double eps = config_.rms_norm_eps;
   const auto scale = static_cast<float>(std::pow(static_cast<double>(d), -0.5));
 
-  // The rotary table is made on the CPU; a model moved to a GPU takes a copy (move_weights moves
-  // the named weights only).
-  const Tensor inv_freq = on_device(rope_inv_freq_, device);
   const Tensor x = Tensor::empty({n, c}, DType::f32, device);  // the residual stream
   ops::embedding_forward(input_ids.contiguous().reshape({n}), weights_.embed_tokens, x);
   const Tensor attended = Tensor::empty({n, q_heads * d}, DType::f32, device);
@@ -124,8 +121,8 @@ Tensor LlamaModel::forward_hidden(const Tensor& input_ids, const Tensor& positio
     const Tensor q4 = q.reshape({batch, time, q_heads, d});
     const Tensor k4 = k.reshape({batch, time, kv_heads, d});
     const Tensor v4 = v.reshape({batch, time, kv_heads, d});
-    ops::rope_forward(q4, position_ids, inv_freq, q4);
-    ops::rope_forward(k4, position_ids, inv_freq, k4);
+    ops::rope_forward(q4, position_ids, rope_inv_freq_, q4);
+    ops::rope_forward(k4, position_ids, rope_inv_freq_, k4);
     attend(q4, k4, v4, static_cast<int64_t>(l), scale, cache,
            attended.reshape({batch, time, q_heads, d}));
     add_projection(attended, LlamaLinear::o_proj);

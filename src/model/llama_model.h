@@ -41,8 +41,10 @@ class LlamaModel final : public CausalLm {
   // trainer that trains it.
   void set_adapter(int64_t layer, LlamaLinear linear, std::shared_ptr<LinearAdapter> adapter);
   LinearAdapter* adapter(int64_t layer, LlamaLinear linear) const;
-  // f32 [R/2], the rotary frequencies (rope scaling applied).
+  // f32 [R/2], the rotary frequencies (rope scaling applied), on the device of the weights.
   const Tensor& rope_inv_freq() const { return rope_inv_freq_; }
+  // Moves the rotary frequencies to `device` (move_weights moves them with the weights).
+  void move_rope_inv_freq(Device device) { rope_inv_freq_ = on_device(rope_inv_freq_, device); }
 
   // As CausalLm's.
   Tensor forward_hidden(const Tensor& input_ids, const Tensor& positions = Tensor(),

@@ -86,7 +86,7 @@ LlamaTraining::LlamaTraining(const LlamaModel& model, LlamaWeights grads,
                              Bf16Activations bf16_activations)
     : model_(model),
       grads_(std::move(grads)),
-      rope_inv_freq_(model.rope_inv_freq().to(model.weights().embed_tokens.device())),
+      rope_inv_freq_(on_device(model.rope_inv_freq(), model.weights().embed_tokens.device())),
       bf16_activations_(bf16_activations) {
   const ModelConfig& config = model.config();
   RETUNE_CHECK(static_cast<int64_t>(grads_.layers.size()) == config.num_hidden_layers,

@@ -112,7 +112,11 @@ TrainingSetup make_training_step(CausalLm& model,
 }
 
 void move_weights(CausalLm& model, Device device) {
-  if (auto* llama = dynamic_cast<LlamaModel*>(&model)) return move(*llama, device);
+  if (auto* llama = dynamic_cast<LlamaModel*>(&model)) {
+    move(*llama, device);
+    llama->move_rope_inv_freq(device);
+    return;
+  }
   if (auto* gpt2 = dynamic_cast<Gpt2Model*>(&model)) return move(*gpt2, device);
   fail("move_weights: unsupported model class");
 }

@@ -38,7 +38,8 @@ TrainingSetup make_training_step(CausalLm& model,
                                  Bf16Activations bf16_activations = Bf16Activations::on_gpu);
 
 // Moves every weight of the model to `device`, in its dtype (a tied head follows its embedding
-// table). Training steps keep the tensors they were made with: make them after the move.
+// table; a Llama model's rotary frequencies go too). Training steps keep the tensors they were
+// made with: make them after the move.
 void move_weights(CausalLm& model, Device device);
 
 // Every weight of the model by name, in its order (the names `trains` is asked about; the
