@@ -123,7 +123,8 @@ Tensor output_head_loss(const char* model, const Tensor& hidden, const Tensor& h
                teacher->hidden.defined() ? teacher->hidden.describe() : "undefined");
   ops::kl_divergence_head_forward_backward(
       hidden, head, teacher->hidden.contiguous().reshape(hidden.shape()), teacher->head, row_labels,
-      teacher->temperature, loss, dhidden, head_grad, dloss);
+      teacher->temperature, loss, dhidden, head_grad, dloss, ops::kCrossEntropyHeadChunk,
+      host_labels.defined() ? host_labels.contiguous().reshape({N}) : Tensor());
   return loss;
 }
 

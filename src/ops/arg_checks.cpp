@@ -69,8 +69,4 @@ void* mutable_activation_data(const Tensor& t) {
   return t.mutable_device_data<float>();
 }
 
-void no_kernel(const char* op, Device device) {
-  fail("{}: no kernel for {} yet; run it on the CPU", op, device_name(device));
-}
-
 }  // namespace retune::ops

@@ -31,7 +31,7 @@ void check_disjoint(const char* op, const char* out_name, const Tensor& out, con
                     const Tensor& in);
 
 // The op's arguments are on `device`; throws unless this build has a backend for it (the CPU;
-// CUDA with RETUNE_CUDA). An op without a kernel for the device calls no_kernel.
+// CUDA with RETUNE_CUDA). Every op has a kernel for every backend the build has.
 void check_backend(const char* op, Device device);
 
 // The host data of an optional f32 gradient (already checked), or null when it is undefined.
@@ -42,7 +42,5 @@ float* optional_device_data(const Tensor& t);
 // that take either (ops/cuda/element_types.cuh); the mutable one is for outputs.
 const void* activation_data(const Tensor& t);
 void* mutable_activation_data(const Tensor& t);
-// Throws: `op` has no kernel for `device` (called by ops that exist on the CPU only).
-[[noreturn]] void no_kernel(const char* op, Device device);
 
 }  // namespace retune::ops

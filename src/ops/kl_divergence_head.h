@@ -25,8 +25,12 @@
 // one chunk and one block of scored rows by sgemm into bounded scratch (ops/cpu/head_chunks.h).
 // The teacher takes no gradient. When no row is scored the loss and every gradient are 0.
 //
-// All tensors contiguous and on one device; outputs are caller-allocated and may not alias the
-// inputs. Deterministic for a given thread count.
+// All tensors contiguous and on one device (the CPU or a GPU); outputs are caller-allocated and
+// may not alias the inputs. Deterministic for a given thread count. The scored rows are counted
+// on the host (a GPU's labels are copied there, which waits for the work queued before, unless the
+// caller has a host copy). On a GPU (ops/cuda/kl_divergence_head.h) the products take bf16
+// operands with f32 accumulation, and `chunk` is not read: the GPU makes the logits of blocks of
+// rows over the whole vocabulary.
 #pragma once
 
 #include <cstdint>
@@ -53,12 +57,14 @@ void kl_divergence_head_backward(const Tensor& dloss, const Tensor& x, const Ten
 
 // The forward and the backward for a given dloss (training): writes loss and dx, adds to
 // dweight (dx and dweight may be undefined, as for the backward); two passes over the logits
-// instead of the three of forward then backward.
+// instead of the three of forward then backward (one on a GPU). host_labels, when given, is an
+// i32 [N] copy of labels on the host: the scored rows are counted there.
 void kl_divergence_head_forward_backward(const Tensor& x, const Tensor& weight,
                                          const Tensor& teacher_x, const Tensor& teacher_weight,
                                          const Tensor& labels, float temperature,
                                          const Tensor& loss, const Tensor& dx,
                                          const Tensor& dweight, float dloss = 1.0f,
-                                         int64_t chunk = kCrossEntropyHeadChunk);
+                                         int64_t chunk = kCrossEntropyHeadChunk,
+                                         const Tensor& host_labels = Tensor());
 
 }  // namespace retune::ops

@@ -1,12 +1,16 @@
 // What the kl_divergence_head specs cannot show: rejected inputs, a student equal to its teacher,
-// the fused pass, gradient accumulation and skipped gradients, and 16-bit heads.
+// the fused pass, gradient accumulation and skipped gradients, 16-bit heads, host labels, and on
+// a GPU the zero KL of equal operands and row blocks.
 #include "ops/kl_divergence_head.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
+#include "core/device.h"
 #include "core/random_tensor.h"
 #include "support/error_of.h"
 
@@ -171,6 +175,87 @@ TEST(KlDivergenceHead, SixteenBitHeadsEqualF32OnConvertedHeads) {
     expect_same_bits(got.loss, want.loss, "loss");
     expect_same_bits(got.dx, want.dx, "dx");
   }
+}
+
+// The host copy of the labels (a training step has one) counts the scored rows: the same bits as
+// counting from the labels themselves; a copy of the wrong shape or dtype is refused.
+TEST(KlDivergenceHead, FusedPassCountsTheHostLabelsWhenGiven) {
+  const Pair p = random_pair(5, 8, 37, 13);
+  const Tensor loss = Tensor::empty({1}, DType::f32);
+  const Tensor dx = Tensor::empty({5, 8}, DType::f32);
+  const auto fused_with = [&](const Tensor& host_labels) {
+    return error_of([&] {
+      kl_divergence_head_forward_backward(p.x, p.weight, p.teacher_x, p.teacher_weight, p.labels,
+                                          1.0f, loss, dx, Tensor(), 1.0f, 7, host_labels);
+    });
+  };
+  EXPECT_EQ(fused_with(p.labels.clone()), "no error");
+  const Results without = fused(p, 1.0f, 7, Tensor());
+  expect_same_bits(loss, without.loss, "loss");
+  expect_same_bits(dx, without.dx, "dx");
+  EXPECT_THAT(fused_with(label_tensor({0, 1, 2, 3})),
+              HasSubstr("kl_divergence_head_forward_backward: host_labels is i32[4] on cpu, "
+                        "expected a contiguous i32[5] on cpu"));
+  EXPECT_THAT(fused_with(Tensor::zeros({5}, DType::f32)),
+              HasSubstr("host_labels is f32[5] on cpu, expected a contiguous i32[5] on cpu"));
+}
+
+// The fused pass on `device` (the pair's tensors copied there), its results back on the CPU.
+Results fused_on(Device device, const Pair& p, float tau, const Tensor& teacher_weight) {
+  const Tensor loss = Tensor::empty({1}, DType::f32, device);
+  const Tensor dx = Tensor::empty(p.x.shape(), DType::f32, device);
+  const Tensor dweight = Tensor::zeros(p.weight.shape(), DType::f32, device);
+  const Tensor weight = p.weight.to(device);
+  kl_divergence_head_forward_backward(
+      p.x.to(device), weight, p.teacher_x.to(device),
+      teacher_weight.defined() ? teacher_weight : p.teacher_weight.to(device), p.labels.to(device),
+      tau, loss, dx, dweight);
+  return {loss.to(Device::cpu()), dx.to(Device::cpu()), dweight.to(Device::cpu())};
+}
+
+// On a GPU equal operands give equal logits (one product each, the same bits): a student equal to
+// its teacher has a KL and gradients of exactly 0 there too, with a copy of the head or the head
+// itself (frozen) as the teacher's.
+TEST(KlDivergenceHead, GpuStudentEqualToTeacherGivesZeroLossAndGradients) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no GPU";
+  const Device gpu = Device::cuda(0);
+  activate_device(gpu);
+  const Pair p = random_pair(7, 8, 41, 3);
+  for (const bool shared_head : {false, true}) {
+    const Tensor loss = Tensor::empty({1}, DType::f32, gpu);
+    const Tensor dx = Tensor::empty(p.x.shape(), DType::f32, gpu);
+    const Tensor dweight = Tensor::zeros(p.weight.shape(), DType::f32, gpu);
+    const Tensor weight = p.weight.to(gpu);
+    const Tensor x = p.x.to(gpu);
+    kl_divergence_head_forward_backward(x, weight, x.clone(),
+                                        shared_head ? weight : p.weight.to(gpu),
+                                        p.labels.to(gpu), 2.5f, loss, dx, dweight);
+    EXPECT_EQ(loss.to_f32_vector()[0], 0.0f) << shared_head;
+    for (const float value : dx.to_f32_vector()) ASSERT_EQ(value, 0.0f) << shared_head;
+    for (const float value : dweight.to_f32_vector()) ASSERT_EQ(value, 0.0f) << shared_head;
+  }
+}
+
+// The largest |value| of a tensor's elements.
+double largest(const Tensor& t) {
+  double result = 0;
+  for (const float value : t.to_f32_vector()) result = std::max(result, double{std::fabs(value)});
+  return result;
+}
+
+// 1100 rows of a 40000-class vocabulary take two row blocks on the GPU (1024 rows, then 76): the
+// loss and gradients match the CPU's within the bf16 products' tolerance.
+TEST(KlDivergenceHead, GpuRowBlocksMatchTheCpu) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no GPU";
+  const Device gpu = Device::cuda(0);
+  activate_device(gpu);
+  const Pair p = random_pair(1100, 16, 40000, 5);
+  const Results want = fused_on(Device::cpu(), p, 1.5f, Tensor());
+  const Results got = fused_on(gpu, p, 1.5f, Tensor());
+  const double loss = want.loss.to_f32_vector()[0];
+  EXPECT_NEAR(got.loss.to_f32_vector()[0], loss, 2e-2 * loss);
+  expect_near(got.dx, want.dx, 3e-2 * largest(want.dx), "dx");
+  expect_near(got.dweight, want.dweight, 3e-2 * largest(want.dweight), "dweight");
 }
 
 }  // namespace

@@ -4,9 +4,9 @@
 
 #include "core/cuda/runtime.h"
 #include "core/tensor.h"
-#include "ops/cuda/bf16_pack.h"
 #include "ops/cuda/cross_entropy_rows.h"
 #include "ops/cuda/gemm.h"
+#include "ops/cuda/head_weight.h"
 
 namespace retune::ops::cuda {
 
@@ -15,30 +15,17 @@ void cross_entropy_head(const cpu::HeadProblem& p, int64_t labelled, const HeadO
   retune::cuda::check(cudaGetDevice(&index), "reading the current device");
   const Device device = Device::cuda(index);
   const bool grads = out.dx || out.dweight;
-  const int64_t rows = std::min(
-      std::max(static_cast<int64_t>(kLogitBytes / (static_cast<size_t>(p.V) * sizeof(float))),
-               kMinRowBlock),
-      std::max<int64_t>(p.N, 1));
+  const int64_t rows = head_row_block(p.N, p.V, 1);
   const Tensor logits = Tensor::empty({rows, p.V}, DType::f32, device);
   const Tensor dlogits = grads ? Tensor::empty({rows, p.V}, DType::bf16, device) : Tensor();
   const Tensor row_loss = Tensor::empty({std::max<int64_t>(p.N, 1)}, DType::f32, device);
   const float grad_scale = labelled > 0 ? out.dloss / static_cast<float>(labelled) : 0.0f;
-  // An f32 or f16 weight (a trained head) is rounded to bf16 once here, not by each product.
-  const Tensor packed_weight =
-      p.weight_dtype == DType::bf16 ? Tensor() : Tensor::empty({p.V, p.C}, DType::bf16, device);
-  if (packed_weight.defined()) {
-    pack_bf16(p.weight, p.weight_dtype, p.V, p.C, p.C, 0, p.V * p.C,
-              packed_weight.mutable_device_data<uint16_t>());
-  }
-  const GemmOperand weight =
-      packed_weight.defined()
-          ? GemmOperand{packed_weight.device_data<uint16_t>(), DType::bf16, p.C, 0, false}
-          : GemmOperand{p.weight, p.weight_dtype, p.C, 0, false};
+  const HeadWeight weight(p.weight, p.weight_dtype, p.V, p.C, device);
   for (int64_t n0 = 0; n0 < p.N; n0 += rows) {
     const int64_t R = std::min(rows, p.N - n0);
     const GemmOperand x_block{p.x + n0 * p.C, DType::f32, p.C, 0, false};
     // logits [R, V] = x_block weight^T
-    gemm_batched(1, R, p.V, p.C, 1.0f, x_block, {weight.data, weight.dtype, p.C, 0, true}, 0.0f,
+    gemm_batched(1, R, p.V, p.C, 1.0f, x_block, weight.operand(true), 0.0f,
                  {logits.mutable_device_data<float>(), DType::f32, p.V, 0});
     uint16_t* dlogits_data = grads ? dlogits.mutable_device_data<uint16_t>() : nullptr;
     cross_entropy_rows(logits.device_data<float>(), R, p.V, p.labels + n0, out.lse + n0,
@@ -48,7 +35,7 @@ void cross_entropy_head(const cpu::HeadProblem& p, int64_t labelled, const HeadO
     const GemmOperand d{dlogits_data, DType::bf16, p.V, 0, false};
     // dx [R, C] = dlogits weight;  dweight [V, C] += dlogits^T x_block
     if (out.dx) {
-      gemm_batched(1, R, p.C, p.V, 1.0f, d, weight, 0.0f, {out.dx + n0 * p.C, DType::f32, p.C, 0});
+      gemm_batched(1, R, p.C, p.V, 1.0f, d, weight.operand(false), 0.0f, {out.dx + n0 * p.C, DType::f32, p.C, 0});
     }
     if (out.dweight) {
       gemm_batched(1, p.V, p.C, R, 1.0f, {d.data, d.dtype, d.ld, 0, true}, x_block, 1.0f,

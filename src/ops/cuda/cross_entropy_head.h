@@ -1,21 +1,15 @@
 // The GPU's output head fused with the cross-entropy (ops/cross_entropy_head.h), built with
-// RETUNE_CUDA. Rows are taken in blocks: a block's logits for the whole vocabulary are made by one
-// bf16 product into scratch (kLogitBytes, or more to hold kMinRowBlock rows of a large
-// vocabulary: a block of few rows would leave dx's product, [rows, V] x [V, C], too few output
-// tiles to fill the GPU), the row kernel turns them into softmax
+// RETUNE_CUDA. Rows are taken in blocks (head_weight.h's head_row_block): a block's logits for the
+// whole vocabulary are made by one bf16 product into scratch, the row kernel turns them into softmax
 // statistics, losses and bf16 logit gradients, and two more products give the block's dx and
 // add to dweight. The [N, V] logits never exist at once.
 #pragma once
 
-#include <cstddef>
 #include <cstdint>
 
 #include "ops/cpu/cross_entropy_head.h"
 
 namespace retune::ops::cuda {
-
-inline constexpr size_t kLogitBytes = size_t{256} << 20;  // f32 logits of one row block
-inline constexpr int64_t kMinRowBlock = 2048;
 
 // What to compute. loss f32 [1] (null: not wanted) = mean loss over labelled rows (0 when none);
 // lse f32 [N] is written, or read when lse_given; dx f32 [N, C] is overwritten and dweight

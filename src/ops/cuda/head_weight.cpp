@@ -1,0 +1,28 @@
+#include "ops/cuda/head_weight.h"
+
+#include <algorithm>
+
+#include "ops/cuda/bf16_pack.h"
+
+namespace retune::ops::cuda {
+
+int64_t head_row_block(int64_t N, int64_t V, int buffers) {
+  const auto per_row = static_cast<size_t>(V) * sizeof(float) * static_cast<size_t>(buffers);
+  const auto fitting = static_cast<int64_t>(kLogitBytes / per_row);
+  return std::min(std::max(fitting, kMinRowBlock / buffers), std::max<int64_t>(N, 1));
+}
+
+HeadWeight::HeadWeight(const void* weight, DType dtype, int64_t V, int64_t C, Device device)
+    : data_(weight), dtype_(dtype), C_(C) {
+  if (dtype == DType::bf16) return;
+  packed_ = Tensor::empty({V, C}, DType::bf16, device);
+  pack_bf16(weight, dtype, V, C, C, 0, V * C, packed_.mutable_device_data<uint16_t>());
+  data_ = packed_.device_data<uint16_t>();
+  dtype_ = DType::bf16;
+}
+
+GemmOperand HeadWeight::operand(bool trans) const {
+  return {data_, dtype_, C_, 0, trans};
+}
+
+}  // namespace retune::ops::cuda

@@ -1,0 +1,65 @@
+#include "ops/cuda/kl_divergence_head.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "core/cuda/runtime.h"
+#include "core/tensor.h"
+#include "ops/cuda/cross_entropy_rows.h"
+#include "ops/cuda/gemm.h"
+#include "ops/cuda/head_weight.h"
+#include "ops/cuda/kl_divergence_rows.h"
+
+namespace retune::ops::cuda {
+
+void kl_divergence_head(const cpu::KlHeadProblem& p, int64_t scored, const KlHeadOutputs& out) {
+  int index = 0;
+  retune::cuda::check(cudaGetDevice(&index), "reading the current device");
+  const Device device = Device::cuda(index);
+  const bool grads = out.dx || out.dweight;
+  const int64_t rows = head_row_block(p.N, p.V, 2);
+  const Tensor student = Tensor::empty({rows, p.V}, DType::f32, device);
+  const Tensor teacher = Tensor::empty({rows, p.V}, DType::f32, device);
+  const Tensor dlogits = grads ? Tensor::empty({rows, p.V}, DType::bf16, device) : Tensor();
+  const Tensor row_kl = Tensor::empty({std::max<int64_t>(p.N, 1)}, DType::f32, device);
+  // d loss / d (logits_s / τ) = τ² (p_s - p_t) / n, and the logits' own 1/τ: τ (p_s - p_t) / n.
+  const float tau = p.temperature;
+  const float grad_scale = scored > 0 ? out.dloss * tau / static_cast<float>(scored) : 0.0f;
+  const HeadWeight weight(p.weight, p.weight_dtype, p.V, p.C, device);
+  // The teacher's head is often the student's own (a frozen head): then one copy serves both.
+  const bool shared = p.teacher_weight == p.weight && p.teacher_weight_dtype == p.weight_dtype;
+  std::optional<HeadWeight> teacher_weight;
+  if (!shared) teacher_weight.emplace(p.teacher_weight, p.teacher_weight_dtype, p.V, p.C, device);
+  const GemmOperand teacher_operand = (shared ? weight : *teacher_weight).operand(true);
+  for (int64_t n0 = 0; n0 < p.N; n0 += rows) {
+    const int64_t R = std::min(rows, p.N - n0);
+    const GemmOperand x_block{p.x + n0 * p.C, DType::f32, p.C, 0, false};
+    const GemmOperand teacher_block{p.teacher_x + n0 * p.C, DType::f32, p.C, 0, false};
+    // student [R, V] = x_block weight^T / τ;  teacher [R, V] = teacher_block teacher_weight^T / τ
+    gemm_batched(1, R, p.V, p.C, 1.0f / tau, x_block, weight.operand(true), 0.0f,
+                 {student.mutable_device_data<float>(), DType::f32, p.V, 0});
+    gemm_batched(1, R, p.V, p.C, 1.0f / tau, teacher_block, teacher_operand, 0.0f,
+                 {teacher.mutable_device_data<float>(), DType::f32, p.V, 0});
+    uint16_t* dlogits_data = grads ? dlogits.mutable_device_data<uint16_t>() : nullptr;
+    kl_divergence_rows(student.device_data<float>(), teacher.device_data<float>(), R, p.V,
+                       p.labels + n0, out.lse + n0, out.teacher_lse + n0, out.lse_given,
+                       row_kl.mutable_device_data<float>() + n0, grad_scale, dlogits_data);
+    if (!grads) continue;
+    const GemmOperand d{dlogits_data, DType::bf16, p.V, 0, false};
+    // dx [R, C] = dlogits weight;  dweight [V, C] += dlogits^T x_block
+    if (out.dx) {
+      gemm_batched(1, R, p.C, p.V, 1.0f, d, weight.operand(false), 0.0f,
+                   {out.dx + n0 * p.C, DType::f32, p.C, 0});
+    }
+    if (out.dweight) {
+      gemm_batched(1, p.V, p.C, R, 1.0f, {d.data, d.dtype, d.ld, 0, true}, x_block, 1.0f,
+                   {out.dweight, DType::f32, p.C, 0});
+    }
+  }
+  if (out.loss) {
+    const float mean = scored > 0 ? tau * tau / static_cast<float>(scored) : 0.0f;
+    sum_row_losses(row_kl.device_data<float>(), p.N, mean, out.loss);
+  }
+}
+
+}  // namespace retune::ops::cuda
