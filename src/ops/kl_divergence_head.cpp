@@ -108,10 +108,10 @@ void kl_divergence_head_forward(const Tensor& x, const Tensor& weight, const Ten
   check_output(op, "teacher_lse", teacher_lse, DType::f32, {problem.N}, x.device());
 #if RETUNE_CUDA
   if (!x.device().is_cpu()) {
-    cuda::kl_divergence_head(problem, scored,
-                             {loss.mutable_device_data<float>(), lse.mutable_device_data<float>(),
-                              teacher_lse.mutable_device_data<float>(), false, 0.0f, nullptr,
-                              nullptr});
+    cuda::kl_divergence_head(
+        problem, scored,
+        {loss.mutable_device_data<float>(), lse.mutable_device_data<float>(),
+         teacher_lse.mutable_device_data<float>(), false, 0.0f, nullptr, nullptr});
     return;
   }
 #endif
@@ -170,10 +170,10 @@ void kl_divergence_head_forward_backward(const Tensor& x, const Tensor& weight,
   if (!x.device().is_cpu()) {
     const Tensor lse = Tensor::empty({problem.N}, DType::f32, x.device());
     const Tensor teacher_lse = Tensor::empty({problem.N}, DType::f32, x.device());
-    cuda::kl_divergence_head(problem, scored,
-                             {loss.mutable_device_data<float>(), lse.mutable_device_data<float>(),
-                              teacher_lse.mutable_device_data<float>(), false, dloss, dx_data,
-                              dweight_data});
+    cuda::kl_divergence_head(
+        problem, scored,
+        {loss.mutable_device_data<float>(), lse.mutable_device_data<float>(),
+         teacher_lse.mutable_device_data<float>(), false, dloss, dx_data, dweight_data});
     return;
   }
 #endif

@@ -41,11 +41,13 @@ FpfPhase::FpfPhase(const std::vector<Parameter>& parameters, int64_t layers, Bat
 
 double FpfPhase::run(model::TrainingStep& step) {
   Optimizer optimizer(chosen_, options_.optimizer);
+  const Device device = chosen_.front().value.device();  // the model's: where the steps run
   double loss = 0;
   for (int64_t i = 0; i < options_.steps; ++i) {
     const Batch batch = buffer_.next();
     if (batch.target_tokens > 0) {
-      loss += step.step({batch.input_ids, batch.labels, batch.doc_ids, batch.positions});
+      loss += step.step({on_device(batch.input_ids, device), on_device(batch.labels, device),
+                         on_device(batch.doc_ids, device), on_device(batch.positions, device)});
       if (std::isfinite(optimizer.clip_grad_norm(options_.max_grad_norm))) {
         optimizer.step(options_.lr);
       }

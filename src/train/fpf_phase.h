@@ -9,7 +9,8 @@
 // A phase runs `steps` micro-batches of `batch_size` rows from the buffer (a stream that goes
 // on from phase to phase); each backward fills every trained gradient, the chosen tensors take
 // an optimizer step (a fresh optimizer of the run's kind each phase, clipped to max_grad_norm)
-// and every gradient is zeroed. The run's own optimizer state is untouched.
+// and every gradient is zeroed. The run's own optimizer state is untouched. The buffer's rows go
+// to the trained tensors' device (a GPU's for a run there) for the steps.
 #pragma once
 
 #include <cstdint>

@@ -39,11 +39,14 @@ SelfDistillation::SelfDistillation(const model::CausalLm& model, BatchStream& ro
   rows_ = Batch::allocate(count, T);
   rows_stream.fill_rows(rows_, 0, count);
   hidden_ = Tensor::empty({count, T, model.config().hidden_size}, DType::f32);
+  const Device device = model.output_head().device();
   for (int64_t r0 = 0; r0 < count; r0 += options.batch_size) {
     const int64_t r1 = std::min(count, r0 + options.batch_size);
     hidden_.slice(0, r0, r1).copy_from(
-        model.forward_hidden(rows_.input_ids.slice(0, r0, r1).contiguous(),
-                             rows_.positions.slice(0, r0, r1).contiguous()));
+        model
+            .forward_hidden(on_device(rows_.input_ids.slice(0, r0, r1).contiguous(), device),
+                            on_device(rows_.positions.slice(0, r0, r1).contiguous(), device))
+            .to(Device::cpu()));
   }
   head_ = options.head_trains ? model.output_head().clone() : model.output_head();
 }
@@ -52,9 +55,12 @@ double SelfDistillation::add_gradients(model::TrainingStep& step) {
   std::vector<int64_t> index;
   for (int64_t i = 0; i < options_.batch_size; ++i) index.push_back((cursor_ + i) % rows());
   cursor_ = (cursor_ + options_.batch_size) % rows();
-  const model::TokenBatch batch{take_rows(rows_.input_ids, index), take_rows(rows_.labels, index),
-                                take_rows(rows_.doc_ids, index), take_rows(rows_.positions, index)};
-  const model::DistillationTeacher teacher{take_rows(hidden_, index), head_,
+  // The rows and the base's hidden states go to the model's device (the head's) for the step.
+  const Device device = head_.device();
+  const auto rows_of = [&](const Tensor& t) { return on_device(take_rows(t, index), device); };
+  const model::TokenBatch batch{rows_of(rows_.input_ids), rows_of(rows_.labels),
+                                rows_of(rows_.doc_ids), rows_of(rows_.positions)};
+  const model::DistillationTeacher teacher{rows_of(hidden_), head_,
                                            static_cast<float>(options_.temperature)};
   return step.distill_step(batch, teacher, static_cast<float>(options_.weight));
 }

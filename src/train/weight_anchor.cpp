@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/rng.h"
+#include "ops/anchor_penalty.h"
 
 namespace retune::train {
 
@@ -30,24 +31,12 @@ double WeightAnchor::add_gradients(const std::vector<Parameter>& parameters) con
   RETUNE_CHECK(parameters.size() == start_.size(), "{} parameters for an anchor of {}",
                parameters.size(), start_.size());
   RETUNE_CHECK(ewc_ == 0 || !fisher_.empty(), "EWC needs the Fisher before training");
-  double penalty = 0;
+  std::vector<ops::AnchoredTensor> tensors;
   for (size_t i = 0; i < parameters.size(); ++i) {
-    const float* value = parameters[i].value.data<float>();
-    float* grad = parameters[i].grad.mutable_data<float>();
-    const float* start = start_[i].data<float>();
-    const float* fisher = ewc_ > 0 ? fisher_[i].data<float>() : nullptr;
-    const int64_t n = parameters[i].value.numel();
-    double sum = 0;
-#pragma omp parallel for reduction(+ : sum) schedule(static)
-    for (int64_t k = 0; k < n; ++k) {
-      const double d = static_cast<double>(value[k]) - static_cast<double>(start[k]);
-      const double weight = l2sp_ + (fisher ? ewc_ * static_cast<double>(fisher[k]) : 0.0);
-      grad[k] += static_cast<float>(weight * d);
-      sum += weight * d * d;
-    }
-    penalty += 0.5 * sum;
+    tensors.push_back(
+        {parameters[i].value, start_[i], ewc_ > 0 ? fisher_[i] : Tensor(), parameters[i].grad});
   }
-  return penalty;
+  return ops::anchor_penalty(tensors, l2sp_, ewc_);
 }
 
 void sample_model_labels(const Tensor& logits, const Tensor& labels, Rng& rng) {
@@ -77,33 +66,33 @@ std::vector<Tensor> diagonal_fisher(const model::CausalLm& model, model::Trainin
                                     const std::vector<Parameter>& parameters,
                                     BatchStream& rows_stream, int64_t rows, uint64_t seed) {
   RETUNE_CHECK(rows >= 1, "the Fisher needs at least one row, got {}", rows);
+  // The rows first: the mean's divisor is the number with a token to score.
+  std::vector<Batch> scored;
+  for (int64_t r = 0; r < rows; ++r) {
+    Batch row = rows_stream.next();
+    if (row.target_tokens > 0) scored.push_back(std::move(row));
+  }
+  RETUNE_CHECK(!scored.empty(), "the Fisher's {} rows have no token to score", rows);
   std::vector<Tensor> fisher;
+  std::vector<Tensor> grads;
   for (const Parameter& p : parameters) {
-    fisher.push_back(Tensor::zeros(p.value.shape(), DType::f32));
+    fisher.push_back(Tensor::zeros(p.value.shape(), DType::f32, p.value.device()));
+    grads.push_back(p.grad);
     p.grad.fill(0.0);
   }
+  // The model's own device (the parameters' when it trains on a GPU); the labels are drawn on the
+  // host.
+  const Device device = model.output_head().device();
+  const float scale = 1.0f / static_cast<float>(scored.size());
   Rng rng(seed);
-  int64_t counted = 0;
-  for (int64_t r = 0; r < rows; ++r) {
-    const Batch row = rows_stream.next();
-    if (row.target_tokens == 0) continue;
-    sample_model_labels(model.forward(row.input_ids, row.positions), row.labels, rng);
-    step.step({row.input_ids, row.labels, row.doc_ids, row.positions});
-    ++counted;
-    for (size_t i = 0; i < parameters.size(); ++i) {
-      float* sum = fisher[i].mutable_data<float>();
-      const float* grad = parameters[i].grad.data<float>();
-      const int64_t n = fisher[i].numel();
-#pragma omp parallel for schedule(static)
-      for (int64_t k = 0; k < n; ++k) sum[k] += grad[k] * grad[k];
-      parameters[i].grad.fill(0.0);
-    }
-  }
-  RETUNE_CHECK(counted > 0, "the Fisher's {} rows have no token to score", rows);
-  const float scale = 1.0f / static_cast<float>(counted);
-  for (Tensor& f : fisher) {
-    float* data = f.mutable_data<float>();
-    for (int64_t k = 0; k < f.numel(); ++k) data[k] *= scale;
+  for (const Batch& row : scored) {
+    const Tensor input_ids = on_device(row.input_ids, device);
+    const Tensor positions = on_device(row.positions, device);
+    sample_model_labels(model.forward(input_ids, positions).to(Device::cpu()), row.labels, rng);
+    step.step(
+        {input_ids, on_device(row.labels, device), on_device(row.doc_ids, device), positions});
+    ops::add_squares(grads, fisher, scale);
+    for (const Tensor& grad : grads) grad.fill(0.0);
   }
   return fisher;
 }

@@ -17,7 +17,10 @@
 // Fisher (the data's labels) would vanish exactly where it matters: on data the model already
 // fits, whose gradients are near zero.
 //
-// Memory: a copy of every trained tensor (θ0), and with EWC another (F).
+// Both run on the trained tensors' device (ops/anchor_penalty.h), the Fisher's backward passes
+// too: on a GPU only the sampled labels go through the host.
+//
+// Memory: a copy of every trained tensor (θ0), and with EWC another (F), on their device.
 #pragma once
 
 #include <cstdint>
@@ -60,6 +63,8 @@ void sample_model_labels(const Tensor& logits, const Tensor& labels, Rng& rng);
 // `rows_stream` (batch size 1, rows without packing): labels sampled with Rng(seed) from
 // `model`'s logits (the model `step` trains, at inference: no dropout), each row's gradient by
 // `step`, squared, averaged. Leaves every gradient zero. Rows with no scored token are skipped.
+// The Fisher is on the parameters' device; the model (and so `step`) is on its own, which the
+// rows are copied to.
 std::vector<Tensor> diagonal_fisher(const model::CausalLm& model, model::TrainingStep& step,
                                     const std::vector<Parameter>& parameters,
                                     BatchStream& rows_stream, int64_t rows, uint64_t seed);

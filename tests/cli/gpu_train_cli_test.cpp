@@ -1,7 +1,8 @@
-// `retune train --device cuda` against the same run on the CPU (the GPU's parity test): LoRA
-// and full fine-tuning of fixture models (Llama with tied embeddings; Qwen2, whose q, k and v
-// have biases) give the CPU's loss curve within bf16 tolerance, and the adapter or model folder
-// the GPU run writes works on the CPU. These tests need a CUDA GPU: without one (CI) they skip,
+// `retune train --device cuda` against the same run on the CPU (the GPU's parity test): LoRA,
+// full fine-tuning, BitFit and norm tuning of fixture models (Llama with tied embeddings; Qwen2,
+// whose q, k and v have biases) give the CPU's loss curve within bf16 tolerance, and the adapter
+// or model folder the GPU run writes works on the CPU; so do the evaluations and the forgetting
+// controls. These tests need a CUDA GPU: without one (CI) they skip,
 // saying so, and run on the device machine (bench/run_gpu.sh). A device that does not exist or
 // that the build lacks is refused everywhere.
 #include <gtest/gtest.h>
@@ -94,6 +95,18 @@ TEST(GpuTrainCli, RefusesADeviceItCannotUse) {
             std::string::npos)
       << gpt2.out;
   EXPECT_FALSE(std::filesystem::exists(dir / "e"));
+  // What runs on a GPU passes those checks: BitFit with every forgetting control fails only for
+  // want of the device.
+  const RetuneRun accepted = run_retune(
+      train_args("qwen2", "bitfit", (dir / "f").string(), "cuda:7") + " --set data.retain=[" +
+          std::string(RETUNE_FIXTURES_DIR) +
+          "/../../examples/data/text.txt] --set forgetting.l2sp=1" +
+          " --set forgetting.ewc=10 --set forgetting.distill=1" + " --set forgetting.fpf_every=2",
+      true);
+  EXPECT_NE(accepted.exit_code, 0);
+  EXPECT_TRUE(accepted.out.find("cuda:7 does not exist") != std::string::npos ||
+              accepted.out.find("no CUDA backend") != std::string::npos)
+      << accepted.out;
 }
 
 // A GPU run evaluates on the GPU: its eval and retain losses (and so its forgetting) match the CPU
@@ -129,9 +142,60 @@ TEST(GpuTrainCli, EvaluatesAndMeasuresForgettingOnTheGpu) {
   EXPECT_TRUE(std::filesystem::exists(dir / "gpu" / "adapter" / "adapter_model.safetensors"));
 }
 
+// The forgetting controls run on the GPU as on the CPU: L2-SP and EWC (its Fisher estimated on
+// the GPU), self-distillation (the KL head on the GPU) and FPF phases give each step's loss,
+// penalty, distillation loss and FPF loss of the CPU run within bf16 tolerance. The penalty grows
+// with (θ - θ0)², whose steps Adam normalises (a gradient's bf16 error moves each by about as
+// much), and EWC's Fisher is the GPU's own: 10%. The distillation losses are KL divergences of
+// ~1e-3 from a base whose hidden states the GPU computes without the training step's bf16
+// activations: 10% and 5e-4.
+TEST(GpuTrainCli, LimitsForgettingOnTheGpuAsOnTheCpu) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA GPU here: this runs on the device machine";
+  TempDir dir;
+  const std::string examples = std::string(RETUNE_FIXTURES_DIR) + "/../../examples/data/";
+  const auto args = [&](const char* run, const char* device) {
+    return train_args("qwen2", "lora", (dir / run).string(), device) + " --set data.retain=[" +
+           examples + "text.txt] --set forgetting.l2sp=100 --set forgetting.ewc=1000" +
+           " --set forgetting.ewc_rows=4 --set forgetting.distill=1" +
+           " --set forgetting.distill_rows=4 --set forgetting.fpf_every=4" +
+           " --set forgetting.fpf_steps=2";
+  };
+  const RetuneRun cpu = run_retune(args("cpu", "cpu"), true);
+  ASSERT_EQ(cpu.exit_code, 0) << cpu.out;
+  const RetuneRun gpu = run_retune(args("gpu", "cuda"), true);
+  ASSERT_EQ(gpu.exit_code, 0) << gpu.out;
+  EXPECT_NE(gpu.out.find("ewc: diagonal Fisher estimated on 4 rows"), std::string::npos) << gpu.out;
+  const std::vector<nlohmann::json> want = metrics_with(dir / "cpu", "loss"),
+                                    got = metrics_with(dir / "gpu", "loss");
+  ASSERT_EQ(want.size(), 8u);
+  ASSERT_EQ(got.size(), want.size());
+  int fpf_phases = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    const auto near = [&](const char* key, double relative, double absolute) {
+      ASSERT_TRUE(got[i].contains(key)) << key << " at step " << i + 1;
+      const double value = want[i][key].get<double>();
+      EXPECT_NEAR(got[i][key].get<double>(), value, relative * std::fabs(value) + absolute)
+          << key << " at step " << i + 1;
+    };
+    near("loss", 1e-2, 0);
+    near("penalty", 0.1, 1e-6);
+    near("distill", 0.1, 5e-4);
+    ASSERT_EQ(got[i].contains("fpf_loss"), want[i].contains("fpf_loss")) << "step " << i + 1;
+    if (want[i].contains("fpf_loss")) {
+      near("fpf_loss", 1e-2, 0);
+      ++fpf_phases;
+    }
+  }
+  EXPECT_EQ(fpf_phases, 2);  // after steps 4 and 8
+  EXPECT_GT(got.back()["penalty"].get<double>(), 0.0);
+}
+
+// A training case for the parity test: the model, the method and the learning rate (the methods
+// that train few weights need a larger one for the loss to fall within 8 steps).
 struct GpuCase {
   const char* model;
   const char* method;
+  const char* lr = nullptr;  // lora-chat.yaml's when null
 };
 
 class GpuTrainParity : public testing::TestWithParam<GpuCase> {};
@@ -140,11 +204,13 @@ TEST_P(GpuTrainParity, GivesTheCpuLossCurveAndAFolderTheCpuReads) {
   if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA GPU here: this runs on the device machine";
   const GpuCase c = GetParam();
   TempDir dir;
-  const RetuneRun cpu =
-      run_retune(train_args(c.model, c.method, (dir / "cpu").string(), "cpu"), true);
+  const auto args = [&](const char* run, const char* device) {
+    return train_args(c.model, c.method, (dir / run).string(), device) +
+           (c.lr ? std::string(" --set training.lr=") + c.lr : std::string());
+  };
+  const RetuneRun cpu = run_retune(args("cpu", "cpu"), true);
   ASSERT_EQ(cpu.exit_code, 0) << cpu.out;
-  const RetuneRun gpu =
-      run_retune(train_args(c.model, c.method, (dir / "gpu").string(), "cuda"), true);
+  const RetuneRun gpu = run_retune(args("gpu", "cuda"), true);
   ASSERT_EQ(gpu.exit_code, 0) << gpu.out;
   EXPECT_NE(gpu.out.find("training on cuda:0"), std::string::npos) << gpu.out;
   EXPECT_NE(gpu.out.find("peak GPU memory"), std::string::npos) << gpu.out;
@@ -185,7 +251,9 @@ TEST_P(GpuTrainParity, GivesTheCpuLossCurveAndAFolderTheCpuReads) {
 
 INSTANTIATE_TEST_SUITE_P(Runs, GpuTrainParity,
                          testing::Values(GpuCase{"llama_tied", "lora"}, GpuCase{"qwen2", "lora"},
-                                         GpuCase{"llama_tied", "full"}),
+                                         GpuCase{"llama_tied", "full"},
+                                         GpuCase{"qwen2", "bitfit", "3e-2"},
+                                         GpuCase{"llama_tied", "norm", "3e-2"}),
                          [](const auto& test) {
                            return std::string(test.param.model) + "_" + test.param.method;
                          });

@@ -228,8 +228,8 @@ TEST(KlDivergenceHead, GpuStudentEqualToTeacherGivesZeroLossAndGradients) {
     const Tensor weight = p.weight.to(gpu);
     const Tensor x = p.x.to(gpu);
     kl_divergence_head_forward_backward(x, weight, x.clone(),
-                                        shared_head ? weight : p.weight.to(gpu),
-                                        p.labels.to(gpu), 2.5f, loss, dx, dweight);
+                                        shared_head ? weight : p.weight.to(gpu), p.labels.to(gpu),
+                                        2.5f, loss, dx, dweight);
     EXPECT_EQ(loss.to_f32_vector()[0], 0.0f) << shared_head;
     for (const float value : dx.to_f32_vector()) ASSERT_EQ(value, 0.0f) << shared_head;
     for (const float value : dweight.to_f32_vector()) ASSERT_EQ(value, 0.0f) << shared_head;

@@ -1,8 +1,8 @@
 #include <vector>
 
 #include "ops/cuda/clip_grad_norm.h"
+#include "ops/cuda/partial_sums.h"
 #include "ops/cuda/row_reduce.cuh"
-#include "ops/cuda/scratch.cuh"
 #include "ops/cuda/tensor_batches.cuh"
 
 namespace retune::ops::cuda {
@@ -37,14 +37,6 @@ __global__ void partial_sums_of_squares(ItemBatch<SquaresArray, kArraysPerLaunch
   if (threadIdx.x == 0 && blockIdx.x < a.blocks) a.partial[blockIdx.x] = sum;
 }
 
-// *total = sum of partial[0, count), by one block.
-__global__ void add_partial_sums(const double* partial, int64_t count, double* total) {
-  double sum = 0;
-  for (int64_t i = threadIdx.x; i < count; i += blockDim.x) sum += partial[i];
-  sum = block_sum(sum);
-  if (threadIdx.x == 0) *total = sum;
-}
-
 __global__ void scale_kernel(ItemBatch<ScaledArray, kArraysPerLaunch> batch) {
   const ScaledArray& a = batch.items[blockIdx.y];
   for_each_element(a.n, [&](int64_t i) { a.data[i] *= a.factor; });
@@ -56,8 +48,8 @@ double sum_of_squares(std::span<const FloatArray> arrays) {
   int64_t slots = 0;
   for (const FloatArray& a : arrays) slots += a.n > 0 ? blocks_per_array(a.n) : 0;
   if (slots == 0) return 0;
-  const Scratch<double> buffer(slots + 1);
-  double* partial = buffer.data();
+  const PartialSums sums(slots);
+  double* partial = sums.slots();
   std::vector<SquaresArray> items;
   int64_t at = 0;
   for (const FloatArray& a : arrays) {
@@ -67,15 +59,7 @@ double sum_of_squares(std::span<const FloatArray> arrays) {
   }
   launch_in_batches<kArraysPerLaunch>(std::span<const SquaresArray>(items), partial_sums_of_squares,
                                       "clip_grad_norm (sums of squares)");
-  double* total = partial + slots;
-  add_partial_sums<<<1, 1024, 0, stream()>>>(partial, slots, total);
-  check_launch("clip_grad_norm (total)");
-  double result = 0;
-  retune::cuda::check(
-      cudaMemcpyAsync(&result, total, sizeof(double), cudaMemcpyDeviceToHost, stream()),
-      "clip_grad_norm (reading the total)");
-  retune::cuda::synchronize();
-  return result;
+  return sums.total();
 }
 
 void scale_in_place(std::span<const FloatArray> arrays, float factor) {

@@ -35,7 +35,8 @@ void cross_entropy_head(const cpu::HeadProblem& p, int64_t labelled, const HeadO
     const GemmOperand d{dlogits_data, DType::bf16, p.V, 0, false};
     // dx [R, C] = dlogits weight;  dweight [V, C] += dlogits^T x_block
     if (out.dx) {
-      gemm_batched(1, R, p.C, p.V, 1.0f, d, weight.operand(false), 0.0f, {out.dx + n0 * p.C, DType::f32, p.C, 0});
+      gemm_batched(1, R, p.C, p.V, 1.0f, d, weight.operand(false), 0.0f,
+                   {out.dx + n0 * p.C, DType::f32, p.C, 0});
     }
     if (out.dweight) {
       gemm_batched(1, p.V, p.C, R, 1.0f, {d.data, d.dtype, d.ld, 0, true}, x_block, 1.0f,

@@ -1,8 +1,8 @@
 // The GPU's output head fused with the cross-entropy (ops/cross_entropy_head.h), built with
 // RETUNE_CUDA. Rows are taken in blocks (head_weight.h's head_row_block): a block's logits for the
-// whole vocabulary are made by one bf16 product into scratch, the row kernel turns them into softmax
-// statistics, losses and bf16 logit gradients, and two more products give the block's dx and
-// add to dweight. The [N, V] logits never exist at once.
+// whole vocabulary are made by one bf16 product into scratch, the row kernel turns them into
+// softmax statistics, losses and bf16 logit gradients, and two more products give the block's dx
+// and add to dweight. The [N, V] logits never exist at once.
 #pragma once
 
 #include <cstdint>
