@@ -123,6 +123,11 @@ float LlamaTraining::train(const TokenBatch& batch, const DistillationTeacher* t
   const int64_t T = batch.input_ids.size(1);
   RETUNE_CHECK(batch.labels.dtype() == DType::i32 && batch.labels.shape() == (Shape{B, T}),
                "LlamaTraining: labels must be i32 [{}, {}], got {}", B, T, batch.labels.describe());
+  RETUNE_CHECK(!batch.host_labels.defined() || (batch.host_labels.dtype() == DType::i32 &&
+                                                batch.host_labels.shape() == (Shape{B, T}) &&
+                                                batch.host_labels.device().is_cpu()),
+               "LlamaTraining: host_labels must be i32 [{}, {}] on cpu, got {}", B, T,
+               batch.host_labels.describe());
   const int64_t N = B * T;
   const int64_t C = config.hidden_size;
   const int64_t D = config.head_dim;
@@ -136,9 +141,12 @@ float LlamaTraining::train(const TokenBatch& batch, const DistillationTeacher* t
   RETUNE_CHECK(batch.input_ids.device() == device,
                "LlamaTraining: the batch is on {}, the model on {}",
                device_name(batch.input_ids.device()), device_name(device));
-  // The head's checks read the labels on the host. Copied now, before the forward is queued, the
-  // copy waits only for the batch's own; at the head it would wait for the whole forward.
-  const Tensor host_labels = device.is_cpu() ? Tensor() : batch.labels.to(Device::cpu());
+  // The head's checks read the labels on the host: the caller's copy there, or one made now,
+  // before the forward is queued (it waits for the work queued before; at the head it would wait
+  // for the whole forward too).
+  const Tensor host_labels = device.is_cpu()               ? Tensor()
+                             : batch.host_labels.defined() ? batch.host_labels
+                                                           : batch.labels.to(Device::cpu());
   if (!device.is_cpu()) {
     // The adapters' weights changed with the last optimizer step: their bf16 copies for the
     // products, made at once.

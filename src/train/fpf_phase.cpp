@@ -46,8 +46,8 @@ double FpfPhase::run(model::TrainingStep& step) {
   for (int64_t i = 0; i < options_.steps; ++i) {
     const Batch batch = buffer_.next();
     if (batch.target_tokens > 0) {
-      loss += step.step({on_device(batch.input_ids, device), on_device(batch.labels, device),
-                         on_device(batch.doc_ids, device), on_device(batch.positions, device)});
+      loss += step.step(model::batch_on_device(device, batch.input_ids, batch.labels, batch.doc_ids,
+                                               batch.positions));
       if (std::isfinite(optimizer.clip_grad_norm(options_.max_grad_norm))) {
         optimizer.step(options_.lr);
       }

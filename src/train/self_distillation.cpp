@@ -57,10 +57,10 @@ double SelfDistillation::add_gradients(model::TrainingStep& step) {
   cursor_ = (cursor_ + options_.batch_size) % rows();
   // The rows and the base's hidden states go to the model's device (the head's) for the step.
   const Device device = head_.device();
-  const auto rows_of = [&](const Tensor& t) { return on_device(take_rows(t, index), device); };
-  const model::TokenBatch batch{rows_of(rows_.input_ids), rows_of(rows_.labels),
-                                rows_of(rows_.doc_ids), rows_of(rows_.positions)};
-  const model::DistillationTeacher teacher{rows_of(hidden_), head_,
+  const model::TokenBatch batch = model::batch_on_device(
+      device, take_rows(rows_.input_ids, index), take_rows(rows_.labels, index),
+      take_rows(rows_.doc_ids, index), take_rows(rows_.positions, index));
+  const model::DistillationTeacher teacher{on_device(take_rows(hidden_, index), device), head_,
                                            static_cast<float>(options_.temperature)};
   return step.distill_step(batch, teacher, static_cast<float>(options_.weight));
 }

@@ -41,10 +41,9 @@ StepReport Trainer::one_step(int64_t step) {
         static_cast<double>(batch.target_tokens) / static_cast<double>(report.target_tokens);
     if (options_.before_batch) options_.before_batch(batch);
     const Device device = options_.device;
-    const float loss =
-        step_.step({on_device(batch.input_ids, device), on_device(batch.labels, device),
-                    on_device(batch.doc_ids, device), on_device(batch.positions, device)},
-                   static_cast<float>(share));
+    const float loss = step_.step(model::batch_on_device(device, batch.input_ids, batch.labels,
+                                                         batch.doc_ids, batch.positions),
+                                  static_cast<float>(share));
     loss_sum += static_cast<double>(loss) * static_cast<double>(batch.target_tokens);
   }
   report.loss = report.target_tokens ? loss_sum / static_cast<double>(report.target_tokens) : 0;

@@ -90,7 +90,7 @@ std::vector<Tensor> diagonal_fisher(const model::CausalLm& model, model::Trainin
     const Tensor positions = on_device(row.positions, device);
     sample_model_labels(model.forward(input_ids, positions).to(Device::cpu()), row.labels, rng);
     step.step(
-        {input_ids, on_device(row.labels, device), on_device(row.doc_ids, device), positions});
+        model::batch_on_device(device, row.input_ids, row.labels, row.doc_ids, row.positions));
     ops::add_squares(grads, fisher, scale);
     for (const Tensor& grad : grads) grad.fill(0.0);
   }

@@ -1,14 +1,16 @@
 // The Llama-family training step on the fixture models: its loss is the inference forward's
 // cross-entropy, every weight's gradient agrees with central differences of the loss along a
 // random direction (one document per row, and packed; the distillation loss too), distilling
-// toward itself costs nothing, and training part of the model gives
-// that part the same gradients.
+// toward itself costs nothing, training part of the model gives that part the same gradients, and
+// a host copy of the labels (a GPU batch's) must be one.
 #include "model/llama_training.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
 
+#include "support/error_of.h"
 #include "support/training_checks.h"
 
 namespace retune::model {
@@ -43,6 +45,23 @@ TEST_P(LlamaTrainingFixture, PartialTrainingGivesTheSameGradients) {
       GetParam(), [](const std::string& name) {
         return name.starts_with("model.layers.1.mlp.") || name == "model.norm.weight";
       });
+}
+
+// The host copy of the labels is checked against the labels' shape and for being on the host,
+// on any device (a CPU step does not read it).
+TEST(LlamaTraining, RefusesHostLabelsThatCannotBeTheLabels) {
+  LlamaModel model = LlamaModel::load(hf_model_fixture("llama_tied"));
+  const TrainingSetup setup = make_training_step(model, everything);
+  TokenBatch batch = fixture_batch("llama_tied");
+  batch.host_labels = Tensor::zeros({2, 11}, DType::i32);
+  EXPECT_THAT(error_of([&] { setup.step->step(batch); }),
+              testing::HasSubstr(
+                  "LlamaTraining: host_labels must be i32 [2, 12] on cpu, got i32[2, 11] on cpu"));
+  batch.host_labels = batch.labels.to(DType::i64);
+  EXPECT_THAT(error_of([&] { setup.step->step(batch); }),
+              testing::HasSubstr("host_labels must be i32 [2, 12] on cpu, got i64[2, 12]"));
+  batch.host_labels = batch.labels.clone();
+  EXPECT_EQ(error_of([&] { setup.step->step(batch); }), "no error");
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, LlamaTrainingFixture,
