@@ -43,12 +43,13 @@ SelfDistillation::SelfDistillation(const model::CausalLm& model, BatchStream& ro
   for (int64_t r0 = 0; r0 < count; r0 += options.batch_size) {
     const int64_t r1 = std::min(count, r0 + options.batch_size);
     hidden_.slice(0, r0, r1).copy_from(
-        model
-            .forward_hidden(on_device(rows_.input_ids.slice(0, r0, r1).contiguous(), device),
-                            on_device(rows_.positions.slice(0, r0, r1).contiguous(), device))
-            .to(Device::cpu()));
+        model.forward_hidden(on_device(rows_.input_ids.slice(0, r0, r1).contiguous(), device),
+                             on_device(rows_.positions.slice(0, r0, r1).contiguous(), device)));
   }
-  head_ = options.head_trains ? model.output_head().clone() : model.output_head();
+  // A trained head changes: the base's is kept, on a GPU in bf16, as its products read it (the
+  // same values, half the memory, no rounding pass per step).
+  const Tensor& head = model.output_head();
+  head_ = !options.head_trains ? head : device.is_cpu() ? head.clone() : head.to(DType::bf16);
 }
 
 double SelfDistillation::add_gradients(model::TrainingStep& step) {

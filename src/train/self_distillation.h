@@ -18,7 +18,8 @@
 // "distill_position" in its run state).
 //
 // Memory: rows · T · C f32 for the hidden states (64 rows of 1024 tokens at C = 4096: 1 GiB),
-// rows · T · 4 i32 for the rows themselves, and with a trained head a copy of it (V · C f32).
+// rows · T · 4 i32 for the rows themselves, and with a trained head a copy of it (V · C f32; bf16
+// on a GPU, whose products read it so).
 // The model may be on a GPU: the rows and hidden states stay on the host (a micro-batch's go to
 // the GPU for its step), the head's copy is on the GPU beside the head.
 #pragma once

@@ -86,11 +86,14 @@ std::vector<Tensor> diagonal_fisher(const model::CausalLm& model, model::Trainin
   const float scale = 1.0f / static_cast<float>(scored.size());
   Rng rng(seed);
   for (const Batch& row : scored) {
-    const Tensor input_ids = on_device(row.input_ids, device);
-    const Tensor positions = on_device(row.positions, device);
-    sample_model_labels(model.forward(input_ids, positions).to(Device::cpu()), row.labels, rng);
-    step.step(
-        model::batch_on_device(device, row.input_ids, row.labels, row.doc_ids, row.positions));
+    // The row on the model's device, its labels replaced there once drawn (on the CPU they are
+    // the row's own, drawn in place).
+    model::TokenBatch batch =
+        model::batch_on_device(device, row.input_ids, row.labels, row.doc_ids, row.positions);
+    sample_model_labels(on_device(model.forward(batch.input_ids, batch.positions), Device::cpu()),
+                        row.labels, rng);
+    batch.labels = on_device(row.labels, device);
+    step.step(batch);
     ops::add_squares(grads, fisher, scale);
     for (const Tensor& grad : grads) grad.fill(0.0);
   }

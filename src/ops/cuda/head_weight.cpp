@@ -2,11 +2,14 @@
 
 #include <algorithm>
 
+#include "core/error.h"
 #include "ops/cuda/bf16_pack.h"
 
 namespace retune::ops::cuda {
 
 int64_t head_row_block(int64_t N, int64_t V, int buffers) {
+  RETUNE_CHECK(V >= 1 && buffers >= 1, "head_row_block: V is {} and buffers {}, expected >= 1", V,
+               buffers);
   const auto per_row = static_cast<size_t>(V) * sizeof(float) * static_cast<size_t>(buffers);
   const auto fitting = static_cast<int64_t>(kLogitBytes / per_row);
   return std::min(std::max(fitting, kMinRowBlock / buffers), std::max<int64_t>(N, 1));

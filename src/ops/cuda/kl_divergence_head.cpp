@@ -16,6 +16,21 @@ void kl_divergence_head(const cpu::KlHeadProblem& p, int64_t scored, const KlHea
   int index = 0;
   retune::cuda::check(cudaGetDevice(&index), "reading the current device");
   const Device device = Device::cuda(index);
+  if (scored == 0) {
+    // Nothing to score: the loss, dx and the lse are 0 and dweight keeps its value, as on the
+    // CPU, without a product (which would read x: a NaN there would reach dweight as 0 * NaN).
+    const auto zero = [&](float* data, int64_t count) {
+      if (data && count > 0)
+        retune::cuda::zero_bytes(data, static_cast<size_t>(count) * sizeof(float));
+    };
+    if (!out.lse_given) {
+      zero(out.lse, p.N);
+      zero(out.teacher_lse, p.N);
+    }
+    zero(out.dx, p.N * p.C);
+    zero(out.loss, 1);
+    return;
+  }
   const bool grads = out.dx || out.dweight;
   const int64_t rows = head_row_block(p.N, p.V, 2);
   const Tensor student = Tensor::empty({rows, p.V}, DType::f32, device);
