@@ -144,7 +144,7 @@ int run(const Options& options) {
     lora = adapters::attach_lora(*lm, config, 0);
   }
   model::move_weights(*lm, device);
-  if (lora) lora->move_to(device);
+  if (lora) lora->move_to(*lm, device);
   const model::TrainingSetup setup = model::make_training_step(
       *lm,
       [&](const std::string& name) {

@@ -10,6 +10,7 @@
 #include "core/rng.h"
 #include "model/training_steps.h"
 #include "ops/arg_checks.h"
+#include "ops/dora.h"
 #include "ops/dropout.h"
 #include "ops/matmul.h"
 
@@ -28,25 +29,6 @@ DType product_dtype(const Tensor& t) {
   return t.device().is_cpu() ? t.dtype() : DType::bf16;
 }
 constexpr const char* kMagnitude = "lora_magnitude_vector";
-
-// ||w_o + delta_o|| for each row o of w [O, I] (f32, any strides) and delta [O, I] (contiguous).
-std::vector<float> row_norms(const Tensor& w, const Tensor& delta) {
-  const int64_t rows = w.size(0), cols = w.size(1);
-  const int64_t row_stride = w.stride(0), col_stride = w.stride(1);
-  const float* wp = w.data<float>();
-  const float* dp = delta.data<float>();
-  std::vector<float> norms(static_cast<size_t>(rows));
-#pragma omp parallel for schedule(static)
-  for (int64_t o = 0; o < rows; ++o) {
-    double sum = 0.0;
-    for (int64_t i = 0; i < cols; ++i) {
-      const double v = wp[o * row_stride + i * col_stride] + dp[o * cols + i];
-      sum += v * v;
-    }
-    norms[static_cast<size_t>(o)] = static_cast<float>(std::sqrt(sum));
-  }
-  return norms;
-}
 
 // A [r, I] as PEFT's reset_lora_parameters draws it, from Rng(seed) in row-major order.
 Tensor initial_a(int64_t r, int64_t in, LoraInit init, uint64_t seed) {
@@ -87,9 +69,11 @@ LoraLinear::LoraLinear(Tensor weight, const LoraOptions& options)
   a_grad_ = Tensor::zeros(a_.shape(), DType::f32);
   b_grad_ = Tensor::zeros(b_.shape(), DType::f32);
   if (options.use_dora) {
-    // PEFT's DoraLinearLayer.update_layer: m = ||W + s B A||, which is ||W|| while B = 0.
-    const std::vector<float> norms = row_norms(weight_f32(), scaled_product());
-    m_ = Tensor::from_vector<float>({out_}, DType::f32, norms);
+    // PEFT's DoraLinearLayer.update_layer: m = ||W + s B A||, which is ||W|| while B = 0 (the
+    // norms made with m = 1 first).
+    m_ = Tensor::empty({out_}, DType::f32);
+    m_.fill(1.0);
+    m_ = norm_and_scale().first;
     m_grad_ = Tensor::zeros({out_}, DType::f32);
   }
 }
@@ -99,9 +83,16 @@ Tensor LoraLinear::weight_f32() const {
 }
 
 Tensor LoraLinear::scaled_product() const {
-  const Tensor product = Tensor::empty({out_, in_}, DType::f32);
+  const Tensor product = Tensor::empty({out_, in_}, DType::f32, a_.device());
   ops::matmul_forward(b_, a_, product, {.alpha = scaling_});
   return product;
+}
+
+std::pair<Tensor, Tensor> LoraLinear::norm_and_scale() const {
+  const Tensor norm = Tensor::empty({out_}, DType::f32, a_.device());
+  const Tensor scale = Tensor::empty({out_}, DType::f32, a_.device());
+  ops::dora_norm_scale(weight_, scaled_product(), m_, norm, scale);
+  return {norm, scale};
 }
 
 Tensor LoraLinear::dropped(const Tensor& x, uint64_t offset) const {
@@ -145,31 +136,17 @@ void LoraLinear::run(const char* op, const Tensor& x, const Tensor& z, Saved* sa
                         {.trans_b = true, .alpha = scaling_, .beta = term_only ? 0.0f : 1.0f});
     return;
   }
-  const Tensor w = weight_f32();
-  std::vector<float> norm = row_norms(w, scaled_product());
-  const float* m = m_.data<float>();
-  std::vector<float> scale(norm.size());
-  for (size_t o = 0; o < norm.size(); ++o) scale[o] = m[o] / norm[o];
+  auto [norm, scale] = norm_and_scale();
   // base: z, or with dropout d(x) W^T;  term = base + s (d(x) A^T) B^T.
   Tensor base = z;
   if (drop) {
-    base = Tensor::empty(z.shape(), DType::f32);
-    ops::matmul_forward(u, w, base, {.trans_b = true});
+    base = Tensor::empty(z.shape(), DType::f32, x.device());
+    ops::matmul_forward(u, weight_, base, {.trans_b = true});
   }
   const Tensor term = base.clone();
   ops::matmul_forward(xa, b_, term, {.trans_b = true, .alpha = scaling_, .beta = 1.0f});
-  float* zp = z.mutable_data<float>();
-  const float* bp = base.data<float>();
-  const float* tp = term.data<float>();
-  const int64_t O = out_;
-#pragma omp parallel for schedule(static)
-  for (int64_t n = 0; n < N; ++n) {
-    for (int64_t o = 0; o < O; ++o) {
-      const int64_t at = n * O + o;
-      const float scaled = scale[static_cast<size_t>(o)] * tp[at];
-      zp[at] = drop ? zp[at] + (scaled - bp[at]) : scaled;
-    }
-  }
+  // z = c term, or with dropout z + (c term - d(x) W^T).
+  ops::dora_scale_columns(term, scale, drop ? base : Tensor(), z, drop);
   if (saved) {
     saved->term = term;
     saved->scale = std::move(scale);
@@ -188,28 +165,10 @@ Tensor LoraLinear::backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
   // g: the gradient of (d(x) A^T) B^T divided by s; c * dz for DoRA.
   Tensor g = dz;
   if (options_.use_dora) {
-    g = Tensor::empty(dz.shape(), DType::f32);
-    const float* dzp = dz.data<float>();
-    const float* tp = saved.term.data<float>();
-    float* gp = g.mutable_data<float>();
-    // dL/dm = sum over rows of dz * term / n; each column block's sums by one thread, over the
-    // rows in order (the same bits for any thread count).
-    std::vector<double> dm(saved.norm.size());
-    const int64_t O = out_;
-    constexpr int64_t kColumns = 64;
-#pragma omp parallel for schedule(static)
-    for (int64_t o0 = 0; o0 < O; o0 += kColumns) {
-      const int64_t o1 = std::min(O, o0 + kColumns);
-      for (int64_t n = 0; n < N; ++n) {
-        for (int64_t o = o0; o < o1; ++o) {
-          const int64_t at = n * O + o;
-          gp[at] = saved.scale[static_cast<size_t>(o)] * dzp[at];
-          dm[static_cast<size_t>(o)] += static_cast<double>(dzp[at]) * tp[at];
-        }
-      }
-    }
-    float* m_grad = m_grad_.mutable_data<float>();
-    for (size_t o = 0; o < dm.size(); ++o) m_grad[o] += static_cast<float>(dm[o] / saved.norm[o]);
+    // g = c dz;  dL/dm = sum over rows of dz * term / n.
+    g = Tensor::empty(dz.shape(), DType::f32, dz.device());
+    ops::dora_scale_columns(dz, saved.scale, Tensor(), g, false);
+    ops::dora_magnitude_grad(dz, saved.term, saved.norm, m_grad_);
   }
   ops::matmul_forward(g, saved.xa, b_grad_, {.trans_a = true, .alpha = scaling_, .beta = 1.0f});
   const Tensor dxa = Tensor::empty({N, options_.r}, product_dtype(dz), x.device());
@@ -221,11 +180,10 @@ Tensor LoraLinear::backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
     const Tensor du = drop ? u : dx;
     ops::matmul_forward(dxa, a_, du, {.beta = !drop && accumulate_dx ? 1.0f : 0.0f});
     if (drop && options_.use_dora) {
-      // The (c - 1) * (d(x) W^T) path: du += (c * dz - dz) W.
-      float* gp = g.mutable_data<float>();
-      const float* dzp = dz.data<float>();
-      for (int64_t i = 0; i < g.numel(); ++i) gp[i] -= dzp[i];
-      ops::matmul_forward(g, weight_f32(), du, {.beta = 1.0f});
+      // The (c - 1) * (d(x) W^T) path: du += ((c - 1) dz) W.
+      const Tensor h = Tensor::empty(dz.shape(), DType::f32, dz.device());
+      ops::dora_scale_columns(dz, saved.scale, dz, h, false);
+      ops::matmul_forward(h, weight_, du, {.beta = 1.0f});
     }
     if (drop) {
       const Tensor& target = accumulate_dx ? du : dx;
@@ -259,9 +217,12 @@ void LoraLinear::set_parameter(std::string_view name, const Tensor& value) {
   fail("LoraLinear: no parameter named \"{}\"; expected one of {}", name, names);
 }
 
-void LoraLinear::move_to(Device device) {
-  RETUNE_CHECK(device.is_cpu() || !options_.use_dora,
-               "DoRA runs on the CPU only so far; {} was asked for", device_name(device));
+void LoraLinear::move_to(Device device, const Tensor& weight) {
+  RETUNE_CHECK(weight.defined() && weight.shape() == weight_.shape() && weight.device() == device,
+               "LoraLinear::move_to: the weight is {}, expected {} on {}",
+               weight.defined() ? weight.describe() : "undefined", weight_.shape().str(),
+               device_name(device));
+  weight_ = weight;
   for (Tensor* t : {&a_, &b_, &a_grad_, &b_grad_, &m_, &m_grad_}) {
     if (t->defined()) *t = t->to(device);
   }
@@ -277,12 +238,11 @@ Tensor LoraLinear::merged_delta() const {
   if (!options_.use_dora) return delta;
   // PEFT's DoraLinearVariant.merge_safe: W' = (m / ||W + ΔW_lora||) * (W + ΔW_lora).
   const Tensor w = weight_f32();
-  const std::vector<float> norm = row_norms(w, delta);
-  const float* m = m_.data<float>();
+  const std::vector<float> c = norm_and_scale().second.to_f32_vector();
   const float* wp = w.data<float>();
   float* dp = delta.mutable_data<float>();
   for (int64_t o = 0; o < out_; ++o) {
-    const float scale = m[o] / norm[static_cast<size_t>(o)];
+    const float scale = c[static_cast<size_t>(o)];
     for (int64_t i = 0; i < in_; ++i) {
       const float wv = wp[o * w.stride(0) + i * w.stride(1)];
       float& d = dp[o * in_ + i];

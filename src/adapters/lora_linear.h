@@ -6,7 +6,8 @@
 //      one dim; for GPT-2's Conv1D weights (stored [I, O]) pass weight.transpose(0, 1). The
 //      adapter keeps this view (sharing its storage) and reads W only for DoRA.
 //   x: [N, I], z: [N, O] = x W^T, contiguous, f32, or each bf16 (a model's bf16 activations;
-//      not with DoRA), as are backward()'s dz and dx (see model/linear_adapter.h).
+//      not with DoRA), as are backward()'s dz and dx (see model/linear_adapter.h). On the CPU or
+//      a GPU (move_to), LoRA and DoRA alike: DoRA's per-output work is ops/dora.h's.
 //   Parameters, owned f32, named as PEFT saves them (A and B keep this orientation for Conv1D):
 //     "lora_A.weight" A [r, I], "lora_B.weight" B [O, r], DoRA "lora_magnitude_vector" m [O].
 //   s = alpha / r, or alpha / sqrt(r) with use_rslora;  d(x) = dropout(x), in forward() only.
@@ -39,6 +40,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "adapters/adapter_parameter.h"
@@ -76,12 +78,14 @@ class LoraLinear final : public model::LinearAdapter {
   // Copies `value` (any float dtype, the parameter's shape) into the parameter `name`.
   void set_parameter(std::string_view name, const Tensor& value);
   void zero_grad();
-  // Moves the parameters and their gradients to `device` (what a forward kept is dropped).
-  // DoRA's magnitude update runs on the host: it stays on the CPU (other devices are refused).
-  void move_to(Device device);
+  // Moves the parameters and their gradients to `device` (what a forward kept is dropped), and
+  // views `weight` there instead of W: the model's same weight, moved there before (the
+  // constructor's layout and shape).
+  void move_to(Device device, const Tensor& weight);
 
   // ΔW [O, I] f32 such that W + ΔW is the merged weight (PEFT's merge): s B A for LoRA,
-  // c * (W + s B A) - W for DoRA. For Conv1D, ΔW^T is the change of the stored [I, O] weight.
+  // c * (W + s B A) - W for DoRA (on the CPU). For Conv1D, ΔW^T is the change of the stored
+  // [I, O] weight.
   Tensor merged_delta() const;
 
   float scaling() const { return scaling_; }
@@ -96,10 +100,10 @@ class LoraLinear final : public model::LinearAdapter {
  private:
   // What backward() needs from the last forward().
   struct Saved {
-    Tensor xa;                 // d(x) A^T [N, r], x's dtype (bf16 on a GPU)
-    Tensor term;               // DoRA: what c scales, (z or d(x) W^T) + s (d(x) A^T) B^T [N, O]
-    std::vector<float> scale;  // DoRA: c [O]
-    std::vector<float> norm;   // DoRA: n [O]
+    Tensor xa;     // d(x) A^T [N, r], x's dtype (bf16 on a GPU)
+    Tensor term;   // DoRA: what c scales, (z or d(x) W^T) + s (d(x) A^T) B^T [N, O]
+    Tensor scale;  // DoRA: c [O]
+    Tensor norm;   // DoRA: n [O]
     uint64_t dropout_offset = 0;
   };
 
@@ -110,8 +114,10 @@ class LoraLinear final : public model::LinearAdapter {
   // forward() and forward_term(): run() with what backward() needs kept.
   void train_forward(const char* op, const Tensor& x, const Tensor& z, bool term_only);
   Tensor dropped(const Tensor& x, uint64_t offset) const;  // d(x), a new tensor
-  Tensor weight_f32() const;                               // W as f32, a view or a copy
-  Tensor scaled_product() const;                           // s B A [O, I]
+  Tensor weight_f32() const;      // W as f32, a view or a copy (merged_delta, on the CPU)
+  Tensor scaled_product() const;  // s B A [O, I]
+  // DoRA's n = ||W + s B A|| and c = m / n [O] (ops/dora.h), new tensors on the adapter's device.
+  std::pair<Tensor, Tensor> norm_and_scale() const;
 
   Tensor weight_;
   LoraOptions options_;

@@ -87,8 +87,17 @@ std::string unexpected_tensor(const std::string& key, const LoraConfig& config,
 
 }  // namespace
 
-void LoraModel::move_to(Device device) {
-  for (const LoraModule& module : modules_) module.lora->move_to(device);
+void LoraModel::move_to(model::CausalLm& model, Device device) {
+  std::map<std::string, Tensor> weights;  // the model's, on `device` now
+  for (const model::LinearSite& site : model.linear_sites()) {
+    weights[site.name] = site.conv1d ? site.weight.transpose(0, 1) : site.weight;
+  }
+  for (const LoraModule& module : modules_) {
+    const auto found = weights.find(module.site.name);
+    RETUNE_CHECK(found != weights.end(), "LoraModel::move_to: the model has no linear \"{}\"",
+                 module.site.name);
+    module.lora->move_to(device, found->second);
+  }
 }
 
 std::vector<AdapterParameter> LoraModel::parameters() const {

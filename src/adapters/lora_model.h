@@ -62,7 +62,7 @@ class LoraModel final : public TrainedAdapter {
   // Every trainable tensor of the LoRA modules and its gradient (views), named by its PEFT key,
   // module by module (the saved weights train as base weights: model/trainable_weights.h).
   std::vector<AdapterParameter> parameters() const override;
-  void move_to(Device device) override;
+  void move_to(model::CausalLm& model, Device device) override;
   void zero_grad();
   // Every module's next dropout offset (LoraLinear::dropout_offset), in module order, to save
   // with a checkpoint and restore on resume.

@@ -84,14 +84,13 @@ int run_eval(const EvalOptions& options) {
   if (!device.is_cpu()) {
     RETUNE_CHECK(model->config().architecture != model::Architecture::gpt2,
                  "--device {}: GPT-2 runs on the CPU only so far", device_name(device));
-    const auto* lora = dynamic_cast<const adapters::LoraModel*>(adapter.get());
-    RETUNE_CHECK(!adapter || (lora && !lora->config().use_dora),
-                 "--device {}: {} is not a LoRA adapter (DoRA, (IA)³, SSF and Poly run on the CPU "
-                 "only so far)",
+    RETUNE_CHECK(!adapter || dynamic_cast<const adapters::LoraModel*>(adapter.get()),
+                 "--device {}: {} is not a LoRA or DoRA adapter ((IA)³, SSF and Poly run on the "
+                 "CPU only so far)",
                  device_name(device), *options.source.adapter);
     activate_device(device);
     model::move_weights(*model, device);
-    if (adapter) adapter->move_to(device);
+    if (adapter) adapter->move_to(*model, device);
   }
   // A Poly adapter routes each row by its example's task ("task" fields, else --task).
   auto* poly = dynamic_cast<adapters::PolyModel*>(adapter.get());

@@ -291,7 +291,7 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
   if (!device.is_cpu()) {
     // The adapter's starting values were made on the CPU; the steps run on the device.
     model::move_weights(*model, device);
-    if (adapter) adapter->move_to(device);
+    if (adapter) adapter->move_to(*model, device);
     note(fmt::format("training on {}", device_name(device)));
   }
   const model::TrainingSetup setup = model::make_training_step(*model, trains);
@@ -645,7 +645,7 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
   if (!device.is_cpu()) {
     // The outputs are made on the CPU, as after training there.
     model::move_weights(*model, Device::cpu());
-    if (adapter) adapter->move_to(Device::cpu());
+    if (adapter) adapter->move_to(*model, Device::cpu());
   }
   if (budget.exceeded_at()) {
     const RetainResult& worst = retain.most_forgotten();

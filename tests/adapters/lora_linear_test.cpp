@@ -11,6 +11,7 @@
 #include <ostream>
 #include <string>
 
+#include "core/device.h"
 #include "core/random_tensor.h"
 #include "core/rng.h"
 #include "support/double_reference.h"
@@ -406,6 +407,55 @@ TEST(LoraLinear, Bf16ActivationsMatchF32OnesOfTheSameValues) {
   EXPECT_THAT(error_of([&] { dora.forward(x, z0.to(DType::f32)); }),
               testing::HasSubstr("LoraLinear::forward: x is bf16[9, 6] on cpu, expected a "
                                  "contiguous f32[9, 6]"));
+}
+
+// move_to views the model's weight where it moved: the same shape on the same device.
+TEST(LoraLinear, MoveToTakesTheModelsWeightThere) {
+  Case s(Variant{"dora", false, true, 0.0f});
+  EXPECT_THAT(error_of([&] {
+                s.layer.move_to(Device::cpu(), uniform_tensor({Case::I, Case::O}, 1));
+              }),
+              HasSubstr("LoraLinear::move_to: the weight is f32[6, 5] on cpu, expected [5, 6] on "
+                        "cpu"));
+  // The same values in another tensor: the layer computes as before.
+  s.layer.move_to(Device::cpu(), uniform_tensor({Case::O, Case::I}, 1));
+  const Tensor z = s.ref.base_product();
+  s.layer.apply(s.x, z);
+  expect_near(z, s.ref.output(), "apply after move_to");
+}
+
+// On a GPU DoRA (ops/dora.h there) gives the CPU's output, returned gradient, dx and parameter
+// gradients, with and without dropout, within the bf16 products' error.
+TEST(LoraLinear, GpuDoraMatchesTheCpu) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no GPU";
+  const Device gpu = Device::cuda(0);
+  activate_device(gpu);
+  for (const float dropout : {0.0f, 0.3f}) {
+    // One forward and backward of a fresh layer on `device`: z, the returned dz, dx and the
+    // parameters' gradients.
+    const auto run = [&](Device device) {
+      Case s(Variant{"dora", false, true, dropout});
+      if (!device.is_cpu())
+        s.layer.move_to(device, uniform_tensor({Case::O, Case::I}, 1).to(device));
+      const Tensor x = s.x.to(device);
+      const Tensor z = s.ref.base_product().to(device);
+      s.layer.forward(x, z);
+      const Tensor dx = Tensor::empty(x.shape(), DType::f32, device);
+      const Tensor dz =
+          s.layer.backward(x, uniform_tensor({Case::N, Case::O}, 6).to(device), dx, false);
+      std::vector<std::vector<float>> got{z.to_f32_vector(), dz.to_f32_vector(),
+                                          dx.to_f32_vector()};
+      for (const AdapterParameter& p : s.layer.parameters()) got.push_back(p.grad.to_f32_vector());
+      return got;
+    };
+    const auto want = run(Device::cpu()), got = run(gpu);
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+      EXPECT_LT(relative_l2_error(got[i], want[i]), 2e-2)
+          << "output " << i << " dropout " << dropout;
+      EXPECT_GT(l2_norm(want[i]), 0) << "output " << i;
+    }
+  }
 }
 
 TEST(LoraLinear, RejectsBadArgumentsNamingThem) {

@@ -87,17 +87,24 @@ TEST(EvalCli, RefusesBadInputInOneLine) {
   EXPECT_EQ(error(run_retune("eval --model " + hf_model_fixture("gpt2").string() + on_gpu, true)),
             "retune: error: --device cuda:0: GPT-2 runs on the CPU only so far\n");
   const std::string fixtures = std::string(RETUNE_FIXTURES_DIR);
-  for (const std::string& adapter :
-       {fixtures + "/peft_methods/qwen2/ia3/adapter", fixtures + "/peft/qwen2/dora/initial"}) {
-    EXPECT_EQ(
-        error(run_retune("eval" + model + " --adapter " + adapter + on_gpu, true)),
-        "retune: error: --device cuda:0: " + adapter +
-            " is not a LoRA adapter (DoRA, (IA)³, SSF and Poly run on the CPU only so far)\n");
-  }
+  const std::string ia3 = fixtures + "/peft_methods/qwen2/ia3/adapter";
+  EXPECT_EQ(
+      error(run_retune("eval" + model + " --adapter " + ia3 + on_gpu, true)),
+      "retune: error: --device cuda:0: " + ia3 +
+          " is not a LoRA or DoRA adapter ((IA)³, SSF and Poly run on the CPU only so far)\n");
+  // A DoRA adapter passes that check: it fails only for want of the device.
+  const RetuneRun dora =
+      run_retune("eval" + model + " --adapter " + fixtures + "/peft/qwen2/dora/initial --data " +
+                     (dir / "qa.jsonl").string() + " --no-exact-match --device cuda:7",
+                 true);
+  EXPECT_NE(dora.exit_code, 0);
+  EXPECT_TRUE(dora.out.find("does not exist") != std::string::npos ||
+              dora.out.find("no CUDA backend") != std::string::npos)
+      << dora.out;
 }
 
 // --device cuda: the losses a GPU gives are the CPU's within bf16 tolerance, with or without a
-// LoRA adapter (one `retune train` made on the CPU).
+// LoRA or DoRA adapter (`retune train` made on the CPU).
 TEST(EvalCli, GpuScoresAsTheCpuDoes) {
   if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA GPU here: this runs on the device machine";
   TempDir dir;
@@ -109,8 +116,16 @@ TEST(EvalCli, GpuScoresAsTheCpuDoes) {
           " --set training.steps=4 --set data.eval=[] --set output=" + (dir / "run").string(),
       true);
   ASSERT_EQ(train.exit_code, 0) << train.out;
+  const RetuneRun dora =
+      run_retune("train " + std::string(RETUNE_FIXTURES_DIR) +
+                     "/../../examples/lora-chat.yaml --set model=" + model +
+                     " --set training.steps=4 --set data.eval=[] --set lora.use_dora=true" +
+                     " --set output=" + (dir / "dora").string(),
+                 true);
+  ASSERT_EQ(dora.exit_code, 0) << dora.out;
   for (const std::string& adapter :
-       {std::string(), " --adapter " + (dir / "run" / "adapter").string()}) {
+       {std::string(), " --adapter " + (dir / "run" / "adapter").string(),
+        " --adapter " + (dir / "dora" / "adapter").string()}) {
     const auto loss = [&](const char* device) {
       const RetuneRun run =
           run_retune("eval --model " + model + adapter + " --data " + (dir / "qa.jsonl").string() +

@@ -1,10 +1,10 @@
 // `retune train --device cuda` against the same run on the CPU (the GPU's parity test): LoRA,
-// full fine-tuning, BitFit and norm tuning of fixture models (Llama with tied embeddings; Qwen2,
-// whose q, k and v have biases) give the CPU's loss curve within bf16 tolerance, and the adapter
-// or model folder the GPU run writes works on the CPU; so do the evaluations and the forgetting
-// controls. These tests need a CUDA GPU: without one (CI) they skip,
-// saying so, and run on the device machine (bench/run_gpu.sh). A device that does not exist or
-// that the build lacks is refused everywhere.
+// DoRA, full fine-tuning, BitFit and norm tuning of fixture models (Llama with tied embeddings;
+// Qwen2, whose q, k and v have biases) give the CPU's loss curve within bf16 tolerance, and the
+// adapter or model folder the GPU run writes works on the CPU; so do the evaluations and the
+// forgetting controls. These tests need a CUDA GPU: without one (CI) they skip, saying so, and run
+// on the device machine (bench/run_gpu.sh). A device that does not exist or that the build lacks is
+// refused everywhere.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -190,12 +190,14 @@ TEST(GpuTrainCli, LimitsForgettingOnTheGpuAsOnTheCpu) {
   EXPECT_GT(got.back()["penalty"].get<double>(), 0.0);
 }
 
-// A training case for the parity test: the model, the method and the learning rate (the methods
-// that train few weights need a larger one for the loss to fall within 8 steps).
+// A training case for the parity test: the model, the method, more settings (the methods that
+// train few weights need a larger learning rate for the loss to fall within 8 steps; DoRA is a
+// LoRA setting) and what they add to the test's name.
 struct GpuCase {
   const char* model;
   const char* method;
-  const char* lr = nullptr;  // lora-chat.yaml's when null
+  const char* settings = "";
+  const char* variant = "";
 };
 
 class GpuTrainParity : public testing::TestWithParam<GpuCase> {};
@@ -205,8 +207,7 @@ TEST_P(GpuTrainParity, GivesTheCpuLossCurveAndAFolderTheCpuReads) {
   const GpuCase c = GetParam();
   TempDir dir;
   const auto args = [&](const char* run, const char* device) {
-    return train_args(c.model, c.method, (dir / run).string(), device) +
-           (c.lr ? std::string(" --set training.lr=") + c.lr : std::string());
+    return train_args(c.model, c.method, (dir / run).string(), device) + c.settings;
   };
   const RetuneRun cpu = run_retune(args("cpu", "cpu"), true);
   ASSERT_EQ(cpu.exit_code, 0) << cpu.out;
@@ -252,10 +253,13 @@ TEST_P(GpuTrainParity, GivesTheCpuLossCurveAndAFolderTheCpuReads) {
 INSTANTIATE_TEST_SUITE_P(Runs, GpuTrainParity,
                          testing::Values(GpuCase{"llama_tied", "lora"}, GpuCase{"qwen2", "lora"},
                                          GpuCase{"llama_tied", "full"},
-                                         GpuCase{"qwen2", "bitfit", "3e-2"},
-                                         GpuCase{"llama_tied", "norm", "3e-2"}),
+                                         GpuCase{"qwen2", "bitfit", " --set training.lr=3e-2"},
+                                         GpuCase{"llama_tied", "norm", " --set training.lr=3e-2"},
+                                         GpuCase{"qwen2", "lora", " --set lora.use_dora=true",
+                                                 "_dora"}),
                          [](const auto& test) {
-                           return std::string(test.param.model) + "_" + test.param.method;
+                           return std::string(test.param.model) + "_" + test.param.method +
+                                  test.param.variant;
                          });
 
 }  // namespace

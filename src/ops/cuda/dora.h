@@ -1,0 +1,23 @@
+// The CUDA kernels of ops/dora.h, on device pointers of the current device (as ops/cpu/dora.h's).
+#pragma once
+
+#include <cstdint>
+
+#include "core/dtype.h"
+
+namespace retune::ops::cuda {
+
+// One block per output row, its squares summed in double.
+void dora_norm_scale(const void* weight, DType dtype, int64_t row_stride, int64_t col_stride,
+                     const float* delta, const float* magnitude, int64_t O, int64_t I, float* norm,
+                     float* scale);
+
+// subtract may be null.
+void dora_scale_columns(const float* x, const float* scale, const float* subtract, float* out,
+                        int64_t N, int64_t O, bool accumulate);
+
+// Deterministic column sums (column_sums.cuh): fixed chunks of rows, then the chunks in order.
+void dora_magnitude_grad(const float* dz, const float* term, const float* norm, int64_t N,
+                         int64_t O, float* magnitude_grad);
+
+}  // namespace retune::ops::cuda
