@@ -218,10 +218,12 @@ void LoraLinear::set_parameter(std::string_view name, const Tensor& value) {
 }
 
 void LoraLinear::move_to(Device device, const Tensor& weight) {
-  RETUNE_CHECK(weight.defined() && weight.shape() == weight_.shape() && weight.device() == device,
-               "LoraLinear::move_to: the weight is {}, expected {} on {}",
-               weight.defined() ? weight.describe() : "undefined", weight_.shape().str(),
-               device_name(device));
+  RETUNE_CHECK(weight.defined() && weight.shape() == weight_.shape() &&
+                   weight.dtype() == weight_.dtype() && weight.stride(0) == weight_.stride(0) &&
+                   weight.stride(1) == weight_.stride(1) && weight.device() == device,
+               "LoraLinear::move_to: the weight is {}, expected {}{} on {} with strides ({}, {})",
+               weight.defined() ? weight.describe() : "undefined", dtype_name(weight_.dtype()),
+               weight_.shape().str(), device_name(device), weight_.stride(0), weight_.stride(1));
   weight_ = weight;
   for (Tensor* t : {&a_, &b_, &a_grad_, &b_grad_, &m_, &m_grad_}) {
     if (t->defined()) *t = t->to(device);

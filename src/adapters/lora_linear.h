@@ -79,8 +79,8 @@ class LoraLinear final : public model::LinearAdapter {
   void set_parameter(std::string_view name, const Tensor& value);
   void zero_grad();
   // Moves the parameters and their gradients to `device` (what a forward kept is dropped), and
-  // views `weight` there instead of W: the model's same weight, moved there before (the
-  // constructor's layout and shape).
+  // views `weight` there instead of W: the model's same weight, moved there before (W's dtype,
+  // shape and strides: a Conv1D weight's transposed view too).
   void move_to(Device device, const Tensor& weight);
 
   // ΔW [O, I] f32 such that W + ΔW is the merged weight (PEFT's merge): s B A for LoRA,

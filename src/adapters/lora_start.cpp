@@ -36,6 +36,11 @@ float lora_scaling(int64_t r, double alpha, bool use_rslora) {
 }
 
 void check_loadable_start(const LoraConfig& config, const std::string& source) {
+  RETUNE_CHECK(!config.use_dora || (config.start != LoraStartMethod::pissa &&
+                                    config.start != LoraStartMethod::olora),
+               "{}: use_dora with a residual initialisation (init_lora_weights \"pissa\" or "
+               "\"olora\") is not supported: DoRA's norms would be of the residual weights",
+               source);
   RETUNE_CHECK(config.start != LoraStartMethod::pissa || config.pissa_niter == 0,
                "{}: init_lora_weights \"pissa_niter_{}\": the base weights of this adapter were "
                "residualised with a randomized SVD, which cannot be recomputed; save it converted "

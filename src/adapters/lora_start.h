@@ -33,7 +33,8 @@ void apply_lora_starts(model::CausalLm& model, LoraModel& lora,
 // initialisation on the base before loading A and B: "pissa" and "olora" residualise the base
 // weights again (deterministic), "eva" and "lora_ga" leave them alone. check_loadable_start
 // refuses what cannot be loaded that way, naming `source`: "pissa_niter_<k>" (a randomized SVD:
-// its residual cannot be recomputed) and "corda" (it needs the calibration covariance).
+// its residual cannot be recomputed), "corda" (it needs the calibration covariance), and
+// "pissa" or "olora" with DoRA (which the initialisation refuses too).
 void check_loadable_start(const LoraConfig& config, const std::string& source);
 // After a successful load: residualises the base for "pissa" and "olora" and records A0, B0,
 // so that the adapter is saved converted to a plain LoRA.

@@ -55,8 +55,8 @@ double anchor_penalty(std::span<const AnchoredTensor> tensors, double l2sp, doub
     std::vector<cuda::AnchoredArray> arrays;
     for (const AnchoredTensor& t : tensors) {
       arrays.push_back({t.value.device_data<float>(), t.start.device_data<float>(),
-                        optional_device_data(t.fisher), t.grad.mutable_device_data<float>(),
-                        t.value.numel()});
+                        t.fisher.defined() ? t.fisher.device_data<float>() : nullptr,
+                        t.grad.mutable_device_data<float>(), t.value.numel()});
     }
     return 0.5 * cuda::anchor_penalty(arrays, l2sp, ewc);
   }

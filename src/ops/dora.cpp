@@ -26,6 +26,7 @@ void dora_norm_scale(const Tensor& weight, const Tensor& delta, const Tensor& ma
   check_output(op, "norm", norm, DType::f32, {O}, device);
   check_output(op, "scale", scale, DType::f32, {O}, device);
   check_disjoint(op, "norm", norm, "scale", scale);
+  check_disjoint(op, "norm", norm, "magnitude", magnitude);
   check_disjoint(op, "scale", scale, "magnitude", magnitude);
   check_backend(op, device);
   const void* weight_data = weight.dtype() == DType::f32
@@ -62,8 +63,8 @@ void dora_scale_columns(const Tensor& x, const Tensor& scale, const Tensor& subt
 #if RETUNE_CUDA
   if (!device.is_cpu()) {
     cuda::dora_scale_columns(x.device_data<float>(), scale.device_data<float>(),
-                             optional_device_data(subtract), out.mutable_device_data<float>(), N, O,
-                             accumulate);
+                             subtract.defined() ? subtract.device_data<float>() : nullptr,
+                             out.mutable_device_data<float>(), N, O, accumulate);
     return;
   }
 #endif
@@ -83,6 +84,9 @@ void dora_magnitude_grad(const Tensor& dz, const Tensor& term, const Tensor& nor
   check_tensor(op, "term", term, DType::f32, {N, O}, device);
   check_tensor(op, "norm", norm, DType::f32, {O}, device);
   check_output(op, "magnitude_grad", magnitude_grad, DType::f32, {O}, device);
+  check_disjoint(op, "magnitude_grad", magnitude_grad, "dz", dz);
+  check_disjoint(op, "magnitude_grad", magnitude_grad, "term", term);
+  check_disjoint(op, "magnitude_grad", magnitude_grad, "norm", norm);
   check_backend(op, device);
 #if RETUNE_CUDA
   if (!device.is_cpu()) {

@@ -412,11 +412,18 @@ TEST(LoraLinear, Bf16ActivationsMatchF32OnesOfTheSameValues) {
 // move_to views the model's weight where it moved: the same shape on the same device.
 TEST(LoraLinear, MoveToTakesTheModelsWeightThere) {
   Case s(Variant{"dora", false, true, 0.0f});
+  EXPECT_THAT(
+      error_of([&] {
+        s.layer.move_to(Device::cpu(), uniform_tensor({Case::I, Case::O}, 1));
+      }),
+      HasSubstr("LoraLinear::move_to: the weight is f32[6, 5] on cpu, expected f32[5, 6] on "
+                "cpu with strides (6, 1)"));
+  // The same shape in another layout (a square Conv1D weight the wrong way round) is refused.
+  LoraLinear square(uniform_tensor({4, 4}, 1), {.r = 2});
   EXPECT_THAT(error_of([&] {
-                s.layer.move_to(Device::cpu(), uniform_tensor({Case::I, Case::O}, 1));
+                square.move_to(Device::cpu(), uniform_tensor({4, 4}, 1).transpose(0, 1));
               }),
-              HasSubstr("LoraLinear::move_to: the weight is f32[6, 5] on cpu, expected [5, 6] on "
-                        "cpu"));
+              HasSubstr("expected f32[4, 4] on cpu with strides (4, 1)"));
   // The same values in another tensor: the layer computes as before.
   s.layer.move_to(Device::cpu(), uniform_tensor({Case::O, Case::I}, 1));
   const Tensor z = s.ref.base_product();

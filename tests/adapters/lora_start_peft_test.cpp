@@ -331,6 +331,17 @@ TEST(LoraStartPeft, RefusesWhatPeftCannotLoadEither) {
                 ": init_lora_weights \"pissa_niter_4\": the base weights of this adapter were "
                 "residualised with a randomized SVD, which cannot be recomputed; save it "
                 "converted (PEFT: path_initial_model_for_weight_conversion)");
+  // PiSSA's saved start with use_dora: refused as starting one is.
+  TempDir dir;
+  fs::copy(fixture("llama_gqa_untied/pissa/initial"), dir / "dora");
+  nlohmann::json config;
+  std::ifstream(dir / "dora" / "adapter_config.json") >> config;
+  config["use_dora"] = true;
+  std::ofstream(dir / "dora" / "adapter_config.json") << config.dump();
+  EXPECT_EQ(error_of([&] { load_lora(*lm, dir / "dora"); }),
+            (dir / "dora" / "adapter_config.json").string() +
+                ": use_dora with a residual initialisation (init_lora_weights \"pissa\" or "
+                "\"olora\") is not supported: DoRA's norms would be of the residual weights");
 }
 
 }  // namespace

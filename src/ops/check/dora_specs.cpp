@@ -29,8 +29,10 @@ OpSpec norm_scale_spec(int64_t O, int64_t I, DType dtype, bool transposed) {
   };
   spec.forward = [=](const Tensors& in) {
     const Device device = in.at("delta").device();
-    Tensor weight = in.at("weight").to(dtype);
-    if (transposed) weight = weight.transpose(0, 1).contiguous().transpose(0, 1);
+    // The transposed layout is made on the host (a GPU copies contiguous views only).
+    Tensor weight = in.at("weight").to(Device::cpu()).to(dtype);
+    weight = transposed ? weight.transpose(0, 1).contiguous().to(device).transpose(0, 1)
+                        : weight.to(device);
     Tensor norm = Tensor::empty({O}, DType::f32, device);
     Tensor scale = Tensor::empty({O}, DType::f32, device);
     dora_norm_scale(weight, in.at("delta"), in.at("magnitude"), norm, scale);
