@@ -7,8 +7,8 @@
 // {"model", "adapter", "files": [{"file", "examples", "loss", "perplexity", "tokens",
 // "truncated", "exact_match": {"scored", "correct", "accuracy"} or null}]} on stdout. With a Poly
 // adapter each example runs with its "task" field's task (else --task's; train/poly_tasks.h).
-// --device cuda[:N] scores on a GPU (Llama-family models, alone or with a LoRA adapter, as
-// `retune train --device` trains them); exact match, which generates, needs the CPU there.
+// --device cuda[:N] scores on a GPU, exact match included (Llama-family models, alone or with a
+// LoRA or DoRA adapter, as `retune train --device` trains them).
 #include <fmt/format.h>
 
 #include <functional>
@@ -75,23 +75,9 @@ int run_eval(const EvalOptions& options) {
   // Every file read and tokenized before the model runs: a bad line fails at once.
   eval::EvaluationFiles files(options.source.tokenizer_folder(), options.source.model, options.data,
                               evaluation_options(options.evaluation));
-  RETUNE_CHECK(device.is_cpu() || !files.options().exact_match || !files.has_pairs(),
-               "--device {}: exact match generates completions, which runs on the CPU only so "
-               "far; add --no-exact-match",
-               device_name(device));
   std::unique_ptr<adapters::TrainedAdapter> adapter;
   const std::unique_ptr<model::CausalLm> model = load_model(options.source, &adapter);
-  if (!device.is_cpu()) {
-    RETUNE_CHECK(model->config().architecture != model::Architecture::gpt2,
-                 "--device {}: GPT-2 runs on the CPU only so far", device_name(device));
-    RETUNE_CHECK(!adapter || dynamic_cast<const adapters::LoraModel*>(adapter.get()),
-                 "--device {}: {} is not a LoRA or DoRA adapter ((IA)³, SSF and Poly run on the "
-                 "CPU only so far)",
-                 device_name(device), *options.source.adapter);
-    activate_device(device);
-    model::move_weights(*model, device);
-    if (adapter) adapter->move_to(*model, device);
-  }
+  use_device(*model, adapter.get(), options.source, device);
   // A Poly adapter routes each row by its example's task ("task" fields, else --task).
   auto* poly = dynamic_cast<adapters::PolyModel*>(adapter.get());
   std::function<void(const std::vector<int32_t>&)> route;

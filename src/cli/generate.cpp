@@ -9,6 +9,9 @@
 // tokenizer's eos_token and, with --chat, the template's end-of-turn token; --ignore-eos keeps
 // going), before a --stop string, or at the end of GPT-2's positions.
 //
+// --device cuda[:N] generates on a GPU (Llama-family models, alone or with a LoRA or DoRA
+// adapter).
+//
 // --chat wraps the prompt as a user message (after --system, when given) in the model's chat
 // template and adds the assistant's header, as apply_chat_template(add_generation_prompt=True).
 // Special tokens are not printed. --stats prints token counts and speeds to stderr.
@@ -24,6 +27,7 @@
 #include "cli/commands.h"
 #include "cli/model_options.h"
 #include "cli/threads_option.h"
+#include "core/device.h"
 #include "core/error.h"
 #include "eval/exact_match.h"
 #include "io/file_contents.h"
@@ -55,6 +59,7 @@ struct GenerateOptions {
   bool ignore_eos = false;
   bool stats = false;
   std::optional<int> threads;
+  std::string device = "cpu";
 };
 
 constexpr int64_t kDefaultMaxNewTokens = 256;
@@ -106,6 +111,7 @@ std::string stop_reason_name(model::StopReason reason) {
 
 int run_generate(const GenerateOptions& options) {
   use_threads(options.threads);
+  const Device device = parse_device(options.device);
   RETUNE_CHECK(options.chat || (!options.system && !options.chat_template),
                "--system and --chat-template need --chat");
   const std::filesystem::path tokenizer_files = options.source.tokenizer_folder();
@@ -125,7 +131,9 @@ int run_generate(const GenerateOptions& options) {
         eval::end_token_ids(config, tokenizer, chat ? std::optional(chat->kind) : std::nullopt);
   }
 
-  const std::unique_ptr<model::CausalLm> model = load_model(options.source);
+  std::unique_ptr<adapters::TrainedAdapter> adapter;
+  const std::unique_ptr<model::CausalLm> model = load_model(options.source, &adapter);
+  use_device(*model, adapter.get(), options.source, device);
   StreamDecoder decoder(tokenizer, true, options.stop);
   const auto print = [](const std::string& text) {
     std::fputs(text.c_str(), stdout);
@@ -194,6 +202,7 @@ Command add_generate_command(CLI::App& app) {
   command->add_flag("--ignore-eos", options->ignore_eos, "do not stop at end tokens");
   command->add_flag("--stats", options->stats, "print token counts and speeds to stderr");
   add_threads_option(command, options->threads);
+  command->add_option("--device", options->device, "cpu (default), cuda or cuda:N");
   return {command, [options] { return run_generate(*options); }};
 }
 

@@ -1,9 +1,12 @@
 #include "cli/model_options.h"
 
+#include "adapters/lora_model.h"
 #include "adapters/poly_model.h"
 #include "adapters/sparse_diff.h"
 #include "adapters/trained_adapter.h"
+#include "core/device.h"
 #include "core/error.h"
+#include "model/trainable_weights.h"
 
 namespace retune::cli {
 
@@ -41,6 +44,20 @@ std::unique_ptr<model::CausalLm> load_model(const ModelSource& source,
   }
   if (adapter) *adapter = std::move(loaded);
   return model;
+}
+
+void use_device(model::CausalLm& model, adapters::TrainedAdapter* adapter,
+                const ModelSource& source, Device device) {
+  if (device.is_cpu()) return;
+  RETUNE_CHECK(model.config().architecture != model::Architecture::gpt2,
+               "--device {}: GPT-2 runs on the CPU only so far", device_name(device));
+  RETUNE_CHECK(!adapter || dynamic_cast<const adapters::LoraModel*>(adapter),
+               "--device {}: {} is not a LoRA or DoRA adapter ((IA)³, SSF and Poly run on the CPU "
+               "only so far)",
+               device_name(device), source.adapter.value_or(""));
+  activate_device(device);
+  model::move_weights(model, device);
+  if (adapter) adapter->move_to(model, device);
 }
 
 }  // namespace retune::cli

@@ -38,7 +38,10 @@ GenerationResult generate(const CausalLm& model, const std::vector<int32_t>& pro
   if (options.max_new_tokens == 0) return result;
   // The last new token is never fed back, so the cache holds prompt + max_new_tokens - 1.
   const int64_t new_tokens = std::min(options.max_new_tokens, limit - prompt_tokens + 1);
-  KvCache cache(model.config(), 1, prompt_tokens + new_tokens - 1);
+  // The model's device (its weights'): the cache and each step's input go there, the next
+  // token's logits come back for the sampler.
+  const Device device = model.output_head().device();
+  KvCache cache(model.config(), 1, prompt_tokens + new_tokens - 1, device);
 
   // Why generation ends after `token`, the n-th new one; nothing while it goes on.
   const auto stop_after = [&](int32_t token, int64_t n) -> std::optional<StopReason> {
@@ -53,9 +56,9 @@ GenerationResult generate(const CausalLm& model, const std::vector<int32_t>& pro
 
   Tensor input = Tensor::from_vector<int32_t>({1, prompt_tokens}, DType::i32, prompt);
   for (auto start = std::chrono::steady_clock::now();; start = std::chrono::steady_clock::now()) {
-    const Tensor hidden = model.forward_hidden(input, Tensor(), &cache);
+    const Tensor hidden = model.forward_hidden(on_device(input, device), Tensor(), &cache);
     const int64_t last = hidden.size(1) - 1;
-    const Tensor logits = model.logits(hidden.slice(1, last, last + 1));
+    const Tensor logits = on_device(model.logits(hidden.slice(1, last, last + 1)), Device::cpu());
     const int32_t token = sampler.next({logits.data<float>(), static_cast<size_t>(logits.numel())});
     result.ids.push_back(token);
     (result.ids.size() == 1 ? result.prefill_seconds : result.decode_seconds) +=

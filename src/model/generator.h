@@ -1,6 +1,7 @@
 // generate: continues a prompt token by token with a KV cache, as transformers' generate() does
 // for one sequence: the prompt in one forward (prefill), then one forward per new token, each
-// token chosen by a Sampler from the last position's logits.
+// token chosen by a Sampler from the last position's logits. It runs where the model's weights
+// are (the CPU or a GPU: the cache lives there, the logits come back to the host).
 #pragma once
 
 #include <cstdint>

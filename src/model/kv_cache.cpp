@@ -4,14 +4,14 @@
 
 namespace retune::model {
 
-KvCache::KvCache(const ModelConfig& config, int64_t batch, int64_t capacity)
-    : batch_(batch), capacity_(capacity) {
+KvCache::KvCache(const ModelConfig& config, int64_t batch, int64_t capacity, Device device)
+    : device_(device), batch_(batch), capacity_(capacity) {
   RETUNE_CHECK(batch > 0 && capacity > 0,
                "KvCache: batch and capacity must be positive, got {} and {}", batch, capacity);
   const Shape shape{batch, capacity, config.num_key_value_heads, config.head_dim};
   for (int64_t layer = 0; layer < config.num_hidden_layers; ++layer) {
-    keys_.push_back(Tensor::empty(shape, DType::f32));
-    values_.push_back(Tensor::empty(shape, DType::f32));
+    keys_.push_back(Tensor::empty(shape, DType::f32, device));
+    values_.push_back(Tensor::empty(shape, DType::f32, device));
   }
 }
 

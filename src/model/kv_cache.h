@@ -1,9 +1,10 @@
 // KvCache: the keys and values of every token a model has processed, per layer, so that
 // generation computes each new token's attention without recomputing the past.
 //
-// keys(l), values(l): f32 [B, S, Hkv, D] per layer l (S = capacity), owned by the cache; rows
-// [0, length()) hold the tokens so far. A forward with a cache stores its T new tokens' keys
-// and values at rows [length, length + T) of every layer, then advances length by T.
+// keys(l), values(l): f32 [B, S, Hkv, D] per layer l (S = capacity), owned by the cache, on the
+// model's device; rows [0, length()) hold the tokens so far. A forward with a cache stores its T
+// new tokens' keys and values at rows [length, length + T) of every layer, then advances length by
+// T.
 #pragma once
 
 #include <cstdint>
@@ -16,9 +17,12 @@ namespace retune::model {
 
 class KvCache {
  public:
-  // An empty cache for `batch` rows of up to `capacity` tokens of a model of `config`.
-  KvCache(const ModelConfig& config, int64_t batch, int64_t capacity);
+  // An empty cache for `batch` rows of up to `capacity` tokens of a model of `config` whose
+  // weights are on `device`.
+  KvCache(const ModelConfig& config, int64_t batch, int64_t capacity,
+          Device device = Device::cpu());
 
+  Device device() const { return device_; }
   int64_t batch() const { return batch_; }
   int64_t capacity() const { return capacity_; }
   int64_t length() const { return length_; }
@@ -35,6 +39,7 @@ class KvCache {
   void clear() { length_ = 0; }
 
  private:
+  Device device_;
   int64_t batch_;
   int64_t capacity_;
   int64_t length_ = 0;

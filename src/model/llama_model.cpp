@@ -71,11 +71,9 @@ Tensor LlamaModel::forward_hidden(const Tensor& input_ids, const Tensor& positio
   RETUNE_CHECK(input_ids.device() == device,
                "LlamaModel::forward: the input is on {}, the model on {}",
                device_name(input_ids.device()), device_name(device));
-  RETUNE_CHECK(
-      !cache || device.is_cpu(),
-      "LlamaModel::forward: a KV cache (generation) runs on the CPU only so far, the model "
-      "is on {}",
-      device_name(device));
+  RETUNE_CHECK(!cache || cache->device() == device,
+               "LlamaModel::forward: the KV cache is on {}, the model on {}",
+               device_name(cache ? cache->device() : device), device_name(device));
   const int64_t past = cache ? cache->length() : 0;
   const Tensor position_ids = checked_positions("LlamaModel", input_ids, positions, past);
   const int64_t batch = input_ids.size(0);

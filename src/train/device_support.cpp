@@ -23,7 +23,6 @@ void check_device_support(const TrainConfig& config) {
                "Llama family runs on the GPU)",
                device_name(device), config.model.string());
   const std::vector<std::pair<const char*, bool>> cpu_only{
-      {"data.exact_match", config.data.exact_match},
       {"ist.enabled", config.ist.enabled},
       {"sparse.mask", config.sparse.mask.has_value()},
   };

@@ -2,8 +2,8 @@
 // LoRA and DoRA, full fine-tuning, BitFit and norm tuning of Llama-family models (not GPT-2), the
 // forgetting controls (replay, L2-SP, EWC and its Fisher, self-distillation, FPF phases) and the
 // evaluations during training (data.eval, data.retain and the forgetting budget), on the same
-// device. The exact match of greedy completions (data.exact_match: generation), IST, sparse
-// masks and the other methods run on the CPU only so far.
+// device, the exact match of greedy completions (data.exact_match: generation) included. IST,
+// sparse masks and the other methods run on the CPU only so far.
 #pragma once
 
 #include "train/train_config.h"

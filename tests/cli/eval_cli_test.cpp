@@ -78,10 +78,13 @@ TEST(EvalCli, RefusesBadInputInOneLine) {
             "retune: error: --max-new-tokens must be >= 0, got -1\n");
   EXPECT_EQ(error(run_retune(qa + " --device tpu", true)),
             "retune: error: unknown device 'tpu': expected cpu, cuda or cuda:N\n");
+  // Exact match runs on a GPU too: it fails only for want of the device.
+  const RetuneRun exact = run_retune(qa + " --device cuda:7", true);
+  EXPECT_NE(exact.exit_code, 0);
+  EXPECT_TRUE(exact.out.find("cuda:7 does not exist") != std::string::npos ||
+              exact.out.find("no CUDA backend") != std::string::npos)
+      << exact.out;
   // Checked before any device is used, so also where there is none.
-  EXPECT_EQ(error(run_retune(qa + " --device cuda", true)),
-            "retune: error: --device cuda:0: exact match generates completions, which runs on the "
-            "CPU only so far; add --no-exact-match\n");
   const std::string on_gpu =
       " --data " + (dir / "qa.jsonl").string() + " --no-exact-match --device cuda";
   EXPECT_EQ(error(run_retune("eval --model " + hf_model_fixture("gpt2").string() + on_gpu, true)),
@@ -104,7 +107,8 @@ TEST(EvalCli, RefusesBadInputInOneLine) {
 }
 
 // --device cuda: the losses a GPU gives are the CPU's within bf16 tolerance, with or without a
-// LoRA or DoRA adapter (`retune train` made on the CPU).
+// LoRA or DoRA adapter (`retune train` made on the CPU), and exact match scores the same pairs
+// there (greedy completions generated on the GPU).
 TEST(EvalCli, GpuScoresAsTheCpuDoes) {
   if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA GPU here: this runs on the device machine";
   TempDir dir;
@@ -126,16 +130,20 @@ TEST(EvalCli, GpuScoresAsTheCpuDoes) {
   for (const std::string& adapter :
        {std::string(), " --adapter " + (dir / "run" / "adapter").string(),
         " --adapter " + (dir / "dora" / "adapter").string()}) {
-    const auto loss = [&](const char* device) {
+    const auto scores = [&](const char* device) {
       const RetuneRun run =
           run_retune("eval --model " + model + adapter + " --data " + (dir / "qa.jsonl").string() +
-                         " --no-exact-match --json --device " + device,
+                         " --json --device " + device,
                      true);
       EXPECT_EQ(run.exit_code, 0) << run.out;
-      return nlohmann::json::parse(run.out)["files"][0]["loss"].get<double>();
+      return nlohmann::json::parse(run.out)["files"][0];
     };
-    const double cpu = loss("cpu");
-    EXPECT_NEAR(loss("cuda"), cpu, 1e-2 * cpu) << adapter;
+    const nlohmann::json cpu = scores("cpu"), gpu = scores("cuda");
+    const double loss = cpu["loss"].get<double>();
+    EXPECT_NEAR(gpu["loss"].get<double>(), loss, 1e-2 * loss) << adapter;
+    ASSERT_FALSE(cpu["exact_match"].is_null());
+    ASSERT_FALSE(gpu["exact_match"].is_null()) << adapter;
+    EXPECT_EQ(gpu["exact_match"]["scored"], cpu["exact_match"]["scored"]) << adapter;
   }
 }
 

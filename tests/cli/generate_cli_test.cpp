@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/device.h"
 #include "model/causal_lm.h"
 #include "model/generator.h"
 #include "support/model_parity.h"
@@ -108,6 +109,8 @@ TEST(GenerateCli, RefusesBadInputInOneLine) {
        "chatml, llama3\n"},
       {"--prompt hi --tokenizer /nonexistent/tokenizer",
        "retune: error: /nonexistent/tokenizer/tokenizer.json: cannot open: "},
+      {"--prompt hi --device tpu",
+       "retune: error: unknown device 'tpu': expected cpu, cuda or cuda:N\n"},
   };
   for (const auto& [flags, message] : cases) {
     SCOPED_TRACE(flags);
@@ -116,6 +119,34 @@ TEST(GenerateCli, RefusesBadInputInOneLine) {
     EXPECT_THAT(run.out, StartsWith(message));
     EXPECT_EQ(std::count(run.out.begin(), run.out.end(), '\n'), 1);
   }
+}
+
+// --device: a GPT-2 model is refused on a GPU before any device is used; a Llama-family model
+// with a DoRA adapter passes the checks (and fails only for want of the device).
+TEST(GenerateCli, RefusesWhatCannotRunOnTheDevice) {
+  const RetuneRun gpt2 = run_generate("gpt2", "--prompt hi --device cuda", true);
+  EXPECT_EQ(gpt2.exit_code, 1);
+  EXPECT_EQ(gpt2.out, "retune: error: --device cuda:0: GPT-2 runs on the CPU only so far\n");
+  const RetuneRun dora = run_generate("qwen2",
+                                      "--prompt hi --adapter " + std::string(RETUNE_FIXTURES_DIR) +
+                                          "/peft/qwen2/dora/initial" + " --device cuda:7",
+                                      true);
+  EXPECT_EQ(dora.exit_code, 1);
+  EXPECT_TRUE(dora.out.find("cuda:7 does not exist") != std::string::npos ||
+              dora.out.find("no CUDA backend") != std::string::npos)
+      << dora.out;
+}
+
+// On a GPU the command prints a continuation as long as asked (its tokens checked against the
+// CPU's in model/generator_test).
+TEST(GenerateCli, GpuPrintsAContinuation) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA GPU here: this runs on the device machine";
+  const RetuneRun run = run_generate(
+      "qwen2",
+      "--prompt " + shell_quote("The quick brown fox") + " " + kGreedy + " --stats --device cuda",
+      true);
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_THAT(run.out, HasSubstr(std::to_string(kNewTokens) + " new tokens"));
 }
 
 }  // namespace

@@ -5,10 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
+#include "core/device.h"
 #include "io/safetensors_file.h"
+#include "model/trainable_weights.h"
 #include "support/error_of.h"
 #include "support/model_parity.h"
 
@@ -43,6 +46,35 @@ TEST_P(GeneratorFixture, GreedyMatchesTransformers) {
     const GenerationResult result = generate(*model, prompt, greedy(8));
     EXPECT_EQ(result.ids, reference_ids(GetParam(), "greedy_ids", row, 12, 20)) << "row " << row;
     EXPECT_EQ(result.reason, StopReason::max_tokens);
+  }
+}
+
+// On a GPU (the KV cache there, bf16 products) each greedy token is the CPU's choice up to the
+// products' rounding: given the same prefix, its CPU logit is within 2e-2 (plus 1% of the
+// largest) of the largest. A cache that kept the wrong keys would pick far worse ones.
+TEST_P(GeneratorFixture, GpuGreedyTokensAreTheCpusUpToRounding) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no GPU";
+  if (GetParam() == "gpt2") GTEST_SKIP() << "GPT-2 runs on the CPU only so far";
+  const Device gpu = Device::cuda(0);
+  activate_device(gpu);
+  const std::unique_ptr<CausalLm> cpu = load_causal_lm(hf_model_fixture(GetParam()));
+  const std::unique_ptr<CausalLm> on_gpu = load_causal_lm(hf_model_fixture(GetParam()));
+  move_weights(*on_gpu, gpu);
+  for (int64_t row = 0; row < 2; ++row) {
+    std::vector<int32_t> sequence = reference_ids(GetParam(), "input_ids", row, 0, 12);
+    const GenerationResult result = generate(*on_gpu, sequence, greedy(8));
+    ASSERT_EQ(result.ids.size(), 8u);
+    sequence.insert(sequence.end(), result.ids.begin(), result.ids.end());
+    const auto length = static_cast<int64_t>(sequence.size());
+    const Tensor logits =
+        cpu->forward(Tensor::from_vector<int32_t>({1, length}, DType::i32, sequence));
+    const int64_t V = logits.size(2);
+    for (size_t i = 0; i < result.ids.size(); ++i) {
+      const float* z = logits.data<float>() + (11 + static_cast<int64_t>(i)) * V;
+      const float largest = *std::max_element(z, z + V);
+      EXPECT_GE(z[result.ids[i]], largest - 2e-2f - 1e-2f * std::fabs(largest))
+          << "row " << row << " token " << i;
+    }
   }
 }
 
