@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "io/safetensors_file.h"
+#include "ops/entries.h"
 
 namespace retune::train {
 
@@ -78,19 +79,24 @@ MaskedUpdate::MaskedUpdate(const std::map<std::string, Tensor>& mask,
                            const std::vector<std::pair<std::string, Tensor>>& weights) {
   size_t named = 0;
   for (const auto& [name, value] : weights) {
-    Masked masked{.name = name, .value = value, .start = value.clone()};
+    Tensor indices = Tensor::empty({0}, DType::i64);
     if (const auto found = mask.find(name); found != mask.end()) {
-      const int64_t* index = found->second.data<int64_t>();
-      masked.indices.assign(index, index + found->second.numel());
-      for (const int64_t i : masked.indices) {
-        RETUNE_CHECK(i >= 0 && i < value.numel(),
-                     "the sparse mask of {} holds entry {}, outside its {} entries", name, i,
+      indices = found->second.contiguous();
+      const int64_t* index = indices.data<int64_t>();
+      for (int64_t j = 0; j < indices.numel(); ++j) {
+        RETUNE_CHECK(index[j] >= 0 && index[j] < value.numel(),
+                     "the sparse mask of {} holds entry {}, outside its {} entries", name, index[j],
                      value.numel());
       }
-      entries_ += std::ssize(masked.indices);
+      entries_ += indices.numel();
       ++named;
     }
-    masked_.push_back(std::move(masked));
+    const Device device = value.device();
+    masked_.push_back({.name = name,
+                       .value = value,
+                       .start = value.clone(),
+                       .indices = on_device(indices, device),
+                       .kept = Tensor::empty({indices.numel()}, DType::f32, device)});
   }
   RETUNE_CHECK(named == mask.size(),
                "the sparse mask names {} weights, {} of them trained: it was made for another "
@@ -101,14 +107,18 @@ MaskedUpdate::MaskedUpdate(const std::map<std::string, Tensor>& mask,
 std::vector<adapters::SparseEntries> MaskedUpdate::difference() const {
   std::vector<adapters::SparseEntries> diff;
   for (const Masked& masked : masked_) {
-    if (masked.indices.empty()) continue;
-    std::vector<float> change;
-    const float* value = masked.value.data<float>();
-    const float* start = masked.start.data<float>();
-    for (const int64_t i : masked.indices) change.push_back(value[i] - start[i]);
-    const auto k = std::ssize(masked.indices);
+    const int64_t k = masked.indices.numel();
+    if (k == 0) continue;
+    // θ and θ0 at the entries, read on the host.
+    const Tensor value = Tensor::empty({k}, DType::f32, masked.value.device());
+    const Tensor start = Tensor::empty({k}, DType::f32, masked.value.device());
+    ops::gather_entries(masked.value, masked.indices, value);
+    ops::gather_entries(masked.start, masked.indices, start);
+    const std::vector<float> now = value.to_f32_vector(), before = start.to_f32_vector();
+    std::vector<float> change(now.size());
+    for (size_t j = 0; j < change.size(); ++j) change[j] = now[j] - before[j];
     diff.push_back({.weight = masked.name,
-                    .indices = Tensor::from_vector<int64_t>({k}, DType::i64, masked.indices),
+                    .indices = on_device(masked.indices, Device::cpu()).clone(),
                     .values = Tensor::from_vector<float>({k}, DType::f32, change),
                     .shape = masked.value.shape()});
   }
@@ -117,11 +127,9 @@ std::vector<adapters::SparseEntries> MaskedUpdate::difference() const {
 
 void MaskedUpdate::project() const {
   for (const Masked& masked : masked_) {
-    float* value = masked.value.mutable_data<float>();
-    std::vector<float> kept(masked.indices.size());
-    for (size_t i = 0; i < kept.size(); ++i) kept[i] = value[masked.indices[i]];
-    std::copy_n(masked.start.data<float>(), masked.value.numel(), value);
-    for (size_t i = 0; i < kept.size(); ++i) value[masked.indices[i]] = kept[i];
+    ops::gather_entries(masked.value, masked.indices, masked.kept);
+    masked.value.copy_from(masked.start);
+    ops::scatter_entries(masked.value, masked.indices, masked.kept);
   }
 }
 

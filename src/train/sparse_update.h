@@ -38,7 +38,9 @@ std::map<std::string, Tensor> read_mask(const std::filesystem::path& file);
 
 // Keeps trained weights on their masks. `weights` are the trained tensors (f32 views the
 // optimizer updates), by name; every masked weight must be among them, its indices within it,
-// and its current value is θ0. Trained weights the mask does not name are kept at θ0 whole.
+// and its current value is θ0. Trained weights the mask does not name are kept at θ0 whole. The
+// weights may be on a GPU: θ0 and the indices are kept beside them, and project() runs there
+// (ops/entries.h).
 class MaskedUpdate {
  public:
   MaskedUpdate(const std::map<std::string, Tensor>& mask,
@@ -53,9 +55,10 @@ class MaskedUpdate {
  private:
   struct Masked {
     std::string name;
-    Tensor value;                  // the trained tensor (a view)
-    Tensor start;                  // θ0, f32
-    std::vector<int64_t> indices;  // the entries that may change
+    Tensor value;    // the trained tensor (a view)
+    Tensor start;    // θ0, f32, on the value's device
+    Tensor indices;  // i64 [k]: the entries that may change, on the value's device
+    Tensor kept;     // f32 [k]: project()'s scratch
   };
   std::vector<Masked> masked_;
   int64_t entries_ = 0;

@@ -1,12 +1,13 @@
 // `retune train` with method lt_sft: a dense phase, a mask of exactly K entries, a sparse phase
 // that moves only those entries, a sparse difference that `retune export` adds back to the base
-// to give the sparse phase's model.
+// to give the sparse phase's model; on the CPU and on a GPU.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 
+#include "core/device.h"
 #include "io/safetensors_file.h"
 #include "support/files.h"
 #include "support/folder_weights.h"
@@ -17,7 +18,8 @@
 namespace retune {
 namespace {
 
-TEST(LtSftCli, TrainsTheKEntriesThatMovedMost) {
+// The run on `device` (cpu or cuda).
+void expect_the_k_entries_that_moved_most_train(const std::string& device) {
   TempDir dir;
   const std::string model = hf_model_fixture("llama_gqa_untied").string();
   const RetuneRun train =
@@ -25,7 +27,8 @@ TEST(LtSftCli, TrainsTheKEntriesThatMovedMost) {
                      "/../../examples/lora-chat.yaml --set model=" + model +
                      " --set output=" + (dir / "run").string() +
                      " --set method=lt_sft --set sparse.count=300 --set sparse.dense_steps=2"
-                     " --set training.steps=2 --set threads=1 --set training.lr=1e-2",
+                     " --set training.steps=2 --set threads=1 --set training.lr=1e-2 --device " +
+                     device,
                  true);
   ASSERT_EQ(train.exit_code, 0) << train.out;
   EXPECT_NE(train.out.find("lt_sft: the 300 entries that moved most are kept"), std::string::npos)
@@ -62,6 +65,16 @@ TEST(LtSftCli, TrainsTheKEntriesThatMovedMost) {
                  (dir / "run/sparse/sparse_diff").string() + " --out " + (dir / "m").string());
   ASSERT_EQ(exported.exit_code, 0) << exported.out;
   EXPECT_EQ(folder_weights(dir / "m"), sparse);
+}
+
+TEST(LtSftCli, TrainsTheKEntriesThatMovedMost) {
+  expect_the_k_entries_that_moved_most_train("cpu");
+}
+
+// Both phases on a GPU: the sparse phase keeps its weights on the mask there (ops/entries.h).
+TEST(LtSftCli, GpuTrainsTheKEntriesThatMovedMost) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA GPU here: this runs on the device machine";
+  expect_the_k_entries_that_moved_most_train("cuda");
 }
 
 }  // namespace

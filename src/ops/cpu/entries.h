@@ -1,0 +1,12 @@
+// The CPU kernels of ops/entries.h.
+#pragma once
+
+#include <cstdint>
+
+namespace retune::ops::cpu {
+
+void gather_entries(const float* source, const int64_t* indices, int64_t k, float* out);
+
+void scatter_entries(float* target, const int64_t* indices, int64_t k, const float* values);
+
+}  // namespace retune::ops::cpu
