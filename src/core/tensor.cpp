@@ -1,9 +1,11 @@
 #include "core/tensor.h"
 
 #include <cstring>
+#include <span>
 
 #if RETUNE_CUDA
 #include "core/cuda/runtime.h"
+#include "core/pitched_layout.h"
 #endif
 
 namespace retune {
@@ -262,11 +264,20 @@ void Tensor::copy_from(const Tensor& source) const {
   const size_t element = dtype_size(dtype_);
   if (!device().is_cpu() || !source.device().is_cpu()) {
 #if RETUNE_CUDA
-    RETUNE_CHECK(is_contiguous() && source.is_contiguous(),
-                 "copy_from between {} and {}: copies that touch a GPU need contiguous views",
+    // One pitched copy: each view a run of rows evenly spaced (a contiguous one is one row).
+    const auto layouts = common_pitched_layout(shape_, std::span(strides_).first(rank()),
+                                               std::span(source.strides_).first(rank()));
+    RETUNE_CHECK(layouts && !overlaps(source),
+                 "copy_from between {} and {}: copies that touch a GPU need views whose elements "
+                 "are evenly spaced runs (contiguous, or slices of one dim), and that do not "
+                 "overlap",
                  describe(), source.describe());
-    cuda::copy_bytes(storage_->data() + offset_ * element, device(),
-                     source.storage_->data() + source.offset_ * element, source.device(), nbytes());
+    const auto& [to, from] = *layouts;
+    cuda::copy_pitched(storage_->data() + offset_ * element,
+                       static_cast<size_t>(to.pitch) * element, device(),
+                       source.storage_->data() + source.offset_ * element,
+                       static_cast<size_t>(from.pitch) * element, source.device(),
+                       static_cast<size_t>(to.run) * element, static_cast<size_t>(to.rows));
     return;
 #else
     fail("copy_from between {} and {} needs a device backend", device_name(device()),

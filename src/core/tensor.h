@@ -6,7 +6,8 @@
 // keeps the arena buffer / file mapping alive). Host pointers are only handed out for CPU
 // tensors; ops hand device pointers to their device's kernels (device_data); everything else
 // goes through device-aware calls (to, copy_from, contiguous). On a CUDA device, copy_from,
-// clone and contiguous need contiguous views, and dtype conversion goes through the host.
+// clone and contiguous need views whose elements are evenly spaced runs (core/pitched_layout.h:
+// contiguous ones, slices of one dim), and dtype conversion goes through the host.
 #pragma once
 
 #include <array>

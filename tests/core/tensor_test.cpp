@@ -191,9 +191,39 @@ TEST(Tensor, GpuRoundTripOrAClearRefusal) {
   filled.copy_from(t);
   EXPECT_EQ(filled.to_f32_vector(), t.to_f32_vector());
   EXPECT_THAT(error_of([&] { filled.transpose(0, 1).copy_from(on_gpu.transpose(0, 1)); }),
-              HasSubstr("need contiguous views"));
+              HasSubstr("need views whose elements are evenly spaced runs"));
   EXPECT_THAT(error_of([&] { Tensor::empty({2}, DType::f32, Device::cuda(7)); }),
               HasSubstr("cuda:7"));
+}
+
+// Views of evenly spaced runs copy to, from and on a GPU (one pitched copy): a column slice of a
+// matrix (GPT-2's q, k and v of one product), rows [1, 3) of each batch item of a [2, 5, 3]
+// cache, and their contiguous() and fill.
+TEST(Tensor, GpuCopiesSlicesOfOneDim) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no GPU";
+  const Device gpu = Device::cuda(0);
+  activate_device(gpu);
+  const Tensor matrix = iota({4, 6});
+  const Tensor on_gpu = matrix.to(gpu);
+  const Tensor columns = on_gpu.slice(1, 2, 4);  // [4, 2], rows 6 apart
+  EXPECT_EQ(columns.contiguous().to_f32_vector(),
+            matrix.slice(1, 2, 4).contiguous().to_f32_vector());
+  EXPECT_EQ(columns.to(Device::cpu()).to_f32_vector(),
+            matrix.slice(1, 2, 4).contiguous().to_f32_vector());
+  const Tensor written = Tensor::zeros({4, 6}, DType::f32, gpu);
+  written.slice(1, 2, 4).copy_from(matrix.slice(1, 0, 2));  // host to device, both strided
+  const Tensor want = Tensor::zeros({4, 6}, DType::f32);
+  want.slice(1, 2, 4).copy_from(matrix.slice(1, 0, 2));
+  EXPECT_EQ(written.to_f32_vector(), want.to_f32_vector());
+  written.slice(1, 0, 1).fill(7.0);
+  want.slice(1, 0, 1).fill(7.0);
+  EXPECT_EQ(written.to_f32_vector(), want.to_f32_vector());
+  const Tensor cache = Tensor::zeros({2, 5, 3}, DType::f32, gpu);
+  const Tensor rows = iota({2, 2, 3});
+  cache.slice(1, 1, 3).copy_from(rows.to(gpu));
+  const Tensor cache_want = Tensor::zeros({2, 5, 3}, DType::f32);
+  cache_want.slice(1, 1, 3).copy_from(rows);
+  EXPECT_EQ(cache.to_f32_vector(), cache_want.to_f32_vector());
 }
 
 }  // namespace

@@ -168,6 +168,19 @@ void copy_bytes(void* target, Device target_device, const void* source, Device s
   if (kind != cudaMemcpyDeviceToDevice) synchronize();
 }
 
+void copy_pitched(void* target, size_t target_pitch, Device target_device, const void* source,
+                  size_t source_pitch, Device source_device, size_t run_bytes, size_t rows) {
+  if (run_bytes == 0 || rows == 0) return;
+  const cudaMemcpyKind kind =
+      target_device.is_cpu()
+          ? cudaMemcpyDeviceToHost
+          : (source_device.is_cpu() ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToDevice);
+  check(cudaMemcpy2DAsync(target, target_pitch, source, source_pitch, run_bytes, rows, kind,
+                          stream()),
+        "copying between devices (pitched)");
+  if (kind != cudaMemcpyDeviceToDevice) synchronize();  // as copy_bytes
+}
+
 void zero_bytes(void* target, size_t nbytes) {
   if (nbytes == 0) return;
   check(cudaMemsetAsync(target, 0, nbytes, stream()), "zeroing device memory");

@@ -45,6 +45,11 @@ void reset_peak();
 // a copy to the host waits until the bytes are there.
 void copy_bytes(void* target, Device target_device, const void* source, Device source_device,
                 size_t nbytes);
+// `rows` runs of run_bytes each, the i-th from source + i * source_pitch to target + i *
+// target_pitch (pitches in bytes, each >= run_bytes), between devices as copy_bytes, in stream
+// order; a copy to the host waits until the bytes are there.
+void copy_pitched(void* target, size_t target_pitch, Device target_device, const void* source,
+                  size_t source_pitch, Device source_device, size_t run_bytes, size_t rows);
 // nbytes of zeros at a device address, in stream order.
 void zero_bytes(void* target, size_t nbytes);
 
