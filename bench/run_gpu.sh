@@ -14,7 +14,8 @@
 # the three binaries: they, the libraries and the tracked tree fit the 64 MiB a call takes once
 # the binaries are stripped. SHAPES (default "smollm2-135m qwen2.5-0.5b") and MODES (default
 # "lora --full"; also --f32-activations, LoRA with every activation in f32) choose retune's runs;
-# PEER=0 leaves out PEFT's.
+# PEER=0 leaves out PEFT's. TEST_SECONDS (default 300) and PEFT_SECONDS (240) bound the GPU tests
+# and PEFT's runs.
 set -uo pipefail
 out=${OUT:-gpu-results}
 mkdir -p "$out" /tmp/retune-lib
@@ -36,7 +37,7 @@ retune_env() { LD_LIBRARY_PATH=$libs:${LD_LIBRARY_PATH:-} OMP_NUM_THREADS=4 "$@"
 retune_env ldd build-cuda/src/retune | grep "not found"
 
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$out/gpu.txt"
-retune_env timeout "${TEST_SECONDS:-200}" build-cuda/tests/retune_tests \
+retune_env timeout "${TEST_SECONDS:-300}" build-cuda/tests/retune_tests \
   --gtest_filter='AllOps/*cuda*:*Gpu*' 2>&1 | tee "$out/tests.log" | grep -E "FAILED|PASSED|error" | head -60
 for shape in ${SHAPES:-smollm2-135m qwen2.5-0.5b}; do
   for mode in ${MODES:-lora --full}; do

@@ -578,12 +578,13 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
   try {
     if (go_on)
       trainer.run(first_step, [&](const StepReport& report) {
-        if (masked) masked->project();
         last_step = report.step;
         tokens += report.tokens;
         if (events.step) events.step(report, options.steps);
         std::optional<double> fpf_loss;
         if (fpf && fpf->due(report.step)) fpf_loss = fpf->run(*setup.step);
+        // After every update of the step (an FPF phase's too): back on the mask.
+        if (masked) masked->project();
         if (report.step % std::max<int64_t>(config.log_every, 1) == 0 ||
             report.step == options.steps) {
           json line = {{"step", report.step},

@@ -2,6 +2,7 @@
 // --json, and one-line errors for bad input.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -144,6 +145,11 @@ TEST(EvalCli, GpuScoresAsTheCpuDoes) {
     ASSERT_FALSE(cpu["exact_match"].is_null());
     ASSERT_FALSE(gpu["exact_match"].is_null()) << adapter;
     EXPECT_EQ(gpu["exact_match"]["scored"], cpu["exact_match"]["scored"]) << adapter;
+    // Greedy completions agree but where bf16 rounding breaks a near tie: one pair at most.
+    EXPECT_LE(std::abs(gpu["exact_match"]["correct"].get<int>() -
+                       cpu["exact_match"]["correct"].get<int>()),
+              1)
+        << adapter;
   }
 }
 

@@ -3,8 +3,11 @@
 // to give the sparse phase's model; on the CPU and on a GPU.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include "core/device.h"
@@ -18,9 +21,9 @@
 namespace retune {
 namespace {
 
-// The run on `device` (cpu or cuda).
-void expect_the_k_entries_that_moved_most_train(const std::string& device) {
-  TempDir dir;
+// The run on `device` (cpu or cuda), with more settings, in dir / "run".
+void expect_the_k_entries_that_moved_most_train(const TempDir& dir, const std::string& device,
+                                                const std::string& settings = "") {
   const std::string model = hf_model_fixture("llama_gqa_untied").string();
   const RetuneRun train =
       run_retune("train " + std::string(RETUNE_FIXTURES_DIR) +
@@ -28,7 +31,7 @@ void expect_the_k_entries_that_moved_most_train(const std::string& device) {
                      " --set output=" + (dir / "run").string() +
                      " --set method=lt_sft --set sparse.count=300 --set sparse.dense_steps=2"
                      " --set training.steps=2 --set threads=1 --set training.lr=1e-2 --device " +
-                     device,
+                     device + settings,
                  true);
   ASSERT_EQ(train.exit_code, 0) << train.out;
   EXPECT_NE(train.out.find("lt_sft: the 300 entries that moved most are kept"), std::string::npos)
@@ -59,22 +62,60 @@ void expect_the_k_entries_that_moved_most_train(const std::string& device) {
   EXPECT_EQ(summary["method"], "lt_sft");
   EXPECT_EQ(summary["entries"], 300);
   EXPECT_EQ(summary["sparse"]["trainable_parameters"], 300);
-  // Exported, the difference gives the sparse phase's model.
+  // Exported, the difference gives the sparse phase's model: θ0 + (θ - θ0) in f32 rounds to θ
+  // within an ulp of the larger of θ and θ0.
   const RetuneRun exported =
       run_retune("export --model " + model + " --adapter " +
                  (dir / "run/sparse/sparse_diff").string() + " --out " + (dir / "m").string());
   ASSERT_EQ(exported.exit_code, 0) << exported.out;
-  EXPECT_EQ(folder_weights(dir / "m"), sparse);
+  const auto merged = folder_weights(dir / "m");
+  ASSERT_EQ(merged.size(), sparse.size());
+  for (const auto& [name, values] : sparse) {
+    const std::vector<float>& got = merged.at(name);
+    ASSERT_EQ(got.size(), values.size()) << name;
+    for (size_t i = 0; i < values.size(); ++i) {
+      const float ulp = 1.2e-7f * std::max(std::fabs(values[i]), std::fabs(base.at(name)[i]));
+      ASSERT_NEAR(got[i], values[i], ulp) << name << " " << i;
+    }
+  }
+}
+
+// The first logged step's loss in a phase's run folder (after any evaluation lines).
+double first_loss(const std::filesystem::path& phase) {
+  std::istringstream metrics(read_file(phase / "metrics.jsonl"));
+  for (std::string line; std::getline(metrics, line);) {
+    const nlohmann::json parsed = nlohmann::json::parse(line);
+    if (parsed.contains("loss")) return parsed["loss"].get<double>();
+  }
+  return 0;
 }
 
 TEST(LtSftCli, TrainsTheKEntriesThatMovedMost) {
-  expect_the_k_entries_that_moved_most_train("cpu");
+  expect_the_k_entries_that_moved_most_train(TempDir(), "cpu");
 }
 
-// Both phases on a GPU: the sparse phase keeps its weights on the mask there (ops/entries.h).
+// An FPF phase after each step fine-tunes the last layer's linears whole: the step's projection
+// comes after it, so the model still moves on the mask only.
+TEST(LtSftCli, FpfPhasesStayOnTheMask) {
+  expect_the_k_entries_that_moved_most_train(
+      TempDir(), "cpu",
+      " --set forgetting.fpf_every=1 --set forgetting.fpf_steps=1 --set data.retain=[" +
+          std::string(RETUNE_FIXTURES_DIR) + "/../../examples/data/text.txt]");
+}
+
+// Both phases on a GPU: the sparse phase keeps its weights on the mask there (ops/entries.h),
+// and each phase's first step (from the base, whatever the mask) has the CPU's loss within bf16
+// tolerance.
 TEST(LtSftCli, GpuTrainsTheKEntriesThatMovedMost) {
   if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA GPU here: this runs on the device machine";
-  expect_the_k_entries_that_moved_most_train("cuda");
+  const TempDir cpu, gpu;
+  expect_the_k_entries_that_moved_most_train(cpu, "cpu");
+  expect_the_k_entries_that_moved_most_train(gpu, "cuda");
+  for (const char* phase : {"dense", "sparse"}) {
+    const double want = first_loss(cpu / "run" / phase);
+    EXPECT_GT(want, 0) << phase;
+    EXPECT_NEAR(first_loss(gpu / "run" / phase), want, 1e-2 * want) << phase;
+  }
 }
 
 }  // namespace
