@@ -1,6 +1,5 @@
 #include "adapters/lora_linear.h"
 
-#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <string>

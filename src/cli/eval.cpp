@@ -18,16 +18,13 @@
 #include <string>
 #include <vector>
 
-#include "adapters/lora_model.h"
 #include "adapters/poly_model.h"
 #include "cli/commands.h"
 #include "cli/evaluation_options.h"
 #include "cli/model_options.h"
 #include "cli/threads_option.h"
 #include "core/device.h"
-#include "core/error.h"
 #include "eval/file_evaluation.h"
-#include "model/trainable_weights.h"
 #include "train/poly_tasks.h"
 
 namespace retune::cli {

@@ -1,4 +1,5 @@
-// The --model, --tokenizer and --adapter options of the commands that run a model.
+// The --model, --tokenizer and --adapter options of the commands that run a model, and the device
+// they run it on (use_device).
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -1,9 +1,10 @@
 #include "core/tensor.h"
 
 #include <cstring>
-#include <span>
 
 #if RETUNE_CUDA
+#include <span>
+
 #include "core/cuda/runtime.h"
 #include "core/pitched_layout.h"
 #endif

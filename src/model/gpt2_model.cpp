@@ -68,6 +68,10 @@ Tensor Gpt2Model::forward_hidden(const Tensor& input_ids, const Tensor& position
   const int64_t batch = input_ids.size(0);
   const int64_t time = input_ids.size(1);
   if (cache) cache->check_room("Gpt2Model::forward", batch, time);
+  RETUNE_CHECK(!cache || cache->device() == weights_.wte.device(),
+               "Gpt2Model::forward: the KV cache is on {}, the model on {}",
+               device_name(cache ? cache->device() : Device::cpu()),
+               device_name(weights_.wte.device()));
   const int64_t n = batch * time;
   const Tensor position_ids = checked.reshape({n});
   const int32_t* p = position_ids.data<int32_t>();

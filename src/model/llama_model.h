@@ -1,5 +1,6 @@
 // LlamaModel: inference forward of the Llama family (LlamaForCausalLM, Qwen2ForCausalLM,
-// Qwen3ForCausalLM) as Hugging Face transformers computes it, on the CPU in f32.
+// Qwen3ForCausalLM) as Hugging Face transformers computes it, in f32 on the CPU, or on a GPU
+// (move_weights) with its products in bf16.
 //
 // Each decoder layer, on the residual stream x [N, C] (N = B*T):
 //   h = rmsnorm(x);  q, k, v = h Wq^T (+bq), h Wk^T (+bk), h Wv^T (+bv)

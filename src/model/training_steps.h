@@ -48,8 +48,9 @@ void write_input_scale_path(const Tensor& g, const Tensor& scale, const Tensor& 
 // dloss times the gradient of the loss for the hidden states into dhidden [N, C] (undefined:
 // not needed) and returns the loss, f32 [1] on hidden's device: reading it waits for the head's
 // kernels, so a GPU step reads it only after queueing its backward. host_labels, when defined,
-// is labels' copy on the host, which the cross-entropy's checks read (see
-// ops::cross_entropy_head_forward_backward). `model` names the caller in errors
+// is labels' copy on the host, which the cross-entropy's checks (and on a GPU the KL head's count
+// of scored rows) read (see ops::cross_entropy_head_forward_backward). `model` names the caller in
+// errors
 // ("LlamaTraining").
 Tensor output_head_loss(const char* model, const Tensor& hidden, const Tensor& head,
                         const Tensor& head_grad, const Tensor& labels, const Tensor& host_labels,

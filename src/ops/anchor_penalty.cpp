@@ -48,6 +48,9 @@ double anchor_penalty(std::span<const AnchoredTensor> tensors, double l2sp, doub
     check_argument(op, i, "start", t.start, shape, device, false);
     if (t.fisher.defined()) check_argument(op, i, "fisher", t.fisher, shape, device, false);
     check_argument(op, i, "grad", t.grad, shape, device, true);
+    check_disjoint(op, "grad", t.grad, "value", t.value);
+    check_disjoint(op, "grad", t.grad, "start", t.start);
+    check_disjoint(op, "grad", t.grad, "fisher", t.fisher);
   }
   if (!device) return 0;
 #if RETUNE_CUDA
@@ -80,6 +83,7 @@ void add_squares(std::span<const Tensor> grads, std::span<const Tensor> sums, fl
     RETUNE_CHECK(grads[i].defined(), "{}: grads[{}] is undefined", op, i);
     check_argument(op, i, "grads", grads[i], grads[i].shape(), device, false);
     check_argument(op, i, "sums", sums[i], grads[i].shape(), device, true);
+    check_disjoint(op, "sums", sums[i], "grads", grads[i]);
   }
   if (!device) return;
 #if RETUNE_CUDA

@@ -15,8 +15,9 @@
 // add_squares: sums += scale · g ⊙ g for each pair of tensors (the Fisher's mean of squared
 // gradients, one row's gradients at a time).
 //
-// Every tensor f32, contiguous, on one device (the CPU or a GPU); g and sums writable; θ, θ0, F
-// and g of one shape, as each pair of g and sums. l2sp, ewc >= 0.
+// Every tensor f32, contiguous, on one device (the CPU or a GPU); g and sums writable and not
+// sharing memory with the tensors read; θ, θ0, F and g of one shape, as each pair of g and sums.
+// l2sp, ewc >= 0.
 #pragma once
 
 #include <span>

@@ -26,8 +26,11 @@ void dora_norm_scale(const Tensor& weight, const Tensor& delta, const Tensor& ma
   check_output(op, "norm", norm, DType::f32, {O}, device);
   check_output(op, "scale", scale, DType::f32, {O}, device);
   check_disjoint(op, "norm", norm, "scale", scale);
-  check_disjoint(op, "norm", norm, "magnitude", magnitude);
-  check_disjoint(op, "scale", scale, "magnitude", magnitude);
+  for (const auto& [name, output] : {std::pair{"norm", &norm}, std::pair{"scale", &scale}}) {
+    check_disjoint(op, name, *output, "weight", weight);
+    check_disjoint(op, name, *output, "delta", delta);
+    check_disjoint(op, name, *output, "magnitude", magnitude);
+  }
   check_backend(op, device);
   const void* weight_data = weight.dtype() == DType::f32
                                 ? static_cast<const void*>(weight.device_data<float>())

@@ -6,7 +6,8 @@
 //
 // source and target: f32, contiguous, any shape; indices: i64 [k], each in [0, numel) (checked
 // on the host by the caller: an index out of range is undefined here); out and values: f32 [k].
-// All on one device. With repeated indices scatter_entries writes one of the values.
+// All on one device; out (caller-allocated) and target may not share memory with the values read.
+// With repeated indices scatter_entries writes one of the values.
 #pragma once
 
 #include "core/tensor.h"

@@ -28,9 +28,9 @@ const void* head_data(const char* op, const char* arg, const Tensor& weight, int
 }
 
 // Checks the inputs for `op` and describes the problem for the kernel of their device (the
-// pointers are that device's). `scored` is set to the number of scored rows, counted on the host:
-// from host_labels when given, else from labels (a GPU's copied there, which waits for the work
-// queued before).
+// pointers are that device's). On a GPU `scored` is set to the number of scored rows, counted on
+// the host: from host_labels when given, else from labels copied there (which waits for the work
+// queued before); the CPU's kernels count them themselves.
 cpu::KlHeadProblem check_problem(const char* op, const Tensor& x, const Tensor& weight,
                                  const Tensor& teacher_x, const Tensor& teacher_weight,
                                  const Tensor& labels, float temperature, int64_t chunk,
@@ -53,11 +53,11 @@ cpu::KlHeadProblem check_problem(const char* op, const Tensor& x, const Tensor& 
   RETUNE_CHECK(chunk >= 1, "{}: chunk is {}, expected at least 1 weight row", op, chunk);
   if (host_labels.defined())
     check_tensor(op, "host_labels", host_labels, DType::i32, {N}, Device::cpu());
-  const Tensor counted = host_labels.defined() ? host_labels
-                         : device.is_cpu()     ? labels
-                                               : labels.to(Device::cpu());
   scored = 0;
-  for (int64_t n = 0; n < N; ++n) scored += counted.data<int32_t>()[n] != kIgnoreIndex;
+  if (!device.is_cpu()) {
+    const Tensor counted = host_labels.defined() ? host_labels : labels.to(Device::cpu());
+    for (int64_t n = 0; n < N; ++n) scored += counted.data<int32_t>()[n] != kIgnoreIndex;
+  }
   return {x.device_data<float>(),
           weight_data,
           weight.dtype(),

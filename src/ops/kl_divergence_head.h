@@ -26,9 +26,9 @@
 // The teacher takes no gradient. When no row is scored the loss and every gradient are 0.
 //
 // All tensors contiguous and on one device (the CPU or a GPU); outputs are caller-allocated and
-// may not alias the inputs. Deterministic for a given thread count. The scored rows are counted
-// on the host (a GPU's labels are copied there, which waits for the work queued before, unless the
-// caller has a host copy). On a GPU (ops/cuda/kl_divergence_head.h) the products take bf16
+// may not alias the inputs. Deterministic for a given thread count. On a GPU the scored rows are
+// counted on the host (the labels are copied there, which waits for the work queued before,
+// unless the caller has a host copy), and (ops/cuda/kl_divergence_head.h) the products take bf16
 // operands with f32 accumulation, and `chunk` is not read: the GPU makes the logits of blocks of
 // rows over the whole vocabulary.
 #pragma once

@@ -1,5 +1,5 @@
 // What training runs on a device other than the CPU (training.device: cuda[:N]): the steps of
-// LoRA and DoRA (with IST too), full fine-tuning (on a sparse mask too), BitFit, norm tuning and
+// LoRA and DoRA (IST around them too), full fine-tuning (on a sparse mask too), BitFit, norm tuning and
 // LT-SFT of Llama-family models (not GPT-2), the forgetting controls (replay, L2-SP, EWC and its
 // Fisher, self-distillation, FPF phases) and the evaluations during training (data.eval,
 // data.retain and the forgetting budget, the exact match of greedy completions), on the same

@@ -18,7 +18,7 @@
 // fits, whose gradients are near zero.
 //
 // Both run on the trained tensors' device (ops/anchor_penalty.h), the Fisher's backward passes
-// too: on a GPU only the sampled labels go through the host.
+// too: on a GPU only each row's logits (to draw its labels) and the labels go through the host.
 //
 // Memory: a copy of every trained tensor (θ0), and with EWC another (F), on their device.
 #pragma once

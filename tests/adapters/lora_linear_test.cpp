@@ -424,8 +424,11 @@ TEST(LoraLinear, MoveToTakesTheModelsWeightThere) {
                 square.move_to(Device::cpu(), uniform_tensor({4, 4}, 1).transpose(0, 1));
               }),
               HasSubstr("expected f32[4, 4] on cpu with strides (4, 1)"));
-  // The same values in another tensor: the layer computes as before.
-  s.layer.move_to(Device::cpu(), uniform_tensor({Case::O, Case::I}, 1));
+  // Another weight: DoRA's norms are now of it.
+  const Tensor other = uniform_tensor({Case::O, Case::I}, 9);
+  s.layer.move_to(Device::cpu(), other);
+  s.ref.w = doubles(other);
+  s.ref.n = s.ref.norms();
   const Tensor z = s.ref.base_product();
   s.layer.apply(s.x, z);
   expect_near(z, s.ref.output(), "apply after move_to");

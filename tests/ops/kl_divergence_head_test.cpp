@@ -177,9 +177,9 @@ TEST(KlDivergenceHead, SixteenBitHeadsEqualF32OnConvertedHeads) {
   }
 }
 
-// The host copy of the labels (a training step has one) counts the scored rows: the same bits as
-// counting from the labels themselves; a copy of the wrong shape or dtype is refused.
-TEST(KlDivergenceHead, FusedPassCountsTheHostLabelsWhenGiven) {
+// The host copy of the labels (a training step has one; a GPU counts the scored rows from it) is
+// checked: the same bits with a good one, a copy of the wrong shape or dtype refused.
+TEST(KlDivergenceHead, FusedPassChecksTheHostLabelsWhenGiven) {
   const Pair p = random_pair(5, 8, 37, 13);
   const Tensor loss = Tensor::empty({1}, DType::f32);
   const Tensor dx = Tensor::empty({5, 8}, DType::f32);
@@ -201,15 +201,14 @@ TEST(KlDivergenceHead, FusedPassCountsTheHostLabelsWhenGiven) {
 }
 
 // The fused pass on `device` (the pair's tensors copied there), its results back on the CPU.
-Results fused_on(Device device, const Pair& p, float tau, const Tensor& teacher_weight) {
+Results fused_on(Device device, const Pair& p, float tau) {
   const Tensor loss = Tensor::empty({1}, DType::f32, device);
   const Tensor dx = Tensor::empty(p.x.shape(), DType::f32, device);
   const Tensor dweight = Tensor::zeros(p.weight.shape(), DType::f32, device);
   const Tensor weight = p.weight.to(device);
-  kl_divergence_head_forward_backward(
-      p.x.to(device), weight, p.teacher_x.to(device),
-      teacher_weight.defined() ? teacher_weight : p.teacher_weight.to(device), p.labels.to(device),
-      tau, loss, dx, dweight);
+  kl_divergence_head_forward_backward(p.x.to(device), weight, p.teacher_x.to(device),
+                                      p.teacher_weight.to(device), p.labels.to(device), tau, loss,
+                                      dx, dweight);
   return {loss.to(Device::cpu()), dx.to(Device::cpu()), dweight.to(Device::cpu())};
 }
 
@@ -250,8 +249,8 @@ TEST(KlDivergenceHead, GpuRowBlocksMatchTheCpu) {
   const Device gpu = Device::cuda(0);
   activate_device(gpu);
   const Pair p = random_pair(1100, 16, 40000, 5);
-  const Results want = fused_on(Device::cpu(), p, 1.5f, Tensor());
-  const Results got = fused_on(gpu, p, 1.5f, Tensor());
+  const Results want = fused_on(Device::cpu(), p, 1.5f);
+  const Results got = fused_on(gpu, p, 1.5f);
   const double loss = want.loss.to_f32_vector()[0];
   EXPECT_NEAR(got.loss.to_f32_vector()[0], loss, 2e-2 * loss);
   expect_near(got.dx, want.dx, 3e-2 * largest(want.dx), "dx");

@@ -20,10 +20,10 @@ void expect_zeroed(Device device) {
     tensors.push_back(uniform_tensor({n}, static_cast<uint64_t>(i) + 1).to(device));
   }
   tensors.push_back(uniform_tensor({5}, 1000).to(DType::bf16).to(device));
-  // A strided view (the CPU only: a GPU's Tensor::fill needs contiguous views): the columns
-  // beside it are left as they were.
-  const Tensor matrix = uniform_tensor({4, 6}, 999);
-  if (device.is_cpu()) tensors.push_back(matrix.slice(1, 0, 3));
+  // A strided view (a column slice; on a GPU filled by a pitched copy): the columns beside it are
+  // left as they were.
+  const Tensor matrix = uniform_tensor({4, 6}, 999).to(device);
+  tensors.push_back(matrix.slice(1, 0, 3));
   const std::vector<float> before = matrix.to_f32_vector();
   zero_fill(tensors);
   for (size_t i = 0; i < tensors.size(); ++i) {

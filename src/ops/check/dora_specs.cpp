@@ -29,7 +29,7 @@ OpSpec norm_scale_spec(int64_t O, int64_t I, DType dtype, bool transposed) {
   };
   spec.forward = [=](const Tensors& in) {
     const Device device = in.at("delta").device();
-    // The transposed layout is made on the host (a GPU copies contiguous views only).
+    // The transposed layout is made on the host (a GPU does not copy into a transposed view).
     Tensor weight = in.at("weight").to(Device::cpu()).to(dtype);
     weight = transposed ? weight.transpose(0, 1).contiguous().to(device).transpose(0, 1)
                         : weight.to(device);

@@ -39,7 +39,7 @@ void kl_divergence_head(const cpu::KlHeadProblem& p, int64_t scored, const KlHea
   const Tensor row_kl = Tensor::empty({std::max<int64_t>(p.N, 1)}, DType::f32, device);
   // d loss / d (logits_s / τ) = τ² (p_s - p_t) / n, and the logits' own 1/τ: τ (p_s - p_t) / n.
   const float tau = p.temperature;
-  const float grad_scale = scored > 0 ? out.dloss * tau / static_cast<float>(scored) : 0.0f;
+  const float grad_scale = out.dloss * tau / static_cast<float>(scored);
   const HeadWeight weight(p.weight, p.weight_dtype, p.V, p.C, device);
   // The teacher's head is often the student's own (a frozen head): then one copy serves both.
   const bool shared = p.teacher_weight == p.weight && p.teacher_weight_dtype == p.weight_dtype;
@@ -72,8 +72,8 @@ void kl_divergence_head(const cpu::KlHeadProblem& p, int64_t scored, const KlHea
     }
   }
   if (out.loss) {
-    const float mean = scored > 0 ? tau * tau / static_cast<float>(scored) : 0.0f;
-    sum_row_losses(row_kl.device_data<float>(), p.N, mean, out.loss);
+    sum_row_losses(row_kl.device_data<float>(), p.N, tau * tau / static_cast<float>(scored),
+                   out.loss);
   }
 }
 
