@@ -31,6 +31,13 @@ inline RetuneRun run_retune(const std::string& args, bool merge_stderr = false) 
   return run;
 }
 
+// Whether `out` says the run stopped for want of `device` ("cuda:7"): the machine lacks it, or the
+// build has no CUDA backend. Tests of what a device accepts run on a device no machine here has.
+inline bool refused_for_want_of(const std::string& out, const std::string& device) {
+  return out.find(device + " does not exist") != std::string::npos ||
+         out.find("no CUDA backend") != std::string::npos;
+}
+
 // The text between single quotes for the shell ('it'\''s').
 inline std::string shell_quote(const std::string& text) {
   std::string quoted = "'";

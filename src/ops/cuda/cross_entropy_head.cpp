@@ -31,16 +31,9 @@ void cross_entropy_head(const cpu::HeadProblem& p, int64_t labelled, const HeadO
     cross_entropy_rows(logits.device_data<float>(), R, p.V, p.labels + n0, out.lse + n0,
                        out.lse_given, row_loss.mutable_device_data<float>() + n0, grad_scale,
                        dlogits_data);
-    if (!grads) continue;
-    const GemmOperand d{dlogits_data, DType::bf16, p.V, 0, false};
-    // dx [R, C] = dlogits weight;  dweight [V, C] += dlogits^T x_block
-    if (out.dx) {
-      gemm_batched(1, R, p.C, p.V, 1.0f, d, weight.operand(false), 0.0f,
-                   {out.dx + n0 * p.C, DType::f32, p.C, 0});
-    }
-    if (out.dweight) {
-      gemm_batched(1, p.V, p.C, R, 1.0f, {d.data, d.dtype, d.ld, 0, true}, x_block, 1.0f,
-                   {out.dweight, DType::f32, p.C, 0});
+    if (grads) {
+      add_head_gradients(dlogits_data, R, p.V, p.C, weight, x_block,
+                         out.dx ? out.dx + n0 * p.C : nullptr, out.dweight);
     }
   }
   if (out.loss) {

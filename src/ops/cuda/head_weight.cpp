@@ -28,4 +28,17 @@ GemmOperand HeadWeight::operand(bool trans) const {
   return {data_, dtype_, C_, 0, trans};
 }
 
+void add_head_gradients(const uint16_t* dlogits, int64_t rows, int64_t V, int64_t C,
+                        const HeadWeight& weight, const GemmOperand& x_block, float* dx,
+                        float* dweight) {
+  if (dx) {
+    gemm_batched(1, rows, C, V, 1.0f, {dlogits, DType::bf16, V, 0, false}, weight.operand(false),
+                 0.0f, {dx, DType::f32, C, 0});
+  }
+  if (dweight) {
+    gemm_batched(1, V, C, rows, 1.0f, {dlogits, DType::bf16, V, 0, true}, x_block, 1.0f,
+                 {dweight, DType::f32, C, 0});
+  }
+}
+
 }  // namespace retune::ops::cuda

@@ -1,6 +1,6 @@
 // What the GPU's fused output heads (cross_entropy_head.h, kl_divergence_head.h) share: the row
-// blocks their logits are made in, and the head's weight as their products read it. Built with
-// RETUNE_CUDA.
+// blocks their logits are made in, the head's weight as their products read it, and the products
+// of the logits' gradients. Built with RETUNE_CUDA.
 #pragma once
 
 #include <cstddef>
@@ -36,5 +36,12 @@ class HeadWeight {
   DType dtype_;
   int64_t C_;
 };
+
+// The products of a row block's logit gradients, dlogits bf16 [rows, V] (row-major): dx [rows, C] =
+// dlogits weight (overwritten) and dweight [V, C] += dlogits^T x_block (x_block [rows, C], the
+// block's rows of x); each skipped when null.
+void add_head_gradients(const uint16_t* dlogits, int64_t rows, int64_t V, int64_t C,
+                        const HeadWeight& weight, const GemmOperand& x_block, float* dx,
+                        float* dweight);
 
 }  // namespace retune::ops::cuda

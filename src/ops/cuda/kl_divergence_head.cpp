@@ -59,16 +59,9 @@ void kl_divergence_head(const cpu::KlHeadProblem& p, int64_t scored, const KlHea
     kl_divergence_rows(student.device_data<float>(), teacher.device_data<float>(), R, p.V,
                        p.labels + n0, out.lse + n0, out.teacher_lse + n0, out.lse_given,
                        row_kl.mutable_device_data<float>() + n0, grad_scale, dlogits_data);
-    if (!grads) continue;
-    const GemmOperand d{dlogits_data, DType::bf16, p.V, 0, false};
-    // dx [R, C] = dlogits weight;  dweight [V, C] += dlogits^T x_block
-    if (out.dx) {
-      gemm_batched(1, R, p.C, p.V, 1.0f, d, weight.operand(false), 0.0f,
-                   {out.dx + n0 * p.C, DType::f32, p.C, 0});
-    }
-    if (out.dweight) {
-      gemm_batched(1, p.V, p.C, R, 1.0f, {d.data, d.dtype, d.ld, 0, true}, x_block, 1.0f,
-                   {out.dweight, DType::f32, p.C, 0});
+    if (grads) {
+      add_head_gradients(dlogits_data, R, p.V, p.C, weight, x_block,
+                         out.dx ? out.dx + n0 * p.C : nullptr, out.dweight);
     }
   }
   if (out.loss) {
