@@ -1,0 +1,55 @@
+// What the dora specs cannot show: rejected inputs, named.
+#include "ops/dora.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "core/random_tensor.h"
+#include "support/error_of.h"
+
+namespace retune::ops {
+namespace {
+
+using testing::HasSubstr;
+
+TEST(Dora, RejectsBadInputsNamingThem) {
+  const Tensor weight = uniform_tensor({4, 6}, 1);
+  const Tensor delta = uniform_tensor({4, 6}, 2);
+  const Tensor magnitude = uniform_tensor({4}, 3);
+  const Tensor norm = Tensor::empty({4}, DType::f32);
+  const Tensor scale = Tensor::empty({4}, DType::f32);
+  EXPECT_THAT(
+      error_of([&] { dora_norm_scale(uniform_tensor({4}, 1), delta, magnitude, norm, scale); }),
+      HasSubstr("dora_norm_scale: weight is f32[4] on cpu, expected a float [O, I]"));
+  EXPECT_THAT(error_of([&] {
+                dora_norm_scale(weight, uniform_tensor({6, 4}, 2), magnitude, norm, scale);
+              }),
+              HasSubstr("dora_norm_scale: delta is f32[6, 4] on cpu, expected a contiguous "
+                        "f32[4, 6]"));
+  EXPECT_THAT(error_of([&] { dora_norm_scale(weight, delta, magnitude, magnitude, scale); }),
+              HasSubstr("dora_norm_scale: norm overlaps magnitude"));
+
+  const Tensor x = uniform_tensor({3, 4}, 4);
+  const Tensor out = Tensor::empty({3, 4}, DType::f32);
+  EXPECT_THAT(
+      error_of([&] { dora_scale_columns(x, uniform_tensor({3}, 5), Tensor(), out, false); }),
+      HasSubstr("dora_scale_columns: scale is f32[3] on cpu, expected a contiguous f32[4]"));
+  EXPECT_THAT(error_of([&] {
+                dora_scale_columns(x, magnitude, uniform_tensor({4, 3}, 6), out, false);
+              }),
+              HasSubstr("dora_scale_columns: subtract is f32[4, 3] on cpu"));
+  EXPECT_THAT(error_of([&] { dora_scale_columns(x, magnitude, Tensor(), x, true); }),
+              HasSubstr("dora_scale_columns: out overlaps x"));
+
+  const Tensor grad = Tensor::zeros({4}, DType::f32);
+  EXPECT_THAT(error_of([&] {
+                dora_magnitude_grad(x, uniform_tensor({3, 5}, 7), norm, grad);
+              }),
+              HasSubstr("dora_magnitude_grad: term is f32[3, 5] on cpu, expected a contiguous "
+                        "f32[3, 4]"));
+  EXPECT_THAT(error_of([&] { dora_magnitude_grad(x, x, norm, norm); }),
+              HasSubstr("dora_magnitude_grad: magnitude_grad overlaps norm"));
+}
+
+}  // namespace
+}  // namespace retune::ops
