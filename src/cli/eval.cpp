@@ -7,8 +7,9 @@
 // {"model", "adapter", "files": [{"file", "examples", "loss", "perplexity", "tokens",
 // "truncated", "exact_match": {"scored", "correct", "accuracy"} or null}]} on stdout. With a Poly
 // adapter each example runs with its "task" field's task (else --task's; train/poly_tasks.h).
-// --device cuda[:N] scores on a GPU, exact match included (Llama-family models, alone or with a
-// LoRA or DoRA adapter, as `retune train --device` trains them).
+// --device cuda[:N] scores on a GPU, exact match included (any model, alone or with a LoRA or
+// DoRA adapter, as `retune train --device` trains them). --seq-len must not exceed GPT-2's learned
+// positions.
 #include <fmt/format.h>
 
 #include <functional>
@@ -24,7 +25,9 @@
 #include "cli/model_options.h"
 #include "cli/threads_option.h"
 #include "core/device.h"
+#include "core/error.h"
 #include "eval/file_evaluation.h"
+#include "model/model_config.h"
 #include "train/poly_tasks.h"
 
 namespace retune::cli {
@@ -74,6 +77,10 @@ int run_eval(const EvalOptions& options) {
                               evaluation_options(options.evaluation));
   std::unique_ptr<adapters::TrainedAdapter> adapter;
   const std::unique_ptr<model::CausalLm> model = load_model(options.source, &adapter);
+  RETUNE_CHECK(options.evaluation.seq_len <= model::position_limit(model->config()),
+               "--seq-len {} exceeds the {} learned positions of {} (n_positions)",
+               options.evaluation.seq_len, model::position_limit(model->config()),
+               options.source.model);
   use_device(*model, adapter.get(), options.source, device);
   // A Poly adapter routes each row by its example's task ("task" fields, else --task).
   auto* poly = dynamic_cast<adapters::PolyModel*>(adapter.get());

@@ -49,8 +49,6 @@ std::unique_ptr<model::CausalLm> load_model(const ModelSource& source,
 void use_device(model::CausalLm& model, adapters::TrainedAdapter* adapter,
                 const ModelSource& source, Device device) {
   if (device.is_cpu()) return;
-  RETUNE_CHECK(model.config().architecture != model::Architecture::gpt2,
-               "--device {}: GPT-2 runs on the CPU only so far", device_name(device));
   RETUNE_CHECK(!adapter || dynamic_cast<const adapters::LoraModel*>(adapter),
                "--device {}: {} is not a LoRA or DoRA adapter ((IA)³, SSF and Poly run on the CPU "
                "only so far)",

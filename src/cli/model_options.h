@@ -39,9 +39,9 @@ std::unique_ptr<model::CausalLm> load_model(
     const ModelSource& source, std::unique_ptr<adapters::TrainedAdapter>* adapter = nullptr);
 
 // Runs `model`, with `adapter` when not null (load_model's, from source.adapter), on `device`
-// from now on (a command's --device): a GPU is made current and the weights moved there. A GPT-2
-// model and adapters other than LoRA and DoRA run on the CPU only so far: refused, naming them,
-// before any device is used. Nothing for the CPU.
+// from now on (a command's --device): a GPU is made current and the weights moved there.
+// Adapters other than LoRA and DoRA run on the CPU only so far: refused, naming them, before any
+// device is used. Nothing for the CPU.
 void use_device(model::CausalLm& model, adapters::TrainedAdapter* adapter,
                 const ModelSource& source, Device device);
 

@@ -19,4 +19,13 @@ LinearAdapter* AdapterTable::get(int64_t layer, size_t kind) const {
   return at < adapters_.size() ? adapters_[at].get() : nullptr;
 }
 
+std::vector<Tensor> AdapterTable::product_weights() const {
+  std::vector<Tensor> weights;
+  for (const std::shared_ptr<LinearAdapter>& adapter : adapters_) {
+    if (!adapter) continue;
+    for (Tensor& w : adapter->product_weights()) weights.push_back(std::move(w));
+  }
+  return weights;
+}
+
 }  // namespace retune::model

@@ -21,6 +21,8 @@ class AdapterTable {
   void set(const char* model, int64_t layer, size_t kind, std::shared_ptr<LinearAdapter> adapter);
   // The adapter of one linear, or null.
   LinearAdapter* get(int64_t layer, size_t kind) const;
+  // Every attached adapter's product_weights(), layer by layer.
+  std::vector<Tensor> product_weights() const;
 
  private:
   int64_t layers_;

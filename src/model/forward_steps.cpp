@@ -1,5 +1,7 @@
 #include "model/forward_steps.h"
 
+#include <fmt/format.h>
+
 #include "core/error.h"
 #include "ops/add.h"
 #include "ops/attention.h"
@@ -28,6 +30,21 @@ Tensor checked_positions(const char* model, const Tensor& input_ids, const Tenso
     for (int64_t t = 0; t < time; ++t) p[b * time + t] = static_cast<int32_t>(past + t);
   }
   return defaults.to(input_ids.device());
+}
+
+Tensor forward_positions(const char* model, const Tensor& input_ids, const Tensor& positions,
+                         const KvCache* cache, Device device) {
+  RETUNE_CHECK(input_ids.device() == device, "{}::forward: the input is on {}, the model on {}",
+               model, device_name(input_ids.device()), device_name(device));
+  RETUNE_CHECK(!cache || cache->device() == device,
+               "{}::forward: the KV cache is on {}, the model on {}", model,
+               device_name(cache ? cache->device() : device), device_name(device));
+  Tensor checked = checked_positions(model, input_ids, positions, cache ? cache->length() : 0);
+  if (cache) {
+    cache->check_room(fmt::format("{}::forward", model).c_str(), input_ids.size(0),
+                      input_ids.size(1));
+  }
+  return checked;
 }
 
 void attend(const Tensor& q, const Tensor& k, const Tensor& v, int64_t layer, float scale,

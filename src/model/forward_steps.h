@@ -17,6 +17,12 @@ void add_bias(const Tensor& out, const Tensor& bias);
 Tensor checked_positions(const char* model, const Tensor& input_ids, const Tensor& positions,
                          int64_t past);
 
+// The checks at the start of an inference forward of `model` ("LlamaModel") whose weights are
+// on `device`: input_ids there, and the cache, when not null, there with room for the T tokens.
+// Returns checked_positions(model, input_ids, positions, past), past the cache's length (else 0).
+Tensor forward_positions(const char* model, const Tensor& input_ids, const Tensor& positions,
+                         const KvCache* cache, Device device);
+
 // Causal attention of q [B, T, Hq, D] over k, v [B, T, Hkv, D] into out [B, T, Hq, D]; with a
 // cache, k and v are first stored into `layer`'s rows and q attends to every cached token.
 void attend(const Tensor& q, const Tensor& k, const Tensor& v, int64_t layer, float scale,

@@ -2,20 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <limits>
 #include <optional>
 
 #include "core/error.h"
 
 namespace retune::model {
 namespace {
-
-// The most tokens a sequence of this model may hold: GPT-2's learned position table, or
-// unlimited for rotary positions.
-int64_t position_limit(const ModelConfig& config) {
-  return config.architecture == Architecture::gpt2 ? config.max_position_embeddings
-                                                   : std::numeric_limits<int64_t>::max();
-}
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -16,7 +16,7 @@ namespace {
 
 // Conv1D: x [N, in] W (adapted) + b -> new f32 [N, out]; W [in, out], b [out], adapter or null.
 Tensor conv1d(const Tensor& x, const Conv1DWeights& projection, const LinearAdapter* adapter) {
-  Tensor out = Tensor::empty({x.size(0), projection.weight.size(1)}, DType::f32);
+  Tensor out = Tensor::empty({x.size(0), projection.weight.size(1)}, DType::f32, x.device());
   ops::matmul_forward(x, projection.weight, out);
   if (adapter) adapter->apply(x, out);
   add_bias(out, projection.bias);
@@ -25,9 +25,9 @@ Tensor conv1d(const Tensor& x, const Conv1DWeights& projection, const LinearAdap
 
 // LayerNorm of x [N, C] -> new f32 [N, C].
 Tensor layernorm(const Tensor& x, const LayerNormWeights& norm, double eps) {
-  Tensor out = Tensor::empty(x.shape(), DType::f32);
-  const Tensor mean = Tensor::empty({x.size(0)}, DType::f32);
-  const Tensor rstd = Tensor::empty({x.size(0)}, DType::f32);
+  Tensor out = Tensor::empty(x.shape(), DType::f32, x.device());
+  const Tensor mean = Tensor::empty({x.size(0)}, DType::f32, x.device());
+  const Tensor rstd = Tensor::empty({x.size(0)}, DType::f32, x.device());
   ops::layernorm_forward(x, norm.weight, norm.bias, out, mean, rstd, static_cast<float>(eps));
   return out;
 }
@@ -63,18 +63,15 @@ void Gpt2Model::set_output_head(Tensor head) {
 
 Tensor Gpt2Model::forward_hidden(const Tensor& input_ids, const Tensor& positions,
                                  KvCache* cache) const {
-  const Tensor checked =
-      checked_positions("Gpt2Model", input_ids, positions, cache ? cache->length() : 0);
+  const Device device = weights_.wte.device();
+  const Tensor checked = forward_positions("Gpt2Model", input_ids, positions, cache, device);
   const int64_t batch = input_ids.size(0);
   const int64_t time = input_ids.size(1);
-  if (cache) cache->check_room("Gpt2Model::forward", batch, time);
-  RETUNE_CHECK(!cache || cache->device() == weights_.wte.device(),
-               "Gpt2Model::forward: the KV cache is on {}, the model on {}",
-               device_name(cache ? cache->device() : Device::cpu()),
-               device_name(weights_.wte.device()));
   const int64_t n = batch * time;
   const Tensor position_ids = checked.reshape({n});
-  const int32_t* p = position_ids.data<int32_t>();
+  // Checked on the host (a GPU's embedding would read a position past the table as zeros).
+  const Tensor host_positions = on_device(position_ids, Device::cpu());
+  const int32_t* p = host_positions.data<int32_t>();
   for (int64_t i = 0; i < n; ++i) {
     RETUNE_CHECK(p[i] >= 0 && p[i] < config_.max_position_embeddings,
                  "Gpt2Model::forward: position {} (batch row {}, token {}) is outside [0, {}), "
@@ -88,14 +85,14 @@ Tensor Gpt2Model::forward_hidden(const Tensor& input_ids, const Tensor& position
   const double eps = config_.layer_norm_eps;
   const auto scale = static_cast<float>(std::pow(static_cast<double>(d), -0.5));
 
-  const Tensor x = Tensor::empty({n, c}, DType::f32);  // the residual stream
+  const Tensor x = Tensor::empty({n, c}, DType::f32, device);  // the residual stream
   ops::embedding_forward(input_ids.contiguous().reshape({n}), weights_.wte, x);
-  const Tensor position_rows = Tensor::empty({n, c}, DType::f32);
+  const Tensor position_rows = Tensor::empty({n, c}, DType::f32, device);
   ops::embedding_forward(position_ids, weights_.wpe, position_rows);
   add_into(x, position_rows);
 
-  const Tensor attended = Tensor::empty({n, c}, DType::f32);
-  const Tensor activated = Tensor::empty({n, config_.intermediate_size}, DType::f32);
+  const Tensor attended = Tensor::empty({n, c}, DType::f32, device);
+  const Tensor activated = Tensor::empty({n, config_.intermediate_size}, DType::f32, device);
   // Columns [part*C, (part+1)*C) of qkv [N, 3C] as a contiguous [B, T, H, D].
   const auto head_view = [&](const Tensor& qkv, int64_t part) {
     return qkv.slice(1, part * c, (part + 1) * c).contiguous().reshape({batch, time, heads, d});

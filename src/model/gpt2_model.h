@@ -1,5 +1,6 @@
-// Gpt2Model: inference forward of GPT2LMHeadModel as Hugging Face transformers computes it, on
-// the CPU in f32.
+// Gpt2Model: inference forward of GPT2LMHeadModel as Hugging Face transformers computes it, with
+// f32 activations, on the device of its weights (model::move_weights moves them to a GPU, whose
+// products are in bf16).
 //
 // The residual stream x [N, C] (N = B*T) starts as wte[input_ids] + wpe[positions]. Each block:
 //   h = layernorm_1(x);  q | k | v = h Wattn + battn   (Conv1D, Wattn [C, 3C])
@@ -39,9 +40,12 @@ class Gpt2Model final : public CausalLm {
   // trainer that trains it.
   void set_adapter(int64_t layer, Gpt2Linear linear, std::shared_ptr<LinearAdapter> adapter);
   LinearAdapter* adapter(int64_t layer, Gpt2Linear linear) const;
+  // Every adapter attached.
+  const AdapterTable& adapters() const { return adapters_; }
 
-  // As CausalLm's; every position must be in [0, P), P = max_position_embeddings (the learned
-  // position table). The hidden states are ln_f's output.
+  // As CausalLm's; input_ids (and the cache) on the weights' device. Every position must be in
+  // [0, P), P = max_position_embeddings (the learned position table): checked on the host (a
+  // GPU's positions are copied back). The hidden states are ln_f's output.
   Tensor forward_hidden(const Tensor& input_ids, const Tensor& positions = Tensor(),
                         KvCache* cache = nullptr) const override;
   Tensor logits(const Tensor& hidden) const override;

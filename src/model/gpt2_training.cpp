@@ -35,8 +35,9 @@ struct BlockActivations {
   Tensor fc;        // [N, F] c_fc's output
 };
 
-Tensor empty(const Shape& shape) {
-  return Tensor::empty(shape, DType::f32);
+// A new f32 tensor of `shape` on `device`.
+Tensor empty(const Shape& shape, Device device) {
+  return Tensor::empty(shape, DType::f32, device);
 }
 
 struct Normalized {
@@ -44,14 +45,15 @@ struct Normalized {
 };
 
 Normalized layernorm(const Tensor& x, const LayerNormWeights& norm, double eps) {
-  Normalized n{empty(x.shape()), empty({x.size(0)}), empty({x.size(0)})};
+  Normalized n{empty(x.shape(), x.device()), empty({x.size(0)}, x.device()),
+               empty({x.size(0)}, x.device())};
   ops::layernorm_forward(x, norm.weight, norm.bias, n.out, n.mean, n.rstd, static_cast<float>(eps));
   return n;
 }
 
 // gelu(fc) (tanh approximation, GPT-2's), a new tensor.
 Tensor gelu(const Tensor& fc) {
-  Tensor out = empty(fc.shape());
+  Tensor out = empty(fc.shape(), fc.device());
   ops::gelu_forward(fc, out, ops::GeluApproximation::tanh);
   return out;
 }
@@ -61,7 +63,7 @@ Tensor gelu(const Tensor& fc) {
 void layernorm_backward_add(const Tensor& dout, const Tensor& x, const LayerNormWeights& norm,
                             const Tensor& mean, const Tensor& rstd, const LayerNormWeights& grads,
                             const Tensor& dx) {
-  const Tensor through = empty(x.shape());
+  const Tensor through = empty(x.shape(), x.device());
   ops::layernorm_backward(dout, x, norm.weight, mean, rstd, through, grads.weight, grads.bias);
   add_into(dx, through);
 }
@@ -104,8 +106,8 @@ float Gpt2Training::train(const TokenBatch& batch, const DistillationTeacher* te
   const Tensor positions = checked_positions("Gpt2Training", batch.input_ids, batch.positions, 0);
   const int64_t B = batch.input_ids.size(0);
   const int64_t T = batch.input_ids.size(1);
-  RETUNE_CHECK(batch.labels.dtype() == DType::i32 && batch.labels.shape() == (Shape{B, T}),
-               "Gpt2Training: labels must be i32 [{}, {}], got {}", B, T, batch.labels.describe());
+  const Device device = weights.wte.device();
+  const Tensor host_labels = begin_training_step("Gpt2Training", batch, device, model_.adapters());
   const int64_t N = B * T;
   const int64_t C = config.hidden_size;
   const int64_t H = config.num_attention_heads;
@@ -135,10 +137,10 @@ float Gpt2Training::train(const TokenBatch& batch, const DistillationTeacher* te
   // Forward, keeping each block's activations.
   std::optional<profile::PhaseScope> phase(std::in_place, profile::Phase::forward);
   std::vector<BlockActivations> saved(layers);
-  Tensor x = empty({N, C});
+  Tensor x = empty({N, C}, device);
   ops::embedding_forward(ids, weights.wte, x);
   {
-    const Tensor position_rows = empty({N, C});
+    const Tensor position_rows = empty({N, C}, device);
     ops::embedding_forward(position_ids, weights.wpe, position_rows);
     add_into(x, position_rows);
   }
@@ -150,8 +152,8 @@ float Gpt2Training::train(const TokenBatch& batch, const DistillationTeacher* te
     a.mean_1 = n1.mean, a.rstd_1 = n1.rstd;
     const Tensor qkv = linear_of(l, Gpt2Linear::c_attn).forward(n1.out);
     a.q = head_view(qkv, 0), a.k = head_view(qkv, 1), a.v = head_view(qkv, 2);
-    a.attended = empty({N, C});
-    a.lse = empty({B, H, T});
+    a.attended = empty({N, C}, device);
+    a.lse = empty({B, H, T}, device);
     ops::attention_forward(a.q, a.k, a.v, doc_ids, scale, a.attended.reshape({B, T, H, D}), a.lse);
     x = sum_of(x, linear_of(l, Gpt2Linear::attn_c_proj).forward(a.attended));
     a.x_mid = x;
@@ -165,15 +167,15 @@ float Gpt2Training::train(const TokenBatch& batch, const DistillationTeacher* te
   // The head and the loss, with the gradient of the final hidden states.
   const bool need_dx = lowest_trained_layer_ < config.num_hidden_layers ||
                        grads_.ln_f.weight.defined() || grads_.ln_f.bias.defined();
-  const Tensor dhidden = need_dx ? empty({N, C}) : Tensor();
+  const Tensor dhidden = need_dx ? empty({N, C}, device) : Tensor();
   phase.emplace(profile::Phase::output_head);
-  const float loss =
+  // Read once the backward is queued: reading waits for the device.
+  const Tensor loss =
       output_head_loss("Gpt2Training", final_norm.out, weights.lm_head, grads_.lm_head,
-                       batch.labels, Tensor(), teacher, dloss, dhidden)
-          .to_f32_vector()[0];
-  if (!need_dx) return loss;
+                       batch.labels, host_labels, teacher, dloss, dhidden);
+  if (!need_dx) return loss.to_f32_vector()[0];
   phase.emplace(profile::Phase::backward);
-  const Tensor dx = Tensor::zeros({N, C}, DType::f32);  // the residual stream's gradient
+  const Tensor dx = Tensor::zeros({N, C}, DType::f32, device);  // the residual stream's gradient
   layernorm_backward_add(dhidden, x, weights.ln_f, final_norm.mean, final_norm.rstd, grads_.ln_f,
                          dx);
 
@@ -185,28 +187,28 @@ float Gpt2Training::train(const TokenBatch& batch, const DistillationTeacher* te
     const bool below = l > lowest || lowest_trained_layer_ < 0;  // dx of the input is needed
 
     // MLP: x = x_mid + c_proj(gelu(c_fc(g))), g = ln_2(x_mid).
-    const Tensor dactivated = empty(a.fc.shape());
+    const Tensor dactivated = empty(a.fc.shape(), device);
     linear_of(l, Gpt2Linear::mlp_c_proj).backward(gelu(a.fc), dx, dactivated, false);
-    const Tensor dfc = empty(a.fc.shape());
+    const Tensor dfc = empty(a.fc.shape(), device);
     ops::gelu_backward(a.fc, dactivated, dfc, ops::GeluApproximation::tanh);
-    const Tensor dg = empty({N, C});
+    const Tensor dg = empty({N, C}, device);
     linear_of(l, Gpt2Linear::c_fc).backward(layernorm(a.x_mid, w.ln_2, eps).out, dfc, dg, false);
     layernorm_backward_add(dg, a.x_mid, w.ln_2, a.mean_2, a.rstd_2, gw.ln_2, dx);
 
     // Attention: x_mid = x + c_proj(attention(q, k, v)), q | k | v = c_attn(ln_1(x)).
-    const Tensor dattended = empty(a.attended.shape());
+    const Tensor dattended = empty(a.attended.shape(), device);
     linear_of(l, Gpt2Linear::attn_c_proj).backward(a.attended, dx, dattended, false);
-    const Tensor dq = empty(a.q.shape());
-    const Tensor dk = empty(a.k.shape());
-    const Tensor dv = empty(a.v.shape());
+    const Tensor dq = empty(a.q.shape(), device);
+    const Tensor dk = empty(a.k.shape(), device);
+    const Tensor dv = empty(a.v.shape(), device);
     ops::attention_backward(dattended.reshape({B, T, H, D}), a.q, a.k, a.v,
                             a.attended.reshape({B, T, H, D}), a.lse, doc_ids, scale, {dq, dk, dv});
-    const Tensor dqkv = empty({N, 3 * C});
+    const Tensor dqkv = empty({N, 3 * C}, device);
     dqkv.slice(1, 0, C).copy_from(dq.reshape({N, C}));
     dqkv.slice(1, C, 2 * C).copy_from(dk.reshape({N, C}));
     dqkv.slice(1, 2 * C, 3 * C).copy_from(dv.reshape({N, C}));
     const bool input_norm_trains = gw.ln_1.weight.defined() || gw.ln_1.bias.defined();
-    const Tensor dh = below || input_norm_trains ? empty({N, C}) : Tensor();
+    const Tensor dh = below || input_norm_trains ? empty({N, C}, device) : Tensor();
     linear_of(l, Gpt2Linear::c_attn).backward(layernorm(a.x, w.ln_1, eps).out, dqkv, dh, false);
     if (dh.defined()) layernorm_backward_add(dh, a.x, w.ln_1, a.mean_1, a.rstd_1, gw.ln_1, dx);
   }
@@ -214,7 +216,8 @@ float Gpt2Training::train(const TokenBatch& batch, const DistillationTeacher* te
     ops::embedding_backward(ids, dx, grads_.wte);
     ops::embedding_backward(position_ids, dx, grads_.wpe);
   }
-  return loss;
+  phase.reset();  // the wait for the device is no phase's
+  return loss.to_f32_vector()[0];
 }
 
 }  // namespace retune::model

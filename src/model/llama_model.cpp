@@ -68,17 +68,9 @@ void LlamaModel::set_output_head(Tensor head) {
 Tensor LlamaModel::forward_hidden(const Tensor& input_ids, const Tensor& positions,
                                   KvCache* cache) const {
   const Device device = weights_.embed_tokens.device();
-  RETUNE_CHECK(input_ids.device() == device,
-               "LlamaModel::forward: the input is on {}, the model on {}",
-               device_name(input_ids.device()), device_name(device));
-  RETUNE_CHECK(!cache || cache->device() == device,
-               "LlamaModel::forward: the KV cache is on {}, the model on {}",
-               device_name(cache ? cache->device() : device), device_name(device));
-  const int64_t past = cache ? cache->length() : 0;
-  const Tensor position_ids = checked_positions("LlamaModel", input_ids, positions, past);
+  const Tensor position_ids = forward_positions("LlamaModel", input_ids, positions, cache, device);
   const int64_t batch = input_ids.size(0);
   const int64_t time = input_ids.size(1);
-  if (cache) cache->check_room("LlamaModel::forward", batch, time);
 
   const int64_t n = batch * time;
   const int64_t c = config_.hidden_size;

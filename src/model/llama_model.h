@@ -42,6 +42,8 @@ class LlamaModel final : public CausalLm {
   // trainer that trains it.
   void set_adapter(int64_t layer, LlamaLinear linear, std::shared_ptr<LinearAdapter> adapter);
   LinearAdapter* adapter(int64_t layer, LlamaLinear linear) const;
+  // Every adapter attached.
+  const AdapterTable& adapters() const { return adapters_; }
   // f32 [R/2], the rotary frequencies (rope scaling applied), on the device of the weights.
   const Tensor& rope_inv_freq() const { return rope_inv_freq_; }
   // Moves the rotary frequencies to `device` (move_weights moves them with the weights).

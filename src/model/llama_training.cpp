@@ -12,7 +12,6 @@
 #include "model/training_steps.h"
 #include "ops/attention.h"
 #include "ops/embedding.h"
-#include "ops/matmul.h"
 #include "ops/rmsnorm.h"
 #include "ops/rope.h"
 #include "ops/swiglu.h"
@@ -121,13 +120,6 @@ float LlamaTraining::train(const TokenBatch& batch, const DistillationTeacher* t
   const Tensor positions = checked_positions("LlamaTraining", batch.input_ids, batch.positions, 0);
   const int64_t B = batch.input_ids.size(0);
   const int64_t T = batch.input_ids.size(1);
-  RETUNE_CHECK(batch.labels.dtype() == DType::i32 && batch.labels.shape() == (Shape{B, T}),
-               "LlamaTraining: labels must be i32 [{}, {}], got {}", B, T, batch.labels.describe());
-  RETUNE_CHECK(!batch.host_labels.defined() || (batch.host_labels.dtype() == DType::i32 &&
-                                                batch.host_labels.shape() == (Shape{B, T}) &&
-                                                batch.host_labels.device().is_cpu()),
-               "LlamaTraining: host_labels must be i32 [{}, {}] on cpu, got {}", B, T,
-               batch.host_labels.describe());
   const int64_t N = B * T;
   const int64_t C = config.hidden_size;
   const int64_t D = config.head_dim;
@@ -138,28 +130,7 @@ float LlamaTraining::train(const TokenBatch& batch, const DistillationTeacher* t
   const Tensor doc_ids = batch.doc_ids.defined() ? batch.doc_ids.contiguous() : Tensor();
   const auto layers = static_cast<size_t>(config.num_hidden_layers);
   const Device device = weights.embed_tokens.device();
-  RETUNE_CHECK(batch.input_ids.device() == device,
-               "LlamaTraining: the batch is on {}, the model on {}",
-               device_name(batch.input_ids.device()), device_name(device));
-  // The head's checks read the labels on the host: the caller's copy there, or one made now,
-  // before the forward is queued (it waits for the work queued before; at the head it would wait
-  // for the whole forward too).
-  const Tensor host_labels = device.is_cpu()               ? Tensor()
-                             : batch.host_labels.defined() ? batch.host_labels
-                                                           : batch.labels.to(Device::cpu());
-  if (!device.is_cpu()) {
-    // The adapters' weights changed with the last optimizer step: their bf16 copies for the
-    // products, made at once.
-    std::vector<Tensor> adapter_weights;
-    for (size_t l = 0; l < static_cast<size_t>(config.num_hidden_layers); ++l) {
-      for (const LlamaLinear linear : kLlamaLinears) {
-        if (const LinearAdapter* adapter = model_.adapter(static_cast<int64_t>(l), linear)) {
-          for (const Tensor& w : adapter->product_weights()) adapter_weights.push_back(w);
-        }
-      }
-    }
-    ops::prepare_product_operands(adapter_weights);
-  }
+  const Tensor host_labels = begin_training_step("LlamaTraining", batch, device, model_.adapters());
 
   // The linear `linear` of layer l with its weights, adapter and wanted gradients.
   const auto linear_of = [&](size_t l, LlamaLinear linear) {

@@ -1,5 +1,6 @@
 #include "model/model_config.h"
 
+#include <limits>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -288,6 +289,11 @@ ModelConfig parse_model_config(const nlohmann::json& config, const std::string& 
 ModelConfig load_model_config(const std::filesystem::path& folder) {
   const std::filesystem::path path = folder / "config.json";
   return parse_model_config(read_json_file(path), path.string());
+}
+
+int64_t position_limit(const ModelConfig& config) {
+  return config.architecture == Architecture::gpt2 ? config.max_position_embeddings
+                                                   : std::numeric_limits<int64_t>::max();
 }
 
 }  // namespace retune::model

@@ -77,4 +77,8 @@ ModelConfig parse_model_config(const nlohmann::json& config, const std::string& 
 // Reads and parses `folder`/config.json.
 ModelConfig load_model_config(const std::filesystem::path& folder);
 
+// The most tokens a sequence of this model may hold: GPT-2's learned position table
+// (max_position_embeddings), or unlimited (int64's largest) for rotary positions.
+int64_t position_limit(const ModelConfig& config);
+
 }  // namespace retune::model

@@ -6,6 +6,7 @@
 #include "ops/add.h"
 #include "ops/cross_entropy_head.h"
 #include "ops/kl_divergence_head.h"
+#include "ops/matmul.h"
 
 namespace retune::model {
 namespace {
@@ -126,6 +127,26 @@ Tensor output_head_loss(const char* model, const Tensor& hidden, const Tensor& h
       teacher->temperature, loss, dhidden, head_grad, dloss, ops::kCrossEntropyHeadChunk,
       host_labels.defined() ? host_labels.contiguous().reshape({N}) : Tensor());
   return loss;
+}
+
+Tensor begin_training_step(const char* model, const TokenBatch& batch, Device device,
+                           const AdapterTable& adapters) {
+  const int64_t B = batch.input_ids.size(0);
+  const int64_t T = batch.input_ids.size(1);
+  RETUNE_CHECK(batch.input_ids.device() == device, "{}: the batch is on {}, the model on {}", model,
+               device_name(batch.input_ids.device()), device_name(device));
+  RETUNE_CHECK(batch.labels.dtype() == DType::i32 && batch.labels.shape() == (Shape{B, T}),
+               "{}: labels must be i32 [{}, {}], got {}", model, B, T, batch.labels.describe());
+  RETUNE_CHECK(!batch.host_labels.defined() || (batch.host_labels.dtype() == DType::i32 &&
+                                                batch.host_labels.shape() == (Shape{B, T}) &&
+                                                batch.host_labels.device().is_cpu()),
+               "{}: host_labels must be i32 [{}, {}] on cpu, got {}", model, B, T,
+               batch.host_labels.describe());
+  if (device.is_cpu()) return Tensor();
+  const Tensor host_labels =
+      batch.host_labels.defined() ? batch.host_labels : batch.labels.to(Device::cpu());
+  ops::prepare_product_operands(adapters.product_weights());
+  return host_labels;
 }
 
 }  // namespace retune::model

@@ -3,6 +3,8 @@
 #pragma once
 
 #include "core/tensor.h"
+#include "model/adapter_table.h"
+#include "model/token_batch.h"
 #include "model/training_step.h"
 
 namespace retune::model {
@@ -55,6 +57,16 @@ void write_input_scale_path(const Tensor& g, const Tensor& scale, const Tensor& 
 Tensor output_head_loss(const char* model, const Tensor& hidden, const Tensor& head,
                         const Tensor& head_grad, const Tensor& labels, const Tensor& host_labels,
                         const DistillationTeacher* teacher, float dloss, const Tensor& dhidden);
+
+// The start of a training step on `device`, the model's: checks that the batch is there with
+// labels i32 [B, T] (B, T: input_ids') and host_labels, when defined, their i32 copy on the CPU;
+// on a GPU, readies the bf16 copies of the adapters' weights for their products all at once (they
+// changed with the last optimizer step). Returns the labels' host copy the head's checks read:
+// undefined on the CPU; on a GPU batch.host_labels, or a copy made now, before the forward is
+// queued (it waits for the work queued before; at the head it would wait for the whole forward
+// too). `model` names the caller in errors ("LlamaTraining").
+Tensor begin_training_step(const char* model, const TokenBatch& batch, Device device,
+                           const AdapterTable& adapters);
 
 // The lowest layer whose backward anything trained needs: the lowest layer l for which
 // `layer_trains(l)` holds, -1 when the embedding trains (`embedding_trains`), `layers` when

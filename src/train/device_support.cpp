@@ -1,7 +1,6 @@
 #include "train/device_support.h"
 
 #include "core/error.h"
-#include "model/model_config.h"
 
 namespace retune::train {
 
@@ -14,10 +13,6 @@ void check_device_support(const TrainConfig& config) {
                "training.device {}: method {} trains on the CPU only so far (lora, full, bitfit, "
                "norm and lt_sft run on the GPU)",
                device_name(device), method_name(config));
-  RETUNE_CHECK(model::load_model_config(config.model).architecture != model::Architecture::gpt2,
-               "training.device {}: {} is a GPT-2 model, which trains on the CPU only so far (the "
-               "Llama family runs on the GPU)",
-               device_name(device), config.model.string());
 }
 
 }  // namespace retune::train

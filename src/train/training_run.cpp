@@ -117,6 +117,9 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
 
   // The model, the tokenizer and the data, all read and checked before anything is written.
   std::unique_ptr<model::CausalLm> model = model::load_causal_lm(config.model);
+  RETUNE_CHECK(config.data.seq_len <= model::position_limit(model->config()),
+               "data.seq_len {} exceeds the {} learned positions of {} (n_positions)",
+               config.data.seq_len, model::position_limit(model->config()), config.model.string());
   // A Poly adapter comes first: the examples' tasks are its ids.
   std::unique_ptr<adapters::PolyModel> poly_adapter =
       config.method == TrainMethod::poly ? start_poly(config, *model) : nullptr;

@@ -73,6 +73,12 @@ TEST(EvalCli, RefusesBadInputInOneLine) {
   const std::string qa = "eval" + model + " --data " + (dir / "qa.jsonl").string();
   EXPECT_EQ(error(run_retune(qa + " --seq-len 1", true)),
             "retune: error: --seq-len must be at least 2, got 1\n");
+  const std::string gpt2 = hf_model_fixture("gpt2").string();
+  EXPECT_EQ(error(run_retune("eval --model " + gpt2 + " --data " + (dir / "qa.jsonl").string() +
+                                 " --seq-len 129",
+                             true)),
+            "retune: error: --seq-len 129 exceeds the 128 learned positions of " + gpt2 +
+                " (n_positions)\n");
   EXPECT_EQ(error(run_retune(qa + " --batch-size 0", true)),
             "retune: error: --batch-size must be at least 1, got 0\n");
   EXPECT_EQ(error(run_retune(qa + " --max-new-tokens -1", true)),
@@ -83,11 +89,16 @@ TEST(EvalCli, RefusesBadInputInOneLine) {
   const RetuneRun exact = run_retune(qa + " --device cuda:7", true);
   EXPECT_NE(exact.exit_code, 0);
   EXPECT_TRUE(refused_for_want_of(exact.out, "cuda:7")) << exact.out;
+  // GPT-2 runs on a GPU too: it fails only for want of the device.
+  const RetuneRun on_gpt2 =
+      run_retune("eval --model " + gpt2 + " --data " + (dir / "qa.jsonl").string() +
+                     " --seq-len 128 --device cuda:7",
+                 true);
+  EXPECT_NE(on_gpt2.exit_code, 0);
+  EXPECT_TRUE(refused_for_want_of(on_gpt2.out, "cuda:7")) << on_gpt2.out;
   // Checked before any device is used, so also where there is none.
   const std::string on_gpu =
       " --data " + (dir / "qa.jsonl").string() + " --no-exact-match --device cuda";
-  EXPECT_EQ(error(run_retune("eval --model " + hf_model_fixture("gpt2").string() + on_gpu, true)),
-            "retune: error: --device cuda:0: GPT-2 runs on the CPU only so far\n");
   const std::string fixtures = std::string(RETUNE_FIXTURES_DIR);
   const std::string ia3 = fixtures + "/peft_methods/qwen2/ia3/adapter";
   EXPECT_EQ(
@@ -105,7 +116,7 @@ TEST(EvalCli, RefusesBadInputInOneLine) {
 
 // --device cuda: the losses a GPU gives are the CPU's within bf16 tolerance, with or without a
 // LoRA or DoRA adapter (`retune train` made on the CPU), and exact match scores the same pairs
-// there (greedy completions generated on the GPU).
+// there (greedy completions generated on the GPU); GPT-2's too.
 TEST(EvalCli, GpuScoresAsTheCpuDoes) {
   if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA GPU here: this runs on the device machine";
   TempDir dir;
@@ -124,28 +135,30 @@ TEST(EvalCli, GpuScoresAsTheCpuDoes) {
                      " --set output=" + (dir / "dora").string(),
                  true);
   ASSERT_EQ(dora.exit_code, 0) << dora.out;
-  for (const std::string& adapter :
-       {std::string(), " --adapter " + (dir / "run" / "adapter").string(),
-        " --adapter " + (dir / "dora" / "adapter").string()}) {
+  const std::string gpt2 = hf_model_fixture("gpt2").string();
+  for (const std::string& source :
+       {" --model " + model,
+        " --model " + model + " --adapter " + (dir / "run" / "adapter").string(),
+        " --model " + model + " --adapter " + (dir / "dora" / "adapter").string(),
+        " --model " + gpt2 + " --seq-len 128"}) {
     const auto scores = [&](const char* device) {
-      const RetuneRun run =
-          run_retune("eval --model " + model + adapter + " --data " + (dir / "qa.jsonl").string() +
-                         " --json --device " + device,
-                     true);
+      const RetuneRun run = run_retune(
+          "eval" + source + " --data " + (dir / "qa.jsonl").string() + " --json --device " + device,
+          true);
       EXPECT_EQ(run.exit_code, 0) << run.out;
       return nlohmann::json::parse(run.out)["files"][0];
     };
     const nlohmann::json cpu = scores("cpu"), gpu = scores("cuda");
     const double loss = cpu["loss"].get<double>();
-    EXPECT_NEAR(gpu["loss"].get<double>(), loss, 1e-2 * loss) << adapter;
+    EXPECT_NEAR(gpu["loss"].get<double>(), loss, 1e-2 * loss) << source;
     ASSERT_FALSE(cpu["exact_match"].is_null());
-    ASSERT_FALSE(gpu["exact_match"].is_null()) << adapter;
-    EXPECT_EQ(gpu["exact_match"]["scored"], cpu["exact_match"]["scored"]) << adapter;
+    ASSERT_FALSE(gpu["exact_match"].is_null()) << source;
+    EXPECT_EQ(gpu["exact_match"]["scored"], cpu["exact_match"]["scored"]) << source;
     // Greedy completions agree but where bf16 rounding breaks a near tie: one pair at most.
     EXPECT_LE(std::abs(gpu["exact_match"]["correct"].get<int>() -
                        cpu["exact_match"]["correct"].get<int>()),
               1)
-        << adapter;
+        << source;
   }
 }
 

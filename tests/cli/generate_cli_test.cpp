@@ -121,12 +121,20 @@ TEST(GenerateCli, RefusesBadInputInOneLine) {
   }
 }
 
-// --device: a GPT-2 model is refused on a GPU before any device is used; a Llama-family model
-// with a DoRA adapter passes the checks (and fails only for want of the device).
+// --device: an (IA)³ adapter is refused on a GPU before any device is used; GPT-2 and a
+// Llama-family model with a DoRA adapter pass the checks (and fail only for want of the device).
 TEST(GenerateCli, RefusesWhatCannotRunOnTheDevice) {
-  const RetuneRun gpt2 = run_generate("gpt2", "--prompt hi --device cuda", true);
+  const std::string ia3 = std::string(RETUNE_FIXTURES_DIR) + "/peft_methods/qwen2/ia3/adapter";
+  const RetuneRun refused =
+      run_generate("qwen2", "--prompt hi --adapter " + ia3 + " --device cuda", true);
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_EQ(
+      refused.out,
+      "retune: error: --device cuda:0: " + ia3 +
+          " is not a LoRA or DoRA adapter ((IA)³, SSF and Poly run on the CPU only so far)\n");
+  const RetuneRun gpt2 = run_generate("gpt2", "--prompt hi --device cuda:7", true);
   EXPECT_EQ(gpt2.exit_code, 1);
-  EXPECT_EQ(gpt2.out, "retune: error: --device cuda:0: GPT-2 runs on the CPU only so far\n");
+  EXPECT_TRUE(refused_for_want_of(gpt2.out, "cuda:7")) << gpt2.out;
   const RetuneRun dora = run_generate("qwen2",
                                       "--prompt hi --adapter " + std::string(RETUNE_FIXTURES_DIR) +
                                           "/peft/qwen2/dora/initial" + " --device cuda:7",

@@ -54,7 +54,6 @@ TEST_P(GeneratorFixture, GreedyMatchesTransformers) {
 // largest) of the largest. A cache that kept the wrong keys would pick far worse ones.
 TEST_P(GeneratorFixture, GpuGreedyTokensAreTheCpusUpToRounding) {
   if (cuda_device_count() == 0) GTEST_SKIP() << "no GPU";
-  if (GetParam() == "gpt2") GTEST_SKIP() << "GPT-2 runs on the CPU only so far";
   const Device gpu = Device::cuda(0);
   activate_device(gpu);
   const std::unique_ptr<CausalLm> cpu = load_causal_lm(hf_model_fixture(GetParam()));

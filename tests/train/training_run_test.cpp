@@ -225,6 +225,14 @@ TEST(TrainingRun, RefusesBadSetUpsBeforeWritingAnything) {
   malformed.data.train = {dir / "bad.jsonl"};
   EXPECT_THAT(error_of([&] { run_training(malformed, false, {}); }),
               HasSubstr("bad.jsonl:2: field \"prompt\" must be a string, got 3"));
+  // GPT-2's rows cannot be longer than its learned positions (128 in the fixture).
+  TrainConfig long_rows = config_for(dir, TrainMethod::lora);
+  long_rows.model = hf_model_fixture("gpt2");
+  long_rows.tokenizer = hf_model_fixture("qwen2");
+  long_rows.data.seq_len = 129;
+  EXPECT_THAT(error_of([&] { run_training(long_rows, false, {}); }),
+              HasSubstr("data.seq_len 129 exceeds the 128 learned positions of " +
+                        hf_model_fixture("gpt2").string() + " (n_positions)"));
   EXPECT_FALSE(std::filesystem::exists(dir / "out"));
 }
 
