@@ -133,7 +133,9 @@ __device__ __forceinline__ bool lane_sees_any(const Seen& seen) {
 }
 
 // Scratch bf16 copies of q, k, v and (when given) dout with the head dim padded to kD: the
-// kernels' PaddedRows, alive as long as this object.
+// kernels' PaddedRows, alive as long as this object. Of k and v only the rows a query can see
+// are copied, [0, past + T) of each batch row: a KV cache's further rows (up to its capacity S)
+// are left unset, and the kernels never read them (their fetches stop at each tile's last key).
 class PaddedCopies {
  public:
   PaddedCopies(const cpu::AttentionInputs& in, int kD, const float* dout);

@@ -37,11 +37,20 @@ PaddedCopies::PaddedCopies(const cpu::AttentionInputs& in, int kD, const float* 
       v_(in.batch * in.kv_tokens * in.kv_heads * kD),
       dout_(dout ? in.batch * in.tokens * in.q_heads * kD : 0) {
   const int64_t query_rows = in.batch * in.tokens * in.q_heads;
-  const int64_t kv_rows = in.batch * in.kv_tokens * in.kv_heads;
   pad(in.q, query_rows, in.head_dim, kD, q_.data());
-  pad(in.k, kv_rows, in.head_dim, kD, k_.data());
-  pad(in.v, kv_rows, in.head_dim, kD, v_.data());
   if (dout) pad(dout, query_rows, in.head_dim, kD, dout_.data());
+  // Keys and values: rows [0, past + T) of each batch row's S; all of them at once when they are
+  // all (training: past = 0, S = T).
+  const int64_t seen_rows = (in.past + in.tokens) * in.kv_heads;
+  const int64_t batch_rows = in.kv_tokens * in.kv_heads;
+  const bool whole = seen_rows == batch_rows;
+  for (int64_t b = 0; b < (whole ? 1 : in.batch); ++b) {
+    const int64_t rows = whole ? in.batch * batch_rows : seen_rows;
+    pad(in.k + b * batch_rows * in.head_dim, rows, in.head_dim, kD,
+        k_.data() + b * batch_rows * kD);
+    pad(in.v + b * batch_rows * in.head_dim, rows, in.head_dim, kD,
+        v_.data() + b * batch_rows * kD);
+  }
 }
 
 PaddedRows PaddedCopies::rows() const {
