@@ -7,8 +7,8 @@
 
 #include "adapters/linear_adapter_checks.h"
 #include "core/error.h"
-#include "model/training_steps.h"
 #include "ops/arg_checks.h"
+#include "ops/column_scale.h"
 #include "ops/matmul.h"
 
 namespace retune::adapters {
@@ -42,12 +42,16 @@ void Ia3Linear::forward(const Tensor& x, const Tensor& z) {
 }
 
 void Ia3Linear::run(const char* op, const Tensor& x, const Tensor& z, Tensor* pre) const {
-  check_activations(op, x, z, in_, out_, Device::cpu());
+  const Device device = l_.device();
+  check_activations(op, x, z, in_, out_, device);
   if (feedforward_) {
-    ops::matmul_forward(model::scaled_columns(x, l_.reshape({in_})), weight_, z, {.trans_b = true});
+    const Tensor scaled = Tensor::empty(x.shape(), DType::f32, device);
+    ops::scale_columns(x, l_.reshape({in_}), Tensor(), Tensor(), scaled, false);
+    ops::matmul_forward(scaled, weight_, z, {.trans_b = true});
     return;
   }
-  model::scale_linear_output(z, bias_, l_, Tensor(), pre);
+  if (pre) *pre = Tensor::empty(z.shape(), DType::f32, device);
+  ops::scale_linear_output(z, bias_, l_.reshape({out_}), Tensor(), pre ? *pre : Tensor());
 }
 
 Tensor Ia3Linear::backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
@@ -56,17 +60,31 @@ Tensor Ia3Linear::backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
   RETUNE_CHECK(rows_ > 0, "{}: no forward() to differentiate", op);
   const int64_t N = std::exchange(rows_, 0);
   const Tensor pre = std::exchange(pre_, Tensor());
-  check_gradients(op, x, dz, dx, N, in_, out_, Device::cpu());
+  const Device device = l_.device();
+  check_gradients(op, x, dz, dx, N, in_, out_, device);
   if (!feedforward_) {
-    model::add_column_products(dz, pre, l_grad_);
+    ops::add_column_products(dz, pre, Tensor(), l_grad_.reshape({out_}));
     if (dx.defined() && !accumulate_dx) dx.fill(0.0);
-    return model::scaled_columns(dz, l_);
+    const Tensor base = Tensor::empty(dz.shape(), DType::f32, device);  // dz * l
+    ops::scale_columns(dz, l_.reshape({out_}), Tensor(), Tensor(), base, false);
+    return base;
   }
-  Tensor g = Tensor::empty({N, in_}, DType::f32);  // dL/d(x * l)
+  const Tensor g = Tensor::empty({N, in_}, DType::f32, device);  // dL/d(x * l)
   ops::matmul_forward(dz, weight_, g);
-  model::add_column_products(x, g, l_grad_);
-  if (dx.defined()) model::write_input_scale_path(g, l_, dx, accumulate_dx);
+  ops::add_column_products(x, g, Tensor(), l_grad_.reshape({in_}));
+  // The adapter's path (l - 1) g; the model adds the base product's dz W = g.
+  if (dx.defined()) ops::scale_columns(g, l_.reshape({in_}), Tensor(), g, dx, accumulate_dx);
   return dz;
+}
+
+void Ia3Linear::move_to(Device device, const Tensor& weight, const Tensor& bias) {
+  check_moved_weights("Ia3Linear::move_to", weight, bias, weight_, bias_, device);
+  weight_ = weight;
+  bias_ = bias;
+  l_ = l_.to(device);
+  l_grad_ = l_grad_.to(device);
+  pre_ = Tensor();
+  rows_ = 0;
 }
 
 std::vector<AdapterParameter> Ia3Linear::parameters() const {

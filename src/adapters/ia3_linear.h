@@ -8,7 +8,8 @@
 //      The adapter keeps views of both (sharing their storage); it reads W only when
 //      input-scaled and b only when output-scaled.
 //   x: [N, I], z: [N, O] = x W^T, f32 contiguous: the model adds b after the adapter
-//      (model/linear_adapter.h).
+//      (model/linear_adapter.h). On the CPU or a GPU (move_to): the per-column work is
+//      ops/column_scale.h's.
 //   Parameter "ia3_l" (owned f32, PEFT's name and shape):
 //     output-scaled (feedforward false): l [O, 1]   y = (x W^T + b) * l   (the bias scaled too)
 //                                         z <- l * (z + b) - b
@@ -23,8 +24,8 @@
 //   input-scaled:  g = dz W [N, I] (one more product); dl_i += sum_n x[n, i] g[n, i];
 //                  the adapter's path to x is g * (l - 1) and the base product's gradient dz
 //                  itself, so that with the model's dz W the input's gradient is g * l.
-// Sums over rows run in double, each block of columns by one thread with the rows in order
-// (the same bits for any thread count).
+// Sums over rows run in a fixed order (ops::add_column_products): the same bits for any thread
+// count.
 //
 // Merge (PEFT's Linear.merge): output-scaled W' = diag(l) W and b' = b * l; input-scaled
 // W' = W diag(l), b unchanged.
@@ -50,13 +51,18 @@ class Ia3Linear final : public model::LinearAdapter {
   void forward(const Tensor& x, const Tensor& z) override;
   Tensor backward(const Tensor& x, const Tensor& dz, const Tensor& dx, bool accumulate_dx) override;
 
+  // Moves l and its gradient to `device`, where `weight` and `bias` are the model's moved weight
+  // and bias (model::move_weights), which the adapter views from now on (checked against the
+  // current ones: adapters/linear_adapter_checks.h). Drops a pending forward().
+  void move_to(Device device, const Tensor& weight, const Tensor& bias);
+
   // ia3_l with its gradient.
   std::vector<AdapterParameter> parameters() const;
   bool feedforward() const { return feedforward_; }
 
-  // The merged weight [O, I] f32 in nn.Linear layout (new storage; for Conv1D its transpose is
-  // the stored [I, O] weight), and the merged bias [O] f32: b * l when output-scaled with a bias,
-  // else undefined (the bias is unchanged).
+  // On the CPU only: the merged weight [O, I] f32 in nn.Linear layout (new storage; for Conv1D its
+  // transpose is the stored [I, O] weight), and the merged bias [O] f32: b * l when output-scaled
+  // with a bias, else undefined (the bias is unchanged).
   Tensor merged_weight() const;
   Tensor merged_bias() const;
 

@@ -8,6 +8,7 @@
 #include "adapters/adapter_folder.h"
 #include "adapters/ia3_targets.h"
 #include "adapters/modules_to_save.h"
+#include "adapters/moved_sites.h"
 #include "core/error.h"
 
 namespace retune::adapters {
@@ -30,8 +31,7 @@ Ia3Model make_ia3(model::CausalLm& model, const std::vector<model::LinearSite>& 
   for (const Ia3Target& target : resolve_ia3_targets(full, sites)) {
     const model::LinearSite& site = target.site;
     modules.push_back(
-        {site, std::make_shared<Ia3Linear>(site.conv1d ? site.weight.transpose(0, 1) : site.weight,
-                                           site.bias, target.feedforward)});
+        {site, std::make_shared<Ia3Linear>(site.linear_weight(), site.bias, target.feedforward)});
     names.push_back(site.name);
     if (target.feedforward) feedforward.push_back(site.name);
     resolved.fan_in_fan_out = site.conv1d;  // PEFT's per-module override, as it writes it
@@ -84,6 +84,14 @@ std::vector<AdapterParameter> Ia3Model::parameters() const {
     }
   }
   return parameters;
+}
+
+void Ia3Model::move_to(model::CausalLm& model, Device device) {
+  const MovedSites sites(model);
+  for (Ia3Module& module : modules_) {
+    module.site = sites.at(module.site.name, "Ia3Model::move_to");
+    module.ia3->move_to(device, module.site.linear_weight(), module.site.bias);
+  }
 }
 
 NamedTensors Ia3Model::merged_weights() const {

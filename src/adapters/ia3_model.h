@@ -55,6 +55,8 @@ class Ia3Model final : public TrainedAdapter {
   // PEFT's merge_and_unload: "<module>.weight" for every module, and "<module>.bias" for an
   // output-scaled module with a bias.
   NamedTensors merged_weights() const override;
+  // Moves every module's l there, its views of the model's weights and biases following them.
+  void move_to(model::CausalLm& model, Device device) override;
   void save(model::CausalLm& model, const std::filesystem::path& folder,
             const std::string& base_model_name_or_path) const override;
 

@@ -13,6 +13,24 @@ void check_frozen_weight(const char* op, const Tensor& weight) {
                "{}: the weight {} has no unit stride in either dim", op, weight.describe());
 }
 
+void check_moved_weights(const char* op, const Tensor& weight, const Tensor& bias,
+                         const Tensor& current_weight, const Tensor& current_bias, Device device) {
+  RETUNE_CHECK(weight.defined() && weight.shape() == current_weight.shape() &&
+                   weight.dtype() == current_weight.dtype() &&
+                   weight.stride(0) == current_weight.stride(0) &&
+                   weight.stride(1) == current_weight.stride(1) && weight.device() == device,
+               "{}: the weight is {}, expected {}{} on {} with strides ({}, {})", op,
+               weight.defined() ? weight.describe() : "undefined",
+               dtype_name(current_weight.dtype()), current_weight.shape().str(),
+               device_name(device), current_weight.stride(0), current_weight.stride(1));
+  RETUNE_CHECK(bias.defined() == current_bias.defined(), "{}: the bias is {}, expected {}", op,
+               bias.defined() ? bias.describe() : "undefined",
+               current_bias.defined() ? "one" : "none");
+  if (bias.defined()) {
+    ops::check_tensor(op, "bias", bias, DType::f32, current_bias.shape(), device);
+  }
+}
+
 namespace {
 
 // The dtype `t` is checked against: f32, or bf16 too when allowed.

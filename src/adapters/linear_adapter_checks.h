@@ -12,6 +12,12 @@ namespace retune::adapters {
 // stride along one dim (a Conv1D weight's transposed view is one).
 void check_frozen_weight(const char* op, const Tensor& weight);
 
+// What an adapter's move_to(device, weight, bias) takes: the model's weight and bias after
+// model::move_weights, as the adapter views them now (`current_weight`, `current_bias`: same dtype,
+// shape and strides; a bias exactly where there was one), on `device`.
+void check_moved_weights(const char* op, const Tensor& weight, const Tensor& bias,
+                         const Tensor& current_weight, const Tensor& current_bias, Device device);
+
 // x [N, in] and z [N, out] as model/linear_adapter.h passes them to apply() / forward(), on
 // `device`, where the adapter's parameters are: f32, or also bf16 each for an adapter that takes
 // a model's bf16 activations (bf16_too).

@@ -9,6 +9,7 @@
 #include "core/rng.h"
 #include "model/training_steps.h"
 #include "ops/arg_checks.h"
+#include "ops/column_scale.h"
 #include "ops/dora.h"
 #include "ops/dropout.h"
 #include "ops/matmul.h"
@@ -145,7 +146,7 @@ void LoraLinear::run(const char* op, const Tensor& x, const Tensor& z, Saved* sa
   const Tensor term = base.clone();
   ops::matmul_forward(xa, b_, term, {.trans_b = true, .alpha = scaling_, .beta = 1.0f});
   // z = c term, or with dropout z + (c term - d(x) W^T).
-  ops::dora_scale_columns(term, scale, drop ? base : Tensor(), z, drop);
+  ops::scale_columns(term, scale, Tensor(), drop ? base : Tensor(), z, drop);
   if (saved) {
     saved->term = term;
     saved->scale = std::move(scale);
@@ -166,8 +167,8 @@ Tensor LoraLinear::backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
   if (options_.use_dora) {
     // g = c dz;  dL/dm = sum over rows of dz * term / n.
     g = Tensor::empty(dz.shape(), DType::f32, dz.device());
-    ops::dora_scale_columns(dz, saved.scale, Tensor(), g, false);
-    ops::dora_magnitude_grad(dz, saved.term, saved.norm, m_grad_);
+    ops::scale_columns(dz, saved.scale, Tensor(), Tensor(), g, false);
+    ops::add_column_products(dz, saved.term, saved.norm, m_grad_);
   }
   ops::matmul_forward(g, saved.xa, b_grad_, {.trans_a = true, .alpha = scaling_, .beta = 1.0f});
   const Tensor dxa = Tensor::empty({N, options_.r}, product_dtype(dz), x.device());
@@ -181,7 +182,7 @@ Tensor LoraLinear::backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
     if (drop && options_.use_dora) {
       // The (c - 1) * (d(x) W^T) path: du += ((c - 1) dz) W.
       const Tensor h = Tensor::empty(dz.shape(), DType::f32, dz.device());
-      ops::dora_scale_columns(dz, saved.scale, dz, h, false);
+      ops::scale_columns(dz, saved.scale, Tensor(), dz, h, false);
       ops::matmul_forward(h, weight_, du, {.beta = 1.0f});
     }
     if (drop) {
@@ -217,12 +218,7 @@ void LoraLinear::set_parameter(std::string_view name, const Tensor& value) {
 }
 
 void LoraLinear::move_to(Device device, const Tensor& weight) {
-  RETUNE_CHECK(weight.defined() && weight.shape() == weight_.shape() &&
-                   weight.dtype() == weight_.dtype() && weight.stride(0) == weight_.stride(0) &&
-                   weight.stride(1) == weight_.stride(1) && weight.device() == device,
-               "LoraLinear::move_to: the weight is {}, expected {}{} on {} with strides ({}, {})",
-               weight.defined() ? weight.describe() : "undefined", dtype_name(weight_.dtype()),
-               weight_.shape().str(), device_name(device), weight_.stride(0), weight_.stride(1));
+  check_moved_weights("LoraLinear::move_to", weight, Tensor(), weight_, Tensor(), device);
   weight_ = weight;
   for (Tensor* t : {&a_, &b_, &a_grad_, &b_grad_, &m_, &m_grad_}) {
     if (t->defined()) *t = t->to(device);

@@ -7,7 +7,8 @@
 //      adapter keeps this view (sharing its storage) and reads W only for DoRA.
 //   x: [N, I], z: [N, O] = x W^T, contiguous, f32, or each bf16 (a model's bf16 activations;
 //      not with DoRA), as are backward()'s dz and dx (see model/linear_adapter.h). On the CPU or
-//      a GPU (move_to), LoRA and DoRA alike: DoRA's per-output work is ops/dora.h's.
+//      a GPU (move_to), LoRA and DoRA alike: DoRA's per-output work is ops/dora.h's and
+//      ops/column_scale.h's.
 //   Parameters, owned f32, named as PEFT saves them (A and B keep this orientation for Conv1D):
 //     "lora_A.weight" A [r, I], "lora_B.weight" B [O, r], DoRA "lora_magnitude_vector" m [O].
 //   s = alpha / r, or alpha / sqrt(r) with use_rslora;  d(x) = dropout(x), in forward() only.

@@ -9,6 +9,7 @@
 #include "adapters/lora_start.h"
 #include "adapters/lora_targets.h"
 #include "adapters/modules_to_save.h"
+#include "adapters/moved_sites.h"
 #include "core/error.h"
 #include "core/rng.h"
 #include "ops/matmul.h"
@@ -38,9 +39,7 @@ LoraModel make_lora(model::CausalLm& model, const std::vector<model::LinearSite>
                               .init = config.init_lora_weights,
                               .init_seed = seeds.next_u64(),
                               .dropout_seed = seeds.next_u64()};
-    modules.push_back(
-        {site, std::make_shared<LoraLinear>(site.conv1d ? site.weight.transpose(0, 1) : site.weight,
-                                            options)});
+    modules.push_back({site, std::make_shared<LoraLinear>(site.linear_weight(), options)});
     resolved.target_modules.names.push_back(site.name);
     resolved.fan_in_fan_out = site.conv1d;  // PEFT's per-module override, as it writes it
   }
@@ -88,15 +87,9 @@ std::string unexpected_tensor(const std::string& key, const LoraConfig& config,
 }  // namespace
 
 void LoraModel::move_to(model::CausalLm& model, Device device) {
-  std::map<std::string, Tensor> weights;  // the model's, on `device` now
-  for (const model::LinearSite& site : model.linear_sites()) {
-    weights[site.name] = site.conv1d ? site.weight.transpose(0, 1) : site.weight;
-  }
+  const MovedSites sites(model);
   for (const LoraModule& module : modules_) {
-    const auto found = weights.find(module.site.name);
-    RETUNE_CHECK(found != weights.end(), "LoraModel::move_to: the model has no linear \"{}\"",
-                 module.site.name);
-    module.lora->move_to(device, found->second);
+    module.lora->move_to(device, sites.at(module.site.name, "LoraModel::move_to").linear_weight());
   }
 }
 

@@ -10,7 +10,7 @@
 namespace retune::adapters {
 
 Tensor linear_weight_f32(const model::LinearSite& site) {
-  const Tensor weight = site.conv1d ? site.weight.transpose(0, 1) : site.weight;
+  const Tensor weight = site.linear_weight();
   Tensor out = Tensor::empty(weight.shape(), DType::f32);
   out.copy_from(weight.to(DType::f32));
   return out;

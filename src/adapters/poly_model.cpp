@@ -47,9 +47,8 @@ PolyModel make_poly(model::CausalLm& model, const std::vector<model::LinearSite>
   std::vector<std::string> names;
   for (const model::LinearSite& site :
        resolve_poly_targets(config, model.config().architecture, sites)) {
-    modules.push_back({site, std::make_shared<PolyLinear>(
-                                 site.name, site.conv1d ? site.weight.transpose(0, 1) : site.weight,
-                                 config.shape, rng.next_u64(), routes)});
+    modules.push_back({site, std::make_shared<PolyLinear>(site.name, site.linear_weight(),
+                                                          config.shape, rng.next_u64(), routes)});
     names.push_back(site.name);
   }
   if (resolved.target_modules.form == Form::none) {

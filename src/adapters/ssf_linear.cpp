@@ -8,8 +8,9 @@
 #include "adapters/linear_adapter_checks.h"
 #include "core/error.h"
 #include "core/random_tensor.h"
-#include "model/training_steps.h"
+#include "ops/add.h"
 #include "ops/arg_checks.h"
+#include "ops/column_scale.h"
 #include "ops/matmul.h"
 
 namespace retune::adapters {
@@ -23,6 +24,12 @@ std::shared_ptr<SsfPair> SsfPair::make(int64_t width, bool shift, double std, ui
     pair->shift_grad = Tensor::zeros({width}, DType::f32);
   }
   return pair;
+}
+
+void SsfPair::move_to(Device device) {
+  for (Tensor* t : {&scale, &scale_grad, &shift, &shift_grad}) {
+    if (t->defined()) *t = t->to(device);
+  }
 }
 
 SsfLinear::SsfLinear(Tensor weight, Tensor bias, std::shared_ptr<SsfPair> output,
@@ -55,12 +62,16 @@ void SsfLinear::forward(const Tensor& x, const Tensor& z) {
 }
 
 void SsfLinear::run(const char* op, const Tensor& x, const Tensor& z, Tensor* kept) const {
-  check_activations(op, x, z, in_, out_, Device::cpu());
+  const Device device = (output_ ? output_ : input_)->scale.device();
+  check_activations(op, x, z, in_, out_, device);
   if (input_) {
-    ops::matmul_forward(model::scaled_columns(x, input_->scale, input_->shift), weight_, z,
-                        {.trans_b = true});
+    const Tensor scaled = Tensor::empty(x.shape(), DType::f32, device);
+    ops::scale_columns(x, input_->scale, input_->shift, Tensor(), scaled, false);
+    ops::matmul_forward(scaled, weight_, z, {.trans_b = true});
   }
-  if (output_) model::scale_linear_output(z, bias_, output_->scale, output_->shift, kept);
+  if (!output_) return;
+  if (kept) *kept = Tensor::empty(z.shape(), DType::f32, device);
+  ops::scale_linear_output(z, bias_, output_->scale, output_->shift, kept ? *kept : Tensor());
 }
 
 Tensor SsfLinear::backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
@@ -69,23 +80,34 @@ Tensor SsfLinear::backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
   RETUNE_CHECK(rows_ > 0, "{}: no forward() to differentiate", op);
   const int64_t N = std::exchange(rows_, 0);
   const Tensor kept = std::exchange(kept_, Tensor());
-  check_gradients(op, x, dz, dx, N, in_, out_, Device::cpu());
+  const Device device = (output_ ? output_ : input_)->scale.device();
+  check_gradients(op, x, dz, dx, N, in_, out_, device);
   Tensor base = dz;  // the gradient of z' (before the output pair)
   if (output_) {
-    model::add_column_products(dz, kept, output_->scale_grad);
-    if (output_->shift.defined()) model::add_column_sums(dz, output_->shift_grad);
-    base = model::scaled_columns(dz, output_->scale);
+    ops::add_column_products(dz, kept, Tensor(), output_->scale_grad);
+    if (output_->shift.defined()) ops::bias_add_backward(dz, output_->shift_grad);
+    base = Tensor::empty(dz.shape(), DType::f32, device);
+    ops::scale_columns(dz, output_->scale, Tensor(), Tensor(), base, false);
   }
   if (!input_) {
     if (dx.defined() && !accumulate_dx) dx.fill(0.0);
     return base;
   }
-  Tensor g = Tensor::empty({N, in_}, DType::f32);  // dL/d(γ_n ⊙ x + β_n)
+  const Tensor g = Tensor::empty({N, in_}, DType::f32, device);  // dL/d(γ_n ⊙ x + β_n)
   ops::matmul_forward(base, weight_, g);
-  model::add_column_products(x, g, input_->scale_grad);
-  if (input_->shift.defined()) model::add_column_sums(g, input_->shift_grad);
-  if (dx.defined()) model::write_input_scale_path(g, input_->scale, dx, accumulate_dx);
+  ops::add_column_products(x, g, Tensor(), input_->scale_grad);
+  if (input_->shift.defined()) ops::bias_add_backward(g, input_->shift_grad);
+  // The adapter's path (γ_n - 1) g; the model adds the base product's d' W = g.
+  if (dx.defined()) ops::scale_columns(g, input_->scale, Tensor(), g, dx, accumulate_dx);
   return base;
+}
+
+void SsfLinear::move_to(Device device, const Tensor& weight, const Tensor& bias) {
+  check_moved_weights("SsfLinear::move_to", weight, bias, weight_, bias_, device);
+  weight_ = weight;
+  bias_ = bias;
+  kept_ = Tensor();
+  rows_ = 0;
 }
 
 Tensor SsfLinear::merged_weight() const {

@@ -8,7 +8,8 @@
 //   b: [O] f32 the linear's bias, or undefined when it has none. The adapter keeps views of
 //      both (sharing their storage).
 //   x: [N, I], z: [N, O] = x W^T, f32 contiguous: the model adds b after the adapter
-//      (model/linear_adapter.h).
+//      (model/linear_adapter.h). On the CPU or a GPU (move_to): the per-column work is
+//      ops/column_scale.h's.
 //   output pair (γ, β) [O], the linear's own (β may be absent: 0), and input pair (γ_n, β_n) [I],
 //   the norm's, shared with every other linear that reads the same norm (β_n may be absent);
 //   at least one of the two:
@@ -23,7 +24,8 @@
 //           norm's gradients accumulate over its linears); the adapter's path to x is
 //           g ⊙ (γ_n − 1), so that with the model's d' W the input's gradient is g ⊙ γ_n.
 //   Without an input pair the adapter has no path of its own to x.
-// Sums over rows run in double (model::add_column_products), the same bits for any thread count.
+// Sums over rows run in a fixed order (ops::add_column_products, ops::bias_add_backward): the same
+// bits for any thread count.
 //
 // Memory: from forward() to backward() an adapter with an output pair keeps z' + b [N, O].
 #pragma once
@@ -46,6 +48,8 @@ struct SsfPair {
   // γ ~ N(1, std²) and, when `shift`, β ~ N(0, std²), drawn from seeds `seed` and `seed` + 1
   // (core/random_tensor.h).
   static std::shared_ptr<SsfPair> make(int64_t width, bool shift, double std, uint64_t seed);
+  // Moves the pair and its gradients to `device` (every SsfLinear sharing it follows).
+  void move_to(Device device);
   int64_t width() const { return scale.size(0); }
 };
 
@@ -59,12 +63,17 @@ class SsfLinear final : public model::LinearAdapter {
   void forward(const Tensor& x, const Tensor& z) override;
   Tensor backward(const Tensor& x, const Tensor& dz, const Tensor& dx, bool accumulate_dx) override;
 
+  // Makes `weight` and `bias`, the model's moved weight and bias (model::move_weights), the ones
+  // the adapter views (checked against the current ones: adapters/linear_adapter_checks.h); its
+  // pairs must be on `device` already (SsfPair::move_to). Drops a pending forward().
+  void move_to(Device device, const Tensor& weight, const Tensor& bias);
+
   const std::shared_ptr<SsfPair>& output() const { return output_; }
   const std::shared_ptr<SsfPair>& input() const { return input_; }
 
-  // The merged weight [O, I] f32 diag(γ) W in nn.Linear layout (new storage; for Conv1D its
-  // transpose is the stored [I, O] weight); W itself without an output pair. The input pair's
-  // scale is not in it: it merges into the norm's weight.
+  // On the CPU only: the merged weight [O, I] f32 diag(γ) W in nn.Linear layout (new storage; for
+  // Conv1D its transpose is the stored [I, O] weight); W itself without an output pair. The input
+  // pair's scale is not in it: it merges into the norm's weight.
   Tensor merged_weight() const;
   // The merged bias [O] f32: γ ⊙ (b + W β_n) + β, with W β_n only when `with_input_shift` (an
   // RMSNorm's shift, which has no slot in the norm) and every absent term 0.

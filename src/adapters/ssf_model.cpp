@@ -7,6 +7,7 @@
 #include <set>
 
 #include "adapters/adapter_folder.h"
+#include "adapters/moved_sites.h"
 #include "adapters/ssf_targets.h"
 #include "core/error.h"
 #include "core/rng.h"
@@ -88,11 +89,9 @@ SsfModel make_ssf(model::CausalLm& model, const SsfConfig& config, uint64_t seed
     const auto norm = read_norm.find(site.name);
     std::shared_ptr<SsfPair> input = norm == read_norm.end() ? nullptr : pairs[norm->second->name];
     if (!output && !input) continue;
-    linears.push_back(
-        {site,
-         std::make_shared<SsfLinear>(site.conv1d ? site.weight.transpose(0, 1) : site.weight,
-                                     site.bias, output, input),
-         input && input->shift.defined() && !norm->second->bias.defined()});
+    linears.push_back({site,
+                       std::make_shared<SsfLinear>(site.linear_weight(), site.bias, output, input),
+                       input && input->shift.defined() && !norm->second->bias.defined()});
   }
   std::vector<SsfModule> modules;
   std::string refusal;  // the first module's, in the model's order, whose shift exists
@@ -168,6 +167,15 @@ std::vector<AdapterParameter> SsfModel::parameters() const {
     }
   }
   return parameters;
+}
+
+void SsfModel::move_to(model::CausalLm& model, Device device) {
+  for (const SsfModule& module : modules_) module.pair->move_to(device);  // each pair once
+  const MovedSites sites(model);
+  for (SsfLinearSlot& slot : linears_) {
+    slot.site = sites.at(slot.site.name, "SsfModel::move_to");
+    slot.ssf->move_to(device, slot.site.linear_weight(), slot.site.bias);
+  }
 }
 
 NamedTensors SsfModel::merged_weights() const {

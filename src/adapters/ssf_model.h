@@ -80,6 +80,8 @@ class SsfModel final : public TrainedAdapter {
   std::vector<AdapterParameter> parameters() const override;
   // Throws, naming the module, when a shift cannot merge (unmergeable_shifts true).
   NamedTensors merged_weights() const override;
+  // Moves every pair there, the linears' views of the model's weights and biases following them.
+  void move_to(model::CausalLm& model, Device device) override;
   nlohmann::json merged_config_changes() const override;
   void save(model::CausalLm& model, const std::filesystem::path& folder,
             const std::string& base_model_name_or_path) const override;

@@ -7,9 +7,8 @@
 // {"model", "adapter", "files": [{"file", "examples", "loss", "perplexity", "tokens",
 // "truncated", "exact_match": {"scored", "correct", "accuracy"} or null}]} on stdout. With a Poly
 // adapter each example runs with its "task" field's task (else --task's; train/poly_tasks.h).
-// --device cuda[:N] scores on a GPU, exact match included (any model, alone or with a LoRA or
-// DoRA adapter, as `retune train --device` trains them). --seq-len must not exceed GPT-2's learned
-// positions.
+// --device cuda[:N] scores on a GPU, exact match included (any model, alone or with any adapter
+// but Poly). --seq-len must not exceed GPT-2's learned positions.
 #include <fmt/format.h>
 
 #include <functional>

@@ -9,7 +9,7 @@
 // tokenizer's eos_token and, with --chat, the template's end-of-turn token; --ignore-eos keeps
 // going), before a --stop string, or at the end of GPT-2's positions.
 //
-// --device cuda[:N] generates on a GPU (any model, alone or with a LoRA or DoRA adapter).
+// --device cuda[:N] generates on a GPU (any model, alone or with any adapter but Poly).
 //
 // --chat wraps the prompt as a user message (after --system, when given) in the model's chat
 // template and adds the assistant's header, as apply_chat_template(add_generation_prompt=True).

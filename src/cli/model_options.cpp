@@ -1,6 +1,5 @@
 #include "cli/model_options.h"
 
-#include "adapters/lora_model.h"
 #include "adapters/poly_model.h"
 #include "adapters/sparse_diff.h"
 #include "adapters/trained_adapter.h"
@@ -49,9 +48,8 @@ std::unique_ptr<model::CausalLm> load_model(const ModelSource& source,
 void use_device(model::CausalLm& model, adapters::TrainedAdapter* adapter,
                 const ModelSource& source, Device device) {
   if (device.is_cpu()) return;
-  RETUNE_CHECK(!adapter || dynamic_cast<const adapters::LoraModel*>(adapter),
-               "--device {}: {} is not a LoRA or DoRA adapter ((IA)³, SSF and Poly run on the CPU "
-               "only so far)",
+  RETUNE_CHECK(!dynamic_cast<const adapters::PolyModel*>(adapter),
+               "--device {}: {} is a Poly adapter, which runs on the CPU only so far",
                device_name(device), source.adapter.value_or(""));
   activate_device(device);
   model::move_weights(model, device);

@@ -40,8 +40,8 @@ std::unique_ptr<model::CausalLm> load_model(
 
 // Runs `model`, with `adapter` when not null (load_model's, from source.adapter), on `device`
 // from now on (a command's --device): a GPU is made current and the weights moved there.
-// Adapters other than LoRA and DoRA run on the CPU only so far: refused, naming them, before any
-// device is used. Nothing for the CPU.
+// A Poly adapter runs on the CPU only so far: refused, naming it, before any device is used.
+// Nothing for the CPU.
 void use_device(model::CausalLm& model, adapters::TrainedAdapter* adapter,
                 const ModelSource& source, Device device);
 

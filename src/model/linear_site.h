@@ -28,6 +28,8 @@ struct LinearSite {
   // Attaches the adapter to this linear (null: removes it).
   std::function<void(std::shared_ptr<LinearAdapter>)> attach;
 
+  // The weight in nn.Linear layout [O, I]: itself, or a transposed view of a Conv1D weight.
+  Tensor linear_weight() const { return conv1d ? weight.transpose(0, 1) : weight; }
   int64_t in_features() const { return weight.size(conv1d ? 0 : 1); }
   int64_t out_features() const { return weight.size(conv1d ? 1 : 0); }
 };

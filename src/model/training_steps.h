@@ -19,29 +19,6 @@ Tensor sum_of(const Tensor& a, const Tensor& b);
 // bias_grad[o] += sum over rows n of dy[n, o]; dy f32 [N, O] contiguous, bias_grad f32 [O].
 void add_column_sums(const Tensor& dy, const Tensor& bias_grad);
 
-// grad[c] += sum over rows n of a[n, c] * b[n, c]; a, b f32 [N, C] contiguous, grad f32 [C]
-// contiguous. Each block of columns is summed by one thread, over the rows in order, in double
-// (the same bits for any thread count): the gradient of a per-column scale.
-void add_column_products(const Tensor& a, const Tensor& b, const Tensor& grad);
-
-// x * scale + shift, a new f32 tensor; x f32 [N, C] contiguous, scale f32 [C] and shift f32 [C]
-// (undefined: 0) contiguous: a per-column scale and shift of every row.
-Tensor scaled_columns(const Tensor& x, const Tensor& scale, const Tensor& shift = Tensor());
-
-// z <- scale * (z + bias) - bias + shift per column, in place: an adapter's scale and shift of a
-// linear's output y = z + bias (the model adds the bias afterwards). z f32 [N, C] contiguous;
-// bias, scale, shift f32 with C values each (bias, shift undefined: 0); `kept`, when not null,
-// receives z + bias as a new tensor (what the scale's gradient reads).
-void scale_linear_output(const Tensor& z, const Tensor& bias, const Tensor& scale,
-                         const Tensor& shift, Tensor* kept);
-
-// The own path to x of an adapter that scales a linear's input per column, x' = scale * x (+ a
-// shift): given g = dL/dx' [N, C], writes g * (scale - 1) into dx [N, C] (added to it when
-// accumulate_dx), so that with the base product's path (g, via W) x's gradient is g * scale.
-// g is overwritten; all f32 contiguous, scale with C values.
-void write_input_scale_path(const Tensor& g, const Tensor& scale, const Tensor& dx,
-                            bool accumulate_dx);
-
 // The loss on top of a training step's forward, fused with the output head: the cross-entropy
 // against labels i32 [B, T] (ops/cross_entropy_head.h), or, with a teacher, the distillation
 // KL divergence from it (ops/kl_divergence_head.h; labels then only mask the rows, and
@@ -52,8 +29,7 @@ void write_input_scale_path(const Tensor& g, const Tensor& scale, const Tensor& 
 // kernels, so a GPU step reads it only after queueing its backward. host_labels, when defined,
 // is labels' copy on the host, which the cross-entropy's checks (and on a GPU the KL head's count
 // of scored rows) read (see ops::cross_entropy_head_forward_backward). `model` names the caller in
-// errors
-// ("LlamaTraining").
+// errors ("LlamaTraining").
 Tensor output_head_loss(const char* model, const Tensor& hidden, const Tensor& head,
                         const Tensor& head_grad, const Tensor& labels, const Tensor& host_labels,
                         const DistillationTeacher* teacher, float dloss, const Tensor& dhidden);

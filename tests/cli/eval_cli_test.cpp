@@ -100,23 +100,27 @@ TEST(EvalCli, RefusesBadInputInOneLine) {
   const std::string on_gpu =
       " --data " + (dir / "qa.jsonl").string() + " --no-exact-match --device cuda";
   const std::string fixtures = std::string(RETUNE_FIXTURES_DIR);
-  const std::string ia3 = fixtures + "/peft_methods/qwen2/ia3/adapter";
-  EXPECT_EQ(
-      error(run_retune("eval" + model + " --adapter " + ia3 + on_gpu, true)),
-      "retune: error: --device cuda:0: " + ia3 +
-          " is not a LoRA or DoRA adapter ((IA)³, SSF and Poly run on the CPU only so far)\n");
-  // A DoRA adapter passes that check: it fails only for want of the device.
-  const RetuneRun dora =
-      run_retune("eval" + model + " --adapter " + fixtures + "/peft/qwen2/dora/initial --data " +
-                     (dir / "qa.jsonl").string() + " --no-exact-match --device cuda:7",
-                 true);
-  EXPECT_NE(dora.exit_code, 0);
-  EXPECT_TRUE(refused_for_want_of(dora.out, "cuda:7")) << dora.out;
+  const std::string poly = fixtures + "/peft_methods/llama_gqa_untied/poly/adapter";
+  EXPECT_EQ(error(run_retune("eval --model " + hf_model_fixture("llama_gqa_untied").string() +
+                                 " --adapter " + poly + on_gpu,
+                             true)),
+            "retune: error: --device cuda:0: " + poly +
+                " is a Poly adapter, which runs on the CPU only so far\n");
+  // DoRA and (IA)³ adapters pass that check: they fail only for want of the device.
+  for (const std::string& adapter :
+       {fixtures + "/peft/qwen2/dora/initial", fixtures + "/peft_methods/qwen2/ia3/adapter"}) {
+    const RetuneRun run =
+        run_retune("eval" + model + " --adapter " + adapter + " --data " +
+                       (dir / "qa.jsonl").string() + " --no-exact-match --device cuda:7",
+                   true);
+    EXPECT_NE(run.exit_code, 0);
+    EXPECT_TRUE(refused_for_want_of(run.out, "cuda:7")) << adapter << ": " << run.out;
+  }
 }
 
 // --device cuda: the losses a GPU gives are the CPU's within bf16 tolerance, with or without a
-// LoRA or DoRA adapter (`retune train` made on the CPU), and exact match scores the same pairs
-// there (greedy completions generated on the GPU); GPT-2's too.
+// LoRA or DoRA adapter (`retune train` made on the CPU) or PEFT's (IA)³ one, and exact match
+// scores the same pairs there (greedy completions generated on the GPU); GPT-2's too.
 TEST(EvalCli, GpuScoresAsTheCpuDoes) {
   if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA GPU here: this runs on the device machine";
   TempDir dir;
@@ -140,6 +144,8 @@ TEST(EvalCli, GpuScoresAsTheCpuDoes) {
        {" --model " + model,
         " --model " + model + " --adapter " + (dir / "run" / "adapter").string(),
         " --model " + model + " --adapter " + (dir / "dora" / "adapter").string(),
+        " --model " + model + " --adapter " + std::string(RETUNE_FIXTURES_DIR) +
+            "/peft_methods/qwen2/ia3/adapter",
         " --model " + gpt2 + " --seq-len 128"}) {
     const auto scores = [&](const char* device) {
       const RetuneRun run = run_retune(

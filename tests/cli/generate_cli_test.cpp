@@ -121,26 +121,27 @@ TEST(GenerateCli, RefusesBadInputInOneLine) {
   }
 }
 
-// --device: an (IA)³ adapter is refused on a GPU before any device is used; GPT-2 and a
-// Llama-family model with a DoRA adapter pass the checks (and fail only for want of the device).
+// --device: a Poly adapter is refused on a GPU before any device is used; GPT-2 and a
+// Llama-family model with a DoRA or (IA)³ adapter pass the checks (and fail only for want of the
+// device).
 TEST(GenerateCli, RefusesWhatCannotRunOnTheDevice) {
-  const std::string ia3 = std::string(RETUNE_FIXTURES_DIR) + "/peft_methods/qwen2/ia3/adapter";
+  const std::string fixtures = std::string(RETUNE_FIXTURES_DIR);
+  const std::string poly = fixtures + "/peft_methods/llama_gqa_untied/poly/adapter";
   const RetuneRun refused =
-      run_generate("qwen2", "--prompt hi --adapter " + ia3 + " --device cuda", true);
+      run_generate("llama_gqa_untied", "--prompt hi --adapter " + poly + " --device cuda", true);
   EXPECT_EQ(refused.exit_code, 1);
-  EXPECT_EQ(
-      refused.out,
-      "retune: error: --device cuda:0: " + ia3 +
-          " is not a LoRA or DoRA adapter ((IA)³, SSF and Poly run on the CPU only so far)\n");
+  EXPECT_EQ(refused.out, "retune: error: --device cuda:0: " + poly +
+                             " is a Poly adapter, which runs on the CPU only so far\n");
   const RetuneRun gpt2 = run_generate("gpt2", "--prompt hi --device cuda:7", true);
   EXPECT_EQ(gpt2.exit_code, 1);
   EXPECT_TRUE(refused_for_want_of(gpt2.out, "cuda:7")) << gpt2.out;
-  const RetuneRun dora = run_generate("qwen2",
-                                      "--prompt hi --adapter " + std::string(RETUNE_FIXTURES_DIR) +
-                                          "/peft/qwen2/dora/initial" + " --device cuda:7",
-                                      true);
-  EXPECT_EQ(dora.exit_code, 1);
-  EXPECT_TRUE(refused_for_want_of(dora.out, "cuda:7")) << dora.out;
+  for (const std::string& adapter :
+       {fixtures + "/peft/qwen2/dora/initial", fixtures + "/peft_methods/qwen2/ia3/adapter"}) {
+    const RetuneRun run =
+        run_generate("qwen2", "--prompt hi --adapter " + adapter + " --device cuda:7", true);
+    EXPECT_EQ(run.exit_code, 1);
+    EXPECT_TRUE(refused_for_want_of(run.out, "cuda:7")) << adapter << ": " << run.out;
+  }
 }
 
 // On a GPU the command prints a continuation as long as asked (its tokens checked against the

@@ -1,10 +1,10 @@
 // `retune train --device cuda` against the same run on the CPU (the GPU's parity test): LoRA,
-// DoRA, full fine-tuning, BitFit and norm tuning of fixture models (Llama with tied embeddings;
-// Qwen2, whose q, k and v have biases; GPT-2, with Conv1D projections and learned positions) give
-// the CPU's loss curve within bf16 tolerance, and the adapter or model folder the GPU run writes
-// works on the CPU; so do the evaluations and the forgetting controls. These tests need a CUDA
-// GPU: without one (CI) they skip, saying so, and run on the device machine (bench/run_gpu.sh). A
-// device that does not exist or that the build lacks is refused everywhere.
+// DoRA, (IA)³, SSF, full fine-tuning, BitFit and norm tuning of fixture models (Llama with tied
+// embeddings; Qwen2, whose q, k and v have biases; GPT-2, with Conv1D projections and learned
+// positions) give the CPU's loss curve within bf16 tolerance, and the adapter or model folder the
+// GPU run writes works on the CPU; so do the evaluations and the forgetting controls. These tests
+// need a CUDA GPU: without one (CI) they skip, saying so, and run on the device machine
+// (bench/run_gpu.sh). A device that does not exist or that the build lacks is refused everywhere.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -73,12 +73,12 @@ TEST(GpuTrainCli, RefusesADeviceItCannotUse) {
   EXPECT_TRUE(refused_for_want_of(missing.out, "cuda:7")) << missing.out;
   EXPECT_FALSE(std::filesystem::exists(dir / "b"));
   const RetuneRun method =
-      run_retune(train_args("llama_tied", "ia3", (dir / "c").string(), "cuda"), true);
+      run_retune(train_args("llama_tied", "s2ft", (dir / "c").string(), "cuda"), true);
   EXPECT_NE(method.exit_code, 0);
-  EXPECT_NE(method.out.find("method ia3 trains on the CPU only so far"), std::string::npos)
+  EXPECT_NE(method.out.find("method s2ft trains on the CPU only so far"), std::string::npos)
       << method.out;
   // What runs on a GPU passes those checks and fails only for want of the device: BitFit with
-  // every forgetting control and exact match, LT-SFT, a sparse mask, LoRA with IST.
+  // every forgetting control and exact match, LT-SFT, a sparse mask, LoRA with IST, (IA)³, SSF.
   const std::string retain =
       " --set data.retain=[" + std::string(RETUNE_FIXTURES_DIR) + "/../../examples/data/text.txt]";
   for (const auto& [accepted_method, settings] : std::vector<std::pair<const char*, std::string>>{
@@ -87,7 +87,9 @@ TEST(GpuTrainCli, RefusesADeviceItCannotUse) {
                           " --set data.exact_match=true"},
            {"lt_sft", " --set sparse.count=10"},
            {"full", " --set sparse.mask=" + (dir / "mask.safetensors").string()},
-           {"lora", " --set ist.enabled=true"}}) {
+           {"lora", " --set ist.enabled=true"},
+           {"ia3", ""},
+           {"ssf", ""}}) {
     const RetuneRun accepted = run_retune(
         train_args("qwen2", accepted_method, (dir / "f").string(), "cuda:7") + settings, true);
     EXPECT_NE(accepted.exit_code, 0) << accepted_method;
@@ -222,11 +224,12 @@ TEST_P(GpuTrainParity, GivesTheCpuLossCurveAndAFolderTheCpuReads) {
 
   // What the GPU run wrote works on the CPU: its adapter (or model) gives logits close to the
   // CPU run's.
-  const bool lora = std::string(c.method) == "lora";
+  const std::string method = c.method;
+  const bool adapter = method == "lora" || method == "ia3" || method == "ssf";
   const auto logits = [&](const char* run) {
-    const std::string model =
-        lora ? hf_model_fixture(c.model).string() + " --adapter " + (dir / run / "adapter").string()
-             : (dir / run / "model").string();
+    const std::string model = adapter ? hf_model_fixture(c.model).string() + " --adapter " +
+                                            (dir / run / "adapter").string()
+                                      : (dir / run / "model").string();
     const std::string out = (dir / (std::string(run) + ".safetensors")).string();
     const RetuneRun forward =
         run_retune("forward --model " + model + " --ids 1,2,3,4,5 --out " + out, true);
@@ -250,7 +253,11 @@ INSTANTIATE_TEST_SUITE_P(Runs, GpuTrainParity,
                                          GpuCase{"llama_tied", "norm", " --set training.lr=3e-2"},
                                          GpuCase{"qwen2", "lora", " --set lora.use_dora=true",
                                                  "_dora"},
-                                         GpuCase{"gpt2", "lora"}, GpuCase{"gpt2", "full"}),
+                                         GpuCase{"gpt2", "lora"}, GpuCase{"gpt2", "full"},
+                                         GpuCase{"qwen2", "ia3", " --set training.lr=1e-1"},
+                                         GpuCase{"gpt2", "ia3", " --set training.lr=1e-1"},
+                                         GpuCase{"llama_tied", "ssf", " --set training.lr=3e-2"},
+                                         GpuCase{"gpt2", "ssf", " --set training.lr=3e-2"}),
                          [](const auto& test) {
                            return std::string(test.param.model) + "_" + test.param.method +
                                   test.param.variant;

@@ -25,6 +25,7 @@ std::vector<OpSpec> all_op_specs() {
       clip_grad_norm_specs,
       anchor_penalty_specs,
       dora_specs,
+      column_scale_specs,
       entries_specs,
   };
   for (auto specs : per_op) {

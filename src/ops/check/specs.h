@@ -27,6 +27,7 @@ std::vector<OpSpec> sgd_specs();
 std::vector<OpSpec> clip_grad_norm_specs();
 std::vector<OpSpec> anchor_penalty_specs();  // and add_squares
 std::vector<OpSpec> dora_specs();
+std::vector<OpSpec> column_scale_specs();  // scale_columns, add_column_products, scale_linear_output
 std::vector<OpSpec> entries_specs();  // gather_entries and scatter_entries
 
 // Every spec above, in op order.

@@ -1,9 +1,6 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
-#include <algorithm>
-
-#include "ops/cuda/column_sums.cuh"
 #include "ops/cuda/dora.h"
 #include "ops/cuda/launch.cuh"
 #include "ops/cuda/row_reduce.cuh"
@@ -42,30 +39,6 @@ __global__ void __launch_bounds__(kRowThreads)
   }
 }
 
-constexpr int kThreads = 256;
-
-__global__ void scale_columns_kernel(const float* x, const float* scale, const float* subtract,
-                                     float* out, int64_t N, int64_t O, bool accumulate) {
-  const int64_t count = N * O;
-  for (int64_t at = static_cast<int64_t>(blockIdx.x) * kThreads + threadIdx.x; at < count;
-       at += static_cast<int64_t>(gridDim.x) * kThreads) {
-    float value = scale[at % O] * x[at];
-    if (subtract) value -= subtract[at];
-    out[at] = accumulate ? out[at] + value : value;
-  }
-}
-
-// Element (n, o) of dz ⊙ term / norm[o].
-struct MagnitudeTerm {
-  const float* dz;
-  const float* term;
-  const float* norm;
-  int64_t O;
-  __device__ float operator()(int64_t n, int64_t o) const {
-    return dz[n * O + o] * term[n * O + o] / norm[o];
-  }
-};
-
 }  // namespace
 
 void dora_norm_scale(const void* weight, DType dtype, int64_t row_stride, int64_t col_stride,
@@ -88,22 +61,6 @@ void dora_norm_scale(const void* weight, DType dtype, int64_t row_stride, int64_
       break;
   }
   check_launch("dora_norm_scale");
-}
-
-void dora_scale_columns(const float* x, const float* scale, const float* subtract, float* out,
-                        int64_t N, int64_t O, bool accumulate) {
-  if (N * O == 0) return;
-  constexpr int64_t kMaxBlocks = 65536;
-  const auto blocks =
-      static_cast<unsigned>(std::min<int64_t>(blocks_for(N * O, kThreads), kMaxBlocks));
-  scale_columns_kernel<<<blocks, kThreads, 0, stream()>>>(x, scale, subtract, out, N, O,
-                                                          accumulate);
-  check_launch("dora_scale_columns");
-}
-
-void dora_magnitude_grad(const float* dz, const float* term, const float* norm, int64_t N,
-                         int64_t O, float* magnitude_grad) {
-  add_column_sums(MagnitudeTerm{dz, term, norm, O}, N, O, magnitude_grad, "dora_magnitude_grad");
 }
 
 }  // namespace retune::ops::cuda

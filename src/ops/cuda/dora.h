@@ -12,12 +12,4 @@ void dora_norm_scale(const void* weight, DType dtype, int64_t row_stride, int64_
                      const float* delta, const float* magnitude, int64_t O, int64_t I, float* norm,
                      float* scale);
 
-// subtract may be null.
-void dora_scale_columns(const float* x, const float* scale, const float* subtract, float* out,
-                        int64_t N, int64_t O, bool accumulate);
-
-// Deterministic column sums (column_sums.cuh): fixed chunks of rows, then the chunks in order.
-void dora_magnitude_grad(const float* dz, const float* term, const float* norm, int64_t N,
-                         int64_t O, float* magnitude_grad);
-
 }  // namespace retune::ops::cuda
