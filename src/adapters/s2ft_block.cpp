@@ -1,21 +1,20 @@
 #include "adapters/s2ft_block.h"
 
 #include "core/error.h"
+#include "ops/add.h"
 #include "ops/arg_checks.h"
 #include "ops/matmul.h"
 
 namespace retune::adapters {
 namespace {
 
-// out[:, begin:begin+k] += part [N, k] (matmul writes contiguous outputs only).
+// out[:, begin:begin+k] += part [N, k] (matmul and add write contiguous outputs only): the
+// columns copied out, added to and copied back, on any device.
 void add_columns(const Tensor& out, int64_t begin, const Tensor& part) {
-  const int64_t n = part.size(0), k = part.size(1), width = out.size(1);
-  const float* p = part.data<float>();
-  float* o = out.mutable_data<float>();
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < n; ++r) {
-    for (int64_t c = 0; c < k; ++c) o[r * width + begin + c] += p[r * k + c];
-  }
+  const Tensor columns = out.slice(1, begin, begin + part.size(1));
+  const Tensor sum = columns.contiguous();
+  ops::add_forward(sum, part, sum);
+  columns.copy_from(sum);
 }
 
 }  // namespace
@@ -33,12 +32,13 @@ S2ftBlock::S2ftBlock(int64_t out, int64_t in, S2ftAxis axis, int64_t begin, int6
 
 void S2ftBlock::apply(const Tensor& x, const Tensor& z) const {
   const char* op = "S2ftBlock";
-  ops::check_tensor(op, "x", x, DType::f32, {x.size(0), in_}, Device::cpu());
-  ops::check_output(op, "z", z, DType::f32, {x.size(0), out_}, Device::cpu());
+  const Device device = s_.device();
+  ops::check_tensor(op, "x", x, DType::f32, {x.size(0), in_}, device);
+  ops::check_output(op, "z", z, DType::f32, {x.size(0), out_}, device);
   if (axis_ == S2ftAxis::columns) {
     ops::matmul_forward(x.slice(1, begin_, end_), s_, z, {.trans_b = true, .beta = 1.0f});
   } else {
-    const Tensor part = Tensor::empty({x.size(0), end_ - begin_}, DType::f32);
+    const Tensor part = Tensor::empty({x.size(0), end_ - begin_}, DType::f32, device);
     ops::matmul_forward(x, s_, part, {.trans_b = true});
     add_columns(z, begin_, part);
   }
@@ -52,15 +52,16 @@ Tensor S2ftBlock::backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
                            bool accumulate_dx) {
   const char* op = "S2ftBlock::backward";
   const int64_t n = x.size(0);
-  ops::check_tensor(op, "x", x, DType::f32, {n, in_}, Device::cpu());
-  ops::check_tensor(op, "dz", dz, DType::f32, {n, out_}, Device::cpu());
+  const Device device = s_.device();
+  ops::check_tensor(op, "x", x, DType::f32, {n, in_}, device);
+  ops::check_tensor(op, "dz", dz, DType::f32, {n, out_}, device);
   if (axis_ == S2ftAxis::columns) {
     // dS += dz^T x[:, slice];  dx[:, slice] (+)= dz S, the rest of dx is 0 or kept.
     ops::matmul_forward(dz, x.slice(1, begin_, end_), s_grad_, {.trans_a = true, .beta = 1.0f});
     if (dx.defined()) {
-      ops::check_output(op, "dx", dx, DType::f32, {n, in_}, Device::cpu());
+      ops::check_output(op, "dx", dx, DType::f32, {n, in_}, device);
       if (!accumulate_dx) dx.fill(0.0);
-      const Tensor part = Tensor::empty({n, end_ - begin_}, DType::f32);
+      const Tensor part = Tensor::empty({n, end_ - begin_}, DType::f32, device);
       ops::matmul_forward(dz, s_, part);
       add_columns(dx, begin_, part);
     }
@@ -69,11 +70,16 @@ Tensor S2ftBlock::backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
     const Tensor dz_slice = dz.slice(1, begin_, end_);
     ops::matmul_forward(dz_slice, x, s_grad_, {.trans_a = true, .beta = 1.0f});
     if (dx.defined()) {
-      ops::check_output(op, "dx", dx, DType::f32, {n, in_}, Device::cpu());
+      ops::check_output(op, "dx", dx, DType::f32, {n, in_}, device);
       ops::matmul_forward(dz_slice, s_, dx, {.beta = accumulate_dx ? 1.0f : 0.0f});
     }
   }
   return dz;
+}
+
+void S2ftBlock::move_to(Device device) {
+  s_ = s_.to(device);
+  s_grad_ = s_grad_.to(device);
 }
 
 std::vector<AdapterParameter> S2ftBlock::parameters() const {

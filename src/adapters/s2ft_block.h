@@ -8,7 +8,8 @@
 // Either is exactly W + S placed at its slice, so training S is training W with a gradient mask
 // that keeps only the slice; fuse() adds S into W's slice.
 //
-//   x: [N, I], z: [N, O] f32 contiguous (see model/linear_adapter.h).
+//   x: [N, I], z: [N, O] f32 contiguous (see model/linear_adapter.h), on S's device (the CPU, or
+//   a GPU after move_to).
 //   Parameter "s2ft.weight": S, owned f32, with its gradient.
 // Memory: nothing is kept between forward() and backward() (x comes back as its argument).
 #pragma once
@@ -34,7 +35,9 @@ class S2ftBlock final : public model::LinearAdapter {
   Tensor backward(const Tensor& x, const Tensor& dz, const Tensor& dx, bool accumulate_dx) override;
 
   std::vector<AdapterParameter> parameters() const;
-  // W [O, I] f32 (a writable view of the model's weight): W's slice += S.
+  // Moves S and its gradient to `device`.
+  void move_to(Device device);
+  // On the CPU: W [O, I] f32 (a writable view of the model's weight): W's slice += S.
   void fuse(const Tensor& weight) const;
 
   S2ftAxis axis() const { return axis_; }

@@ -169,6 +169,10 @@ std::vector<AdapterParameter> S2ftModel::parameters() const {
   return out;
 }
 
+void S2ftModel::move_to(Device device) {
+  for (const S2ftModule& module : modules_) module.block->move_to(device);
+}
+
 void S2ftModel::fuse(model::CausalLm& model) {
   std::map<std::string, model::LinearSite> sites;
   for (model::LinearSite& site : model.linear_sites()) sites.emplace(site.name, site);

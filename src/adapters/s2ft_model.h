@@ -50,12 +50,16 @@ class S2ftModel {
   // "o_proj: 2 of 4 head groups, v_proj: 0, down_proj: 64 of 256 FFN channels, up_proj: 0".
   std::string describe() const;
 
-  // Adds the blocks into the model's weights, detaches them and undoes the permutation. Call it
-  // once; the S2ftModel is spent afterwards.
+  // Moves the blocks and their gradients to `device` (where the model's weights are: the blocks
+  // run inside its linears).
+  void move_to(Device device);
+
+  // On the CPU: adds the blocks into the model's weights, detaches them and undoes the
+  // permutation. Call it once; the S2ftModel is spent afterwards.
   void fuse(model::CausalLm& model);
 
-  // The blocks as a sparse difference against the base (adapters/sparse_diff.h): each block's
-  // entries at their base positions, ascending.
+  // On the CPU: the blocks as a sparse difference against the base (adapters/sparse_diff.h):
+  // each block's entries at their base positions, ascending.
   std::vector<SparseEntries> difference() const;
 
  private:

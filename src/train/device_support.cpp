@@ -7,8 +7,7 @@ namespace retune::train {
 void check_device_support(const TrainConfig& config) {
   const Device device = config.training.device;
   if (device.is_cpu()) return;
-  const TrainMethod m = config.method;
-  RETUNE_CHECK(m != TrainMethod::s2ft && m != TrainMethod::poly,
+  RETUNE_CHECK(config.method != TrainMethod::poly,
                "training.device {}: method {} trains on the CPU only so far (every other method "
                "runs on the GPU)",
                device_name(device), method_name(config));

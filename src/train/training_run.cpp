@@ -295,6 +295,7 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
     // The adapter's starting values were made on the CPU; the steps run on the device.
     model::move_weights(*model, device);
     if (adapter) adapter->move_to(*model, device);
+    if (s2ft) s2ft->move_to(device);
     note(fmt::format("training on {}", device_name(device)));
   }
   const model::TrainingSetup setup = model::make_training_step(*model, trains);
@@ -650,6 +651,7 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
     // The outputs are made on the CPU, as after training there.
     model::move_weights(*model, Device::cpu());
     if (adapter) adapter->move_to(*model, Device::cpu());
+    if (s2ft) s2ft->move_to(Device::cpu());
   }
   if (budget.exceeded_at()) {
     const RetainResult& worst = retain.most_forgotten();

@@ -1,6 +1,6 @@
 // `retune train --device cuda` against the same run on the CPU (the GPU's parity test): LoRA,
-// DoRA, (IA)³, SSF, full fine-tuning, BitFit and norm tuning of fixture models (Llama with tied
-// embeddings; Qwen2, whose q, k and v have biases; GPT-2, with Conv1D projections and learned
+// DoRA, (IA)³, SSF, full fine-tuning, BitFit, norm tuning and S2FT of fixture models (Llama with
+// tied embeddings; Qwen2, whose q, k and v have biases; GPT-2, with Conv1D projections and learned
 // positions) give the CPU's loss curve within bf16 tolerance, and the adapter or model folder the
 // GPU run writes works on the CPU; so do the evaluations and the forgetting controls. These tests
 // need a CUDA GPU: without one (CI) they skip, saying so, and run on the device machine
@@ -73,12 +73,13 @@ TEST(GpuTrainCli, RefusesADeviceItCannotUse) {
   EXPECT_TRUE(refused_for_want_of(missing.out, "cuda:7")) << missing.out;
   EXPECT_FALSE(std::filesystem::exists(dir / "b"));
   const RetuneRun method =
-      run_retune(train_args("llama_tied", "s2ft", (dir / "c").string(), "cuda"), true);
+      run_retune(train_args("llama_tied", "poly", (dir / "c").string(), "cuda"), true);
   EXPECT_NE(method.exit_code, 0);
-  EXPECT_NE(method.out.find("method s2ft trains on the CPU only so far"), std::string::npos)
+  EXPECT_NE(method.out.find("method poly trains on the CPU only so far"), std::string::npos)
       << method.out;
   // What runs on a GPU passes those checks and fails only for want of the device: BitFit with
-  // every forgetting control and exact match, LT-SFT, a sparse mask, LoRA with IST, (IA)³, SSF.
+  // every forgetting control and exact match, LT-SFT, a sparse mask, LoRA with IST, (IA)³, SSF,
+  // S2FT.
   const std::string retain =
       " --set data.retain=[" + std::string(RETUNE_FIXTURES_DIR) + "/../../examples/data/text.txt]";
   for (const auto& [accepted_method, settings] : std::vector<std::pair<const char*, std::string>>{
@@ -89,7 +90,8 @@ TEST(GpuTrainCli, RefusesADeviceItCannotUse) {
            {"full", " --set sparse.mask=" + (dir / "mask.safetensors").string()},
            {"lora", " --set ist.enabled=true"},
            {"ia3", ""},
-           {"ssf", ""}}) {
+           {"ssf", ""},
+           {"s2ft", ""}}) {
     const RetuneRun accepted = run_retune(
         train_args("qwen2", accepted_method, (dir / "f").string(), "cuda:7") + settings, true);
     EXPECT_NE(accepted.exit_code, 0) << accepted_method;
@@ -257,7 +259,8 @@ INSTANTIATE_TEST_SUITE_P(Runs, GpuTrainParity,
                                          GpuCase{"qwen2", "ia3", " --set training.lr=1e-1"},
                                          GpuCase{"gpt2", "ia3", " --set training.lr=1e-1"},
                                          GpuCase{"llama_tied", "ssf", " --set training.lr=3e-2"},
-                                         GpuCase{"gpt2", "ssf", " --set training.lr=3e-2"}),
+                                         GpuCase{"gpt2", "ssf", " --set training.lr=3e-2"},
+                                         GpuCase{"llama_tied", "s2ft"}),
                          [](const auto& test) {
                            return std::string(test.param.model) + "_" + test.param.method +
                                   test.param.variant;
