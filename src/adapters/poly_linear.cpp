@@ -6,8 +6,10 @@
 #include <string>
 #include <utility>
 
+#include "adapters/linear_adapter_checks.h"
 #include "core/error.h"
 #include "core/rng.h"
+#include "ops/add.h"
 #include "ops/matmul.h"
 
 namespace retune::adapters {
@@ -108,12 +110,12 @@ std::vector<int32_t> PolyLinear::row_tasks(int64_t rows, int64_t* per_sequence) 
 std::vector<float> PolyLinear::unnormalised(const std::vector<int32_t>& tasks, bool sample,
                                             uint64_t offset) const {
   const int64_t width = shape_.n_splits * shape_.n_skills;
-  const float* z = logits_.data<float>();
+  const std::vector<float> z = logits_.to_f32_vector();  // from a GPU: waits for it
   std::vector<float> u(tasks.size() * static_cast<size_t>(width));
   for (size_t b = 0; b < tasks.size(); ++b) {
     for (int64_t j = 0; j < width; ++j) {
       const size_t at = b * static_cast<size_t>(width) + static_cast<size_t>(j);
-      const float logit = z[tasks[b] * width + j];
+      const float logit = z[static_cast<size_t>(tasks[b] * width + j)];
       u[at] =
           sample ? relaxed_bernoulli(logit, counter_uniform(seed_, offset + at)) : sigmoid(logit);
     }
@@ -138,43 +140,50 @@ std::vector<float> PolyLinear::eval_weights(int64_t task) const {
   return normalised(unnormalised({static_cast<int32_t>(task)}, false, 0));
 }
 
+Tensor PolyLinear::routing_tensor(const std::vector<float>& w, bool as_column) const {
+  const int64_t q = shape_.n_splits, s = shape_.n_skills;
+  return Tensor::from_vector<float>(as_column ? Shape{q, s, 1} : Shape{q, 1, s}, DType::f32, w)
+      .to(a_.device());
+}
+
+Tensor PolyLinear::b_blocks(const Tensor& rows) const {
+  const int64_t q = shape_.n_splits, r = shape_.r, d = out_ / q;
+  if (q == 1) return rows.reshape({1, r * d});
+  const Tensor blocks = Tensor::empty({q, r * d}, DType::f32, rows.device());
+  for (int64_t p = 0; p < q; ++p) {
+    blocks.select(0, p).reshape({r, d}).copy_from(rows.slice(1, p * d, (p + 1) * d));
+  }
+  return blocks;
+}
+
 Tensor PolyLinear::mixed_a(const std::vector<float>& w) const {
   const int64_t q = shape_.n_splits, s = shape_.n_skills, r = shape_.r, d = in_ / q;
-  Tensor mixed = Tensor::zeros({in_, r}, DType::f32);
-  const float* a = a_.data<float>();
-  float* out = mixed.mutable_data<float>();
-  for (int64_t p = 0; p < q; ++p) {
-    for (int64_t k = 0; k < s; ++k) {
-      const float weight = w[static_cast<size_t>(p * s + k)];
-      const float* block = a + (p * s + k) * d * r;
-      for (int64_t i = 0; i < d * r; ++i) out[p * d * r + i] += weight * block[i];
-    }
-  }
+  // Split p's rows of A_t are w[p, :] A[p]: [1, s] x [s, d r] per split.
+  const Tensor mixed = Tensor::empty({in_, r}, DType::f32, a_.device());
+  ops::matmul_forward(routing_tensor(w, false), a_.reshape({q, s, d * r}),
+                      mixed.reshape({q, 1, d * r}));
   return mixed;
 }
 
 Tensor PolyLinear::mixed_b(const std::vector<float>& w) const {
   const int64_t q = shape_.n_splits, s = shape_.n_skills, r = shape_.r, d = out_ / q;
-  Tensor mixed = Tensor::zeros({r, out_}, DType::f32);
-  const float* b = b_.data<float>();
-  float* out = mixed.mutable_data<float>();
+  // Split p's block [r, d] of B_t (its columns p d ..) is w[p, :] B[p]: [1, s] x [s, r d].
+  const Tensor blocks = Tensor::empty({q, 1, r * d}, DType::f32, b_.device());
+  ops::matmul_forward(routing_tensor(w, false), b_.reshape({q, s, r * d}), blocks);
+  if (q == 1) return blocks.reshape({r, out_});
+  const Tensor mixed = Tensor::empty({r, out_}, DType::f32, b_.device());
   for (int64_t p = 0; p < q; ++p) {
-    for (int64_t k = 0; k < s; ++k) {
-      const float weight = w[static_cast<size_t>(p * s + k)];
-      const float* block = b + (p * s + k) * r * d;
-      for (int64_t row = 0; row < r; ++row) {
-        for (int64_t o = 0; o < d; ++o) out[row * out_ + p * d + o] += weight * block[row * d + o];
-      }
-    }
+    mixed.slice(1, p * d, (p + 1) * d).copy_from(blocks.select(0, p).reshape({r, d}));
   }
   return mixed;
 }
 
 void PolyLinear::run(const Tensor& x, const Tensor& z, const std::vector<int32_t>& tasks,
                      int64_t per_sequence, const std::vector<float>& w) const {
+  check_activations(name_.c_str(), x, z, in_, out_, a_.device());
   const auto width = static_cast<size_t>(shape_.n_splits * shape_.n_skills);
   const float scale = 1.0f / static_cast<float>(shape_.r);
-  Tensor h = Tensor::empty({per_sequence, shape_.r}, DType::f32);
+  const Tensor h = Tensor::empty({per_sequence, shape_.r}, DType::f32, a_.device());
   for (size_t b = 0; b < tasks.size(); ++b) {
     const std::vector<float> wb(w.begin() + static_cast<std::ptrdiff_t>(b * width),
                                 w.begin() + static_cast<std::ptrdiff_t>((b + 1) * width));
@@ -201,21 +210,22 @@ void PolyLinear::forward(const Tensor& x, const Tensor& z) {
 Tensor PolyLinear::backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
                             bool accumulate_dx) {
   RETUNE_CHECK(!tasks_.empty(), "{}: Poly backward() without a forward()", name_);
+  const Device device = a_.device();
+  const int64_t t = per_sequence_;
+  check_gradients(name_.c_str(), x, dz, dx, t * static_cast<int64_t>(tasks_.size()), in_, out_,
+                  device);
   const int64_t q = shape_.n_splits, s = shape_.n_skills, r = shape_.r;
   const int64_t din = in_ / q, dout = out_ / q;
   const auto width = static_cast<size_t>(q * s);
   const float scale = 1.0f / static_cast<float>(r);
   const std::vector<float> w = normalised(u_);
-  const int64_t t = per_sequence_;
-  Tensor h = Tensor::empty({t, r}, DType::f32);
-  Tensor dh = Tensor::empty({t, r}, DType::f32);
-  Tensor da = Tensor::empty({in_, r}, DType::f32);
-  Tensor db = Tensor::empty({r, out_}, DType::f32);
-  const float* a = a_.data<float>();
-  const float* bp = b_.data<float>();
-  float* ga = a_grad_.mutable_data<float>();
-  float* gb = b_grad_.mutable_data<float>();
-  float* gz = logits_grad_.mutable_data<float>();
+  const Tensor h = Tensor::empty({t, r}, DType::f32, device);
+  const Tensor dh = Tensor::empty({t, r}, DType::f32, device);
+  const Tensor da = Tensor::empty({in_, r}, DType::f32, device);
+  const Tensor db = Tensor::empty({r, out_}, DType::f32, device);
+  const Tensor dw = Tensor::empty({q, s, 1}, DType::f32, device);
+  // The router's gradient over every sequence, [n_tasks, q s], added to logits_grad_ at the end.
+  std::vector<float> router_grad(static_cast<size_t>(logits_.numel()), 0.0f);
   for (size_t seq = 0; seq < tasks_.size(); ++seq) {
     const std::vector<float> wb(w.begin() + static_cast<std::ptrdiff_t>(seq * width),
                                 w.begin() + static_cast<std::ptrdiff_t>((seq + 1) * width));
@@ -223,37 +233,27 @@ Tensor PolyLinear::backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
     const Tensor xb = x.slice(0, first, first + t);
     const Tensor gb_rows = dz.slice(0, first, first + t);
     const Tensor mixed_a_t = mixed_a(wb);
-    const Tensor mixed_b_t = mixed_b(wb);
     ops::matmul_forward(xb, mixed_a_t, h);
     ops::matmul_forward(h, gb_rows, db, {.trans_a = true, .alpha = scale});
-    ops::matmul_forward(gb_rows, mixed_b_t, dh, {.trans_b = true, .alpha = scale});
+    ops::matmul_forward(gb_rows, mixed_b(wb), dh, {.trans_b = true, .alpha = scale});
     ops::matmul_forward(xb, dh, da, {.trans_a = true});
     if (dx.defined()) {
       ops::matmul_forward(dh, mixed_a_t, dx.slice(0, first, first + t),
                           {.trans_b = true, .beta = accumulate_dx ? 1.0f : 0.0f});
     }
-    const float* dap = da.data<float>();
-    const float* dbp = db.data<float>();
-    std::vector<double> dw(width, 0.0);
-    for (int64_t p = 0; p < q; ++p) {
-      for (int64_t k = 0; k < s; ++k) {
-        const size_t j = static_cast<size_t>(p * s + k);
-        const int64_t a_block = (p * s + k) * din * r, b_block = (p * s + k) * r * dout;
-        double sum = 0;
-        for (int64_t i = 0; i < din * r; ++i) {
-          sum += static_cast<double>(a[a_block + i]) * dap[p * din * r + i];
-          if (train_skills_) ga[a_block + i] += wb[j] * dap[p * din * r + i];
-        }
-        for (int64_t row = 0; row < r; ++row) {
-          for (int64_t o = 0; o < dout; ++o) {
-            const float g = dbp[row * out_ + p * dout + o];
-            sum += static_cast<double>(bp[b_block + row * dout + o]) * g;
-            if (train_skills_) gb[b_block + row * dout + o] += wb[j] * g;
-          }
-        }
-        dw[j] = sum;
-      }
+    // Per split p: dA_t's block [din r] and dB_t's [r dout], then dw[p, k] = <A[p, k], dA_t(p)>
+    // + <B[p, k], dB_t(p)> and (training the skills) dA[p, k] += w[p, k] dA_t(p), likewise dB.
+    const Tensor da_blocks = da.reshape({q, 1, din * r});
+    const Tensor db_blocks = b_blocks(db).reshape({q, 1, r * dout});
+    ops::matmul_forward(a_.reshape({q, s, din * r}), da_blocks, dw, {.trans_b = true});
+    ops::matmul_forward(b_.reshape({q, s, r * dout}), db_blocks, dw,
+                        {.trans_b = true, .beta = 1.0f});
+    if (train_skills_) {
+      const Tensor column = routing_tensor(wb, true);
+      ops::matmul_forward(column, da_blocks, a_grad_.reshape({q, s, din * r}), {.beta = 1.0f});
+      ops::matmul_forward(column, db_blocks, b_grad_.reshape({q, s, r * dout}), {.beta = 1.0f});
     }
+    const std::vector<float> dwb = dw.to_f32_vector();  // from a GPU: waits for it
     // w = u / (S + eps), S = sum over the split's skills; u = sigmoid(logit): du = u (1 - u).
     for (int64_t p = 0; p < q; ++p) {
       const size_t group = seq * width + static_cast<size_t>(p * s);
@@ -261,18 +261,28 @@ Tensor PolyLinear::backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
       for (int64_t k = 0; k < s; ++k) total += u_[group + static_cast<size_t>(k)];
       const double denominator = total + kNormEpsilon;
       for (int64_t k = 0; k < s; ++k) {
-        dot += dw[static_cast<size_t>(p * s + k)] * u_[group + static_cast<size_t>(k)];
+        dot += static_cast<double>(dwb[static_cast<size_t>(p * s + k)]) *
+               u_[group + static_cast<size_t>(k)];
       }
       for (int64_t k = 0; k < s; ++k) {
         const double u = u_[group + static_cast<size_t>(k)];
         const double du =
-            dw[static_cast<size_t>(p * s + k)] / denominator - dot / (denominator * denominator);
-        gz[static_cast<int64_t>(tasks_[seq]) * q * s + p * s + k] +=
+            dwb[static_cast<size_t>(p * s + k)] / denominator - dot / (denominator * denominator);
+        router_grad[static_cast<size_t>(tasks_[seq] * q * s + p * s + k)] +=
             static_cast<float>(du * u * (1 - u));
       }
     }
   }
+  const Tensor router = Tensor::from_vector<float>(logits_.shape(), DType::f32, router_grad);
+  ops::add_forward(logits_grad_, router.to(device), logits_grad_);
   return dz;
+}
+
+void PolyLinear::move_to(Device device, const Tensor& weight) {
+  check_moved_weights("PolyLinear::move_to", weight, Tensor(), weight_, Tensor(), device);
+  weight_ = weight;
+  for (Tensor* t : {&a_, &a_grad_, &b_, &b_grad_, &logits_, &logits_grad_}) *t = t->to(device);
+  tasks_.clear();
 }
 
 Tensor PolyLinear::merged_weight(int64_t task) const {

@@ -23,9 +23,10 @@
 //   With sample_routing(false) forward() routes as apply() does (PEFT's eval mode, which its
 //   gradient fixtures use).
 //
-// Rows and tasks: x [N, I] and z [N, O] (f32 contiguous) hold N = R * T rows, R sequences of T
-// rows each in order; the routes (PolyRoutes, shared by every module of an adapter) give the
-// task of each sequence. No routes: every row takes task 0 when n_tasks is 1, else an Error.
+// Rows and tasks: x [N, I] and z [N, O] (f32 contiguous, on the parameters' device: the CPU, or a
+// GPU after move_to) hold N = R * T rows, R sequences of T rows each in order; the routes
+// (PolyRoutes, shared by every module of an adapter) give the task of each sequence. No routes:
+// every row takes task 0 when n_tasks is 1, else an Error.
 //
 // Initialisation (PEFT's reset_poly_parameters with init_weights true): every A[p, k] drawn as
 // kaiming_uniform(a = sqrt(5)) of an [r, I/q] matrix (uniform in +-1/sqrt(I/q)), B = 0, Z uniform
@@ -36,6 +37,9 @@
 // dB; dw[p, k] = <A[p, k], dA_t(block p)> + <B[p, k], dB_t(block p)>, then through the
 // normalisation and the sigmoid into dZ_t (the noise is a constant). With train_skills(false)
 // (MHR-z) dA and dB are not computed. The base product's gradient is dz itself.
+// Every product, the mixing of the skills included, is a (batched) ops::matmul on the
+// parameters' device; the routing weights (R q s numbers) and dw are computed on the host, which
+// on a GPU reads the logits and each sequence's dw back.
 //
 // Memory: from forward() to backward() only the routing weights (R * q * s floats) are kept.
 #pragma once
@@ -78,6 +82,11 @@ class PolyLinear final : public model::LinearAdapter {
 
   // poly_lora_A, poly_lora_B, poly_router.module_logits with their gradients.
   std::vector<AdapterParameter> parameters() const;
+  // Moves the parameters and their gradients to `device`, where `weight` is the model's moved
+  // weight (model::move_weights, in nn.Linear layout), which the adapter views from now on
+  // (checked against the current one: adapters/linear_adapter_checks.h). Drops a pending
+  // forward().
+  void move_to(Device device, const Tensor& weight);
   const PolyShape& shape() const { return shape_; }
 
   // Appends router rows for tasks n_tasks .. n_tasks - 1, drawn uniform in [-1e-3, 1e-3] from
@@ -93,7 +102,7 @@ class PolyLinear final : public model::LinearAdapter {
   std::vector<float> eval_weights(int64_t task) const;
   // W + (A_t B_t)^T / r [O, I] f32, new storage, with eval routing for `task`.
   Tensor merged_weight(int64_t task) const;
-  // A_t [I, r] and B_t [r, O] for routing weights w [q, s].
+  // A_t [I, r] and B_t [r, O] for routing weights w [q, s], on the parameters' device.
   Tensor mixed_a(const std::vector<float>& w) const;
   Tensor mixed_b(const std::vector<float>& w) const;
 
@@ -107,6 +116,11 @@ class PolyLinear final : public model::LinearAdapter {
   std::vector<float> normalised(const std::vector<float>& u) const;
   void run(const Tensor& x, const Tensor& z, const std::vector<int32_t>& tasks,
            int64_t per_sequence, const std::vector<float>& w) const;
+  // One sequence's routing weights w [q, s] on the parameters' device, as [q, 1, s], or as
+  // [q, s, 1] (as_column).
+  Tensor routing_tensor(const std::vector<float>& w, bool as_column) const;
+  // B_t-shaped rows [r, O] as the splits' blocks [q, r O/q] (block p: the columns p O/q ..).
+  Tensor b_blocks(const Tensor& rows) const;
 
   std::string name_;
   Tensor weight_;

@@ -10,6 +10,7 @@
 
 #include "adapters/adapter_folder.h"
 #include "adapters/modules_to_save.h"
+#include "adapters/moved_sites.h"
 #include "core/error.h"
 #include "core/rng.h"
 #include "io/file_contents.h"
@@ -121,6 +122,14 @@ void PolyModel::restore_checkpoint_state(const nlohmann::json& run) {
                "config",
                offsets.size(), modules_.size());
   for (size_t i = 0; i < modules_.size(); ++i) modules_[i].poly->set_sample_offset(offsets[i]);
+}
+
+void PolyModel::move_to(model::CausalLm& model, Device device) {
+  const MovedSites sites(model);
+  for (PolyModule& module : modules_) {
+    module.site = sites.at(module.site.name, "PolyModel::move_to");
+    module.poly->move_to(device, module.site.linear_weight());
+  }
 }
 
 NamedTensors PolyModel::merged_weights() const {

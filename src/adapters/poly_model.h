@@ -56,6 +56,8 @@ class PolyModel final : public TrainedAdapter {
   // W + A_t B_t / r with eval routing for the task route_all() set, for every module; an Error
   // naming --task without one.
   NamedTensors merged_weights() const override;
+  // Moves every module's parameters there, its view of the model's weight following it.
+  void move_to(model::CausalLm& model, Device device) override;
   void save(model::CausalLm& model, const std::filesystem::path& folder,
             const std::string& base_model_name_or_path) const override;
 

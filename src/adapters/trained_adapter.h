@@ -62,12 +62,8 @@ class TrainedAdapter {
                     const std::string& base_model_name_or_path) const = 0;
   // Moves the parameters and their gradients to `device` (the model's linears then run the
   // adapter there), where `model`, the one the adapter is attached to, has its weights already
-  // (model::move_weights): the adapter's views of them follow. Methods that run on the CPU only
-  // throw for any other device.
-  virtual void move_to(model::CausalLm& /*model*/, Device device) {
-    RETUNE_CHECK(device.is_cpu(), "this adapter method runs on the CPU only so far, not on {}",
-                 device_name(device));
-  }
+  // (model::move_weights): the adapter's views of them follow.
+  virtual void move_to(model::CausalLm& model, Device device) = 0;
 
  protected:
   TrainedAdapter() = default;

@@ -7,8 +7,8 @@
 // {"model", "adapter", "files": [{"file", "examples", "loss", "perplexity", "tokens",
 // "truncated", "exact_match": {"scored", "correct", "accuracy"} or null}]} on stdout. With a Poly
 // adapter each example runs with its "task" field's task (else --task's; train/poly_tasks.h).
-// --device cuda[:N] scores on a GPU, exact match included (any model, alone or with any adapter
-// but Poly). --seq-len must not exceed GPT-2's learned positions.
+// --device cuda[:N] scores on a GPU, exact match included (any model, alone or with any
+// adapter). --seq-len must not exceed GPT-2's learned positions.
 #include <fmt/format.h>
 
 #include <functional>
@@ -80,7 +80,7 @@ int run_eval(const EvalOptions& options) {
                "--seq-len {} exceeds the {} learned positions of {} (n_positions)",
                options.evaluation.seq_len, model::position_limit(model->config()),
                options.source.model);
-  use_device(*model, adapter.get(), options.source, device);
+  use_device(*model, adapter.get(), device);
   // A Poly adapter routes each row by its example's task ("task" fields, else --task).
   auto* poly = dynamic_cast<adapters::PolyModel*>(adapter.get());
   std::function<void(const std::vector<int32_t>&)> route;

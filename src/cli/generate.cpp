@@ -9,7 +9,7 @@
 // tokenizer's eos_token and, with --chat, the template's end-of-turn token; --ignore-eos keeps
 // going), before a --stop string, or at the end of GPT-2's positions.
 //
-// --device cuda[:N] generates on a GPU (any model, alone or with any adapter but Poly).
+// --device cuda[:N] generates on a GPU (any model, alone or with any adapter).
 //
 // --chat wraps the prompt as a user message (after --system, when given) in the model's chat
 // template and adds the assistant's header, as apply_chat_template(add_generation_prompt=True).
@@ -132,7 +132,7 @@ int run_generate(const GenerateOptions& options) {
 
   std::unique_ptr<adapters::TrainedAdapter> adapter;
   const std::unique_ptr<model::CausalLm> model = load_model(options.source, &adapter);
-  use_device(*model, adapter.get(), options.source, device);
+  use_device(*model, adapter.get(), device);
   StreamDecoder decoder(tokenizer, true, options.stop);
   const auto print = [](const std::string& text) {
     std::fputs(text.c_str(), stdout);

@@ -45,12 +45,8 @@ std::unique_ptr<model::CausalLm> load_model(const ModelSource& source,
   return model;
 }
 
-void use_device(model::CausalLm& model, adapters::TrainedAdapter* adapter,
-                const ModelSource& source, Device device) {
+void use_device(model::CausalLm& model, adapters::TrainedAdapter* adapter, Device device) {
   if (device.is_cpu()) return;
-  RETUNE_CHECK(!dynamic_cast<const adapters::PolyModel*>(adapter),
-               "--device {}: {} is a Poly adapter, which runs on the CPU only so far",
-               device_name(device), source.adapter.value_or(""));
   activate_device(device);
   model::move_weights(model, device);
   if (adapter) adapter->move_to(model, device);

@@ -38,11 +38,9 @@ void add_model_options(CLI::App* command, ModelSource& source);
 std::unique_ptr<model::CausalLm> load_model(
     const ModelSource& source, std::unique_ptr<adapters::TrainedAdapter>* adapter = nullptr);
 
-// Runs `model`, with `adapter` when not null (load_model's, from source.adapter), on `device`
-// from now on (a command's --device): a GPU is made current and the weights moved there.
-// A Poly adapter runs on the CPU only so far: refused, naming it, before any device is used.
+// Runs `model`, with `adapter` when not null (load_model's), on `device` from now on (a
+// command's --device): a GPU is made current and the weights and the adapter moved there.
 // Nothing for the CPU.
-void use_device(model::CausalLm& model, adapters::TrainedAdapter* adapter,
-                const ModelSource& source, Device device);
+void use_device(model::CausalLm& model, adapters::TrainedAdapter* adapter, Device device);
 
 }  // namespace retune::cli

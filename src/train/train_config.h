@@ -187,8 +187,8 @@ struct TrainingSettings {
   double max_grad_norm = 1.0;
   uint64_t seed = 0;
   int64_t max_skipped_steps = 0;  // non-finite steps skipped before stopping
-  // Where the steps run: cpu, or cuda[:N] (every method but Poly, with the forgetting controls
-  // and evaluations: train/device_support.h).
+  // Where the steps run: cpu, or cuda[:N]: every method, with the forgetting controls and the
+  // evaluations during training, runs on either.
   Device device = Device::cpu();
   // The most any data.retain file's loss may rise over the base model's: at an evaluation past
   // it, training stops and the output is the best evaluation's weights within it (the lowest

@@ -32,7 +32,6 @@
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
 #include "train/checkpoint.h"
-#include "train/device_support.h"
 #include "train/forgetting_budget.h"
 #include "train/fpf_phase.h"
 #include "train/ist_training.h"
@@ -111,7 +110,6 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
     if (events.note) events.note(line);
   };
   if (config.threads) set_num_threads(*config.threads);
-  check_device_support(config);
   const Device device = config.training.device;
   activate_device(device);
 

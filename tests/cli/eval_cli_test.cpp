@@ -96,25 +96,19 @@ TEST(EvalCli, RefusesBadInputInOneLine) {
                  true);
   EXPECT_NE(on_gpt2.exit_code, 0);
   EXPECT_TRUE(refused_for_want_of(on_gpt2.out, "cuda:7")) << on_gpt2.out;
-  // Checked before any device is used, so also where there is none.
-  const std::string on_gpu =
-      " --data " + (dir / "qa.jsonl").string() + " --no-exact-match --device cuda";
   const std::string fixtures = std::string(RETUNE_FIXTURES_DIR);
-  const std::string poly = fixtures + "/peft_methods/llama_gqa_untied/poly/adapter";
-  EXPECT_EQ(error(run_retune("eval --model " + hf_model_fixture("llama_gqa_untied").string() +
-                                 " --adapter " + poly + on_gpu,
-                             true)),
-            "retune: error: --device cuda:0: " + poly +
-                " is a Poly adapter, which runs on the CPU only so far\n");
-  // DoRA and (IA)³ adapters pass that check: they fail only for want of the device.
-  for (const std::string& adapter :
-       {fixtures + "/peft/qwen2/dora/initial", fixtures + "/peft_methods/qwen2/ia3/adapter"}) {
-    const RetuneRun run =
-        run_retune("eval" + model + " --adapter " + adapter + " --data " +
-                       (dir / "qa.jsonl").string() + " --no-exact-match --device cuda:7",
-                   true);
+  // Every adapter method runs there: DoRA, (IA)³ and Poly adapters fail only for want of the
+  // device.
+  for (const std::string& source :
+       {model + " --adapter " + fixtures + "/peft/qwen2/dora/initial",
+        model + " --adapter " + fixtures + "/peft_methods/qwen2/ia3/adapter",
+        " --model " + hf_model_fixture("llama_gqa_untied").string() + " --adapter " + fixtures +
+            "/peft_methods/llama_gqa_untied/poly/adapter"}) {
+    const RetuneRun run = run_retune("eval" + source + " --data " + (dir / "qa.jsonl").string() +
+                                         " --no-exact-match --device cuda:7",
+                                     true);
     EXPECT_NE(run.exit_code, 0);
-    EXPECT_TRUE(refused_for_want_of(run.out, "cuda:7")) << adapter << ": " << run.out;
+    EXPECT_TRUE(refused_for_want_of(run.out, "cuda:7")) << source << ": " << run.out;
   }
 }
 

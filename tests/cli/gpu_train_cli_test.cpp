@@ -1,9 +1,9 @@
 // `retune train --device cuda` against the same run on the CPU (the GPU's parity test): LoRA,
-// DoRA, (IA)³, SSF, full fine-tuning, BitFit, norm tuning and S2FT of fixture models (Llama with
-// tied embeddings; Qwen2, whose q, k and v have biases; GPT-2, with Conv1D projections and learned
-// positions) give the CPU's loss curve within bf16 tolerance, and the adapter or model folder the
-// GPU run writes works on the CPU; so do the evaluations and the forgetting controls. These tests
-// need a CUDA GPU: without one (CI) they skip, saying so, and run on the device machine
+// DoRA, (IA)³, SSF, Poly, full fine-tuning, BitFit, norm tuning and S2FT of fixture models (Llama
+// with tied embeddings; Qwen2, whose q, k and v have biases; GPT-2, with Conv1D projections and
+// learned positions) give the CPU's loss curve within bf16 tolerance, and the adapter or model
+// folder the GPU run writes works on the CPU; so do the evaluations and the forgetting controls.
+// These tests need a CUDA GPU: without one (CI) they skip, saying so, and run on the device machine
 // (bench/run_gpu.sh). A device that does not exist or that the build lacks is refused everywhere.
 #include <gtest/gtest.h>
 
@@ -72,14 +72,9 @@ TEST(GpuTrainCli, RefusesADeviceItCannotUse) {
   EXPECT_NE(missing.exit_code, 0);
   EXPECT_TRUE(refused_for_want_of(missing.out, "cuda:7")) << missing.out;
   EXPECT_FALSE(std::filesystem::exists(dir / "b"));
-  const RetuneRun method =
-      run_retune(train_args("llama_tied", "poly", (dir / "c").string(), "cuda"), true);
-  EXPECT_NE(method.exit_code, 0);
-  EXPECT_NE(method.out.find("method poly trains on the CPU only so far"), std::string::npos)
-      << method.out;
-  // What runs on a GPU passes those checks and fails only for want of the device: BitFit with
-  // every forgetting control and exact match, LT-SFT, a sparse mask, LoRA with IST, (IA)³, SSF,
-  // S2FT.
+  // Every method runs on a GPU: each passes those checks and fails only for want of the device
+  // (BitFit with every forgetting control and exact match, LT-SFT, a sparse mask, LoRA with IST,
+  // (IA)³, SSF, S2FT, Poly).
   const std::string retain =
       " --set data.retain=[" + std::string(RETUNE_FIXTURES_DIR) + "/../../examples/data/text.txt]";
   for (const auto& [accepted_method, settings] : std::vector<std::pair<const char*, std::string>>{
@@ -91,7 +86,8 @@ TEST(GpuTrainCli, RefusesADeviceItCannotUse) {
            {"lora", " --set ist.enabled=true"},
            {"ia3", ""},
            {"ssf", ""},
-           {"s2ft", ""}}) {
+           {"s2ft", ""},
+           {"poly", ""}}) {
     const RetuneRun accepted = run_retune(
         train_args("qwen2", accepted_method, (dir / "f").string(), "cuda:7") + settings, true);
     EXPECT_NE(accepted.exit_code, 0) << accepted_method;
@@ -227,7 +223,7 @@ TEST_P(GpuTrainParity, GivesTheCpuLossCurveAndAFolderTheCpuReads) {
   // What the GPU run wrote works on the CPU: its adapter (or model) gives logits close to the
   // CPU run's.
   const std::string method = c.method;
-  const bool adapter = method == "lora" || method == "ia3" || method == "ssf";
+  const bool adapter = method == "lora" || method == "ia3" || method == "ssf" || method == "poly";
   const auto logits = [&](const char* run) {
     const std::string model = adapter ? hf_model_fixture(c.model).string() + " --adapter " +
                                             (dir / run / "adapter").string()
@@ -260,7 +256,8 @@ INSTANTIATE_TEST_SUITE_P(Runs, GpuTrainParity,
                                          GpuCase{"gpt2", "ia3", " --set training.lr=1e-1"},
                                          GpuCase{"llama_tied", "ssf", " --set training.lr=3e-2"},
                                          GpuCase{"gpt2", "ssf", " --set training.lr=3e-2"},
-                                         GpuCase{"llama_tied", "s2ft"}),
+                                         GpuCase{"llama_tied", "s2ft"},
+                                         GpuCase{"llama_tied", "poly", " --set training.lr=1e-2"}),
                          [](const auto& test) {
                            return std::string(test.param.model) + "_" + test.param.method +
                                   test.param.variant;
