@@ -1,6 +1,6 @@
 // TrainedAdapter: what training and the commands that take an adapter folder need of an adapter,
 // whatever its method (LoRA and its relatives: adapters/lora_model.h; (IA)³: adapters/ia3_model.h;
-// SSF: adapters/ssf_model.h).
+// SSF: adapters/ssf_model.h; Poly and MHR: adapters/poly_model.h).
 // A method's adapter is attached to a model (it shares the model's base weights and runs inside
 // its linears, model/linear_adapter.h); the model must outlive it.
 //
