@@ -223,9 +223,9 @@ Tensor PolyLinear::backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
   const Tensor dh = Tensor::empty({t, r}, DType::f32, device);
   const Tensor da = Tensor::empty({in_, r}, DType::f32, device);
   const Tensor db = Tensor::empty({r, out_}, DType::f32, device);
-  const Tensor dw = Tensor::empty({q, s, 1}, DType::f32, device);
-  // The router's gradient over every sequence, [n_tasks, q s], added to logits_grad_ at the end.
-  std::vector<float> router_grad(static_cast<size_t>(logits_.numel()), 0.0f);
+  // dw of every sequence [R, q, s, 1], read by the host once, after the loop.
+  const auto sequences = static_cast<int64_t>(tasks_.size());
+  const Tensor dw_all = Tensor::empty({sequences, q, s, 1}, DType::f32, device);
   for (size_t seq = 0; seq < tasks_.size(); ++seq) {
     const std::vector<float> wb(w.begin() + static_cast<std::ptrdiff_t>(seq * width),
                                 w.begin() + static_cast<std::ptrdiff_t>((seq + 1) * width));
@@ -245,6 +245,7 @@ Tensor PolyLinear::backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
     // + <B[p, k], dB_t(p)> and (training the skills) dA[p, k] += w[p, k] dA_t(p), likewise dB.
     const Tensor da_blocks = da.reshape({q, 1, din * r});
     const Tensor db_blocks = b_blocks(db).reshape({q, 1, r * dout});
+    const Tensor dw = dw_all.select(0, static_cast<int64_t>(seq));
     ops::matmul_forward(a_.reshape({q, s, din * r}), da_blocks, dw, {.trans_b = true});
     ops::matmul_forward(b_.reshape({q, s, r * dout}), db_blocks, dw,
                         {.trans_b = true, .beta = 1.0f});
@@ -253,8 +254,13 @@ Tensor PolyLinear::backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
       ops::matmul_forward(column, da_blocks, a_grad_.reshape({q, s, din * r}), {.beta = 1.0f});
       ops::matmul_forward(column, db_blocks, b_grad_.reshape({q, s, r * dout}), {.beta = 1.0f});
     }
-    const std::vector<float> dwb = dw.to_f32_vector();  // from a GPU: waits for it
-    // w = u / (S + eps), S = sum over the split's skills; u = sigmoid(logit): du = u (1 - u).
+  }
+  const std::vector<float> dw = dw_all.to_f32_vector();  // from a GPU: waits for it
+  // The router's gradient over every sequence, [n_tasks, q s], added to logits_grad_ at once:
+  // w = u / (S + eps), S = sum over the split's skills; u = sigmoid(logit): du = u (1 - u).
+  std::vector<float> router_grad(static_cast<size_t>(logits_.numel()), 0.0f);
+  for (size_t seq = 0; seq < tasks_.size(); ++seq) {
+    const float* dwb = dw.data() + seq * width;
     for (int64_t p = 0; p < q; ++p) {
       const size_t group = seq * width + static_cast<size_t>(p * s);
       double total = 0, dot = 0;
