@@ -142,8 +142,9 @@ std::vector<float> PolyLinear::eval_weights(int64_t task) const {
 
 Tensor PolyLinear::routing_tensor(const std::vector<float>& w, bool as_column) const {
   const int64_t q = shape_.n_splits, s = shape_.n_skills;
-  return Tensor::from_vector<float>(as_column ? Shape{q, s, 1} : Shape{q, 1, s}, DType::f32, w)
-      .to(a_.device());
+  const auto sequences = static_cast<int64_t>(w.size()) / (q * s);
+  const Shape shape = as_column ? Shape{sequences, q, s, 1} : Shape{sequences, q, 1, s};
+  return on_device(Tensor::from_vector<float>(shape, DType::f32, w), a_.device());
 }
 
 Tensor PolyLinear::b_blocks(const Tensor& rows) const {
@@ -157,19 +158,26 @@ Tensor PolyLinear::b_blocks(const Tensor& rows) const {
 }
 
 Tensor PolyLinear::mixed_a(const std::vector<float>& w) const {
-  const int64_t q = shape_.n_splits, s = shape_.n_skills, r = shape_.r, d = in_ / q;
-  // Split p's rows of A_t are w[p, :] A[p]: [1, s] x [s, d r] per split.
-  const Tensor mixed = Tensor::empty({in_, r}, DType::f32, a_.device());
-  ops::matmul_forward(routing_tensor(w, false), a_.reshape({q, s, d * r}),
-                      mixed.reshape({q, 1, d * r}));
-  return mixed;
+  return mixed_a_of(routing_tensor(w, false).select(0, 0));
 }
 
 Tensor PolyLinear::mixed_b(const std::vector<float>& w) const {
+  return mixed_b_of(routing_tensor(w, false).select(0, 0));
+}
+
+Tensor PolyLinear::mixed_a_of(const Tensor& routing) const {
+  const int64_t q = shape_.n_splits, s = shape_.n_skills, r = shape_.r, d = in_ / q;
+  // Split p's rows of A_t are w[p, :] A[p]: [1, s] x [s, d r] per split.
+  const Tensor mixed = Tensor::empty({in_, r}, DType::f32, a_.device());
+  ops::matmul_forward(routing, a_.reshape({q, s, d * r}), mixed.reshape({q, 1, d * r}));
+  return mixed;
+}
+
+Tensor PolyLinear::mixed_b_of(const Tensor& routing) const {
   const int64_t q = shape_.n_splits, s = shape_.n_skills, r = shape_.r, d = out_ / q;
   // Split p's block [r, d] of B_t (its columns p d ..) is w[p, :] B[p]: [1, s] x [s, r d].
   const Tensor blocks = Tensor::empty({q, 1, r * d}, DType::f32, b_.device());
-  ops::matmul_forward(routing_tensor(w, false), b_.reshape({q, s, r * d}), blocks);
+  ops::matmul_forward(routing, b_.reshape({q, s, r * d}), blocks);
   if (q == 1) return blocks.reshape({r, out_});
   const Tensor mixed = Tensor::empty({r, out_}, DType::f32, b_.device());
   for (int64_t p = 0; p < q; ++p) {
@@ -181,15 +189,14 @@ Tensor PolyLinear::mixed_b(const std::vector<float>& w) const {
 void PolyLinear::run(const Tensor& x, const Tensor& z, const std::vector<int32_t>& tasks,
                      int64_t per_sequence, const std::vector<float>& w) const {
   check_activations(name_.c_str(), x, z, in_, out_, a_.device());
-  const auto width = static_cast<size_t>(shape_.n_splits * shape_.n_skills);
   const float scale = 1.0f / static_cast<float>(shape_.r);
   const Tensor h = Tensor::empty({per_sequence, shape_.r}, DType::f32, a_.device());
+  const Tensor routing = routing_tensor(w, false);  // every sequence's, on the device at once
   for (size_t b = 0; b < tasks.size(); ++b) {
-    const std::vector<float> wb(w.begin() + static_cast<std::ptrdiff_t>(b * width),
-                                w.begin() + static_cast<std::ptrdiff_t>((b + 1) * width));
+    const Tensor wb = routing.select(0, static_cast<int64_t>(b));
     const auto first = static_cast<int64_t>(b) * per_sequence;
-    ops::matmul_forward(x.slice(0, first, first + per_sequence), mixed_a(wb), h);
-    ops::matmul_forward(h, mixed_b(wb), z.slice(0, first, first + per_sequence),
+    ops::matmul_forward(x.slice(0, first, first + per_sequence), mixed_a_of(wb), h);
+    ops::matmul_forward(h, mixed_b_of(wb), z.slice(0, first, first + per_sequence),
                         {.alpha = scale, .beta = 1.0f});
   }
 }
@@ -226,16 +233,17 @@ Tensor PolyLinear::backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
   // dw of every sequence [R, q, s, 1], read by the host once, after the loop.
   const auto sequences = static_cast<int64_t>(tasks_.size());
   const Tensor dw_all = Tensor::empty({sequences, q, s, 1}, DType::f32, device);
+  const Tensor routing = routing_tensor(w, false);  // every sequence's, on the device at once
+  const Tensor columns = train_skills_ ? routing_tensor(w, true) : Tensor();
   for (size_t seq = 0; seq < tasks_.size(); ++seq) {
-    const std::vector<float> wb(w.begin() + static_cast<std::ptrdiff_t>(seq * width),
-                                w.begin() + static_cast<std::ptrdiff_t>((seq + 1) * width));
+    const Tensor wb = routing.select(0, static_cast<int64_t>(seq));
     const auto first = static_cast<int64_t>(seq) * t;
     const Tensor xb = x.slice(0, first, first + t);
     const Tensor gb_rows = dz.slice(0, first, first + t);
-    const Tensor mixed_a_t = mixed_a(wb);
+    const Tensor mixed_a_t = mixed_a_of(wb);
     ops::matmul_forward(xb, mixed_a_t, h);
     ops::matmul_forward(h, gb_rows, db, {.trans_a = true, .alpha = scale});
-    ops::matmul_forward(gb_rows, mixed_b(wb), dh, {.trans_b = true, .alpha = scale});
+    ops::matmul_forward(gb_rows, mixed_b_of(wb), dh, {.trans_b = true, .alpha = scale});
     ops::matmul_forward(xb, dh, da, {.trans_a = true});
     if (dx.defined()) {
       ops::matmul_forward(dh, mixed_a_t, dx.slice(0, first, first + t),
@@ -250,7 +258,7 @@ Tensor PolyLinear::backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
     ops::matmul_forward(b_.reshape({q, s, r * dout}), db_blocks, dw,
                         {.trans_b = true, .beta = 1.0f});
     if (train_skills_) {
-      const Tensor column = routing_tensor(wb, true);
+      const Tensor column = columns.select(0, static_cast<int64_t>(seq));
       ops::matmul_forward(column, da_blocks, a_grad_.reshape({q, s, din * r}), {.beta = 1.0f});
       ops::matmul_forward(column, db_blocks, b_grad_.reshape({q, s, r * dout}), {.beta = 1.0f});
     }

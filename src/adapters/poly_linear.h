@@ -37,9 +37,10 @@
 // dB; dw[p, k] = <A[p, k], dA_t(block p)> + <B[p, k], dB_t(block p)>, then through the
 // normalisation and the sigmoid into dZ_t (the noise is a constant). With train_skills(false)
 // (MHR-z) dA and dB are not computed. The base product's gradient is dz itself.
-// Every product, the mixing of the skills included, is a (batched) ops::matmul on the
-// parameters' device; the routing weights (R q s numbers) and dw are computed on the host, which
-// on a GPU reads the logits and each sequence's dw back.
+// Every product, the mixing of the skills and dw's inner products included, is a (batched)
+// ops::matmul on the parameters' device (on a GPU in bf16 with f32 sums: w, A, B and dw then carry
+// bf16's rounding); the routing weights (R q s numbers) and dw's way into dZ are computed on the
+// host, which on a GPU reads the logits back at each forward and dw once per backward.
 //
 // Memory: from forward() to backward() only the routing weights (R * q * s floats) are kept.
 #pragma once
@@ -116,9 +117,12 @@ class PolyLinear final : public model::LinearAdapter {
   std::vector<float> normalised(const std::vector<float>& u) const;
   void run(const Tensor& x, const Tensor& z, const std::vector<int32_t>& tasks,
            int64_t per_sequence, const std::vector<float>& w) const;
-  // One sequence's routing weights w [q, s] on the parameters' device, as [q, 1, s], or as
-  // [q, s, 1] (as_column).
+  // The routing weights w [R, q, s] of R sequences on the parameters' device, as [R, q, 1, s],
+  // or as [R, q, s, 1] (as_column).
   Tensor routing_tensor(const std::vector<float>& w, bool as_column) const;
+  // mixed_a and mixed_b for one sequence's routing weights [q, 1, s] on the parameters' device.
+  Tensor mixed_a_of(const Tensor& routing) const;
+  Tensor mixed_b_of(const Tensor& routing) const;
   // B_t-shaped rows [r, O] as the splits' blocks [q, r O/q] (block p: the columns p O/q ..).
   Tensor b_blocks(const Tensor& rows) const;
 

@@ -8,11 +8,16 @@
 namespace retune::adapters {
 namespace {
 
-// out[:, begin:begin+k] += part [N, k] (matmul and add write contiguous outputs only): the
-// columns copied out, added to and copied back, on any device.
+// out[:, begin:begin+k] += part [N, k], on any device: in place when the columns are contiguous
+// (all of them, or one row); else (add writes contiguous outputs only) copied out, added to and
+// copied back.
 void add_columns(const Tensor& out, int64_t begin, const Tensor& part) {
   const Tensor columns = out.slice(1, begin, begin + part.size(1));
-  const Tensor sum = columns.contiguous();
+  if (columns.is_contiguous()) {
+    ops::add_forward(columns, part, columns);
+    return;
+  }
+  const Tensor sum = columns.clone();
   ops::add_forward(sum, part, sum);
   columns.copy_from(sum);
 }

@@ -104,6 +104,11 @@ Tensor SsfLinear::backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
 
 void SsfLinear::move_to(Device device, const Tensor& weight, const Tensor& bias) {
   check_moved_weights("SsfLinear::move_to", weight, bias, weight_, bias_, device);
+  for (const SsfPair* pair : {output_.get(), input_.get()}) {
+    RETUNE_CHECK(!pair || pair->scale.device() == device,
+                 "SsfLinear::move_to: a pair is on {}, expected {} (SsfPair::move_to first)",
+                 device_name(pair ? pair->scale.device() : device), device_name(device));
+  }
   weight_ = weight;
   bias_ = bias;
   kept_ = Tensor();

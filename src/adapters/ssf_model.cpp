@@ -176,6 +176,12 @@ void SsfModel::move_to(model::CausalLm& model, Device device) {
     slot.site = sites.at(slot.site.name, "SsfModel::move_to");
     slot.ssf->move_to(device, slot.site.linear_weight(), slot.site.bias);
   }
+  for (model::LinearSite& site : sites_) site = sites.at(site.name, "SsfModel::move_to");
+  for (const model::NormSite& norm : model.norm_sites()) {
+    for (model::NormSite& targeted : norms_) {
+      if (targeted.name == norm.name) targeted = norm;
+    }
+  }
 }
 
 NamedTensors SsfModel::merged_weights() const {

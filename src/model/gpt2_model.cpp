@@ -1,5 +1,8 @@
 #include "model/gpt2_model.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -69,14 +72,25 @@ Tensor Gpt2Model::forward_hidden(const Tensor& input_ids, const Tensor& position
   const int64_t time = input_ids.size(1);
   const int64_t n = batch * time;
   const Tensor position_ids = checked.reshape({n});
-  // Checked on the host (a GPU's embedding would read a position past the table as zeros).
-  const Tensor host_positions = on_device(position_ids, Device::cpu());
-  const int32_t* p = host_positions.data<int32_t>();
-  for (int64_t i = 0; i < n; ++i) {
-    RETUNE_CHECK(p[i] >= 0 && p[i] < config_.max_position_embeddings,
-                 "Gpt2Model::forward: position {} (batch row {}, token {}) is outside [0, {}), "
-                 "the learned positions (n_positions)",
-                 p[i], i / time, i % time, config_.max_position_embeddings);
+  // Checked on the host (a GPU's embedding would read a position past the table as zeros): the
+  // caller's positions read back, the defaults past .. past + T - 1 by their count.
+  const int64_t limit = config_.max_position_embeddings;
+  const auto outside = [&](int64_t position, int64_t at) {
+    return fmt::format(
+        "Gpt2Model::forward: position {} (batch row {}, token {}) is outside [0, {}), the learned "
+        "positions (n_positions)",
+        position, at / time, at % time, limit);
+  };
+  if (!positions.defined()) {
+    const int64_t past = cache ? cache->length() : 0;
+    const int64_t first_outside = std::max<int64_t>(limit - past, 0);
+    RETUNE_CHECK(first_outside >= time, "{}", outside(past + first_outside, first_outside));
+  } else {
+    const Tensor host_positions = on_device(position_ids, Device::cpu());
+    const int32_t* p = host_positions.data<int32_t>();
+    for (int64_t i = 0; i < n; ++i) {
+      RETUNE_CHECK(p[i] >= 0 && p[i] < limit, "{}", outside(p[i], i));
+    }
   }
 
   const int64_t c = config_.hidden_size;

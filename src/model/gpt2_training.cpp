@@ -108,6 +108,11 @@ float Gpt2Training::train(const TokenBatch& batch, const DistillationTeacher* te
   const int64_t T = batch.input_ids.size(1);
   const Device device = weights.wte.device();
   const Tensor host_labels = begin_training_step("Gpt2Training", batch, device, model_.adapters());
+  // The default positions 0 .. T-1 must fit the learned ones (a batch's own are checked by the
+  // CPU's embedding; a GPU's are not read back: see the header).
+  RETUNE_CHECK(batch.positions.defined() || T <= config.max_position_embeddings,
+               "Gpt2Training: rows of {} tokens exceed the {} learned positions (n_positions)", T,
+               config.max_position_embeddings);
   const int64_t N = B * T;
   const int64_t C = config.hidden_size;
   const int64_t H = config.num_attention_heads;

@@ -7,9 +7,9 @@
 // (Gpt2Model::set_adapter), trained weights are owned f32 tensors in the model, and every
 // gradient nobody trains is skipped. The step runs on the device of the model's weights (the
 // batch must be there), with f32 activations. Each position of the batch must be in [0, P), P the
-// learned positions: the CPU's embedding checks them; a GPU does not read them back (a trainer's
-// packed positions restart at each example, below the row length, which training_run.cpp checks
-// against P).
+// learned positions: the default ones (0 .. T-1) are checked by T; a batch's own by the CPU's
+// embedding, while a GPU does not read them back (a trainer's packed positions restart at each
+// example, below the row length, which training_run.cpp checks against P).
 #pragma once
 
 #include "core/tensor.h"

@@ -1,13 +1,15 @@
 // The GPT-2 training step on the fixture model: its loss is the inference forward's
 // cross-entropy, every weight's gradient (Conv1D weights, biases, LayerNorms, both embedding
 // tables) agrees with central differences (of the distillation loss too), distilling toward
-// itself costs nothing, and partial training gives the same gradients.
+// itself costs nothing, partial training gives the same gradients, and rows longer than the
+// learned positions are refused.
 #include "model/gpt2_training.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
+#include "support/error_of.h"
 #include "support/training_checks.h"
 
 namespace retune::model {
@@ -39,6 +41,17 @@ TEST(Gpt2Training, PartialTrainingGivesTheSameGradients) {
     return name.starts_with("transformer.h.1.attn.c_proj.") ||
            name.starts_with("transformer.ln_f.");
   });
+}
+
+// Rows longer than the learned positions (128 in the fixture) are refused, naming them, before
+// anything runs (a GPU's embedding would read positions past the table as zeros).
+TEST(Gpt2Training, RefusesRowsLongerThanTheLearnedPositions) {
+  Gpt2Model model = Gpt2Model::load(hf_model_fixture("gpt2"));
+  const TrainingSetup setup = make_training_step(model, everything);
+  const TokenBatch batch{.input_ids = Tensor::zeros({1, 129}, DType::i32),
+                         .labels = Tensor::zeros({1, 129}, DType::i32)};
+  EXPECT_EQ(error_of([&] { setup.step->step(batch); }),
+            "Gpt2Training: rows of 129 tokens exceed the 128 learned positions (n_positions)");
 }
 
 }  // namespace
