@@ -110,7 +110,7 @@ std::vector<int32_t> PolyLinear::row_tasks(int64_t rows, int64_t* per_sequence) 
 std::vector<float> PolyLinear::unnormalised(const std::vector<int32_t>& tasks, bool sample,
                                             uint64_t offset) const {
   const int64_t width = shape_.n_splits * shape_.n_skills;
-  const std::vector<float> z = logits_.to_f32_vector();  // from a GPU: waits for it
+  const std::vector<float>& z = host_logits();
   std::vector<float> u(tasks.size() * static_cast<size_t>(width));
   for (size_t b = 0; b < tasks.size(); ++b) {
     for (int64_t j = 0; j < width; ++j) {
@@ -121,6 +121,15 @@ std::vector<float> PolyLinear::unnormalised(const std::vector<int32_t>& tasks, b
     }
   }
   return u;
+}
+
+const std::vector<float>& PolyLinear::host_logits() const {
+  const uint64_t version = logits_.storage()->version();
+  if (host_logits_.empty() || version != host_logits_version_) {
+    host_logits_ = logits_.to_f32_vector();  // from a GPU: waits for it
+    host_logits_version_ = version;
+  }
+  return host_logits_;
 }
 
 std::vector<float> PolyLinear::normalised(const std::vector<float>& u) const {

@@ -40,7 +40,7 @@
 // Every product, the mixing of the skills and dw's inner products included, is a (batched)
 // ops::matmul on the parameters' device (on a GPU in bf16 with f32 sums: w, A, B and dw then carry
 // bf16's rounding); the routing weights (R q s numbers) and dw's way into dZ are computed on the
-// host, which on a GPU reads the logits back at each forward and dw once per backward.
+// host, which on a GPU reads the logits back after each change of them and dw once per backward.
 //
 // Memory: from forward() to backward() only the routing weights (R * q * s floats) are kept.
 #pragma once
@@ -115,6 +115,9 @@ class PolyLinear final : public model::LinearAdapter {
   std::vector<float> unnormalised(const std::vector<int32_t>& tasks, bool sample,
                                   uint64_t offset) const;
   std::vector<float> normalised(const std::vector<float>& u) const;
+  // The logits on the host, read again only after they changed (their storage's version): a GPU
+  // is waited for once per optimizer step, not at every forward.
+  const std::vector<float>& host_logits() const;
   void run(const Tensor& x, const Tensor& z, const std::vector<int32_t>& tasks,
            int64_t per_sequence, const std::vector<float>& w) const;
   // The routing weights w [R, q, s] of R sequences on the parameters' device, as [R, q, 1, s],
@@ -140,6 +143,8 @@ class PolyLinear final : public model::LinearAdapter {
   std::vector<int32_t> tasks_;
   int64_t per_sequence_ = 0;
   std::vector<float> u_;
+  mutable std::vector<float> host_logits_;  // host_logits()'s copy, of the version below
+  mutable uint64_t host_logits_version_ = 0;
 };
 
 }  // namespace retune::adapters
