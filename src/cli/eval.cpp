@@ -24,9 +24,7 @@
 #include "cli/model_options.h"
 #include "cli/threads_option.h"
 #include "core/device.h"
-#include "core/error.h"
 #include "eval/file_evaluation.h"
-#include "model/model_config.h"
 #include "train/poly_tasks.h"
 
 namespace retune::cli {
@@ -76,10 +74,6 @@ int run_eval(const EvalOptions& options) {
                               evaluation_options(options.evaluation));
   std::unique_ptr<adapters::TrainedAdapter> adapter;
   const std::unique_ptr<model::CausalLm> model = load_model(options.source, &adapter);
-  RETUNE_CHECK(options.evaluation.seq_len <= model::position_limit(model->config()),
-               "--seq-len {} exceeds the {} learned positions of {} (n_positions)",
-               options.evaluation.seq_len, model::position_limit(model->config()),
-               options.source.model);
   use_device(*model, adapter.get(), device);
   // A Poly adapter routes each row by its example's task ("task" fields, else --task).
   auto* poly = dynamic_cast<adapters::PolyModel*>(adapter.get());

@@ -8,6 +8,7 @@
 #include "data/packing.h"
 #include "data/pad_token.h"
 #include "model/generation_config.h"
+#include "model/model_config.h"
 
 namespace retune::eval {
 
@@ -16,6 +17,10 @@ EvaluationFiles::EvaluationFiles(const std::filesystem::path& tokenizer_folder,
                                  const std::vector<std::string>& files,
                                  FileEvaluationOptions options)
     : options_(std::move(options)), tokenizer_(Tokenizer::load(tokenizer_folder)) {
+  const int64_t positions = model::position_limit(model::load_model_config(model_folder));
+  RETUNE_CHECK(options_.seq_len <= positions,
+               "--seq-len {} exceeds the {} learned positions of {} (n_positions)",
+               options_.seq_len, positions, model_folder.string());
   for (const std::string& path : files) {
     File file{.path = path, .examples = read_examples(path, options_.format)};
     file.has_pairs = std::any_of(file.examples.begin(), file.examples.end(), [](const Example& e) {

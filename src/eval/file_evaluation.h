@@ -46,9 +46,10 @@ class EvaluationFiles {
  public:
   // Reads and tokenizes `files` with the tokenizer of `tokenizer_folder` (its pad token pads
   // rows), and reads the end tokens greedy completions stop at from `model_folder`'s
-  // generation_config.json. Throws an Error naming the file and line of a bad example, or for a
-  // chat without a template. The options must be in range (seq_len >= 2, batch_size >= 1,
-  // max_new_tokens >= 0): the caller checks them, naming its own flags or fields.
+  // generation_config.json. Throws an Error naming the file and line of a bad example, for a
+  // chat without a template, or for a seq_len beyond the learned positions of `model_folder`'s
+  // config (GPT-2's n_positions; named as --seq-len). The options must be in range (seq_len >= 2,
+  // batch_size >= 1, max_new_tokens >= 0): the caller checks them, naming its own flags or fields.
   EvaluationFiles(const std::filesystem::path& tokenizer_folder,
                   const std::filesystem::path& model_folder, const std::vector<std::string>& files,
                   FileEvaluationOptions options);

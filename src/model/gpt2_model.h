@@ -44,8 +44,9 @@ class Gpt2Model final : public CausalLm {
   const AdapterTable& adapters() const { return adapters_; }
 
   // As CausalLm's; input_ids (and the cache) on the weights' device. Every position must be in
-  // [0, P), P = max_position_embeddings (the learned position table): checked on the host (a
-  // GPU's positions are copied back). The hidden states are ln_f's output.
+  // [0, P), P = max_position_embeddings (the learned position table): checked on the host (the
+  // defaults by their count, a caller's own read back from a GPU). The hidden states are ln_f's
+  // output.
   Tensor forward_hidden(const Tensor& input_ids, const Tensor& positions = Tensor(),
                         KvCache* cache = nullptr) const override;
   Tensor logits(const Tensor& hidden) const override;
