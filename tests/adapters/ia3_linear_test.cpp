@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "core/device.h"
 #include "core/random_tensor.h"
+#include "support/adapter_on_device.h"
 #include "support/double_reference.h"
 #include "support/error_of.h"
 
@@ -170,6 +172,21 @@ TEST_P(Ia3LinearVariants, MergedWeightsGiveTheAdaptedOutput) {
   plain.l.assign(at(Case::O), 1.0);
   const std::vector<double> want = c.ref.output(), got = plain.output();
   for (size_t j = 0; j < want.size(); ++j) EXPECT_NEAR(got[j], want[j], kTolerance) << j;
+}
+
+// On a GPU (move_to, the model's moved weight and bias handed over) the layer computes what it
+// does on the CPU, within the GPU's bf16 products.
+TEST_P(Ia3LinearVariants, GpuMatchesTheCpu) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA GPU here: this runs on the device machine";
+  const Device gpu = Device::cuda(0);
+  activate_device(gpu);
+  const Variant v = GetParam();
+  Case cpu(v), moved(v);
+  const Tensor stored = moved.stored.to(gpu);
+  moved.layer.move_to(gpu, v.conv1d ? stored.transpose(0, 1) : stored,
+                      v.bias ? uniform_tensor({Case::O}, 3).to(gpu) : Tensor());
+  expect_same_on_device(cpu.layer, cpu.layer.parameters(), moved.layer, moved.layer.parameters(),
+                        cpu.x, cpu.ref.base_product(), uniform_tensor({Case::N, Case::O}, 9), gpu);
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, Ia3LinearVariants,

@@ -11,8 +11,10 @@
 #include <memory>
 #include <vector>
 
+#include "core/device.h"
 #include "core/random_tensor.h"
 #include "core/rng.h"
+#include "support/adapter_on_device.h"
 #include "support/central_difference.h"
 #include "support/error_of.h"
 
@@ -186,6 +188,21 @@ TEST(PolyLinear, Errors) {
   layer.routes->sequence_tasks = {3};
   EXPECT_THAT(error_of([&] { layer.output(x, false); }),
               HasSubstr("task id 3 is not below n_tasks 3"));
+}
+
+// On a GPU (move_to, the model's moved weight handed over) the layer computes what it does on
+// the CPU, sampled routing and two splits included, within the GPU's bf16 products.
+TEST(PolyLinear, GpuMatchesTheCpu) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA GPU here: this runs on the device machine";
+  const Device gpu = Device::cuda(0);
+  activate_device(gpu);
+  Layer cpu, moved;
+  cpu.routes->sequence_tasks = moved.routes->sequence_tasks = {0, 2};
+  moved.poly.move_to(gpu, moved.weight.to(gpu));
+  expect_same_on_device(cpu.poly, cpu.poly.parameters(), moved.poly, moved.poly.parameters(),
+                        uniform_tensor({2 * kRows, kIn}, 20),
+                        Tensor::zeros({2 * kRows, kOut}, DType::f32),
+                        uniform_tensor({2 * kRows, kOut}, 21), gpu);
 }
 
 }  // namespace

@@ -11,7 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "core/device.h"
 #include "core/random_tensor.h"
+#include "support/adapter_on_device.h"
 #include "support/double_reference.h"
 #include "support/error_of.h"
 
@@ -181,6 +183,33 @@ TEST_P(SsfLinearVariants, MergedWeightsGiveTheAdaptedOutput) {
   plain.norm_shift.clear();
   const std::vector<double> want = c.ref.output(), got = plain.output();
   for (size_t j = 0; j < want.size(); ++j) EXPECT_NEAR(got[j], want[j], kTolerance) << j;
+}
+
+// On a GPU (the pairs moved first, then the layer with the model's moved weight and bias) the layer
+// computes what it does on the CPU, within the GPU's bf16 products.
+TEST_P(SsfLinearVariants, GpuMatchesTheCpu) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA GPU here: this runs on the device machine";
+  const Device gpu = Device::cuda(0);
+  activate_device(gpu);
+  const Variant v = GetParam();
+  Case cpu(v), moved(v);
+  for (const std::shared_ptr<SsfPair>& pair : {moved.output, moved.input}) {
+    if (pair) pair->move_to(gpu);
+  }
+  const Tensor stored = moved.stored.to(gpu);
+  moved.layer.move_to(gpu, v.conv1d ? stored.transpose(0, 1) : stored,
+                      moved.bias.defined() ? moved.bias.to(gpu) : Tensor());
+  const auto parameters = [](const Case& c) {
+    std::vector<AdapterParameter> all;
+    for (const std::shared_ptr<SsfPair>& pair : {c.output, c.input}) {
+      if (!pair) continue;
+      all.push_back({"scale", pair->scale, pair->scale_grad});
+      if (pair->shift.defined()) all.push_back({"shift", pair->shift, pair->shift_grad});
+    }
+    return all;
+  };
+  expect_same_on_device(cpu.layer, parameters(cpu), moved.layer, parameters(moved), cpu.x,
+                        cpu.ref.base_product(), uniform_tensor({Case::N, Case::O}, 9), gpu);
 }
 
 INSTANTIATE_TEST_SUITE_P(
