@@ -4,7 +4,8 @@
 # Release build folder given, configured with -DRETUNE_CUDA=ON, and copies them to build-cuda/), strips them,
 # packs the shared libraries they need that the device image lacks into .device/lib.tar.xz, and
 # copies the PEFT peer script beside it. Then, from the device tool:
-#   run  command: bash bench/run_gpu.sh
+#   run  command: bash bench/run_gpu.sh   (or, within a call's 600 s, two calls:
+#                 SHAPES= PEER=0 bash bench/run_gpu.sh, then TESTS=0 bash bench/run_gpu.sh)
 #        carry:   [".device", "build-cuda/src/retune", "build-cuda/tests/retune_tests",
 #                  "build-cuda/bench/retune_train_bench"]
 # .device/ must be ignored by git (.git/info/exclude), as build-cuda/ is by .gitignore.
