@@ -297,7 +297,7 @@ Tensor PolyLinear::backward(const Tensor& x, const Tensor& dz, const Tensor& dx,
     }
   }
   const Tensor router = Tensor::from_vector<float>(logits_.shape(), DType::f32, router_grad);
-  ops::add_forward(logits_grad_, router.to(device), logits_grad_);
+  ops::add_forward(logits_grad_, on_device(router, device), logits_grad_);
   return dz;
 }
 

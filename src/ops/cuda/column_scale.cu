@@ -1,7 +1,6 @@
-#include <algorithm>
-
 #include "ops/cuda/column_scale.h"
 #include "ops/cuda/column_sums.cuh"
+#include "ops/cuda/element_types.cuh"
 #include "ops/cuda/launch.cuh"
 
 namespace retune::ops::cuda {
@@ -9,12 +8,6 @@ namespace retune::ops::cuda {
 namespace {
 
 constexpr int kThreads = 256;
-constexpr int64_t kMaxBlocks = 65536;
-
-// Blocks for a grid-stride loop over `count` elements.
-unsigned grid_for(int64_t count) {
-  return static_cast<unsigned>(std::min<int64_t>(blocks_for(count, kThreads), kMaxBlocks));
-}
 
 __global__ void scale_columns_kernel(const float* x, const float* scale, const float* shift,
                                      const float* subtract, float* out, int64_t N, int64_t C,
@@ -60,8 +53,8 @@ struct ColumnProduct {
 void scale_columns(const float* x, const float* scale, const float* shift, const float* subtract,
                    float* out, int64_t N, int64_t C, bool accumulate) {
   if (N * C == 0) return;
-  scale_columns_kernel<<<grid_for(N * C), kThreads, 0, stream()>>>(x, scale, shift, subtract, out,
-                                                                   N, C, accumulate);
+  scale_columns_kernel<<<elementwise_blocks(N * C, false, kThreads), kThreads, 0, stream()>>>(
+      x, scale, shift, subtract, out, N, C, accumulate);
   check_launch("scale_columns");
 }
 
@@ -73,8 +66,8 @@ void add_column_products(const float* a, const float* b, const float* divisor, i
 void scale_linear_output(float* z, const float* bias, const float* scale, const float* shift,
                          float* kept, int64_t N, int64_t C) {
   if (N * C == 0) return;
-  scale_linear_output_kernel<<<grid_for(N * C), kThreads, 0, stream()>>>(z, bias, scale, shift,
-                                                                         kept, N, C);
+  scale_linear_output_kernel<<<elementwise_blocks(N * C, false, kThreads), kThreads, 0, stream()>>>(
+      z, bias, scale, shift, kept, N, C);
   check_launch("scale_linear_output");
 }
 

@@ -1,5 +1,4 @@
-#include <algorithm>
-
+#include "ops/cuda/element_types.cuh"
 #include "ops/cuda/entries.h"
 #include "ops/cuda/launch.cuh"
 
@@ -8,7 +7,6 @@ namespace retune::ops::cuda {
 namespace {
 
 constexpr int kThreads = 256;
-constexpr int64_t kMaxBlocks = 65536;
 
 // f(j) for every j < k, the grid striding.
 template <typename F>
@@ -28,21 +26,19 @@ __global__ void scatter_kernel(float* target, const int64_t* indices, int64_t k,
   for_each_entry(k, [&](int64_t j) { target[indices[j]] = values[j]; });
 }
 
-unsigned blocks(int64_t k) {
-  return static_cast<unsigned>(std::min<int64_t>(blocks_for(k, kThreads), kMaxBlocks));
-}
-
 }  // namespace
 
 void gather_entries(const float* source, const int64_t* indices, int64_t k, float* out) {
   if (k == 0) return;
-  gather_kernel<<<blocks(k), kThreads, 0, stream()>>>(source, indices, k, out);
+  gather_kernel<<<elementwise_blocks(k, false, kThreads), kThreads, 0, stream()>>>(source, indices,
+                                                                                   k, out);
   check_launch("gather_entries");
 }
 
 void scatter_entries(float* target, const int64_t* indices, int64_t k, const float* values) {
   if (k == 0) return;
-  scatter_kernel<<<blocks(k), kThreads, 0, stream()>>>(target, indices, k, values);
+  scatter_kernel<<<elementwise_blocks(k, false, kThreads), kThreads, 0, stream()>>>(target, indices,
+                                                                                    k, values);
   check_launch("scatter_entries");
 }
 
