@@ -200,6 +200,23 @@ INSTANTIATE_TEST_SUITE_P(Variants, Ia3LinearVariants,
                            return param.param.name;
                          });
 
+// move_to takes the model's moved weight and bias only as the layer views them now: a bias where
+// there was one, of its shape.
+TEST(Ia3Linear, MoveToRefusesABiasUnlikeItsOwn) {
+  const Tensor weight = uniform_tensor({5, 6}, 1);
+  Ia3Linear layer(weight, uniform_tensor({5}, 2), false);
+  EXPECT_EQ(error_of([&] { layer.move_to(Device::cpu(), weight, Tensor()); }),
+            "Ia3Linear::move_to: the bias is undefined, expected one");
+  EXPECT_THAT(error_of([&] { layer.move_to(Device::cpu(), weight, uniform_tensor({4}, 2)); }),
+              testing::HasSubstr("Ia3Linear::move_to: bias is f32[4] on cpu, expected a "
+                                 "contiguous f32[5]"));
+  Ia3Linear unbiased(weight, Tensor(), true);
+  EXPECT_EQ(error_of([&] { unbiased.move_to(Device::cpu(), weight, uniform_tensor({5}, 2)); }),
+            "Ia3Linear::move_to: the bias is f32[5] on cpu, expected none");
+  layer.move_to(Device::cpu(), weight.clone(), uniform_tensor({5}, 3));
+  EXPECT_EQ(layer.parameters()[0].value.device(), Device::cpu());
+}
+
 // Initialised to ones, PEFT's ia3_l shapes: the layer starts as the identity.
 TEST(Ia3Linear, StartsAsTheIdentityWithPeftsShapes) {
   const Tensor weight = uniform_tensor({5, 6}, 1);

@@ -59,6 +59,19 @@ TEST(LoraModel, SavesWhatPeftSaved) {
   }
 }
 
+// move_to takes each module's weight from the model it is handed, by name: a model without one
+// of its modules is refused, naming it.
+TEST(LoraModel, MoveToNamesAModuleTheModelLacks) {
+  LoraConfig config;
+  config.target_modules = {.form = ModuleSelector::Form::names, .names = {"q_proj"}};
+  const auto lm = llama();
+  LoraModel lora = attach_lora(*lm, config, 7);
+  lora.move_to(*lm, Device::cpu());
+  const std::unique_ptr<model::CausalLm> gpt2 = model::load_causal_lm(hf_model_fixture("gpt2"));
+  EXPECT_EQ(error_of([&] { lora.move_to(*gpt2, Device::cpu()); }),
+            "LoraModel::move_to: the model has no linear \"model.layers.0.self_attn.q_proj\"");
+}
+
 TEST(LoraModel, LoadsWhatItSavedBitwise) {
   LoraConfig config;
   config.r = 3;
