@@ -1,7 +1,13 @@
 #include "train/checkpoint.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstdio>
+#include <cstring>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/error.h"
 #include "core/version.h"
@@ -9,6 +15,7 @@
 #include "io/atomic_folder.h"
 #include "io/file_contents.h"
 #include "io/safetensors_file.h"
+#include "io/temporary_path.h"
 
 namespace retune::train {
 namespace {
@@ -35,6 +42,19 @@ std::optional<int64_t> checkpoint_step(const std::string& name) {
     return std::nullopt;
   }
   return step;
+}
+
+// The checkpoint folders in `output` with their steps, the highest step first.
+std::vector<std::pair<int64_t, std::filesystem::path>> checkpoints_newest_first(
+    const std::filesystem::path& output) {
+  std::vector<std::pair<int64_t, std::filesystem::path>> found;
+  if (!std::filesystem::is_directory(output)) return found;
+  for (const auto& entry : std::filesystem::directory_iterator(output)) {
+    const std::optional<int64_t> step = checkpoint_step(entry.path().filename().string());
+    if (step && entry.is_directory()) found.emplace_back(*step, entry.path());
+  }
+  std::ranges::sort(found, std::greater<>());
+  return found;
 }
 
 }  // namespace
@@ -88,17 +108,36 @@ Checkpoint read_checkpoint(const std::filesystem::path& folder) {
 }
 
 std::optional<std::filesystem::path> latest_checkpoint(const std::filesystem::path& output) {
-  std::optional<std::filesystem::path> latest;
-  int64_t latest_step = -1;
-  if (!std::filesystem::is_directory(output)) return latest;
+  const auto found = checkpoints_newest_first(output);
+  if (found.empty()) return std::nullopt;
+  return found.front().second;
+}
+
+void remove_old_checkpoints(const std::filesystem::path& output, int64_t keep) {
+  RETUNE_CHECK(keep >= 1, "remove_old_checkpoints: keep {}, expected at least 1", keep);
+  const auto found = checkpoints_newest_first(output);
+  for (size_t i = static_cast<size_t>(keep); i < found.size(); ++i) {
+    const std::filesystem::path& path = found[i].second;
+    remove_stale_temporaries(path);
+    const std::filesystem::path doomed = temporary_beside(path);
+    if (std::rename(path.c_str(), doomed.c_str()) != 0) {
+      fail("{}: cannot remove the old checkpoint (save_total_limit {}): {}", path.string(), keep,
+           std::strerror(errno));
+    }
+    std::error_code ignored;
+    std::filesystem::remove_all(doomed, ignored);
+  }
+  // What killed writes and removals left: `checkpoint-<step>.tmp-<pid>` folders, listed before
+  // any is removed.
+  std::vector<std::filesystem::path> left;
   for (const auto& entry : std::filesystem::directory_iterator(output)) {
-    const std::optional<int64_t> step = checkpoint_step(entry.path().filename().string());
-    if (step && entry.is_directory() && *step > latest_step) {
-      latest_step = *step;
-      latest = entry.path();
+    const std::string name = entry.path().filename().string();
+    const size_t temporary = name.find(".tmp-");
+    if (name.starts_with(kPrefix) && temporary != std::string::npos) {
+      left.push_back(output / name.substr(0, temporary));
     }
   }
-  return latest;
+  for (const std::filesystem::path& path : left) remove_stale_temporaries(path);
 }
 
 }  // namespace retune::train

@@ -36,4 +36,11 @@ Checkpoint read_checkpoint(const std::filesystem::path& folder);
 // The checkpoint of the highest step in `output`, if there is one.
 std::optional<std::filesystem::path> latest_checkpoint(const std::filesystem::path& output);
 
+// Removes every checkpoint in `output` but the `keep` (>= 1) of the highest steps (Hugging Face's
+// save_total_limit). Each goes to its temporary name (io/temporary_path.h) before it is removed,
+// so that a run killed meanwhile leaves whole checkpoint-<step> folders only; the leftovers of
+// killed writes and removals (of processes that no longer run) are removed too. An Error names a
+// folder that cannot be moved.
+void remove_old_checkpoints(const std::filesystem::path& output, int64_t keep);
+
 }  // namespace retune::train

@@ -281,6 +281,8 @@ constexpr Key kKeys[] = {
   {"log_every", [](const Value& v, TrainConfig& c) { c.log_every = v.integer(0); }},
   {"eval_every", [](const Value& v, TrainConfig& c) { c.eval_every = v.integer(0); }},
   {"save_every", [](const Value& v, TrainConfig& c) { c.save_every = v.integer(0); }},
+  {"save_total_limit", [](const Value& v, TrainConfig& c) {
+    c.save_total_limit = v.integer(0); }},
   {"threads", [](const Value& v, TrainConfig& c) {
     c.threads = unless_null(v, [&] { return v.integer<int>(1); }); }},
   {"force", [](const Value& v, TrainConfig& c) { c.force = v.boolean(); }},

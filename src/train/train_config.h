@@ -261,8 +261,9 @@ struct TrainConfig {
   LrSchedule schedule;  // kind, warmup_steps, min_lr_ratio, ...; peak_lr and total_steps come
                         // from training.lr and the step count
   int64_t log_every = 1;
-  int64_t eval_every = 0;  // 0: evaluate at the start and the end only
-  int64_t save_every = 0;  // 0: a checkpoint at the end only
+  int64_t eval_every = 0;        // 0: evaluate at the start and the end only
+  int64_t save_every = 0;        // 0: a checkpoint at the end only
+  int64_t save_total_limit = 0;  // keep the newest N checkpoints, removing older ones; 0: all
   std::optional<int> threads;
   bool force = false;  // start even when the memory estimate exceeds the machine's
 };

@@ -563,6 +563,7 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
     state.run["skipped_steps"] = trainer.skipped_steps();
     last_checkpoint = write_checkpoint(config.output, state);
     note(fmt::format("step {}: checkpoint {}", step, last_checkpoint->string()));
+    if (config.save_total_limit > 0) remove_old_checkpoints(config.output, config.save_total_limit);
   };
   const int64_t first_step = checkpoint ? checkpoint->step : 0;
   ForgettingBudget budget(config.training.forgetting_budget);

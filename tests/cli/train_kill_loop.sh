@@ -2,12 +2,13 @@
 # Kills `retune train` with SIGKILL at KILLS random moments in a row, resuming each time, then
 # lets it finish and checks that its adapter is byte for byte the one an uninterrupted run
 # writes. Each run is killed a random time after its first step (0 to 3 steps' time), so the
-# kills land in steps and in checkpoint writes (a checkpoint after every step). After each kill:
-# no adapter folder (the run did not finish), and every checkpoint-N folder there is whole (it
-# has its three files); the next run must then resume from the newest one. At the end
-# metrics.jsonl must hold each step once, in order. One thread; LoRA dropout on, so the dropout
-# masks must resume too. The leftovers of the killed checkpoint writes must be gone at the end
-# (each is removed when its checkpoint is written again).
+# kills land in steps, in checkpoint writes (a checkpoint after every step) and in the removals of
+# old ones (save_total_limit 3). After each kill: no adapter folder (the run did not finish), and
+# every checkpoint-N folder there is whole (it has its three files); the next run must then
+# resume from the newest one. At the end metrics.jsonl must hold each step once, in order, and
+# three checkpoints are left. One thread; LoRA dropout on, so the dropout masks must resume too.
+# The leftovers of the killed checkpoint writes and removals must be gone at the end (each is
+# removed when the next checkpoint is written).
 #   train_kill_loop.sh RETUNE CONFIG WORK_DIR KILLS
 set -u
 retune=$1
@@ -16,9 +17,10 @@ work=$3
 kills=$4
 rm -rf "$work" && mkdir -p "$work" || exit 2
 # Small steps and checkpoints (rank 2 on q and v, rows of 32 tokens), so that the kills come
-# fast and the 2000 checkpoints of the two runs stay small.
+# fast.
 steps=1000
-set -- --set training.steps=$steps --set save_every=1 --set lora.dropout=0.1 --set threads=1 \
+set -- --set training.steps=$steps --set save_every=1 --set save_total_limit=3 \
+  --set lora.dropout=0.1 --set threads=1 \
   --set "data.eval=[]" --set "data.retain=[]" --set log_every=1 --set data.seq_len=32 \
   --set data.train_on_all=true --set training.batch_size=1 --set training.grad_accum=1 \
   --set lora.r=2 --set "lora.target_modules=[q_proj,v_proj]"
@@ -77,6 +79,9 @@ logged=$(grep '"loss"' "$out/metrics.jsonl" | grep -o '"step":[0-9]*' | cut -d: 
   echo "metrics.jsonl's steps are not 1..$steps once each: $logged"; exit 1; }
 leftovers=$(find "$out" -name '*.tmp-*')
 [ -z "$leftovers" ] || { echo "the killed writes' leftovers were not removed: $leftovers"; exit 1; }
+kept=$(find "$out" -maxdepth 1 -name 'checkpoint-*' | sort -V | tr '\n' ' ')
+[ "$kept" = "$out/checkpoint-998 $out/checkpoint-999 $out/checkpoint-1000 " ] || {
+  echo "save_total_limit 3 left other checkpoints: $kept"; exit 1; }
 resumed=$(cat "$work"/run-*.log | grep -c "resuming from")
-echo "$kills kills in a row ($in_writes during a checkpoint write, $resumed runs resumed from a" \
+echo "$kills kills in a row ($in_writes during a checkpoint write or removal, $resumed runs resumed from a" \
   "checkpoint); the adapter equals the uninterrupted run's"

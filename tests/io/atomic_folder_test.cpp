@@ -1,12 +1,12 @@
 #include "io/atomic_folder.h"
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
 #include <vector>
 
+#include "support/ended_pid.h"
 #include "support/files.h"
 #include "support/temp_dir.h"
 
@@ -46,14 +46,6 @@ TEST(AtomicFolder, AnUncommittedFolderLeavesNothing) {
   }
   EXPECT_EQ(folder_listing(dir / "out"), std::vector<std::string>{"old.txt"});
   EXPECT_EQ(folder_listing(dir.path()), std::vector<std::string>{"out"});
-}
-
-// A pid that no process has now: a child's, after it has ended and been waited for.
-pid_t ended_pid() {
-  const pid_t child = ::fork();
-  if (child == 0) ::_exit(0);
-  ::waitpid(child, nullptr, 0);
-  return child;
 }
 
 // What a killed writer left beside the path is removed by the next write of that path; what a

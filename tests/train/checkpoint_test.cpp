@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "core/random_tensor.h"
+#include "support/ended_pid.h"
 #include "support/error_of.h"
 #include "support/files.h"
 #include "support/temp_dir.h"
@@ -53,6 +54,33 @@ TEST(Checkpoint, LatestIsTheHighestCompleteStep) {
   write_file(dir / "checkpoint-13", "not a folder");
   std::filesystem::create_directories(dir / "checkpoint-x");
   EXPECT_EQ(latest_checkpoint(dir.path()), dir / "checkpoint-10");
+}
+
+// save_total_limit: the newest `keep` checkpoints stay; older ones go, and so do the leftovers of
+// killed writes and removals (not a running process's, nor anything that is no checkpoint).
+TEST(Checkpoint, RemovingOldOnesKeepsTheNewest) {
+  TempDir dir;
+  for (const int64_t step : {2, 4, 10, 6}) write_checkpoint(dir.path(), example(step));
+  const std::string killed = "checkpoint-8.tmp-" + std::to_string(ended_pid());
+  const std::string running = "checkpoint-12.tmp-" + std::to_string(::getppid());
+  std::filesystem::create_directories(dir / killed);
+  write_file(dir / killed / "trainer_state.json", "{");
+  std::filesystem::create_directories(dir / running);
+  write_file(dir / "metrics.jsonl", "{}\n");
+  std::filesystem::create_directories(dir / "checkpoint-x");
+
+  remove_old_checkpoints(dir.path(), 5);  // fewer than that: only the leftover goes
+  EXPECT_EQ(folder_listing(dir.path()),
+            (std::vector<std::string>{"checkpoint-10", running, "checkpoint-2", "checkpoint-4",
+                                      "checkpoint-6", "checkpoint-x", "metrics.jsonl"}));
+  remove_old_checkpoints(dir.path(), 2);
+  EXPECT_EQ(folder_listing(dir.path()),
+            (std::vector<std::string>{"checkpoint-10", running, "checkpoint-6", "checkpoint-x",
+                                      "metrics.jsonl"}));
+  EXPECT_EQ(read_checkpoint(dir / "checkpoint-6").step, 6);
+  EXPECT_EQ(latest_checkpoint(dir.path()), dir / "checkpoint-10");
+  EXPECT_THAT(error_of([&] { remove_old_checkpoints(dir.path(), 0); }),
+              HasSubstr("keep 0, expected at least 1"));
 }
 
 TEST(Checkpoint, RefusesAnIncompleteFolder) {

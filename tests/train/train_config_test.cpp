@@ -51,6 +51,7 @@ const Entries kEveryKey = {
     {"log_every", "5"},
     {"eval_every", "50"},
     {"save_every", "100"},
+    {"save_total_limit", "3"},
     {"threads", "3"},
     {"force", "true"},
     {"lora.r", "16"},
@@ -206,6 +207,7 @@ TEST_F(TrainConfigTest, EveryKeyRoundTrips) {
   EXPECT_EQ(c.log_every, 5);
   EXPECT_EQ(c.eval_every, 50);
   EXPECT_EQ(c.save_every, 100);
+  EXPECT_EQ(c.save_total_limit, 3);
   EXPECT_EQ(c.threads, 3);
   EXPECT_TRUE(c.force);
 
@@ -342,6 +344,7 @@ TEST_F(TrainConfigTest, KeysLeftOutKeepTheirDefaults) {
   EXPECT_EQ(c.log_every, 1);
   EXPECT_EQ(c.eval_every, 0);
   EXPECT_EQ(c.save_every, 0);
+  EXPECT_EQ(c.save_total_limit, 0);
   EXPECT_EQ(c.threads, std::nullopt);
   EXPECT_FALSE(c.force);
   EXPECT_EQ(c.lora.r, 8);
@@ -504,6 +507,8 @@ TEST_F(TrainConfigTest, WrongTypesAndRangesNameTheKeyAndWhatItWants) {
             f + ":5: training.grad_accum must be an integer >= 1, got \"2.5\"");
   EXPECT_EQ(at_line_5("training: {steps: -1}\n"),
             f + ":5: training.steps must be an integer >= 0, got \"-1\"");
+  EXPECT_EQ(at_line_5("save_total_limit: -2\n"),
+            f + ":5: save_total_limit must be an integer >= 0, got \"-2\"");
   EXPECT_EQ(at_line_5("training: {epochs: 0}\n"),
             f + ":5: training.epochs must be a number > 0, got \"0\"");
   EXPECT_EQ(at_line_5("training: {lr: [1]}\n"),

@@ -54,7 +54,8 @@ INSTANTIATE_TEST_SUITE_P(Methods, TrainingRunMethods,
                                          TrainMethod::bitfit, TrainMethod::norm));
 
 // Stopped by an error after step 5 (its last checkpoint: step 4), then resumed: the adapter is
-// the uninterrupted run's, bit for bit (LoRA dropout masks included).
+// the uninterrupted run's, bit for bit (LoRA dropout masks included). With save_total_limit 2,
+// the resumed run keeps only its two newest checkpoints.
 TEST(TrainingRun, ResumedRunEndsBitwiseLikeAnUninterruptedOne) {
   TempDir straight_dir;
   TrainConfig straight = config_for(straight_dir, TrainMethod::lora);
@@ -65,6 +66,7 @@ TEST(TrainingRun, ResumedRunEndsBitwiseLikeAnUninterruptedOne) {
   TempDir dir;
   TrainConfig config = config_for(dir, TrainMethod::lora);
   config.save_every = 4;
+  config.save_total_limit = 2;
   config.lora.dropout = 0.1;
   const RunEvents interrupt{.step = [](const StepReport& report, int64_t) {
     if (report.step == 5) fail("interrupted");
@@ -76,6 +78,10 @@ TEST(TrainingRun, ResumedRunEndsBitwiseLikeAnUninterruptedOne) {
   EXPECT_EQ(resumed.steps, 12);
   EXPECT_EQ(read_file(dir / "out" / "adapter" / "adapter_model.safetensors"),
             read_file(straight_dir / "out" / "adapter" / "adapter_model.safetensors"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "out" / "checkpoint-4"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "out" / "checkpoint-8"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "out" / "checkpoint-12"));
+  EXPECT_TRUE(std::filesystem::exists(straight_dir / "out" / "checkpoint-4"));
 }
 
 // data.retain: each file's loss on the base model (an evaluation of the untrained model gives
