@@ -71,14 +71,6 @@ std::pair<Tensor, Tensor> rmsnorm(const Tensor& x, const Tensor& weight, double 
   return {std::move(out), std::move(rstd)};
 }
 
-// dx += the gradient of RMSNorm's input for dout (dweight += its weight's, when defined).
-void rmsnorm_backward_add(const Tensor& dout, const Tensor& x, const Tensor& weight,
-                          const Tensor& rstd, const Tensor& dx, const Tensor& dweight) {
-  const Tensor through = empty(x.shape(), x.device());
-  ops::rmsnorm_backward(dout, x, weight, rstd, through, dweight);
-  add_into(dx, through);
-}
-
 }  // namespace
 
 LlamaTraining::LlamaTraining(const LlamaModel& model, LlamaWeights grads,
@@ -235,8 +227,8 @@ float LlamaTraining::train(const TokenBatch& batch, const DistillationTeacher* t
     const Tensor g = rmsnorm(a.x_mid, w.post_attention_norm, eps, in.g).first;
     in.gate.backward(g, dgate, dg, false);
     in.up.backward(g, dup, dg, true);
-    rmsnorm_backward_add(dg, a.x_mid, w.post_attention_norm, a.rstd_post, dx,
-                         gw.post_attention_norm);
+    ops::rmsnorm_backward(dg, a.x_mid, w.post_attention_norm, a.rstd_post, dx,
+                          gw.post_attention_norm, true);
 
     // Attention: x_mid = x + o(attention(rope(q(h)), rope(k(h)), v(h))), h = rmsnorm(x).
     const Tensor dattended = empty(a.attended.shape(), device);
@@ -263,7 +255,9 @@ float LlamaTraining::train(const TokenBatch& batch, const DistillationTeacher* t
     in.q.backward(h, dq_raw, dh, false);
     in.k.backward(h, dk_raw, dh, true);
     in.v.backward(h, dv.reshape({N, Hkv * D}), dh, true);
-    if (dh.defined()) rmsnorm_backward_add(dh, a.x, w.input_norm, a.rstd_in, dx, gw.input_norm);
+    if (dh.defined()) {
+      ops::rmsnorm_backward(dh, a.x, w.input_norm, a.rstd_in, dx, gw.input_norm, true);
+    }
   }
   if (lowest_trained_layer_ < 0) {
     ops::embedding_backward(batch.input_ids.contiguous().reshape({N}), dx, grads_.embed_tokens);

@@ -37,7 +37,7 @@ void rmsnorm_forward(const Tensor& x, const Tensor& weight, const Tensor& out, c
 }
 
 void rmsnorm_backward(const Tensor& dout, const Tensor& x, const Tensor& weight, const Tensor& rstd,
-                      const Tensor& dx, const Tensor& dweight) {
+                      const Tensor& dx, const Tensor& dweight, bool accumulate_dx) {
   const char* op = "rmsnorm_backward";
   const profile::Stage stage = op_stage(op, x);
   check_matrix(op, "x", x, "[N, C]");
@@ -53,12 +53,13 @@ void rmsnorm_backward(const Tensor& dout, const Tensor& x, const Tensor& weight,
   if (!x.device().is_cpu()) {
     cuda::rmsnorm_backward(dout.device_data<float>(), x.device_data<float>(),
                            weight.device_data<float>(), rstd.device_data<float>(), N, C,
-                           optional_device_data(dx), optional_device_data(dweight));
+                           optional_device_data(dx), optional_device_data(dweight), accumulate_dx);
     return;
   }
 #endif
   cpu::rmsnorm_backward(dout.data<float>(), x.data<float>(), weight.data<float>(),
-                        rstd.data<float>(), N, C, optional_data(dx), optional_data(dweight));
+                        rstd.data<float>(), N, C, optional_data(dx), optional_data(dweight),
+                        accumulate_dx);
 }
 
 }  // namespace retune::ops

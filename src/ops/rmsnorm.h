@@ -16,9 +16,10 @@ namespace retune::ops {
 void rmsnorm_forward(const Tensor& x, const Tensor& weight, const Tensor& out, const Tensor& rstd,
                      float eps);
 
-// Gradients given dout [N, C] and the forward's rstd: dx [N, C] is overwritten, dweight [C]
-// accumulates (+=). Either may be undefined: that gradient is skipped.
+// Gradients given dout [N, C] and the forward's rstd: dx [N, C] is overwritten (added to when
+// accumulate_dx: a residual stream's gradient), dweight [C] accumulates (+=). Either may be
+// undefined: that gradient is skipped.
 void rmsnorm_backward(const Tensor& dout, const Tensor& x, const Tensor& weight, const Tensor& rstd,
-                      const Tensor& dx, const Tensor& dweight);
+                      const Tensor& dx, const Tensor& dweight, bool accumulate_dx = false);
 
 }  // namespace retune::ops

@@ -22,7 +22,7 @@ void rmsnorm_forward(const float* x, const float* weight, int64_t N, int64_t C, 
 }
 
 void rmsnorm_backward(const float* dout, const float* x, const float* weight, const float* rstd,
-                      int64_t N, int64_t C, float* dx, float* dweight) {
+                      int64_t N, int64_t C, float* dx, float* dweight, bool accumulate_dx) {
   if (dx) {
     // With xhat = x * rstd: dx = rstd * (weight * dout - xhat * mean_c(weight * dout * xhat)).
 #pragma omp parallel for schedule(static)
@@ -36,7 +36,8 @@ void rmsnorm_backward(const float* dout, const float* x, const float* weight, co
       for (int64_t c = 0; c < C; ++c) dot += weight[c] * dn[c] * (xn[c] * r);
       const float mean_dot = dot / static_cast<float>(C);
       for (int64_t c = 0; c < C; ++c) {
-        dxn[c] = r * (weight[c] * dn[c] - (xn[c] * r) * mean_dot);
+        const float term = r * (weight[c] * dn[c] - (xn[c] * r) * mean_dot);
+        dxn[c] = accumulate_dx ? dxn[c] + term : term;
       }
     }
   }

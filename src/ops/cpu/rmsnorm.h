@@ -10,9 +10,9 @@ namespace retune::ops::cpu {
 void rmsnorm_forward(const float* x, const float* weight, int64_t N, int64_t C, float eps,
                      float* out, float* rstd);
 
-// dx (overwritten; parallel over rows) and dweight (+=; parallel over blocks of columns); either
-// may be null.
+// dx (overwritten, or += when accumulate_dx; parallel over rows) and dweight (+=; parallel over
+// blocks of columns); either may be null.
 void rmsnorm_backward(const float* dout, const float* x, const float* weight, const float* rstd,
-                      int64_t N, int64_t C, float* dx, float* dweight);
+                      int64_t N, int64_t C, float* dx, float* dweight, bool accumulate_dx);
 
 }  // namespace retune::ops::cpu

@@ -23,9 +23,11 @@ __global__ void rmsnorm_forward_kernel(const float* x, const float* weight, int6
   }
 }
 
-// With xhat = x * rstd: dx = rstd * (weight * dout - xhat * mean_c(weight * dout * xhat)).
+// With xhat = x * rstd: dx = rstd * (weight * dout - xhat * mean_c(weight * dout * xhat)),
+// written or (accumulate) added.
 __global__ void rmsnorm_dx_kernel(const float* dout, const float* x, const float* weight,
-                                  const float* rstd, int64_t N, int64_t C, float* dx) {
+                                  const float* rstd, int64_t N, int64_t C, float* dx,
+                                  bool accumulate) {
   for (int64_t n = blockIdx.x; n < N; n += gridDim.x) {
     const float* xn = x + n * C;
     const float* dn = dout + n * C;
@@ -35,7 +37,8 @@ __global__ void rmsnorm_dx_kernel(const float* dout, const float* x, const float
     for (int64_t c = threadIdx.x; c < C; c += blockDim.x) dot += weight[c] * dn[c] * (xn[c] * r);
     const float mean_dot = block_sum(dot) / static_cast<float>(C);
     for (int64_t c = threadIdx.x; c < C; c += blockDim.x) {
-      dxn[c] = r * (weight[c] * dn[c] - (xn[c] * r) * mean_dot);
+      const float term = r * (weight[c] * dn[c] - (xn[c] * r) * mean_dot);
+      dxn[c] = accumulate ? dxn[c] + term : term;
     }
   }
 }
@@ -65,10 +68,11 @@ void rmsnorm_forward(const float* x, const float* weight, int64_t N, int64_t C, 
 }
 
 void rmsnorm_backward(const float* dout, const float* x, const float* weight, const float* rstd,
-                      int64_t N, int64_t C, float* dx, float* dweight) {
+                      int64_t N, int64_t C, float* dx, float* dweight, bool accumulate_dx) {
   if (N == 0) return;
   if (dx) {
-    rmsnorm_dx_kernel<<<row_blocks(N), kRowThreads, 0, stream()>>>(dout, x, weight, rstd, N, C, dx);
+    rmsnorm_dx_kernel<<<row_blocks(N), kRowThreads, 0, stream()>>>(dout, x, weight, rstd, N, C, dx,
+                                                                   accumulate_dx);
     check_launch("rmsnorm_backward (dx)");
   }
   if (dweight) {

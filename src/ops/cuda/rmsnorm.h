@@ -12,9 +12,9 @@ namespace retune::ops::cuda {
 void rmsnorm_forward(const float* x, const float* weight, int64_t N, int64_t C, float eps,
                      void* out, DType out_dtype, float* rstd);
 
-// dx (overwritten; one block per row) and dweight (+=; a deterministic sum over rows in fixed
-// chunks, ops/cuda/column_sums.cuh); either may be null.
+// dx (overwritten, or += when accumulate_dx; one block per row) and dweight (+=; a deterministic
+// sum over rows in fixed chunks, ops/cuda/column_sums.cuh); either may be null.
 void rmsnorm_backward(const float* dout, const float* x, const float* weight, const float* rstd,
-                      int64_t N, int64_t C, float* dx, float* dweight);
+                      int64_t N, int64_t C, float* dx, float* dweight, bool accumulate_dx);
 
 }  // namespace retune::ops::cuda
