@@ -58,14 +58,13 @@ Tensor gelu(const Tensor& fc) {
   return out;
 }
 
-// dx += the gradient of LayerNorm's input for dout; the weight's and bias's gradients are
-// added to when defined.
-void layernorm_backward_add(const Tensor& dout, const Tensor& x, const LayerNormWeights& norm,
-                            const Tensor& mean, const Tensor& rstd, const LayerNormWeights& grads,
-                            const Tensor& dx) {
-  const Tensor through = empty(x.shape(), x.device());
-  ops::layernorm_backward(dout, x, norm.weight, mean, rstd, through, grads.weight, grads.bias);
-  add_into(dx, through);
+// dx = (or, when accumulate_dx, +=) the gradient of LayerNorm's input for dout; the weight's and
+// bias's gradients are added to when defined.
+void layernorm_backward(const Tensor& dout, const Tensor& x, const LayerNormWeights& norm,
+                        const Tensor& mean, const Tensor& rstd, const LayerNormWeights& grads,
+                        const Tensor& dx, bool accumulate_dx) {
+  ops::layernorm_backward(dout, x, norm.weight, mean, rstd, dx, grads.weight, grads.bias,
+                          accumulate_dx);
 }
 
 }  // namespace
@@ -180,9 +179,9 @@ float Gpt2Training::train(const TokenBatch& batch, const DistillationTeacher* te
                        batch.labels, host_labels, teacher, dloss, dhidden);
   if (!need_dx) return loss.to_f32_vector()[0];
   phase.emplace(profile::Phase::backward);
-  const Tensor dx = Tensor::zeros({N, C}, DType::f32, device);  // the residual stream's gradient
-  layernorm_backward_add(dhidden, x, weights.ln_f, final_norm.mean, final_norm.rstd, grads_.ln_f,
-                         dx);
+  const Tensor dx = empty({N, C}, device);  // the residual stream's gradient
+  layernorm_backward(dhidden, x, weights.ln_f, final_norm.mean, final_norm.rstd, grads_.ln_f, dx,
+                     false);
 
   const auto lowest = static_cast<size_t>(std::max<int64_t>(lowest_trained_layer_, 0));
   for (size_t l = layers; l-- > lowest;) {
@@ -198,7 +197,7 @@ float Gpt2Training::train(const TokenBatch& batch, const DistillationTeacher* te
     ops::gelu_backward(a.fc, dactivated, dfc, ops::GeluApproximation::tanh);
     const Tensor dg = empty({N, C}, device);
     linear_of(l, Gpt2Linear::c_fc).backward(layernorm(a.x_mid, w.ln_2, eps).out, dfc, dg, false);
-    layernorm_backward_add(dg, a.x_mid, w.ln_2, a.mean_2, a.rstd_2, gw.ln_2, dx);
+    layernorm_backward(dg, a.x_mid, w.ln_2, a.mean_2, a.rstd_2, gw.ln_2, dx, true);
 
     // Attention: x_mid = x + c_proj(attention(q, k, v)), q | k | v = c_attn(ln_1(x)).
     const Tensor dattended = empty(a.attended.shape(), device);
@@ -215,7 +214,7 @@ float Gpt2Training::train(const TokenBatch& batch, const DistillationTeacher* te
     const bool input_norm_trains = gw.ln_1.weight.defined() || gw.ln_1.bias.defined();
     const Tensor dh = below || input_norm_trains ? empty({N, C}, device) : Tensor();
     linear_of(l, Gpt2Linear::c_attn).backward(layernorm(a.x, w.ln_1, eps).out, dqkv, dh, false);
-    if (dh.defined()) layernorm_backward_add(dh, a.x, w.ln_1, a.mean_1, a.rstd_1, gw.ln_1, dx);
+    if (dh.defined()) layernorm_backward(dh, a.x, w.ln_1, a.mean_1, a.rstd_1, gw.ln_1, dx, true);
   }
   if (lowest_trained_layer_ < 0) {
     ops::embedding_backward(ids, dx, grads_.wte);

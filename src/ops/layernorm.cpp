@@ -38,7 +38,7 @@ void layernorm_forward(const Tensor& x, const Tensor& weight, const Tensor& bias
 
 void layernorm_backward(const Tensor& dout, const Tensor& x, const Tensor& weight,
                         const Tensor& mean, const Tensor& rstd, const Tensor& dx,
-                        const Tensor& dweight, const Tensor& dbias) {
+                        const Tensor& dweight, const Tensor& dbias, bool accumulate_dx) {
   const char* op = "layernorm_backward";
   const profile::Stage stage = op_stage(op, x);
   check_matrix(op, "x", x, "[N, C]");
@@ -48,22 +48,26 @@ void layernorm_backward(const Tensor& dout, const Tensor& x, const Tensor& weigh
   check_tensor(op, "weight", weight, DType::f32, {C}, x.device());
   check_tensor(op, "mean", mean, DType::f32, {N}, x.device());
   check_tensor(op, "rstd", rstd, DType::f32, {N}, x.device());
-  if (dx.defined()) check_output(op, "dx", dx, DType::f32, {N, C}, x.device());
+  if (dx.defined()) {
+    check_output(op, "dx", dx, DType::f32, {N, C}, x.device());
+    check_disjoint(op, "dx", dx, "dout", dout);  // dweight reads dout and x after dx is written
+    check_disjoint(op, "dx", dx, "x", x);
+  }
   if (dweight.defined()) check_output(op, "dweight", dweight, DType::f32, {C}, x.device());
   if (dbias.defined()) check_output(op, "dbias", dbias, DType::f32, {C}, x.device());
   check_backend(op, x.device());
 #if RETUNE_CUDA
   if (!x.device().is_cpu()) {
-    cuda::layernorm_backward(dout.device_data<float>(), x.device_data<float>(),
-                             weight.device_data<float>(), mean.device_data<float>(),
-                             rstd.device_data<float>(), N, C, optional_device_data(dx),
-                             optional_device_data(dweight), optional_device_data(dbias));
+    cuda::layernorm_backward(
+        dout.device_data<float>(), x.device_data<float>(), weight.device_data<float>(),
+        mean.device_data<float>(), rstd.device_data<float>(), N, C, optional_device_data(dx),
+        optional_device_data(dweight), optional_device_data(dbias), accumulate_dx);
     return;
   }
 #endif
   cpu::layernorm_backward(dout.data<float>(), x.data<float>(), weight.data<float>(),
                           mean.data<float>(), rstd.data<float>(), N, C, optional_data(dx),
-                          optional_data(dweight), optional_data(dbias));
+                          optional_data(dweight), optional_data(dbias), accumulate_dx);
 }
 
 }  // namespace retune::ops

@@ -15,10 +15,11 @@ namespace retune::ops {
 void layernorm_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& out,
                        const Tensor& mean, const Tensor& rstd, float eps);
 
-// Gradients given dout [N, C] and the forward's mean and rstd: dx [N, C] is overwritten,
-// dweight [C] and dbias [C] accumulate (+=). Any of them may be undefined: it is skipped.
+// Gradients given dout [N, C] and the forward's mean and rstd: dx [N, C] is overwritten (added
+// to when accumulate_dx: a residual stream's gradient), dweight [C] and dbias [C] accumulate
+// (+=). Any of them may be undefined: it is skipped.
 void layernorm_backward(const Tensor& dout, const Tensor& x, const Tensor& weight,
                         const Tensor& mean, const Tensor& rstd, const Tensor& dx,
-                        const Tensor& dweight, const Tensor& dbias);
+                        const Tensor& dweight, const Tensor& dbias, bool accumulate_dx = false);
 
 }  // namespace retune::ops

@@ -46,7 +46,11 @@ void rmsnorm_backward(const Tensor& dout, const Tensor& x, const Tensor& weight,
   check_tensor(op, "dout", dout, DType::f32, {N, C}, x.device());
   check_tensor(op, "weight", weight, DType::f32, {C}, x.device());
   check_tensor(op, "rstd", rstd, DType::f32, {N}, x.device());
-  if (dx.defined()) check_output(op, "dx", dx, DType::f32, {N, C}, x.device());
+  if (dx.defined()) {
+    check_output(op, "dx", dx, DType::f32, {N, C}, x.device());
+    check_disjoint(op, "dx", dx, "dout", dout);  // dweight reads dout and x after dx is written
+    check_disjoint(op, "dx", dx, "x", x);
+  }
   if (dweight.defined()) check_output(op, "dweight", dweight, DType::f32, {C}, x.device());
   check_backend(op, x.device());
 #if RETUNE_CUDA

@@ -77,6 +77,17 @@ TEST(Layernorm, RejectsBadArgumentsNamingThem) {
                                    g.dweight, g.dbias);
               }),
               HasSubstr("mean is f32[3, 1] on cpu, expected a contiguous f32[3]"));
+  // dx added in place onto dout or x would change what the weight's gradient reads.
+  const Tensor dout = n.dout.clone();
+  EXPECT_EQ(error_of([&] {
+              layernorm_backward(dout, n.x, n.weight, n.mean, n.rstd, dout, g.dweight, g.dbias,
+                                 true);
+            }),
+            "layernorm_backward: dx overlaps dout; they must not share memory");
+  EXPECT_EQ(error_of([&] {
+              layernorm_backward(n.dout, n.x, n.weight, n.mean, n.rstd, n.x, g.dweight, g.dbias);
+            }),
+            "layernorm_backward: dx overlaps x; they must not share memory");
 }
 
 TEST(Layernorm, ParameterGradientsAccumulateAndDxIsOverwritten) {

@@ -73,6 +73,12 @@ TEST(Rmsnorm, RejectsBadArgumentsNamingThem) {
   EXPECT_THAT(bwd(n.dout, n.rstd, dx, Tensor::zeros({6}, DType::f32)),
               HasSubstr("rmsnorm_backward: dweight is f32[6] on cpu, expected a contiguous "
                         "f32[5]"));
+  // dx added in place onto dout or x would change what the weight's gradient reads.
+  const Tensor dout = n.dout.clone();
+  EXPECT_EQ(bwd(dout, n.rstd, dout, dw),
+            "rmsnorm_backward: dx overlaps dout; they must not share memory");
+  EXPECT_EQ(error_of([&] { rmsnorm_backward(n.dout, n.x, n.weight, n.rstd, n.x, dw, true); }),
+            "rmsnorm_backward: dx overlaps x; they must not share memory");
 }
 
 TEST(Rmsnorm, DweightAccumulatesAndDxIsOverwritten) {

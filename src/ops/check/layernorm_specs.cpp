@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "ops/check/accumulating_dx_spec.h"
 #include "ops/check/specs.h"
 #include "ops/layernorm.h"
 #include "ops/reference/layernorm.h"
@@ -83,6 +84,14 @@ std::vector<OpSpec> layernorm_specs() {
   specs.push_back(layernorm_spec(1, 13));    // one row
   specs.push_back(layernorm_spec(4, 65));    // one past a column block
   specs.push_back(layernorm_spec(67, 577));  // large: many rows, odd width
+  // dx added into a residual stream's gradient (accumulate_dx).
+  for (const OpSpec& plain : {layernorm_spec(3, 7), layernorm_spec(67, 577)}) {
+    specs.push_back(
+        accumulating_dx_spec(plain, [](const Tensors& in, const Tensors& out, const Tensor& dx) {
+          layernorm_backward(in.at("dout"), in.at("x"), in.at("weight"), out.at("mean"),
+                             out.at("rstd"), dx, Tensor(), Tensor(), true);
+        }));
+  }
   return specs;
 }
 

@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "ops/check/accumulating_dx_spec.h"
 #include "ops/check/specs.h"
 #include "ops/reference/rmsnorm.h"
 #include "ops/rmsnorm.h"
@@ -58,43 +59,6 @@ OpSpec rmsnorm_spec(int64_t N, int64_t C, DType out_dtype = DType::f32) {
   return spec;
 }
 
-// The backward's dx added to a residual stream's gradient (accumulate_dx): dx0 + the gradient,
-// for the forward's own rstd.
-OpSpec rmsnorm_accumulate_spec(int64_t N, int64_t C) {
-  OpSpec spec;
-  spec.op = "rmsnorm_backward";
-  spec.variant = fmt::format("N={} C={} dx accumulates", N, C);
-  spec.inputs = {{"x", {N, C}, ArgKind::real, -2.0, 2.0, false},
-                 {"weight", {C}, ArgKind::real, 0.5, 1.5, false},
-                 {"dout", {N, C}, ArgKind::real, -1.0, 1.0, false},
-                 {"dx0", {N, C}, ArgKind::real, -1.0, 1.0, false}};
-  spec.reference_forward = [=](const HostArrays& in) {
-    HostArray out = host_zeros({N, C});
-    HostArray rstd = host_zeros({N});
-    reference::rmsnorm_forward<double>(in.at("x").values.data(), in.at("weight").values.data(),
-                                       out.values.data(), rstd.values.data(), N, C, kEps);
-    HostArray dx = host_zeros({N, C});
-    HostArray dweight = host_zeros({C});
-    reference::rmsnorm_backward<double>(in.at("dout").values.data(), in.at("x").values.data(),
-                                        in.at("weight").values.data(), rstd.values.data(),
-                                        dx.values.data(), dweight.values.data(), N, C);
-    for (size_t i = 0; i < dx.values.size(); ++i) dx.values[i] += in.at("dx0").values[i];
-    return HostArrays{{"dx", dx}};
-  };
-  spec.forward = [=](const Tensors& in) {
-    const Tensor& x = in.at("x");
-    const Tensor out = Tensor::empty({N, C}, DType::f32, x.device());
-    const Tensor rstd = Tensor::empty({N}, DType::f32, x.device());
-    rmsnorm_forward(x, in.at("weight"), out, rstd, kEps);
-    const Tensor dx = in.at("dx0").clone();
-    rmsnorm_backward(in.at("dout"), x, in.at("weight"), rstd, dx, Tensor(), true);
-    return Tensors{{"dx", dx}};
-  };
-  // The backward's tolerance, and one more f32 sum of O(1) values.
-  spec.forward_tolerance = {1e-5, 1e-5};
-  return spec;
-}
-
 }  // namespace
 
 std::vector<OpSpec> rmsnorm_specs() {
@@ -107,8 +71,14 @@ std::vector<OpSpec> rmsnorm_specs() {
   specs.push_back(rmsnorm_spec(67, 577));  // large: many rows, odd width
   specs.push_back(rmsnorm_spec(3, 7, DType::bf16));
   specs.push_back(rmsnorm_spec(67, 577, DType::bf16));
-  specs.push_back(rmsnorm_accumulate_spec(3, 7));
-  specs.push_back(rmsnorm_accumulate_spec(67, 577));
+  // dx added into a residual stream's gradient (accumulate_dx).
+  for (const OpSpec& plain : {rmsnorm_spec(3, 7), rmsnorm_spec(67, 577)}) {
+    specs.push_back(
+        accumulating_dx_spec(plain, [](const Tensors& in, const Tensors& out, const Tensor& dx) {
+          rmsnorm_backward(in.at("dout"), in.at("x"), in.at("weight"), out.at("rstd"), dx, Tensor(),
+                           true);
+        }));
+  }
   return specs;
 }
 

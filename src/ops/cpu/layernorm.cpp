@@ -29,7 +29,7 @@ void layernorm_forward(const float* x, const float* weight, const float* bias, i
 
 void layernorm_backward(const float* dout, const float* x, const float* weight, const float* mean,
                         const float* rstd, int64_t N, int64_t C, float* dx, float* dweight,
-                        float* dbias) {
+                        float* dbias, bool accumulate_dx) {
   const auto inv_C = 1.0f / static_cast<float>(C);
   if (dx) {
     // With xhat = (x - mean) * rstd and g = weight * dout:
@@ -52,7 +52,8 @@ void layernorm_backward(const float* dout, const float* x, const float* weight, 
       const float mean_g = sum_g * inv_C;
       const float mean_g_xhat = sum_g_xhat * inv_C;
       for (int64_t c = 0; c < C; ++c) {
-        dxn[c] = r * (weight[c] * dn[c] - mean_g - (xn[c] - m) * r * mean_g_xhat);
+        const float term = r * (weight[c] * dn[c] - mean_g - (xn[c] - m) * r * mean_g_xhat);
+        dxn[c] = accumulate_dx ? dxn[c] + term : term;
       }
     }
   }

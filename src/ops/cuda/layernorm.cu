@@ -31,10 +31,10 @@ __global__ void layernorm_forward_kernel(const float* x, const float* weight, co
 }
 
 // With xhat = (x - mean) * rstd and g = weight * dout:
-//   dx = rstd * (g - mean_c(g) - xhat * mean_c(g * xhat)).
+//   dx = rstd * (g - mean_c(g) - xhat * mean_c(g * xhat)), written or (accumulate) added.
 __global__ void layernorm_dx_kernel(const float* dout, const float* x, const float* weight,
                                     const float* mean, const float* rstd, int64_t N, int64_t C,
-                                    float* dx) {
+                                    float* dx, bool accumulate) {
   const float inv_C = 1.0f / static_cast<float>(C);
   for (int64_t n = blockIdx.x; n < N; n += gridDim.x) {
     const float* xn = x + n * C;
@@ -52,7 +52,8 @@ __global__ void layernorm_dx_kernel(const float* dout, const float* x, const flo
     const float mean_g = block_sum(sum_g) * inv_C;
     const float mean_g_xhat = block_sum(sum_g_xhat) * inv_C;
     for (int64_t c = threadIdx.x; c < C; c += blockDim.x) {
-      dxn[c] = r * (weight[c] * dn[c] - mean_g - (xn[c] - m) * r * mean_g_xhat);
+      const float term = r * (weight[c] * dn[c] - mean_g - (xn[c] - m) * r * mean_g_xhat);
+      dxn[c] = accumulate ? dxn[c] + term : term;
     }
   }
 }
@@ -81,11 +82,11 @@ void layernorm_forward(const float* x, const float* weight, const float* bias, i
 
 void layernorm_backward(const float* dout, const float* x, const float* weight, const float* mean,
                         const float* rstd, int64_t N, int64_t C, float* dx, float* dweight,
-                        float* dbias) {
+                        float* dbias, bool accumulate_dx) {
   if (N == 0) return;
   if (dx) {
     layernorm_dx_kernel<<<row_blocks(N), kRowThreads, 0, stream()>>>(dout, x, weight, mean, rstd, N,
-                                                                     C, dx);
+                                                                     C, dx, accumulate_dx);
     check_launch("layernorm_backward (dx)");
   }
   if (dweight) {

@@ -10,10 +10,10 @@ namespace retune::ops::cuda {
 void layernorm_forward(const float* x, const float* weight, const float* bias, int64_t N, int64_t C,
                        float eps, float* out, float* mean, float* rstd);
 
-// dx (overwritten; one block per row), dweight and dbias (+=; deterministic sums over rows in
-// fixed chunks, ops/cuda/column_sums.cuh); any may be null.
+// dx (overwritten, or += when accumulate_dx; one block per row), dweight and dbias (+=;
+// deterministic sums over rows in fixed chunks, ops/cuda/column_sums.cuh); any may be null.
 void layernorm_backward(const float* dout, const float* x, const float* weight, const float* mean,
                         const float* rstd, int64_t N, int64_t C, float* dx, float* dweight,
-                        float* dbias);
+                        float* dbias, bool accumulate_dx);
 
 }  // namespace retune::ops::cuda
