@@ -35,13 +35,8 @@ void add_forward(const Tensor& a, const Tensor& b, const Tensor& out) {
   check_tensor(op, "a", a, f32_or_bf16(a), a.shape(), a.device());
   check_tensor(op, "b", b, f32_or_bf16(b), a.shape(), a.device());
   check_output(op, "out", out, f32_or_bf16(out), a.shape(), a.device());
-  // In place (out is a or b) is fine; a partial overlap is not.
-  const auto same = [&](const Tensor& t) {
-    return t.storage() == out.storage() && t.dtype() == out.dtype() &&
-           activation_data(t) == activation_data(out);
-  };
-  if (!same(a)) check_disjoint(op, "out", out, "a", a);
-  if (!same(b)) check_disjoint(op, "out", out, "b", b);
+  check_in_place_or_disjoint(op, "out", out, "a", a);
+  check_in_place_or_disjoint(op, "out", out, "b", b);
   check_backend(op, a.device());
 #if RETUNE_CUDA
   if (!a.device().is_cpu()) {

@@ -44,6 +44,13 @@ void check_disjoint(const char* op, const char* out_name, const Tensor& out, con
                in_name);
 }
 
+void check_in_place_or_disjoint(const char* op, const char* out_name, const Tensor& out,
+                                const char* in_name, const Tensor& in) {
+  const bool in_place = in.storage() == out.storage() && in.dtype() == out.dtype() &&
+                        activation_data(in) == activation_data(out);
+  if (!in_place) check_disjoint(op, out_name, out, in_name, in);
+}
+
 void check_backend(const char* op, Device device) {
   RETUNE_CHECK(device_supported(device), "{}: no backend for {} in this build", op,
                device_name(device));

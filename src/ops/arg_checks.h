@@ -30,6 +30,11 @@ DType f32_or_bf16(const Tensor& t);
 void check_disjoint(const char* op, const char* out_name, const Tensor& out, const char* in_name,
                     const Tensor& in);
 
+// `out` of an elementwise op is `in` itself (the same elements in the same dtype: the op runs in
+// place) or shares no element with it. Both have been checked to be contiguous, of one shape.
+void check_in_place_or_disjoint(const char* op, const char* out_name, const Tensor& out,
+                                const char* in_name, const Tensor& in);
+
 // The op's arguments are on `device`; throws unless this build has a backend for it (the CPU;
 // CUDA with RETUNE_CUDA). Every op has a kernel for every backend the build has.
 void check_backend(const char* op, Device device);

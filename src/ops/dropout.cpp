@@ -19,6 +19,7 @@ void check_dropout(const char* op, const char* in_arg, const Tensor& in, const c
   RETUNE_CHECK(in.defined(), "{}: {} is undefined", op, in_arg);
   check_tensor(op, in_arg, in, f32_or_bf16(in), in.shape(), in.device());
   check_output(op, out_arg, out, f32_or_bf16(out), in.shape(), in.device());
+  check_in_place_or_disjoint(op, out_arg, out, in_arg, in);
   check_backend(op, in.device());
 }
 

@@ -20,7 +20,9 @@ void rmsnorm_forward(const Tensor& x, const Tensor& weight, const Tensor& out, c
   const int64_t C = x.size(1);
   check_tensor(op, "weight", weight, DType::f32, {C}, x.device());
   check_output(op, "out", out, f32_or_bf16(out), {N, C}, x.device());
+  check_in_place_or_disjoint(op, "out", out, "x", x);
   check_output(op, "rstd", rstd, DType::f32, {N}, x.device());
+  check_disjoint(op, "rstd", rstd, "x", x);
   check_backend(op, x.device());
 #if RETUNE_CUDA
   if (!x.device().is_cpu()) {

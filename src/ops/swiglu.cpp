@@ -1,5 +1,7 @@
 #include "ops/swiglu.h"
 
+#include <utility>
+
 #include "ops/arg_checks.h"
 #include "ops/cpu/swiglu.h"
 #include "ops/cpu/widened.h"
@@ -26,6 +28,8 @@ void swiglu_forward(const Tensor& gate, const Tensor& up, const Tensor& out) {
   const profile::Stage stage = op_stage(op, gate);
   check_gate_and_up(op, gate, up);
   check_output(op, "out", out, f32_or_bf16(out), gate.shape(), gate.device());
+  check_in_place_or_disjoint(op, "out", out, "gate", gate);
+  check_in_place_or_disjoint(op, "out", out, "up", up);
   check_backend(op, gate.device());
 #if RETUNE_CUDA
   if (!gate.device().is_cpu()) {
@@ -49,6 +53,14 @@ void swiglu_backward(const Tensor& gate, const Tensor& up, const Tensor& dout, c
   const DType grad_dtype = f32_or_bf16(dgate.defined() ? dgate : dup);
   if (dgate.defined()) check_output(op, "dgate", dgate, grad_dtype, gate.shape(), gate.device());
   if (dup.defined()) check_output(op, "dup", dup, grad_dtype, gate.shape(), gate.device());
+  // Not in place: the CPU's dup reads gate and dout after dgate is written.
+  for (const auto& [name, grad] : {std::pair{"dgate", dgate}, std::pair{"dup", dup}}) {
+    if (!grad.defined()) continue;
+    check_disjoint(op, name, grad, "gate", gate);
+    check_disjoint(op, name, grad, "up", up);
+    check_disjoint(op, name, grad, "dout", dout);
+  }
+  if (dgate.defined() && dup.defined()) check_disjoint(op, "dup", dup, "dgate", dgate);
   check_backend(op, gate.device());
 #if RETUNE_CUDA
   if (!gate.device().is_cpu()) {

@@ -45,6 +45,14 @@ TEST(Dropout, RejectsBadArgumentsNamingThem) {
                         "f32[3, 4]"));
   EXPECT_THAT(error_of([&] { dropout_backward(x, Tensor(), 0.1f, 1, 0); }),
               HasSubstr("dropout_backward: dx is undefined"));
+  // In place is fine (LoRA's backward drops its gradient in place); a partial overlap is not.
+  const Tensor flat = Tensor::zeros({16}, DType::f32);
+  EXPECT_EQ(error_of([&] {
+              dropout_forward(flat.slice(0, 0, 12).reshape({3, 4}),
+                              flat.slice(0, 2, 14).reshape({3, 4}), 0.1f, 1, 0);
+            }),
+            "dropout_forward: out overlaps x; they must not share memory");
+  EXPECT_EQ(error_of([&] { dropout_backward(out, out, 0.1f, 1, 0); }), "no error");
 }
 
 TEST(Dropout, MaskFollowsSeedAndOffset) {

@@ -57,6 +57,13 @@ TEST(Rmsnorm, RejectsBadArgumentsNamingThem) {
   EXPECT_THAT(fwd(n.x, n.weight, n.out, n.rstd, -1.0f),
               HasSubstr("rmsnorm_forward: eps is -1, expected a finite value >= 0"));
   EXPECT_THAT(fwd(n.x, n.weight, n.out, n.rstd, NAN), HasSubstr("eps is nan"));
+  // out may be x itself (each row is read whole before it is written); not a shifted view of it.
+  const Tensor flat = uniform_tensor({20}, 7);
+  EXPECT_EQ(fwd(flat.slice(0, 0, 15).reshape({3, 5}), n.weight,
+                flat.slice(0, 5, 20).reshape({3, 5}), n.rstd, 1e-6f),
+            "rmsnorm_forward: out overlaps x; they must not share memory");
+  const Tensor x = n.x.clone();
+  EXPECT_EQ(fwd(x, n.weight, x, n.rstd, 1e-6f), "no error");
 
   auto bwd = [&](const Tensor& dout, const Tensor& rstd, const Tensor& dx, const Tensor& dw) {
     return error_of([&] { rmsnorm_backward(dout, n.x, n.weight, rstd, dx, dw); });

@@ -45,6 +45,23 @@ TEST(Swiglu, RejectsBadArgumentsNamingThem) {
                 swiglu_backward(gate, gate, uniform_tensor({8, 3}, 4, -3.0, 3.0), Tensor(), out);
               }),
               HasSubstr("swiglu_backward: dout is f32[8, 3] on cpu"));
+  // The forward may run in place; a partial overlap is refused, and so is any in the backward
+  // (the CPU's dup reads gate and dout after dgate is written).
+  const Tensor flat = uniform_tensor({32}, 5, -3.0, 3.0);
+  const Tensor first = flat.slice(0, 0, 24).reshape({3, 8});
+  const Tensor shifted = flat.slice(0, 4, 28).reshape({3, 8});
+  EXPECT_EQ(error_of([&] { swiglu_forward(first, gate, shifted); }),
+            "swiglu_forward: out overlaps gate; they must not share memory");
+  EXPECT_EQ(error_of([&] { swiglu_forward(gate, first, shifted); }),
+            "swiglu_forward: out overlaps up; they must not share memory");
+  EXPECT_EQ(error_of([&] { swiglu_forward(first, gate, first); }), "no error");
+  const Tensor dout = uniform_tensor({3, 8}, 6);
+  EXPECT_EQ(error_of([&] { swiglu_backward(gate, first, dout, dout, Tensor()); }),
+            "swiglu_backward: dgate overlaps dout; they must not share memory");
+  EXPECT_EQ(error_of([&] { swiglu_backward(gate, first, dout, Tensor(), first); }),
+            "swiglu_backward: dup overlaps up; they must not share memory");
+  EXPECT_EQ(error_of([&] { swiglu_backward(gate, gate.clone(), dout, first, shifted); }),
+            "swiglu_backward: dup overlaps dgate; they must not share memory");
 }
 
 TEST(Swiglu, UndefinedGradientsAreSkipped) {
