@@ -64,21 +64,21 @@ cpu::HeadProblem check_problem(const char* op, const Tensor& x, const Tensor& we
           chunk};
 }
 
-// Checks an f32 output (or gradient) and returns its data.
+// Checks an f32 output (or gradient), which may not share memory with x or weight (read while
+// it is written, by later row blocks on a GPU), and returns its data.
 float* output_data(const char* op, const char* arg, const Tensor& t, const Shape& shape,
-                   Device device) {
-  check_output(op, arg, t, DType::f32, shape, device);
+                   const Tensor& x, const Tensor& weight) {
+  check_output(op, arg, t, DType::f32, shape, x.device());
+  check_disjoint(op, arg, t, "x", x);
+  check_disjoint(op, arg, t, "weight", weight);
   return t.mutable_device_data<float>();
 }
 
-// An optional gradient: null when undefined, else checked (it may not share memory with x or
-// weight, which the kernel reads while writing it) and its data.
+// An optional gradient: null when undefined, else checked as an output and its data.
 float* gradient_data(const char* op, const char* arg, const Tensor& t, const Shape& shape,
                      const Tensor& x, const Tensor& weight) {
   if (!t.defined()) return nullptr;
-  check_disjoint(op, arg, t, "x", x);
-  check_disjoint(op, arg, t, "weight", weight);
-  return output_data(op, arg, t, shape, x.device());
+  return output_data(op, arg, t, shape, x, weight);
 }
 
 }  // namespace
@@ -90,8 +90,9 @@ void cross_entropy_head_forward(const Tensor& x, const Tensor& weight, const Ten
   const profile::Stage stage = op_stage(op, x);
   int64_t labelled = 0;
   const cpu::HeadProblem problem = check_problem(op, x, weight, labels, chunk, labelled);
-  float* loss_data = output_data(op, "loss", loss, {1}, x.device());
-  float* lse_data = output_data(op, "lse", lse, {problem.N}, x.device());
+  float* loss_data = output_data(op, "loss", loss, {1}, x, weight);
+  float* lse_data = output_data(op, "lse", lse, {problem.N}, x, weight);
+  check_disjoint(op, "lse", lse, "loss", loss);
 #if RETUNE_CUDA
   if (!x.device().is_cpu()) {
     cuda::cross_entropy_head(problem, labelled,
@@ -143,8 +144,9 @@ void cross_entropy_head_forward_backward(const Tensor& x, const Tensor& weight,
   const cpu::HeadProblem problem =
       check_problem(op, x, weight, labels, chunk, labelled, host_labels);
   const Device device = x.device();
-  float* loss_data = output_data(op, "loss", loss, {1}, device);
-  float* lse_data = output_data(op, "lse", lse, {problem.N}, device);
+  float* loss_data = output_data(op, "loss", loss, {1}, x, weight);
+  float* lse_data = output_data(op, "lse", lse, {problem.N}, x, weight);
+  check_disjoint(op, "lse", lse, "loss", loss);
   float* dx_data = gradient_data(op, "dx", dx, {problem.N, problem.C}, x, weight);
   float* dweight_data = gradient_data(op, "dweight", dweight, weight.shape(), x, weight);
   check_disjoint(op, "dx", dx, "dweight", dweight);

@@ -120,6 +120,14 @@ void matmul_forward(const Tensor& a, const Tensor& b, const Tensor& out, MatmulO
   check_disjoint(op, "out", out, "b", b);
   check_backend(op, a.device());
   if (out.numel() == 0) return;
+  if (p.K == 0) {
+    // An empty sum: out = beta * out (cuBLASLt does not promise it for K = 0).
+    RETUNE_CHECK(options.beta == 0.0f || options.beta == 1.0f,
+                 "{}: a product over an empty inner dimension (K = 0) takes beta 0 or 1, got {}",
+                 op, options.beta);
+    if (options.beta == 0.0f) out.fill(0.0);
+    return;
+  }
 #if RETUNE_CUDA
   if (!a.device().is_cpu()) {
     cuda::gemm_batched(std::max<int64_t>(p.batch, 1), p.M, p.N, p.K, options.alpha,

@@ -120,6 +120,20 @@ TEST(CrossEntropyHead, RejectsBadInputsNamingThem) {
       HasSubstr("cross_entropy_head_forward: loss is f32[2] on cpu, expected a contiguous f32[1]"));
   EXPECT_THAT(forward(h.x, h.weight, h.labels, loss, 0),
               HasSubstr("chunk is 0, expected at least 1"));
+  // The outputs may not share memory with what the kernel reads while writing them.
+  EXPECT_EQ(forward(h.x, h.weight, h.labels, h.x.reshape({40}).slice(0, 0, 1), 7),
+            "cross_entropy_head_forward: loss overlaps x; they must not share memory");
+  EXPECT_EQ(error_of([&] {
+              cross_entropy_head_forward(h.x, h.weight, h.labels, loss,
+                                         h.weight.reshape({37 * 8}).slice(0, 3, 8), 7);
+            }),
+            "cross_entropy_head_forward: lse overlaps weight; they must not share memory");
+  const Tensor both = Tensor::empty({6}, DType::f32);
+  EXPECT_EQ(error_of([&] {
+              cross_entropy_head_forward(h.x, h.weight, h.labels, both.slice(0, 4, 5),
+                                         both.slice(0, 0, 5), 7);
+            }),
+            "cross_entropy_head_forward: lse overlaps loss; they must not share memory");
 
   const Tensor dloss = Tensor::from_vector<float>({1}, DType::f32, std::vector<float>{1.0f});
   const Tensor dx = Tensor::empty({5, 8}, DType::f32);

@@ -302,6 +302,32 @@ TEST(Matmul, Bf16OutputWithBetaIsRoundedOnceFromTheF32Sum) {
   expect_bf16_output_with_beta(Device::cpu());
 }
 
+// A product over an empty inner dimension is an empty sum: out = beta * out, for beta 0 or 1
+// (cuBLASLt does not promise it, so the op does it itself on any device).
+void expect_empty_inner_dimension_is_an_empty_sum(Device device) {
+  const Tensor a = Tensor::empty({3, 0}, DType::f32, device);
+  const Tensor b = Tensor::empty({0, 4}, DType::f32, device);
+  const Tensor old = uniform_tensor({3, 4}, 41);
+  const Tensor out = old.to(device);
+  matmul_forward(a, b, out, {.beta = 1.0f});
+  EXPECT_EQ(out.to(Device::cpu()).to_f32_vector(), old.to_f32_vector());
+  matmul_forward(a, b, out);
+  EXPECT_EQ(out.to(Device::cpu()).to_f32_vector(), std::vector<float>(12, 0.0f));
+  EXPECT_EQ(error_of([&] { matmul_forward(a, b, out, {.beta = 0.5f}); }),
+            "matmul_forward: a product over an empty inner dimension (K = 0) takes beta 0 or 1, "
+            "got 0.5");
+}
+
+TEST(Matmul, AnEmptyInnerDimensionIsAnEmptySum) {
+  expect_empty_inner_dimension_is_an_empty_sum(Device::cpu());
+}
+
+TEST(Matmul, GpuAnEmptyInnerDimensionIsAnEmptySum) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no GPU";
+  activate_device(Device::cuda(0));
+  expect_empty_inner_dimension_is_an_empty_sum(Device::cuda(0));
+}
+
 TEST(Matmul, GpuBf16OutputWithBetaIsRoundedOnceFromTheF32Sum) {
   if (cuda_device_count() == 0) GTEST_SKIP() << "no GPU";
   activate_device(Device::cuda(0));

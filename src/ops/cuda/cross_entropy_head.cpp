@@ -14,7 +14,13 @@ void cross_entropy_head(const cpu::HeadProblem& p, int64_t labelled, const HeadO
   int index = 0;
   retune::cuda::check(cudaGetDevice(&index), "reading the current device");
   const Device device = Device::cuda(index);
-  const bool grads = out.dx || out.dweight;
+  // With no labelled row every gradient term is 0: dx is zeroed and dweight keeps its value, as
+  // on the CPU, without the products (which would read x: a NaN there would reach dweight as
+  // 0 * NaN).
+  const bool grads = (out.dx || out.dweight) && labelled > 0;
+  if (labelled == 0 && out.dx && p.N > 0) {
+    retune::cuda::zero_bytes(out.dx, static_cast<size_t>(p.N * p.C) * sizeof(float));
+  }
   const int64_t rows = head_row_block(p.N, p.V, 1);
   const Tensor logits = Tensor::empty({rows, p.V}, DType::f32, device);
   const Tensor dlogits = grads ? Tensor::empty({rows, p.V}, DType::bf16, device) : Tensor();

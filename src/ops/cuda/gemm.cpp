@@ -84,12 +84,16 @@ GemmOperand as_bf16(const GemmOperand& m, int64_t rows, int64_t cols, int64_t ba
   return packed;
 }
 
-// The largest power of two (up to 256) that divides the address: cuBLASLt's alignment preference.
-int64_t alignment_of(const void* pointer) {
+// cuBLASLt's alignment preference for a batch's matrices: the largest power of two (up to 256)
+// that divides the first one's address and the bytes from one matrix to the next (when there are
+// several: a packed bf16 [5, 3] is 30 bytes, so its second matrix is only 2-byte aligned).
+int64_t alignment_of(const void* pointer, int64_t batch, int64_t batch_stride,
+                     int64_t element_bytes) {
   const auto address = reinterpret_cast<uintptr_t>(pointer);
-  int64_t alignment = 256;
-  while (alignment > 1 && address % static_cast<uintptr_t>(alignment) != 0) alignment /= 2;
-  return alignment;
+  const auto stride = static_cast<uintptr_t>(batch > 1 ? batch_stride * element_bytes : 0);
+  uintptr_t alignment = 256;
+  while (alignment > 1 && (address % alignment != 0 || stride % alignment != 0)) alignment /= 2;
+  return static_cast<int64_t>(alignment);
 }
 
 // A cuBLASLt matrix layout.
@@ -217,23 +221,24 @@ void gemm_batched(int64_t batch, int64_t M, int64_t N, int64_t K, float alpha,
   // cuBLASLt is column-major: the row-major out [M, N] is the column-major out^T [N, M] =
   // op(b)^T op(a)^T, and a stored row-major matrix [rows, cols] is the column-major [cols, rows]
   // with the same leading dimension. So cuBLASLt's A is our b, its B our a.
-  const std::array<int64_t, 17> key{batch,
-                                    M,
-                                    N,
-                                    K,
-                                    b.ld,
-                                    a.ld,
-                                    out.ld,
-                                    b.batch_stride,
-                                    a.batch_stride,
-                                    out.batch_stride,
-                                    b.trans,
-                                    a.trans,
-                                    beta != 0.0f,
-                                    alignment_of(b.data),
-                                    alignment_of(a.data),
-                                    alignment_of(out.data),
-                                    static_cast<int64_t>(out.dtype)};
+  const std::array<int64_t, 17> key{
+      batch,
+      M,
+      N,
+      K,
+      b.ld,
+      a.ld,
+      out.ld,
+      b.batch_stride,
+      a.batch_stride,
+      out.batch_stride,
+      b.trans,
+      a.trans,
+      beta != 0.0f,
+      alignment_of(b.data, batch, b.batch_stride, 2),
+      alignment_of(a.data, batch, a.batch_stride, 2),
+      alignment_of(out.data, batch, out.batch_stride, out.dtype == DType::bf16 ? 2 : 4),
+      static_cast<int64_t>(out.dtype)};
   const Plan* plan = nullptr;
   {
     static std::mutex mutex;
