@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "io/safetensors_file.h"
 #include "ops/entries.h"
+#include "ops/zero_fill.h"
 
 namespace retune::train {
 
@@ -76,9 +77,9 @@ std::map<std::string, Tensor> read_mask(const std::filesystem::path& file) {
 }
 
 MaskedUpdate::MaskedUpdate(const std::map<std::string, Tensor>& mask,
-                           const std::vector<std::pair<std::string, Tensor>>& weights) {
+                           const std::vector<model::TrainedWeight>& weights) {
   size_t named = 0;
-  for (const auto& [name, value] : weights) {
+  for (const auto& [name, value, grad] : weights) {
     Tensor indices = Tensor::empty({0}, DType::i64);
     if (const auto found = mask.find(name); found != mask.end()) {
       indices = found->second.contiguous();
@@ -94,6 +95,7 @@ MaskedUpdate::MaskedUpdate(const std::map<std::string, Tensor>& mask,
     const Device device = value.device();
     masked_.push_back({.name = name,
                        .value = value,
+                       .grad = grad,
                        .start = value.clone(),
                        .indices = on_device(indices, device),
                        .kept = Tensor::empty({indices.numel()}, DType::f32, device)});
@@ -123,6 +125,18 @@ std::vector<adapters::SparseEntries> MaskedUpdate::difference() const {
                     .shape = masked.value.shape()});
   }
   return diff;
+}
+
+void MaskedUpdate::mask_gradients() const {
+  std::vector<Tensor> grads;
+  for (const Masked& masked : masked_) {
+    ops::gather_entries(masked.grad, masked.indices, masked.kept);
+    grads.push_back(masked.grad);
+  }
+  ops::zero_fill(grads);
+  for (const Masked& masked : masked_) {
+    ops::scatter_entries(masked.grad, masked.indices, masked.kept);
+  }
 }
 
 void MaskedUpdate::project() const {

@@ -9,9 +9,11 @@
 // order, then index). Saved per weight as the i64 [k] ascending flat (row-major) indices of its
 // entries that may change; weights with none are left out.
 //
-// Masked training (the sparse phase): after every optimizer step each masked weight is set back
-// to θ0 + μ ⊙ (θ - θ0), so that only its K entries ever move — whatever the optimizer does
-// with the others (AdamW's decoupled weight decay would move them otherwise).
+// Masked training (the sparse phase): each step's gradients are multiplied by μ before they are
+// clipped (as LT-SFT's trainer does after every backward: the clipping norm is the mask's
+// entries'), and after every optimizer step each masked weight is set back to
+// θ0 + μ ⊙ (θ - θ0), so that only its K entries ever move — whatever the optimizer does with the
+// others (AdamW's decoupled weight decay would move them otherwise).
 #pragma once
 
 #include <cstdint>
@@ -23,6 +25,7 @@
 #include "adapters/sparse_diff.h"
 #include "core/tensor.h"
 #include "io/safetensors_writer.h"
+#include "model/trainable_weights.h"
 
 namespace retune::train {
 
@@ -37,14 +40,16 @@ NamedTensors top_k_mask(const NamedTensors& base, const NamedTensors& tuned, int
 std::map<std::string, Tensor> read_mask(const std::filesystem::path& file);
 
 // Keeps trained weights on their masks. `weights` are the trained tensors (f32 views the
-// optimizer updates), by name; every masked weight must be among them, its indices within it,
-// and its current value is θ0. Trained weights the mask does not name are kept at θ0 whole. The
-// weights may be on a GPU: θ0 and the indices are kept beside them, and project() runs there
-// (ops/entries.h).
+// optimizer updates) and their gradients, by name; every masked weight must be among them, its
+// indices within it, and its current value is θ0. Trained weights the mask does not name are kept
+// at θ0 whole (their μ is 0). The weights may be on a GPU: θ0 and the indices are kept beside
+// them, and project() and mask_gradients() run there (ops/entries.h).
 class MaskedUpdate {
  public:
   MaskedUpdate(const std::map<std::string, Tensor>& mask,
-               const std::vector<std::pair<std::string, Tensor>>& weights);
+               const std::vector<model::TrainedWeight>& weights);
+  // grad = μ ⊙ grad for every trained weight.
+  void mask_gradients() const;
   // θ = θ0 + μ ⊙ (θ - θ0) for every masked weight.
   void project() const;
   // The entries that may change.
@@ -56,6 +61,7 @@ class MaskedUpdate {
   struct Masked {
     std::string name;
     Tensor value;    // the trained tensor (a view)
+    Tensor grad;     // its gradient
     Tensor start;    // θ0, f32, on the value's device
     Tensor indices;  // i64 [k]: the entries that may change, on the value's device
     Tensor kept;     // f32 [k]: project()'s scratch

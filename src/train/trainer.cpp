@@ -49,6 +49,7 @@ StepReport Trainer::one_step(int64_t step) {
   report.loss = report.target_tokens ? loss_sum / static_cast<double>(report.target_tokens) : 0;
   if (options_.add_distillation) report.distill = options_.add_distillation();
   if (options_.add_penalty) report.penalty = options_.add_penalty();
+  if (options_.mask_gradients) options_.mask_gradients();
   report.grad_norm = optimizer_.clip_grad_norm(options_.max_grad_norm);
   report.skipped = !std::isfinite(report.loss) || !std::isfinite(report.grad_norm);
   if (!report.skipped) optimizer_.step(report.lr);

@@ -45,6 +45,9 @@ struct TrainerOptions {
   std::function<void(int64_t step)> before_step;
   // Called with each micro-batch before its forward (a Poly adapter's task routes); none: none.
   std::function<void(const Batch&)> before_batch;
+  // Keeps the gradient entries that may train (a sparse mask's), once the step's micro-batches,
+  // distillation and penalty have added theirs, before clipping; none: every entry trains.
+  std::function<void()> mask_gradients;
 };
 
 // What one optimizer step did.

@@ -344,14 +344,10 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
     RETUNE_CHECK(config.method == TrainMethod::full || config.method == TrainMethod::lt_sft,
                  "sparse.mask: only methods full and lt_sft train on a mask, not method {}",
                  method_name(config));
-    std::vector<std::pair<std::string, Tensor>> trained;
-    for (const model::TrainedWeight& weight : setup.weights) {
-      trained.emplace_back(weight.name, weight.value);
-    }
-    masked.emplace(read_mask(*config.sparse.mask), trained);
+    masked.emplace(read_mask(*config.sparse.mask), setup.weights);
     summary.trainable_parameters = masked->entries();
     note(fmt::format("sparse: {} entries of {} trained tensors may change", masked->entries(),
-                     trained.size()));
+                     setup.weights.size()));
   }
   // L2-SP and EWC anchor the trained tensors at their values now, before a checkpoint's, with
   // EWC's Fisher estimated here too (at θ0, also on resume).
@@ -504,6 +500,7 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
   }
   if (ist) options.before_step = [&](int64_t step) { ist->before_step(step, optimizer); };
   options.before_batch = batch_router(poly);
+  if (masked) options.mask_gradients = [&] { masked->mask_gradients(); };
   Trainer trainer(*setup.step, optimizer, train_data.source(), options);
 
   // The run: evaluations, metrics, checkpoints.

@@ -21,6 +21,17 @@
 namespace retune {
 namespace {
 
+// The first logged step in a phase's run folder (after any evaluation lines): its loss,
+// grad_norm, ...
+nlohmann::json first_step(const std::filesystem::path& phase) {
+  std::istringstream metrics(read_file(phase / "metrics.jsonl"));
+  for (std::string line; std::getline(metrics, line);) {
+    nlohmann::json parsed = nlohmann::json::parse(line);
+    if (parsed.contains("loss")) return parsed;
+  }
+  return nlohmann::json::object();
+}
+
 // The run on `device` (cpu or cuda), with more settings, in dir / "run".
 void expect_the_k_entries_that_moved_most_train(const TempDir& dir, const std::string& device,
                                                 const std::string& settings = "") {
@@ -62,6 +73,14 @@ void expect_the_k_entries_that_moved_most_train(const TempDir& dir, const std::s
   EXPECT_EQ(summary["method"], "lt_sft");
   EXPECT_EQ(summary["entries"], 300);
   EXPECT_EQ(summary["sparse"]["trainable_parameters"], 300);
+  // Both phases' first steps start from the base on the same rows; the sparse one's gradient
+  // keeps only the mask's entries before it is clipped (LT-SFT multiplies it by the mask), so
+  // its norm is that of 300 of the dense gradient's entries.
+  const nlohmann::json dense_first = first_step(dir / "run/dense");
+  const nlohmann::json sparse_first = first_step(dir / "run/sparse");
+  EXPECT_NEAR(sparse_first.value("loss", 0.0), dense_first.value("loss", -1.0), 1e-6);
+  EXPECT_LT(sparse_first.value("grad_norm", 1.0), 0.9 * dense_first.value("grad_norm", 0.0));
+  EXPECT_GT(sparse_first.value("grad_norm", 0.0), 0.0);
   // Exported, the difference gives the sparse phase's model: θ0 + (θ - θ0) in f32 rounds to θ
   // within an ulp of the larger of θ and θ0.
   const RetuneRun exported =
@@ -78,16 +97,6 @@ void expect_the_k_entries_that_moved_most_train(const TempDir& dir, const std::s
       ASSERT_NEAR(got[i], values[i], ulp) << name << " " << i;
     }
   }
-}
-
-// The first logged step's loss in a phase's run folder (after any evaluation lines).
-double first_loss(const std::filesystem::path& phase) {
-  std::istringstream metrics(read_file(phase / "metrics.jsonl"));
-  for (std::string line; std::getline(metrics, line);) {
-    const nlohmann::json parsed = nlohmann::json::parse(line);
-    if (parsed.contains("loss")) return parsed["loss"].get<double>();
-  }
-  return 0;
 }
 
 TEST(LtSftCli, TrainsTheKEntriesThatMovedMost) {
@@ -112,9 +121,9 @@ TEST(LtSftCli, GpuTrainsTheKEntriesThatMovedMost) {
   expect_the_k_entries_that_moved_most_train(cpu, "cpu");
   expect_the_k_entries_that_moved_most_train(gpu, "cuda");
   for (const char* phase : {"dense", "sparse"}) {
-    const double want = first_loss(cpu / "run" / phase);
+    const double want = first_step(cpu / "run" / phase).value("loss", 0.0);
     EXPECT_GT(want, 0) << phase;
-    EXPECT_NEAR(first_loss(gpu / "run" / phase), want, 1e-2 * want) << phase;
+    EXPECT_NEAR(first_step(gpu / "run" / phase).value("loss", 0.0), want, 1e-2 * want) << phase;
   }
 }
 

@@ -61,13 +61,20 @@ TEST(SparseUpdate, TheMaskHoldsExactlyTheKLargestChanges) {
             "sparse mask: 8 entries asked for, the maskable weights have 7");
 }
 
-TEST(SparseUpdate, MaskedTrainingMovesOnlyTheMasksEntries) {
+TEST(SparseUpdate, MaskedTrainingMovesAndDifferentiatesOnlyTheMasksEntries) {
   Tensor a = values({1, 2, 3, 4}, {4});
   Tensor b = values({5, 6}, {2});
   const std::map<std::string, Tensor> mask = {
       {"a", Tensor::from_vector<int64_t>({2}, DType::i64, std::vector<int64_t>{1, 3})}};
-  const MaskedUpdate update(mask, {{"a", a}, {"b", b}});
+  const Tensor a_grad = values({-1, -2, -3, -4}, {4});
+  const Tensor b_grad = values({-5, -6}, {2});
+  const MaskedUpdate update(mask, {{"a", a, a_grad}, {"b", b, b_grad}});
   EXPECT_EQ(update.entries(), 2);
+  // The gradients keep the mask's entries (b, unnamed, none), as LT-SFT's trainer multiplies
+  // them by the mask before they are clipped.
+  update.mask_gradients();
+  EXPECT_EQ(a_grad.to_f32_vector(), (std::vector<float>{0, -2, 0, -4}));
+  EXPECT_EQ(b_grad.to_f32_vector(), (std::vector<float>{0, 0}));
   for (int64_t i = 0; i < 4; ++i) a.mutable_data<float>()[i] += 10;
   b.mutable_data<float>()[0] = 0;
   update.project();
@@ -80,14 +87,14 @@ TEST(SparseUpdate, MaskedTrainingMovesOnlyTheMasksEntries) {
   const std::map<std::string, Tensor> foreign = {
       {"c", Tensor::from_vector<int64_t>({1}, DType::i64, std::vector<int64_t>{0})}};
   EXPECT_EQ(error_of([&] {
-              MaskedUpdate(foreign, {{"a", a}});
+              MaskedUpdate(foreign, {{"a", a, a_grad}});
             }),
             "the sparse mask names 1 weights, 0 of them trained: it was made for another model "
             "or method");
   const std::map<std::string, Tensor> outside = {
       {"a", Tensor::from_vector<int64_t>({1}, DType::i64, std::vector<int64_t>{4})}};
   EXPECT_EQ(error_of([&] {
-              MaskedUpdate(outside, {{"a", a}});
+              MaskedUpdate(outside, {{"a", a, a_grad}});
             }),
             "the sparse mask of a holds entry 4, outside its 4 entries");
 }

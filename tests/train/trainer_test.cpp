@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <string>
 #include <utility>
@@ -17,6 +18,7 @@
 #include "data/batch_stream.h"
 #include "model/llama_model.h"
 #include "model/trainable_weights.h"
+#include "ops/zero_fill.h"
 #include "support/error_of.h"
 #include "support/model_parity.h"
 
@@ -67,8 +69,10 @@ struct TrainingRun {
         start);
   }
 
-  void train(int64_t steps, int64_t grad_accum, int64_t first_step = 0) {
+  void train(int64_t steps, int64_t grad_accum, int64_t first_step = 0,
+             std::function<void()> mask_gradients = {}) {
     TrainerOptions options{.steps = steps, .grad_accum = grad_accum, .max_grad_norm = 1.0};
+    options.mask_gradients = std::move(mask_gradients);
     options.schedule = {
         .kind = LrScheduleKind::cosine, .peak_lr = 1e-2, .total_steps = steps, .warmup_steps = 1};
     Trainer(*setup.step, *optimizer, *data, options).run(first_step, [&](const StepReport& r) {
@@ -96,6 +100,25 @@ TEST(Trainer, LowersTheLoss) {
   EXPECT_EQ(run.reports.front().tokens, 32);
   // The data repeats every few steps; by the end the model has learnt some of it.
   EXPECT_LT(run.reports.back().loss, run.reports[1].loss - 0.5);
+}
+
+// A sparse mask's gradient masking comes once per step, after the micro-batches and before the
+// clipping: the reported norm is the masked gradients'.
+TEST(Trainer, MasksTheGradientsBeforeClippingThem) {
+  TrainingRun run(1);
+  int64_t calls = 0;
+  run.train(3, 2, 0, [&] {
+    ++calls;
+    std::vector<Tensor> grads;
+    for (const model::TrainedWeight& w : run.setup.weights) grads.push_back(w.grad);
+    ops::zero_fill(grads);
+  });
+  EXPECT_EQ(calls, 3);
+  ASSERT_EQ(run.reports.size(), 3u);
+  for (const StepReport& report : run.reports) EXPECT_EQ(report.grad_norm, 0.0);
+  TrainingRun unmasked(1);
+  unmasked.train(3, 2);
+  for (const StepReport& report : unmasked.reports) EXPECT_GT(report.grad_norm, 0.0);
 }
 
 // Two micro-batches of one row make the same step as one batch of the same two rows.

@@ -44,16 +44,18 @@ __global__ void __launch_bounds__(kThreads)
       teacher_lse[n] = t_lse;
     }
   }
-  float kl = 0.0f;
+  // Summed in double, as on the CPU: near a student equal to its teacher the row's KL (~e^2)
+  // is far smaller than its terms (~e), which an f32 sum over V classes would round away.
+  double kl = 0.0;
   for (int64_t v = threadIdx.x; v < V; v += kThreads) {
     const float log_q = t[v] - t_lse;
     const float log_p = s[v] - s_lse;
     const float q = __expf(log_q);
-    kl += q * (log_q - log_p);
+    kl += static_cast<double>(q) * (log_q - log_p);
     if (dlogits) dlogits[n * V + v] = __float2bfloat16(grad_scale * (__expf(log_p) - q));
   }
   kl = block_sum(kl);
-  if (threadIdx.x == 0) row_kl[n] = kl;
+  if (threadIdx.x == 0) row_kl[n] = static_cast<float>(kl);
 }
 
 }  // namespace
