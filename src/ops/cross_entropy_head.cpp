@@ -143,7 +143,6 @@ void cross_entropy_head_forward_backward(const Tensor& x, const Tensor& weight,
   int64_t labelled = 0;
   const cpu::HeadProblem problem =
       check_problem(op, x, weight, labels, chunk, labelled, host_labels);
-  const Device device = x.device();
   float* loss_data = output_data(op, "loss", loss, {1}, x, weight);
   float* lse_data = output_data(op, "lse", lse, {problem.N}, x, weight);
   check_disjoint(op, "lse", lse, "loss", loss);
@@ -151,7 +150,7 @@ void cross_entropy_head_forward_backward(const Tensor& x, const Tensor& weight,
   float* dweight_data = gradient_data(op, "dweight", dweight, weight.shape(), x, weight);
   check_disjoint(op, "dx", dx, "dweight", dweight);
 #if RETUNE_CUDA
-  if (!device.is_cpu()) {
+  if (!x.device().is_cpu()) {
     cuda::cross_entropy_head(problem, labelled,
                              {loss_data, lse_data, false, dloss, dx_data, dweight_data});
     return;

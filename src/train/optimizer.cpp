@@ -85,6 +85,14 @@ Optimizer::Optimizer(std::vector<Parameter> parameters, const OptimizerOptions& 
         fail("optimizer: parameters \"{}\" and \"{}\" share memory (list tied weights once)",
              parameters_[j].name, p.name);
       }
+      // One gradient updated twice: the GPU's batched kernels would race on it.
+      if (p.grad.overlaps(parameters_[j].grad) || p.grad.overlaps(parameters_[j].value) ||
+          p.value.overlaps(parameters_[j].grad)) {
+        fail(
+            "optimizer: the gradient of \"{}\" or \"{}\" shares memory with the other's "
+            "value or gradient",
+            parameters_[j].name, p.name);
+      }
     }
   }
   if (options_.kind == OptimizerKind::adamw) {

@@ -222,6 +222,11 @@ TEST(Optimizer, RejectsBadInputsNamingThem) {
   EXPECT_EQ(make({tied, embed}),
             "optimizer: parameters \"lm_head.weight\" and \"model.embed_tokens.weight\" share "
             "memory (list tied weights once)");
+  Parameter other = parameter("other", {1, 2});
+  other.grad = tied.grad;
+  EXPECT_EQ(make({tied, other}),
+            "optimizer: the gradient of \"lm_head.weight\" or \"other\" shares memory with the "
+            "other's value or gradient");
 
   EXPECT_EQ(make(two_parameters(), {.beta1 = 1}), "optimizer.beta1 must be in [0, 1), got 1");
   EXPECT_EQ(make(two_parameters(), {.beta2 = -0.1}), "optimizer.beta2 must be in [0, 1), got -0.1");

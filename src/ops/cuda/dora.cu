@@ -27,8 +27,8 @@ __global__ void __launch_bounds__(kRowThreads)
   const int64_t o = blockIdx.x;
   double sum = 0.0;
   for (int64_t i = threadIdx.x; i < I; i += kRowThreads) {
-    const double v = static_cast<double>(to_float(weight[o * row_stride + i * col_stride])) +
-                     static_cast<double>(delta[o * I + i]);
+    // W + s B A in f32 (as the CPU and PEFT form it), then squared and summed in double.
+    const double v = to_float(weight[o * row_stride + i * col_stride]) + delta[o * I + i];
     sum += v * v;
   }
   sum = block_sum(sum);
