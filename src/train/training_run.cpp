@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <vector>
 
 #include "adapters/ia3_model.h"
@@ -284,7 +285,17 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
                                                 .seed = config.s2ft.seed});
     note("s2ft: " + s2ft->describe());
   }
+  // A sparse mask: only the weights it names train (the others would stay at their values
+  // whole), and of them only its entries (MaskedUpdate, below).
+  std::optional<std::map<std::string, Tensor>> mask;
+  if (config.sparse.mask) {
+    RETUNE_CHECK(config.method == TrainMethod::full || config.method == TrainMethod::lt_sft,
+                 "sparse.mask: only methods full and lt_sft train on a mask, not method {}",
+                 method_name(config));
+    mask = read_mask(*config.sparse.mask);
+  }
   const auto trains = [&](const std::string& name) {
+    if (mask) return method_trains(config.method, name) && mask->contains(name);
     return method_trains(config.method, name) ||
            (adapter && std::find(adapter->saved_weights().begin(), adapter->saved_weights().end(),
                                  name) != adapter->saved_weights().end());
@@ -340,11 +351,8 @@ TrainSummary run_training_phase(const TrainConfig& config, bool resume, const Ru
 
   // A sparse mask keeps every trained tensor at its value now but for the mask's entries.
   std::optional<MaskedUpdate> masked;
-  if (config.sparse.mask) {
-    RETUNE_CHECK(config.method == TrainMethod::full || config.method == TrainMethod::lt_sft,
-                 "sparse.mask: only methods full and lt_sft train on a mask, not method {}",
-                 method_name(config));
-    masked.emplace(read_mask(*config.sparse.mask), setup.weights);
+  if (mask) {
+    masked.emplace(*mask, setup.weights);
     summary.trainable_parameters = masked->entries();
     note(fmt::format("sparse: {} entries of {} trained tensors may change", masked->entries(),
                      setup.weights.size()));

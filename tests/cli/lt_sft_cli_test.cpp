@@ -32,6 +32,36 @@ nlohmann::json first_step(const std::filesystem::path& phase) {
   return nlohmann::json::object();
 }
 
+// A mask file's entries: weight name -> flat indices.
+using Mask = std::map<std::string, std::set<int64_t>>;
+Mask read_mask_file(const std::filesystem::path& file) {
+  const SafetensorsFile mask = SafetensorsFile::open(file);
+  Mask masked;
+  for (const std::string& name : mask.names()) {
+    const Tensor indices = mask.tensor(name);
+    masked[name].insert(indices.data<int64_t>(), indices.data<int64_t>() + indices.numel());
+  }
+  return masked;
+}
+
+// The entries where the model folder `tuned` differs from `base`, each expected on the mask.
+int64_t changes_on_the_mask(const Mask& masked, const std::filesystem::path& base_folder,
+                            const std::filesystem::path& tuned_folder) {
+  const auto base = folder_weights(base_folder);
+  const auto tuned = folder_weights(tuned_folder);
+  int64_t changed = 0;
+  for (const auto& [name, values] : base) {
+    const auto found = masked.find(name);
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (values[i] == tuned.at(name)[i]) continue;
+      ++changed;
+      EXPECT_TRUE(found != masked.end() && found->second.contains(static_cast<int64_t>(i)))
+          << name << " " << i;
+    }
+  }
+  return changed;
+}
+
 // The run on `device` (cpu or cuda), with more settings, in dir / "run".
 void expect_the_k_entries_that_moved_most_train(const TempDir& dir, const std::string& device,
                                                 const std::string& settings = "") {
@@ -48,27 +78,14 @@ void expect_the_k_entries_that_moved_most_train(const TempDir& dir, const std::s
   EXPECT_NE(train.out.find("lt_sft: the 300 entries that moved most are kept"), std::string::npos)
       << train.out;
   // Exactly K entries in the mask.
-  const SafetensorsFile mask = SafetensorsFile::open(dir / "run/mask.safetensors");
-  std::map<std::string, std::set<int64_t>> masked;
+  const Mask masked = read_mask_file(dir / "run/mask.safetensors");
   int64_t entries = 0;
-  for (const std::string& name : mask.names()) {
-    const Tensor indices = mask.tensor(name);
-    masked[name].insert(indices.data<int64_t>(), indices.data<int64_t>() + indices.numel());
-    entries += indices.numel();
-  }
+  for (const auto& [name, indices] : masked) entries += static_cast<int64_t>(indices.size());
   EXPECT_EQ(entries, 300);
   // The sparse phase's model differs from the base at masked entries only.
+  EXPECT_GT(changes_on_the_mask(masked, model, dir / "run/sparse/model"), 250);
   const auto base = folder_weights(model);
   const auto sparse = folder_weights(dir / "run/sparse/model");
-  int64_t changed = 0;
-  for (const auto& [name, values] : base) {
-    for (size_t i = 0; i < values.size(); ++i) {
-      if (values[i] == sparse.at(name)[i]) continue;
-      ++changed;
-      EXPECT_TRUE(masked[name].contains(static_cast<int64_t>(i))) << name << " " << i;
-    }
-  }
-  EXPECT_GT(changed, 250);
   const nlohmann::json summary = nlohmann::json::parse(read_file(dir / "run/summary.json"));
   EXPECT_EQ(summary["method"], "lt_sft");
   EXPECT_EQ(summary["entries"], 300);
@@ -101,6 +118,30 @@ void expect_the_k_entries_that_moved_most_train(const TempDir& dir, const std::s
 
 TEST(LtSftCli, TrainsTheKEntriesThatMovedMost) {
   expect_the_k_entries_that_moved_most_train(TempDir(), "cpu");
+}
+
+// Full fine-tuning on a mask (LT-SFT's, given as sparse.mask): only the weights the mask names
+// train (their checkpoint holds them alone, not the embeddings, norms or head, which would stay
+// whole), and the model moves on the mask's entries only.
+TEST(LtSftCli, FullFineTuningOnAMaskTrainsOnlyItsWeights) {
+  const TempDir dir;
+  expect_the_k_entries_that_moved_most_train(dir, "cpu");
+  const std::string model = hf_model_fixture("llama_gqa_untied").string();
+  const RetuneRun train = run_retune(
+      "train " + std::string(RETUNE_FIXTURES_DIR) + "/../../examples/lora-chat.yaml --set model=" +
+          model + " --set output=" + (dir / "full").string() +
+          " --set method=full --set sparse.mask=" + (dir / "run/mask.safetensors").string() +
+          " --set training.steps=2 --set threads=1 --set training.lr=1e-2",
+      true);
+  ASSERT_EQ(train.exit_code, 0) << train.out;
+  const Mask masked = read_mask_file(dir / "run/mask.safetensors");
+  const SafetensorsFile trained =
+      SafetensorsFile::open(dir / "full/checkpoint-2/trainable.safetensors");
+  std::set<std::string> names(trained.names().begin(), trained.names().end());
+  std::set<std::string> mask_names;
+  for (const auto& [name, indices] : masked) mask_names.insert(name);
+  EXPECT_EQ(names, mask_names);
+  EXPECT_GT(changes_on_the_mask(masked, model, dir / "full/model"), 250);
 }
 
 // An FPF phase after each step fine-tunes the last layer's linears whole: the step's projection
