@@ -191,12 +191,16 @@ float Gpt2Training::train(const TokenBatch& batch, const DistillationTeacher* te
     const bool below = l > lowest || lowest_trained_layer_ < 0;  // dx of the input is needed
 
     // MLP: x = x_mid + c_proj(gelu(c_fc(g))), g = ln_2(x_mid).
+    // The linears' inputs are computed again only where their backward reads them.
+    const TrainableLinear c_proj = linear_of(l, Gpt2Linear::mlp_c_proj);
     const Tensor dactivated = empty(a.fc.shape(), device);
-    linear_of(l, Gpt2Linear::mlp_c_proj).backward(gelu(a.fc), dx, dactivated, false);
+    c_proj.backward(c_proj.needs_input() ? gelu(a.fc) : Tensor(), dx, dactivated, false);
     const Tensor dfc = empty(a.fc.shape(), device);
     ops::gelu_backward(a.fc, dactivated, dfc, ops::GeluApproximation::tanh);
     const Tensor dg = empty({N, C}, device);
-    linear_of(l, Gpt2Linear::c_fc).backward(layernorm(a.x_mid, w.ln_2, eps).out, dfc, dg, false);
+    const TrainableLinear c_fc = linear_of(l, Gpt2Linear::c_fc);
+    c_fc.backward(c_fc.needs_input() ? layernorm(a.x_mid, w.ln_2, eps).out : Tensor(), dfc, dg,
+                  false);
     layernorm_backward(dg, a.x_mid, w.ln_2, a.mean_2, a.rstd_2, gw.ln_2, dx, true);
 
     // Attention: x_mid = x + c_proj(attention(q, k, v)), q | k | v = c_attn(ln_1(x)).
@@ -213,7 +217,9 @@ float Gpt2Training::train(const TokenBatch& batch, const DistillationTeacher* te
     dqkv.slice(1, 2 * C, 3 * C).copy_from(dv.reshape({N, C}));
     const bool input_norm_trains = gw.ln_1.weight.defined() || gw.ln_1.bias.defined();
     const Tensor dh = below || input_norm_trains ? empty({N, C}, device) : Tensor();
-    linear_of(l, Gpt2Linear::c_attn).backward(layernorm(a.x, w.ln_1, eps).out, dqkv, dh, false);
+    const TrainableLinear c_attn = linear_of(l, Gpt2Linear::c_attn);
+    c_attn.backward(c_attn.needs_input() ? layernorm(a.x, w.ln_1, eps).out : Tensor(), dqkv, dh,
+                    false);
     if (dh.defined()) layernorm_backward(dh, a.x, w.ln_1, a.mean_1, a.rstd_1, gw.ln_1, dx, true);
   }
   if (lowest_trained_layer_ < 0) {

@@ -218,13 +218,17 @@ float LlamaTraining::train(const TokenBatch& batch, const DistillationTeacher* t
     // MLP: x = x_mid + down(swiglu(gate(g), up(g))), g = rmsnorm(x_mid). The gradients of gate,
     // up and swiglu's output have their dtype.
     const LayerLinears in = linears_of(l);
+    // The linears' inputs are computed again only where their backward reads them.
     const Tensor dactivated = Tensor::empty(a.gate.shape(), a.gate.dtype(), device);
-    in.down.backward(swiglu(a.gate, a.up), dx, dactivated, false);
+    in.down.backward(in.down.needs_input() ? swiglu(a.gate, a.up) : Tensor(), dx, dactivated,
+                     false);
     const Tensor dgate = Tensor::empty(a.gate.shape(), a.gate.dtype(), device);
     const Tensor dup = Tensor::empty(a.up.shape(), a.up.dtype(), device);
     ops::swiglu_backward(a.gate, a.up, dactivated, dgate, dup);
     const Tensor dg = empty({N, C}, device);
-    const Tensor g = rmsnorm(a.x_mid, w.post_attention_norm, eps, in.g).first;
+    const Tensor g = in.gate.needs_input() || in.up.needs_input()
+                         ? rmsnorm(a.x_mid, w.post_attention_norm, eps, in.g).first
+                         : Tensor();
     in.gate.backward(g, dgate, dg, false);
     in.up.backward(g, dup, dg, true);
     ops::rmsnorm_backward(dg, a.x_mid, w.post_attention_norm, a.rstd_post, dx,
@@ -251,7 +255,9 @@ float LlamaTraining::train(const TokenBatch& batch, const DistillationTeacher* t
                             dk_raw.reshape({N * Hkv, D}), gw.k_norm);
     }
     const Tensor dh = below || gw.input_norm.defined() ? empty({N, C}, device) : Tensor();
-    const Tensor h = rmsnorm(a.x, w.input_norm, eps, in.h).first;
+    const Tensor h = in.q.needs_input() || in.k.needs_input() || in.v.needs_input()
+                         ? rmsnorm(a.x, w.input_norm, eps, in.h).first
+                         : Tensor();
     in.q.backward(h, dq_raw, dh, false);
     in.k.backward(h, dk_raw, dh, true);
     in.v.backward(h, dv.reshape({N, Hkv * D}), dh, true);

@@ -22,6 +22,15 @@ Tensor TrainableLinear::forward(const Tensor& x) const {
 void TrainableLinear::backward(const Tensor& x, const Tensor& dy, const Tensor& dx,
                                bool accumulate_dx) const {
   if (bias_grad.defined()) add_column_sums(dy, bias_grad);
+  if (!needs_input()) {
+    // dx = dy op(W)^T alone: the product matmul_backward would make for it.
+    if (dx.defined()) {
+      ops::matmul_forward(dy, weight, dx, {.trans_b = conv1d, .beta = accumulate_dx ? 1.0f : 0.0f});
+    }
+    return;
+  }
+  RETUNE_CHECK(x.defined(), "TrainableLinear: the backward of a linear with {} needs its input",
+               adapter ? "an adapter" : "a trained weight");
   Tensor dz = dy;  // the gradient of the base product x op(W)
   bool add_to_dx = accumulate_dx;
   if (adapter) {

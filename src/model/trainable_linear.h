@@ -30,11 +30,15 @@ struct TrainableLinear {
   bool takes_bf16_input() const { return !adapter || adapter->takes_bf16_activations(); }
   // Whether y may be bf16: no bias, and x may be bf16 (an adapter's z and dz are bf16 too).
   bool can_output_bf16() const { return !bias.defined() && takes_bf16_input(); }
+  // Whether backward reads x: the weight's gradient and an adapter's need it; dx and the bias's
+  // gradient do not (a frozen linear's backward may be given an undefined x, which a training
+  // graph then need not compute again).
+  bool needs_input() const { return adapter || weight_grad.defined(); }
 
   // y for the input x; the adapter keeps what its backward needs.
   Tensor forward(const Tensor& x) const;
   // The gradients for dy after forward(x). dx is overwritten, or added to when accumulate_dx;
-  // an undefined dx skips the input's gradient.
+  // an undefined dx skips the input's gradient. x may be undefined unless needs_input().
   void backward(const Tensor& x, const Tensor& dy, const Tensor& dx, bool accumulate_dx) const;
 };
 
