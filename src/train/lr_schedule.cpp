@@ -91,11 +91,11 @@ double infinite_lr(const LrSchedule& s, int64_t step) {
 
 void validate_infinite(const LrSchedule& s) {
   const InfiniteSchedule& inf = s.infinite;
-  if (s.warmup_steps != 0) {
+  if (s.warmup_steps != 0 || s.warmup_fraction != 0) {
     fail(
         "schedule.warmup_steps must be 0 for the infinite schedule (its warmup ends at "
         "infinite.warmup_end), got {}",
-        s.warmup_steps);
+        s.warmup_steps != 0 ? static_cast<double>(s.warmup_steps) : s.warmup_fraction);
   }
   if (!(s.min_lr_ratio > 0)) {
     fail(
@@ -155,6 +155,11 @@ void validate_rewarm(const LrSchedule& s) {
 
 }  // namespace
 
+int64_t warmup_steps_of(const LrSchedule& s) {
+  if (s.warmup_fraction == 0) return s.warmup_steps;
+  return static_cast<int64_t>(std::ceil(static_cast<double>(s.total_steps) * s.warmup_fraction));
+}
+
 void validate_lr_schedule(const LrSchedule& s) {
   if (s.total_steps < 1) fail("schedule.total_steps must be >= 1, got {}", s.total_steps);
   if (!(s.peak_lr > 0 && std::isfinite(s.peak_lr))) {
@@ -165,13 +170,21 @@ void validate_lr_schedule(const LrSchedule& s) {
     fail("schedule.warmup_steps must be <= total steps ({}), got {}", s.total_steps,
          s.warmup_steps);
   }
+  if (!(s.warmup_fraction >= 0 && s.warmup_fraction < 1)) {
+    fail("schedule.warmup_steps as a fraction of the steps must be in [0, 1), got {}",
+         s.warmup_fraction);
+  }
+  if (s.warmup_fraction != 0 && s.warmup_steps != 0) {
+    fail("schedule: warmup_steps {} and a warmup fraction {}: give one", s.warmup_steps,
+         s.warmup_fraction);
+  }
   if (!(s.min_lr_ratio >= 0 && s.min_lr_ratio <= 1)) {
     fail("schedule.min_lr_ratio must be in [0, 1], got {}", s.min_lr_ratio);
   }
   if (s.kind == LrScheduleKind::warmup_stable_decay &&
-      (s.decay_steps < 0 || s.decay_steps > s.total_steps - s.warmup_steps)) {
+      (s.decay_steps < 0 || s.decay_steps > s.total_steps - warmup_steps_of(s))) {
     fail("schedule.decay_steps must be in [0, total steps minus warmup steps ({})], got {}",
-         s.total_steps - s.warmup_steps, s.decay_steps);
+         s.total_steps - warmup_steps_of(s), s.decay_steps);
   }
   if (s.kind == LrScheduleKind::infinite) validate_infinite(s);
   validate_rewarm(s);
@@ -183,10 +196,10 @@ double learning_rate(const LrSchedule& s, int64_t step) {
   if (s.kind == LrScheduleKind::infinite) return infinite_lr(s, step);
   const double warmup_from = s.kind == LrScheduleKind::warmup_stable_decay ? s.min_lr_ratio : 0.0;
   if (!s.rewarm_at || step < *s.rewarm_at) {
-    return s.peak_lr * lambda(s, s.total_steps, s.warmup_steps, warmup_from, step);
+    return s.peak_lr * lambda(s, s.total_steps, warmup_steps_of(s), warmup_from, step);
   }
   const int64_t at = *s.rewarm_at;
-  const double reached = s.peak_lr * lambda(s, s.total_steps, s.warmup_steps, warmup_from, at);
+  const double reached = s.peak_lr * lambda(s, s.total_steps, warmup_steps_of(s), warmup_from, at);
   const double peak = s.peak_lr * s.rewarm_peak_ratio;
   return peak * lambda(s, s.total_steps - at, rewarm_length(s), reached / peak, step - at);
 }

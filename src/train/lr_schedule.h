@@ -88,8 +88,11 @@ struct LrSchedule {
   double peak_lr = 5e-5;                         // P (HF learning_rate), > 0
   int64_t total_steps = 0;                       // N, >= 1: the optimizer steps of the run
   int64_t warmup_steps = 0;  // W in [0, N]; 0 for infinite (its warmup is warmup_end)
-  double min_lr_ratio = 0;   // r in [0, 1]: cosine, warmup_stable_decay, infinite (> 0)
-  int64_t decay_steps = 0;   // D in [0, N - W]: warmup_stable_decay
+  // HF TrainingArguments' warmup_steps below 1 (transformers 5, where it replaces warmup_ratio):
+  // W = ceil(N * warmup_fraction), in [0, 1); set only with warmup_steps 0.
+  double warmup_fraction = 0;
+  double min_lr_ratio = 0;  // r in [0, 1]: cosine, warmup_stable_decay, infinite (> 0)
+  int64_t decay_steps = 0;  // D in [0, N - W]: warmup_stable_decay
   DecayShape decay_shape = DecayShape::cosine;  // warmup_stable_decay
   InfiniteSchedule infinite;                    // infinite
 
@@ -97,6 +100,9 @@ struct LrSchedule {
   std::optional<int64_t> rewarm_steps;  // Wr in [0, N - R] (- D for warmup_stable_decay)
   double rewarm_peak_ratio = 1.0;       // P' / P, > 0
 };
+
+// W: warmup_steps, or the warmup_fraction of the total steps rounded up (HF's get_warmup_steps).
+int64_t warmup_steps_of(const LrSchedule& schedule);
 
 // Throws retune::Error naming the first field out of range, e.g.
 // "schedule.warmup_steps must be <= total steps (100), got 150".

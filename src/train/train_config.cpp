@@ -482,7 +482,14 @@ constexpr Key kKeys[] = {
          {"infinite", LrScheduleKind::infinite}});
   }},
   {"schedule.warmup_steps", [](const Value& v, TrainConfig& c) {
-    c.schedule.warmup_steps = v.integer(0); }},
+    // As HF's (transformers 5): a number below 1 is a fraction of the steps, rounded up.
+    constexpr Range kStepsOrFraction{"an integer >= 0 or a fraction of the steps in (0, 1)",
+                                     [](double x) { return x >= 0; }};
+    const double steps = v.number(kStepsOrFraction);
+    if (steps >= 1 && std::floor(steps) != steps) v.fail(kStepsOrFraction.expected);
+    c.schedule.warmup_fraction = steps < 1 ? steps : 0;
+    c.schedule.warmup_steps = steps < 1 ? 0 : static_cast<int64_t>(steps);
+  }},
   {"schedule.min_lr_ratio", [](const Value& v, TrainConfig& c) {
     c.schedule.min_lr_ratio = v.number(kUnit); }},
   {"schedule.decay_steps", [](const Value& v, TrainConfig& c) {
@@ -530,6 +537,7 @@ constexpr std::pair<std::string_view, std::string_view> kHfNames[] = {
   {"num_train_epochs", "training.epochs"}, {"optim", "training.optimizer"},
   {"adam_beta1", "training.beta1"}, {"adam_beta2", "training.beta2"},
   {"adam_epsilon", "training.eps"}, {"lr_scheduler_type", "schedule.kind"},
+  {"warmup_ratio", "schedule.warmup_steps"},
 };
 // clang-format on
 

@@ -157,6 +157,21 @@ TEST(LrSchedule, LinearMatchesHf) {
   expect_matches(s, 0, 200, [](int64_t t) { return kPeak * hf_linear(t, 10, 100); });
 }
 
+// A warmup fraction (HF's warmup_steps below 1) is ceil(N * fraction) steps: 0.03 of 250 steps
+// is 8 (7.5 rounded up), as HF's get_warmup_steps.
+TEST(LrSchedule, AWarmupFractionIsItsShareOfTheStepsRoundedUp) {
+  const LrSchedule s{.kind = LrScheduleKind::linear,
+                     .peak_lr = kPeak,
+                     .total_steps = 250,
+                     .warmup_fraction = 0.03};
+  EXPECT_EQ(warmup_steps_of(s), 8);
+  expect_matches(s, 0, 250, [](int64_t t) { return kPeak * hf_linear(t, 8, 250); });
+  LrSchedule steps = s;
+  steps.warmup_fraction = 0;
+  steps.warmup_steps = 8;
+  EXPECT_EQ(warmup_steps_of(steps), 8);
+}
+
 TEST(LrSchedule, CosineMatchesHfCosineAndCosineWithMinLr) {
   LrSchedule s{
       .kind = LrScheduleKind::cosine, .peak_lr = kPeak, .total_steps = 110, .warmup_steps = 10};
@@ -338,6 +353,13 @@ TEST(LrSchedule, RejectsBadParametersNamingTheField) {
             "schedule.warmup_steps must be <= total steps (100), got 150");
   EXPECT_EQ(with([](LrSchedule& s) { s.warmup_steps = -1; }),
             "schedule.warmup_steps must be >= 0, got -1");
+  EXPECT_EQ(with([](LrSchedule& s) { s.warmup_fraction = 1; }),
+            "schedule.warmup_steps as a fraction of the steps must be in [0, 1), got 1");
+  EXPECT_EQ(with([](LrSchedule& s) {
+              s.warmup_fraction = 0.1;
+              s.warmup_steps = 3;
+            }),
+            "schedule: warmup_steps 3 and a warmup fraction 0.1: give one");
   EXPECT_EQ(with([](LrSchedule& s) { s.min_lr_ratio = 1.5; }),
             "schedule.min_lr_ratio must be in [0, 1], got 1.5");
   EXPECT_EQ(with([](LrSchedule& s) {

@@ -393,6 +393,17 @@ TEST_F(TrainConfigTest, SetOverridesApplyInOrderAfterTheFile) {
   EXPECT_TRUE(c.force);
 }
 
+// schedule.warmup_steps as HF's (transformers 5): a count, or below 1 a fraction of the steps.
+TEST_F(TrainConfigTest, WarmupStepsTakesACountOrAFraction) {
+  const TrainConfig fraction = load(std::string(kRequired) + "schedule:\n  warmup_steps: 0.03\n");
+  EXPECT_EQ(fraction.schedule.warmup_fraction, 0.03);
+  EXPECT_EQ(fraction.schedule.warmup_steps, 0);
+  const TrainConfig count = load(std::string(kRequired) + "schedule:\n  warmup_steps: 0.03\n",
+                                 {"schedule.warmup_steps=12"});
+  EXPECT_EQ(count.schedule.warmup_fraction, 0.0);
+  EXPECT_EQ(count.schedule.warmup_steps, 12);
+}
+
 TEST_F(TrainConfigTest, TargetModulesTakesAListAllLinearOrARegex) {
   const auto targets = [&](const std::string& value) {
     const LoraSettings lora = load(kRequired, {"lora.target_modules=" + value}).lora;
@@ -480,6 +491,9 @@ TEST_F(TrainConfigTest, UnknownKeysNameTheNearestKnownOne) {
             f + ":1: unknown key \"shedule\"; did you mean schedule?");
   EXPECT_EQ(error(std::string(kRequired) + "frobnicate: 1\n"),
             f + ":5: unknown key \"frobnicate\"");
+  // HF's warmup_ratio, deprecated in transformers 5 for a fractional warmup_steps.
+  EXPECT_EQ(error(std::string(kRequired) + "warmup_ratio: 0.03\n"),
+            f + ":5: unknown key \"warmup_ratio\"; did you mean schedule.warmup_steps?");
 
   EXPECT_EQ(error(kRequired, {"lora.rank=4"}),
             "--set lora.rank: unknown key; did you mean lora.r?");
@@ -507,6 +521,11 @@ TEST_F(TrainConfigTest, WrongTypesAndRangesNameTheKeyAndWhatItWants) {
             f + ":5: training.grad_accum must be an integer >= 1, got \"2.5\"");
   EXPECT_EQ(at_line_5("training: {steps: -1}\n"),
             f + ":5: training.steps must be an integer >= 0, got \"-1\"");
+  for (const char* bad : {"-1", "2.5", "ten"}) {
+    EXPECT_EQ(at_line_5(std::string("schedule: {warmup_steps: ") + bad + "}\n"),
+              f + ":5: schedule.warmup_steps must be an integer >= 0 or a fraction of the steps " +
+                  "in (0, 1), got \"" + bad + "\"");
+  }
   EXPECT_EQ(at_line_5("save_total_limit: -2\n"),
             f + ":5: save_total_limit must be an integer >= 0, got \"-2\"");
   EXPECT_EQ(at_line_5("training: {epochs: 0}\n"),
