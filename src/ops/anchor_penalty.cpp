@@ -58,17 +58,17 @@ double anchor_penalty(std::span<const AnchoredTensor> tensors, double l2sp, doub
     std::vector<cuda::AnchoredArray> arrays;
     for (const AnchoredTensor& t : tensors) {
       arrays.push_back({t.value.device_data<float>(), t.start.device_data<float>(),
-                        t.fisher.defined() ? t.fisher.device_data<float>() : nullptr,
-                        t.grad.mutable_device_data<float>(), t.value.numel()});
+                        optional_device_input(t.fisher), t.grad.mutable_device_data<float>(),
+                        t.value.numel()});
     }
     return 0.5 * cuda::anchor_penalty(arrays, l2sp, ewc);
   }
 #endif
   double sum = 0;
   for (const AnchoredTensor& t : tensors) {
-    sum += cpu::anchor_penalty(t.value.data<float>(), t.start.data<float>(),
-                               t.fisher.defined() ? t.fisher.data<float>() : nullptr,
-                               t.grad.mutable_data<float>(), t.value.numel(), l2sp, ewc);
+    sum +=
+        cpu::anchor_penalty(t.value.data<float>(), t.start.data<float>(), optional_input(t.fisher),
+                            t.grad.mutable_data<float>(), t.value.numel(), l2sp, ewc);
   }
   return 0.5 * sum;
 }

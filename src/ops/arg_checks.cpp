@@ -64,6 +64,14 @@ float* optional_device_data(const Tensor& t) {
   return t.defined() ? t.mutable_device_data<float>() : nullptr;
 }
 
+const float* optional_input(const Tensor& t) {
+  return t.defined() ? t.data<float>() : nullptr;
+}
+
+const float* optional_device_input(const Tensor& t) {
+  return t.defined() ? t.device_data<float>() : nullptr;
+}
+
 const void* activation_data(const Tensor& t) {
   if (!t.defined()) return nullptr;
   if (t.dtype() == DType::bf16) return t.device_data<uint16_t>();

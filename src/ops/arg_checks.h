@@ -43,6 +43,9 @@ void check_backend(const char* op, Device device);
 float* optional_data(const Tensor& t);
 // The device pointer of an optional f32 tensor on any device (null when undefined), for kernels.
 float* optional_device_data(const Tensor& t);
+// The same for an optional input, read only (a frozen bias may be a view of a mapped file).
+const float* optional_input(const Tensor& t);
+const float* optional_device_input(const Tensor& t);
 // The device pointer of an f32 or bf16 tensor on any device (null when undefined), for kernels
 // that take either (ops/cuda/element_types.cuh); the mutable one is for outputs.
 const void* activation_data(const Tensor& t);

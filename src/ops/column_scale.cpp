@@ -9,21 +9,6 @@
 #endif
 
 namespace retune::ops {
-namespace {
-
-// The data of an optional f32 input (read-only: a frozen bias may be a view of a mapped file), or
-// null when it is undefined.
-const float* input_or_null(const Tensor& t) {
-  return t.defined() ? t.data<float>() : nullptr;
-}
-
-#if RETUNE_CUDA
-const float* device_input_or_null(const Tensor& t) {
-  return t.defined() ? t.device_data<float>() : nullptr;
-}
-#endif
-
-}  // namespace
 
 void scale_columns(const Tensor& x, const Tensor& scale, const Tensor& shift,
                    const Tensor& subtract, const Tensor& out, bool accumulate) {
@@ -45,13 +30,13 @@ void scale_columns(const Tensor& x, const Tensor& scale, const Tensor& shift,
 #if RETUNE_CUDA
   if (!device.is_cpu()) {
     cuda::scale_columns(x.device_data<float>(), scale.device_data<float>(),
-                        device_input_or_null(shift), device_input_or_null(subtract),
+                        optional_device_input(shift), optional_device_input(subtract),
                         out.mutable_device_data<float>(), N, C, accumulate);
     return;
   }
 #endif
-  cpu::scale_columns(x.data<float>(), scale.data<float>(), input_or_null(shift),
-                     input_or_null(subtract), out.mutable_data<float>(), N, C, accumulate);
+  cpu::scale_columns(x.data<float>(), scale.data<float>(), optional_input(shift),
+                     optional_input(subtract), out.mutable_data<float>(), N, C, accumulate);
 }
 
 void add_column_products(const Tensor& a, const Tensor& b, const Tensor& divisor,
@@ -72,12 +57,12 @@ void add_column_products(const Tensor& a, const Tensor& b, const Tensor& divisor
 #if RETUNE_CUDA
   if (!device.is_cpu()) {
     cuda::add_column_products(a.device_data<float>(), b.device_data<float>(),
-                              device_input_or_null(divisor), N, C,
+                              optional_device_input(divisor), N, C,
                               grad.mutable_device_data<float>());
     return;
   }
 #endif
-  cpu::add_column_products(a.data<float>(), b.data<float>(), input_or_null(divisor), N, C,
+  cpu::add_column_products(a.data<float>(), b.data<float>(), optional_input(divisor), N, C,
                            grad.mutable_data<float>());
 }
 
@@ -104,14 +89,14 @@ void scale_linear_output(const Tensor& z, const Tensor& bias, const Tensor& scal
   check_backend(op, device);
 #if RETUNE_CUDA
   if (!device.is_cpu()) {
-    cuda::scale_linear_output(z.mutable_device_data<float>(), device_input_or_null(bias),
-                              scale.device_data<float>(), device_input_or_null(shift),
+    cuda::scale_linear_output(z.mutable_device_data<float>(), optional_device_input(bias),
+                              scale.device_data<float>(), optional_device_input(shift),
                               optional_device_data(kept), N, C);
     return;
   }
 #endif
-  cpu::scale_linear_output(z.mutable_data<float>(), input_or_null(bias), scale.data<float>(),
-                           input_or_null(shift), optional_data(kept), N, C);
+  cpu::scale_linear_output(z.mutable_data<float>(), optional_input(bias), scale.data<float>(),
+                           optional_input(shift), optional_data(kept), N, C);
 }
 
 }  // namespace retune::ops
